@@ -1,0 +1,475 @@
+"""A faithful local stand-in for Google's OAuth (Partner Connections, token, revoke) and the Nest SDM API.
+
+Paths mirror Google's, so a client only swaps base URLs:
+  nestservices.google.com             -> GET  /partnerconnections/{project}/auth
+  www.googleapis.com/oauth2/v4/token  -> POST /oauth2/v4/token   (oauth2.googleapis.com/token -> POST /token)
+  oauth2.googleapis.com/revoke        -> POST /revoke
+  smartdevicemanagement.googleapis.com/v1 -> /v1/...
+Routes under /__fake/ and the Python test hooks are the fake's own, not Google's.
+
+Run: FAKE_GOOGLE_CLIENT_SECRET=... python -m sandbox.fake_google --port N --project-id P --client-id C
+     --redirect-uri URI [--redirect-uri URI ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import collections
+import contextlib
+import html
+import json
+import os
+import re
+import secrets
+import signal
+import socketserver
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Callable, Iterable, Iterator, Sequence
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from sandbox.processes import LOOPBACK
+from sandbox.thermostats import SdmError, Thermostat, default_devices
+
+SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
+ACCESS_TOKEN_LIFETIME_S = 3599
+CODE_LIFETIME_S = 600
+# Sandbox limits (developers.google.com/nest/device-access/project/limits): 5 commands a minute per
+# device (trait-command and THERMOSTAT device-instance levels) and 100 an hour per thermostat.
+SANDBOX_COMMAND_LIMITS: tuple[tuple[int, float], ...] = ((5, 60.0), (100, 3600.0))
+
+UNAUTHENTICATED = SdmError(
+    401, "UNAUTHENTICATED",
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
+RATE_LIMITED = SdmError(429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user.")
+
+
+class OAuthError(Exception):
+    """A token/revoke endpoint error: Google's {"error", "error_description"} body."""
+
+    def __init__(self, code: int, error: str, description: str):
+        super().__init__(description)
+        self.code, self.error, self.description = code, error, description
+
+
+class PageError(Exception):
+    """An error page the browser shows on the authorization screen (no redirect)."""
+
+    def __init__(self, code: int, title: str, detail: str = ""):
+        super().__init__(title)
+        self.code, self.title, self.detail = code, title, detail
+
+
+def _invalid_grant(description: str = "Bad Request") -> OAuthError:
+    return OAuthError(400, "invalid_grant", description)
+
+
+def _missing(name: str) -> OAuthError:
+    return OAuthError(400, "invalid_request", f"Missing required parameter: {name}")
+
+
+@dataclass
+class _Grant:
+    """One user consent; revoking any token issued under it ends them all (Google's behaviour)."""
+
+    scope: str
+    revoked: bool = False
+
+
+@dataclass
+class _Code:
+    grant: _Grant
+    redirect_uri: str
+    offline: bool
+    expires_at: float
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        """Query and urlencoded body merged: Google's quick start sends the token request in the query."""
+        merged = dict(self.query)
+        merged.update(_first_values(self.body.decode("utf-8", "replace")))
+        return merged
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _first_values(query: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(query, keep_blank_values=True).items()}
+
+
+def _json(status: int, payload: object) -> _Response:
+    return _Response(status, json.dumps(payload).encode())
+
+
+def _page(status: int, title: str, detail: str = "") -> _Response:
+    text = f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body>" \
+           f"<h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p></body></html>"
+    return _Response(status, text.encode(), "text/html; charset=utf-8")
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = "&".join(filter(None, [parts.query, urlencode(params)]))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+_DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
+_DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
+_EXECUTE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+):executeCommand$")
+_AUTH = re.compile(r"^/partnerconnections/(?P<project>[^/]+)/auth$")
+
+
+class FakeGoogle:
+    """WSGI app holding all state in memory; every public method and request is serialised by one lock."""
+
+    def __init__(self, project_id: str, client_id: str, client_secret: str, redirect_uris: Sequence[str],
+                 devices: Iterable[Thermostat] | None = None,
+                 command_limits: Sequence[tuple[int, float]] = SANDBOX_COMMAND_LIMITS,
+                 clock: Callable[[], float] = time.monotonic):
+        self.project_id = project_id
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.redirect_uris = tuple(redirect_uris)
+        self.command_limits = tuple(command_limits)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._devices: dict[str, Thermostat] = {}
+        self._codes: dict[str, _Code] = {}
+        self._access: dict[str, tuple[_Grant, float]] = {}
+        self._refresh: dict[str, _Grant] = {}
+        self._command_times: dict[str, collections.deque[float]] = {}
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.replace_devices(default_devices() if devices is None else devices)
+
+    # -- test hooks (the fake's own) -------------------------------------------------------------
+
+    def grant_access_token(self) -> str:
+        """An access token as if the user had linked, without the browser round trip."""
+        with self._lock:
+            return self._issue_access(_Grant(SDM_SCOPE))
+
+    def replace_devices(self, devices: Iterable[Thermostat]) -> None:
+        with self._lock:
+            self._devices = {device.device_id: device for device in devices}
+            self._command_times.clear()
+
+    def set_online(self, device_id: str, online: bool) -> None:
+        with self._lock:
+            self._devices[device_id].online = online
+
+    def device(self, device_id: str) -> dict:
+        """The device's current SDM JSON, read without a token or a counted request."""
+        with self._lock:
+            return self._devices[device_id].to_sdm(self.project_id)
+
+    def stats(self) -> dict:
+        """Requests per Google route (auth, token, revoke, devices.list, devices.get, devices.executeCommand)."""
+        with self._lock:
+            return self._stats_body()
+
+    def _stats_body(self) -> dict:
+        return {"counts": dict(self.counts)}
+
+    # -- WSGI ------------------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        request = _Request(
+            method=environ["REQUEST_METHOD"],
+            path=environ.get("PATH_INFO") or "/",
+            query=_first_values(environ.get("QUERY_STRING", "")),
+            authorization=environ.get("HTTP_AUTHORIZATION", ""),
+            body=environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)),
+        )
+        response = self._dispatch(request)
+        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
+                   ("Cache-Control", "no-store"), *response.headers]
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+        return [response.body]
+
+    def _dispatch(self, request: _Request) -> _Response:
+        route = self._route(request)
+        if route is None:
+            return _page(404, "Error 404 (Not Found)",
+                         f"The requested URL {request.path} was not found on this server.")
+        name, method, handler, args = route
+        if request.method != method:
+            return _page(405, "Error 405 (Method Not Allowed)",
+                         f"The request method {request.method} is inappropriate.")
+        with self._lock:
+            if name:  # the fake's own routes are not counted
+                self.counts[name] += 1
+            try:
+                return handler(request, *args)
+            except SdmError as error:
+                return _json(error.code, error.body())
+            except OAuthError as error:
+                return _json(error.code, {"error": error.error, "error_description": error.description})
+            except PageError as error:
+                return _page(error.code, error.title, error.detail)
+
+    def _route(self, request: _Request):
+        path = request.path
+        fixed = {
+            "/oauth2/v4/token": ("token", "POST", self._token),
+            "/token": ("token", "POST", self._token),
+            "/revoke": ("revoke", "POST", self._revoke),
+            "/__fake/health": (None, "GET", self._health),
+            "/__fake/stats": (None, "GET", self._stats),
+        }
+        if path in fixed:
+            return (*fixed[path], ())
+        for name, method, pattern, handler in (
+            ("auth", "GET", _AUTH, self._authorize),
+            ("devices.list", "GET", _DEVICES, self._list_devices),
+            ("devices.get", "GET", _DEVICE, self._get_device),
+            ("devices.executeCommand", "POST", _EXECUTE, self._execute),
+        ):
+            match = pattern.match(path)
+            if match:
+                return name, method, handler, tuple(match.groupdict().values())
+        return None
+
+    # -- fake's own routes -------------------------------------------------------------------------
+
+    def _health(self, request: _Request) -> _Response:
+        return _json(200, {"status": "ok"})
+
+    def _stats(self, request: _Request) -> _Response:
+        return _json(200, self._stats_body())
+
+    # -- OAuth -------------------------------------------------------------------------------------
+
+    def _authorize(self, request: _Request, project_id: str) -> _Response:
+        """Partner Connections that approves at once: redirects with a code, or shows Google's error page."""
+        if project_id != self.project_id:
+            raise PageError(404, "Error 404 (Not Found)", "Project not found.")
+        params = request.query
+        for name in ("client_id", "redirect_uri", "response_type", "scope"):
+            if not params.get(name):
+                raise PageError(400, "Error 400: invalid_request", f"Missing required parameter: {name}")
+        if params["client_id"] != self.client_id:
+            raise PageError(401, "Error 401: invalid_client", "The OAuth client was not found.")
+        if params["redirect_uri"] not in self.redirect_uris:
+            raise PageError(400, "Error 400: redirect_uri_mismatch",
+                            "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 "
+                            "policy. Register the redirect URI in the Google Cloud Console.")
+        if params["response_type"] != "code":
+            raise PageError(400, "Error 400: unsupported_response_type",
+                            f"Invalid response_type: {params['response_type']}")
+        code = "fake-code-" + secrets.token_urlsafe(24)
+        self._codes[code] = _Code(_Grant(params["scope"]), params["redirect_uri"],
+                                  offline=params.get("access_type") == "offline",
+                                  expires_at=self._clock() + CODE_LIFETIME_S)
+        reply = {"code": code, "scope": params["scope"]}
+        if "state" in params:
+            reply = {"state": params["state"], **reply}
+        return _Response(302, b"", "text/html; charset=utf-8",
+                         [("Location", _with_query(params["redirect_uri"], reply))])
+
+    def _client_credentials(self, request: _Request, form: dict[str, str]) -> tuple[str, str]:
+        """HTTP Basic (what Alexa sends with HTTP_BASIC) or body credentials, as Google accepts both."""
+        scheme, _, encoded = request.authorization.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise OAuthError(401, "invalid_client", "Unauthorized") from None
+            return client_id, secret
+        return form.get("client_id", ""), form.get("client_secret", "")
+
+    def _token(self, request: _Request) -> _Response:
+        form = request.form()
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError(400, "invalid_request", "Required parameter is missing: grant_type")
+        if grant_type not in ("authorization_code", "refresh_token"):
+            raise OAuthError(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+        client_id, secret = self._client_credentials(request, form)
+        if not client_id:
+            raise OAuthError(400, "invalid_request", "Could not determine client ID from request.")
+        if client_id != self.client_id or not secrets.compare_digest(secret, self._client_secret):
+            raise OAuthError(401, "invalid_client", "Unauthorized")
+        if grant_type == "authorization_code":
+            return _json(200, self._exchange_code(form))
+        return _json(200, self._refresh_access(form))
+
+    def _exchange_code(self, form: dict[str, str]) -> dict:
+        for name in ("code", "redirect_uri"):
+            if not form.get(name):
+                raise _missing(name)
+        code = self._codes.pop(form["code"], None)  # single use, even when the exchange then fails
+        if code is None or code.expires_at <= self._clock():
+            raise _invalid_grant()
+        if form["redirect_uri"] != code.redirect_uri:
+            raise OAuthError(400, "redirect_uri_mismatch", "Bad Request")
+        reply = {"access_token": self._issue_access(code.grant), "expires_in": ACCESS_TOKEN_LIFETIME_S,
+                 "scope": code.grant.scope, "token_type": "Bearer"}
+        if code.offline:
+            refresh = "fake-refresh-" + secrets.token_urlsafe(32)
+            self._refresh[refresh] = code.grant
+            reply["refresh_token"] = refresh
+        return reply
+
+    def _refresh_access(self, form: dict[str, str]) -> dict:
+        token = form.get("refresh_token")
+        if not token:
+            raise _missing("refresh_token")
+        grant = self._refresh.get(token)
+        if grant is None:
+            raise _invalid_grant()
+        if grant.revoked:
+            raise _invalid_grant("Token has been expired or revoked.")
+        return {"access_token": self._issue_access(grant), "expires_in": ACCESS_TOKEN_LIFETIME_S,
+                "scope": grant.scope, "token_type": "Bearer"}
+
+    def _issue_access(self, grant: _Grant) -> str:
+        token = "fake-access-" + secrets.token_urlsafe(32)
+        self._access[token] = (grant, self._clock() + ACCESS_TOKEN_LIFETIME_S)
+        return token
+
+    def _revoke(self, request: _Request) -> _Response:
+        token = request.form().get("token")
+        if not token:
+            raise OAuthError(400, "invalid_request", "Bad Request")
+        grant = self._refresh.get(token) or self._access.get(token, (None, 0.0))[0]
+        if grant is None or grant.revoked:
+            raise OAuthError(400, "invalid_token", "Token expired or revoked")
+        grant.revoked = True
+        return _json(200, {})
+
+    # -- SDM ---------------------------------------------------------------------------------------
+
+    def _authenticate(self, request: _Request, project_id: str) -> None:
+        scheme, _, token = request.authorization.partition(" ")
+        grant, expires_at = self._access.get(token, (None, 0.0)) if scheme.lower() == "bearer" else (None, 0.0)
+        if grant is None or grant.revoked or expires_at <= self._clock():
+            raise UNAUTHENTICATED
+        if project_id != self.project_id:
+            raise SdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
+
+    def _find(self, project_id: str, device_id: str) -> Thermostat:
+        device = self._devices.get(device_id)
+        if device is None:
+            raise SdmError(404, "NOT_FOUND", f"Device enterprises/{project_id}/devices/{device_id} not found.")
+        return device
+
+    def _list_devices(self, request: _Request, project_id: str) -> _Response:
+        self._authenticate(request, project_id)
+        return _json(200, {"devices": [device.to_sdm(project_id) for device in self._devices.values()]})
+
+    def _get_device(self, request: _Request, project_id: str, device_id: str) -> _Response:
+        self._authenticate(request, project_id)
+        return _json(200, self._find(project_id, device_id).to_sdm(project_id))
+
+    def _execute(self, request: _Request, project_id: str, device_id: str) -> _Response:
+        self._authenticate(request, project_id)
+        device = self._find(project_id, device_id)
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            raise SdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unexpected token.") from None
+        if not isinstance(payload, dict):
+            raise SdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object.")
+        self._count_command(device_id)
+        device.execute(payload.get("command", ""), payload.get("params", {}))
+        return _json(200, {})
+
+    def _count_command(self, device_id: str) -> None:
+        """Sliding windows per device; a refused command still counts, as Google's quota does."""
+        now = self._clock()
+        times = self._command_times.setdefault(device_id, collections.deque())
+        longest = max((window for _, window in self.command_limits), default=0.0)
+        while times and times[0] <= now - longest:
+            times.popleft()
+        for limit, window in self.command_limits:
+            if sum(1 for moment in times if moment > now - window) >= limit:
+                raise RATE_LIMITED
+        times.append(now)
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _LoggingHandler(WSGIRequestHandler):
+    """One line per request on stderr; paths only, never the query (it carries codes and tokens)."""
+
+    def log_request(self, code="-", size="-"):
+        sys.stderr.write(f"fake google: {self.command} {self.path.split('?')[0]} {code}\n")
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        sys.stderr.write(f"fake google: {(format % args).split('?')[0]}\n")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """In-process use (tests, benchmarks) logs nothing: the caller has the responses."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@contextlib.contextmanager
+def running(app: FakeGoogle, port: int = 0) -> Iterator[str]:
+    """Serve `app` from a background thread (tests, benchmarks); yields its base URL."""
+    server = make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def serve(app: FakeGoogle, port: int) -> None:
+    """Serve on 127.0.0.1 from the main thread until SIGTERM or Ctrl-C."""
+    with make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler) as server:
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+        print(f"fake google listening on http://{LOOPBACK}:{server.server_port}", flush=True)
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_google", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=LOOPBACK, help=f"must be {LOOPBACK}: the fake never listens elsewhere")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--project-id", required=True)
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris",
+                        help="an authorized redirect URI of the OAuth client (repeat for several)")
+    args = parser.parse_args(argv)
+    if args.host != LOOPBACK:
+        parser.error(f"--host must be {LOOPBACK}, not {args.host}")
+    secret = os.environ.get("FAKE_GOOGLE_CLIENT_SECRET")
+    if not secret:
+        parser.error("set FAKE_GOOGLE_CLIENT_SECRET (the client secret never goes on the command line)")
+    serve(FakeGoogle(args.project_id, args.client_id, secret, args.redirect_uris), args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Simulated Nest thermostats for the fake SDM API: state, documented JSON shape, command rules.
+
+Every rule and message below comes from Google's Device Access docs or from errors users observed
+on the real API (references in the report of issue 6 and ../shared/reference/nest-sdm-api.md §2);
+the fake must fail exactly where real Nest thermostats fail, or tests would pass against a kinder API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODES = ("HEAT", "COOL", "HEATCOOL", "OFF")
+ECO_MODES = ("MANUAL_ECO", "OFF")
+SCALES = ("CELSIUS", "FAHRENHEIT")
+
+# The bounds Google prints in its out-of-range error (50 °F and 90 °F), and the 3 °F minimum range.
+MIN_SETPOINT_C = 10.0
+MAX_SETPOINT_C = 32.222301
+MIN_RANGE_C = 1.6667
+# 3 °F is exactly 5/3 °C, a hair under 1.6667, and real thermostats accept it (70/73 °F works).
+_RANGE_TOLERANCE_C = 1e-3
+
+COMMAND_PREFIX = "sdm.devices.commands."
+SET_HEAT = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetHeat"
+SET_COOL = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetCool"
+SET_RANGE = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetRange"
+SET_MODE = COMMAND_PREFIX + "ThermostatMode.SetMode"
+SET_ECO = COMMAND_PREFIX + "ThermostatEco.SetMode"
+
+DEFAULT_STRUCTURE_ID = "fake-structure-home"
+
+
+class SdmError(Exception):
+    """An SDM API error, rendered as Google's {"error": {"code", "message", "status"}} body."""
+
+    def __init__(self, code: int, status: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+
+
+def fahrenheit_to_celsius(degrees_f: float) -> float:
+    """Rounded to the 6 decimals Google prints in its messages, so fixtures read naturally."""
+    return round((degrees_f - 32.0) * 5.0 / 9.0, 6)
+
+
+def _invalid_value() -> SdmError:
+    return SdmError(400, "INVALID_ARGUMENT", "Contains invalid value.")
+
+
+def _number(params: dict, key: str) -> float:
+    value = params.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _invalid_value()
+    return float(value)
+
+
+@dataclass
+class Thermostat:
+    """One thermostat. Both setpoints are kept in every mode, as the device remembers them;
+    the JSON only shows the ones the current mode uses."""
+
+    device_id: str
+    room: str
+    scale: str
+    mode: str
+    ambient_celsius: float
+    humidity_percent: int
+    heat_celsius: float
+    cool_celsius: float
+    eco_mode: str = "OFF"
+    eco_heat_celsius: float = 15.5
+    eco_cool_celsius: float = 26.5
+    custom_name: str = ""
+    online: bool = True
+    structure_id: str = DEFAULT_STRUCTURE_ID
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES or self.mode not in MODES or self.eco_mode not in ECO_MODES:
+            raise ValueError(f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}")
+
+    @property
+    def room_id(self) -> str:
+        return "room-" + self.room.lower().replace(" ", "-")
+
+    def name(self, project_id: str) -> str:
+        return f"enterprises/{project_id}/devices/{self.device_id}"
+
+    def hvac_status(self) -> str:
+        """What the equipment does now, from the active setpoints and the room temperature."""
+        if self.eco_mode == "MANUAL_ECO":
+            heat, cool = self.eco_heat_celsius, self.eco_cool_celsius
+        else:
+            heat = self.heat_celsius if self.mode in ("HEAT", "HEATCOOL") else None
+            cool = self.cool_celsius if self.mode in ("COOL", "HEATCOOL") else None
+        if self.mode == "OFF":
+            return "OFF"
+        if heat is not None and self.ambient_celsius < heat:
+            return "HEATING"
+        if cool is not None and self.ambient_celsius > cool:
+            return "COOLING"
+        return "OFF"
+
+    def setpoint_trait(self) -> dict:
+        """Only the current mode's setpoints; none in OFF or MANUAL_ECO (documented)."""
+        if self.eco_mode == "MANUAL_ECO" or self.mode == "OFF":
+            return {}
+        trait = {}
+        if self.mode in ("HEAT", "HEATCOOL"):
+            trait["heatCelsius"] = self.heat_celsius
+        if self.mode in ("COOL", "HEATCOOL"):
+            trait["coolCelsius"] = self.cool_celsius
+        return trait
+
+    def to_sdm(self, project_id: str) -> dict:
+        """The device resource exactly as GET enterprises/{p}/devices/{d} returns it."""
+        return {
+            "name": self.name(project_id),
+            "type": "sdm.devices.types.THERMOSTAT",
+            "traits": {
+                "sdm.devices.traits.Info": {"customName": self.custom_name},
+                "sdm.devices.traits.Humidity": {"ambientHumidityPercent": self.humidity_percent},
+                "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
+                "sdm.devices.traits.Fan": {"timerMode": "OFF"},
+                "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(MODES)},
+                "sdm.devices.traits.ThermostatEco": {
+                    "availableModes": list(ECO_MODES), "mode": self.eco_mode,
+                    "heatCelsius": self.eco_heat_celsius, "coolCelsius": self.eco_cool_celsius,
+                },
+                "sdm.devices.traits.ThermostatHvac": {"status": self.hvac_status()},
+                "sdm.devices.traits.Settings": {"temperatureScale": self.scale},
+                "sdm.devices.traits.ThermostatTemperatureSetpoint": self.setpoint_trait(),
+                "sdm.devices.traits.Temperature": {"ambientTemperatureCelsius": self.ambient_celsius},
+            },
+            "parentRelations": [{
+                "parent": f"enterprises/{project_id}/structures/{self.structure_id}/rooms/{self.room_id}",
+                "displayName": self.room,
+            }],
+        }
+
+    def execute(self, command: str, params: dict) -> None:
+        """Apply one executeCommand, or raise the SdmError the real API answers with."""
+        handler = _HANDLERS.get(command)
+        if handler is None:
+            raise SdmError(404, "NOT_FOUND", "No command provided.")
+        if not self.online:
+            raise SdmError(400, "FAILED_PRECONDITION", "Device is offline.")
+        if not isinstance(params, dict):
+            raise _invalid_value()
+        handler(self, command, params)
+
+    def _check_setpoint_allowed(self, command: str, required_mode: str) -> None:
+        if self.eco_mode == "MANUAL_ECO":
+            raise SdmError(400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode.")
+        if self.mode != required_mode:
+            raise _not_allowed_in_mode(command)
+
+    def _check_in_range(self, *values: float) -> None:
+        if any(not MIN_SETPOINT_C <= value <= MAX_SETPOINT_C for value in values):
+            raise SdmError(400, "INVALID_ARGUMENT", f"Temperature setpoint is out of range "
+                           f"[{MIN_SETPOINT_C:f}, {MAX_SETPOINT_C:f}] in {self.scale}.")
+
+    def _set_heat(self, command: str, params: dict) -> None:
+        heat = _number(params, "heatCelsius")
+        self._check_setpoint_allowed(command, "HEAT")
+        self._check_in_range(heat)
+        self.heat_celsius = heat
+
+    def _set_cool(self, command: str, params: dict) -> None:
+        cool = _number(params, "coolCelsius")
+        self._check_setpoint_allowed(command, "COOL")
+        self._check_in_range(cool)
+        self.cool_celsius = cool
+
+    def _set_range(self, command: str, params: dict) -> None:
+        heat, cool = _number(params, "heatCelsius"), _number(params, "coolCelsius")
+        self._check_setpoint_allowed(command, "HEATCOOL")
+        self._check_in_range(heat, cool)
+        if cool <= heat:
+            raise SdmError(400, "INVALID_ARGUMENT", "Cool value must be greater than heat value.")
+        if cool - heat < MIN_RANGE_C - _RANGE_TOLERANCE_C:
+            raise SdmError(400, "INVALID_ARGUMENT",
+                           f"Temperature setpoint range is smaller than minimum {MIN_RANGE_C:f} in {self.scale}.")
+        self.heat_celsius, self.cool_celsius = heat, cool
+
+    def _set_mode(self, command: str, params: dict) -> None:
+        mode = params.get("mode")
+        if mode not in MODES:
+            raise _invalid_value()
+        self.mode = mode
+
+    def _set_eco(self, command: str, params: dict) -> None:
+        mode = params.get("mode")
+        if mode not in ECO_MODES:
+            raise _invalid_value()
+        # Documented: eco cannot change while the thermostat is OFF. Observed (home-assistant/core
+        # #75438, #80929): asking for the eco mode already in force is refused the same way.
+        if self.mode == "OFF" or mode == self.eco_mode:
+            raise _not_allowed_in_mode(command)
+        self.eco_mode = mode
+
+
+def _not_allowed_in_mode(command: str) -> SdmError:
+    # The wording the live API returns (home-assistant/core#88206, #80693); the errors page
+    # abbreviates it to "Command not allowed in current thermostat mode."
+    return SdmError(400, "FAILED_PRECONDITION", f"{command} command not allowed in current thermostat mode.")
+
+
+_HANDLERS = {
+    SET_HEAT: Thermostat._set_heat,
+    SET_COOL: Thermostat._set_cool,
+    SET_RANGE: Thermostat._set_range,
+    SET_MODE: Thermostat._set_mode,
+    SET_ECO: Thermostat._set_eco,
+}
+
+
+def default_devices() -> list[Thermostat]:
+    """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both scales."""
+    return [
+        Thermostat("living-room-thermostat", "Living Room", "CELSIUS", "HEAT",
+                   ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0),
+        Thermostat("bedroom-thermostat", "Bedroom", "FAHRENHEIT", "COOL",
+                   ambient_celsius=fahrenheit_to_celsius(77), humidity_percent=52,
+                   heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(74)),
+        Thermostat("kitchen-thermostat", "Kitchen", "FAHRENHEIT", "HEATCOOL",
+                   ambient_celsius=fahrenheit_to_celsius(71), humidity_percent=40,
+                   heat_celsius=fahrenheit_to_celsius(68), cool_celsius=fahrenheit_to_celsius(76)),
+        Thermostat("guest-room-thermostat", "Guest Room", "CELSIUS", "OFF",
+                   ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0),
+        Thermostat("office-thermostat", "Office", "CELSIUS", "HEAT", eco_mode="MANUAL_ECO",
+                   ambient_celsius=16.0, humidity_percent=43, heat_celsius=20.0, cool_celsius=24.5,
+                   eco_heat_celsius=15.0, eco_cool_celsius=27.0),
+    ]

@@ -1,0 +1,27 @@
+"""The bridge on Lambda behind a function URL: HTTPS for free, nothing running between logins."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam, aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.python_lambda import BRIDGE_SOURCE, PythonLambda
+
+# A cold S3 read plus the token exchange (bounded at 4 s by the bridge) fit well inside this.
+BRIDGE_TIMEOUT = cdk.Duration.seconds(10)
+
+
+class BridgeLambda(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, role: iam.IRole,
+                 environment: Mapping[str, str]) -> None:
+        super().__init__(scope, construct_id)
+        self.function = PythonLambda(
+            self, "Bridge", source_dir=BRIDGE_SOURCE, role=role, timeout=BRIDGE_TIMEOUT, environment=environment,
+            description="Nest skill OAuth bridge: /authorize, /callback, /health",
+        ).function
+        # Public by design: browsers arrive here from Alexa and Google during account linking.
+        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.base_url = self.url.url

@@ -1,0 +1,43 @@
+"""The skill Lambda that Alexa invokes, with its Alexa Skills Kit trigger.
+
+Its role can write its own logs and nothing else: the skill only ever sees the user's access token,
+so it needs neither the credentials bucket nor its key.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.python_lambda import SKILL_SOURCE, PythonLambda
+from stacks.config import AppConfig
+
+# Alexa waits about 8 s for a response; the handler bounds its SDM calls to answer by about 6 s.
+SKILL_TIMEOUT = cdk.Duration.seconds(7)
+
+
+class SkillStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        role = iam.Role(self, "SkillRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description="Nest skill Lambda: writes its own logs, nothing else")
+        self.function = PythonLambda(
+            self, "Skill", source_dir=SKILL_SOURCE, role=role, timeout=SKILL_TIMEOUT,
+            description="Alexa skill for Nest thermostats (Google SDM API)",
+            environment={
+                "NEST_PROJECT_ID": config.nest_project_id,
+                "SDM_API_BASE_URL": config.sdm_api_base_url,
+                "SKILL_ID": config.skill_id,
+            },
+        ).function
+        self.function.add_permission(
+            "AlexaSkillsKitTrigger",
+            principal=iam.ServicePrincipal("alexa-appkit.amazon.com"),
+            action="lambda:InvokeFunction",
+            event_source_token=config.skill_id or None,
+        )
+
+        cdk.CfnOutput(self, "SkillFunctionArn", value=self.function.function_arn,
+                      description="The skill's endpoint: apis.custom.endpoint.uri in skill.json")

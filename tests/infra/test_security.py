@@ -1,0 +1,227 @@
+"""Each promise the infrastructure makes, asserted on the synthesized templates."""
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from pathlib import Path
+
+from tests.infra.conftest import SKILL_ID, VARIANTS, build_app
+
+
+def resources(template, type_):
+    return template.find_resources(type_)
+
+
+def only(template, type_, props=None):
+    found = template.find_resources(type_, {"Properties": props} if props else None)
+    assert len(found) == 1, f"expected one {type_}, found {list(found)}"
+    return next(iter(found.values()))
+
+
+def allow_statements(synthesized):
+    """Every Allow statement of every identity policy the app creates."""
+    for template in synthesized.templates.values():
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Allow":
+                    yield statement
+        for role in resources(template, "AWS::IAM::Role").values():
+            for policy in role["Properties"].get("Policies", []):
+                yield from (s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow")
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_credentials_key_is_customer_managed_rotated_and_retained(synth):
+    key = only(synth().secrets, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
+
+
+def test_credentials_bucket_is_kms_encrypted_private_versioned_logged_and_retained(synth):
+    secrets = synth().secrets
+    key_id = next(iter(resources(secrets, "AWS::KMS::Key")))
+    buckets = resources(secrets, "AWS::S3::Bucket")
+    credentials = next(b for b in buckets.values()
+                       if b["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                       ["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms")
+    props = credentials["Properties"]
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert rule["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    log_bucket = props["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    assert log_bucket in buckets and buckets[log_bucket] is not credentials
+    assert credentials["DeletionPolicy"] == "Retain"
+    assert synth().stacks.secrets.termination_protection is True
+
+
+def test_every_bucket_refuses_plain_http(synth):
+    secrets = synth().secrets
+    policies = resources(secrets, "AWS::S3::BucketPolicy")
+    enforced = {p["Properties"]["Bucket"]["Ref"] for p in policies.values()
+                if any(s["Effect"] == "Deny" and s["Action"] == "s3:*"
+                       and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                       for s in p["Properties"]["PolicyDocument"]["Statement"])}
+    assert enforced == set(resources(secrets, "AWS::S3::Bucket"))
+
+
+def test_no_credential_value_reaches_templates_or_assets(tmp_path, monkeypatch):
+    """Even with the operator's secret in the environment (as in the deploy workflow), synthesis
+    never carries it: the credentials object is written by the operator CLI, not by CloudFormation."""
+    monkeypatch.setenv("NEST_CLIENT_SECRET", "sentinel-client-secret-value")
+    app, _ = build_app({}, tmp_path / "out")
+    assembly = app.synth()
+    for path in Path(assembly.directory).rglob("*"):
+        if path.is_file():
+            assert b"sentinel-client-secret-value" not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_no_iam_wildcard_in_any_allow_statement(synth, variant):
+    statements = list(allow_statements(synth(variant)))
+    assert statements
+    for statement in statements:
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, statement
+        for resource in as_list(statement["Resource"]):
+            assert "*" not in json.dumps(resource), statement
+        assert "NotAction" not in statement and "NotResource" not in statement
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_bridge_role_reads_exactly_the_credentials_object(synth, variant):
+    synthesized = synth(variant)
+    read = only(synthesized.bridge, "AWS::IAM::Policy", {"PolicyName": Match.string_like_regexp("CredentialsRead")})
+    statements = {s["Sid"]: s for s in read["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"ReadCredentialsObject", "DecryptCredentialsThroughS3"}
+    get = statements["ReadCredentialsObject"]
+    assert get["Action"] == "s3:GetObject"
+    assert get["Resource"]["Fn::Join"][1][-1] == "/nest.properties"
+    decrypt = statements["DecryptCredentialsThroughS3"]
+    assert decrypt["Action"] == "kms:Decrypt"
+    assert set(decrypt["Condition"]["StringEquals"]) == {"kms:ViaService", "kms:EncryptionContext:aws:s3:arn"}
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    role_id = next(iter(resources(synthesized.bridge, "AWS::IAM::Role")
+                        if variant.startswith("lambda") else
+                        {k: v for k, v in resources(synthesized.bridge, "AWS::IAM::Role").items()
+                         if "BridgeRole" in k}))
+    assert read["Properties"]["Roles"] == [{"Ref": role_id}]
+
+
+def test_bridge_reads_a_custom_object_key(tmp_path):
+    _, stacks = build_app({"secrets_object_key": "alexa/nest.properties"}, tmp_path)
+    policy = Template.from_stack(stacks.bridge).find_resources("AWS::IAM::Policy")
+    text = json.dumps(policy)
+    assert "/alexa/nest.properties" in text and "/nest.properties\"" not in text.replace("/alexa/nest.properties", "")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_nothing_but_the_bridge_role_can_read_credentials(synth, variant):
+    synthesized = synth(variant)
+    skill_text = json.dumps(synthesized.skill.to_json())
+    assert "s3:" not in skill_text and "kms:" not in skill_text
+    grants = [s for s in allow_statements(synthesized) if any(a.startswith(("s3:", "kms:")) for a in as_list(s["Action"]))]
+    assert sorted(s["Sid"] for s in grants) == ["DecryptCredentialsThroughS3", "ReadCredentialsObject"]
+
+
+def test_skill_lambda_runtime_architecture_timeout_logging(synth):
+    function = only(synth().skill, "AWS::Lambda::Function")["Properties"]
+    assert function["Runtime"] == "python3.14"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Handler"] == "lambda_function.lambda_handler"
+    assert 3 <= function["Timeout"] <= 7, "Alexa waits about 8 s"
+    assert function["LoggingConfig"]["LogFormat"] == "JSON"
+    assert set(function["Environment"]["Variables"]) == {"NEST_PROJECT_ID", "SDM_API_BASE_URL", "SKILL_ID"}
+    assert function["Environment"]["Variables"]["SDM_API_BASE_URL"] == "https://smartdevicemanagement.googleapis.com/v1"
+    log_group = only(synth().skill, "AWS::Logs::LogGroup")["Properties"]
+    assert log_group["RetentionInDays"] == 30
+
+
+def test_alexa_trigger_without_skill_id_has_no_token(synth):
+    permission = only(synth().skill, "AWS::Lambda::Permission")["Properties"]
+    assert permission["Principal"] == "alexa-appkit.amazon.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert "EventSourceToken" not in permission
+
+
+def test_alexa_trigger_is_bound_to_the_configured_skill(synth):
+    permission = only(synth("with-skill-id").skill, "AWS::Lambda::Permission")["Properties"]
+    assert permission["Principal"] == "alexa-appkit.amazon.com"
+    assert permission["EventSourceToken"] == SKILL_ID
+    env = only(synth("with-skill-id").skill, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+    assert env["SKILL_ID"] == SKILL_ID
+
+
+def test_lambda_bridge_is_https_function_url_with_its_environment(synth):
+    bridge = synth().bridge
+    function = only(bridge, "AWS::Lambda::Function")["Properties"]
+    assert function["Runtime"] == "python3.14" and function["Architectures"] == ["arm64"]
+    assert set(function["Environment"]["Variables"]) == {
+        "SECRETS_BUCKET", "SECRETS_KEY", "ALEXA_VENDOR_ID", "OAUTH_AUTHORIZATION_URL", "OAUTH_TOKEN_URL"}
+    assert function["Environment"]["Variables"]["OAUTH_AUTHORIZATION_URL"] == (
+        "https://nestservices.google.com/partnerconnections/00000000-0000-4000-8000-000000000000/auth")
+    url = only(bridge, "AWS::Lambda::Url")["Properties"]
+    assert url["AuthType"] == "NONE"
+    assert not resources(bridge, "AWS::ElasticBeanstalk::Environment")
+
+
+def option_settings(template):
+    env = only(template, "AWS::ElasticBeanstalk::Environment")["Properties"]
+    return env, {(o["Namespace"], o["OptionName"]): o["Value"] for o in env["OptionSettings"]}
+
+
+def test_beanstalk_bridge_platform_role_updates_and_logs(synth):
+    bridge = synth("beanstalk-auth_code").bridge
+    env, options = option_settings(bridge)
+    assert env["SolutionStackName"] == "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"
+    profile = only(bridge, "AWS::IAM::InstanceProfile")["Properties"]
+    assert profile["Roles"] == [{"Ref": next(k for k in resources(bridge, "AWS::IAM::Role") if "BridgeRole" in k)}]
+    assert options[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")] == {"Ref": next(
+        iter(resources(bridge, "AWS::IAM::InstanceProfile")))}
+    assert options[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
+    assert options[("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel")] == "minor"
+    assert options[("aws:elasticbeanstalk:hostmanager", "LogPublicationControl")] == "true"
+    assert options[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "SingleInstance"
+    assert ("aws:elbv2:listener:443", "Protocol") not in options
+    assert {name for (namespace, name) in options if namespace == "aws:elasticbeanstalk:application:environment"} == {
+        "SECRETS_BUCKET", "SECRETS_KEY", "ALEXA_VENDOR_ID", "OAUTH_AUTHORIZATION_URL", "OAUTH_TOKEN_URL"}
+    assert only(bridge, "AWS::ElasticBeanstalk::ApplicationVersion")
+    assert not resources(bridge, "AWS::Lambda::Function")
+
+
+def test_beanstalk_bridge_with_certificate_serves_https_only(synth):
+    _, options = option_settings(synth("beanstalk-https").bridge)
+    assert options[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
+    assert options[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
+    assert options[("aws:elbv2:listener:443", "SSLCertificateArns")].startswith("arn:aws:acm:")
+    assert options[("aws:elbv2:listener:default", "ListenerEnabled")] == "false"
+
+
+def outputs(synthesized):
+    merged = {}
+    for template in synthesized.templates.values():
+        merged.update(template.to_json().get("Outputs", {}))
+    return merged
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_outputs_a_deploy_script_reads(synth, variant):
+    assert {"SkillFunctionArn", "BridgeBaseUrl", "BridgeAuthorizeUrl", "BridgeCallbackUrl", "SecretsBucketName",
+            "SecretsObjectKey", "SecretsKeyArn", "OAuthRedirectUrls"} <= set(outputs(synth(variant)))
+
+
+def test_redirect_urls_follow_the_account_linking_mode(synth):
+    auth_code = outputs(synth("lambda-auth_code"))["OAuthRedirectUrls"]["Value"]
+    assert auth_code == ",".join(f"https://{host}/api/skill/link/EXAMPLEVENDORID" for host in
+                                 ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp"))
+    implicit = json.dumps(outputs(synth("lambda-implicit"))["OAuthRedirectUrls"]["Value"])
+    assert "callback" in implicit and "amazon.com" not in implicit

@@ -1,0 +1,313 @@
+"""The fake SDM API: documented device JSON, commands that change state, and Google's errors."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from sandbox.fake_google import FakeGoogle, running
+from sandbox.thermostats import Thermostat, fahrenheit_to_celsius
+from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, PROJECT, REDIRECT, Client
+
+SETPOINT = "sdm.devices.traits.ThermostatTemperatureSetpoint"
+UNAUTHENTICATED = {"error": {
+    "code": 401,
+    "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+               "other valid authentication credential. See "
+               "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+    "status": "UNAUTHENTICATED"}}
+
+
+def error(code: int, status: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "status": status}}
+
+
+def traits(client: Client, token: str, device_id: str) -> dict:
+    response = client.sdm("GET", f"devices/{device_id}", token)
+    assert response.status_code == 200, response.text
+    return response.json()["traits"]
+
+
+def test_list_returns_every_thermostat_in_the_documented_shape(client, token):
+    response = client.sdm("GET", "devices", token)
+
+    assert response.status_code == 200
+    devices = response.json()["devices"]
+    assert [device["parentRelations"][0]["displayName"] for device in devices] == [
+        "Living Room", "Bedroom", "Kitchen", "Guest Room", "Office"]
+    living_room = devices[0]
+    assert living_room == {
+        "name": f"enterprises/{PROJECT}/devices/living-room-thermostat",
+        "type": "sdm.devices.types.THERMOSTAT",
+        "traits": {
+            "sdm.devices.traits.Info": {"customName": ""},
+            "sdm.devices.traits.Humidity": {"ambientHumidityPercent": 45},
+            "sdm.devices.traits.Connectivity": {"status": "ONLINE"},
+            "sdm.devices.traits.Fan": {"timerMode": "OFF"},
+            "sdm.devices.traits.ThermostatMode": {"mode": "HEAT",
+                                                  "availableModes": ["HEAT", "COOL", "HEATCOOL", "OFF"]},
+            "sdm.devices.traits.ThermostatEco": {"availableModes": ["MANUAL_ECO", "OFF"], "mode": "OFF",
+                                                 "heatCelsius": 15.5, "coolCelsius": 26.5},
+            "sdm.devices.traits.ThermostatHvac": {"status": "HEATING"},
+            "sdm.devices.traits.Settings": {"temperatureScale": "CELSIUS"},
+            SETPOINT: {"heatCelsius": 21.0},
+            "sdm.devices.traits.Temperature": {"ambientTemperatureCelsius": 19.5},
+        },
+        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/fake-structure-home/rooms/room-living-room",
+                             "displayName": "Living Room"}],
+    }
+
+
+def test_defaults_cover_both_scales_and_every_mode_with_only_the_current_modes_setpoints(client, token):
+    devices = {device["parentRelations"][0]["displayName"]: device["traits"]
+               for device in client.sdm("GET", "devices", token).json()["devices"]}
+
+    summary = {room: (t["sdm.devices.traits.Settings"]["temperatureScale"],
+                      t["sdm.devices.traits.ThermostatMode"]["mode"],
+                      t["sdm.devices.traits.ThermostatEco"]["mode"], sorted(t[SETPOINT]))
+               for room, t in devices.items()}
+    assert summary == {
+        "Living Room": ("CELSIUS", "HEAT", "OFF", ["heatCelsius"]),
+        "Bedroom": ("FAHRENHEIT", "COOL", "OFF", ["coolCelsius"]),
+        "Kitchen": ("FAHRENHEIT", "HEATCOOL", "OFF", ["coolCelsius", "heatCelsius"]),
+        "Guest Room": ("CELSIUS", "OFF", "OFF", []),
+        "Office": ("CELSIUS", "HEAT", "MANUAL_ECO", []),
+    }
+
+
+def test_get_one_device(client, token):
+    response = client.sdm("GET", "devices/kitchen-thermostat", token)
+
+    assert response.status_code == 200
+    assert response.json()["traits"][SETPOINT] == {"heatCelsius": 20.0, "coolCelsius": fahrenheit_to_celsius(76)}
+
+
+def test_unknown_device_is_not_found(client, token):
+    for method, path in (("GET", "devices/nope"), ("POST", "devices/nope:executeCommand")):
+        response = client.sdm(method, path, token, json={"command": "x"})
+        assert response.status_code == 404
+        assert response.json() == error(404, "NOT_FOUND", f"Device enterprises/{PROJECT}/devices/nope not found.")
+
+
+def test_another_project_is_not_found(client, token):
+    response = client.http.get(f"{client.base_url}/v1/enterprises/other-project/devices",
+                               headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+    assert response.status_code == 404
+    assert response.json() == error(404, "NOT_FOUND", "Enterprise enterprises/other-project not found.")
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer fake-access-never-issued", "Basic Zm9vOmJhcg=="])
+def test_missing_or_unknown_bearer_token_is_unauthenticated(client, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+
+    for method, path in (("GET", "devices"), ("GET", "devices/living-room-thermostat"),
+                         ("POST", "devices/living-room-thermostat:executeCommand")):
+        response = client.http.request(method, f"{client.base_url}/v1/enterprises/{PROJECT}/{path}",
+                                       headers=headers, timeout=5)
+        assert response.status_code == 401
+        assert response.json() == UNAUTHENTICATED
+
+
+def test_set_heat_changes_the_setpoint_and_what_the_heating_does(client, token):
+    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
+                              heatCelsius=18.5)
+
+    assert response.status_code == 200 and response.json() == {}
+    after = traits(client, token, "living-room-thermostat")
+    assert after[SETPOINT] == {"heatCelsius": 18.5}
+    assert after["sdm.devices.traits.ThermostatHvac"] == {"status": "OFF"}
+
+
+def test_set_cool_in_cool_mode(client, token):
+    cool = fahrenheit_to_celsius(72)
+
+    assert client.command(token, "bedroom-thermostat", "ThermostatTemperatureSetpoint.SetCool",
+                          coolCelsius=cool).status_code == 200
+
+    assert traits(client, token, "bedroom-thermostat")[SETPOINT] == {"coolCelsius": cool}
+
+
+def test_set_range_in_heatcool_accepts_exactly_three_fahrenheit_degrees(client, token):
+    heat, cool = fahrenheit_to_celsius(70), fahrenheit_to_celsius(73)
+
+    response = client.command(token, "kitchen-thermostat", "ThermostatTemperatureSetpoint.SetRange",
+                              heatCelsius=heat, coolCelsius=cool)
+
+    assert response.status_code == 200
+    assert traits(client, token, "kitchen-thermostat")[SETPOINT] == {"heatCelsius": heat, "coolCelsius": cool}
+
+
+@pytest.mark.parametrize("device_id, command, params", [
+    ("living-room-thermostat", "ThermostatTemperatureSetpoint.SetCool", {"coolCelsius": 24.0}),
+    ("bedroom-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+    ("living-room-thermostat", "ThermostatTemperatureSetpoint.SetRange", {"heatCelsius": 19.0, "coolCelsius": 24.0}),
+    ("guest-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+])
+def test_setpoint_command_for_another_mode_is_a_failed_precondition(client, token, device_id, command, params):
+    response = client.command(token, device_id, command, **params)
+
+    assert response.status_code == 400
+    assert response.json() == error(400, "FAILED_PRECONDITION",
+                                    f"sdm.devices.commands.{command} command not allowed in current thermostat mode.")
+
+
+def test_setpoint_command_in_manual_eco_is_refused(client, token):
+    response = client.command(token, "office-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=21.0)
+
+    assert response.status_code == 400
+    assert response.json() == error(400, "FAILED_PRECONDITION",
+                                    "Command not allowed when thermostat in MANUAL_ECO mode.")
+
+
+@pytest.mark.parametrize("heat", [9.5, 32.5])
+def test_setpoint_out_of_range_is_refused_and_names_the_devices_scale(client, token, heat):
+    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
+                              heatCelsius=heat)
+
+    assert response.status_code == 400
+    assert response.json() == error(400, "INVALID_ARGUMENT",
+                                    "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS.")
+    assert traits(client, token, "living-room-thermostat")[SETPOINT] == {"heatCelsius": 21.0}
+
+
+def test_fahrenheit_limits_50_and_90_are_accepted_and_91_is_not(client, token):
+    for degrees_f, status in ((50, 200), (90, 200), (91, 400)):
+        response = client.command(token, "bedroom-thermostat", "ThermostatTemperatureSetpoint.SetCool",
+                                  coolCelsius=fahrenheit_to_celsius(degrees_f))
+        assert response.status_code == status, degrees_f
+    assert "in FAHRENHEIT." in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("heat_f, cool_f, message", [
+    (70, 72, "Temperature setpoint range is smaller than minimum 1.666700 in FAHRENHEIT."),
+    (72, 70, "Cool value must be greater than heat value."),
+])
+def test_set_range_rejects_a_narrow_or_inverted_range(client, token, heat_f, cool_f, message):
+    response = client.command(token, "kitchen-thermostat", "ThermostatTemperatureSetpoint.SetRange",
+                              heatCelsius=fahrenheit_to_celsius(heat_f), coolCelsius=fahrenheit_to_celsius(cool_f))
+
+    assert response.status_code == 400
+    assert response.json() == error(400, "INVALID_ARGUMENT", message)
+
+
+@pytest.mark.parametrize("params", [{}, {"heatCelsius": "warm"}, {"heatCelsius": True}])
+def test_missing_or_non_numeric_setpoint_is_an_invalid_argument(client, token, params):
+    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", **params)
+
+    assert response.status_code == 400
+    assert response.json() == error(400, "INVALID_ARGUMENT", "Contains invalid value.")
+
+
+def test_set_mode_switches_mode_and_the_setpoints_shown(client, token):
+    assert client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 200
+
+    after = traits(client, token, "guest-room-thermostat")
+    assert after["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
+    assert after[SETPOINT] == {"heatCelsius": 19.0}
+    assert after["sdm.devices.traits.ThermostatHvac"] == {"status": "HEATING"}
+
+    assert client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="OFF").status_code == 200
+    assert traits(client, token, "guest-room-thermostat")[SETPOINT] == {}
+
+
+def test_set_mode_rejects_an_unknown_mode(client, token):
+    response = client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="ECO")
+
+    assert response.status_code == 400 and response.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_eco_off_restores_the_setpoints_and_eco_on_hides_them(client, token):
+    assert client.command(token, "office-thermostat", "ThermostatEco.SetMode", mode="OFF").status_code == 200
+    assert traits(client, token, "office-thermostat")[SETPOINT] == {"heatCelsius": 20.0}
+
+    assert client.command(token, "office-thermostat", "ThermostatEco.SetMode", mode="MANUAL_ECO").status_code == 200
+    after = traits(client, token, "office-thermostat")
+    assert after[SETPOINT] == {}
+    assert after["sdm.devices.traits.ThermostatEco"]["mode"] == "MANUAL_ECO"
+
+
+@pytest.mark.parametrize("device_id", ["guest-room-thermostat", "office-thermostat"])
+def test_eco_on_refused_when_thermostat_off_or_already_in_eco(client, token, device_id):
+    response = client.command(token, device_id, "ThermostatEco.SetMode", mode="MANUAL_ECO")
+
+    assert response.status_code == 400
+    assert response.json() == error(
+        400, "FAILED_PRECONDITION",
+        "sdm.devices.commands.ThermostatEco.SetMode command not allowed in current thermostat mode.")
+
+
+@pytest.mark.parametrize("body", [{"command": "sdm.devices.commands.Fan.Explode", "params": {}}, {"params": {}}])
+def test_unknown_or_missing_command_is_not_found(client, token, body):
+    response = client.sdm("POST", "devices/living-room-thermostat:executeCommand", token, json=body)
+
+    assert response.status_code == 404
+    assert response.json() == error(404, "NOT_FOUND", "No command provided.")
+
+
+def test_malformed_json_body_is_an_invalid_argument(client, token):
+    response = client.sdm("POST", "devices/living-room-thermostat:executeCommand", token, data=b"{not json")
+
+    assert response.status_code == 400 and response.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_offline_device_is_listed_as_offline_and_refuses_commands(fake, client, token):
+    fake.set_online("living-room-thermostat", False)
+
+    assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.Connectivity"] == {"status": "OFFLINE"}
+    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
+                              heatCelsius=20.0)
+    assert response.status_code == 400
+    assert response.json() == error(400, "FAILED_PRECONDITION", "Device is offline.")
+
+
+def test_sixth_command_in_a_minute_on_one_device_is_rate_limited(client, clock, token):
+    def set_heat(device_id: str = "living-room-thermostat"):
+        return client.command(token, device_id, "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=20.0)
+
+    assert [set_heat().status_code for _ in range(5)] == [200] * 5
+    limited = set_heat()
+    assert limited.status_code == 429
+    assert limited.json() == error(429, "RESOURCE_EXHAUSTED",
+                                   "Rate limited for the ExecuteDeviceCommand API for the user.")
+    assert client.command(token, "bedroom-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 200
+
+    clock.advance(60)
+    assert set_heat().status_code == 200
+
+
+def test_rate_limit_is_configurable(clock):
+    fake = FakeGoogle(PROJECT, CLIENT_ID, CLIENT_SECRET, [REDIRECT], command_limits=[(2, 10.0)], clock=clock)
+    token = fake.grant_access_token()
+    with running(fake) as url, requests.Session() as session:
+        client = Client(session, url)
+        statuses = [client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code
+                    for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_replace_devices(fake, client, token):
+    fake.replace_devices([Thermostat("hall", "Hallway", "CELSIUS", "COOL", ambient_celsius=26.0,
+                                     humidity_percent=50, heat_celsius=18.0, cool_celsius=24.0)])
+
+    devices = client.sdm("GET", "devices", token).json()["devices"]
+
+    assert [device["name"] for device in devices] == [f"enterprises/{PROJECT}/devices/hall"]
+    assert devices[0]["traits"]["sdm.devices.traits.ThermostatHvac"] == {"status": "COOLING"}
+
+
+def test_counts_per_route_are_kept_and_served(fake, client, token):
+    client.sdm("GET", "devices", token)
+    client.sdm("GET", "devices/kitchen-thermostat", token)
+    client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="COOL")
+
+    stats = client.http.get(f"{client.base_url}/__fake/stats", timeout=5).json()
+
+    expected = {"devices.list": 1, "devices.get": 1, "devices.executeCommand": 1}
+    assert stats == {"counts": expected} == fake.stats()
+    assert client.http.get(f"{client.base_url}/__fake/health", timeout=5).json() == {"status": "ok"}
+
+
+def test_unknown_path_and_wrong_method(client, token):
+    assert client.http.get(f"{client.base_url}/v2/whatever", timeout=5).status_code == 404
+    assert client.sdm("DELETE", "devices", token).status_code == 405
