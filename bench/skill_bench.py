@@ -1,0 +1,193 @@
+"""Skill Lambda benchmark: cold import cost against its floor, peak memory, warm handler latency per
+intent against a loopback fake SDM (a separate process), and SDM calls per intent.
+
+Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 7]
+A benchmark prints figures; it asserts nothing. Absolute times depend on the machine: compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+ROOT = Path(__file__).resolve().parents[1]
+LAMBDA_SRC = ROOT / "lambda_src"
+sys.path[:0] = [str(ROOT), str(LAMBDA_SRC)]
+
+from sandbox.processes import Service, free_port  # noqa: E402  (needs the paths above)
+from tests.skill import alexa  # noqa: E402
+
+PROJECT = "bench-project"
+FLOOR_IMPORT = "import ask_sdk_core.skill_builder, requests"
+SKILL_IMPORT = "import lambda_function"
+# The fake's default devices include a Fahrenheit heat-cool Kitchen and several other rooms.
+SET_KITCHEN = {"temperature": "72", "thermostat": "kitchen"}
+
+
+def _child_env(base_url: str = "http://127.0.0.1:9/v1") -> Dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join([str(LAMBDA_SRC), str(ROOT)]),
+            "NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url}
+
+
+def _run_child(code: str, env: Dict[str, str], stdin: str = "") -> str:
+    return subprocess.run([sys.executable, "-c", code], cwd=LAMBDA_SRC, env=env, input=stdin, capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+
+
+_IMPORTS = f"""
+import time
+t = time.perf_counter()
+{FLOOR_IMPORT}
+floor = time.perf_counter()
+{SKILL_IMPORT}
+print((floor - t) * 1000, (time.perf_counter() - floor) * 1000)
+"""
+
+
+def cold_imports(runs: int) -> None:
+    """Each fresh process times the floor, then what `import lambda_function` adds on top of it: both
+    halves see the same machine load, which matters on a shared two-core box."""
+    floor, ours = [], []
+    for _ in range(runs):
+        floor_ms, ours_ms = map(float, _run_child(_IMPORTS, _child_env()).split())
+        floor.append(floor_ms)
+        ours.append(ours_ms)
+    floor_ms, ours_ms = statistics.median(floor), statistics.median(ours)
+    ratio = statistics.median(o / f for o, f in zip(ours, floor))
+    print(f"Cold import (median of {runs} fresh processes)")
+    print(f"  floor: ask_sdk_core.skill_builder + requests  {floor_ms:7.1f} ms")
+    print(f"  lambda_function on top of the floor           {ours_ms:7.1f} ms")
+    print(f"  lambda_function cold import in all            {floor_ms + ours_ms:7.1f} ms")
+    print(f"  our code adds {100 * ratio:.1f}% to the floor (target < 20%)")
+
+
+_FIRST_REQUEST = """
+import json, resource, sys, time
+t = time.perf_counter()
+import lambda_function
+imported = time.perf_counter()
+reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)
+handled = time.perf_counter()
+assert reply["response"]["outputSpeech"], reply
+print(json.dumps({"import_ms": (imported - t) * 1000, "first_request_ms": (handled - imported) * 1000,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+_FLOOR_MEMORY = f"{FLOOR_IMPORT}\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def cold_request(base_url: str, token: str) -> None:
+    event = json.dumps(alexa.status(token=token))
+    result = json.loads(_run_child(_FIRST_REQUEST, _child_env(base_url), stdin=event))
+    floor_kb = int(_run_child(_FLOOR_MEMORY, _child_env()))
+    print("\nCold container, one StatusIntent against the loopback fake")
+    print(f"  import {result['import_ms']:.1f} ms, first request {result['first_request_ms']:.1f} ms")
+    print(f"  peak memory (ru_maxrss) {result['maxrss_kb'] / 1024:.1f} MiB "
+          f"(interpreter + ask_sdk_core + requests alone: {floor_kb / 1024:.1f} MiB)")
+
+
+def _percentile(samples: List[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def sdm_calls(fake_url: str) -> int:
+    """SDM requests the fake has served so far (its own counter, read outside any timing)."""
+    import requests
+
+    counts = requests.get(f"{fake_url}/__fake/stats", timeout=5).json()["counts"]
+    return sum(n for route, n in counts.items() if route.startswith("devices."))
+
+
+def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
+    os.environ.update({"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url})
+    os.environ.pop("SKILL_ID", None)
+    import lambda_function
+
+    # One iteration in this order: the set (heat-cool range on the Kitchen) finds the list cached by the
+    # previous iteration and then drops it, so the first status lists afresh and the second is cached.
+    cases: Dict[str, Callable[[], dict]] = {
+        "SetTempIntent (list cached)": lambda: alexa.set_temp(token=token, **SET_KITCHEN),
+        "StatusIntent (list fetched)": lambda: alexa.status(token=token),
+        "StatusIntent (list cached)": lambda: alexa.status(token=token),
+        "SetTempIntent, which thermostat?": lambda: alexa.set_temp("70", token=token),
+        "LaunchRequest": lambda: alexa.launch(token=token),
+        "AMAZON.HelpIntent": lambda: alexa.intent("AMAZON.HelpIntent", token=token),
+    }
+    events = {name: build() for name, build in cases.items()}
+    answers = {}
+    for name, event in events.items():  # warm-up: connections, caches; shows which path is timed
+        answers[name] = lambda_function.lambda_handler(event, None)["response"]["outputSpeech"]["ssml"]
+    samples: Dict[str, List[float]] = {name: [] for name in events}
+    calls: Dict[str, int] = {name: 0 for name in events}
+    for _ in range(runs):
+        for name, event in events.items():
+            before = sdm_calls(fake_url)
+            started = time.perf_counter()
+            lambda_function.lambda_handler(event, None)
+            samples[name].append((time.perf_counter() - started) * 1000)
+            calls[name] += sdm_calls(fake_url) - before
+    print(f"\nWarm handler latency, {runs} requests per intent, loopback fake SDM in its own process")
+    print(f"  {'intent':36} {'p50 ms':>8} {'p99 ms':>8} {'SDM calls/request':>18}")
+    for name, values in samples.items():
+        print(f"  {name:36} {_percentile(values, 0.5):8.2f} {_percentile(values, 0.99):8.2f} "
+              f"{calls[name] / runs:18.2f}")
+    print("  answers timed:")
+    for name, ssml in answers.items():
+        print(f"    {name}: {ssml[len('<speak>'):-len('</speak>')][:90]}")
+
+
+def cold_set_calls(base_url: str, fake_url: str, token: str) -> None:
+    """SDM calls of a set-temperature in a fresh container (nothing cached)."""
+    code = "import json, sys, lambda_function\nlambda_function.lambda_handler(json.loads(sys.stdin.read()), None)"
+    before = sdm_calls(fake_url)
+    _run_child(code, _child_env(base_url), stdin=json.dumps(alexa.set_temp(token=token, **SET_KITCHEN)))
+    print(f"\nSetTempIntent in a cold container: {sdm_calls(fake_url) - before} SDM calls (list + executeCommand)")
+
+
+def serve_fake(port: int, token_path: str) -> None:
+    """Child mode: the fake Google without its sandbox rate limits (a benchmark sends hundreds of
+    commands), with one linked user's access token handed to the parent through a private file."""
+    from sandbox.fake_google import FakeGoogle, serve
+
+    app = FakeGoogle(PROJECT, "bench-client.apps.googleusercontent.com", "bench-client-secret",
+                     ["https://layla.amazon.com/api/skill/link/BENCH"], command_limits=())
+    fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(app.grant_access_token())
+    serve(app, port)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200, help="warm requests per intent (default 200)")
+    parser.add_argument("--imports", type=int, default=7, help="fresh processes per import measurement (default 7)")
+    parser.add_argument("--serve-fake", nargs=2, metavar=("PORT", "TOKEN_FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_fake:
+        serve_fake(int(args.serve_fake[0]), args.serve_fake[1])
+        return
+
+    cold_imports(args.imports)
+    with tempfile.TemporaryDirectory(prefix="skill-bench-") as tmp:
+        port = free_port()
+        token_path = Path(tmp) / "token"
+        fake = Service("fake-google", [sys.executable, str(Path(__file__).resolve()), "--serve-fake", str(port),
+                                       str(token_path)], port, log_path=Path(tmp) / "fake-google.log")
+        with fake:
+            token = token_path.read_text()
+            base_url = f"{fake.base_url}/v1"
+            cold_request(base_url, token)
+            cold_set_calls(base_url, fake.base_url, token)
+            warm_latency(base_url, fake.base_url, token, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""SDM device JSON as documented (enterprises.devices), for the `responses` mock of the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+PROJECT = "project-under-test"
+BASE = "https://smartdevicemanagement.googleapis.com/v1"
+DEVICES_URL = f"{BASE}/enterprises/{PROJECT}/devices"
+TRAIT = "sdm.devices.traits."
+COMMAND = "sdm.devices.commands.ThermostatTemperatureSetpoint."
+
+
+def f_to_c(degrees_f: float) -> float:
+    return (degrees_f - 32) * 5 / 9
+
+
+def thermostat(device_id: str = "living", room: str = "Living Room", custom_name: str = "",
+               scale: str = "FAHRENHEIT", mode: str = "HEAT", ambient_c: Optional[float] = 21.7,
+               heat_c: Optional[float] = 20.0, cool_c: Optional[float] = None, eco: bool = False,
+               eco_heat_c: float = 16.7, eco_cool_c: float = 26.7, online: bool = True) -> Dict[str, Any]:
+    """A thermostat device. SDM returns only the current mode's setpoints, and none in eco or off."""
+    traits: Dict[str, Any] = {
+        TRAIT + "Info": {"customName": custom_name},
+        TRAIT + "Connectivity": {"status": "ONLINE" if online else "OFFLINE"},
+        TRAIT + "Humidity": {"ambientHumidityPercent": 41},
+        TRAIT + "Settings": {"temperatureScale": scale},
+        TRAIT + "Fan": {"timerMode": "OFF"},
+        TRAIT + "ThermostatMode": {"mode": mode, "availableModes": ["HEAT", "COOL", "HEATCOOL", "OFF"]},
+        TRAIT + "ThermostatEco": {"availableModes": ["MANUAL_ECO", "OFF"], "mode": "MANUAL_ECO" if eco else "OFF",
+                                  "heatCelsius": eco_heat_c, "coolCelsius": eco_cool_c},
+        TRAIT + "ThermostatHvac": {"status": "HEATING" if mode == "HEAT" else "OFF"},
+    }
+    if ambient_c is not None:
+        traits[TRAIT + "Temperature"] = {"ambientTemperatureCelsius": ambient_c}
+    setpoint = {}
+    if not eco and mode in ("HEAT", "HEATCOOL") and heat_c is not None:
+        setpoint["heatCelsius"] = heat_c
+    if not eco and mode in ("COOL", "HEATCOOL") and cool_c is not None:
+        setpoint["coolCelsius"] = cool_c
+    if setpoint:
+        traits[TRAIT + "ThermostatTemperatureSetpoint"] = setpoint
+    return {
+        "name": f"enterprises/{PROJECT}/devices/{device_id}",
+        "type": "sdm.devices.types.THERMOSTAT",
+        "assignee": f"enterprises/{PROJECT}/structures/home/rooms/{device_id}",
+        "traits": traits,
+        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/home/rooms/{device_id}",
+                             "displayName": room}],
+    }
+
+
+def camera(device_id: str = "door", room: str = "Front Door") -> Dict[str, Any]:
+    return {
+        "name": f"enterprises/{PROJECT}/devices/{device_id}",
+        "type": "sdm.devices.types.DOORBELL",
+        "traits": {TRAIT + "Info": {"customName": ""}, TRAIT + "CameraLiveStream": {"maxVideoResolution": {}}},
+        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/home/rooms/{device_id}",
+                             "displayName": room}],
+    }
+
+
+def device_list(*devices: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    return {"devices": list(devices)}
+
+
+def command_url(device_id: str) -> str:
+    return f"{BASE}/enterprises/{PROJECT}/devices/{device_id}:executeCommand"
+
+
+def error_body(code: int, status: str, message: str) -> Dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": status}}
+
+
+def sent_command(call) -> Dict[str, Any]:
+    """The JSON body of a recorded executeCommand call."""
+    return json.loads(call.request.body)

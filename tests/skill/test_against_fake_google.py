@@ -1,0 +1,82 @@
+"""The skill end to end against the sandbox's fake Google SDM over real HTTP on loopback: the
+client's requests and the fake's documented shapes must agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.fake_google import FakeGoogle, running
+from sandbox.thermostats import Thermostat
+from tests.skill import alexa
+from tests.skill.alexa import card_type, spoken
+
+PROJECT = "fake-sdm-project"
+
+
+@pytest.fixture
+def fake():
+    return FakeGoogle(PROJECT, "skill-test.apps.googleusercontent.com", "skill-test-secret",
+                      ["https://layla.amazon.com/api/skill/link/SKILLTEST"])
+
+
+@pytest.fixture
+def skill(fake, load_skill):
+    with running(fake) as url:
+        yield load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{url}/v1")
+
+
+def test_status_reads_every_default_thermostat(fake, skill):
+    text = spoken(skill.lambda_handler(alexa.status(token=fake.grant_access_token()), None))
+    assert text == ("The Living Room is 19.5 degrees, heating to 21. "
+                    "The Bedroom is 77 degrees, cooling to 74. "
+                    "The Kitchen is 71 degrees, set to heat-cool between 68 and 76. "
+                    "The Guest Room is 17 degrees, turned off. "
+                    "The Office is 16 degrees, in eco mode, between 15 and 27.")
+
+
+@pytest.mark.parametrize("room, said, device, expected, heard", [
+    ("living room", "21.5", "living-room-thermostat", {"heatCelsius": 21.5}, "heating to 21.5"),
+    ("bedroom", "72", "bedroom-thermostat", {"coolCelsius": 22.2222}, "cooling to 72"),
+    ("kitchen", "80", "kitchen-thermostat", {"heatCelsius": 24.4444, "coolCelsius": 28.8889},
+     "set to heat-cool between 76 and 84"),
+])
+def test_a_set_changes_the_thermostat(fake, skill, room, said, device, expected, heard):
+    reply = skill.lambda_handler(alexa.set_temp(said, room, token=fake.grant_access_token()), None)
+    assert spoken(reply) == f"OK, the {room.title()} is {heard}."
+    setpoints = fake.device(device)["traits"]["sdm.devices.traits.ThermostatTemperatureSetpoint"]
+    assert setpoints == pytest.approx(expected, abs=1e-4)
+    assert fake.stats()["counts"]["devices.list"] == 1
+    assert fake.stats()["counts"]["devices.executeCommand"] == 1
+
+
+@pytest.mark.parametrize("scale, said, heard", [
+    ("FAHRENHEIT", ("50", "51", "70", "89", "90"), ("50 and 53", "50 and 53", "69 and 72", "87 and 90", "87 and 90")),
+    ("CELSIUS", ("10", "21", "32", "31.5", "10.5"), ("10 and 12", "20 and 22", "30 and 32", "30 and 32", "10 and 12")),
+])
+def test_the_narrowest_heat_cool_range_is_accepted_at_every_limit(fake, skill, scale, said, heard):
+    fake.replace_devices([Thermostat("narrow", "Kitchen", scale, "HEATCOOL", ambient_celsius=20.0, humidity_percent=40,
+                                     heat_celsius=20.0, cool_celsius=20.5)])
+    token = fake.grant_access_token()
+    replies = [spoken(skill.lambda_handler(alexa.set_temp(s, "kitchen", token=token), None)) for s in said]
+    assert replies == [f"OK, the Kitchen is set to heat-cool between {h}." for h in heard]
+
+
+def test_an_unknown_token_asks_to_link_again(skill):
+    reply = skill.lambda_handler(alexa.status(token="not-a-token-the-fake-issued"), None)
+    assert card_type(reply) == "LinkAccount"
+
+
+def test_a_thermostat_gone_offline_since_the_list_was_cached_is_reported_offline(fake, skill):
+    token = fake.grant_access_token()
+    skill.lambda_handler(alexa.status(token=token), None)
+    fake.set_online("living-room-thermostat", False)
+    reply = skill.lambda_handler(alexa.set_temp("20", "living room", token=token), None)
+    assert spoken(reply) == "The Living Room is offline, so I couldn't change it."
+
+
+def test_nests_rate_limit_is_explained(fake, skill):
+    token = fake.grant_access_token()
+    replies = [spoken(skill.lambda_handler(alexa.set_temp("20", "living room", token=token), None))
+               for _ in range(6)]
+    assert replies[:5] == ["OK, the Living Room is heating to 20."] * 5
+    assert replies[5] == "Nest is limiting requests right now. Please try again in a minute."

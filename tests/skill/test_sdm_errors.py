@@ -1,0 +1,138 @@
+"""Every way SDM can fail becomes a spoken answer, in time, never a crash."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import requests
+
+from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S, Deadline
+from tests.skill import alexa
+from tests.skill.alexa import card_type, ends_session, spoken
+from tests.skill.conftest import LambdaContext
+from tests.skill.sdm import DEVICES_URL, PROJECT, command_url, device_list, error_body, thermostat
+
+LINK = ("To control your thermostats, please link your Nest account in the Alexa app. "
+        "I've sent a card there to get you started.")
+NO_ACCESS = ("Your linked Nest account doesn't give me access to that thermostat. To share it, link your account "
+             "again in the Alexa app. I've sent a card there.")
+RATE_LIMITED = "Nest is limiting requests right now. Please try again in a minute."
+UNAVAILABLE = "Sorry, I couldn't reach Nest just now. Please try again later."
+TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
+
+FAILURES = {
+    "401": dict(status=401, json=error_body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")),
+    "403": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "The caller does not have permission")),
+    "404": dict(status=404, json=error_body(404, "NOT_FOUND",
+                                            f"Device enterprises/{PROJECT}/devices/living not found.")),
+    "429": dict(status=429, json={"error": {
+        "code": 429, "status": "RESOURCE_EXHAUSTED",
+        "message": "Rate limited for the ExecuteDeviceCommand API for the user.",
+        "errors": [{"reason": "rateLimitExceeded", "domain": "global"}]}}),
+    "400-mode": dict(status=400, json=error_body(400, "FAILED_PRECONDITION",
+                                                 "Command not allowed in current thermostat mode.")),
+    "400-eco": dict(status=400, json=error_body(400, "FAILED_PRECONDITION",
+                                                "Command not allowed when thermostat in MANUAL_ECO mode.")),
+    "400-offline": dict(status=400, json=error_body(400, "FAILED_PRECONDITION", "Device is offline.")),
+    "400-argument": dict(status=400, json=error_body(400, "INVALID_ARGUMENT",
+                                                     "Temperature setpoint is out of range.")),
+    "500": dict(status=500, json=error_body(500, "INTERNAL", "Internal error encountered.")),
+    "503-html": dict(status=503, body="<html>Service Unavailable</html>", content_type="text/html"),
+    "302": dict(status=302, headers={"Location": "https://accounts.google.com/"}),
+    "invalid-json": dict(status=200, body="<html>not json</html>", content_type="text/html"),
+    "wrong-shape": dict(status=200, json={"devices": "none"}),
+    "connection": dict(body=requests.ConnectionError("connection refused")),
+    "timeout": dict(body=requests.ReadTimeout("read timed out")),
+}
+
+
+@pytest.mark.parametrize("failure, expected, card", [
+    ("401", LINK, "LinkAccount"),
+    ("403", NO_ACCESS, "LinkAccount"),
+    ("404", UNAVAILABLE, None),
+    ("429", RATE_LIMITED, None),
+    ("500", UNAVAILABLE, None),
+    ("503-html", UNAVAILABLE, None),
+    ("302", UNAVAILABLE, None),
+    ("invalid-json", UNAVAILABLE, None),
+    ("wrong-shape", UNAVAILABLE, None),
+    ("connection", UNAVAILABLE, None),
+    ("timeout", TIMED_OUT, None),
+])
+def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, card):
+    sdm_api.get(DEVICES_URL, **FAILURES[failure])
+    reply = skill.lambda_handler(alexa.status(), None)
+    assert spoken(reply) == expected
+    assert ends_session(reply)
+    assert card_type(reply) == card
+
+
+@pytest.mark.parametrize("failure, expected, card", [
+    ("401", LINK, "LinkAccount"),
+    ("403", NO_ACCESS, "LinkAccount"),
+    ("404", "I couldn't find the Living Room on your Nest account any more. It may have been removed.", None),
+    ("429", RATE_LIMITED, None),
+    ("400-mode", "The Living Room isn't in a mode that allows that right now, so nothing changed. "
+                 "Check its mode in the Nest app.", None),
+    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Turn off eco in the Nest app first.", None),
+    ("400-offline", "The Living Room is offline, so I couldn't change it.", None),
+    ("400-argument", "Sorry, Nest didn't accept that change.", None),
+    ("500", UNAVAILABLE, None),
+    ("connection", UNAVAILABLE, None),
+    ("timeout", TIMED_OUT, None),
+])
+def test_a_failed_command_is_explained(skill, sdm_api, failure, expected, card):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat("living")))
+    sdm_api.post(command_url("living"), **FAILURES[failure])
+    reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
+    assert spoken(reply) == expected
+    assert ends_session(reply)
+    assert card_type(reply) == card
+
+
+def test_a_refused_command_refreshes_the_device_list_next_time(skill, sdm_api):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat("living")))
+    sdm_api.post(command_url("living"), **FAILURES["400-mode"])
+    skill.lambda_handler(alexa.set_temp("70"), None)
+    skill.lambda_handler(alexa.status(), None)
+    assert [c.request.method for c in sdm_api.calls] == ["GET", "POST", "GET"]
+
+
+def test_a_failed_list_is_not_cached(skill, sdm_api):
+    sdm_api.get(DEVICES_URL, **FAILURES["500"])
+    skill.lambda_handler(alexa.status(), None)
+    sdm_api.replace("GET", DEVICES_URL, json=device_list(thermostat()))
+    assert spoken(skill.lambda_handler(alexa.status(), None)).startswith("The Living Room is 71 degrees")
+
+
+@pytest.fixture
+def hung_sdm():
+    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+@pytest.mark.parametrize("event", [alexa.status(), alexa.set_temp("70", "living room")], ids=["status", "set"])
+def test_a_hung_api_still_gets_an_answer_before_lambda_runs_out_of_time(load_skill, hung_sdm, event):
+    skill = load_skill(sdm_api_base_url=hung_sdm)
+    started = time.monotonic()
+    reply = skill.lambda_handler(event, LambdaContext(remaining_ms=2000))
+    assert time.monotonic() - started < 2.0 - LAMBDA_MARGIN_S + 0.3
+    assert spoken(reply) == TIMED_OUT
+
+
+def test_the_deadline_leaves_time_to_answer_within_alexas_eight_seconds():
+    assert SDM_BUDGET_S <= 6.0
+    assert Deadline.for_request(None).remaining() <= SDM_BUDGET_S
+    assert Deadline.for_request(LambdaContext(remaining_ms=3000)).remaining() <= 3.0 - LAMBDA_MARGIN_S
+    assert Deadline.for_request(LambdaContext(remaining_ms=100)).remaining() == 0.0
+
+
+def test_no_time_left_means_no_call_at_all(skill, sdm_api):
+    reply = skill.lambda_handler(alexa.status(), LambdaContext(remaining_ms=400))
+    assert spoken(reply) == TIMED_OUT
+    assert len(sdm_api.calls) == 0
