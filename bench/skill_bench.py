@@ -23,7 +23,7 @@ LAMBDA_SRC = ROOT / "lambda_src"
 sys.path[:0] = [str(ROOT), str(LAMBDA_SRC)]
 
 from sandbox.processes import Service, free_port  # noqa: E402  (needs the paths above)
-from tests.skill import alexa  # noqa: E402
+from sandbox import alexa  # noqa: E402
 
 PROJECT = "bench-project"
 FLOOR_IMPORT = "import ask_sdk_core.skill_builder, requests"

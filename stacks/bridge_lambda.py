@@ -10,8 +10,8 @@ from constructs import Construct
 
 from stacks.python_lambda import BRIDGE_SOURCE, PythonLambda
 
-# A cold S3 read plus the token exchange (bounded at 4 s by the bridge) fit well inside this.
-BRIDGE_TIMEOUT = cdk.Duration.seconds(10)
+# A cold S3 read with its one retry (about 6 s) plus the token exchange (bounded at 4 s) fit in this.
+BRIDGE_TIMEOUT = cdk.Duration.seconds(15)
 
 
 class BridgeLambda(Construct):

@@ -18,6 +18,9 @@ GOOGLE_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
 SDM_API_BASE_URL = "https://smartdevicemanagement.googleapis.com/v1"
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ALEXA_REDIRECT_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
+SECRETS_STACK = "NestSkillSecrets"
+SKILL_STACK = "NestSkill"
+BRIDGE_STACK = "NestSkillBridge"
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _PATTERNS = {

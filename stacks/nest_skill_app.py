@@ -11,14 +11,9 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.bridge_stack import BridgeStack
-from stacks.config import AppConfig
+from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, AppConfig
 from stacks.secrets_stack import SecretsStack
 from stacks.skill_stack import SkillStack
-
-SECRETS_STACK = "NestSkillSecrets"
-SKILL_STACK = "NestSkill"
-BRIDGE_STACK = "NestSkillBridge"
-
 
 @dataclass(frozen=True)
 class NestSkillStacks:
@@ -33,7 +28,6 @@ class NestSkillStacks:
 def add_stacks(app: cdk.App, config: AppConfig) -> NestSkillStacks:
     """Adds the stacks to `app`; any unacknowledged AwsSolutions finding then fails synthesis."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    cdk.Tags.of(app).add("project", "nest-alexa-skill")
     secrets = SecretsStack(app, SECRETS_STACK, object_key=config.secrets_object_key,
                            description="Nest Alexa skill: encrypted OAuth client credentials (stateful)")
     skill = SkillStack(app, SKILL_STACK, config=config, description="Nest Alexa skill: the skill Lambda")

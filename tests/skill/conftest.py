@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from tests.conftest import load_module
-from tests.skill.alexa import SKILL_ID
+from sandbox.alexa import SKILL_ID
 from tests.skill.sdm import PROJECT
 
 _CONTAINERS = itertools.count()

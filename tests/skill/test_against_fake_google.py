@@ -7,8 +7,8 @@ import pytest
 
 from sandbox.fake_google import FakeGoogle, running
 from sandbox.thermostats import Thermostat
-from tests.skill import alexa
-from tests.skill.alexa import card_type, spoken
+from sandbox import alexa
+from sandbox.alexa import card_type, spoken
 
 PROJECT = "fake-sdm-project"
 

@@ -8,7 +8,7 @@ import logging
 
 import requests
 
-from tests.skill import alexa
+from sandbox import alexa
 from tests.skill.sdm import DEVICES_URL, command_url, device_list, error_body, thermostat
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}

@@ -6,8 +6,8 @@ import pytest
 from ask_sdk_core.exceptions import AskSdkException
 
 from nest_skill.config import ConfigError, SkillConfig
-from tests.skill import alexa
-from tests.skill.alexa import card_type, ends_session, reprompt, spoken
+from sandbox import alexa
+from sandbox.alexa import card_type, ends_session, reprompt, spoken
 from tests.skill.sdm import DEVICES_URL, device_list, thermostat
 
 

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S, Deadline
-from tests.skill import alexa
-from tests.skill.alexa import card_type, ends_session, spoken
+from sandbox import alexa
+from sandbox.alexa import card_type, ends_session, spoken
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import DEVICES_URL, PROJECT, command_url, device_list, error_body, thermostat
 

@@ -7,8 +7,8 @@ from typing import Any, Dict, Optional
 
 import pytest
 
-from tests.skill import alexa
-from tests.skill.alexa import ends_session, reprompt, spoken, valid_response
+from sandbox import alexa
+from sandbox.alexa import ends_session, reprompt, spoken, valid_response
 from tests.skill.sdm import COMMAND, DEVICES_URL, command_url, device_list, f_to_c, sent_command, thermostat
 
 LIVING = thermostat("living", room="Living Room")

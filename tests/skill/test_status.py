@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.skill import alexa
-from tests.skill.alexa import TOKEN, card_type, ends_session, spoken, valid_response
+from sandbox import alexa
+from sandbox.alexa import TOKEN, card_type, ends_session, spoken, valid_response
 from tests.skill.sdm import DEVICES_URL, camera, device_list, f_to_c, thermostat
 
 

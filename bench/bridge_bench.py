@@ -1,0 +1,252 @@
+"""Bridge load run: the WSGI app under gunicorn (the Procfile's command), moto for S3/KMS, and the
+sandbox's fake Google as the token endpoint, all on 127.0.0.1. Bounded in count and time.
+
+Prints requests/s, p50/p99 latency and errors for /health, /authorize and the full /callback exchange,
+and the S3 GetObject calls moto saw while the load ran (the warm path must make none).
+
+    .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S]
+
+`local_bridge()` is also what the gunicorn integration test runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import secrets
+import shlex
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+for _path in (str(ROOT), str(ROOT / "bridge_src")):  # run as a script: `sandbox` and `oauth_bridge` importable
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import boto3  # noqa: E402
+import requests  # noqa: E402
+
+from oauth_bridge.properties import format_properties  # noqa: E402
+from sandbox.processes import Service, free_port  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+BUCKET = "nest-bridge-secrets-bench"
+KEY = "secrets/nest.properties"
+PROJECT = "00000000-0000-4000-8000-00000000beef"
+CLIENT_ID = "1234567890-bench.apps.googleusercontent.com"
+VENDOR = "BENCHVENDOR1"
+ALEXA_REDIRECT = f"https://layla.amazon.com/api/skill/link/{VENDOR}"
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_REGION": "us-east-1"}
+
+
+@dataclass
+class LocalBridge:
+    base_url: str
+    google_url: str
+    moto_log: Path
+    bridge_log: Path
+    workers: int
+
+    def s3_get_object_calls(self) -> int:
+        """GetObject requests on the secrets object, from moto's request log."""
+        pattern = re.compile(rf'"GET /{re.escape(BUCKET)}/{re.escape(KEY)}(\?\S*)? HTTP/')
+        return sum(1 for line in self.moto_log.read_text(errors="replace").splitlines() if pattern.search(line))
+
+    def alexa_authorize_query(self, state: str) -> str:
+        return urlencode({"client_id": "alexa", "response_type": "token", "state": state,
+                          "redirect_uri": ALEXA_REDIRECT, "scope": "sdm"})
+
+
+def procfile_argv(bind: str) -> list[str]:
+    """The Procfile's web command, with the bind address swapped for a loopback port."""
+    line = next(line for line in (ROOT / "bridge_src" / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:"))
+    argv[argv.index("--bind") + 1] = bind
+    return [str(VENV_BIN / argv[0]), *argv[1:], "--chdir", str(ROOT / "bridge_src")]
+
+
+def _seed_secrets(moto_url: str, client_secret: str) -> None:
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    key_id = session.client("kms", endpoint_url=moto_url).create_key()["KeyMetadata"]["KeyId"]
+    s3 = session.client("s3", endpoint_url=moto_url)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]})
+    body = format_properties({"clientid": CLIENT_ID, "clientsecret": client_secret,
+                              "statekey": secrets.token_urlsafe(32)})
+    s3.put_object(Bucket=BUCKET, Key=KEY, Body=body.encode(), ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
+
+
+@contextlib.contextmanager
+def local_bridge(workdir: Path) -> Iterator[LocalBridge]:
+    """moto, fake Google and the bridge under gunicorn, each its own process on 127.0.0.1, stopped on exit."""
+    moto_port, google_port, bridge_port = free_port(), free_port(), free_port()
+    moto_url, google_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{google_port}"
+    bridge_url = f"http://127.0.0.1:{bridge_port}"
+    client_secret = "bench-secret-" + secrets.token_urlsafe(16)
+    base_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(workdir)}
+    moto = Service("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port,
+                   env={**base_env, **AWS_ENV}, log_path=workdir / "moto.log")
+    google = Service("fake-google", [sys.executable, "-m", "sandbox.fake_google", "--port", str(google_port),
+                                     "--project-id", PROJECT, "--client-id", CLIENT_ID,
+                                     "--redirect-uri", f"{bridge_url}/callback"], google_port,
+                     env={**base_env, "FAKE_GOOGLE_CLIENT_SECRET": client_secret},
+                     log_path=workdir / "fake_google.log")
+    bridge_env = {**base_env, **AWS_ENV, "AWS_ENDPOINT_URL": moto_url, "SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY,
+                  "ALEXA_VENDOR_ID": VENDOR, "PUBLIC_BASE_URL": bridge_url,
+                  "OAUTH_AUTHORIZATION_URL": f"{google_url}/partnerconnections/{PROJECT}/auth",
+                  "OAUTH_TOKEN_URL": f"{google_url}/oauth2/v4/token"}
+    argv = procfile_argv(f"127.0.0.1:{bridge_port}")
+    bridge = Service("bridge", argv, bridge_port, env=bridge_env, log_path=workdir / "bridge.log")
+    with moto:
+        _seed_secrets(moto_url, client_secret)
+        with google, bridge:
+            yield LocalBridge(bridge_url, google_url, workdir / "moto.log", workdir / "bridge.log",
+                              workers=int(argv[argv.index("--workers") + 1]))
+
+
+@dataclass(frozen=True)
+class Linking:
+    """One account linking as the browser saw it."""
+
+    callback_url: str
+    """Where Google sent the browser: the bridge's /callback with `code` and the sealed `state`."""
+    callback_latency: float
+    fragment: dict[str, str]
+    """What Alexa received in its redirect's fragment."""
+
+
+def link_once(session: requests.Session, stack: LocalBridge, state: str) -> Linking:
+    """Alexa -> /authorize -> Google approves -> /callback -> Alexa."""
+    to_google = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(state)}",
+                            allow_redirects=False, timeout=10)
+    to_google.raise_for_status()
+    approved = session.get(to_google.headers["Location"], allow_redirects=False, timeout=10)
+    callback_url = approved.headers["Location"]
+    started = time.perf_counter()
+    to_alexa = session.get(callback_url, allow_redirects=False, timeout=10)
+    latency = time.perf_counter() - started
+    location = to_alexa.headers.get("Location", "")
+    if to_alexa.status_code != 302 or not location.startswith(ALEXA_REDIRECT + "#"):
+        raise RuntimeError(f"/callback answered {to_alexa.status_code}")
+    return Linking(callback_url, latency, dict(parse_qsl(urlsplit(location).fragment)))
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def line(self) -> str:
+        done = len(self.latencies)
+        if done >= 2:
+            cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
+            p50, p99 = statistics.median(self.latencies) * 1000, cuts[98] * 1000
+        else:
+            p50 = p99 = float("nan")
+        rate = done / self.elapsed if self.elapsed else 0.0
+        return f"{self.name:<22}{done:>9}{self.errors:>8}{rate:>10.1f}{p50:>10.1f}{p99:>10.1f}"
+
+
+def load(name: str, one: Callable[[requests.Session, int], float], count: int, threads: int,
+         time_limit_s: float) -> Result:
+    """`count` calls of `one` over `threads` threads, stopping early at `time_limit_s`."""
+    result = Result(name)
+    lock = threading.Lock()
+    issued = iter(range(count))
+    deadline = time.monotonic() + time_limit_s
+
+    def worker() -> None:
+        with requests.Session() as session:
+            while time.monotonic() < deadline:
+                with lock:
+                    number = next(issued, None)
+                if number is None:
+                    return
+                try:
+                    latency = one(session, number)
+                except (requests.RequestException, RuntimeError, KeyError):
+                    with lock:
+                        result.errors += 1
+                    continue
+                with lock:
+                    result.latencies.append(latency)
+
+    started = time.monotonic()
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=time_limit_s + 30)
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def timed_get(url: str, expected_status: int) -> Callable[[requests.Session, int], float]:
+    def one(session: requests.Session, _: int) -> float:
+        started = time.perf_counter()
+        response = session.get(url, allow_redirects=False, timeout=10)
+        latency = time.perf_counter() - started
+        if response.status_code != expected_status:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+        return latency
+    return one
+
+
+def warm_up(stack: LocalBridge, threads: int) -> int:
+    """Until every worker has read the secrets object once (bounded); returns the reads seen."""
+    url = f"{stack.base_url}/authorize?{stack.alexa_authorize_query('warm-up')}"
+    for _ in range(20):
+        load("warm-up", timed_get(url, 302), count=threads * 10, threads=threads, time_limit_s=10)
+        if stack.s3_get_object_calls() >= stack.workers:
+            break
+    return stack.s3_get_object_calls()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="per scenario (default 400)")
+    parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per scenario (default 20)")
+    args = parser.parse_args()
+
+    workdir = ROOT / "build" / "bench-bridge"
+    workdir.mkdir(parents=True, exist_ok=True)
+    with local_bridge(workdir) as stack:
+        reads_at_warm_up = warm_up(stack, args.threads)
+        authorize_url = f"{stack.base_url}/authorize?{stack.alexa_authorize_query('bench-state')}"
+        results = [
+            load("/health", timed_get(f"{stack.base_url}/health", 200), args.requests, args.threads, args.time_limit),
+            load("/authorize", timed_get(authorize_url, 302), args.requests, args.threads, args.time_limit),
+            load("/callback (exchange)", lambda session, n: link_once(session, stack, f"bench-{n}").callback_latency,
+                 args.requests, args.threads, args.time_limit),
+        ]
+        reads_during_load = stack.s3_get_object_calls() - reads_at_warm_up
+
+    workers = stack.workers
+    print(f"bridge bench: gunicorn (Procfile: {workers} workers) on 127.0.0.1, moto S3/KMS, fake Google token "
+          f"endpoint; {args.threads} client threads, up to {args.requests} requests or {args.time_limit:.0f} s each")
+    print(f"{'scenario':<22}{'requests':>9}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for result in results:
+        print(result.line())
+    print("(/callback: req/s counts whole linkings, /authorize + Google + /callback; the latencies are the "
+          "/callback request alone, token exchange included)")
+    print(f"S3 GetObject on the secrets object: {reads_at_warm_up} while warming {workers} workers, "
+          f"{reads_during_load} during the load run (warm path; must be 0)")
+    failed = reads_during_load != 0 or any(result.errors for result in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

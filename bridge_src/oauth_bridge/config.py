@@ -1,0 +1,76 @@
+"""The bridge's one typed configuration, built from environment variables by each entry point."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Mapping
+from urllib.parse import urlsplit
+
+GOOGLE_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_OBJECT_KEY = re.compile(r"^(?!/)[A-Za-z0-9!_.*'()/-]{1,512}$")
+_VENDOR_ID = re.compile(r"^[A-Z0-9]{8,20}$")
+
+
+class ConfigError(ValueError):
+    """An environment variable that is missing or unusable; the message names it."""
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    secrets_bucket: str
+    secrets_key: str
+    alexa_vendor_id: str
+    authorization_url: str
+    token_url: str = GOOGLE_TOKEN_URL
+    public_base_url: str | None = None
+    """Set when the bridge's public address differs from what requests carry (custom domain, TLS proxy)."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "BridgeConfig":
+        return cls(
+            secrets_bucket=_matching(env, "SECRETS_BUCKET", _BUCKET, "an S3 bucket name"),
+            secrets_key=_matching(env, "SECRETS_KEY", _OBJECT_KEY, "an S3 object key"),
+            alexa_vendor_id=_matching(env, "ALEXA_VENDOR_ID", _VENDOR_ID, "an Alexa vendor ID (8-20 A-Z/0-9)"),
+            authorization_url=_url(env, "OAUTH_AUTHORIZATION_URL", required=True, query_allowed=True),
+            token_url=_url(env, "OAUTH_TOKEN_URL", default=GOOGLE_TOKEN_URL),
+            public_base_url=_url(env, "PUBLIC_BASE_URL").rstrip("/") or None,
+        )
+
+
+def _matching(env: Mapping[str, str], name: str, pattern: re.Pattern, expected: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is missing or empty")
+    if not pattern.match(value):
+        raise ConfigError(f"environment variable {name}={value!r} is not {expected}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, *, required: bool = False, default: str = "",
+         query_allowed: bool = False) -> str:
+    """An https URL (plain http only on loopback, for local runs): Google and Alexa require TLS."""
+    value = env.get(name, "").strip() or default
+    if not value:
+        if required:
+            raise ConfigError(f"environment variable {name} is missing or empty")
+        return value
+    parts = urlsplit(value)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname or ""))
+    if not parts.hostname or not secure or parts.fragment or parts.username or (parts.query and not query_allowed):
+        query = "a query is allowed" if query_allowed else "no query"
+        raise ConfigError(f"environment variable {name}={value!r} is not an https:// URL ({query}, no fragment; "
+                          "http:// only for 127.0.0.1 or localhost)")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,74 @@
+"""What the user reads when linking stops: what went wrong and what to do next.
+
+The wording is fixed text; nothing from the request is ever placed in a page.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+RETRY = "Please start linking again from the Alexa app (Skills, then this skill, then Link account)."
+OWNER = "If this keeps happening, the skill's owner needs to check the bridge's logs and settings."
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    status: int
+    title: str
+    detail: str
+    advice: str = RETRY
+
+
+NOT_FOUND = ErrorPage(404, "Not found", "There is nothing at this address.", "")
+METHOD_NOT_ALLOWED = ErrorPage(405, "Method not allowed", "This address only answers GET requests.", "")
+MALFORMED_QUERY = ErrorPage(400, "Bad request", "The link's parameters could not be read: bad encoding, "
+                                                "a repeated parameter or too many parameters.")
+PARAMETER_TOO_LONG = ErrorPage(400, "Bad request", "A parameter in the link is longer than 2 KB.")
+CONTROL_CHARACTERS = ErrorPage(400, "Bad request", "A parameter in the link contains line breaks or other "
+                                                   "control characters.")
+BAD_HOST = ErrorPage(400, "Bad request", "The request's Host header is not a valid host name.", OWNER)
+REDIRECT_NOT_ALLOWED = ErrorPage(400, "Unknown return address", "The address to return to is missing or is "
+                                 "not one of Alexa's account-linking addresses for this skill.")
+MISSING_STATE = ErrorPage(400, "Incomplete sign-in", "The link has no state parameter, so the sign-in cannot "
+                                                     "be matched to your Alexa app.")
+MISSING_CODE = ErrorPage(400, "Incomplete sign-in", "Google's answer has no authorization code.")
+STATE_TOO_LONG = ErrorPage(400, "Bad request", "Alexa's state is too long to carry through the Google sign-in.")
+STATE_EXPIRED = ErrorPage(400, "Sign-in took too long", "More than 10 minutes passed between starting and "
+                                                        "finishing the Google sign-in.")
+STATE_INVALID = ErrorPage(400, "Sign-in not recognised", "The sign-in answer could not be verified: it was "
+                                                         "changed, or was not started by this service.")
+GRANT_REFUSED = ErrorPage(400, "Sign-in expired", "Google refused the sign-in code: it has expired or was "
+                                                  "already used.")
+TOKEN_REQUEST_REJECTED = ErrorPage(502, "Linking failed", "Google refused this service's request for an "
+                                   "access token (its client ID, secret or redirect address may be wrong).",
+                                   f"{RETRY} {OWNER}")
+TOKEN_PROVIDER_ERROR = ErrorPage(502, "Linking failed", "Google's token service answered with an error.")
+TOKEN_TIMEOUT = ErrorPage(502, "Linking failed", "Google's token service did not answer in time.")
+TOKEN_UNREACHABLE = ErrorPage(502, "Linking failed", "Google's token service could not be reached.")
+TOKEN_NOT_JSON = ErrorPage(502, "Linking failed", "Google's token service sent an answer that could not be read.")
+TOKEN_MISSING = ErrorPage(502, "Linking failed", "Google's token service answered without an access token.")
+SECRETS_UNAVAILABLE = ErrorPage(503, "Temporarily unavailable", "This service cannot read its settings right now.",
+                                f"{RETRY} {OWNER}")
+INTERNAL_ERROR = ErrorPage(500, "Something went wrong", "This service hit an unexpected error.",
+                           f"{RETRY} {OWNER}")
+
+
+def render(page: ErrorPage) -> str:
+    """A small, mobile-friendly page (Alexa's linking runs in the app's browser); no scripts."""
+    title, detail, advice = (html.escape(text) for text in (page.title, page.detail, page.advice))
+    advice_html = f"\n<p>{advice}</p>" if advice else ""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p>{detail}</p>{advice_html}
+</body>
+</html>
+"""

@@ -1,0 +1,87 @@
+"""`python -m ops`: the operator commands behind `make credentials`, `make render` and `make deploy`.
+
+Config is the CDK app's own (cdk.json context plus `-c key=value`), so these commands and `cdk`
+always agree. Every failure is one clear message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import json
+import sys
+from pathlib import Path
+
+from ops import REPO_ROOT
+from ops.ask_project import AskProjectError, ask_cli_profile, render_account_linking, render_ask_project
+from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, prompt_for_credentials,
+                             read_credentials, store_credentials)
+from ops.deploy import OUTPUTS_FILE, Deployer, DeployError
+from ops.outputs import OutputsError, load_outputs
+from stacks.config import AppConfig, ConfigError
+
+
+def load_config(context_args: list[str], cdk_json: Path = REPO_ROOT / "cdk.json") -> AppConfig:
+    context = dict(json.loads(cdk_json.read_text()).get("context", {}))
+    for pair in context_args:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise ConfigError(f"-c {pair!r}: expected key=value")
+        context[key] = value
+    return AppConfig.from_mapping(context)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a cdk.json context value, as with cdk")
+    common.add_argument("--outputs", type=Path, default=OUTPUTS_FILE,
+                        help=f"the `cdk deploy --outputs-file` to read (default {OUTPUTS_FILE.relative_to(REPO_ROOT)})")
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    credentials = commands.add_parser("credentials", help="the OAuth client credentials in the secrets bucket")
+    credentials_commands = credentials.add_subparsers(dest="action", required=True)
+    store = credentials_commands.add_parser(
+        "store", parents=[common],
+        help="store NEST_CLIENT_ID / NEST_CLIENT_SECRET (or prompt); keeps the bridge's state key")
+    store.add_argument("--if-missing", action="store_true", help="leave complete stored credentials alone")
+    credentials_commands.add_parser("show", parents=[common], help="print what is stored, secret redacted")
+    commands.add_parser("render", parents=[common],
+                        help="render build/ask-project and print the account-linking request (secret redacted)")
+    commands.add_parser("deploy", parents=[common], help="the whole ordered deploy (see README)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> None:
+    config = load_config(args.context)
+    if args.command == "deploy":
+        Deployer(config, args.context, outputs_file=args.outputs).deploy()
+        return
+    outputs = load_outputs(args.outputs)
+    if args.command == "render":
+        path = render_ask_project(config, outputs, profile=ask_cli_profile(os.environ))
+        request = render_account_linking(config, outputs, "<redacted>" if config.account_linking == "auth_code"
+                                         else None)
+        print(f"rendered {path}\naccount-linking request ({config.account_linking}):\n"
+              + json.dumps(request, indent=2))
+        return
+    location = CredentialsLocation.from_outputs(outputs)
+    if args.action == "show":
+        print(describe_credentials(location))
+        return
+    stored = read_credentials(location)
+    if args.if_missing and stored and stored.get("clientsecret") and stored.get("statekey"):
+        print(f"credentials already in {location}; left as they are")
+        return
+    client_id, client_secret = prompt_for_credentials(config.nest_client_id)
+    print(store_credentials(location, client_id, client_secret))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        run(args)
+    except (ConfigError, OutputsError, CredentialsError, AskProjectError, DeployError) as error:
+        sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted: nothing after the last finished step was changed")

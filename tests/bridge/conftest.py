@@ -1,0 +1,96 @@
+"""Bridge fixtures: moto S3 + KMS holding a real SSE-KMS secrets object, hand-driven clocks, and the
+token endpoint through `responses`.
+
+`responses` and moto coexist: moto stubs boto3 through botocore's own event hooks, not through the
+requests library, so a RequestsMock started inside `mock_aws` sees only the bridge's token calls
+(test_credentials.py checks S3 still answers while one is active).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import boto3
+import pytest
+import responses
+from moto import mock_aws
+
+from oauth_bridge.app import Bridge
+from oauth_bridge.credentials import CredentialStore
+from oauth_bridge.properties import format_properties
+from oauth_bridge.token_exchange import TokenClient
+from tests.bridge.helpers import (ACCESS_TOKEN, BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, TOKEN_URL, Clock,
+                                  make_config)
+
+
+@dataclass
+class SecretsBucket:
+    """The KMS-encrypted bucket and its properties object; counts the GetObject calls made through `s3`."""
+
+    s3: Any
+    kms_key_id: str
+    get_object_calls: int = 0
+
+    def write(self, body: str | bytes) -> None:
+        self.s3.put_object(Bucket=BUCKET, Key=KEY, Body=body, ServerSideEncryption="aws:kms",
+                           SSEKMSKeyId=self.kms_key_id)
+
+    def write_credentials(self, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET,
+                          state_key: str = STATE_KEY) -> None:
+        self.write(format_properties({"clientid": client_id, "clientsecret": client_secret, "statekey": state_key}))
+
+    def count_get_object(self, **_: Any) -> None:
+        self.get_object_calls += 1
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def secrets_bucket(aws: None) -> SecretsBucket:
+    key_id = boto3.client("kms").create_key(Description="bridge secrets")["KeyMetadata"]["KeyId"]
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id}}]})
+    bucket = SecretsBucket(s3, key_id)
+    bucket.write_credentials()
+    s3.meta.events.register("before-call.s3.GetObject", bucket.count_get_object)
+    return bucket
+
+
+@pytest.fixture
+def monotonic() -> Clock:
+    return Clock(5_000.0)
+
+
+@pytest.fixture
+def wall() -> Clock:
+    return Clock(1_800_000_000.0)
+
+
+@pytest.fixture
+def token_endpoint() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def grant(token_endpoint: responses.RequestsMock) -> responses.RequestsMock:
+    """A token endpoint that answers like Google does for a good code."""
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer",
+                                         "refresh_token": "test-refresh-token", "scope": "sdm"})
+    return token_endpoint
+
+
+@pytest.fixture
+def bridge(secrets_bucket: SecretsBucket, monotonic: Clock, wall: Clock) -> Bridge:
+    return Bridge(make_config(), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                  TokenClient(TOKEN_URL, budget_s=4.0), wall_clock=wall)

@@ -1,0 +1,59 @@
+"""The WSGI app as Elastic Beanstalk runs it: the Procfile's gunicorn command, configured from the
+environment, against moto server (S3/KMS via AWS_ENDPOINT_URL) and the fake Google, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+
+from bench.bridge_bench import PROJECT, link_once, local_bridge
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with local_bridge(tmp_path_factory.mktemp("bridge-gunicorn")) as running:
+        yield running
+
+
+def test_the_procfile_command_serves_the_whole_flow(stack):
+    with requests.Session() as session:
+        fragment = link_once(session, stack, "alexa-state-gunicorn").fragment
+        assert fragment["state"] == "alexa-state-gunicorn" and fragment["token_type"] == "Bearer"
+        devices = session.get(f"{stack.google_url}/v1/enterprises/{PROJECT}/devices", timeout=5,
+                              headers={"Authorization": f"Bearer {fragment['access_token']}"})
+        assert devices.status_code == 200
+
+
+def test_refusals_are_pages_and_health_answers(stack):
+    health = requests.get(f"{stack.base_url}/health", timeout=5)
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    off_list = requests.get(f"{stack.base_url}/authorize", allow_redirects=False, timeout=5,
+                            params={"response_type": "token", "state": "s", "redirect_uri": "https://evil.example/"})
+    assert off_list.status_code == 400 and "Location" not in off_list.headers
+    assert off_list.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_each_worker_reads_the_secrets_object_at_most_once(stack):
+    with requests.Session() as session:
+        for number in range(20):
+            response = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(f's{number}')}",
+                                   allow_redirects=False, timeout=5)
+            assert response.status_code == 302
+    assert 1 <= stack.s3_get_object_calls() <= stack.workers
+
+
+def test_logs_are_json_lines_without_codes_tokens_or_states(stack):
+    with requests.Session() as session:
+        linking = link_once(session, stack, "alexa-state-for-log-check")
+    callback = dict(parse_qsl(urlsplit(linking.callback_url).query))
+    text = stack.bridge_log.read_text()
+    records = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    linked = [record for record in records if record.get("outcome") == "linked"]
+    assert linked and {"timestamp", "level", "event", "route", "status", "duration_ms"} <= set(linked[0])
+    for secret in (callback["code"], callback["state"], linking.fragment["access_token"], "alexa-state-for-log-check"):
+        assert secret not in text
