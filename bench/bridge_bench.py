@@ -35,7 +35,7 @@ import boto3  # noqa: E402
 import requests  # noqa: E402
 
 from oauth_bridge.properties import format_properties  # noqa: E402
-from sandbox.processes import Service, free_port  # noqa: E402
+from sandbox.processes import Service, bridge_procfile_argv, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 BUCKET = "nest-bridge-secrets-bench"
@@ -64,14 +64,6 @@ class LocalBridge:
     def alexa_authorize_query(self, state: str) -> str:
         return urlencode({"client_id": "alexa", "response_type": "token", "state": state,
                           "redirect_uri": ALEXA_REDIRECT, "scope": "sdm"})
-
-
-def procfile_argv(bind: str) -> list[str]:
-    """The Procfile's web command, with the bind address swapped for a loopback port."""
-    line = next(line for line in (ROOT / "bridge_src" / "Procfile").read_text().splitlines() if line.startswith("web:"))
-    argv = shlex.split(line.removeprefix("web:"))
-    argv[argv.index("--bind") + 1] = bind
-    return [str(VENV_BIN / argv[0]), *argv[1:], "--chdir", str(ROOT / "bridge_src")]
 
 
 def _seed_secrets(moto_url: str, client_secret: str) -> None:
@@ -105,7 +97,7 @@ def local_bridge(workdir: Path) -> Iterator[LocalBridge]:
                   "ALEXA_VENDOR_ID": VENDOR, "PUBLIC_BASE_URL": bridge_url,
                   "OAUTH_AUTHORIZATION_URL": f"{google_url}/partnerconnections/{PROJECT}/auth",
                   "OAUTH_TOKEN_URL": f"{google_url}/oauth2/v4/token"}
-    argv = procfile_argv(f"127.0.0.1:{bridge_port}")
+    argv = bridge_procfile_argv(f"127.0.0.1:{bridge_port}")
     bridge = Service("bridge", argv, bridge_port, env=bridge_env, log_path=workdir / "bridge.log")
     with moto:
         _seed_secrets(moto_url, client_secret)

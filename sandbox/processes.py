@@ -7,15 +7,26 @@ whatever happens to the parent (exception, Ctrl-C).
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
 LOOPBACK = "127.0.0.1"
+BRIDGE_SOURCE = Path(__file__).resolve().parents[1] / "bridge_src"
+
+
+def bridge_procfile_argv(bind: str) -> list[str]:
+    """The bridge's Procfile web command (what Elastic Beanstalk runs), bound to `bind` instead."""
+    line = next(line for line in (BRIDGE_SOURCE / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:"))
+    argv[argv.index("--bind") + 1] = bind
+    return [str(Path(sys.executable).parent / argv[0]), *argv[1:], "--chdir", str(BRIDGE_SOURCE)]
 
 
 def free_port() -> int:

@@ -1,0 +1,390 @@
+"""`make demo`: the whole system deployed and exercised on this machine, with no cloud account.
+
+1. the local AWS (moto, sandbox/aws_emulator.py) on 127.0.0.1, `cdk bootstrap` and `cdk deploy --all`
+   of the project's real templates against it;
+2. the client credentials stored in the deployed bucket by the operator CLI (`python -m ops`);
+3. a fake Google (sandbox/fake_google.py): Partner Connections, token endpoint and the SDM API;
+4. the bridge's WSGI app under gunicorn (its Procfile), configured with the environment of the
+   deployed bridge function read back from the emulator;
+5. a scripted Alexa conversation through lambda_src's real `lambda_handler`, configured with the
+   environment of the deployed skill function read back from the emulator: linking through the
+   bridge (implicit grant), status, setting each thermostat, failures, and the auth-code grant as
+   Alexa performs it with the rendered account-linking request.
+
+It prints a transcript and one summary line, exits non-zero if any step deviates, binds 127.0.0.1
+only, and stops every process it started (by PID) on success, failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import boto3
+import requests
+
+from ops import BUILD_DIR, REPO_ROOT
+from ops.ask_project import render_account_linking
+from ops.credentials import CredentialsLocation, read_credentials
+from ops.outputs import Outputs, load_outputs
+from sandbox import alexa
+from sandbox.entry_points import load_module
+from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port
+from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig
+
+WORKDIR = BUILD_DIR / "demo"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+PROJECT_ID = "5a1f0c3e-7b2d-4e8f-9a6b-1c2d3e4f5a6b"
+CLIENT_ID = "123456789012-nestdemo.apps.googleusercontent.com"
+VENDOR_ID = "DEMOVENDOR01"
+AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION}
+HTTP_TIMEOUT = 10
+
+
+class Deviation(AssertionError):
+    """A step did not do what the real system would."""
+
+
+@dataclass
+class Transcript:
+    checks: int = 0
+    deviations: list[str] = field(default_factory=list)
+    stopped: str = ""
+
+    def phase(self, title: str) -> None:
+        print(f"\n== {title}")
+
+    def note(self, text: str) -> None:
+        print(f"   {text}")
+
+    def check(self, what: str, ok: bool, detail: str = "") -> None:
+        self.checks += 1
+        if not ok:
+            self.deviations.append(f"{what}{': ' + detail if detail else ''}")
+        print(f"   {'ok ' if ok else 'DEVIATION'} {what}{'' if ok or not detail else ' (' + detail + ')'}")
+
+
+@dataclass
+class Stack:
+    """What the rehearsal deployed and started."""
+
+    aws_env: dict[str, str]
+    google_url: str
+    bridge_url: str
+    outputs: Outputs
+    config: AppConfig
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    path = os.pathsep.join([str(REPO_ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent),
+                            os.environ.get("PATH", "")])
+    return {"PATH": path, "HOME": os.environ.get("HOME", str(WORKDIR)), "PYTHONPATH": str(REPO_ROOT),
+            "LANG": "C.UTF-8", **extra}
+
+
+def run_logged(argv: list[str], env: dict[str, str], log: Path, what: str) -> None:
+    with open(log, "ab") as out:
+        started = time.monotonic()
+        result = subprocess.run(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise Deviation(f"{what} failed (exit {result.returncode}); last lines of {log}:\n{tail}")
+    print(f"   {what}: done in {time.monotonic() - started:.1f} s")
+
+
+def deploy(transcript: Transcript, aws_env: dict[str, str], context: dict[str, str], emulator_log: Path) -> Outputs:
+    transcript.phase("1. Deploy the CDK app to the local AWS emulator (moto on 127.0.0.1)")
+    env = child_env(**aws_env)
+    log = WORKDIR / "cdk.log"
+    log.write_text("")
+    context_args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+    run_logged(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], env, log, "cdk bootstrap")
+    outputs_file = WORKDIR / "cdk-outputs.json"
+    run_logged(["cdk", "deploy", "--all", "--method=direct", "--require-approval", "never", "--no-notices",
+                "--output", str(WORKDIR / "cdk.out"), "--outputs-file", str(outputs_file), *context_args],
+               env, log, "cdk deploy --all (NestSkillSecrets, NestSkill, NestSkillBridge)")
+    outputs = load_outputs(outputs_file)
+    skipped = sorted(set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator_log.read_text())))
+    transcript.note("emulator skipped (not deployed): " + (", ".join(skipped) or "nothing"))
+    transcript.note("emulated by sandbox/moto_extensions.py: AWS::Lambda::Url (its URL is not served; "
+                    "the bridge runs under gunicorn below), UpdateTerminationProtection")
+    transcript.note("not in this configuration: AWS::ApiGatewayV2::* (none used), AWS::ElasticBeanstalk::* "
+                    "(bridge_hosting=beanstalk; moto skips them too)")
+    transcript.check("stack outputs a deploy script reads are present",
+                     all(outputs.get(name) for name in ("SkillFunctionArn", "SecretsBucketName", "SecretsObjectKey",
+                                                        "SecretsKeyArn", "BridgeAuthorizeUrl", "OAuthRedirectUrls")))
+    return outputs
+
+
+def deployed_environment(stack_name: str, aws_env: dict[str, str]) -> dict[str, str]:
+    """The environment variables of the stack's Lambda function, as the emulator holds them."""
+    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+    endpoint = aws_env["AWS_ENDPOINT_URL"]
+    resources = session.client("cloudformation", endpoint_url=endpoint).describe_stack_resources(
+        StackName=stack_name)["StackResources"]
+    function = next(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::Function")
+    configuration = session.client("lambda", endpoint_url=endpoint).get_function_configuration(FunctionName=function)
+    return configuration["Environment"]["Variables"]
+
+
+def store_credentials(transcript: Transcript, aws_env: dict[str, str], client_secret: str, context: dict) -> None:
+    transcript.phase("2. Store the OAuth client credentials with the operator CLI")
+    outputs_arg = ["--outputs", str(WORKDIR / "cdk-outputs.json")]
+    context_args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+    env = child_env(**aws_env, NEST_CLIENT_ID=CLIENT_ID, NEST_CLIENT_SECRET=client_secret)
+    for action in ("store", "show"):
+        result = subprocess.run([sys.executable, "-m", "ops", "credentials", action, *outputs_arg, *context_args],
+                                cwd=REPO_ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        transcript.note(f"$ python -m ops credentials {action}")
+        for line in (result.stdout + result.stderr).strip().splitlines():
+            transcript.note("  " + line)
+        transcript.check(f"credentials {action} succeeded", result.returncode == 0)
+        transcript.check(f"credentials {action} did not print the secret", client_secret not in result.stdout)
+
+
+class Conversation:
+    """Alexa's side: envelopes into the real skill handler, and the account-linking browser flows."""
+
+    def __init__(self, transcript: Transcript, stack: Stack) -> None:
+        self.transcript = transcript
+        self.stack = stack
+        self.handler = load_module("lambda_src/lambda_function.py", "demo_skill_lambda_function").lambda_handler
+        self.http = requests.Session()
+        self.token: str | None = None
+
+    def say(self, utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]]) -> dict:
+        """One turn: `event` is the envelope Alexa sends for `utterance` (built with sandbox.alexa)."""
+        print(f"\n   USER   {utterance}")
+        reply = self.handler(event, None)
+        try:
+            response = alexa.valid_response(reply)
+        except AssertionError as error:
+            self.transcript.check("a valid Alexa response", False, str(error))
+            return reply
+        print(f"   ALEXA  {alexa.spoken(reply)}")
+        card = response.get("card")
+        if card:
+            print(f"   CARD   {card['type']}" + (f": {card['title']} / {card['content']}" if card["type"] == "Simple"
+                                                else " (opens account linking in the Alexa app)"))
+        for what, ok in expect(reply):
+            self.transcript.check(what, ok)
+        return reply
+
+    def device(self, device_id: str) -> dict:
+        """The thermostat as SDM reports it now (a read with the linked token, as any SDM client would)."""
+        url = f"{self.stack.google_url}/v1/enterprises/{PROJECT_ID}/devices/{device_id}"
+        answer = self.http.get(url, headers={"Authorization": f"Bearer {self.token}"}, timeout=HTTP_TIMEOUT)
+        answer.raise_for_status()
+        return answer.json()["traits"]
+
+    def link_through_bridge(self) -> str:
+        """Implicit grant: the Alexa app opens the bridge's /authorize; Google approves; the bridge
+        exchanges the code with the secret from the encrypted bucket and redirects to Alexa."""
+        self.transcript.phase("5. Account linking, implicit grant through the bridge")
+        outputs = Outputs({**self.stack.outputs, "BridgeAuthorizeUrl": f"{self.stack.bridge_url}/authorize"},
+                          self.stack.outputs.source)
+        request = render_account_linking(replace(self.stack.config, account_linking="implicit"), outputs, None)
+        linking = request["accountLinkingRequest"]
+        self.transcript.note(f"rendered account-linking request: type {linking['type']}, authorizationUrl "
+                             f"{linking['authorizationUrl']} (the deployed function URL is not served by the "
+                             f"emulator, so the demo points it at the bridge under gunicorn)")
+        state = secrets.token_urlsafe(16)
+        alexa_redirect = f"https://pitangui.amazon.com/api/skill/link/{VENDOR_ID}"
+        query = urlencode({"client_id": linking["clientId"], "response_type": "token", "state": state,
+                           "redirect_uri": alexa_redirect, "scope": " ".join(linking["scopes"])})
+        hop = self.http.get(f"{linking['authorizationUrl']}?{query}", allow_redirects=False, timeout=HTTP_TIMEOUT)
+        self.transcript.check("bridge /authorize redirects to Google's Partner Connections page",
+                              hop.status_code == 302 and "/partnerconnections/" in hop.headers.get("Location", ""))
+        hop = self.http.get(hop.headers["Location"], allow_redirects=False, timeout=HTTP_TIMEOUT)
+        callback = hop.headers.get("Location", "")
+        self.transcript.check("Google approves and returns to the bridge's /callback with a code",
+                              hop.status_code == 302 and callback.startswith(f"{self.stack.bridge_url}/callback?")
+                              and "code=" in callback)
+        hop = self.http.get(callback, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        location = hop.headers.get("Location", "")
+        fragment = dict(parse_qsl(urlsplit(location).fragment))
+        self.transcript.note(f"bridge /callback -> {hop.status_code} to {location.split('#')[0]}#state=…&access_token=…")
+        self.transcript.check("bridge redirects to Alexa's redirect URL with Alexa's state and a bearer token",
+                              hop.status_code == 302 and location.startswith(alexa_redirect + "#")
+                              and fragment.get("state") == state and bool(fragment.get("access_token"))
+                              and fragment.get("token_type") == "Bearer" and fragment.get("expires_in", "").isdigit())
+        if not fragment.get("access_token"):
+            raise Deviation("no access token from the bridge: the conversation cannot go on")
+        return fragment["access_token"]
+
+    def link_with_auth_code(self) -> str:
+        """Auth-code grant as Alexa performs it with the rendered request: sign-in at Google, then
+        the access token URL called with the client credentials in the request body."""
+        self.transcript.phase("8. Account linking, auth-code grant as Alexa performs it (credentials in the body)")
+        stored = read_credentials(CredentialsLocation.from_outputs(self.stack.outputs),
+                                  boto3.client("s3", endpoint_url=self.stack.aws_env["AWS_ENDPOINT_URL"],
+                                               region_name=REGION, aws_access_key_id="test",
+                                               aws_secret_access_key="test"))
+        request = render_account_linking(replace(self.stack.config, account_linking="auth_code"),
+                                         self.stack.outputs, stored["clientsecret"])["accountLinkingRequest"]
+        self.transcript.check("rendered request: AUTH_CODE with REQUEST_BODY_CREDENTIALS and the SDM scope",
+                              request["type"] == "AUTH_CODE"
+                              and request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
+                              and request["scopes"] == [SDM_SCOPE] and request["skipOnEnablement"] is False)
+        state = secrets.token_urlsafe(16)
+        alexa_redirect = f"https://layla.amazon.com/api/skill/link/{VENDOR_ID}"
+        separator = "&" if "?" in request["authorizationUrl"] else "?"
+        query = urlencode({"state": state, "client_id": request["clientId"], "response_type": "code",
+                           "scope": " ".join(request["scopes"]), "redirect_uri": alexa_redirect})
+        hop = self.http.get(f"{request['authorizationUrl']}{separator}{query}", allow_redirects=False,
+                            timeout=HTTP_TIMEOUT)
+        returned = dict(parse_qsl(urlsplit(hop.headers.get("Location", "")).query))
+        self.transcript.check("Google redirects to Alexa's redirect URL with a code and Alexa's state",
+                              hop.status_code == 302 and hop.headers["Location"].startswith(alexa_redirect + "?")
+                              and returned.get("state") == state and bool(returned.get("code")))
+        form = {"grant_type": "authorization_code", "code": returned.get("code", ""), "redirect_uri": alexa_redirect,
+                "client_id": request["clientId"], "client_secret": request["clientSecret"]}
+        tokens = self.http.post(request["accessTokenUrl"], data=form, timeout=HTTP_TIMEOUT)
+        body = tokens.json()
+        self.transcript.check("access token URL answers with access and refresh tokens",
+                              tokens.status_code == 200 and bool(body.get("access_token"))
+                              and bool(body.get("refresh_token")))
+        refreshed = self.http.post(request["accessTokenUrl"], timeout=HTTP_TIMEOUT, data={
+            "grant_type": "refresh_token", "refresh_token": body.get("refresh_token", ""),
+            "client_id": request["clientId"], "client_secret": request["clientSecret"]})
+        self.transcript.check("Alexa's refresh (refresh_token grant, body credentials) gets a new access token",
+                              refreshed.status_code == 200 and bool(refreshed.json().get("access_token")))
+        wrong = self.http.post(request["accessTokenUrl"], timeout=HTTP_TIMEOUT, data={**form, "client_secret": "wrong"})
+        self.transcript.check("a wrong client secret is refused (invalid_client)",
+                              wrong.status_code == 401 and wrong.json().get("error") == "invalid_client")
+        return refreshed.json().get("access_token") or body.get("access_token", "")
+
+
+def spoken_has(*words: str) -> Callable[[dict], list[tuple[str, bool]]]:
+    def expect(reply: dict) -> list[tuple[str, bool]]:
+        text = alexa.spoken(reply).lower()
+        return [(f"speech mentions {word!r}", word.lower() in text) for word in words]
+    return expect
+
+
+def link_card(reply: dict) -> list[tuple[str, bool]]:
+    return [("LinkAccount card", alexa.card_type(reply) == "LinkAccount"), ("session ends", alexa.ends_session(reply))]
+
+
+def both(*expectations: Callable[[dict], list[tuple[str, bool]]]) -> Callable[[dict], list[tuple[str, bool]]]:
+    return lambda reply: [check for expect in expectations for check in expect(reply)]
+
+
+def converse(transcript: Transcript, stack: Stack) -> None:
+    talk = Conversation(transcript, stack)
+    transcript.phase("4. Before linking")
+    talk.say("Alexa, open home thermostat", alexa.launch(token=None), expect=link_card)
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=None), expect=link_card)
+
+    talk.token = token = talk.link_through_bridge()
+
+    transcript.phase("6. Linked: status and setting each thermostat")
+    talk.say("Alexa, open home thermostat", alexa.launch(token=token), expect=lambda r: [("welcome keeps the session open", not alexa.ends_session(r))])
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=both(spoken_has("living room", "bedroom", "kitchen", "guest room", "office", "eco", "turned off"),
+                         lambda r: [("Simple card with the same text", alexa.card_type(r) == "Simple")]))
+    talk.say("Alexa, ask home thermostat to set the living room to 22", alexa.set_temp("22", "living room", token=token), expect=spoken_has("heating to 22"))
+    transcript.check("Living Room (Celsius, heat) now heats to 22 °C",
+                     talk.device("living-room-thermostat")["sdm.devices.traits.ThermostatTemperatureSetpoint"]
+                     .get("heatCelsius") == 22.0)
+    talk.say("Alexa, ask home thermostat to set the bedroom to 72", alexa.set_temp("72", "bedroom", token=token), expect=spoken_has("cooling to 72"))
+    transcript.check("Bedroom (Fahrenheit, cool) now cools to 72 °F = 22.2 °C", abs(
+        talk.device("bedroom-thermostat")["sdm.devices.traits.ThermostatTemperatureSetpoint"]
+        .get("coolCelsius", 0) - (72 - 32) * 5 / 9) < 0.01)
+    talk.say("Alexa, ask home thermostat to set the kitchen to 70", alexa.set_temp("70", "kitchen", token=token), expect=spoken_has("between 66 and 74"))
+    kitchen = talk.device("kitchen-thermostat")["sdm.devices.traits.ThermostatTemperatureSetpoint"]
+    transcript.check("Kitchen (Fahrenheit, heat-cool 68-76) keeps its 8 °F span around 70: 66-74 °F",
+                     abs(kitchen.get("heatCelsius", 0) - (66 - 32) * 5 / 9) < 0.01
+                     and abs(kitchen.get("coolCelsius", 0) - (74 - 32) * 5 / 9) < 0.01)
+
+    transcript.phase("7. Failures the skill explains")
+    before = talk.device("guest-room-thermostat")
+    talk.say("Alexa, ask home thermostat to set the guest room to 20", alexa.set_temp("20", "guest room", token=token), expect=spoken_has("turned off"))
+    transcript.check("the Guest Room (off) was not changed", talk.device("guest-room-thermostat") == before)
+    talk.say("Alexa, ask home thermostat to set the office to 20", alexa.set_temp("20", "office", token=token), expect=spoken_has("eco mode"))
+    talk.say("Alexa, ask home thermostat to set the living room to 95", alexa.set_temp("95", "living room", token=token), expect=spoken_has("between 10 and 32"))
+    ask = talk.say("Alexa, ask home thermostat to set it to 21", alexa.set_temp("21", token=token), expect=lambda r: [("asks which thermostat, session open", not alexa.ends_session(r)
+                                      and "which" in alexa.spoken(r).lower())])
+    talk.say("the living room", alexa.set_temp(thermostat="living room", token=token,
+             attributes=ask.get("sessionAttributes")), expect=spoken_has("heating to 21"))
+    talk.say("Alexa, ask home thermostat to set the bedroom to ?", alexa.set_temp("?", "bedroom", token=token), expect=lambda r: [("asks for the temperature again", not alexa.ends_session(r)
+                                and "temperature" in alexa.spoken(r).lower())])
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
+    revoked = talk.http.post(f"{stack.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
+    transcript.note(f"the user removes the skill's access at Google (revoke: HTTP {revoked.status_code})")
+    talk.say("Alexa, ask home thermostat to set the kitchen to 71", alexa.set_temp("71", "kitchen", token=token), expect=link_card)
+
+    auth_code_token = talk.link_with_auth_code()
+    talk.say("Alexa, ask home thermostat what the bedroom is set to", alexa.status("bedroom", token=auth_code_token), expect=spoken_has("bedroom", "cooling to 72"))
+
+
+def main() -> int:
+    started = time.monotonic()
+    WORKDIR.mkdir(parents=True, exist_ok=True)
+    transcript = Transcript()
+    client_secret = "demo-" + secrets.token_urlsafe(24)  # the fake Google client's secret for this run only
+    aws_port, google_port, bridge_port = free_port(), free_port(), free_port()
+    google_url, bridge_url = f"http://{LOOPBACK}:{google_port}", f"http://{LOOPBACK}:{bridge_port}"
+    # moto resolves CloudFormation's TemplateURL only when the host says "localhost" (sandbox/aws_emulator.py).
+    aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": f"http://localhost:{aws_port}"}
+    context = {"nest_project_id": PROJECT_ID, "nest_client_id": CLIENT_ID, "alexa_vendor_id": VENDOR_ID,
+               "account_linking": "implicit", "sdm_api_base_url": f"{google_url}/v1",
+               "oauth_authorization_url": f"{google_url}/partnerconnections/{PROJECT_ID}/auth",
+               "oauth_token_url": f"{google_url}/oauth2/v4/token"}
+    redirect_uris = [f"{bridge_url}/callback", *AppConfig.from_mapping(context).alexa_redirect_urls]
+    emulator_log = WORKDIR / "aws_emulator.log"
+    print(f"make demo: a local rehearsal of the deployment (logs in {WORKDIR.relative_to(REPO_ROOT)}/)")
+    try:
+        with contextlib.ExitStack() as processes:
+            processes.enter_context(Service(
+                "aws-emulator", [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)], aws_port,
+                env=child_env(**AWS_TEST_ENV), log_path=emulator_log))
+            processes.enter_context(Service(
+                "fake-google", [sys.executable, "-m", "sandbox.fake_google", "--port", str(google_port),
+                                "--project-id", PROJECT_ID, "--client-id", CLIENT_ID,
+                                *[arg for uri in redirect_uris for arg in ("--redirect-uri", uri)]],
+                google_port, env=child_env(FAKE_GOOGLE_CLIENT_SECRET=client_secret),
+                log_path=WORKDIR / "fake_google.log"))
+            outputs = deploy(transcript, aws_env, context, emulator_log)
+            store_credentials(transcript, aws_env, client_secret, context)
+
+            transcript.phase("3. Serve the bridge (gunicorn, the Procfile's command) with the deployed function's env")
+            bridge_env = deployed_environment(BRIDGE_STACK, aws_env)
+            transcript.note("deployed bridge environment: " + ", ".join(sorted(bridge_env)))
+            processes.enter_context(Service("bridge", bridge_procfile_argv(f"{LOOPBACK}:{bridge_port}"), bridge_port,
+                                            env=child_env(**aws_env, **bridge_env),
+                                            log_path=WORKDIR / "bridge.log"))
+            skill_env = deployed_environment(SKILL_STACK, aws_env)
+            transcript.note("deployed skill environment: " + json.dumps(skill_env))
+            os.environ.update(skill_env)
+            stack = Stack(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context))
+            converse(transcript, stack)
+    except Exception as error:  # whatever broke, the transcript says so and the processes are stopped
+        transcript.stopped = f"{type(error).__name__}: {error}"
+        print(f"\n   DEVIATION, stopped: {error}")
+    except KeyboardInterrupt:
+        print("\ninterrupted: every process the demo started has been stopped")
+        return 130
+    elapsed = time.monotonic() - started
+    for deviation in transcript.deviations:
+        print(f"  - deviation: {deviation}")
+    print(f"\ndemo: {transcript.checks} checks, {transcript.checks - len(transcript.deviations)} as expected, "
+          f"{len(transcript.deviations)} deviations{', stopped early' if transcript.stopped else ''}, "
+          f"{elapsed:.0f} s; every process it started is stopped")
+    return 1 if transcript.deviations or transcript.stopped else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
