@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # The project's Node 24 (package.json) and CLIs come first: jsii, cdk and ask use the pinned versions.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test synth bench demo deploy credentials show-credentials render clean
+.PHONY: setup test synth diff bench demo deploy credentials show-credentials render clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -26,6 +26,10 @@ test: setup
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup
 	cdk synth --quiet $(CDK_ARGS)
+
+## Compare the synthesized stacks with what is deployed (needs AWS credentials).
+diff: setup
+	cdk diff $(CDK_ARGS)
 
 ## Print the benchmark figures (cold import, warm latency, SDM calls per intent, bridge requests/s).
 bench: setup

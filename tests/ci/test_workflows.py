@@ -84,7 +84,7 @@ def test_ci_diffs_only_with_a_configured_role():
     assert diff["permissions"] == {"id-token": "write", "contents": "read"}
     credentials = next(s for s in diff["steps"] if s.get("uses") == "aws-actions/configure-aws-credentials@v6.2.3")
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DIFF_ROLE_ARN }}"
-    assert any("cdk diff" in step.get("run", "") for step in diff["steps"])
+    assert any(step.get("run", "").strip() == "make diff" for step in diff["steps"])
 
 
 def test_deploy_runs_on_main_after_tests_with_oidc_and_env_secrets():
