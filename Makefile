@@ -46,14 +46,15 @@ deploy: setup
 
 ## Store the OAuth client credentials in the secrets bucket (NEST_CLIENT_ID / NEST_CLIENT_SECRET or a prompt).
 credentials: setup
-	$(PY) -m ops credentials store
+	$(PY) -m ops credentials store $(CDK_ARGS)
 
+## Print what the secrets bucket holds, with the secret and the state key redacted.
 show-credentials: setup
-	$(PY) -m ops credentials show
+	$(PY) -m ops credentials show $(CDK_ARGS)
 
 ## Render the deployable ASK CLI project under build/ask-project from build/cdk-outputs.json.
 render: setup
-	$(PY) -m ops render
+	$(PY) -m ops render $(CDK_ARGS)
 
 clean:
 	rm -rf cdk.out build .pytest_cache

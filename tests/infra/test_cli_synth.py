@@ -1,0 +1,40 @@
+"""`cdk synth` through the pinned CDK CLI, as a user runs it: the configurations the README names,
+and what a bad value looks like there."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk(*args: str, outdir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["cdk", "synth", "--quiet", "--no-notices", "--output", str(outdir), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("context, expected_type", [
+    (["-c", "bridge_hosting=beanstalk"], "AWS::ElasticBeanstalk::Environment"),
+    (["-c", "account_linking=implicit"], "AWS::Lambda::Url"),
+])
+def test_cli_synthesizes_the_bridge_variants(tmp_path, context, expected_type):
+    result = cdk("NestSkillBridge", "--exclusively", *context, outdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = json.loads((tmp_path / "NestSkillBridge.template.json").read_text())
+    assert expected_type in {resource["Type"] for resource in template["Resources"].values()}
+    assert json.loads((tmp_path / "validation-report.json").read_text()).get("pluginReports", []) == [] or all(
+        report["conclusion"] == "success"
+        for report in json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"])
+
+
+@pytest.mark.integration
+def test_cli_reports_a_bad_value_in_one_line(tmp_path):
+    result = cdk("-c", "skill_id=amzn1.ask.skill.bad", outdir=tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert ("error: config key 'skill_id' = 'amzn1.ask.skill.bad' is not allowed: expected empty or "
+            "amzn1.ask.skill.<uuid>") in output
+    assert "Traceback" not in output and "jsii" not in output
