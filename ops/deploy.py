@@ -17,12 +17,12 @@ from typing import Callable, Mapping, Sequence
 import boto3
 
 from ops import BUILD_DIR
-from ops.ask_project import (ASK_PROJECT_DIR, account_linking_file, ask_cli_profile, read_skill_id,
-                             render_account_linking, render_ask_project)
+from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
+                             read_skill_id, render_account_linking, render_ask_project)
 from ops.credentials import (CredentialsError, CredentialsLocation, prompt_for_credentials, read_credentials,
                              store_credentials)
-from ops.outputs import Outputs, load_outputs
-from stacks.config import SECRETS_STACK, SKILL_STACK, AppConfig
+from ops.outputs import Outputs, OutputsError, load_outputs
+from stacks.config import SECRETS_STACK, AppConfig
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 PLACEHOLDER_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")
@@ -67,7 +67,7 @@ class Deployer:
             self.say(f"[{number}/{len(steps)}] {name}")
             try:
                 done = step()
-            except (DeployError, CredentialsError, OSError, ValueError) as error:
+            except (DeployError, CredentialsError, OutputsError, AskProjectError, OSError, ValueError) as error:
                 raise DeployError(
                     f"step {number} ({name}) failed: {error}\n"
                     f"Fix that, then run `make deploy` again: the steps before it are safe to repeat.") from None
@@ -173,7 +173,8 @@ class Deployer:
     def bind_trigger(self) -> str:
         if self.config.skill_id:
             return f"the trigger was bound to {self.config.skill_id} in step 3"
-        self._cdk_deploy(SKILL_STACK, extra_context=[f"skill_id={self._skill_id}"])
+        # --all, not just the skill stack: cdk rewrites the outputs file with the stacks it deployed.
+        self._cdk_deploy("--all", extra_context=[f"skill_id={self._skill_id}"])
         return f"the Alexa Skills Kit trigger now accepts only {self._skill_id}"
 
     def redirect_urls(self) -> str:

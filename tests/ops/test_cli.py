@@ -1,0 +1,142 @@
+"""`python -m ops`: config from cdk.json plus `-c`, one-line errors, and what `render` prints."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+
+import pytest
+
+import ops.cli
+from ops import REPO_ROOT
+from ops.cli import load_config, main
+from ops.credentials import CredentialsLocation
+from stacks.config import ConfigError
+from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CONTEXT_ARGS, PROJECT_ID, SKILL_FUNCTION_ARN,
+                               stack_outputs)
+
+LOCATION = CredentialsLocation("nestskillsecrets-secretsbucket-test", "nest.properties",
+                               "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555")
+
+
+def run_ops(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, starts_with: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(starts_with), result.stderr
+
+
+@pytest.fixture
+def cdk_json(tmp_path):
+    path = tmp_path / "cdk.json"
+    path.write_text(json.dumps({"app": "python app.py", "context": {
+        "@aws-cdk/core:enablePartitionLiterals": True, "nest_project_id": PROJECT_ID,
+        "account_linking": "auth_code", "skill_id": ""}}))
+    return path
+
+
+@pytest.fixture
+def outputs_file(tmp_path):
+    path = tmp_path / "cdk-outputs.json"
+    path.write_text(json.dumps(stack_outputs(LOCATION)))
+    return path
+
+
+def test_context_arguments_override_cdk_json(cdk_json):
+    skill_id = "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+
+    config = load_config(["account_linking=implicit", f"skill_id={skill_id}", f"nest_client_id={CLIENT_ID}"],
+                         cdk_json)
+
+    assert config.account_linking == "implicit"
+    assert config.skill_id == skill_id
+    assert config.nest_client_id == CLIENT_ID
+    assert config.nest_project_id == PROJECT_ID
+
+
+def test_cdk_json_alone_gives_its_values(cdk_json):
+    config = load_config([], cdk_json)
+
+    assert config.nest_project_id == PROJECT_ID
+    assert config.account_linking == "auth_code"
+
+
+@pytest.mark.parametrize("pair, message", [
+    ("account_linking", "expected key=value"),
+    ("account_linking=sideways", "config key 'account_linking' = 'sideways'"),
+], ids=["no equals sign", "value not allowed"])
+def test_load_config_rejects_bad_context(cdk_json, pair, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config([pair], cdk_json)
+
+
+def test_a_bad_config_value_is_one_line_without_traceback():
+    result = run_ops("render", "-c", "account_linking=sideways")
+
+    assert_one_line_error(result, "error: config key 'account_linking' = 'sideways'")
+
+
+def test_a_malformed_context_argument_is_one_line_without_traceback():
+    result = run_ops("render", "-c", "account_linking")
+
+    assert_one_line_error(result, "error: -c 'account_linking': expected key=value")
+
+
+def test_a_missing_outputs_file_is_one_line_naming_it(tmp_path):
+    missing = tmp_path / "never-deployed.json"
+
+    result = run_ops("credentials", "show", "--outputs", str(missing))
+
+    assert_one_line_error(result, "error: no CDK outputs at")
+    assert str(missing) in result.stderr
+
+
+def test_an_outputs_file_without_the_secrets_stack_names_the_missing_output(tmp_path):
+    partial = tmp_path / "cdk-outputs.json"
+    partial.write_text(json.dumps({"NestSkill": {"SkillFunctionArn": SKILL_FUNCTION_ARN}}))
+
+    with pytest.raises(SystemExit) as exited:
+        main(["credentials", "show", "--outputs", str(partial)])
+
+    assert str(exited.value.code).startswith("error: ")
+    assert "SecretsBucketName" in str(exited.value.code)
+
+
+def rendered(monkeypatch, tmp_path, capsys, *args: str) -> tuple[str, dict]:
+    """Runs `render` with the ASK project rendered under tmp_path; returns the text and the request."""
+    monkeypatch.setattr(ops.cli, "render_ask_project",
+                        functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project"))
+    main(["render", *args])
+    out = capsys.readouterr().out
+    return out, json.loads(out[out.index("{"):])
+
+
+def test_render_prints_the_auth_code_request_with_the_secret_redacted(monkeypatch, tmp_path, capsys, outputs_file):
+    out, request = rendered(monkeypatch, tmp_path, capsys, "--outputs", str(outputs_file),
+                            *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair)))
+
+    linking = request["accountLinkingRequest"]
+    assert linking["type"] == "AUTH_CODE"
+    assert linking["clientId"] == CLIENT_ID
+    assert linking["clientSecret"] == "<redacted>"
+    assert PROJECT_ID in linking["authorizationUrl"]
+    assert "account-linking request (auth_code)" in out
+    manifest = json.loads((tmp_path / "ask-project" / "skill-package" / "skill.json").read_text())
+    assert manifest["manifest"]["apis"]["custom"]["endpoint"]["uri"] == SKILL_FUNCTION_ARN
+
+
+def test_render_in_implicit_mode_points_alexa_at_the_bridge(monkeypatch, tmp_path, capsys, outputs_file):
+    _, request = rendered(monkeypatch, tmp_path, capsys, "--outputs", str(outputs_file),
+                          "-c", "account_linking=implicit")
+
+    linking = request["accountLinkingRequest"]
+    assert linking["type"] == "IMPLICIT"
+    assert linking["authorizationUrl"] == BRIDGE_AUTHORIZE_URL
+    assert "clientSecret" not in linking

@@ -1,0 +1,362 @@
+"""`make deploy` end to end with cdk and ask-cli played by a fake that leaves behind what they would:
+the outputs file, ask-cli's states file with the skill ID, and the account-linking request it read."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+import ops.deploy
+from ops.cli import load_config
+from ops.credentials import store_credentials
+from ops.deploy import Deployer, DeployError
+from ops.outputs import OutputsError, load_outputs
+from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
+                               SKILL_FUNCTION_ARN, VENDOR_ID, Stdin, stack_outputs)
+
+SKILL_ID = "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+STORED_SECRET = "test-secret-already-in-the-bucket"
+OTHER_CLIENT_ID = "987654321098-otherclient.apps.googleusercontent.com"
+
+@dataclass
+class LinkingCall:
+    path: Path
+    mode: int
+    request: dict
+
+
+@dataclass
+class FakeTools:
+    """The `run` the deployer calls: records argv and cwd; `fail` is an argv prefix that exits 1."""
+
+    outputs: dict
+    secrets: object = None
+    new_skill_id: str = SKILL_ID
+    fail: Sequence[str] = ()
+    calls: list[tuple[list[str], Path | None]] = field(default_factory=list)
+    linking: list[LinkingCall] = field(default_factory=list)
+    credentials_before_all: bool | None = None
+    deployed_endpoint: str | None = None
+
+    def __call__(self, argv: Sequence[str], cwd: Path | None) -> int:
+        argv = list(argv)
+        self.calls.append((argv, cwd))
+        if argv[:3] == ["ask", "smapi", "update-account-linking-info"]:
+            self._read_linking_request(argv)
+        if self.fail and argv[:len(self.fail)] == list(self.fail):
+            return 1
+        if argv[:2] == ["cdk", "deploy"]:
+            self._cdk_deploy(argv)
+        elif argv[:2] == ["ask", "deploy"]:
+            self._ask_deploy(cwd)
+        return 0
+
+    @property
+    def commands(self) -> list[list[str]]:
+        return [argv for argv, _ in self.calls]
+
+    def _cdk_deploy(self, argv: list[str]) -> None:
+        stacks = argv[2:argv.index("--require-approval")]
+        if stacks == ["--all"]:
+            self.credentials_before_all = self.secrets.exists()
+            stacks = list(self.outputs)
+        outputs_file = Path(argv[argv.index("--outputs-file") + 1])
+        outputs_file.write_text(json.dumps({stack: self.outputs[stack] for stack in stacks}))
+
+    def _ask_deploy(self, project: Path) -> None:
+        """Like ask-cli: deploys to the skill its states file names for the profile, else creates one."""
+        profile, = json.loads((project / "ask-resources.json").read_text())["profiles"]
+        manifest = json.loads((project / "skill-package" / "skill.json").read_text())
+        self.deployed_endpoint = manifest["manifest"]["apis"]["custom"]["endpoint"]["uri"]
+        states_path = project / ".ask" / "ask-states.json"
+        states = (json.loads(states_path.read_text()) if states_path.exists()
+                  else {"askcliStatesVersion": "2020-03-31", "profiles": {}})
+        entry = states["profiles"].setdefault(profile, {})
+        entry.setdefault("skillId", self.new_skill_id)
+        entry["skillMetadata"] = {"lastDeployHash": "test-hash"}
+        states_path.parent.mkdir(parents=True, exist_ok=True)
+        states_path.write_text(json.dumps(states))
+
+    def _read_linking_request(self, argv: list[str]) -> None:
+        path = Path(argv[argv.index("--account-linking-request") + 1].removeprefix("file:"))
+        self.linking.append(LinkingCall(path, stat.S_IMODE(path.stat().st_mode), json.loads(path.read_text())))
+
+
+@dataclass
+class Workspace:
+    root: Path
+    environ: dict[str, str]
+    cdk_json: Path
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ask_project_dir(self) -> Path:
+        return self.root / "build" / "ask-project"
+
+    @property
+    def outputs_file(self) -> Path:
+        return self.root / "build" / "cdk-outputs.json"
+
+    def set_context(self, **values: str) -> None:
+        document = json.loads(self.cdk_json.read_text())
+        document["context"].update(values)
+        self.cdk_json.write_text(json.dumps(document))
+
+    def deployer(self, run, context_args: Sequence[str] = CONTEXT_ARGS, **environ: str | None) -> Deployer:
+        merged = {name: value for name, value in {**self.environ, **environ}.items() if value is not None}
+        return Deployer(load_config(list(context_args), self.cdk_json), list(context_args), environ=merged,
+                        run=run, outputs_file=self.outputs_file,
+                        ask_project_dir=self.ask_project_dir, say=self.messages.append)
+
+    @property
+    def said(self) -> str:
+        return "\n".join(self.messages)
+
+
+def tool_stubs(directory: Path, *names: str) -> Path:
+    """Executables named like the CLIs, only for the PATH check: the fake `run` stands in for them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        stub = directory / name
+        stub.write_text("#!/bin/sh\nexit 97\n")
+        stub.chmod(0o755)
+    return directory
+
+
+@pytest.fixture
+def workspace(aws_env, tmp_path, monkeypatch) -> Workspace:
+    monkeypatch.setattr(ops.deploy, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setattr(sys, "stdin", Stdin(tty=False))
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"app": "python app.py", "context": {}}))
+    environ = {"PATH": str(tool_stubs(tmp_path / "bin", "cdk", "ask")), "ASK_REFRESH_TOKEN": "test-ask-refresh-token",
+               "ASK_VENDOR_ID": VENDOR_ID, "NEST_CLIENT_SECRET": CLIENT_SECRET}
+    return Workspace(tmp_path, environ, cdk_json)
+
+
+@pytest.fixture
+def tools(secrets) -> FakeTools:
+    return FakeTools(stack_outputs(secrets.location), secrets)
+
+
+def context_pairs(argv: list[str]) -> list[str]:
+    return [argv[index + 1] for index, arg in enumerate(argv) if arg == "-c"]
+
+
+def test_a_first_deploy_runs_every_step_in_order(workspace, tools):
+    workspace.deployer(tools).deploy()
+
+    *steps, bind = tools.commands
+    assert [argv[:3] for argv in steps] == [
+        ["cdk", "deploy", "NestSkillSecrets"],
+        ["cdk", "deploy", "--all"],
+        ["ask", "deploy", "--target"],
+        ["ask", "smapi", "update-account-linking-info"],
+    ]
+    assert bind[:2] == ["cdk", "deploy"] and ("NestSkill" in bind or "--all" in bind)
+    assert context_pairs(bind)[-1] == f"skill_id={SKILL_ID}"
+    assert tools.credentials_before_all is True
+    assert tools.calls[2] == (["ask", "deploy", "--target", "skill-metadata"], workspace.ask_project_dir)
+    assert tools.deployed_endpoint == SKILL_FUNCTION_ARN
+    smapi = tools.commands[3]
+    assert smapi[smapi.index("--skill-id") + 1] == SKILL_ID
+    assert smapi[smapi.index("--stage") + 1] == "development"
+    for argv in tools.commands:
+        if argv[0] == "cdk":
+            assert context_pairs(argv)[:len(CONTEXT_ARGS)] == list(CONTEXT_ARGS)
+            assert argv[argv.index("--require-approval") + 1] == "never"
+
+
+def test_each_step_says_what_it_did_and_the_last_lists_the_redirect_urls(workspace, tools):
+    workspace.deployer(tools).deploy()
+
+    for number in range(1, 10):
+        assert f"[{number}/9]" in workspace.said
+    assert "generated a new state key" in workspace.said
+    assert workspace.messages[-1].splitlines()[1:] == [f"        {url}" for url in REDIRECT_URLS]
+
+
+def test_a_new_skill_id_is_reported_with_where_to_keep_it(workspace, tools):
+    workspace.deployer(tools).deploy()
+
+    assert f'"skill_id": "{SKILL_ID}"' in workspace.said
+    assert "cdk.json" in workspace.said
+
+
+def test_a_second_deploy_with_the_skill_id_configured_changes_nothing_more(workspace, tools, secrets):
+    workspace.deployer(tools).deploy()
+    stored = secrets.body()
+    workspace.set_context(skill_id=SKILL_ID)
+    again = FakeTools(stack_outputs(secrets.location), secrets,
+                      new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999")
+    workspace.messages.clear()
+
+    workspace.deployer(again).deploy()
+
+    assert [argv[:3] for argv in again.commands] == [
+        ["cdk", "deploy", "NestSkillSecrets"],
+        ["cdk", "deploy", "--all"],
+        ["ask", "deploy", "--target"],
+        ["ask", "smapi", "update-account-linking-info"],
+    ]
+    smapi = again.commands[3]
+    assert smapi[smapi.index("--skill-id") + 1] == SKILL_ID
+    assert secrets.body() == stored
+    assert secrets.versions() == 1
+    assert "credentials already in" in workspace.said
+    assert "add \"skill_id\"" not in workspace.said
+
+
+def test_after_a_deploy_the_outputs_file_still_serves_the_other_commands(workspace, tools):
+    workspace.deployer(tools).deploy()
+
+    outputs = load_outputs(workspace.outputs_file)
+    for name in ("SecretsBucketName", "SkillFunctionArn", "OAuthRedirectUrls"):
+        assert outputs.require(name)
+
+
+def test_every_missing_prerequisite_is_named_at_once_before_anything_runs(workspace, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    tools = FakeTools({})
+    deployer = workspace.deployer(tools, context_args=(), PATH=str(tmp_path / "nothing-here"),
+                                  ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID="OTHERVENDOR1", CI="true")
+
+    with pytest.raises(DeployError) as raised:
+        deployer.deploy()
+
+    message = str(raised.value)
+    assert message.startswith("cannot deploy yet:")
+    for expected in ("'nest_project_id'", "'nest_client_id'", "'alexa_vendor_id'", "'cdk' is not on PATH",
+                     "'ask' is not on PATH", "no AWS credentials", "no ask-cli profile",
+                     "ASK_VENDOR_ID is OTHERVENDOR1 but cdk.json's alexa_vendor_id is EXAMPLEVENDORID",
+                     "in CI, set 'skill_id'"):
+        assert expected in message
+    assert message.count("\n  - ") == 9
+    assert tools.calls == []
+    assert workspace.messages == []
+
+
+@pytest.mark.parametrize("context_args, environ, unset, expected", [
+    (CONTEXT_ARGS[1:], {}, (), "set 'nest_project_id' in the context block of cdk.json"),
+    (CONTEXT_ARGS, {"PATH": "ask"}, (), "'cdk' is not on PATH"),
+    (CONTEXT_ARGS, {"PATH": "cdk"}, (), "'ask' is not on PATH"),
+    (CONTEXT_ARGS, {}, ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "no AWS credentials"),
+    (CONTEXT_ARGS, {}, ("AWS_DEFAULT_REGION",), "no AWS region"),
+    (CONTEXT_ARGS, {"ASK_REFRESH_TOKEN": None}, (), "no ask-cli profile"),
+    (CONTEXT_ARGS, {"ASK_VENDOR_ID": "OTHERVENDOR1"}, (),
+     f"ASK_VENDOR_ID is OTHERVENDOR1 but cdk.json's alexa_vendor_id is {VENDOR_ID}"),
+    (CONTEXT_ARGS, {"CI": "true"}, (), "in CI, set 'skill_id' in cdk.json"),
+], ids=["example project id", "no cdk", "no ask", "no AWS credentials", "no region", "no ask profile",
+        "other vendor", "CI without skill_id"])
+def test_one_missing_prerequisite_is_named_and_nothing_runs(workspace, monkeypatch, tmp_path, context_args,
+                                                             environ, unset, expected):
+    for name in unset:
+        monkeypatch.delenv(name)
+    if "PATH" in environ:
+        environ = {**environ, "PATH": str(tool_stubs(tmp_path / "only", environ["PATH"]))}
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools, context_args, **environ).deploy()
+
+    assert raised.value.args[0].count("\n  - ") == 1
+    assert expected in str(raised.value)
+    assert tools.calls == []
+
+
+def test_a_workstation_ask_profile_is_enough(workspace, tmp_path):
+    config_file = tmp_path / "home" / ".ask" / "cli_config"
+    config_file.parent.mkdir()
+    config_file.write_text("{}")
+
+    workspace.deployer(FakeTools({}), ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None).check_prerequisites()
+
+
+def test_ci_with_the_skill_id_configured_may_deploy(workspace):
+    workspace.deployer(FakeTools({}), (*CONTEXT_ARGS, f"skill_id={SKILL_ID}"), CI="true").check_prerequisites()
+
+
+def test_a_failing_step_stops_the_deploy_and_says_what_to_run_next(workspace, tools):
+    tools.fail = ["ask", "deploy"]
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools).deploy()
+
+    message = str(raised.value)
+    assert "step 5 (Deploy the skill package with ask-cli) failed" in message
+    assert "run `make deploy` again" in message
+    assert tools.commands[-1][:2] == ["ask", "deploy"]
+    assert "[6/9]" not in workspace.said
+
+
+def test_auth_code_linking_sends_the_stored_secret_only_through_a_removed_file(workspace, tools, secrets):
+    store_credentials(secrets.location, CLIENT_ID, STORED_SECRET, secrets.s3)
+
+    workspace.deployer(tools).deploy()
+
+    linking, = tools.linking
+    request = linking.request["accountLinkingRequest"]
+    assert request["type"] == "AUTH_CODE"
+    assert request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
+    assert request["clientId"] == CLIENT_ID
+    assert request["clientSecret"] == STORED_SECRET
+    assert linking.mode == 0o600
+    assert not linking.path.exists()
+    for secret in (STORED_SECRET, CLIENT_SECRET):
+        assert not any(secret in arg for argv in tools.commands for arg in argv)
+        assert secret not in workspace.said
+
+
+def test_the_account_linking_file_is_removed_when_smapi_fails(workspace, tools):
+    tools.fail = ["ask", "smapi"]
+
+    with pytest.raises(DeployError, match=r"step 7 \(Set account linking through SMAPI\)"):
+        workspace.deployer(tools).deploy()
+
+    linking, = tools.linking
+    assert linking.request["accountLinkingRequest"]["clientSecret"] == CLIENT_SECRET
+    assert not linking.path.exists()
+    assert tools.commands[-1][:3] == ["ask", "smapi", "update-account-linking-info"]
+
+
+def test_implicit_linking_points_alexa_at_the_bridge_without_the_secret(workspace, tools):
+    workspace.deployer(tools, (*CONTEXT_ARGS, "account_linking=implicit")).deploy()
+
+    linking, = tools.linking
+    request = linking.request["accountLinkingRequest"]
+    assert request["type"] == "IMPLICIT"
+    assert request["authorizationUrl"] == BRIDGE_AUTHORIZE_URL
+    assert request["clientId"] == CLIENT_ID
+    assert CLIENT_SECRET not in json.dumps(linking.request)
+    assert "clientSecret" not in request
+
+
+def test_stored_credentials_for_another_client_stop_the_deploy(workspace, tools, secrets):
+    store_credentials(secrets.location, OTHER_CLIENT_ID, STORED_SECRET, secrets.s3)
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools).deploy()
+
+    message = str(raised.value)
+    assert "step 2" in message
+    assert OTHER_CLIENT_ID in message and CLIENT_ID in message
+    assert STORED_SECRET not in message
+    assert [argv[:3] for argv in tools.commands] == [["cdk", "deploy", "NestSkillSecrets"]]
+    assert secrets.versions() == 1
+
+
+def test_an_unusable_cdk_output_stops_at_its_step_with_what_to_run_next(workspace, tools):
+    tools.outputs["NestSkill"]["SkillFunctionArn"] = "not-a-lambda-arn"
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools).deploy()
+
+    assert "step 4 (Render the ASK project) failed" in str(raised.value)
+    assert "run `make deploy` again" in str(raised.value)
