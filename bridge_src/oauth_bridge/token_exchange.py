@@ -89,7 +89,8 @@ class TokenClient:
         """Status and body, read within the deadline.
 
         Socket timeouts bound each wait, not the sum (a body sent a byte at a time would never trip them),
-        so the body is read as it arrives and the deadline checked between reads."""
+        so the body is read as it arrives, the deadline checked between reads, and each read's wait cut to
+        what is left of the budget: the read timeout set at the start would allow a whole budget more."""
         remaining = deadline - self._clock()
         try:
             response = self._session.post(self._token_url, data=form, stream=True, allow_redirects=False,
@@ -102,11 +103,15 @@ class TokenClient:
                 raise _NotConnected from None
             raise
         with response:
+            sock = getattr(response.raw.connection, "sock", None)
             body = bytearray()
             try:
                 while True:
-                    if self._clock() > deadline:
+                    left = deadline - self._clock()
+                    if left <= 0:
                         raise requests.Timeout("token response not complete within the budget")
+                    if sock is not None:
+                        sock.settimeout(left)
                     chunk = response.raw.read1(8192, decode_content=True)
                     if not chunk:
                         break

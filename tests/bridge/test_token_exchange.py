@@ -117,11 +117,21 @@ def trickle_body(environ, start_response):
         yield b" "
 
 
-@pytest.mark.parametrize("slow_app", [answer_late, trickle_body])
+def headers_late_then_stall(environ, start_response):
+    """Headers and a first byte just inside the budget, then silence: the socket's read timeout, set
+    when the request started, would let the next read wait a whole budget more."""
+    time.sleep(0.8)
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+    yield b"{"
+    time.sleep(3.0)
+    yield b"}"
+
+
+@pytest.mark.parametrize("slow_app", [answer_late, trickle_body, headers_late_then_stall])
 def test_the_whole_exchange_fits_the_budget(slow_app):
     with running(slow_app) as base_url:
         started = time.monotonic()
-        error = failure(TokenClient(f"{base_url}/oauth2/v4/token", budget_s=0.5))
+        error = failure(TokenClient(f"{base_url}/oauth2/v4/token", budget_s=1.0))
         elapsed = time.monotonic() - started
     assert error.kind is TokenFailure.TIMEOUT
     assert elapsed < 1.5, "the exchange waited past its budget for the slow server"

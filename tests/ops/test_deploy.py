@@ -16,7 +16,7 @@ import ops.deploy
 from ops.cli import load_config
 from ops.credentials import store_credentials
 from ops.deploy import Deployer, DeployError
-from ops.outputs import OutputsError, load_outputs
+from ops.outputs import load_outputs
 from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
                                SKILL_FUNCTION_ARN, VENDOR_ID, Stdin, stack_outputs)
 
