@@ -90,7 +90,8 @@ class TokenClient:
 
         Socket timeouts bound each wait, not the sum (a body sent a byte at a time would never trip them),
         so the body is read as it arrives, the deadline checked between reads, and each read's wait cut to
-        what is left of the budget: the read timeout set at the start would allow a whole budget more."""
+        what is left of the budget: the read timeout set at the start would allow a whole budget more.
+        (urllib3 exposes the socket only on a kept-alive connection, which is how Google answers.)"""
         remaining = deadline - self._clock()
         try:
             response = self._session.post(self._token_url, data=form, stream=True, allow_redirects=False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -10,7 +12,7 @@ import requests
 
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure
 from sandbox.fake_google import running
-from sandbox.processes import free_port
+from sandbox.processes import LOOPBACK, free_port
 from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL
 
 
@@ -117,21 +119,55 @@ def trickle_body(environ, start_response):
         yield b" "
 
 
-def headers_late_then_stall(environ, start_response):
-    """Headers and a first byte just inside the budget, then silence: the socket's read timeout, set
-    when the request started, would let the next read wait a whole budget more."""
-    time.sleep(0.8)
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
-    yield b"{"
-    time.sleep(3.0)
-    yield b"}"
+class _HeadersLateThenStall(http.server.BaseHTTPRequestHandler):
+    """Google's HTTP/1.1 keep-alive answer, but with the headers and a first byte just inside the budget,
+    then silence: the read timeout set when the request started would allow a whole budget more."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(0.8)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{")
+        self.wfile.flush()
+        time.sleep(3.0)
+        self.wfile.write(b"}")
+
+    def log_message(self, *args):
+        pass
 
 
-@pytest.mark.parametrize("slow_app", [answer_late, trickle_body, headers_late_then_stall])
+@pytest.fixture
+def stalling_endpoint():
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _HeadersLateThenStall)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def within_budget(base_url: str) -> TokenExchangeError:
+    started = time.monotonic()
+    error = failure(TokenClient(f"{base_url}/oauth2/v4/token", budget_s=1.0))
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.5, "the exchange waited past its budget for the slow server"
+    return error
+
+
+@pytest.mark.parametrize("slow_app", [answer_late, trickle_body])
 def test_the_whole_exchange_fits_the_budget(slow_app):
     with running(slow_app) as base_url:
-        started = time.monotonic()
-        error = failure(TokenClient(f"{base_url}/oauth2/v4/token", budget_s=1.0))
-        elapsed = time.monotonic() - started
-    assert error.kind is TokenFailure.TIMEOUT
-    assert elapsed < 1.5, "the exchange waited past its budget for the slow server"
+        assert within_budget(base_url).kind is TokenFailure.TIMEOUT
+
+
+def test_a_body_stalled_late_in_the_budget_still_ends_with_it(stalling_endpoint):
+    assert within_budget(stalling_endpoint).kind is TokenFailure.TIMEOUT
