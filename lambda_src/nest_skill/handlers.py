@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import math
 import traceback
 from abc import abstractmethod
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -27,6 +26,7 @@ from nest_skill.account import NestAccount
 from nest_skill.logs import request_fields
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, NotFound, PermissionDenied, RateLimited,
                                    Rejected, SdmClient, SdmError, TimedOut, Unauthenticated)
+from nest_skill.temperatures import finite
 from nest_skill.thermostats import CannotSet, OutOfRange, Thermostat, find_thermostat, plan_setpoint
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class SetTempIntentHandler(_NestIntentHandler):
         pending = _session_attributes(handler_input)
         temperature = _number_slot(handler_input, "temperature")
         if temperature is None:
-            temperature = _finite(pending.get(PENDING_TEMPERATURE))
+            temperature = finite(pending.get(PENDING_TEMPERATURE))
         pending_room = _text(pending.get(PENDING_THERMOSTAT))
         named = _room_slot(handler_input) or ((pending_room,) if pending_room else ())
         if temperature is None:
@@ -255,16 +255,10 @@ def _number_slot(handler_input: HandlerInput, name: str) -> Optional[float]:
     """AMAZON.NUMBER's value; None when missing or unrecognized (Alexa sends "?")."""
     slot = get_slot(handler_input, name)
     try:
-        return _finite(float(slot.value)) if slot is not None and slot.value else None
+        return finite(float(slot.value)) if slot is not None and slot.value else None
     except ValueError:
         return None
 
 
 def _text(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and value else None
-
-
-def _finite(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)

@@ -10,7 +10,7 @@ from nest_skill.thermostats import (CannotSet, EcoOn, Mode, Offline, OutOfRange,
 
 CARD_TITLE = "Nest thermostats"
 
-WELCOME = ("Welcome to Nest thermostats. You can ask for the status, or say, set the living room to 70. "
+WELCOME = ("Welcome to Home Thermostat. You can ask for the status, or say, set the living room to 70. "
            "What would you like?")
 WHAT_NEXT = "You can ask for the status, or tell me a temperature to set."
 HELP = ("I can tell you what your Nest thermostats are doing, or set one, for example: set the living room to 70. "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
 
 class Scale(str, Enum):
@@ -30,6 +30,18 @@ _MIN_SPAN = {Scale.FAHRENHEIT: 3.0, Scale.CELSIUS: 2.0}
 _SDM_MIN_C = 10.0
 _PLACES = 4
 _HAIR = 10.0 ** -_PLACES
+
+
+def finite(value: Any) -> Optional[float]:
+    """A JSON number usable as a temperature, else None: Python's JSON parser lets NaN, Infinity and
+    integers too big for a float through, and a bool is an int to isinstance."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def to_celsius(value: float, scale: Scale) -> float:

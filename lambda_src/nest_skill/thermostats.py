@@ -80,9 +80,9 @@ class Thermostat:
             scale=scale,
             online=trait("Connectivity").get("status") != "OFFLINE",
             mode=mode,
-            ambient_c=_number(trait("Temperature").get("ambientTemperatureCelsius")),
-            heat_c=_number(setpoints.get("heatCelsius")),
-            cool_c=_number(setpoints.get("coolCelsius")),
+            ambient_c=temperatures.finite(trait("Temperature").get("ambientTemperatureCelsius")),
+            heat_c=temperatures.finite(setpoints.get("heatCelsius")),
+            cool_c=temperatures.finite(setpoints.get("coolCelsius")),
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:
@@ -101,10 +101,6 @@ def _traits(device: Mapping[str, Any]) -> Mapping[str, Any]:
     return traits if isinstance(traits, Mapping) else {}
 
 
-def _number(value: Any) -> Optional[float]:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _normalized(name: str) -> str:
     words = re.sub(r"[^\w\s]", " ", name.lower()).split()
     if words and words[0] == "the":
@@ -121,8 +117,12 @@ def find_thermostat(thermostats: Sequence[Thermostat], *spoken: str) -> Optional
     Each spoken form (what was heard, then what entity resolution made of it) is tried at each level
     of tolerance in turn, so an exact match on any form beats a near-miss on the first: a "Family Room"
     thermostat is found although the slot type resolves "family room" to its synonym "living room".
+    Just "the thermostat" names the only one; it is also what a thermostat with neither room nor
+    custom name is called, so such a thermostat is found again on the next turn.
     """
     wanted = [name for name in map(_normalized, spoken) if name]
+    if not wanted and len(thermostats) == 1:
+        return thermostats[0]
     by_alias: Dict[str, Thermostat] = {}
     for thermostat in thermostats:
         for alias in thermostat.aliases:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from ask_sdk_core.exceptions import AskSdkException
 
@@ -9,6 +12,8 @@ from nest_skill.config import ConfigError, SkillConfig
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, reprompt, spoken
 from tests.skill.sdm import DEVICES_URL, device_list, thermostat
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_config_defaults_to_googles_sdm_endpoint_and_no_skill_id():
@@ -51,7 +56,9 @@ def test_without_skill_id_configured_any_application_is_served(load_skill):
 
 def test_launch_welcomes_and_keeps_the_session_open_without_calling_nest(skill, sdm_api):
     reply = skill.lambda_handler(alexa.launch(), None)
-    assert spoken(reply).startswith("Welcome to Nest thermostats.")
+    published = json.loads((ROOT / "skill_package" / "skill.json").read_text())
+    name = published["manifest"]["publishingInformation"]["locales"]["en-US"]["name"]
+    assert spoken(reply).startswith(f"Welcome to {name}.")
     assert "status" in reprompt(reply)
     assert not ends_session(reply)
     assert len(sdm_api.calls) == 0

@@ -109,6 +109,15 @@ def test_out_of_range_says_the_allowed_range_and_asks_again(skill, sdm_api, scal
     assert len(commands(sdm_api)) == 1
 
 
+def test_a_thermostat_without_room_or_name_is_found_again_on_the_next_turn(skill, sdm_api):
+    setup(sdm_api, thermostat(room="", custom_name=""))
+    reply = skill.lambda_handler(alexa.set_temp("95"), None)
+    assert spoken(reply) == "Thermostat can be set between 50 and 90 degrees. What temperature would you like?"
+    answer = skill.lambda_handler(alexa.set_temp("68", attributes=reply["sessionAttributes"]), None)
+    assert spoken(answer) == "OK, thermostat is heating to 68."
+    assert len(commands(sdm_api)) == 1
+
+
 @pytest.mark.parametrize("temperature, room", [(None, "bedroom"), ("?", "bedroom"), ("?", "the bedroom")],
                          ids=["missing", "unrecognized", "room-with-article"])
 def test_a_missing_number_is_asked_for_without_calling_nest(skill, sdm_api, temperature, room):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sandbox import alexa
@@ -102,3 +104,11 @@ def test_an_unknown_named_thermostat_lists_the_real_ones(skill, sdm_api):
     assert spoken(reply) == ("I couldn't find a thermostat called garage. "
                              "Your thermostats are the Living Room and the Bedroom.")
     assert ends_session(reply)
+
+
+@pytest.mark.parametrize("reading", ["NaN", "Infinity", "-Infinity", "1e999", "1" + "0" * 400], ids=["nan", "inf", "-inf", "overflowing-float", "overflowing-int"])
+def test_a_non_finite_reading_is_left_out_rather_than_crashing(skill, sdm_api, reading):
+    """Python's JSON parser accepts NaN and Infinity, which no temperature can be spoken as."""
+    body = json.dumps(device_list(thermostat(ambient_c=12345.0, heat_c=f_to_c(68))))
+    sdm_api.get(DEVICES_URL, body=body.replace("12345.0", reading))
+    assert spoken(skill.lambda_handler(alexa.status(), None)) == "The Living Room is heating to 68."
