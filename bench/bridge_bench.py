@@ -16,7 +16,6 @@ import contextlib
 import os
 import re
 import secrets
-import shlex
 import statistics
 import sys
 import threading

@@ -155,14 +155,15 @@ def cold_set_calls(base_url: str, fake_url: str, token: str) -> None:
 def serve_fake(port: int, token_path: str) -> None:
     """Child mode: the fake Google without its sandbox rate limits (a benchmark sends hundreds of
     commands), with one linked user's access token handed to the parent through a private file."""
-    from sandbox.fake_google import FakeGoogle, serve
+    from sandbox.fake_google import FakeGoogle
+    from sandbox.serving import serve
 
     app = FakeGoogle(PROJECT, "bench-client.apps.googleusercontent.com", "bench-client-secret",
                      ["https://layla.amazon.com/api/skill/link/BENCH"], command_limits=())
     fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(app.grant_access_token())
-    serve(app, port)
+    serve(app, port, "fake google")
 
 
 def main() -> None:

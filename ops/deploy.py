@@ -7,6 +7,7 @@ first change; a failing step stops the flow with what failed and what to run nex
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -47,7 +48,8 @@ class Deployer:
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
     s3: object = None
-    say: Callable[[str], None] = print
+    # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
+    say: Callable[[str], None] = functools.partial(print, flush=True)
 
     def deploy(self) -> None:
         self.check_prerequisites()

@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3

@@ -17,24 +17,20 @@ import argparse
 import base64
 import binascii
 import collections
-import contextlib
 import html
 import json
 import os
 import re
 import secrets
-import signal
-import socketserver
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox.processes import LOOPBACK
+from sandbox.serving import serve
 from sandbox.thermostats import SdmError, Thermostat, default_devices
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
@@ -408,52 +404,6 @@ class FakeGoogle:
         times.append(now)
 
 
-class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _LoggingHandler(WSGIRequestHandler):
-    """One line per request on stderr; paths only, never the query (it carries codes and tokens)."""
-
-    def log_request(self, code="-", size="-"):
-        sys.stderr.write(f"fake google: {self.command} {self.path.split('?')[0]} {code}\n")
-
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        sys.stderr.write(f"fake google: {(format % args).split('?')[0]}\n")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """In-process use (tests, benchmarks) logs nothing: the caller has the responses."""
-
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
-        pass
-
-
-@contextlib.contextmanager
-def running(app: FakeGoogle, port: int = 0) -> Iterator[str]:
-    """Serve `app` from a background thread (tests, benchmarks); yields its base URL."""
-    server = make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def serve(app: FakeGoogle, port: int) -> None:
-    """Serve on 127.0.0.1 from the main thread until SIGTERM or Ctrl-C."""
-    with make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer, handler_class=_LoggingHandler) as server:
-        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-        print(f"fake google listening on http://{LOOPBACK}:{server.server_port}", flush=True)
-        try:
-            server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.fake_google", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=LOOPBACK, help=f"must be {LOOPBACK}: the fake never listens elsewhere")
@@ -468,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     secret = os.environ.get("FAKE_GOOGLE_CLIENT_SECRET")
     if not secret:
         parser.error("set FAKE_GOOGLE_CLIENT_SECRET (the client secret never goes on the command line)")
-    serve(FakeGoogle(args.project_id, args.client_id, secret, args.redirect_uris), args.port)
+    serve(FakeGoogle(args.project_id, args.client_id, secret, args.redirect_uris), args.port, "fake google")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,23 @@
-"""moto 5.2.5 with two gaps of its CloudFormation closed, so `cdk deploy` runs the project's real
+"""moto 5.2.5 with three gaps of its CloudFormation closed, so `cdk deploy` runs the project's real
 templates unchanged (imported for its effect by sandbox.aws_emulator):
 
 - `cdk deploy` calls UpdateTerminationProtection for the (protected) secrets stack, which moto
   answers with NotImplementedError: it now records the flag on moto's stack model;
 - moto skips AWS::Lambda::Url, and then fails the whole stack because the bridge's outputs read
   the URL: the type is now created through moto's own function-URL API. Nothing serves that URL
-  (moto does not run Lambdas behind URLs); the demo serves the bridge itself under gunicorn.
+  (moto does not run Lambdas behind URLs); the demo serves the bridge itself under gunicorn;
+- UpdateStack fails (KeyError 'BootstrapVersion') when cdk asks to keep the previous value of a
+  parameter that took its template default: such a parameter now keeps the default, as in
+  CloudFormation.
 """
 
 from __future__ import annotations
 
-import argparse
 
 from typing import Any
 
 from moto.awslambda.models import FunctionUrlConfig, lambda_backends
+from moto.cloudformation.models import CloudFormationBackend
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
@@ -63,3 +66,12 @@ class FunctionUrl(CloudFormationModel):
 
 
 CloudFormationResponse.update_termination_protection = _update_termination_protection
+
+
+def _keep_defaulted_parameters(self: CloudFormationBackend, instance: Any, incoming_params: list) -> Any:
+    given = [p for p in incoming_params if not p.get("UsePreviousValue") or p["ParameterKey"] in instance.parameters]
+    return _moto_resolve_update_parameters(self, instance, given)
+
+
+_moto_resolve_update_parameters = CloudFormationBackend._resolve_update_parameters
+CloudFormationBackend._resolve_update_parameters = _keep_defaulted_parameters

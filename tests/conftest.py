@@ -4,8 +4,6 @@ import os
 import sys
 from pathlib import Path
 
-from sandbox.entry_points import load_module  # noqa: F401  (re-exported for the tests)
-
 ROOT = Path(__file__).resolve().parents[1]
 
 # The project's Node (24, from package.json) and CLIs come first, as under `make`: jsii then uses a

@@ -15,7 +15,7 @@ import pytest
 from oauth_bridge.config import ConfigError
 from tests.bridge.helpers import (ACCESS_TOKEN, ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, BUCKET, CODE, KEY,
                                   TOKEN_URL, VENDOR)
-from tests.conftest import load_module
+from sandbox.entry_points import load_module
 
 _CONTAINERS = itertools.count()
 FUNCTION_URL_HOST = "abcdefghij.lambda-url.us-east-1.on.aws"

@@ -11,7 +11,8 @@ import requests
 from oauth_bridge.app import Bridge
 from oauth_bridge.credentials import CredentialStore
 from oauth_bridge.token_exchange import TokenClient
-from sandbox.fake_google import FakeGoogle, running
+from sandbox.fake_google import FakeGoogle
+from sandbox.serving import running
 from tests.bridge.helpers import (ALEXA_REDIRECT, ALEXA_STATE, BUCKET, CALLBACK, CLIENT_ID, CLIENT_SECRET, KEY,
                                   assert_refused, get, location, make_config)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from urllib.parse import parse_qs
 
@@ -11,7 +10,7 @@ import pytest
 import requests
 
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure
-from sandbox.fake_google import running
+from sandbox.serving import in_background, running
 from sandbox.processes import LOOPBACK, free_port
 from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL
 
@@ -145,14 +144,8 @@ class _HeadersLateThenStall(http.server.BaseHTTPRequestHandler):
 def stalling_endpoint():
     server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _HeadersLateThenStall)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOOPBACK}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with in_background(server) as base_url:
+        yield base_url
 
 
 def within_budget(base_url: str) -> TokenExchangeError:

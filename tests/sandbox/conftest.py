@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from sandbox.fake_google import FakeGoogle, running
+from sandbox.fake_google import FakeGoogle
+from sandbox.serving import running
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, PROJECT, REDIRECT, Client, Clock
 
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, PROJECT, REDIRECT, SDM_SCOPE
+from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, REDIRECT, SDM_SCOPE
 
 
 def test_authorization_page_approves_at_once_and_redirects_with_code_state_and_scope(client):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from sandbox.fake_google import FakeGoogle, running
+from sandbox.fake_google import FakeGoogle
+from sandbox.serving import running
 from sandbox.thermostats import Thermostat, fahrenheit_to_celsius
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, PROJECT, REDIRECT, Client
 

@@ -9,7 +9,7 @@ from typing import Optional
 import pytest
 import responses
 
-from tests.conftest import load_module
+from sandbox.entry_points import load_module
 from sandbox.alexa import SKILL_ID
 from tests.skill.sdm import PROJECT
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.fake_google import FakeGoogle, running
+from sandbox.fake_google import FakeGoogle
+from sandbox.serving import running
 from sandbox.thermostats import Thermostat
 from sandbox import alexa
 from sandbox.alexa import card_type, spoken

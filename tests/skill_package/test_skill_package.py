@@ -10,7 +10,7 @@ from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 from ask_sdk_model_runtime.exceptions import SerializationException
 
 from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
-from tests.conftest import load_module
+from sandbox.entry_points import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill_package"

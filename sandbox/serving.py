@@ -1,0 +1,68 @@
+"""Serving the fakes' WSGI apps on 127.0.0.1: from a background thread (tests, benchmarks) or from
+the main thread until SIGTERM (their command lines). Request log lines carry the path only: queries
+and bodies carry codes, tokens and secrets."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socketserver
+import sys
+import threading
+from typing import Callable, Iterator
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from sandbox.processes import LOOPBACK
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+def _logging_handler(label: str) -> type[WSGIRequestHandler]:
+    class LoggingHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):
+            sys.stderr.write(f"{label}: {self.command} {self.path.split('?')[0]} {code}\n")
+
+        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+            sys.stderr.write(f"{label}: {(format % args).split('?')[0]}\n")
+
+    return LoggingHandler
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """In-process use logs nothing: the caller has the responses."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@contextlib.contextmanager
+def in_background(server: socketserver.TCPServer) -> Iterator[str]:
+    """Run a bound loopback server from a background thread; yields its base URL, then stops it."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOOPBACK}:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def running(app: Callable, port: int = 0) -> contextlib.AbstractContextManager[str]:
+    """Serve the WSGI `app` from a background thread; yields its base URL."""
+    return in_background(make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
+                                     handler_class=_QuietHandler))
+
+
+def serve(app: Callable, port: int, label: str) -> None:
+    """Serve on 127.0.0.1 from the main thread until SIGTERM or Ctrl-C, one log line per request."""
+    with make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
+                     handler_class=_logging_handler(label)) as server:
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+        print(f"{label} listening on http://{LOOPBACK}:{server.server_port}", flush=True)
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass

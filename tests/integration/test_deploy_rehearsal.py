@@ -1,0 +1,310 @@
+"""`make deploy` (`python -m ops deploy`) rehearsed end to end on this machine: the real CDK CLI
+against the AWS emulator, the real ask-cli against the SMAPI and LWA stand-in (sandbox.fake_smapi).
+
+Each deploy runs in a fresh copy of the working tree, as a clone would be, because the deploy writes
+its ASK project and account-linking file under the tree's own build/ (ops has no option to move
+them) and this test must neither read nor overwrite a developer's real build/ask-project state.
+`CDK_METHOD=direct` is the CDK CLI's own environment form of `--method=direct` (it reads any option
+from CDK_<OPTION>): moto's change sets lose cross-stack exports and outputs, its CreateStack does not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+import pytest
+import requests
+
+from sandbox.demo import ACCOUNT, AWS_TEST_ENV, REGION, child_env
+from sandbox.processes import LOOPBACK, Service, free_port
+from stacks.config import ALEXA_REDIRECT_HOSTS, SKILL_STACK
+
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR_ID = "REHEARSALVNDR1"
+PROJECT_ID = str(uuid.uuid4())
+CLIENT_ID = "123456789012-rehearsal.apps.googleusercontent.com"
+LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+CONTEXT = ("-c", f"nest_project_id={PROJECT_ID}", "-c", f"nest_client_id={CLIENT_ID}",
+           "-c", f"alexa_vendor_id={VENDOR_ID}")
+STEPS = [
+    "Deploy the secrets stack",
+    "Store the OAuth client credentials if missing",
+    "Deploy the skill and bridge stacks",
+    "Render the ASK project",
+    "Deploy the skill package with ask-cli",
+    "Read the skill ID",
+    "Set account linking through SMAPI",
+    "Bind the Alexa trigger to the skill",
+    "Redirect URLs to register on the Google OAuth client",
+]
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "cdk.out", "cdk.context.json", "tests",
+                                    "bench", "__pycache__", ".pytest_cache")
+HTTP_TIMEOUT = 10
+
+
+@dataclass
+class Deploy:
+    """One `python -m ops deploy` run and what the stand-ins held right after it."""
+
+    result: subprocess.CompletedProcess
+    checkout: Path
+    outputs_file: Path
+    smapi_state: dict[str, Any]
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout + self.result.stderr
+
+    def outputs(self) -> dict[str, str]:
+        return {name: value for stack in json.loads(self.outputs_file.read_text()).values()
+                for name, value in stack.items()}
+
+
+@dataclass
+class Rehearsal:
+    aws_endpoint: str
+    smapi_url: str
+    client_secret: str
+    refresh_token: str
+    deploy: Callable[..., Deploy]
+    first: Deploy
+
+    def aws(self, service: str):
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=REGION, aws_access_key_id="test",
+                            aws_secret_access_key="test")
+
+    @property
+    def skill_id(self) -> str:
+        (skill_id,) = self.first.smapi_state["skills"]
+        return skill_id
+
+
+def fresh_checkout(destination: Path) -> Path:
+    """The working tree without build state, sharing the installed .venv and node_modules."""
+    shutil.copytree(ROOT, destination, ignore=NOT_COPIED)
+    for name in (".venv", "node_modules"):
+        (destination / name).symlink_to(ROOT / name)
+    return destination
+
+
+def fake_smapi(port: int, refresh_token: str, log: Path) -> Service:
+    return Service("fake-smapi", [sys.executable, "-m", "sandbox.fake_smapi", "--port", str(port),
+                                  "--vendor-id", VENDOR_ID], port,
+                   env=child_env(FAKE_SMAPI_REFRESH_TOKEN=refresh_token), log_path=log)
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory):
+    """The emulator and the SMAPI stand-in, bootstrapped, and a first deploy from a workstation (no skill yet)."""
+    work = tmp_path_factory.mktemp("rehearsal")
+    home = work / "home"
+    home.mkdir()
+    refresh_token = "rehearsal-refresh-" + secrets.token_urlsafe(16)
+    client_secret = "rehearsal-secret-" + secrets.token_urlsafe(16)
+    aws_port, smapi_port = free_port(), free_port()
+    # moto resolves CloudFormation's TemplateURL only when the host says "localhost" (sandbox/aws_emulator.py).
+    aws_endpoint, smapi_url = f"http://localhost:{aws_port}", f"http://{LOOPBACK}:{smapi_port}"
+    aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": aws_endpoint, "HOME": str(home),
+               "CDK_DISABLE_CLI_TELEMETRY": "true"}
+
+    def deploy(name: str, *args: str, **env: str) -> Deploy:
+        checkout = fresh_checkout(work / name)
+        outputs_file = work / f"{name}-outputs.json"
+        result = run([sys.executable, "-m", "ops", "deploy", *CONTEXT, *args, "--outputs", str(outputs_file)],
+                     checkout, child_env(**aws_env, PYTHONPATH=str(checkout), CDK_METHOD="direct",
+                                         ASK_SMAPI_SERVER_BASE_URL=smapi_url, ASK_LWA_TOKEN_HOST=smapi_url,
+                                         ASK_REFRESH_TOKEN=refresh_token, ASK_VENDOR_ID=VENDOR_ID,
+                                         ASK_SKIP_NEW_VERSION_REMINDER="true", NEST_CLIENT_SECRET=client_secret,
+                                         **env))
+        state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
+        return Deploy(result, checkout, outputs_file, state)
+
+    with contextlib.ExitStack() as services:
+        services.enter_context(Service(
+            "aws-emulator", [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)], aws_port,
+            env=child_env(**AWS_TEST_ENV), log_path=work / "aws_emulator.log"))
+        services.enter_context(fake_smapi(smapi_port, refresh_token, work / "fake_smapi.log"))
+        bootstrap = run(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], work, child_env(**aws_env))
+        assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
+        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, deploy("first"))
+
+
+def step_names(stdout: str) -> list[str]:
+    return re.findall(r"^\[\d/9\] (.+)$", stdout, re.MULTILINE)
+
+
+def smapi_calls(state: dict[str, Any]) -> list[str]:
+    """The SMAPI calls in order (LWA token calls left out), IDs replaced by {id}."""
+    return [f"{call['method']} {re.sub(r'[0-9a-f-]{36}', '{id}', call['path'])}" for call in state["requests"]
+            if call["path"].lower() != "/auth/o2/token"]
+
+
+def deployed_trigger_token(rehearsal: Rehearsal) -> str | None:
+    """EventSourceToken of the skill function's Alexa permission in the deployed template (moto keeps the
+    permission but drops the token from the function's policy, so get_policy cannot show it)."""
+    body = rehearsal.aws("cloudformation").get_template(StackName=SKILL_STACK)["TemplateBody"]
+    template = body if isinstance(body, dict) else json.loads(body)
+    (permission,) = [resource["Properties"] for resource in template["Resources"].values()
+                     if resource["Type"] == "AWS::Lambda::Permission"
+                     and resource["Properties"]["Principal"] == "alexa-appkit.amazon.com"]
+    return permission.get("EventSourceToken")
+
+
+@pytest.mark.integration
+def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
+    state, outputs = rehearsal.first.smapi_state, rehearsal.first.outputs()
+    (skill,) = state["skills"].values()
+    assert skill["vendorId"] == VENDOR_ID
+    assert skill["endpoint"] == outputs["SkillFunctionArn"]
+    (package,) = skill["imports"]
+    assert package["action"] == "CREATE" and package["warnings"] == []
+    # Without accountLinking.json: the Skill Package API ignores it, SMAPI takes it separately.
+    assert package["files"] == sorted(["skill.json",
+                                       *(f"interactionModels/custom/{locale}.json" for locale in LOCALES)])
+    assert smapi_calls(state) == [
+        "POST /v1/skills/uploads", "PUT /__fake/uploads/{id}", "POST /v1/skills/imports",
+        "GET /v1/skills/imports/{id}", "GET /v1/skills/imports/{id}",
+        "PUT /v1/skills/amzn1.ask.skill.{id}/stages/development/accountLinkingClient"]
+    assert all(call["status"] < 300 for call in state["requests"])
+    assert f"new skill {rehearsal.skill_id}: add \"skill_id\"" in rehearsal.first.result.stdout
+
+
+@pytest.mark.integration
+def test_first_deploy_sets_auth_code_linking_with_the_stored_secret(rehearsal):
+    linking = rehearsal.first.smapi_state["skills"][rehearsal.skill_id]["accountLinking"]["development"]
+    assert (linking["type"], linking["accessTokenScheme"]) == ("AUTH_CODE", "REQUEST_BODY_CREDENTIALS")
+    assert (linking["clientId"], linking["clientSecret"]) == (CLIENT_ID, rehearsal.client_secret)
+    assert linking["authorizationUrl"] == (f"https://nestservices.google.com/partnerconnections/{PROJECT_ID}/auth"
+                                           "?access_type=offline&prompt=consent")
+    assert linking["accessTokenUrl"] == "https://www.googleapis.com/oauth2/v4/token"
+    assert linking["scopes"] == ["https://www.googleapis.com/auth/sdm.service"]
+
+
+@pytest.mark.integration
+def test_no_secret_is_printed_or_left_in_the_build_directory(rehearsal):
+    for secret in (rehearsal.client_secret, rehearsal.refresh_token, "fake-lwa-access-"):
+        assert secret not in rehearsal.first.output
+    build = rehearsal.first.checkout / "build"
+    assert not (build / "account-linking.json").exists()
+    assert [path for path in build.rglob("*") if path.is_file()
+            and rehearsal.client_secret in path.read_text(errors="replace")] == []
+
+
+@pytest.mark.integration
+def test_first_deploy_runs_every_step_and_binds_the_trigger_to_the_new_skill(rehearsal):
+    result = rehearsal.first.result
+    assert result.returncode == 0, rehearsal.first.output[-5000:]
+    assert step_names(result.stdout) == STEPS
+    assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
+    function = rehearsal.aws("lambda").get_function_configuration(
+        FunctionName=rehearsal.first.outputs()["SkillFunctionArn"])
+    assert function["Environment"]["Variables"]["SKILL_ID"] == rehearsal.skill_id
+    urls = re.findall(r"^\s+(https://\S+)$", result.stdout.split("[9/9]")[1], re.MULTILINE)
+    assert urls == [f"https://{host}/api/skill/link/{VENDOR_ID}" for host in ALEXA_REDIRECT_HOSTS]
+
+
+@pytest.mark.integration
+def test_each_step_line_comes_before_that_steps_own_output(rehearsal):
+    stdout = rehearsal.first.result.stdout
+    for step, its_output in (("[1/9] Deploy the secrets stack", "arn:aws:cloudformation:"),
+                             ("[5/9] Deploy the skill package with ask-cli", "Deploy configuration loaded from"),
+                             ("[7/9] Set account linking through SMAPI", "Command executed successfully!")):
+        assert its_output in stdout
+        assert stdout.index(step) < stdout.index(its_output)
+
+
+@pytest.mark.integration
+def test_second_deploy_from_a_fresh_clone_updates_the_same_skill(rehearsal):
+    """As CI runs it: a fresh clone, with the first deploy's skill ID in config."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    second = rehearsal.deploy("second", "-c", f"skill_id={rehearsal.skill_id}", CI="true")
+    assert second.result.returncode == 0, second.output[-5000:]
+    assert step_names(second.result.stdout) == STEPS
+    assert "credentials already in" in second.result.stdout
+    assert f"the trigger was bound to {rehearsal.skill_id} in step 3" in second.result.stdout
+    assert rehearsal.client_secret not in second.output and rehearsal.refresh_token not in second.output
+    state = second.smapi_state
+    assert list(state["skills"]) == [rehearsal.skill_id]
+    skill = state["skills"][rehearsal.skill_id]
+    assert [package["action"] for package in skill["imports"]] == ["CREATE", "UPDATE"]
+    assert skill["accountLinking"]["development"]["clientSecret"] == rehearsal.client_secret
+    assert [call for call in smapi_calls(state) if call.startswith("POST") and call.endswith("/imports")] == [
+        "POST /v1/skills/imports", "POST /v1/skills/amzn1.ask.skill.{id}/imports"]
+    assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
+
+
+def package_zip(files: dict[str, object]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, document in files.items():
+            archive.writestr(name, json.dumps(document))
+    return buffer.getvalue()
+
+
+@pytest.mark.integration
+def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
+    """The rehearsal's checks mean something only if the stand-in rejects what SMAPI rejects."""
+    refresh_token = "rehearsal-refresh-" + secrets.token_urlsafe(16)
+    port = free_port()
+    with fake_smapi(port, refresh_token, tmp_path / "fake_smapi.log") as smapi:
+        url = smapi.base_url
+        http = requests.Session()
+        lwa = {"grant_type": "refresh_token", "client_id": "ask-cli", "client_secret": "ask-cli-confirmation"}
+        refused = http.post(f"{url}/auth/o2/token", json={**lwa, "refresh_token": "another"}, timeout=HTTP_TIMEOUT)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+        assert http.post(f"{url}/v1/skills/uploads", headers={"Authorization": "Bearer made-up"},
+                         timeout=HTTP_TIMEOUT).status_code == 401
+        token = http.post(f"{url}/auth/o2/token", json={**lwa, "refresh_token": refresh_token},
+                          timeout=HTTP_TIMEOUT).json()["access_token"]
+        http.headers["Authorization"] = token
+
+        def import_package(files: dict[str, object]) -> dict:
+            upload = http.post(f"{url}/v1/skills/uploads", timeout=HTTP_TIMEOUT).json()["uploadUrl"]
+            assert requests.put(upload, data=package_zip(files), timeout=HTTP_TIMEOUT).status_code == 200
+            created = http.post(f"{url}/v1/skills/imports", json={"vendorId": VENDOR_ID, "location": upload},
+                                timeout=HTTP_TIMEOUT)
+            assert created.status_code == 202
+            status = f"{url}{created.headers['Location']}"
+            assert http.get(status, timeout=HTTP_TIMEOUT).json()["status"] == "IN_PROGRESS"
+            return http.get(status, timeout=HTTP_TIMEOUT).json()
+
+        manifest = json.loads((ROOT / "skill_package" / "skill.json").read_text())
+        model = json.loads((ROOT / "skill_package" / "interactionModels" / "custom" / "en-US.json").read_text())
+        linking = json.loads((ROOT / "skill_package" / "accountLinking.json").read_text())
+        manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": "http://plain.example/skill"}
+        failed = import_package({"skill.json": manifest, "interactionModels/custom/en-US.json": model})
+        assert failed["status"] == "FAILED" and "endpoint.uri" in failed["errors"][0]["message"]
+
+        manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": "arn:aws:lambda:us-east-1:123456789012:function:F"}
+        warned = import_package({"skill-package/skill.json": manifest, "skill-package/accountLinking.json": linking,
+                                 "skill-package/interactionModels/custom/en-US.json": model})
+        assert warned["status"] == "SUCCEEDED" and "account linking" in warned["warnings"][0]["message"]
+
+        skill_linking = f"{url}/v1/skills/{warned['skill']['skillId']}/stages/development/accountLinkingClient"
+        request = {**linking["accountLinkingRequest"], "authorizationUrl": "https://example.test/auth",
+                   "clientId": "client", "clientSecret": "fake"}
+        without_secret = {key: value for key, value in request.items() if key != "clientSecret"}
+        for body, status in ((request, 400), ({"accountLinkingRequest": without_secret}, 400),
+                             ({"accountLinkingRequest": {**request, "tokenScheme": "X"}}, 400),
+                             ({"accountLinkingRequest": request}, 204)):
+            assert http.put(skill_linking, json=body, timeout=HTTP_TIMEOUT).status_code == status, body
+        assert http.put(skill_linking.replace("/development/", "/live/"), json={"accountLinkingRequest": request},
+                        timeout=HTTP_TIMEOUT).status_code == 403
