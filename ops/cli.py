@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ops import REPO_ROOT
 from ops.ask_project import AskProjectError, ask_cli_profile, render_account_linking, render_ask_project
-from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, prompt_for_credentials,
-                             read_credentials, store_credentials)
+from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, is_complete,
+                             prompt_for_credentials, read_credentials, store_credentials)
 from ops.deploy import OUTPUTS_FILE, Deployer, DeployError
 from ops.outputs import OutputsError, load_outputs
 from stacks.config import AppConfig, ConfigError
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> None:
     if args.action == "show":
         print(describe_credentials(location))
         return
-    stored = read_credentials(location)
-    if args.if_missing and stored and stored.get("clientsecret") and stored.get("statekey"):
+    if args.if_missing and is_complete(read_credentials(location)):
         print(f"credentials already in {location}; left as they are")
         return
     client_id, client_secret = prompt_for_credentials(config.nest_client_id)

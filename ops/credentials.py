@@ -60,6 +60,11 @@ def read_credentials(location: CredentialsLocation, s3=None) -> dict[str, str] |
         raise CredentialsError(f"{location} is not a valid properties file: {error}") from None
 
 
+def is_complete(values: dict[str, str] | None) -> bool:
+    """Whether stored credentials need nothing more: a secret and the bridge's state key."""
+    return bool(values and values.get("clientsecret") and values.get("statekey"))
+
+
 def store_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3=None) -> str:
     """Writes clientid/clientsecret, keeping an existing statekey; returns what happened, in words."""
     s3 = s3 or boto3.client("s3")

@@ -20,8 +20,8 @@ import boto3
 from ops import BUILD_DIR
 from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
                              read_skill_id, render_account_linking, render_ask_project)
-from ops.credentials import (CredentialsError, CredentialsLocation, prompt_for_credentials, read_credentials,
-                             store_credentials)
+from ops.credentials import (CredentialsError, CredentialsLocation, is_complete, prompt_for_credentials,
+                             read_credentials, store_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
 from stacks.config import SECRETS_STACK, AppConfig
 
@@ -50,6 +50,7 @@ class Deployer:
     s3: object = None
     # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
     say: Callable[[str], None] = functools.partial(print, flush=True)
+    _skill_id: str = field(default="", init=False)
 
     def deploy(self) -> None:
         self.check_prerequisites()
@@ -122,7 +123,7 @@ class Deployer:
     def store_credentials_if_missing(self) -> str:
         location = CredentialsLocation.from_outputs(self._outputs())
         stored = read_credentials(location, self.s3)
-        if stored and stored.get("clientsecret") and stored.get("statekey"):
+        if is_complete(stored):
             if stored.get("clientid") != self.config.nest_client_id:
                 raise DeployError(f"{location} holds client ID {stored.get('clientid')}, but cdk.json's "
                                   f"nest_client_id is {self.config.nest_client_id}: run `make credentials` "
