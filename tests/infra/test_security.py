@@ -225,3 +225,14 @@ def test_redirect_urls_follow_the_account_linking_mode(synth):
                                  ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp"))
     implicit = json.dumps(outputs(synth("lambda-implicit"))["OAuthRedirectUrls"]["Value"])
     assert "callback" in implicit and "amazon.com" not in implicit
+
+
+@pytest.mark.parametrize("hosting", ["lambda", "beanstalk"])
+def test_a_public_base_url_reaches_the_bridge_and_its_outputs(tmp_path, hosting):
+    _, stacks = build_app({"bridge_hosting": hosting, "account_linking": "implicit",
+                           "bridge_public_base_url": "https://link.example.com/"}, tmp_path)
+    template = Template.from_stack(stacks.bridge).to_json()
+    outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
+    assert outputs["BridgeAuthorizeUrl"] == "https://link.example.com/authorize"
+    assert outputs["OAuthRedirectUrls"] == "https://link.example.com/callback"
+    assert '"PUBLIC_BASE_URL"' in json.dumps(template) and '"https://link.example.com"' in json.dumps(template)
