@@ -77,7 +77,7 @@ class Transcript:
 
 
 @dataclass
-class Stack:
+class Rehearsal:
     """What the rehearsal deployed and started."""
 
     aws_env: dict[str, str]
@@ -158,9 +158,9 @@ def store_credentials(transcript: Transcript, aws_env: dict[str, str], client_se
 class Conversation:
     """Alexa's side: envelopes into the real skill handler, and the account-linking browser flows."""
 
-    def __init__(self, transcript: Transcript, stack: Stack) -> None:
+    def __init__(self, transcript: Transcript, rehearsal: Rehearsal) -> None:
         self.transcript = transcript
-        self.stack = stack
+        self.rehearsal = rehearsal
         self.handler = load_module("lambda_src/lambda_function.py", "demo_skill_lambda_function").lambda_handler
         self.http = requests.Session()
         self.token: str | None = None
@@ -185,7 +185,7 @@ class Conversation:
 
     def device(self, device_id: str) -> dict:
         """The thermostat as SDM reports it now (a read with the linked token, as any SDM client would)."""
-        url = f"{self.stack.google_url}/v1/enterprises/{PROJECT_ID}/devices/{device_id}"
+        url = f"{self.rehearsal.google_url}/v1/enterprises/{PROJECT_ID}/devices/{device_id}"
         answer = self.http.get(url, headers={"Authorization": f"Bearer {self.token}"}, timeout=HTTP_TIMEOUT)
         answer.raise_for_status()
         return answer.json()["traits"]
@@ -194,9 +194,9 @@ class Conversation:
         """Implicit grant: the Alexa app opens the bridge's /authorize; Google approves; the bridge
         exchanges the code with the secret from the encrypted bucket and redirects to Alexa."""
         self.transcript.phase("5. Account linking, implicit grant through the bridge")
-        outputs = Outputs({**self.stack.outputs, "BridgeAuthorizeUrl": f"{self.stack.bridge_url}/authorize"},
-                          self.stack.outputs.source)
-        request = render_account_linking(replace(self.stack.config, account_linking="implicit"), outputs, None)
+        outputs = Outputs({**self.rehearsal.outputs, "BridgeAuthorizeUrl": f"{self.rehearsal.bridge_url}/authorize"},
+                          self.rehearsal.outputs.source)
+        request = render_account_linking(replace(self.rehearsal.config, account_linking="implicit"), outputs, None)
         linking = request["accountLinkingRequest"]
         self.transcript.note(f"rendered account-linking request: type {linking['type']}, authorizationUrl "
                              f"{linking['authorizationUrl']} (the deployed function URL is not served by the "
@@ -211,7 +211,7 @@ class Conversation:
         hop = self.http.get(hop.headers["Location"], allow_redirects=False, timeout=HTTP_TIMEOUT)
         callback = hop.headers.get("Location", "")
         self.transcript.check("Google approves and returns to the bridge's /callback with a code",
-                              hop.status_code == 302 and callback.startswith(f"{self.stack.bridge_url}/callback?")
+                              hop.status_code == 302 and callback.startswith(f"{self.rehearsal.bridge_url}/callback?")
                               and "code=" in callback)
         hop = self.http.get(callback, allow_redirects=False, timeout=HTTP_TIMEOUT)
         location = hop.headers.get("Location", "")
@@ -229,12 +229,12 @@ class Conversation:
         """Auth-code grant as Alexa performs it with the rendered request: sign-in at Google, then
         the access token URL called with the client credentials in the request body."""
         self.transcript.phase("8. Account linking, auth-code grant as Alexa performs it (credentials in the body)")
-        stored = read_credentials(CredentialsLocation.from_outputs(self.stack.outputs),
-                                  boto3.client("s3", endpoint_url=self.stack.aws_env["AWS_ENDPOINT_URL"],
+        stored = read_credentials(CredentialsLocation.from_outputs(self.rehearsal.outputs),
+                                  boto3.client("s3", endpoint_url=self.rehearsal.aws_env["AWS_ENDPOINT_URL"],
                                                region_name=REGION, aws_access_key_id="test",
                                                aws_secret_access_key="test"))
-        request = render_account_linking(replace(self.stack.config, account_linking="auth_code"),
-                                         self.stack.outputs, stored["clientsecret"])["accountLinkingRequest"]
+        request = render_account_linking(replace(self.rehearsal.config, account_linking="auth_code"),
+                                         self.rehearsal.outputs, stored["clientsecret"])["accountLinkingRequest"]
         self.transcript.check("rendered request: AUTH_CODE with REQUEST_BODY_CREDENTIALS and the SDM scope",
                               request["type"] == "AUTH_CODE"
                               and request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
@@ -283,8 +283,8 @@ def both(*expectations: Callable[[dict], list[tuple[str, bool]]]) -> Callable[[d
     return lambda reply: [check for expect in expectations for check in expect(reply)]
 
 
-def converse(transcript: Transcript, stack: Stack) -> None:
-    talk = Conversation(transcript, stack)
+def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
+    talk = Conversation(transcript, rehearsal)
     transcript.phase("4. Before linking")
     talk.say("Alexa, open home thermostat", alexa.launch(token=None), expect=link_card)
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=None), expect=link_card)
@@ -322,7 +322,7 @@ def converse(transcript: Transcript, stack: Stack) -> None:
     talk.say("Alexa, ask home thermostat to set the bedroom to ?", alexa.set_temp("?", "bedroom", token=token), expect=lambda r: [("asks for the temperature again", not alexa.ends_session(r)
                                 and "temperature" in alexa.spoken(r).lower())])
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
-    revoked = talk.http.post(f"{stack.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
+    revoked = talk.http.post(f"{rehearsal.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
     transcript.note(f"the user removes the skill's access at Google (revoke: HTTP {revoked.status_code})")
     talk.say("Alexa, ask home thermostat to set the kitchen to 71", alexa.set_temp("71", "kitchen", token=token), expect=link_card)
 
@@ -369,8 +369,8 @@ def main() -> int:
             skill_env = deployed_environment(SKILL_STACK, aws_env)
             transcript.note("deployed skill environment: " + json.dumps(skill_env))
             os.environ.update(skill_env)
-            stack = Stack(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context))
-            converse(transcript, stack)
+            rehearsal = Rehearsal(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context))
+            converse(transcript, rehearsal)
     except Exception as error:  # whatever broke, the transcript says so and the processes are stopped
         transcript.stopped = f"{type(error).__name__}: {error}"
         print(f"\n   DEVIATION, stopped: {error}")
