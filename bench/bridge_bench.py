@@ -34,7 +34,7 @@ import boto3  # noqa: E402
 import requests  # noqa: E402
 
 from oauth_bridge.properties import format_properties  # noqa: E402
-from sandbox.processes import Service, bridge_procfile_argv, free_port  # noqa: E402
+from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 BUCKET = "nest-bridge-secrets-bench"
@@ -81,11 +81,11 @@ def _seed_secrets(moto_url: str, client_secret: str) -> None:
 def local_bridge(workdir: Path) -> Iterator[LocalBridge]:
     """moto, fake Google and the bridge under gunicorn, each its own process on 127.0.0.1, stopped on exit."""
     moto_port, google_port, bridge_port = free_port(), free_port(), free_port()
-    moto_url, google_url = f"http://127.0.0.1:{moto_port}", f"http://127.0.0.1:{google_port}"
-    bridge_url = f"http://127.0.0.1:{bridge_port}"
+    moto_url, google_url = f"http://{LOOPBACK}:{moto_port}", f"http://{LOOPBACK}:{google_port}"
+    bridge_url = f"http://{LOOPBACK}:{bridge_port}"
     client_secret = "bench-secret-" + secrets.token_urlsafe(16)
     base_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(workdir)}
-    moto = Service("moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)], moto_port,
+    moto = Service("moto", [str(VENV_BIN / "moto_server"), "-H", LOOPBACK, "-p", str(moto_port)], moto_port,
                    env={**base_env, **AWS_ENV}, log_path=workdir / "moto.log")
     google = Service("fake-google", [sys.executable, "-m", "sandbox.fake_google", "--port", str(google_port),
                                      "--project-id", PROJECT, "--client-id", CLIENT_ID,
@@ -96,7 +96,7 @@ def local_bridge(workdir: Path) -> Iterator[LocalBridge]:
                   "ALEXA_VENDOR_ID": VENDOR, "PUBLIC_BASE_URL": bridge_url,
                   "OAUTH_AUTHORIZATION_URL": f"{google_url}/partnerconnections/{PROJECT}/auth",
                   "OAUTH_TOKEN_URL": f"{google_url}/oauth2/v4/token"}
-    argv = bridge_procfile_argv(f"127.0.0.1:{bridge_port}")
+    argv = bridge_procfile_argv(f"{LOOPBACK}:{bridge_port}")
     bridge = Service("bridge", argv, bridge_port, env=bridge_env, log_path=workdir / "bridge.log")
     with moto:
         _seed_secrets(moto_url, client_secret)

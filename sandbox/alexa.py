@@ -15,7 +15,6 @@ TOKEN = "linked-test-token-0123456789"
 OTHER_TOKEN = "linked-test-token-other-user"
 SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
 USER_ID = "amzn1.ask.account.TESTUSER"
-_UNSET = object()
 
 
 def envelope(request: Dict[str, Any], *, token: Optional[str] = TOKEN, session: bool = True,
@@ -129,13 +128,15 @@ def valid_response(reply: Dict[str, Any]) -> Dict[str, Any]:
 
 def spoken(reply: Dict[str, Any]) -> str:
     """The reply's speech as the user hears it (SSML tags and entities removed)."""
-    ssml = valid_response(reply)["outputSpeech"]["ssml"]
-    return "".join(ElementTree.fromstring(ssml).itertext())
+    return _heard(valid_response(reply)["outputSpeech"])
 
 
 def reprompt(reply: Dict[str, Any]) -> str:
-    ssml = valid_response(reply)["reprompt"]["outputSpeech"]["ssml"]
-    return "".join(ElementTree.fromstring(ssml).itertext())
+    return _heard(valid_response(reply)["reprompt"]["outputSpeech"])
+
+
+def _heard(speech: Dict[str, str]) -> str:
+    return "".join(ElementTree.fromstring(speech["ssml"]).itertext())
 
 
 def ends_session(reply: Dict[str, Any]) -> bool:

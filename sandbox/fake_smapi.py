@@ -415,5 +415,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     app = FakeSmapi(args.vendor_id, refresh_token, args.in_progress_polls)
     serve(app, args.port, "fake smapi")
 
+
 if __name__ == "__main__":
     main()

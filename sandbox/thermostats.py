@@ -1,8 +1,8 @@
 """Simulated Nest thermostats for the fake SDM API: state, documented JSON shape, command rules.
 
 Every rule and message below comes from Google's Device Access docs or from errors users observed
-on the real API (references in the report of issue 6 and ../shared/reference/nest-sdm-api.md §2);
-the fake must fail exactly where real Nest thermostats fail, or tests would pass against a kinder API.
+on the real API: the fake must fail exactly where real Nest thermostats fail, or tests would pass
+against a kinder API.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ from oauth_bridge.app import Bridge
 from oauth_bridge.credentials import CredentialStore
 from oauth_bridge.properties import format_properties
 from oauth_bridge.token_exchange import TokenClient
-from tests.bridge.helpers import (ACCESS_TOKEN, BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, TOKEN_URL, Clock,
-                                  make_config)
+from tests.bridge.helpers import ACCESS_TOKEN, BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, TOKEN_URL, make_config
+from tests.clock import Clock
 
 
 @dataclass

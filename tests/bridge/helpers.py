@@ -27,19 +27,6 @@ CODE = "test-auth-code-4/0AbCdEf"
 ACCESS_TOKEN = "test-access-token-xyz"
 
 
-class Clock:
-    """Time that moves only when a test says so."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def make_config(**overrides: Any) -> BridgeConfig:
     values = dict(secrets_bucket=BUCKET, secrets_key=KEY, alexa_vendor_id=VENDOR, authorization_url=AUTH_URL,
                   token_url=TOKEN_URL, public_base_url=PUBLIC_BASE)

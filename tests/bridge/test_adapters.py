@@ -81,6 +81,12 @@ def http_api_event(path: str, query: str = "", method: str = "GET") -> dict:
     }
 
 
+def sealed_state(to_google: str) -> str:
+    """The `state` the bridge put on its redirect to Google, still encoded as Google hands it back."""
+    query = dict(part.split("=", 1) for part in to_google.split("?", 1)[1].split("&"))
+    return query["state"]
+
+
 @pytest.mark.parametrize("make_event, host", [(function_url_event, FUNCTION_URL_HOST),
                                               (http_api_event, HTTP_API_HOST)])
 def test_lambda_events_run_the_whole_flow(lambda_entry, grant, make_event, host):
@@ -89,7 +95,7 @@ def test_lambda_events_run_the_whole_flow(lambda_entry, grant, make_event, host)
     location = to_google["headers"]["Location"]
     assert location.startswith(AUTH_URL + "?")
     assert f"redirect_uri=https%3A%2F%2F{host}%2Fcallback" in location
-    sealed = dict(part.split("=", 1) for part in location.split("?", 1)[1].split("&"))["state"]
+    sealed = sealed_state(location)
 
     to_alexa = lambda_entry.lambda_handler(make_event("/callback", f"code={CODE}&state={sealed}"), None)
     assert to_alexa["statusCode"] == 302
@@ -132,7 +138,7 @@ def test_wsgi_runs_the_whole_flow_behind_a_tls_proxy(wsgi_entry, grant):
                                       HTTP_X_FORWARDED_PROTO="https")
     assert (status, body) == ("302 Found", b"")
     assert "redirect_uri=https%3A%2F%2Fbridge.example.org%2Fcallback" in headers["Location"]
-    sealed = dict(part.split("=", 1) for part in headers["Location"].split("?", 1)[1].split("&"))["state"]
+    sealed = sealed_state(headers["Location"])
 
     status, headers, _ = call_wsgi(wsgi_entry.application, "/callback", f"code={CODE}&state={sealed}",
                                    HTTP_X_FORWARDED_PROTO="https")

@@ -16,7 +16,8 @@ from moto.core import set_initial_no_auth_action_count
 
 from oauth_bridge.credentials import CACHE_TTL_S, CredentialStore, Credentials, CredentialsUnavailable
 from sandbox.processes import free_port
-from tests.bridge.helpers import BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, Clock
+from tests.bridge.helpers import BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY
+from tests.clock import Clock
 
 
 @pytest.fixture

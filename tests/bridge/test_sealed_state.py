@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from oauth_bridge.sealed_state import MAX_AGE_S, PREFIX, AlexaReturn, StateRefused, StateSealer, is_sealed
-from tests.bridge.helpers import ALEXA_REDIRECT, ALEXA_STATE, STATE_KEY, Clock
+from tests.bridge.helpers import ALEXA_REDIRECT, ALEXA_STATE, STATE_KEY
+from tests.clock import Clock
 
 ALEXA = AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT)
 

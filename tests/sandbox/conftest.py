@@ -7,7 +7,8 @@ import requests
 
 from sandbox.fake_google import FakeGoogle
 from sandbox.serving import running
-from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, PROJECT, REDIRECT, Client, Clock
+from tests.clock import Clock
+from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, PROJECT, REDIRECT, Client
 
 
 @pytest.fixture

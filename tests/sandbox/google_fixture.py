@@ -14,19 +14,6 @@ OTHER_REDIRECT = "https://pitangui.amazon.com/api/skill/link/MFAKEVENDOR"
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 
 
-class Clock:
-    """Time that moves only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class Client:
     """A browser/server stand-in speaking to the fake over real HTTP, as the bridge and skill will."""
 

@@ -101,12 +101,12 @@ def test_the_domain_layer_imports_neither_http_nor_the_alexa_sdk():
             "print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('requests', 'urllib3', 'ask_sdk_core', 'ask_sdk_model')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True,
-                            check=True)
+                            check=True, timeout=60)
     assert result.stdout.strip() == "[]"
 
 
 def test_the_entry_point_loads_no_boto3():
     code = "import sys, lambda_function; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True,
-                            check=True, env={"NEST_PROJECT_ID": "p", "PATH": ""})
+                            check=True, timeout=60, env={"NEST_PROJECT_ID": "p", "PATH": ""})
     assert result.stdout.strip() == "False False"

@@ -6,15 +6,8 @@ import pytest
 
 from nest_skill.config import SkillConfig
 from nest_skill.sdm_client import DEVICE_CACHE_MAX_USERS, DEVICE_CACHE_TTL_S, Deadline, SdmClient
+from tests.clock import Clock
 from tests.skill.sdm import DEVICES_URL, PROJECT, device_list, thermostat
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -31,10 +24,10 @@ def test_the_device_list_is_cached_for_at_most_a_minute(client, clock, sdm_api):
     assert DEVICE_CACHE_TTL_S <= 60
     sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
     client.list_devices("token-a", Deadline(5))
-    clock.now += DEVICE_CACHE_TTL_S - 1
+    clock.advance(DEVICE_CACHE_TTL_S - 1)
     client.list_devices("token-a", Deadline(5))
     assert len(sdm_api.calls) == 1
-    clock.now += 1
+    clock.advance(1)
     client.list_devices("token-a", Deadline(5))
     assert len(sdm_api.calls) == 2
 

@@ -7,13 +7,8 @@ import pytest
 from ask_sdk_model_runtime.serializer import DefaultSerializer
 
 from ops.outputs import Outputs
+from sandbox.fake_smapi import MODELS as SMAPI_MODELS
 from stacks.config import AppConfig
-
-SMAPI_MODELS = {
-    "manifest": "ask_smapi_model.v1.skill.manifest.skill_manifest_envelope.SkillManifestEnvelope",
-    "interaction model": "ask_smapi_model.v1.skill.interaction_model.interaction_model_data.InteractionModelData",
-    "account linking": "ask_smapi_model.v1.skill.account_linking.account_linking_request.AccountLinkingRequest",
-}
 
 
 @pytest.fixture
