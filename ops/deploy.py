@@ -106,8 +106,7 @@ class Deployer:
 
     def _cdk_deploy(self, *stacks: str, extra_context: Sequence[str] = ()) -> None:
         self.outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        context = [arg for pair in self.context_args for arg in ("-c", pair)]
-        context += [arg for pair in extra_context for arg in ("-c", pair)]
+        context = [arg for pair in (*self.context_args, *extra_context) for arg in ("-c", pair)]
         argv = ["cdk", "deploy", *stacks, "--require-approval", "never", "--outputs-file",
                 str(self.outputs_file), *context]
         if self.run(argv, None) != 0:

@@ -105,16 +105,25 @@ def run_logged(argv: list[str], env: dict[str, str], log: Path, what: str) -> No
     print(f"   {what}: done in {time.monotonic() - started:.1f} s")
 
 
+def context_args(context: dict[str, str]) -> list[str]:
+    return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
+
+
+def emulator_client(service: str, aws_env: dict[str, str]):
+    """A boto3 client for the local AWS emulator, with its test credentials."""
+    return boto3.client(service, endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
 def deploy(transcript: Transcript, aws_env: dict[str, str], context: dict[str, str], emulator_log: Path) -> Outputs:
     transcript.phase("1. Deploy the CDK app to the local AWS emulator (moto on 127.0.0.1)")
     env = child_env(**aws_env)
     log = WORKDIR / "cdk.log"
     log.write_text("")
-    context_args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
     run_logged(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], env, log, "cdk bootstrap")
     outputs_file = WORKDIR / "cdk-outputs.json"
     run_logged(["cdk", "deploy", "--all", "--method=direct", "--require-approval", "never", "--no-notices",
-                "--output", str(WORKDIR / "cdk.out"), "--outputs-file", str(outputs_file), *context_args],
+                "--output", str(WORKDIR / "cdk.out"), "--outputs-file", str(outputs_file), *context_args(context)],
                env, log, "cdk deploy --all (NestSkillSecrets, NestSkill, NestSkillBridge)")
     outputs = load_outputs(outputs_file)
     skipped = sorted(set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator_log.read_text())))
@@ -131,22 +140,19 @@ def deploy(transcript: Transcript, aws_env: dict[str, str], context: dict[str, s
 
 def deployed_environment(stack_name: str, aws_env: dict[str, str]) -> dict[str, str]:
     """The environment variables of the stack's Lambda function, as the emulator holds them."""
-    session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
-    endpoint = aws_env["AWS_ENDPOINT_URL"]
-    resources = session.client("cloudformation", endpoint_url=endpoint).describe_stack_resources(
+    resources = emulator_client("cloudformation", aws_env).describe_stack_resources(
         StackName=stack_name)["StackResources"]
     function = next(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::Function")
-    configuration = session.client("lambda", endpoint_url=endpoint).get_function_configuration(FunctionName=function)
+    configuration = emulator_client("lambda", aws_env).get_function_configuration(FunctionName=function)
     return configuration["Environment"]["Variables"]
 
 
 def store_credentials(transcript: Transcript, aws_env: dict[str, str], client_secret: str, context: dict) -> None:
     transcript.phase("2. Store the OAuth client credentials with the operator CLI")
     outputs_arg = ["--outputs", str(WORKDIR / "cdk-outputs.json")]
-    context_args = [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
     env = child_env(**aws_env, NEST_CLIENT_ID=CLIENT_ID, NEST_CLIENT_SECRET=client_secret)
     for action in ("store", "show"):
-        result = subprocess.run([sys.executable, "-m", "ops", "credentials", action, *outputs_arg, *context_args],
+        result = subprocess.run([sys.executable, "-m", "ops", "credentials", action, *outputs_arg, *context_args(context)],
                                 cwd=REPO_ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         transcript.note(f"$ python -m ops credentials {action}")
         for line in (result.stdout + result.stderr).strip().splitlines():
@@ -230,9 +236,7 @@ class Conversation:
         the access token URL called with the client credentials in the request body."""
         self.transcript.phase("8. Account linking, auth-code grant as Alexa performs it (credentials in the body)")
         stored = read_credentials(CredentialsLocation.from_outputs(self.rehearsal.outputs),
-                                  boto3.client("s3", endpoint_url=self.rehearsal.aws_env["AWS_ENDPOINT_URL"],
-                                               region_name=REGION, aws_access_key_id="test",
-                                               aws_secret_access_key="test"))
+                                  emulator_client("s3", self.rehearsal.aws_env))
         request = render_account_linking(replace(self.rehearsal.config, account_linking="auth_code"),
                                          self.rehearsal.outputs, stored["clientsecret"])["accountLinkingRequest"]
         self.transcript.check("rendered request: AUTH_CODE with REQUEST_BODY_CREDENTIALS and the SDM scope",

@@ -15,6 +15,7 @@ from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, AppConfig
 from stacks.secrets_stack import SecretsStack
 from stacks.skill_stack import SkillStack
 
+
 @dataclass(frozen=True)
 class NestSkillStacks:
     secrets: SecretsStack
