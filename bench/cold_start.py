@@ -29,12 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from stacks.python_lambda import PipBundler  # noqa: E402  (needs the path above)
-
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 ONE_VCPU_MB = 1769
 MEMORY_SIZES_MB = (128, 256, 512, 1024, ONE_VCPU_MB)
@@ -79,6 +73,9 @@ def _set_writable(tree: Path, writable: bool) -> None:
 @contextlib.contextmanager
 def lambda_asset(source_dir: Path) -> Iterator[Asset]:
     """Bundles `source_dir` as the CDK app does (pip for arm64, then the sources), for this Python."""
+    # Imported here: the CDK loads only when a benchmark bundles, not for tests that import the benches.
+    from stacks.python_lambda import PipBundler
+
     with tempfile.TemporaryDirectory(prefix=f"{source_dir.name}-asset-") as tmp:
         compiled, plain = Path(tmp) / "bytecode", Path(tmp) / "plain"
         PipBundler(source_dir, THIS_PYTHON).try_bundle(str(compiled), image=None)
