@@ -85,10 +85,11 @@ def _announce_no_bytecode(bytecode: Bytecode) -> None:
 
 
 def compile_bytecode(interpreter: str, directory: str) -> None:
-    """Writes `__pycache__/*.<tag>.pyc` beside every module under `directory`, as unchecked-hash pycs
-    (PEP 552): the runtime loads them without comparing the source's mtime, which a zip keeps only to 2 s and without a time zone,
-    and never tries to rewrite them in Lambda's read-only code directory. Tracebacks name
-    /var/task paths. Raises RuntimeError if a module does not compile."""
+    """Writes `__pycache__/<module>.<cache tag>.pyc` beside every module under `directory`, as
+    unchecked-hash pycs (PEP 552): the runtime loads them without comparing them with the source's
+    mtime (which a zip keeps only to 2 s, without a time zone), so it never recompiles them in
+    Lambda's read-only code directory. Tracebacks name /var/task paths. Raises RuntimeError if a
+    module does not compile."""
     compiled = subprocess.run(
         [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
          "-d", LAMBDA_TASK_ROOT, directory],
@@ -105,20 +106,20 @@ class PipBundler:
 
     def __init__(self, source_dir: Path, python_version: str = RUNTIME_PYTHON) -> None:
         self._source_dir = source_dir
-        self.python_version = python_version
+        self._python_version = python_version
         self.bytecode = bytecode_for(python_version)
 
     def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options) -> bool:
         platforms = [arg for platform in _PLATFORMS for arg in ("--platform", platform)]
         pip = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-             "--only-binary=:all:", "--implementation", "cp", "--python-version", self.python_version, *platforms,
+             "--only-binary=:all:", "--implementation", "cp", "--python-version", self._python_version, *platforms,
              "--target", output_dir, "--requirement", str(self._source_dir / "requirements.txt")],
             capture_output=True, text=True,
         )
         if pip.returncode != 0:
             raise RuntimeError(f"pip could not bundle {self._source_dir.name} for Lambda "
-                               f"(Python {self.python_version}, arm64):\n{pip.stderr.strip()}")
+                               f"(Python {self._python_version}, arm64):\n{pip.stderr.strip()}")
         shutil.copytree(self._source_dir, output_dir, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns(*ASSET_EXCLUDES))
         if self.bytecode.interpreter:
