@@ -59,6 +59,10 @@ PACKAGE_LOCALES = tuple(sorted(path.stem for path in
                                (Path(__file__).resolve().parents[1] / "skill_package" / "interactionModels" / "custom")
                                .glob("*.json")))
 DEFAULT_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+# The AWS region Alexa sends each locale's requests from ("Select the optimal region for your AWS
+# Lambda function", developer.amazon.com/.../host-a-custom-skill-as-an-aws-lambda-function.html).
+ALEXA_REGIONS = {"en-US": "us-east-1", "en-CA": "us-east-1", "en-GB": "eu-west-1", "en-IN": "eu-west-1",
+                 "en-AU": "us-west-2"}
 
 # Context keys that belong to the CDK, not to this project: feature flags (`@aws-cdk/...`,
 # `@aws-cdk-containers/...`), the CLI's own (`aws:cdk:enable-path-metadata`, `aws:cdk:bundling-stacks`,
