@@ -167,7 +167,7 @@ def serve_fake(port: int, token_path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="warm requests per intent (default 200)")
     parser.add_argument("--imports", type=int, default=7, help="fresh processes per import measurement (default 7)")
     parser.add_argument("--serve-fake", nargs=2, metavar=("PORT", "TOKEN_FILE"), help=argparse.SUPPRESS)

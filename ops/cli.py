@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a cdk.json context value, as with cdk")
     common.add_argument("--outputs", type=Path, default=OUTPUTS_FILE,
                         help=f"the `cdk deploy --outputs-file` to read (default {OUTPUTS_FILE.relative_to(REPO_ROOT)})")
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     credentials = commands.add_parser("credentials", help="the OAuth client credentials in the secrets bucket")
     credentials_commands = credentials.add_subparsers(dest="action", required=True)

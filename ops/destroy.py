@@ -69,7 +69,10 @@ class Destroyer:
         skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, ask_cli_profile(self.environ))
         removed = [f"stack {name}" for name in deployed] + ([f"the Alexa skill {skill_id} (every stage)"]
                                                             if skill_id else [])
-        kept = kept_resources(session, [*deployed, SECRETS_STACK])
+        try:
+            kept = kept_resources(session, [*deployed, SECRETS_STACK])
+        except (ClientError, BotoCoreError) as error:
+            raise DestroyError(f"cannot read the deployed stacks: {error}") from None
         self.say("destroy removes:\n" + "\n".join(f"  - {item}" for item in removed or ["nothing: none is deployed"]))
         self.say(describe_kept(kept))
         if not removed:
@@ -133,7 +136,7 @@ def kept_resources(session: boto3.Session, stacks: Sequence[str]) -> list[Kept]:
         resources = _template(cloudformation, name).get("Resources", {})
         log_targets = {str(resource.get("Properties", {}).get("LoggingConfiguration", {})
                            .get("DestinationBucketName", {}).get("Ref")) for resource in resources.values()}
-        physical = {item["LogicalResourceId"]: item.get("PhysicalResourceId", "")
+        physical = {item.get("LogicalResourceId"): item.get("PhysicalResourceId", "")
                     for item in cloudformation.describe_stack_resources(StackName=name)["StackResources"]}
         for logical_id, resource in resources.items():
             kind, physical_id = resource["Type"], physical.get(logical_id, "")

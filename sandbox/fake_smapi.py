@@ -506,7 +506,7 @@ def _account_linking_problem(request: dict[str, Any]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_smapi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_smapi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--vendor-id", required=True, help="the developer account the refresh token belongs to")
     parser.add_argument("--in-progress-polls", type=int, default=1,
