@@ -37,3 +37,14 @@ def test_cli_reports_a_bad_value_in_one_line(tmp_path):
     assert ("error: config key 'skill_id' = 'amzn1.ask.skill.bad' is not allowed: expected empty or "
             "amzn1.ask.skill.<uuid>") in output
     assert "Traceback" not in output and "jsii" not in output
+
+
+@pytest.mark.integration
+def test_cli_refuses_a_misspelled_key_naming_the_nearest_one(tmp_path):
+    """`make synth CDK_ARGS="-c bridge_hostng=beanstalk"` used to synthesize the default Lambda bridge."""
+    result = cdk("-c", "bridge_hostng=beanstalk", outdir=tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert ("error: config key 'bridge_hostng' = 'beanstalk' is not allowed: expected a key this project knows: "
+            "did you mean 'bridge_hosting'?") in output
+    assert "Traceback" not in output and not (tmp_path / "NestSkillBridge.template.json").exists()
