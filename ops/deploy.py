@@ -68,16 +68,27 @@ def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
 
 
 @dataclass
-class Deployer:
+class Operation:
+    """What `make deploy` and `make destroy` share: config, the `-c` pairs to hand on to cdk, the
+    environment, the runner of cdk and ask-cli, the files they keep under build/, and the output."""
+
     config: AppConfig
     context_args: Sequence[str] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     run: Runner = run_command
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
-    s3: object = None
     # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
     say: Callable[[str], None] = functools.partial(print, flush=True)
+
+    def context_argv(self, extra: Sequence[str] = ()) -> list[str]:
+        """The `-c key=value` arguments for cdk, so it synthesizes the same config."""
+        return [arg for pair in (*self.context_args, *extra) for arg in ("-c", pair)]
+
+
+@dataclass
+class Deployer(Operation):
+    s3: object = None
     _skill_id: str = field(default="", init=False)
 
     def deploy(self) -> None:
@@ -132,9 +143,8 @@ class Deployer:
 
     def _cdk_deploy(self, *stacks: str, extra_context: Sequence[str] = ()) -> None:
         self.outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        context = [arg for pair in (*self.context_args, *extra_context) for arg in ("-c", pair)]
         argv = ["cdk", "deploy", *stacks, "--require-approval", "never", "--outputs-file",
-                str(self.outputs_file), *context]
+                str(self.outputs_file), *self.context_argv(extra_context)]
         if self.run(argv, None) != 0:
             raise DeployError(f"`{' '.join(argv)}` failed (see its output above)")
 

@@ -9,20 +9,17 @@ Elastic Beanstalk leaves behind), each with the AWS CLI commands that remove it.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.ask_project import ASK_PROJECT_DIR, ask_cli_profile, read_skill_id
-from ops.deploy import OUTPUTS_FILE, Runner, missing_tools, run_command
-from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, AppConfig
+from ops.ask_project import ask_cli_profile, read_skill_id
+from ops.deploy import Operation, missing_tools
+from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK
 
 STATELESS_STACKS = (BRIDGE_STACK, SKILL_STACK)
 CONFIRMATION = "destroy"
@@ -46,14 +43,7 @@ class Kept:
 
 
 @dataclass
-class Destroyer:
-    config: AppConfig
-    context_args: Sequence[str] = ()
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    run: Runner = run_command
-    outputs_file: Path = OUTPUTS_FILE
-    ask_project_dir: Path = ASK_PROJECT_DIR
-    say: Callable[[str], None] = functools.partial(print, flush=True)
+class Destroyer(Operation):
     ask: Callable[[str], str] = input
 
     def destroy(self, confirmed: bool = False) -> None:
@@ -91,8 +81,7 @@ class Destroyer:
             self._forget_skill()
             self.say(f"deleted the Alexa skill {skill_id}")
         if deployed:
-            context = [arg for pair in self.context_args for arg in ("-c", pair)]
-            argv = ["cdk", "destroy", *deployed, "--exclusively", "--force", *context]
+            argv = ["cdk", "destroy", *deployed, "--exclusively", "--force", *self.context_argv()]
             if self.run(argv, None) != 0:
                 raise DestroyError(f"`{' '.join(argv)}` failed (see its output above)")
             self._forget_outputs(deployed)
