@@ -240,7 +240,7 @@ def warm_up(stack: LocalBridge, threads: int) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="per scenario (default 400)")
     parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per scenario (default 20)")

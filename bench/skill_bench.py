@@ -133,7 +133,7 @@ def serve_fake(port: int, token_path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="warm requests per intent (default 200)")
     parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
     parser.add_argument("--serve-fake", nargs=2, metavar=("PORT", "TOKEN_FILE"), help=argparse.SUPPRESS)
