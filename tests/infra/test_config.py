@@ -28,6 +28,7 @@ def test_defaults_let_a_fresh_clone_synthesize():
 
 def test_context_overrides_defaults_and_ignores_unrelated_keys():
     config = AppConfig.from_mapping({"bridge_hosting": "beanstalk", "@aws-cdk/core:flag": True,
+                                     "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13",
                                      "skill_id": " amzn1.ask.skill.11111111-2222-4333-8444-555555555555 "})
     assert config.bridge_hosting == "beanstalk"
     assert config.skill_id == "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
@@ -45,6 +46,9 @@ def test_context_overrides_defaults_and_ignores_unrelated_keys():
     ("sdm_api_base_url", "http://example.com/v1", "https://"),
     ("oauth_token_url", "ftp://127.0.0.1/token", "https://"),
     ("beanstalk_solution_stack", "Python 3.13", "Elastic Beanstalk Python platform"),
+    ("bridge_reserved_concurrency", "0", "whole number of concurrent bridge requests from 1 to 9999"),
+    ("bridge_reserved_concurrency", "ten", "whole number"),
+    ("bridge_reserved_concurrency", "10000", "whole number"),
 ])
 def test_bad_value_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ConfigError) as raised:
@@ -52,6 +56,23 @@ def test_bad_value_names_key_value_and_what_is_allowed(key, value, allowed):
     message = str(raised.value)
     assert f"'{key}'" in message and repr(value) in message and allowed in message
     assert "\n" not in message
+
+
+def test_beanstalk_hosting_requires_a_platform_and_names_where_to_find_one():
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({"bridge_hosting": "beanstalk"})
+    assert str(raised.value) == (
+        "config key 'beanstalk_solution_stack' = '' is not allowed: expected a current Python platform name with "
+        "bridge_hosting 'beanstalk' (pick one from `aws elasticbeanstalk list-available-solution-stacks`)")
+
+
+def test_the_concurrency_cap_is_off_by_default_and_only_for_the_lambda_bridge():
+    assert AppConfig().bridge_concurrency_cap is None
+    assert AppConfig.from_mapping({"bridge_reserved_concurrency": "20"}).bridge_concurrency_cap == 20
+    with pytest.raises(ConfigError, match="'bridge_reserved_concurrency' = '20' is not allowed: expected empty with "
+                                          "bridge_hosting 'beanstalk'"):
+        AppConfig.from_mapping({"bridge_hosting": "beanstalk", "bridge_reserved_concurrency": "20",
+                                "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"})
 
 
 def test_loopback_http_is_allowed_for_local_rehearsal():
