@@ -128,26 +128,26 @@ def describe_credentials(location: CredentialsLocation, s3=None) -> str:
 
 
 def prompt_for_credentials(default_client_id: str, environ: Mapping[str, str] = os.environ,
-                           ask: Callable[[str], str] = input,
-                           ask_secret: Callable[[str], str] = getpass.getpass) -> tuple[str, str]:
-    """Client ID and secret from the environment, else from an interactive prompt."""
+                           ask: Callable[[str], str] | None = None,
+                           ask_secret: Callable[[str], str] | None = None) -> tuple[str, str]:
+    """Client ID and secret from the environment, else from an interactive prompt (input, getpass)."""
     client_id = environ.get(CLIENT_ID_ENV, "").strip()
-    if not client_id:
-        client_id = (ask(f"Google OAuth client ID [{default_client_id}]: ").strip() if _interactive() else "") \
-            or default_client_id
-    return client_id, prompt_for_secret(environ, ask_secret)
+    if not client_id and has_terminal():
+        client_id = (ask or input)(f"Google OAuth client ID [{default_client_id}]: ").strip()
+    return client_id or default_client_id, prompt_for_secret(environ, ask_secret)
 
 
 def prompt_for_secret(environ: Mapping[str, str] = os.environ,
-                      ask_secret: Callable[[str], str] = getpass.getpass) -> str:
+                      ask_secret: Callable[[str], str] | None = None) -> str:
     """The client secret from NEST_CLIENT_SECRET, else from an unechoed prompt on a terminal."""
     client_secret = environ.get(CLIENT_SECRET_ENV, "").strip()
     if not client_secret:
-        if not _interactive():
+        if not has_terminal():
             raise CredentialsError(f"set {CLIENT_SECRET_ENV} (no terminal to prompt for the client secret)")
-        client_secret = ask_secret("Google OAuth client secret (not echoed): ").strip()
+        client_secret = (ask_secret or getpass.getpass)("Google OAuth client secret (not echoed): ").strip()
     return client_secret
 
 
-def _interactive() -> bool:
+def has_terminal() -> bool:
+    """Whether a prompt can be answered: stdin is a terminal."""
     return sys.stdin is not None and sys.stdin.isatty()

@@ -25,8 +25,8 @@ from ops import BUILD_DIR
 from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
                              read_skill_id, render_account_linking, render_ask_project)
 from ops.aws import ALEXA_LAMBDA_REGIONS, Clients, aws_clients, aws_region
-from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, prompt_for_credentials,
-                             prompt_for_secret, store_credentials, stored_credentials)
+from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
+                             prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
 from stacks.config import BRIDGE_STACK, SECRETS_STACK, AppConfig
 
@@ -72,6 +72,9 @@ class Deployer:
 
     def deploy(self) -> None:
         self.check_prerequisites()
+        if self.config.account_linking == "auth_code":
+            # Step 7 hands the secret to Alexa, and nobody but the bridge can read it back: ask now, not midway.
+            self._client_secret = prompt_for_secret(self.environ)
         steps = [
             ("Deploy the secrets stack", self.deploy_secrets_stack),
             ("Store the OAuth client credentials if missing", self.store_credentials_if_missing),
@@ -122,6 +125,10 @@ class Deployer:
         if vendor and vendor != self.config.alexa_vendor_id:
             problems.append(f"ASK_VENDOR_ID is {vendor} but cdk.json's alexa_vendor_id is "
                             f"{self.config.alexa_vendor_id}: they must be the same developer account")
+        if (self.config.account_linking == "auth_code" and not self.environ.get(CLIENT_SECRET_ENV, "").strip()
+                and not has_terminal()):
+            problems.append(f"set {CLIENT_SECRET_ENV}: auth_code account linking hands the client secret to Alexa "
+                            f"on every deploy, and there is no terminal to prompt for it")
         if self.environ.get("CI") == "true" and not self.config.skill_id:
             problems.append("in CI, set 'skill_id' in cdk.json: a fresh clone has no ask-cli state, so every "
                             "run would create a new skill (deploy once from a workstation to get the ID)")
@@ -210,7 +217,8 @@ class Deployer:
                                   f"nest_client_id is {self.config.nest_client_id}: run `make credentials` "
                                   f"or fix cdk.json")
             return f"credentials already in {location} (`make credentials` replaces them)"
-        client_id, self._client_secret = prompt_for_credentials(self.config.nest_client_id, self.environ)
+        environ = {**self.environ, CLIENT_SECRET_ENV: self._client_secret} if self._client_secret else self.environ
+        client_id, self._client_secret = prompt_for_credentials(self.config.nest_client_id, environ)
         return store_credentials(location, client_id, self._client_secret, self.clients("s3"))
 
     def deploy_all_stacks(self) -> str:
@@ -244,8 +252,6 @@ class Deployer:
         outputs = self._outputs()
         secret = None
         if self.config.account_linking == "auth_code":
-            # Alexa needs the secret, and the operator cannot read it back from the bucket.
-            self._client_secret = self._client_secret or prompt_for_secret(self.environ)
             secret = self._client_secret
         request = render_account_linking(self.config, outputs, secret)
         with account_linking_file(request, BUILD_DIR) as path:

@@ -390,15 +390,33 @@ def test_run_command_gives_the_child_exactly_the_environment_it_is_passed(tmp_pa
     assert "NEST_CLIENT_SECRET" not in seen.read_text() and "'ONLY'" in seen.read_text()
 
 
-def test_with_stored_credentials_and_no_secret_auth_code_linking_asks_for_it(workspace, tools, secrets):
+def test_auth_code_linking_without_a_secret_or_a_terminal_stops_before_anything_runs(workspace, tools, secrets):
     store_credentials(secrets.location, CLIENT_ID, STORED_SECRET, secrets.s3)
 
     with pytest.raises(DeployError) as raised:
         workspace.deployer(tools, NEST_CLIENT_SECRET=None).deploy()
 
-    assert "step 7 (Set account linking through SMAPI)" in str(raised.value)
-    assert "set NEST_CLIENT_SECRET" in str(raised.value)
-    assert tools.linking == []
+    assert raised.value.args[0].count("\n  - ") == 1
+    assert "set NEST_CLIENT_SECRET: auth_code account linking hands the client secret to Alexa" in str(raised.value)
+    assert tools.calls == []
+
+
+def test_on_a_terminal_the_secret_is_asked_once_before_the_first_change(workspace, tools, monkeypatch):
+    asked = []
+
+    def ask_secret(prompt: str) -> str:
+        asked.append(len(tools.calls))
+        return CLIENT_SECRET
+
+    monkeypatch.setattr(sys, "stdin", Stdin(tty=True))
+    monkeypatch.setattr("getpass.getpass", ask_secret)
+    monkeypatch.setattr("builtins.input", lambda prompt: "")
+
+    workspace.deployer(tools, NEST_CLIENT_SECRET=None).deploy()
+
+    assert asked == [0]  # once, before cdk ran, and reused by steps 2 and 7
+    assert tools.linking[0].request["accountLinkingRequest"]["clientSecret"] == CLIENT_SECRET
+    assert "with a new state key" in workspace.said
 
 
 def test_implicit_linking_with_stored_credentials_needs_no_secret(workspace, tools, secrets):
