@@ -32,8 +32,8 @@ from stacks.config import BRIDGE_STACK, SECRETS_STACK, AppConfig
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 PLACEHOLDER_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")
-# Lambda keeps this much of the account's concurrency unreserved (Lambda developer guide,
-# "Configuring reserved concurrency"); the quota itself is Service Quotas' L-B99A9384.
+# Reservations must leave this much of the account's concurrency unreserved (Lambda API reference,
+# PutFunctionConcurrency); the quota itself is Service Quotas' L-B99A9384, "Concurrent executions".
 LAMBDA_MIN_UNRESERVED = 100
 Runner = Callable[[Sequence[str], Path | None, Mapping[str, str]], int]
 
