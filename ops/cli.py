@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ops import REPO_ROOT
 from ops.ask_project import AskProjectError, ask_cli_profile, render_account_linking, render_ask_project
-from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, is_complete,
-                             prompt_for_credentials, read_credentials, store_credentials)
+from ops.aws import aws_clients
+from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, prompt_for_credentials,
+                             store_credentials, stored_credentials)
 from ops.deploy import ENVIRONMENT, OUTPUTS_FILE, STEPS, Deployer, DeployError
 from ops.destroy import Destroyer, DestroyError
 from ops.outputs import OutputsError, load_outputs
@@ -44,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     credentials_commands = credentials.add_subparsers(dest="action", required=True)
     store = credentials_commands.add_parser(
         "store", parents=[common],
-        help="store NEST_CLIENT_ID / NEST_CLIENT_SECRET (or prompt); keeps the bridge's state key")
+        help="store NEST_CLIENT_ID / NEST_CLIENT_SECRET (or prompt) with a new state key for the bridge")
     store.add_argument("--if-missing", action="store_true", help="leave complete stored credentials alone")
-    credentials_commands.add_parser("show", parents=[common], help="print what is stored, secret redacted")
+    credentials_commands.add_parser("show", parents=[common], help="print what is stored (from the object's tags; the object itself is the bridge's to read)")
     commands.add_parser("render", parents=[common],
                         help="render build/ask-project and print the account-linking request (secret redacted)")
     commands.add_parser(
@@ -82,14 +83,16 @@ def run(args: argparse.Namespace) -> None:
               + json.dumps(request, indent=2))
         return
     location = CredentialsLocation.from_outputs(outputs)
+    s3 = aws_clients(os.environ)("s3")
     if args.action == "show":
-        print(describe_credentials(location))
+        print(describe_credentials(location, s3))
         return
-    if args.if_missing and is_complete(read_credentials(location)):
+    stored = stored_credentials(location, s3)
+    if args.if_missing and stored is not None and stored.is_complete:
         print(f"credentials already in {location}; left as they are")
         return
     client_id, client_secret = prompt_for_credentials(config.nest_client_id)
-    print(store_credentials(location, client_id, client_secret))
+    print(store_credentials(location, client_id, client_secret, s3))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,9 @@
-"""Stores and shows the OAuth client credentials object in the encrypted bucket.
+"""Stores and describes the OAuth client credentials object in the encrypted bucket, never reading it.
 
 Values come from the environment (NEST_CLIENT_ID, NEST_CLIENT_SECRET) or a prompt, never from argv,
-and the secret is never printed. The bridge's state key is generated once and kept across updates.
+and the secret is never printed. Only the bridge may read the object (the secrets stack's key and
+bucket policies), so what the operator sees of it comes from object tags written with it: the
+client ID and the names of the properties stored, never a value that is secret.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import os
 import secrets
 import sys
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
+from urllib.parse import quote, urlencode
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from oauth_bridge.properties import MalformedProperties, format_properties, parse_properties
+from oauth_bridge.properties import MalformedProperties, format_properties
 
 from ops.outputs import Outputs
 
 CLIENT_ID_ENV = "NEST_CLIENT_ID"
 CLIENT_SECRET_ENV = "NEST_CLIENT_SECRET"
 REQUIRED_KEYS = ("clientid", "clientsecret", "statekey")
+CLIENT_ID_TAG = "clientid"
+PROPERTIES_TAG = "properties"
 
 
 class CredentialsError(RuntimeError):
@@ -43,79 +48,106 @@ class CredentialsLocation:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def read_credentials(location: CredentialsLocation, s3=None) -> dict[str, str] | None:
-    """The stored values, or None when no object exists yet."""
+@dataclass(frozen=True)
+class StoredCredentials:
+    """What the object's tags say about it: the client ID and the names of the properties it holds."""
+
+    client_id: str
+    properties: tuple[str, ...]
+    version_id: str | None
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether it needs nothing more: a client ID, a secret and the bridge's state key."""
+        return bool(self.client_id) and all(key in self.properties for key in REQUIRED_KEYS)
+
+
+def stored_credentials(location: CredentialsLocation, s3=None) -> StoredCredentials | None:
+    """The stored object's description from its tags (GetObjectTagging), or None when none exists yet.
+
+    Never reads the object: the bucket policy denies s3:GetObject, which also authorizes HeadObject,
+    to everyone but the bridge. An object written before the tags existed reads as incomplete.
+    """
     s3 = s3 or boto3.client("s3")
     try:
-        body = s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read().decode("utf-8")
+        response = s3.get_object_tagging(Bucket=location.bucket, Key=location.key)
     except ClientError as error:
         if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
             return None
-        raise CredentialsError(f"cannot read {location}: {error.response['Error']['Code']}") from None
-    except (BotoCoreError, UnicodeDecodeError) as error:
-        raise CredentialsError(f"cannot read {location}: {type(error).__name__}") from None
-    try:
-        return parse_properties(body)
-    except MalformedProperties as error:
-        raise CredentialsError(f"{location} is not a valid properties file: {error}") from None
-
-
-def is_complete(values: dict[str, str] | None) -> bool:
-    """Whether stored credentials need nothing more: a secret and the bridge's state key."""
-    return bool(values and values.get("clientsecret") and values.get("statekey"))
+        raise CredentialsError(f"cannot read the tags of {location}: {error.response['Error']['Code']}") from None
+    except BotoCoreError as error:
+        raise CredentialsError(f"cannot read the tags of {location}: {type(error).__name__}") from None
+    tags = {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
+    return StoredCredentials(tags.get(CLIENT_ID_TAG, ""), tuple(tags.get(PROPERTIES_TAG, "").split()),
+                             response.get("VersionId"))
 
 
 def store_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3=None) -> str:
-    """Writes clientid/clientsecret, keeping an existing statekey; returns what happened, in words."""
+    """Writes clientid/clientsecret and a new state key; returns what happened, in words.
+
+    The state key cannot be kept, since the operator may not read the object: each store makes a
+    new one, and account linkings started before it (their state sealed with the old key) fail once
+    and are retried by the user. The upload names the stack's KMS key, as the bucket policy requires.
+    """
     s3 = s3 or boto3.client("s3")
     if not client_id or not client_secret:
         raise CredentialsError("the client ID and the client secret must both be non-empty")
-    existing = read_credentials(location, s3) or {}
-    values = {"clientid": client_id, "clientsecret": client_secret,
-              "statekey": existing.get("statekey") or secrets.token_urlsafe(32)}
+    values = {"clientid": client_id, "clientsecret": client_secret, "statekey": secrets.token_urlsafe(32)}
     try:
         body = format_properties(values)
     except MalformedProperties as error:
         raise CredentialsError(f"cannot store these values: {error}") from None
+    tags = urlencode({CLIENT_ID_TAG: client_id, PROPERTIES_TAG: " ".join(values)}, quote_via=quote)
     try:
         s3.put_object(Bucket=location.bucket, Key=location.key, Body=body.encode("utf-8"),
                       ServerSideEncryption="aws:kms", SSEKMSKeyId=location.kms_key_arn,
-                      ContentType="text/plain; charset=utf-8")
+                      ContentType="text/plain; charset=utf-8", Tagging=tags)
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         raise CredentialsError(f"cannot write {location}: {code}") from None
-    kept = "kept the existing state key" if existing.get("statekey") else "generated a new state key"
-    return f"stored client ID {client_id} and its secret in {location} (SSE-KMS), {kept}"
+    return (f"stored client ID {client_id} and its secret in {location} (SSE-KMS) with a new state key "
+            f"(account linkings in progress must be started again)")
 
 
 def describe_credentials(location: CredentialsLocation, s3=None) -> str:
-    """What is stored, with the secret and the state key redacted."""
-    values = read_credentials(location, s3)
-    if values is None:
+    """What is stored, from the object's tags: the client ID and which properties are set, no value."""
+    stored = stored_credentials(location, s3)
+    if stored is None:
         return f"{location}: no credentials stored yet (run `make credentials`)"
-    lines = [f"{location}:"]
+    lines = [f"{location} (version {stored.version_id or 'unversioned'}):"]
     for key in REQUIRED_KEYS:
-        if key not in values or not values[key]:
-            lines.append(f"  {key}: MISSING")
-        elif key == "clientid":
-            lines.append(f"  {key}: {values[key]}")
+        if key == "clientid" and stored.client_id:
+            lines.append(f"  {key}: {stored.client_id}")
+        elif key in stored.properties:
+            lines.append(f"  {key}: set (not readable by the operator)")
         else:
-            lines.append(f"  {key}: set ({len(values[key])} characters, redacted)")
+            lines.append(f"  {key}: MISSING")
+    if not stored.is_complete:
+        lines.append("  run `make credentials` to store complete credentials")
     return "\n".join(lines)
 
 
-def prompt_for_credentials(default_client_id: str, environ=os.environ,
-                           ask: Callable[[str], str] = input,
-                           ask_secret: Callable[[str], str] = getpass.getpass) -> tuple[str, str]:
-    """Client ID and secret from the environment, else from an interactive prompt."""
+def prompt_for_credentials(default_client_id: str, environ: Mapping[str, str] = os.environ,
+                           ask: Callable[[str], str] | None = None,
+                           ask_secret: Callable[[str], str] | None = None) -> tuple[str, str]:
+    """Client ID and secret from the environment, else from an interactive prompt (input, getpass)."""
     client_id = environ.get(CLIENT_ID_ENV, "").strip()
+    if not client_id and has_terminal():
+        client_id = (ask or input)(f"Google OAuth client ID [{default_client_id}]: ").strip()
+    return client_id or default_client_id, prompt_for_secret(environ, ask_secret)
+
+
+def prompt_for_secret(environ: Mapping[str, str] = os.environ,
+                      ask_secret: Callable[[str], str] | None = None) -> str:
+    """The client secret from NEST_CLIENT_SECRET, else from an unechoed prompt on a terminal."""
     client_secret = environ.get(CLIENT_SECRET_ENV, "").strip()
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    if not client_id:
-        client_id = (ask(f"Google OAuth client ID [{default_client_id}]: ").strip() if interactive else "") \
-            or default_client_id
     if not client_secret:
-        if not interactive:
+        if not has_terminal():
             raise CredentialsError(f"set {CLIENT_SECRET_ENV} (no terminal to prompt for the client secret)")
-        client_secret = ask_secret("Google OAuth client secret (not echoed): ").strip()
-    return client_id, client_secret
+        client_secret = (ask_secret or getpass.getpass)("Google OAuth client secret (not echoed): ").strip()
+    return client_secret
+
+
+def has_terminal() -> bool:
+    """Whether a prompt can be answered: stdin is a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()

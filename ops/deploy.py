@@ -1,8 +1,11 @@
 """`make deploy`: the ordered flow for a real AWS account and Alexa developer account.
 
 Every step is safe to repeat: CloudFormation and ask-cli skip what is unchanged, stored credentials
-are kept, and a skill ID that ask-cli recorded is reused. Prerequisites are all checked before the
-first change; a failing step stops the flow with what failed and what to run next.
+are kept, and a skill ID that ask-cli recorded is reused (and passed to every `cdk deploy`, so the
+skill's trigger never loses its binding). Prerequisites, including what the account must allow, are
+all checked before the first change; a failing step stops the flow with what failed and what to run
+next. The CLIs it runs get its environment without NEST_CLIENT_SECRET: none of them needs it (the
+account-linking update reads the secret from a file written for it).
 """
 
 from __future__ import annotations
@@ -16,17 +19,22 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import BUILD_DIR
 from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
                              read_skill_id, render_account_linking, render_ask_project)
-from ops.credentials import (CredentialsError, CredentialsLocation, is_complete, prompt_for_credentials,
-                             read_credentials, store_credentials)
+from ops.aws import ALEXA_LAMBDA_REGIONS, Clients, aws_clients, aws_region
+from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
+                             prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
-from stacks.config import ALEXA_REGIONS, SECRETS_STACK, AppConfig
+from stacks.config import ALEXA_REGIONS, BRIDGE_STACK, SECRETS_STACK, AppConfig
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
-Runner = Callable[[Sequence[str], Path | None], int]
+# Reservations must leave this much of the account's concurrency unreserved (Lambda API reference,
+# PutFunctionConcurrency); the quota itself is Service Quotas' L-B99A9384, "Concurrent executions".
+LAMBDA_MIN_UNRESERVED = 100
+Runner = Callable[[Sequence[str], Path | None, Mapping[str, str]], int]
 # The deploy's steps in order: (what `[n/9]` prints, the Deployer method that does it).
 STEPS = (
     ("Deploy the secrets stack", "deploy_secrets_stack"),
@@ -62,9 +70,9 @@ def missing_tools(environ: Mapping[str, str]) -> list[str]:
             for tool in ("cdk", "ask") if not shutil.which(tool, path=environ.get("PATH"))]
 
 
-def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
-    """Runs a CLI with its output on the terminal; returns its exit code."""
-    return subprocess.run(list(argv), cwd=cwd).returncode
+def run_command(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str]) -> int:
+    """Runs a CLI with exactly `env` and its output on the terminal; returns its exit code."""
+    return subprocess.run(list(argv), cwd=cwd, env=dict(env)).returncode
 
 
 @dataclass
@@ -78,8 +86,17 @@ class Operation:
     run: Runner = run_command
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
+    clients: Clients | None = None
     # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
     say: Callable[[str], None] = functools.partial(print, flush=True)
+
+    def __post_init__(self) -> None:
+        self.clients = self.clients or aws_clients(self.environ)
+
+    @property
+    def child_environ(self) -> dict[str, str]:
+        """What `cdk` and `ask` run with: this environment without the client secret."""
+        return {name: value for name, value in self.environ.items() if name != CLIENT_SECRET_ENV}
 
     def context_argv(self, extra: Sequence[str] = ()) -> list[str]:
         """The `-c key=value` arguments for cdk, so it synthesizes the same config."""
@@ -90,11 +107,15 @@ class Operation:
 class Deployer(Operation):
     s3: object = None
     _skill_id: str = field(default="", init=False)
+    _bound_skill_id: str | None = field(default=None, init=False)
+    _client_secret: str | None = field(default=None, init=False)
 
     def deploy(self) -> None:
         self.check_prerequisites()
-        self.warn_about_region(boto3.Session().region_name)
-        self._skill_id = self.config.skill_id
+        if self.config.account_linking == "auth_code":
+            # Step 7 hands the secret to Alexa, and nobody but the bridge can read it back: ask now, not midway.
+            self._client_secret = prompt_for_secret(self.environ)
+        self.warn_about_region(aws_region(self.environ)[0])
         for number, (name, method) in enumerate(STEPS, start=1):
             self.say(f"[{number}/{len(STEPS)}] {name}")
             try:
@@ -110,13 +131,20 @@ class Deployer(Operation):
         problems = [f"set '{key}' in the context block of cdk.json (it still has the example value)"
                     for key in self.config.keys_with_example_values()]
         problems += missing_tools(self.environ)
-        session = boto3.Session()
-        if session.get_credentials() is None:
+        region, source = aws_region(self.environ)
+        allowed = ", ".join(ALEXA_LAMBDA_REGIONS)
+        account_ready = False
+        if boto3.Session().get_credentials() is None:
             problems.append("no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) "
                             "or, in CI, the OIDC role")
-        elif not session.region_name:
-            problems.append("no AWS region: set AWS_REGION (an Alexa-supported Lambda region: "
-                            "us-east-1, eu-west-1 or us-west-2)")
+        elif not region:
+            problems.append(f"no AWS region: set AWS_REGION to one where Alexa can call the skill's Lambda "
+                            f"({allowed})")
+        elif region not in ALEXA_LAMBDA_REGIONS:
+            problems.append(f"AWS region {region} (from {source}) cannot host the skill: Alexa calls custom-skill "
+                            f"Lambdas only in {allowed}; set AWS_REGION to one of them")
+        else:
+            account_ready = True
         has_env_profile = self.environ.get("ASK_REFRESH_TOKEN") and self.environ.get("ASK_VENDOR_ID")
         if not has_env_profile and not (Path.home() / ".ask" / "cli_config").exists():
             problems.append("no ask-cli profile: run `npx ask configure --no-browser`, or set "
@@ -125,9 +153,20 @@ class Deployer(Operation):
         if vendor and vendor != self.config.alexa_vendor_id:
             problems.append(f"ASK_VENDOR_ID is {vendor} but cdk.json's alexa_vendor_id is "
                             f"{self.config.alexa_vendor_id}: they must be the same developer account")
+        if (self.config.account_linking == "auth_code" and not self.environ.get(CLIENT_SECRET_ENV, "").strip()
+                and not has_terminal()):
+            problems.append(f"set {CLIENT_SECRET_ENV}: auth_code account linking hands the client secret to Alexa "
+                            f"on every deploy, and there is no terminal to prompt for it")
         if self.environ.get("CI") == "true" and not self.config.skill_id:
             problems.append("in CI, set 'skill_id' in cdk.json: a fresh clone has no ask-cli state, so every "
                             "run would create a new skill (deploy once from a workstation to get the ID)")
+        try:
+            self._skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir,
+                                                                   ask_cli_profile(self.environ)) or ""
+        except AskProjectError as error:
+            problems.append(str(error))
+        if account_ready:
+            problems.extend(self._account_problems(region))
         if problems:
             raise DeployError("cannot deploy yet:\n  - " + "\n  - ".join(problems))
 
@@ -141,12 +180,62 @@ class Deployer(Operation):
             self.say(f"warning: deploying to {region}, but Alexa serves {served}: their requests travel to {region}. "
                      f"Set 'locales' to your Echo's language and deploy in its region (README: Configuration)")
 
-    def _cdk_deploy(self, *stacks: str, extra_context: Sequence[str] = ()) -> None:
+    def _account_problems(self, region: str) -> list[str]:
+        """What this account cannot do that the config asks for: read from its APIs, changing nothing."""
+        problems = []
+        try:
+            if self.config.bridge_hosting == "beanstalk":
+                available = self.clients("elasticbeanstalk").list_available_solution_stacks()["SolutionStacks"]
+                if self.config.beanstalk_solution_stack not in available:
+                    problems.append(
+                        f"beanstalk_solution_stack '{self.config.beanstalk_solution_stack}' is not available "
+                        f"in {region}: set a current one from `aws elasticbeanstalk list-available-solution-stacks`")
+            cap = self.config.bridge_concurrency_cap
+            if cap is not None:
+                problems.extend(self._concurrency_problems(cap, region))
+        except (ClientError, BotoCoreError) as error:
+            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+            problems.append(f"cannot read this account's settings in {region} to check the config: {code}")
+        return problems
+
+    def _concurrency_problems(self, cap: int, region: str) -> list[str]:
+        """Whether Lambda can reserve `cap` for the bridge and still leave the account its minimum."""
+        limits = self.clients("lambda").get_account_settings()["AccountLimit"]
+        quota, unreserved = limits["ConcurrentExecutions"], limits["UnreservedConcurrentExecutions"]
+        reservable = unreserved + self._bridge_reservation() - LAMBDA_MIN_UNRESERVED
+        if cap <= reservable:
+            return []
+        return [f"bridge_reserved_concurrency = {cap} cannot be applied in {region}: the account's Lambda "
+                f"'Concurrent executions' quota (L-B99A9384) is {quota}, {unreserved} of it unreserved, and Lambda "
+                f"keeps {LAMBDA_MIN_UNRESERVED} unreserved, so at most {max(reservable, 0)} can be reserved; "
+                f"leave the key empty or raise the quota in Service Quotas"]
+
+    def _bridge_reservation(self) -> int:
+        """What the deployed bridge function reserves now (0 if none): redeploying frees it first."""
+        try:
+            resources = self.clients("cloudformation").describe_stack_resources(
+                StackName=BRIDGE_STACK)["StackResources"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ValidationError":  # no such stack yet
+                return 0
+            raise
+        function = next((r["PhysicalResourceId"] for r in resources
+                         if r["ResourceType"] == "AWS::Lambda::Function"), None)
+        if function is None:
+            return 0
+        return self.clients("lambda").get_function_concurrency(FunctionName=function).get(
+            "ReservedConcurrentExecutions", 0)
+
+    def _cdk_deploy(self, *stacks: str) -> None:
+        """`cdk deploy`, with the skill ID whenever one is known, so the trigger keeps its binding."""
         self.outputs_file.parent.mkdir(parents=True, exist_ok=True)
+        extra = [f"skill_id={self._skill_id}"] if self._skill_id and not self.config.skill_id else []
         argv = ["cdk", "deploy", *stacks, "--require-approval", "never", "--outputs-file",
-                str(self.outputs_file), *self.context_argv(extra_context)]
-        if self.run(argv, None) != 0:
+                str(self.outputs_file), *self.context_argv(extra)]
+        if self.run(argv, None, self.child_environ) != 0:
             raise DeployError(f"`{' '.join(argv)}` failed (see its output above)")
+        if "--all" in stacks:
+            self._bound_skill_id = self._skill_id
 
     def _outputs(self) -> Outputs:
         return load_outputs(self.outputs_file)
@@ -157,15 +246,16 @@ class Deployer(Operation):
 
     def store_credentials_if_missing(self) -> str:
         location = CredentialsLocation.from_outputs(self._outputs())
-        stored = read_credentials(location, self.s3)
-        if is_complete(stored):
-            if stored.get("clientid") != self.config.nest_client_id:
-                raise DeployError(f"{location} holds client ID {stored.get('clientid')}, but cdk.json's "
+        stored = stored_credentials(location, self.clients("s3"))
+        if stored is not None and stored.is_complete:
+            if stored.client_id != self.config.nest_client_id:
+                raise DeployError(f"{location} holds client ID {stored.client_id}, but cdk.json's "
                                   f"nest_client_id is {self.config.nest_client_id}: run `make credentials` "
                                   f"or fix cdk.json")
             return f"credentials already in {location} (`make credentials` replaces them)"
-        client_id, client_secret = prompt_for_credentials(self.config.nest_client_id, self.environ)
-        return store_credentials(location, client_id, client_secret, self.s3)
+        environ = {**self.environ, CLIENT_SECRET_ENV: self._client_secret} if self._client_secret else self.environ
+        client_id, self._client_secret = prompt_for_credentials(self.config.nest_client_id, environ)
+        return store_credentials(location, client_id, self._client_secret, self.clients("s3"))
 
     def deploy_all_stacks(self) -> str:
         self._cdk_deploy("--all")
@@ -178,7 +268,7 @@ class Deployer(Operation):
 
     def deploy_skill_package(self) -> str:
         argv = ["ask", "deploy", "--target", "skill-metadata"]
-        if self.run(argv, self.ask_project_dir) != 0:
+        if self.run(argv, self.ask_project_dir, self.child_environ) != 0:
             raise DeployError(f"`{' '.join(argv)}` in {self.ask_project_dir} failed (see its output above)")
         return "skill manifest and interaction models deployed"
 
@@ -198,21 +288,20 @@ class Deployer(Operation):
         outputs = self._outputs()
         secret = None
         if self.config.account_linking == "auth_code":
-            stored = read_credentials(CredentialsLocation.from_outputs(outputs), self.s3) or {}
-            secret = stored.get("clientsecret")
+            secret = self._client_secret
         request = render_account_linking(self.config, outputs, secret)
         with account_linking_file(request, BUILD_DIR) as path:
             argv = ["ask", "smapi", "update-account-linking-info", "--skill-id", self._skill_id, "--stage",
                     "development", "--account-linking-request", f"file:{path}"]
-            if self.run(argv, None) != 0:
+            if self.run(argv, None, self.child_environ) != 0:
                 raise DeployError("`ask smapi update-account-linking-info` failed (see its output above)")
         return f"{self.config.account_linking} account linking set on the development stage"
 
     def bind_trigger(self) -> str:
-        if self.config.skill_id:
-            return f"the trigger was bound to {self.config.skill_id} in step 3"
+        if self._bound_skill_id == self._skill_id:
+            return f"the trigger was bound to {self._skill_id} in step 3"
         # --all, not just the skill stack: cdk rewrites the outputs file with the stacks it deployed.
-        self._cdk_deploy("--all", extra_context=[f"skill_id={self._skill_id}"])
+        self._cdk_deploy("--all")
         return f"the Alexa Skills Kit trigger now accepts only {self._skill_id}"
 
     def redirect_urls(self) -> str:

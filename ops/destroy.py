@@ -18,6 +18,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ops.ask_project import ask_cli_profile, read_skill_id
+from ops.aws import aws_region
 from ops.deploy import Operation, missing_tools
 from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK
 
@@ -49,7 +50,7 @@ class Destroyer(Operation):
     def destroy(self, confirmed: bool = False) -> None:
         """Show the plan, get a confirmation (unless `confirmed`), then remove the stacks and the skill."""
         problems = missing_tools(self.environ)
-        session = boto3.Session()
+        session = boto3.Session(region_name=aws_region(self.environ)[0])
         if session.get_credentials() is None or not session.region_name:
             problems.append("no AWS credentials or no region: use the profile and region you deployed with")
         if problems:
@@ -75,14 +76,14 @@ class Destroyer(Operation):
                 raise DestroyError("not confirmed: nothing was removed")
         if skill_id:
             argv = ["ask", "smapi", "delete-skill", "--skill-id", skill_id]
-            if self.run(argv, None) != 0:
+            if self.run(argv, None, self.child_environ) != 0:
                 raise DestroyError(f"`{' '.join(argv)}` failed (see its output above). If the skill is already "
                                    f"gone, remove skill_id from cdk.json and run `make destroy` again")
             self._forget_skill()
             self.say(f"deleted the Alexa skill {skill_id}")
         if deployed:
             argv = ["cdk", "destroy", *deployed, "--exclusively", "--force", *self.context_argv()]
-            if self.run(argv, None) != 0:
+            if self.run(argv, None, self.child_environ) != 0:
                 raise DestroyError(f"`{' '.join(argv)}` failed (see its output above)")
             self._forget_outputs(deployed)
             self.say(f"destroyed {', '.join(deployed)}")

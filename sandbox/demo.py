@@ -36,7 +36,6 @@ import requests
 
 from ops import BUILD_DIR, REPO_ROOT
 from ops.ask_project import render_account_linking
-from ops.credentials import CredentialsLocation, read_credentials
 from ops.outputs import Outputs, load_outputs
 from sandbox import alexa
 from sandbox.entry_points import load_module
@@ -86,6 +85,7 @@ class Rehearsal:
     bridge_url: str
     outputs: Outputs
     config: AppConfig
+    client_secret: str  # the fake Google client's; Alexa holds it in auth-code mode, the operator cannot read it back
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -236,10 +236,8 @@ class Conversation:
         """Auth-code grant as Alexa performs it with the rendered request: sign-in at Google, then
         the access token URL called with the client credentials in the request body."""
         self.transcript.phase("8. Account linking, auth-code grant as Alexa performs it (credentials in the body)")
-        stored = read_credentials(CredentialsLocation.from_outputs(self.rehearsal.outputs),
-                                  emulator_client("s3", self.rehearsal.aws_env))
         request = render_account_linking(replace(self.rehearsal.config, account_linking="auth_code"),
-                                         self.rehearsal.outputs, stored["clientsecret"])["accountLinkingRequest"]
+                                         self.rehearsal.outputs, self.rehearsal.client_secret)["accountLinkingRequest"]
         self.transcript.check("rendered request: AUTH_CODE with REQUEST_BODY_CREDENTIALS and the SDM scope",
                               request["type"] == "AUTH_CODE"
                               and request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
@@ -382,7 +380,8 @@ def main() -> int:
             skill_env = deployed_environment(SKILL_STACK, aws_env)
             transcript.note("deployed skill environment: " + json.dumps(skill_env))
             os.environ.update(skill_env)
-            rehearsal = Rehearsal(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context))
+            rehearsal = Rehearsal(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context),
+                                  client_secret)
             converse(transcript, rehearsal)
     except KeyboardInterrupt:
         print("\ninterrupted: every process the demo started has been stopped")

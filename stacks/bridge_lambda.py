@@ -1,4 +1,10 @@
-"""The bridge on Lambda behind a function URL: HTTPS for free, nothing running between logins."""
+"""The bridge on Lambda behind a function URL: HTTPS for free, nothing running between logins.
+
+The URL is public, so a flood of requests to it draws on the account's Lambda concurrency, which the
+skill shares. `reserved_concurrency` (config `bridge_reserved_concurrency`) caps the bridge at that
+many concurrent requests and sets them aside from the account's pool; off by default, because an
+account must keep 100 unreserved and new accounts start with a quota of 10 (see the README).
+"""
 
 from __future__ import annotations
 
@@ -19,13 +25,15 @@ BRIDGE_MEMORY_MB = 1024
 
 class BridgeLambda(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, role: iam.IRole,
-                 environment: Mapping[str, str]) -> None:
+                 environment: Mapping[str, str], reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.function = PythonLambda(
             self, "Bridge", source_dir=BRIDGE_SOURCE, role=role, timeout=BRIDGE_TIMEOUT, memory_size=BRIDGE_MEMORY_MB,
             environment=environment,
             description="Nest skill OAuth bridge: /authorize, /callback, /health",
         ).function
+        if reserved_concurrency is not None:
+            self.function.node.default_child.reserved_concurrent_executions = reserved_concurrency
         # Public by design: browsers arrive here from Alexa and Google during account linking.
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         self.base_url = self.url.url

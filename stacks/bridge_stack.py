@@ -1,8 +1,10 @@
 """The account-linking bridge: its role, the read policy on the credentials object, and the service.
 
 The role is the one thing allowed to read the credentials: `s3:GetObject` on that one object and
-`kms:Decrypt` on the key only when S3 asks on its behalf for that bucket. Where the service runs
-(Lambda or Elastic Beanstalk) is chosen by config; both use this role.
+`kms:Decrypt` on the key only when S3 asks on its behalf for that bucket. The secrets stack's key
+and bucket policies refuse everyone else, naming this role by its fixed name (see
+stacks/secrets_stack.py). Where the service runs (Lambda or Elastic Beanstalk) is chosen by config;
+both use this role.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from constructs import Construct
 from stacks.bridge_beanstalk import BridgeBeanstalk
 from stacks.bridge_lambda import BridgeLambda
 from stacks.config import AppConfig
-from stacks.secrets_stack import SecretsStack
+from stacks.secrets_stack import SecretsStack, bridge_role_name
 
 _SERVICE_PRINCIPALS = {"lambda": "lambda.amazonaws.com", "beanstalk": "ec2.amazonaws.com"}
 
@@ -24,7 +26,7 @@ class BridgeStack(cdk.Stack):
                  **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        self.role = iam.Role(self, "BridgeRole",
+        self.role = iam.Role(self, "BridgeRole", role_name=bridge_role_name(self),
                              assumed_by=iam.ServicePrincipal(_SERVICE_PRINCIPALS[config.bridge_hosting]),
                              description="Nest skill OAuth bridge: reads the OAuth client credentials object")
         iam.Policy(self, "CredentialsReadPolicy", roles=[self.role], statements=[
@@ -51,7 +53,8 @@ class BridgeStack(cdk.Stack):
             environment["PUBLIC_BASE_URL"] = config.bridge_public_base_url.rstrip("/")
 
         if config.bridge_hosting == "lambda":
-            service = BridgeLambda(self, "Service", role=self.role, environment=environment)
+            service = BridgeLambda(self, "Service", role=self.role, environment=environment,
+                                   reserved_concurrency=config.bridge_concurrency_cap)
         else:
             service = BridgeBeanstalk(self, "Service", role=self.role, environment=environment,
                                       solution_stack=config.beanstalk_solution_stack,

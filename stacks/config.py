@@ -38,8 +38,12 @@ _PATTERNS = {
         "an S3 object key (letters, digits, !_.*'()/-; no leading '/', no '..')",
     ),
     "beanstalk_solution_stack": (
-        re.compile(r"^64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running Python 3\.\d+$"),
-        "an Elastic Beanstalk Python platform name, e.g. '64bit Amazon Linux 2023 v4.7.0 running Python 3.13'",
+        re.compile(r"^(|64bit Amazon Linux 2023 v\d+\.\d+\.\d+ running Python 3\.\d+)$"),
+        "empty or an Elastic Beanstalk Python platform name, e.g. '64bit Amazon Linux 2023 v4.7.0 running Python 3.13'",
+    ),
+    "bridge_reserved_concurrency": (
+        re.compile(r"^(|[1-9][0-9]{0,3})$"),
+        "empty (no cap) or a whole number of concurrent bridge requests from 1 to 9999",
     ),
     "certificate_arn": (
         re.compile(rf"^(|arn:aws(-[a-z]+)*:acm:[a-z]{{2}}(-[a-z]+)+-\d:\d{{12}}:certificate/{_UUID})$"),
@@ -91,9 +95,10 @@ class AppConfig:
     bridge_hosting: str = "lambda"
     account_linking: str = "auth_code"
     secrets_object_key: str = "nest.properties"
-    beanstalk_solution_stack: str = "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"
+    beanstalk_solution_stack: str = ""
     certificate_arn: str = ""
     bridge_public_base_url: str = ""
+    bridge_reserved_concurrency: str = ""
     sdm_api_base_url: str = SDM_API_BASE_URL
     oauth_authorization_url: str = ""
     oauth_token_url: str = GOOGLE_TOKEN_URL
@@ -123,6 +128,14 @@ class AppConfig:
             _check("bridge_public_base_url", self.bridge_public_base_url, False,
                    "https://<a name the certificate covers> when certificate_arn is set "
                    "(the environment's *.elasticbeanstalk.com name is not covered)")
+        if self.bridge_hosting == "beanstalk":
+            # No default: a pinned platform version is superseded within months, and Elastic Beanstalk
+            # lets only accounts that used a superseded version in the last 30 days create environments on it.
+            _check("beanstalk_solution_stack", self.beanstalk_solution_stack, bool(self.beanstalk_solution_stack),
+                   "a current Python platform name with bridge_hosting 'beanstalk' (pick one from "
+                   "`aws elasticbeanstalk list-available-solution-stacks`)")
+            _check("bridge_reserved_concurrency", self.bridge_reserved_concurrency,
+                   not self.bridge_reserved_concurrency, "empty with bridge_hosting 'beanstalk' (it caps the Lambda bridge)")
 
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> "AppConfig":
@@ -158,6 +171,11 @@ class AppConfig:
         configured one, else the page the bridge serves at `<BridgeBaseUrl output>/<page>`."""
         configured = {"privacy": self.privacy_policy_url, "terms": self.terms_of_use_url}[page]
         return configured or f"{bridge_base_url.rstrip('/')}/{page}"
+
+    @property
+    def bridge_concurrency_cap(self) -> int | None:
+        """Reserved concurrency for the Lambda bridge, or None for no reservation (the default)."""
+        return int(self.bridge_reserved_concurrency) if self.bridge_reserved_concurrency else None
 
     @property
     def authorization_url(self) -> str:

@@ -103,7 +103,7 @@ def test_deploy_runs_on_main_after_tests_with_oidc_and_env_secrets():
     credentials = next(s for s in steps if s.get("uses") == "aws-actions/configure-aws-credentials@v6.2.3")
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
     assert "aws-access-key-id" not in credentials["with"]
-    make_deploy = next(s for s in steps if s.get("run") == "make deploy")
+    make_deploy = next(s for s in steps if "NEST_CLIENT_SECRET" in s.get("env", {}))
     assert steps.index(credentials) < steps.index(make_deploy)
     assert make_deploy["env"] == {
         "ASK_REFRESH_TOKEN": "${{ secrets.ASK_REFRESH_TOKEN }}",
@@ -142,3 +142,30 @@ def test_the_deploy_job_has_the_runtimes_python_beside_the_toolings():
     """The bundler ships bytecode only when python3.14 is on PATH; the last version is the default python3."""
     versions = _setup_python(workflow("deploy.yml")["jobs"]["deploy"])["with"]["python-version"].split()
     assert versions == [RUNTIME_PYTHON, TOOLING_PYTHON]
+
+
+# Commands that fetch and install packages (running their install scripts), directly or through make,
+# whose every target depends on `setup`.
+INSTALLING = re.compile(r"\b(pip3?|npm|npx|yarn|pnpm|apt-get|curl|wget|make)\b")
+
+
+def test_the_deploy_job_installs_everything_before_any_credential_exists():
+    """The issue's CI point: the step holding the secrets runs only tools installed in an earlier step."""
+    steps = workflow("deploy.yml")["jobs"]["deploy"]["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False  # no GITHUB_TOKEN left in .git/config either
+    credentials = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("aws-actions/configure-aws"))
+    install = next(i for i, s in enumerate(steps) if "make setup" in s.get("run", ""))
+    assert install < credentials
+    assert all("secrets." not in str(step) for step in steps[:credentials])
+    after = steps[credentials + 1:]
+    assert [step.get("run") for step in after] == [".venv/bin/python -m ops deploy"]
+    assert not any("uses" in step for step in after)
+    for step in after:
+        assert not INSTALLING.search(step["run"]), step["run"]
+
+
+def test_the_install_pattern_catches_what_would_install_in_the_deploy_step():
+    for command in ("make deploy", "make", "pip install -r requirements.txt", "npm ci", "npx cdk deploy"):
+        assert INSTALLING.search(command), command
+    assert not INSTALLING.search(".venv/bin/python -m ops deploy")

@@ -21,13 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 SKILL_ID = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
+BEANSTALK = {"bridge_hosting": "beanstalk",
+             "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"}
 
 VARIANTS = {
     "lambda-auth_code": {},
     "lambda-implicit": {"account_linking": "implicit"},
-    "beanstalk-auth_code": {"bridge_hosting": "beanstalk"},
-    "beanstalk-implicit": {"bridge_hosting": "beanstalk", "account_linking": "implicit"},
-    "beanstalk-https": {"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN,
+    "beanstalk-auth_code": BEANSTALK,
+    "beanstalk-implicit": {**BEANSTALK, "account_linking": "implicit"},
+    "beanstalk-https": {**BEANSTALK, "certificate_arn": CERTIFICATE_ARN,
                         "bridge_public_base_url": "https://thermostat-bridge.example.com"},
     "with-skill-id": {"skill_id": SKILL_ID},
 }

@@ -17,7 +17,9 @@ def cdk(*args: str, outdir: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("context, expected_type", [
-    (["-c", "bridge_hosting=beanstalk"], "AWS::ElasticBeanstalk::Environment"),
+    (["-c", "bridge_hosting=beanstalk", "-c",
+      "beanstalk_solution_stack=64bit Amazon Linux 2023 v4.7.0 running Python 3.13"],
+     "AWS::ElasticBeanstalk::Environment"),
     (["-c", "account_linking=implicit"], "AWS::Lambda::Url"),
 ])
 def test_cli_synthesizes_the_bridge_variants(tmp_path, context, expected_type):
@@ -45,3 +47,14 @@ def test_cli_reports_a_config_mistake_in_one_line(tmp_path, pair, message):
     assert message in output
     assert "Traceback" not in output and "jsii" not in output
     assert not (tmp_path / "NestSkillBridge.template.json").exists()
+
+
+@pytest.mark.integration
+def test_cli_refuses_beanstalk_without_a_platform_in_one_line(tmp_path):
+    result = cdk("-c", "bridge_hosting=beanstalk", outdir=tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert ("error: config key 'beanstalk_solution_stack' = '' is not allowed: expected a current Python platform "
+            "name with bridge_hosting 'beanstalk' (pick one from `aws elasticbeanstalk "
+            "list-available-solution-stacks`)") in output
+    assert "Traceback" not in output and "jsii" not in output

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from stacks.config import DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError
+from tests.infra.conftest import BEANSTALK
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
@@ -30,7 +31,9 @@ def test_defaults_let_a_fresh_clone_synthesize():
 
 def test_context_overrides_defaults_and_ignores_the_cdks_own_keys():
     config = AppConfig.from_mapping({
-        "bridge_hosting": "beanstalk", "skill_id": " amzn1.ask.skill.11111111-2222-4333-8444-555555555555 ",
+        "bridge_hosting": "beanstalk",
+        "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13",
+        "skill_id": " amzn1.ask.skill.11111111-2222-4333-8444-555555555555 ",
         # what the CDK CLI, cdk.context.json and the feature flags put into the context
         "@aws-cdk/core:flag": True, "@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver": True,
         "aws:cdk:enable-path-metadata": True, "aws:cdk:bundling-stacks": ["**"], "aws-cdk:enableDiffNoFail": True,
@@ -113,11 +116,11 @@ def test_certificate_with_lambda_hosting_is_refused():
 
 def test_certificate_on_beanstalk_needs_the_public_base_url_it_covers():
     with pytest.raises(ConfigError) as raised:
-        AppConfig.from_mapping({"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN})
+        AppConfig.from_mapping({**BEANSTALK, "certificate_arn": CERTIFICATE_ARN})
     assert str(raised.value) == (
         "config key 'bridge_public_base_url' = '' is not allowed: expected https://<a name the certificate covers> "
         "when certificate_arn is set (the environment's *.elasticbeanstalk.com name is not covered)")
-    config = AppConfig.from_mapping({"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN,
+    config = AppConfig.from_mapping({**BEANSTALK, "certificate_arn": CERTIFICATE_ARN,
                                      "bridge_public_base_url": "https://bridge.example.org"})
     assert config.bridge_public_base_url == "https://bridge.example.org"
 
@@ -136,6 +139,9 @@ def test_certificate_on_beanstalk_needs_the_public_base_url_it_covers():
     ("terms_of_use_url", "https://example.com/terms?x=1", "without query"),
     ("oauth_token_url", "ftp://127.0.0.1/token", "https://"),
     ("beanstalk_solution_stack", "Python 3.13", "Elastic Beanstalk Python platform"),
+    ("bridge_reserved_concurrency", "0", "whole number of concurrent bridge requests from 1 to 9999"),
+    ("bridge_reserved_concurrency", "ten", "whole number"),
+    ("bridge_reserved_concurrency", "10000", "whole number"),
 ])
 def test_bad_value_names_key_value_and_what_is_allowed(key, value, allowed):
     with pytest.raises(ConfigError) as raised:
@@ -143,6 +149,23 @@ def test_bad_value_names_key_value_and_what_is_allowed(key, value, allowed):
     message = str(raised.value)
     assert f"'{key}'" in message and repr(value) in message and allowed in message
     assert "\n" not in message
+
+
+def test_beanstalk_hosting_requires_a_platform_and_names_where_to_find_one():
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({"bridge_hosting": "beanstalk"})
+    assert str(raised.value) == (
+        "config key 'beanstalk_solution_stack' = '' is not allowed: expected a current Python platform name with "
+        "bridge_hosting 'beanstalk' (pick one from `aws elasticbeanstalk list-available-solution-stacks`)")
+
+
+def test_the_concurrency_cap_is_off_by_default_and_only_for_the_lambda_bridge():
+    assert AppConfig().bridge_concurrency_cap is None
+    assert AppConfig.from_mapping({"bridge_reserved_concurrency": "20"}).bridge_concurrency_cap == 20
+    with pytest.raises(ConfigError, match="'bridge_reserved_concurrency' = '20' is not allowed: expected empty with "
+                                          "bridge_hosting 'beanstalk'"):
+        AppConfig.from_mapping({"bridge_hosting": "beanstalk", "bridge_reserved_concurrency": "20",
+                                "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"})
 
 
 def test_loopback_http_is_allowed_for_local_rehearsal():

@@ -7,7 +7,7 @@ from aws_cdk.assertions import Match, Template
 
 from pathlib import Path
 
-from tests.infra.conftest import SKILL_ID, VARIANTS, build_app
+from tests.infra.conftest import BEANSTALK, SKILL_ID, VARIANTS, build_app
 
 
 def resources(template, type_):
@@ -227,12 +227,122 @@ def test_redirect_urls_follow_the_account_linking_mode(synth):
     assert "callback" in implicit and "amazon.com" not in implicit
 
 
-@pytest.mark.parametrize("hosting", ["lambda", "beanstalk"])
+@pytest.mark.parametrize("hosting", [{}, BEANSTALK], ids=["lambda", "beanstalk"])
 def test_a_public_base_url_reaches_the_bridge_and_its_outputs(tmp_path, hosting):
-    _, stacks = build_app({"bridge_hosting": hosting, "account_linking": "implicit",
+    _, stacks = build_app({**hosting, "account_linking": "implicit",
                            "bridge_public_base_url": "https://link.example.com/"}, tmp_path)
     template = Template.from_stack(stacks.bridge).to_json()
     outputs = {name: output["Value"] for name, output in template["Outputs"].items()}
     assert outputs["BridgeAuthorizeUrl"] == "https://link.example.com/authorize"
     assert outputs["OAuthRedirectUrls"] == "https://link.example.com/callback"
     assert '"PUBLIC_BASE_URL"' in json.dumps(template) and '"https://link.example.com"' in json.dumps(template)
+
+
+ACCOUNT_ROOT = {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+                                          ":root"]]}}
+BRIDGE_ROLE_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+                                     ":role/NestSkillBridge-", {"Ref": "AWS::Region"}]]}
+BUCKET_NAME = {"Fn::Join": ["", ["nestskillsecrets-credentials-", {"Ref": "AWS::AccountId"}, "-",
+                                 {"Ref": "AWS::Region"}]]}
+BUCKET_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::nestskillsecrets-credentials-",
+                                {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}]]}
+THROUGH_S3 = {"kms:ViaService": {"Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]},
+              "kms:EncryptionContext:aws:s3:arn": BUCKET_ARN}
+# What would let a principal other than the bridge get at the plaintext, directly or by a grant.
+KEY_USE_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+                   "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"}
+
+
+def key_policy(synthesized) -> dict[str, dict]:
+    key = only(synthesized.secrets, "AWS::KMS::Key")
+    return {statement["Sid"]: statement for statement in key["Properties"]["KeyPolicy"]["Statement"]}
+
+
+def credentials_bucket(secrets) -> tuple[str, dict]:
+    return next((logical_id, bucket) for logical_id, bucket in resources(secrets, "AWS::S3::Bucket").items()
+                if "KMSMasterKeyID" in json.dumps(bucket))
+
+
+def credentials_bucket_policy(secrets) -> dict[str, dict]:
+    bucket_id, _ = credentials_bucket(secrets)
+    policy = next(p for p in resources(secrets, "AWS::S3::BucketPolicy").values()
+                  if p["Properties"]["Bucket"] == {"Ref": bucket_id})
+    return {s.get("Sid", "EnforceSsl"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_key_policy_lets_the_account_administer_the_key_but_only_the_bridge_decrypt(synth, variant):
+    statements = key_policy(synth(variant))
+    assert set(statements) == {"AdministerTheKeyFromTheAccount", "EncryptCredentialsThroughS3FromTheAccount",
+                               "DecryptCredentialsOnlyForTheBridge"}
+    admin = statements["AdministerTheKeyFromTheAccount"]
+    assert (admin["Effect"], admin["Principal"], admin["Resource"]) == ("Allow", ACCOUNT_ROOT, "*")
+    assert "Condition" not in admin
+    assert {"kms:PutKeyPolicy", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion"} <= set(
+        admin["Action"]), "the account must keep the key manageable (and recoverable through PutKeyPolicy)"
+    assert not KEY_USE_ACTIONS & set(admin["Action"]) and not any("*" in action for action in admin["Action"])
+    assert statements["EncryptCredentialsThroughS3FromTheAccount"] == {
+        "Sid": "EncryptCredentialsThroughS3FromTheAccount", "Effect": "Allow", "Principal": ACCOUNT_ROOT,
+        "Action": "kms:GenerateDataKey", "Resource": "*", "Condition": {"StringEquals": THROUGH_S3}}
+    assert statements["DecryptCredentialsOnlyForTheBridge"] == {
+        "Sid": "DecryptCredentialsOnlyForTheBridge", "Effect": "Allow", "Principal": ACCOUNT_ROOT,
+        "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {**THROUGH_S3, "aws:PrincipalArn": BRIDGE_ROLE_ARN}}}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_bucket_policy_denies_reading_any_object_to_all_but_the_bridge(synth, variant):
+    secrets = synth(variant).secrets
+    bucket_id, _ = credentials_bucket(secrets)
+    objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    assert credentials_bucket_policy(secrets)["DenyReadsExceptByTheBridge"] == {
+        "Sid": "DenyReadsExceptByTheBridge", "Effect": "Deny", "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": objects,
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": BRIDGE_ROLE_ARN}}}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_bucket_policy_refuses_uploads_encrypted_with_any_other_key(synth, variant):
+    secrets = synth(variant).secrets
+    bucket_id, _ = credentials_bucket(secrets)
+    key_id = next(iter(resources(secrets, "AWS::KMS::Key")))
+    statements = credentials_bucket_policy(secrets)
+    assert statements["DenyUploadsWithAnotherKmsKey"] == {
+        "Sid": "DenyUploadsWithAnotherKmsKey", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]},
+        # IfExists: an upload naming no key gets the bucket's default, which is this key.
+        "Condition": {"StringNotEqualsIfExists": {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": [key_id, "Arn"]}}}}
+    assert statements["DenyUploadsNotEncryptedWithKms"]["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+    assert set(statements) == {"EnforceSsl", "DenyUploadsNotEncryptedWithKms", "DenyUploadsWithAnotherKmsKey",
+                               "DenyReadsExceptByTheBridge"}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_fences_name_the_role_and_bucket_the_stacks_create(synth, variant):
+    """The secrets stack cannot reference the bridge role (a cycle), so both sides build the same name."""
+    synthesized = synth(variant)
+    role = next(r for logical_id, r in resources(synthesized.bridge, "AWS::IAM::Role").items()
+                if "BridgeRole" in logical_id)["Properties"]
+    assert role["RoleName"] == {"Fn::Join": ["", ["NestSkillBridge-", {"Ref": "AWS::Region"}]]}
+    assert "Path" not in role  # aws:PrincipalArn includes the path; "/" is what the ARN above assumes
+    assert BRIDGE_ROLE_ARN["Fn::Join"][1][-2:] == [":role/" + role["RoleName"]["Fn::Join"][1][0],
+                                                  role["RoleName"]["Fn::Join"][1][1]]
+    _, bucket = credentials_bucket(synthesized.secrets)
+    assert bucket["Properties"]["BucketName"] == BUCKET_NAME
+    assert BUCKET_ARN["Fn::Join"][1][-4:] == [":s3:::" + BUCKET_NAME["Fn::Join"][1][0], *BUCKET_NAME["Fn::Join"][1][1:]]
+
+
+def test_the_bridge_has_no_reserved_concurrency_by_default(synth):
+    for variant in ("lambda-auth_code", "lambda-implicit"):
+        function = only(synth(variant).bridge, "AWS::Lambda::Function")["Properties"]
+        assert "ReservedConcurrentExecutions" not in function
+
+
+def test_a_concurrency_cap_reserves_that_many_for_the_bridge_alone(tmp_path):
+    _, stacks = build_app({"bridge_reserved_concurrency": "25"}, tmp_path)
+    bridge = only(Template.from_stack(stacks.bridge), "AWS::Lambda::Function")["Properties"]
+    skill = only(Template.from_stack(stacks.skill), "AWS::Lambda::Function")["Properties"]
+    assert bridge["ReservedConcurrentExecutions"] == 25
+    assert "ReservedConcurrentExecutions" not in skill

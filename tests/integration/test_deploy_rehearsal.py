@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import secrets
 import shutil
@@ -83,9 +84,10 @@ class Rehearsal:
     deploy: Callable[..., Deploy]
     destroy: Callable[..., Deploy]
     first: Deploy
+    tool_log: Path
 
-    def aws(self, service: str):
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=REGION, aws_access_key_id="test",
+    def aws(self, service: str, region: str = REGION):
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=region, aws_access_key_id="test",
                             aws_secret_access_key="test")
 
     @property
@@ -100,6 +102,17 @@ def fresh_checkout(destination: Path) -> Path:
     for name in (".venv", "node_modules"):
         (destination / name).symlink_to(ROOT / name)
     return destination
+
+
+def recording_shims(directory: Path, log: Path) -> Path:
+    """`cdk` and `ask` that note whether NEST_CLIENT_SECRET reached them, then run the real CLI."""
+    directory.mkdir()
+    for tool in ("cdk", "ask"):
+        shim = directory / tool
+        shim.write_text(f'#!/bin/sh\nprintf "%s %s\\n" {tool} "${{NEST_CLIENT_SECRET:+secret}}" >> "{log}"\n'
+                        f'exec "{ROOT / "node_modules" / ".bin" / tool}" "$@"\n')
+        shim.chmod(0o755)
+    return directory
 
 
 def fake_smapi(port: int, refresh_token: str, log: Path) -> Service:
@@ -127,15 +140,21 @@ def rehearsal(tmp_path_factory):
     aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": aws_endpoint, "HOME": str(home),
                "CDK_DISABLE_CLI_TELEMETRY": "true"}
 
-    def deploy(name: str, *args: str, **env: str) -> Deploy:
-        checkout = fresh_checkout(work / name)
-        outputs_file = work / f"{name}-outputs.json"
+    tool_log = work / "tools.log"
+    shims = recording_shims(work / "shims", tool_log)
+
+    def deploy(name: str, *args: str, again: Deploy | None = None, **env: str) -> Deploy:
+        """A deploy from a fresh checkout, or `again` from an earlier deploy's checkout and outputs."""
+        checkout = again.checkout if again else fresh_checkout(work / name)
+        outputs_file = again.outputs_file if again else work / f"{name}-outputs.json"
+        environment = child_env(**aws_env, PYTHONPATH=str(checkout))
+        environment["PATH"] = os.pathsep.join([str(shims), environment["PATH"]])
         result = run([sys.executable, "-m", "ops", "deploy", *CONTEXT, *args, "--outputs", str(outputs_file)],
-                     checkout, child_env(**aws_env, PYTHONPATH=str(checkout), CDK_METHOD="direct",
-                                         ASK_SMAPI_SERVER_BASE_URL=smapi_url, ASK_LWA_TOKEN_HOST=smapi_url,
-                                         ASK_REFRESH_TOKEN=refresh_token, ASK_VENDOR_ID=VENDOR_ID,
-                                         ASK_SKIP_NEW_VERSION_REMINDER="true", NEST_CLIENT_SECRET=client_secret,
-                                         **env))
+                     checkout, dict(environment, CDK_METHOD="direct",
+                                    ASK_SMAPI_SERVER_BASE_URL=smapi_url, ASK_LWA_TOKEN_HOST=smapi_url,
+                                    ASK_REFRESH_TOKEN=refresh_token, ASK_VENDOR_ID=VENDOR_ID,
+                                    ASK_SKIP_NEW_VERSION_REMINDER="true", NEST_CLIENT_SECRET=client_secret,
+                                    **env))
         state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
         return Deploy(result, checkout, outputs_file, state)
 
@@ -156,7 +175,8 @@ def rehearsal(tmp_path_factory):
         services.enter_context(fake_smapi(smapi_port, refresh_token, work / "fake_smapi.log"))
         bootstrap = run(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], work, child_env(**aws_env))
         assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
-        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"))
+        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"),
+                        tool_log)
 
 
 def step_names(stdout: str) -> list[str]:
@@ -200,7 +220,7 @@ def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
 
 
 @pytest.mark.integration
-def test_first_deploy_sets_auth_code_linking_with_the_stored_secret(rehearsal):
+def test_first_deploy_sets_auth_code_linking_with_the_operators_secret(rehearsal):
     linking = rehearsal.first.smapi_state["skills"][rehearsal.skill_id]["accountLinking"]["development"]
     assert (linking["type"], linking["accessTokenScheme"]) == ("AUTH_CODE", "REQUEST_BODY_CREDENTIALS")
     assert (linking["clientId"], linking["clientSecret"]) == (CLIENT_ID, rehearsal.client_secret)
@@ -261,6 +281,62 @@ def test_second_deploy_from_a_fresh_clone_updates_the_same_skill(rehearsal):
     assert [call for call in smapi_calls(state) if call.startswith("POST") and call.endswith("/imports")] == [
         "POST /v1/skills/imports", "POST /v1/skills/amzn1.ask.skill.{id}/imports"]
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
+
+
+@pytest.mark.integration
+def test_no_cdk_or_ask_process_is_given_the_client_secret(rehearsal):
+    """The real CLIs, through shims that note what reached them: the secret went only into the bucket
+    (step 2, in-process) and into the account-linking file (step 7)."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    first_run = rehearsal.tool_log.read_text().splitlines()[:5]
+    assert first_run == ["cdk ", "cdk ", "ask ", "ask ", "cdk "]
+
+
+@pytest.mark.integration
+def test_the_deployed_fences_name_the_deployed_bridge_role_and_bucket(rehearsal):
+    """moto 5.2.5 evaluates neither of these policies (its S3 has no AWS::S3::BucketPolicy in CloudFormation
+    and ignores principals and most condition operators; its KMS honours only unconditional Deny), so what
+    is proved here is that the fixed names resolve to the role and bucket CloudFormation created; the
+    statements themselves are asserted exactly in tests/infra/test_security.py."""
+    role_arn = rehearsal.aws("iam").get_role(RoleName=f"NestSkillBridge-{REGION}")["Role"]["Arn"]
+    assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/NestSkillBridge-{REGION}"
+    bridge = rehearsal.aws("cloudformation").describe_stack_resources(StackName="NestSkillBridge")["StackResources"]
+    assert f"NestSkillBridge-{REGION}" in {r.get("PhysicalResourceId") for r in bridge
+                                           if r.get("ResourceType") == "AWS::IAM::Role"}
+    outputs = rehearsal.first.outputs()
+    assert outputs["SecretsBucketName"] == f"nestskillsecrets-credentials-{ACCOUNT}-{REGION}"
+    kms = rehearsal.aws("kms")
+    policy = kms.get_key_policy(KeyId=outputs["SecretsKeyArn"], PolicyName="default")["Policy"]
+    policy = policy if isinstance(policy, dict) else json.loads(policy)  # moto returns the template's object
+    decrypt, = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    assert decrypt["Condition"]["StringEquals"] == {
+        "kms:ViaService": f"s3.{REGION}.amazonaws.com", "aws:PrincipalArn": role_arn,
+        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{outputs['SecretsBucketName']}"}
+    tags = rehearsal.aws("s3").get_object_tagging(Bucket=outputs["SecretsBucketName"],
+                                                   Key=outputs["SecretsObjectKey"])["TagSet"]
+    assert {tag["Key"]: tag["Value"] for tag in tags} == {"clientid": CLIENT_ID,
+                                                          "properties": "clientid clientsecret statekey"}
+
+
+@pytest.mark.integration
+def test_a_second_deploy_before_skill_id_is_committed_keeps_the_trigger_bound(rehearsal):
+    """The issue's case: `make deploy` again in the same checkout, cdk.json still without skill_id."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    before = len(rehearsal.tool_log.read_text().splitlines())
+    again = rehearsal.deploy("again", again=rehearsal.first)
+    assert again.result.returncode == 0, again.output[-5000:]
+    assert f"the trigger was bound to {rehearsal.skill_id} in step 3" in again.result.stdout
+    assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
+    assert rehearsal.tool_log.read_text().splitlines()[before:] == ["cdk ", "cdk ", "ask ", "ask "]
+
+
+@pytest.mark.integration
+def test_a_region_alexa_cannot_call_stops_the_deploy_before_its_first_change(rehearsal):
+    refused = rehearsal.deploy("us-east-2", AWS_REGION="us-east-2")
+    assert refused.result.returncode != 0
+    assert "AWS region us-east-2 (from AWS_REGION) cannot host the skill" in refused.output
+    assert "[1/9]" not in refused.result.stdout and "Traceback" not in refused.output
+    assert rehearsal.aws("cloudformation", "us-east-2").describe_stacks()["Stacks"] == []
 
 
 def validate(http: requests.Session, url: str, skill_id: str, locales: list[str]) -> dict:

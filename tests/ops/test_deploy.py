@@ -1,5 +1,6 @@
 """`make deploy` end to end with cdk and ask-cli played by a fake that leaves behind what they would:
-the outputs file, ask-cli's states file with the skill ID, and the account-linking request it read."""
+the outputs file, ask-cli's states file with the skill ID, and the account-linking request it read.
+The fake also records the environment each tool was given."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 import ops.deploy
 from ops.cli import load_config
 from ops.credentials import store_credentials
-from ops.deploy import Deployer, DeployError
+from ops.deploy import Deployer, DeployError, run_command
 from ops.outputs import load_outputs
 from stacks.config import ALEXA_REGIONS, PACKAGE_LOCALES
 from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
@@ -41,13 +44,15 @@ class FakeTools:
     new_skill_id: str = SKILL_ID
     fail: Sequence[str] = ()
     calls: list[tuple[list[str], Path | None]] = field(default_factory=list)
+    environments: list[dict[str, str]] = field(default_factory=list)
     linking: list[LinkingCall] = field(default_factory=list)
     credentials_before_all: bool | None = None
     deployed_endpoint: str | None = None
 
-    def __call__(self, argv: Sequence[str], cwd: Path | None) -> int:
+    def __call__(self, argv: Sequence[str], cwd: Path | None, env: dict[str, str]) -> int:
         argv = list(argv)
         self.calls.append((argv, cwd))
+        self.environments.append(dict(env))
         if argv[:3] == ["ask", "smapi", "update-account-linking-info"]:
             self._read_linking_request(argv)
         if self.fail and argv[:len(self.fail)] == list(self.fail):
@@ -109,11 +114,12 @@ class Workspace:
         document["context"].update(values)
         self.cdk_json.write_text(json.dumps(document))
 
-    def deployer(self, run, context_args: Sequence[str] = CONTEXT_ARGS, **environ: str | None) -> Deployer:
+    def deployer(self, run, context_args: Sequence[str] = CONTEXT_ARGS, clients=None,
+                 **environ: str | None) -> Deployer:
         merged = {name: value for name, value in {**self.environ, **environ}.items() if value is not None}
         return Deployer(load_config(list(context_args), self.cdk_json), list(context_args), environ=merged,
-                        run=run, outputs_file=self.outputs_file,
-                        ask_project_dir=self.ask_project_dir, say=self.messages.append)
+                        run=run, outputs_file=self.outputs_file, ask_project_dir=self.ask_project_dir,
+                        clients=clients, say=self.messages.append)
 
     @property
     def said(self) -> str:
@@ -179,7 +185,7 @@ def test_each_step_says_what_it_did_and_the_last_lists_the_redirect_urls(workspa
 
     for number in range(1, 10):
         assert f"[{number}/9]" in workspace.said
-    assert "generated a new state key" in workspace.said
+    assert "with a new state key" in workspace.said
     assert workspace.messages[-1].splitlines()[1:] == [f"        {url}" for url in REDIRECT_URLS]
 
 
@@ -297,7 +303,8 @@ def test_a_failing_step_stops_the_deploy_and_says_what_to_run_next(workspace, to
     assert "[6/9]" not in workspace.said
 
 
-def test_auth_code_linking_sends_the_stored_secret_only_through_a_removed_file(workspace, tools, secrets):
+def test_auth_code_linking_sends_the_operators_secret_only_through_a_removed_file(workspace, tools, secrets):
+    """Credentials already stored: the secret for Alexa comes from the operator, not from the bucket."""
     store_credentials(secrets.location, CLIENT_ID, STORED_SECRET, secrets.s3)
 
     workspace.deployer(tools).deploy()
@@ -307,7 +314,7 @@ def test_auth_code_linking_sends_the_stored_secret_only_through_a_removed_file(w
     assert request["type"] == "AUTH_CODE"
     assert request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
     assert request["clientId"] == CLIENT_ID
-    assert request["clientSecret"] == STORED_SECRET
+    assert request["clientSecret"] == CLIENT_SECRET
     assert linking.mode == 0o600
     assert not linking.path.exists()
     for secret in (STORED_SECRET, CLIENT_SECRET):
@@ -386,3 +393,240 @@ def test_deploy_warns_when_the_region_is_far_from_the_locales_alexa_region(works
 def test_every_package_locale_has_an_alexa_region():
     assert set(ALEXA_REGIONS) == set(PACKAGE_LOCALES)
     assert set(ALEXA_REGIONS.values()) == {"us-east-1", "eu-west-1", "us-west-2"}
+
+
+def test_no_tool_is_given_the_client_secret(workspace, tools):
+    """cdk, ask deploy and ask smapi all run with the operator's environment minus NEST_CLIENT_SECRET."""
+    workspace.deployer(tools).deploy()
+
+    assert len(tools.environments) == 5
+    for env in tools.environments:
+        assert "NEST_CLIENT_SECRET" not in env and CLIENT_SECRET not in env.values()
+        assert env["ASK_REFRESH_TOKEN"] == "test-ask-refresh-token"
+    assert tools.linking[0].request["accountLinkingRequest"]["clientSecret"] == CLIENT_SECRET
+
+
+def test_run_command_gives_the_child_exactly_the_environment_it_is_passed(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEST_CLIENT_SECRET", "parent-only-secret")
+    seen = tmp_path / "seen"
+    script = "import os, sys; open(sys.argv[1], 'w').write(repr(sorted(os.environ)))"
+
+    assert run_command([sys.executable, "-c", script, str(seen)], tmp_path, {"ONLY": "this"}) == 0
+
+    assert "NEST_CLIENT_SECRET" not in seen.read_text() and "'ONLY'" in seen.read_text()
+
+
+def test_auth_code_linking_without_a_secret_or_a_terminal_stops_before_anything_runs(workspace, tools, secrets):
+    store_credentials(secrets.location, CLIENT_ID, STORED_SECRET, secrets.s3)
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools, NEST_CLIENT_SECRET=None).deploy()
+
+    assert raised.value.args[0].count("\n  - ") == 1
+    assert "set NEST_CLIENT_SECRET: auth_code account linking hands the client secret to Alexa" in str(raised.value)
+    assert tools.calls == []
+
+
+def test_on_a_terminal_the_secret_is_asked_once_before_the_first_change(workspace, tools, monkeypatch):
+    asked = []
+
+    def ask_secret(prompt: str) -> str:
+        asked.append(len(tools.calls))
+        return CLIENT_SECRET
+
+    monkeypatch.setattr(sys, "stdin", Stdin(tty=True))
+    monkeypatch.setattr("getpass.getpass", ask_secret)
+    monkeypatch.setattr("builtins.input", lambda prompt: "")
+
+    workspace.deployer(tools, NEST_CLIENT_SECRET=None).deploy()
+
+    assert asked == [0]  # once, before cdk ran, and reused by steps 2 and 7
+    assert tools.linking[0].request["accountLinkingRequest"]["clientSecret"] == CLIENT_SECRET
+    assert "with a new state key" in workspace.said
+
+
+def test_implicit_linking_with_stored_credentials_needs_no_secret(workspace, tools, secrets):
+    store_credentials(secrets.location, CLIENT_ID, STORED_SECRET, secrets.s3)
+
+    workspace.deployer(tools, (*CONTEXT_ARGS, "account_linking=implicit"), NEST_CLIENT_SECRET=None).deploy()
+
+    assert tools.linking[0].request["accountLinkingRequest"]["type"] == "IMPLICIT"
+
+
+def test_a_skill_id_recorded_by_ask_cli_reaches_every_cdk_deploy(workspace, tools, secrets):
+    """The issue's case: a second `make deploy` before skill_id is in cdk.json keeps the trigger bound."""
+    workspace.deployer(tools).deploy()
+    again = FakeTools(stack_outputs(secrets.location), secrets)
+
+    workspace.deployer(again).deploy()
+
+    cdk_calls = [argv for argv in again.commands if argv[0] == "cdk"]
+    assert [argv[2] for argv in cdk_calls] == ["NestSkillSecrets", "--all"]
+    for argv in cdk_calls:
+        assert context_pairs(argv)[-1] == f"skill_id={SKILL_ID}"
+    assert f"the trigger was bound to {SKILL_ID} in step 3" in workspace.said
+
+
+def test_a_deploy_that_failed_after_creating_the_skill_binds_the_trigger_on_the_next_run(workspace, tools, secrets):
+    tools.fail = ["ask", "smapi"]
+    with pytest.raises(DeployError, match="step 7"):
+        workspace.deployer(tools).deploy()
+    assert not any(f"skill_id={SKILL_ID}" in context_pairs(argv) for argv in tools.commands if argv[0] == "cdk")
+    again = FakeTools(stack_outputs(secrets.location), secrets)
+
+    workspace.deployer(again).deploy()
+
+    all_stacks = next(argv for argv in again.commands if argv[:3] == ["cdk", "deploy", "--all"])
+    assert f"skill_id={SKILL_ID}" in context_pairs(all_stacks)
+
+
+def test_an_unreadable_ask_cli_state_is_a_prerequisite_problem(workspace):
+    states = workspace.ask_project_dir / ".ask" / "ask-states.json"
+    states.parent.mkdir(parents=True)
+    states.write_text("{not json")
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError, match="ask-states.json is not valid JSON"):
+        workspace.deployer(tools).deploy()
+    assert tools.calls == []
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"AWS_REGION": "us-east-2"}, "AWS region us-east-2 (from AWS_REGION) cannot host the skill"),
+    ({"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-central-1"},
+     "AWS region eu-central-1 (from AWS_DEFAULT_REGION) cannot host the skill"),
+    ({"AWS_REGION": "ap-southeast-2", "AWS_DEFAULT_REGION": "us-east-1"},
+     "AWS region ap-southeast-2 (from AWS_REGION) cannot host the skill"),
+], ids=["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_REGION wins"])
+def test_a_region_alexa_cannot_call_is_refused_before_anything_runs(workspace, monkeypatch, environ, expected):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools, **environ).deploy()
+
+    message = str(raised.value)
+    assert expected in message
+    assert "us-east-1, eu-west-1, us-west-2, ap-northeast-1" in message
+    assert message.count("\n  - ") == 1
+    assert tools.calls == []
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1"])
+def test_aws_region_alone_is_enough_as_for_the_aws_cli(workspace, monkeypatch, region):
+    """The issue's new user: AWS_REGION exported, no AWS_DEFAULT_REGION, no region in the profile."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", region)
+    deployer = workspace.deployer(FakeTools({}), AWS_REGION=region)
+
+    deployer.check_prerequisites()
+
+    assert deployer.clients("s3").meta.region_name == region
+
+
+def test_the_profiles_region_is_read_when_the_environment_has_none(workspace, monkeypatch, tmp_path):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    config = tmp_path / "aws-config"
+    config.write_text("[profile operator]\nregion = us-east-2\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "operator")
+
+    with pytest.raises(DeployError, match=r"AWS region us-east-2 \(from profile 'operator'\) cannot host"):
+        workspace.deployer(FakeTools({}), AWS_PROFILE="operator").deploy()
+
+
+BEANSTALK = (*CONTEXT_ARGS, "bridge_hosting=beanstalk")
+
+
+def test_a_beanstalk_platform_the_account_cannot_use_is_refused_before_anything_runs(workspace, secrets):
+    tools = FakeTools({})
+    deployer = workspace.deployer(
+        tools, (*BEANSTALK, "beanstalk_solution_stack=64bit Amazon Linux 2023 v4.0.0 running Python 3.11"))
+
+    with pytest.raises(DeployError) as raised:
+        deployer.deploy()
+
+    assert ("beanstalk_solution_stack '64bit Amazon Linux 2023 v4.0.0 running Python 3.11' is not available in "
+            "us-east-1") in str(raised.value)
+    assert "aws elasticbeanstalk list-available-solution-stacks" in str(raised.value)
+    assert tools.calls == []
+
+
+def test_a_listed_beanstalk_platform_passes_the_check(workspace, secrets):
+    listed = next(name for name in boto3.client("elasticbeanstalk").list_available_solution_stacks()["SolutionStacks"]
+                  if name.startswith("64bit Amazon Linux 2023") and "running Python 3." in name)
+
+    workspace.deployer(FakeTools({}), (*BEANSTALK, f"beanstalk_solution_stack={listed}")).check_prerequisites()
+
+
+@dataclass
+class FakeLambda:
+    """GetAccountSettings and GetFunctionConcurrency, which moto does not implement."""
+
+    quota: int
+    unreserved: int
+    reserved: dict[str, int] = field(default_factory=dict)
+
+    def get_account_settings(self) -> dict:
+        return {"AccountLimit": {"ConcurrentExecutions": self.quota, "UnreservedConcurrentExecutions": self.unreserved}}
+
+    def get_function_concurrency(self, FunctionName: str) -> dict:
+        return {"ReservedConcurrentExecutions": self.reserved[FunctionName]} if FunctionName in self.reserved else {}
+
+
+@dataclass
+class FakeCloudFormation:
+    resources: list[dict] | None = None
+
+    def describe_stack_resources(self, StackName: str) -> dict:
+        if self.resources is None:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack {StackName} does not exist"}},
+                              "DescribeStackResources")
+        return {"StackResources": self.resources}
+
+
+def account(lambda_: FakeLambda, cloudformation: FakeCloudFormation = FakeCloudFormation()):
+    return {"lambda": lambda_, "cloudformation": cloudformation}.__getitem__
+
+
+def test_a_concurrency_cap_a_new_account_cannot_reserve_is_refused_naming_the_quota(workspace):
+    tools = FakeTools({})
+    deployer = workspace.deployer(tools, (*CONTEXT_ARGS, "bridge_reserved_concurrency=10"),
+                                  clients=account(FakeLambda(quota=10, unreserved=10)))
+
+    with pytest.raises(DeployError) as raised:
+        deployer.deploy()
+
+    message = str(raised.value)
+    assert "bridge_reserved_concurrency = 10 cannot be applied in us-east-1" in message
+    assert "'Concurrent executions' quota (L-B99A9384) is 10, 10 of it unreserved" in message
+    assert "at most 0 can be reserved" in message
+    assert tools.calls == []
+
+
+@pytest.mark.parametrize("cap, unreserved, held, ok", [
+    (50, 1000, 0, True),
+    (900, 1000, 0, True),
+    (901, 1000, 0, False),
+    (50, 100, 50, True),    # a redeploy: the bridge's own reservation is freed and taken again
+    (51, 100, 50, False),
+], ids=["room", "exactly the limit", "one over", "redeploy same cap", "redeploy one over"])
+def test_a_concurrency_cap_must_leave_the_account_its_unreserved_minimum(workspace, cap, unreserved, held, ok):
+    function = "NestSkillBridge-ServiceBridgeFunction-abc"
+    stack = FakeCloudFormation([{"ResourceType": "AWS::Lambda::Function", "PhysicalResourceId": function}])
+    deployer = workspace.deployer(FakeTools({}), (*CONTEXT_ARGS, f"bridge_reserved_concurrency={cap}"),
+                                  clients=account(FakeLambda(1000, unreserved, {function: held} if held else {}),
+                                                  stack))
+    if ok:
+        deployer.check_prerequisites()
+    else:
+        with pytest.raises(DeployError, match=f"bridge_reserved_concurrency = {cap} cannot be applied"):
+            deployer.check_prerequisites()
+
+
+def test_without_a_cap_the_account_settings_are_not_read(workspace):
+    def no_client(name: str):
+        raise AssertionError(f"asked for a {name} client")
+
+    workspace.deployer(FakeTools({}), clients=no_client).check_prerequisites()

@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import boto3
 import pytest
@@ -40,7 +40,8 @@ class FakeTools:
     fail: Sequence[str] = ()
     commands: list[list[str]] = field(default_factory=list)
 
-    def __call__(self, argv: Sequence[str], cwd: Path | None) -> int:
+    def __call__(self, argv: Sequence[str], cwd: Path | None, env: Mapping[str, str]) -> int:
+        assert "NEST_CLIENT_SECRET" not in env, "destroy's tools never need the client secret"
         argv = list(argv)
         self.commands.append(argv)
         if self.fail and argv[:len(self.fail)] == list(self.fail):
@@ -84,7 +85,8 @@ def destroyer(tmp_path: Path, tools: FakeTools, answers: Sequence[str] = (), sai
     replies = iter(answers)
     cdk_json = tmp_path / "cdk.json"
     cdk_json.write_text(json.dumps({"context": {}}))
-    return Destroyer(load_config(list(context), cdk_json), list(context), environ={"PATH": str(bin_dir)}, run=tools,
+    return Destroyer(load_config(list(context), cdk_json), list(context),
+                     environ={"PATH": str(bin_dir), "NEST_CLIENT_SECRET": "left-in-the-shell"}, run=tools,
                      outputs_file=tmp_path / "build" / "cdk-outputs.json",
                      ask_project_dir=tmp_path / "build" / "ask-project",
                      say=(said if said is not None else []).append, ask=lambda prompt: next(replies))

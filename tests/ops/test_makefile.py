@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "lambda_src/requirements.txt",
-                "bridge_src/requirements.txt", "package.json", "package-lock.json")
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "requirements-lambda-tests.txt",
+                "lambda_src/requirements.txt", "bridge_src/requirements.txt", "package.json", "package-lock.json")
 
 
 def fake_python(path: Path, version: tuple[int, int]) -> Path:
