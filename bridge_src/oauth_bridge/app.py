@@ -42,13 +42,14 @@ _ALEXA_ERRORS = {
     # user simply tries again), temporarily_unavailable when a retry soon can work, else server_error.
     TokenFailure.GRANT_REFUSED: "access_denied",
     TokenFailure.REQUEST_REJECTED: "server_error",
-    TokenFailure.PROVIDER_ERROR: "server_error",
+    TokenFailure.PROVIDER_ERROR: "server_error",  # but 502, 503 and 504 (_GATEWAY_BUSY) say a retry may work
     TokenFailure.TIMEOUT: "temporarily_unavailable",
     TokenFailure.UNREACHABLE: "temporarily_unavailable",
     TokenFailure.NOT_JSON: "server_error",
     TokenFailure.NO_ACCESS_TOKEN: "server_error",
     TokenFailure.MALFORMED: "server_error",
 }
+_GATEWAY_BUSY = frozenset({502, 503, 504})
 _PASSED_ON_PROVIDER_ERRORS = frozenset({"access_denied", "temporarily_unavailable"})
 """Google's authorization errors that say the same to Alexa; any other means the bridge's own request
 to Google was wrong (invalid_scope, unauthorized_client...), which to Alexa is a server_error."""
@@ -228,7 +229,9 @@ class Bridge:
             return self._tokens.exchange(code=code, client_id=credentials.client_id,
                                          client_secret=credentials.client_secret, redirect_uri=callback_url)
         except TokenExchangeError as failure:
-            raise _BackToAlexa(_ALEXA_ERRORS[failure.kind], f"token_{failure.kind.value}",
+            busy = failure.kind is TokenFailure.PROVIDER_ERROR and failure.http_status in _GATEWAY_BUSY
+            raise _BackToAlexa("temporarily_unavailable" if busy else _ALEXA_ERRORS[failure.kind],
+                               f"token_{failure.kind.value}",
                                provider_status=failure.http_status, provider_error=failure.provider_error,
                                attempts=failure.attempts) from None
 

@@ -342,7 +342,7 @@ def test_a_missing_code_goes_back_to_alexa(bridge, token_endpoint):
     (400, {"error": "invalid_grant"}, "access_denied"),
     (401, {"error": "invalid_client"}, "server_error"),
     (500, {"error": "backend_error"}, "server_error"),
-    (503, "<html>Service Unavailable</html>", "server_error"),
+    (503, "<html>Service Unavailable</html>", "temporarily_unavailable"),
     (200, "<html>not json</html>", "server_error"),
     (200, {"token_type": "Bearer"}, "server_error"),
     (200, {"access_token": "", "expires_in": 3599}, "server_error"),
