@@ -34,6 +34,7 @@ import boto3  # noqa: E402
 import requests  # noqa: E402
 
 from oauth_bridge.properties import format_properties  # noqa: E402
+from sandbox.browser import BrowserSession  # noqa: E402
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -117,7 +118,7 @@ class Linking:
 
 
 def link_once(session: requests.Session, stack: LocalBridge, state: str) -> Linking:
-    """Alexa -> /authorize -> Google approves -> /callback -> Alexa."""
+    """Alexa -> /authorize -> Google approves -> /callback -> Alexa, in a `BrowserSession` (the flow cookie)."""
     to_google = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(state)}",
                             allow_redirects=False, timeout=10)
     to_google.raise_for_status()
@@ -127,8 +128,8 @@ def link_once(session: requests.Session, stack: LocalBridge, state: str) -> Link
     to_alexa = session.get(callback_url, allow_redirects=False, timeout=10)
     latency = time.perf_counter() - started
     location = to_alexa.headers.get("Location", "")
-    if to_alexa.status_code != 302 or not location.startswith(ALEXA_REDIRECT + "#"):
-        raise RuntimeError(f"/callback answered {to_alexa.status_code}")
+    if to_alexa.status_code != 302 or not location.startswith(ALEXA_REDIRECT + "#") or "access_token=" not in location:
+        raise RuntimeError(f"/callback answered {to_alexa.status_code} {location.split('#')[-1].split('&')[0]}")
     return Linking(callback_url, latency, dict(parse_qsl(urlsplit(location).fragment)))
 
 
@@ -159,7 +160,7 @@ def load(name: str, one: Callable[[requests.Session, int], float], count: int, t
     deadline = time.monotonic() + time_limit_s
 
     def worker() -> None:
-        with requests.Session() as session:
+        with BrowserSession() as session:
             while time.monotonic() < deadline:
                 with lock:
                     number = next(issued, None)

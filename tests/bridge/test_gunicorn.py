@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from bench.bridge_bench import PROJECT, link_once, local_bridge
+from sandbox.browser import BrowserSession
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def stack(tmp_path_factory):
 
 
 def test_the_procfile_command_serves_the_whole_flow(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         fragment = link_once(session, stack, "alexa-state-gunicorn").fragment
         assert fragment["state"] == "alexa-state-gunicorn" and fragment["token_type"] == "Bearer"
         devices = session.get(f"{stack.google_url}/v1/enterprises/{PROJECT}/devices", timeout=5,
@@ -39,7 +40,7 @@ def test_refusals_are_pages_and_health_answers(stack):
 
 
 def test_each_worker_reads_the_secrets_object_at_most_once(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         for number in range(20):
             response = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(f's{number}')}",
                                    allow_redirects=False, timeout=5)
@@ -48,7 +49,7 @@ def test_each_worker_reads_the_secrets_object_at_most_once(stack):
 
 
 def test_logs_are_json_lines_without_codes_tokens_or_states(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         linking = link_once(session, stack, "alexa-state-for-log-check")
     callback = dict(parse_qsl(urlsplit(linking.callback_url).query))
     text = stack.bridge_log.read_text()
