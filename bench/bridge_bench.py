@@ -2,7 +2,9 @@
 sandbox's fake Google as the token endpoint, all on 127.0.0.1. Bounded in count and time.
 
 Prints requests/s, p50/p99 latency and errors for /health, /authorize and the full /callback exchange,
-and the S3 GetObject calls moto saw while the load ran (the warm path must make none).
+and the S3 GetObject calls moto saw while the load ran (the warm path must make none). Then the worst
+cases against their budgets: the token exchange against endpoints trickling headers or body (4 s), and
+concurrent credential reads while S3 accepts connections but never answers (2 s each).
 
     .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S]
 
@@ -12,7 +14,9 @@ and the S3 GetObject calls moto saw while the load ran (the warm path must make 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
+import socket
 import os
 import re
 import secrets
@@ -33,7 +37,11 @@ for _path in (str(ROOT), str(ROOT / "bridge_src")):  # run as a script: `sandbox
 import boto3  # noqa: E402
 import requests  # noqa: E402
 
+from oauth_bridge.app import S3_CONFIG  # noqa: E402
+from oauth_bridge.credentials import WAIT_S, CredentialStore, CredentialsUnavailable  # noqa: E402
 from oauth_bridge.properties import format_properties  # noqa: E402
+from oauth_bridge.token_exchange import BUDGET_S, TokenClient, TokenExchangeError  # noqa: E402
+from sandbox.fake_google import TRICKLING_MODES, trickling_token_endpoint  # noqa: E402
 from sandbox.browser import BrowserSession  # noqa: E402
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port  # noqa: E402
 
@@ -206,6 +214,50 @@ def warm_up(stack: LocalBridge, threads: int) -> int:
     return stack.s3_get_object_calls()
 
 
+def exchange_against(mode: str) -> float:
+    """Seconds until a production TokenClient gives up on a token endpoint trickling per `mode` every 0.3 s."""
+    with trickling_token_endpoint(mode, interval_s=0.3, steps=60) as token_url:
+        started = time.monotonic()
+        try:
+            TokenClient(token_url).exchange(code="c", client_id="i", client_secret="s", redirect_uri="https://b/cb")
+        except TokenExchangeError:
+            pass
+        return time.monotonic() - started
+
+
+def credentials_while_s3_hangs(concurrent_requests: int = 4) -> tuple[float, float]:
+    """Slowest of `concurrent_requests` reads, then one more, while S3 accepts and never answers (seconds)."""
+    with socket.create_server((LOOPBACK, 0), backlog=64) as listener:
+        s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                          endpoint_url=f"http://{LOOPBACK}:{listener.getsockname()[1]}", config=S3_CONFIG)
+        store = CredentialStore(s3, BUCKET, KEY)
+
+        def one(_: int) -> float:
+            started = time.monotonic()
+            with contextlib.suppress(CredentialsUnavailable):
+                store.get()
+            return time.monotonic() - started
+
+        with concurrent.futures.ThreadPoolExecutor(concurrent_requests) as pool:
+            slowest = max(pool.map(one, range(concurrent_requests)))
+        return slowest, one(0)
+
+
+def worst_cases() -> bool:
+    """Prints each worst case beside its budget; True when all ended within it (0.5 s of slack)."""
+    within = True
+    print(f"worst cases (production settings)              seconds    budget")
+    for mode in TRICKLING_MODES:
+        elapsed = exchange_against(mode)
+        within &= elapsed <= BUDGET_S + 0.5
+        print(f"{'token exchange, ' + mode.replace('_', ' ') + ' every 0.3 s':<46}{elapsed:>9.2f}{BUDGET_S:>10.1f}")
+    slowest, next_one = credentials_while_s3_hangs()
+    within &= slowest <= WAIT_S + 0.5 and next_one <= 0.5
+    print(f"{'secrets read, S3 hanging: slowest of 4 at once':<46}{slowest:>9.2f}{WAIT_S:>10.1f}")
+    print(f"{'secrets read, S3 hanging: the next request':<46}{next_one:>9.2f}{'(cached)':>10}")
+    return within
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="per scenario (default 400)")
@@ -236,7 +288,8 @@ def main() -> int:
           "/callback request alone, token exchange included)")
     print(f"S3 GetObject on the secrets object: {reads_at_warm_up} while warming {workers} workers, "
           f"{reads_during_load} during the load run (warm path; must be 0)")
-    failed = reads_during_load != 0 or any(result.errors for result in results)
+    within_budgets = worst_cases()
+    failed = reads_during_load != 0 or any(result.errors for result in results) or not within_budgets
     return 1 if failed else 0
 
 

@@ -54,6 +54,9 @@ _PASSED_ON_PROVIDER_ERRORS = frozenset({"access_denied", "temporarily_unavailabl
 """Google's authorization errors that say the same to Alexa; any other means the bridge's own request
 to Google was wrong (invalid_scope, unauthorized_client...), which to Alexa is a server_error."""
 
+S3_CONFIG = BotocoreConfig(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "max_attempts": 2})
+"""The secrets read's own bounds (about 6 s at most); requests wait for it at most credentials.WAIT_S."""
+
 logger = logging.getLogger(__name__)
 _Result = tuple[Response, str, dict[str, Any]]
 """A route's response, its outcome name and extra log fields."""
@@ -91,8 +94,9 @@ class Bridge:
         self._routes: dict[str, Callable[[Request], _Result]] = {
             "/authorize": self._authorize, "/callback": self._callback, "/health": self._health,
             "/privacy": self._privacy, "/terms": self._terms}
-        self._url_map = Map([Rule(path, endpoint=path, methods=["GET"]) for path in self._routes],
-                            merge_slashes=False, strict_slashes=False)
+        self._urls = Map([Rule(path, endpoint=path, methods=["GET"]) for path in self._routes],
+                         merge_slashes=False, strict_slashes=False).bind("bridge")
+        """Bound once: matching reads the map only, so threads share it."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """The WSGI application (gunicorn on Elastic Beanstalk; the Lambda adapter builds an environ)."""
@@ -105,7 +109,7 @@ class Bridge:
         log_fields: dict[str, Any] = {}
         try:
             try:
-                route, _ = self._url_map.bind("bridge").match(request.path, request.method)
+                route, _ = self._urls.match(request.path, request.method)
             except MethodNotAllowed:
                 raise Refusal(pages.METHOD_NOT_ALLOWED, "method_not_allowed") from None
             except HTTPException:
@@ -252,8 +256,7 @@ def build_bridge(config: BridgeConfig) -> Bridge:
     """The production wiring. Short S3 timeouts (at most about 6 s with the retry) end the background read;
     requests wait for it at most credentials.WAIT_S, so with the 4 s token budget /callback answers within
     about 6 s whatever S3 and Google do."""
-    s3 = boto3.client("s3", config=BotocoreConfig(connect_timeout=1, read_timeout=2,
-                                                  retries={"mode": "standard", "max_attempts": 2}))
+    s3 = boto3.client("s3", config=S3_CONFIG)
     return Bridge(config, CredentialStore(s3, config.secrets_bucket, config.secrets_key),
                   TokenClient(config.token_url))
 
