@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
-import socket
+import logging
 import os
 import re
 import secrets
+import socket
 import statistics
 import sys
 import threading
@@ -246,12 +247,16 @@ def credentials_while_s3_hangs(concurrent_requests: int = 4) -> tuple[float, flo
 def worst_cases() -> bool:
     """Prints each worst case beside its budget; True when all ended within it (0.5 s of slack)."""
     within = True
-    print(f"worst cases (production settings)              seconds    budget")
+    print("worst cases (production settings)              seconds    budget")
     for mode in TRICKLING_MODES:
         elapsed = exchange_against(mode)
         within &= elapsed <= BUDGET_S + 0.5
         print(f"{'token exchange, ' + mode.replace('_', ' ') + ' every 0.3 s':<46}{elapsed:>9.2f}{BUDGET_S:>10.1f}")
-    slowest, next_one = credentials_while_s3_hangs()
+    logging.disable(logging.ERROR)  # the store's operator line ("… Timeout") is the expected outcome here
+    try:
+        slowest, next_one = credentials_while_s3_hangs()
+    finally:
+        logging.disable(logging.NOTSET)
     within &= slowest <= WAIT_S + 0.5 and next_one <= 0.5
     print(f"{'secrets read, S3 hanging: slowest of 4 at once':<46}{slowest:>9.2f}{WAIT_S:>10.1f}")
     print(f"{'secrets read, S3 hanging: the next request':<46}{next_one:>9.2f}{'(cached)':>10}")

@@ -149,14 +149,13 @@ class Bridge:
         state = _required(params, "state", pages.MISSING_STATE)
         if params.get("response_type") != "token":
             # RFC 6749 §4.2.2.1: with a valid redirect URI, the error goes back to the client.
-            return _error_to_alexa(AlexaReturn(state, redirect_uri, ""), "unsupported_response_type"), \
-                "unsupported_response_type", {}
+            return _error_to_alexa(redirect_uri, state, "unsupported_response_type"), "unsupported_response_type", {}
         callback_url = self._callback_url(request)
         try:
             credentials = self._credentials.get()
         except CredentialsUnavailable as error:
-            return _error_to_alexa(AlexaReturn(state, redirect_uri, ""), "temporarily_unavailable"), \
-                "secrets_unavailable", {"error_code": error.error_code}
+            return _error_to_alexa(redirect_uri, state, "temporarily_unavailable"), "secrets_unavailable", \
+                {"error_code": error.error_code}
         nonce = new_nonce()
         sealed = StateSealer(credentials.state_key, self._wall_clock).seal(
             AlexaReturn(state, redirect_uri, binding_of(nonce)))
@@ -188,16 +187,16 @@ class Bridge:
             alexa = unverified(sealed)
             if alexa is None or alexa.redirect_uri not in self._alexa_urls or not alexa.bound_to(nonce):
                 raise Refusal(pages.SECRETS_UNAVAILABLE, "secrets_unavailable", error_code=error.error_code) from None
-            return _error_to_alexa(alexa, "temporarily_unavailable"), "secrets_unavailable", \
+            return _error_to_alexa(alexa.redirect_uri, alexa.state, "temporarily_unavailable"), "secrets_unavailable", \
                 {"error_code": error.error_code}
         alexa = self._open(sealed, credentials.state_key)
         try:
             grant = self._redeem(request, params, alexa, nonce, credentials)
         except _BackToAlexa as failure:
-            return _error_to_alexa(alexa, failure.error), failure.outcome, failure.log_fields
+            return _error_to_alexa(alexa.redirect_uri, alexa.state, failure.error), failure.outcome, failure.log_fields
         except Exception:
             logger.exception("unexpected error", extra={"event": "internal_error", "route": "/callback"})
-            return _error_to_alexa(alexa, "server_error"), "internal_error", {}
+            return _error_to_alexa(alexa.redirect_uri, alexa.state, "server_error"), "internal_error", {}
         fragment = [("state", alexa.state), ("access_token", grant.access_token), ("token_type", "Bearer")]
         if grant.expires_in is not None:
             fragment.append(("expires_in", str(grant.expires_in)))
@@ -261,8 +260,9 @@ def build_bridge(config: BridgeConfig) -> Bridge:
                   TokenClient(config.token_url))
 
 
-def _error_to_alexa(alexa: AlexaReturn, error: str) -> Response:
-    return redirect(with_fragment(alexa.redirect_uri, [("error", error), ("state", alexa.state)]))
+def _error_to_alexa(redirect_uri: str, state: str, error: str) -> Response:
+    """RFC 6749 §4.2.2.1: the error and Alexa's state in the fragment of an allow-listed Alexa URL."""
+    return redirect(with_fragment(redirect_uri, [("error", error), ("state", state)]))
 
 
 def _params(request: Request) -> dict[str, str]:

@@ -4,8 +4,9 @@ Cached per process for `ttl_s`, so the warm path makes no S3 call and a rotated 
 within one TTL. A read runs in its own thread and every request waits for it at most `wait_s`, holding
 no lock meanwhile: while S3 hangs, concurrent requests all answer by then instead of queueing one read
 timeout behind another. A failure (a timeout included) is remembered for `failure_ttl_s`, so the
-requests after it answer at once instead of each waiting out a hanging S3. S3 decrypts SSE-KMS objects for GetObject itself when the caller may use the key, so a
-KMS problem surfaces here as a GetObject error code like any other.
+requests after it answer at once instead of each waiting out a hanging S3. S3 decrypts SSE-KMS
+objects for GetObject itself when the caller may use the key, so a KMS problem surfaces here as a
+GetObject error code like any other.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ SECURITY_HEADERS = {
 }
 FLOW_COOKIE = "__Host-linking"
 """The browser's half of a linking flow (its nonce). `__Host-`: Secure, Path=/ and no Domain, so no other
-host, not even a sibling subdomain, can set or shadow it (the `__Host-` prefix of RFC 6265bis); Path=/ covers /callback."""
+host, not even a sibling subdomain, can set or shadow it (the `__Host-` prefix of RFC 6265bis);
+Path=/ covers /callback."""
 
 
 def redirect(location: str) -> Response:

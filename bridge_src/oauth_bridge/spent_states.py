@@ -27,12 +27,13 @@ class SpentStates:
         """True the first time `binding` is claimed within its lifetime, False on any later claim."""
         with self._lock:
             now = self._clock()
+            if self._until.get(binding, now) > now:
+                return False
+            self._until.pop(binding, None)
             while self._until:
                 oldest = next(iter(self._until))
                 if self._until[oldest] > now and len(self._until) < self._max_entries:
                     break
                 del self._until[oldest]
-            if binding in self._until:
-                return False
             self._until[binding] = now + self._lifetime_s
             return True

@@ -80,8 +80,8 @@ def test_a_wrong_client_secret_in_s3_goes_back_to_alexa_as_server_error(bridge, 
     assert_back_to_alexa(get(bridge, "/callback", query, cookies=flow.cookies), "server_error")
 
 
-@pytest.mark.parametrize("mode, alexa_error", [("unavailable", "temporarily_unavailable"), ("server_error", "server_error"),
-                                               ("html", "server_error"), ("no_access_token", "server_error"),
+@pytest.mark.parametrize("mode, alexa_error", [("unavailable", "temporarily_unavailable"),
+                                               ("server_error", "server_error"), ("html", "server_error"), ("no_access_token", "server_error"),
                                                ("expires_in_superscript", "server_error"),
                                                ("expires_in_5000_digits", "server_error"),
                                                ("deep_nesting", "server_error")])

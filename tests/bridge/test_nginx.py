@@ -89,7 +89,8 @@ def lay_out(prefix: Path, listen_port: int, upstream_port: int) -> Path:
 def nginx(tmp_path):
     """nginx in the platform's layout; yields (base URL, logs directory, upstream port)."""
     if not Path(NGINX).exists():
-        pytest.fail("nginx is not installed: `make test` installs Debian's nginx-light (apt-get install -y nginx-light)")
+        pytest.fail("nginx is not installed: `make test` installs Debian's nginx-light "
+                    "(apt-get install -y nginx-light)")
     listen_port, upstream_port = free_port(), free_port()
     logs = lay_out(tmp_path, listen_port, upstream_port)
     subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
