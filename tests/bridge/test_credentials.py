@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
-import socket
 import threading
 import time
 
@@ -19,7 +18,7 @@ from moto.core import set_initial_no_auth_action_count
 
 from oauth_bridge.credentials import (CACHE_TTL_S, FAILURE_TTL_S, CredentialStore, Credentials,
                                       CredentialsUnavailable)
-from sandbox.processes import LOOPBACK, free_port
+from sandbox.processes import free_port
 from tests.bridge.helpers import BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY
 from tests.clock import Clock
 
@@ -176,17 +175,6 @@ def test_concurrent_misses_share_one_read(secrets_bucket):
     for thread in threads:
         thread.join(timeout=10)
     assert secrets_bucket.get_object_calls == 1
-
-
-@pytest.fixture
-def hanging_s3():
-    """An S3 endpoint on 127.0.0.1 that accepts connections (the kernel's backlog) and never answers; the
-    client configured as in production (2 s read timeout, 2 attempts: about 6 s per read)."""
-    with socket.create_server((LOOPBACK, 0), backlog=64) as listener:
-        yield boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
-                           endpoint_url=f"http://{LOOPBACK}:{listener.getsockname()[1]}",
-                           config=Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard",
-                                                                                     "max_attempts": 2}))
 
 
 def test_while_s3_hangs_concurrent_requests_answer_by_the_wait_not_one_after_another(hanging_s3):

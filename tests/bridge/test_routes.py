@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import logging
 import secrets
+import time
 from urllib.parse import parse_qs, quote
 
 import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from oauth_bridge.app import SDM_SCOPE, Bridge
 from oauth_bridge.credentials import CredentialStore
@@ -411,6 +414,23 @@ def test_without_secrets_an_unknown_state_or_browser_gets_the_page(secrets_bucke
                      get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}, cookies=flow.cookies),
                      get(bridge, "/callback", {"code": CODE, "state": forged}, cookies=flow.cookies)):
         assert_refused(response, 503, "cannot read its settings")
+
+
+def test_while_s3_hangs_concurrent_authorizations_all_go_back_to_alexa_within_the_wait(hanging_s3, wall):
+    """Issue 10 point 6 at the bridge: 8 requests at once, none queued behind another's read."""
+    bridge = Bridge(make_config(), CredentialStore(hanging_s3, BUCKET, KEY, wait_s=1.0), TokenClient(TOKEN_URL),
+                    wall_clock=wall)
+
+    def one(number: int) -> tuple[Response, float]:
+        started = time.monotonic()
+        response = get(bridge, "/authorize", authorize_params(state=f"s{number}"))
+        return response, time.monotonic() - started
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    for number, (response, _) in enumerate(results):
+        assert_back_to_alexa(response, "temporarily_unavailable", state=f"s{number}")
+    assert max(elapsed for _, elapsed in results) < 1.8
 
 
 # -- /privacy and /terms ----------------------------------------------------------------------------------
