@@ -2,21 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# `make test PYTHON=python3.12` after a set-up with another Python: the venv is recreated (--clear), not kept.
+VENV_STALE := $(if $(filter command line,$(origin PYTHON)),$(shell test -x $(PY) && \
+	[ "$$($(PY) -c 'import sys; print(sys.version_info[:2])' 2>&1)" != \
+	  "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])' 2>&1)" ] && echo FORCE))
 # The project's Node 24 (package.json) and CLIs come first: jsii, cdk and ask use the pinned versions.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test synth diff bench demo deploy credentials show-credentials render clean
+.PHONY: setup test synth diff bench demo deploy destroy credentials show-credentials render clean FORCE
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt lambda_src/requirements.txt bridge_src/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-lambda-tests.txt lambda_src/requirements.txt bridge_src/requirements.txt $(VENV_STALE)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "error: PYTHON=$(PYTHON) is not a Python 3.11 or newer on PATH: install one or name it, e.g. make test PYTHON=python3.12" >&2; exit 1; }
+	@echo "== setting up $(VENV) with $$($(PYTHON) --version)$(if $(VENV_STALE), (recreated: it was made with $$($(PY) --version 2>&1)))"
+	$(PYTHON) -m venv $(if $(VENV_STALE),--clear )$(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check --upgrade pip
+	@echo "== installing requirements-dev.txt (aws-cdk-lib alone is over 400 MB: about a minute)"
+	$(VENV)/bin/pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "== installing node_modules (npm ci: the CDK CLI, ask-cli, Node 24)"
+	npm ci --no-audit --no-fund --loglevel=error --progress=true
 	touch $@
 
 ## Run every test (snapshots, nag, cfn-lint, both services, the local rehearsal). PYTEST_ARGS=--snapshot-update to accept template changes.
@@ -49,6 +58,10 @@ demo: setup
 ## Deploy to a real AWS account and Alexa developer account (see README: Deploying).
 deploy: setup
 	$(PY) -m ops deploy $(CDK_ARGS)
+
+## Remove the skill and bridge stacks and the Alexa skill; lists what it keeps and how to remove that. DESTROY_ARGS=--yes skips the question (CI).
+destroy: setup
+	$(PY) -m ops destroy $(DESTROY_ARGS) $(CDK_ARGS)
 
 ## Store the OAuth client credentials in the secrets bucket (NEST_CLIENT_ID / NEST_CLIENT_SECRET or a prompt).
 credentials: setup

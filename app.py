@@ -10,7 +10,7 @@ from stacks.nest_skill_app import add_stacks
 
 app = cdk.App()
 try:
-    config = AppConfig.from_context(app.node.try_get_context)
+    config = AppConfig.from_mapping(app.node.get_all_context())
 except ConfigError as error:
     sys.exit(f"error: {error}")
 add_stacks(app, config)

@@ -6,7 +6,9 @@ and the S3 GetObject calls moto saw while the load ran (the warm path must make 
 cases against their budgets: the token exchange against endpoints trickling headers or body (4 s), and
 concurrent credential reads while S3 accepts connections but never answers (2 s each).
 
-    .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S]
+    .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S] [--imports N]
+
+First, the bridge's cold start as Lambda runs it (bench/cold_start.py) and boto3's share of it.
 
 `local_bridge()` is also what the gunicorn integration test runs.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import json
 import logging
 import os
 import re
@@ -38,6 +41,7 @@ for _path in (str(ROOT), str(ROOT / "bridge_src")):  # run as a script: `sandbox
 import boto3  # noqa: E402
 import requests  # noqa: E402
 
+from bench.cold_start import Probe, lambda_asset, package_bytes, report  # noqa: E402
 from oauth_bridge.app import S3_CONFIG  # noqa: E402
 from oauth_bridge.credentials import WAIT_S, CredentialStore, CredentialsUnavailable  # noqa: E402
 from oauth_bridge.properties import format_properties  # noqa: E402
@@ -85,6 +89,36 @@ def _seed_secrets(moto_url: str, client_secret: str) -> None:
     body = format_properties({"clientid": CLIENT_ID, "clientsecret": client_secret,
                               "statekey": secrets.token_urlsafe(32)})
     s3.put_object(Bucket=BUCKET, Key=KEY, Body=body.encode(), ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)
+
+
+# What boto3 brings into the bridge's asset; the Lambda runtime has its own copy of the same packages.
+BOTO3_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath")
+HEALTH_EVENT = {"rawPath": "/health", "rawQueryString": "", "headers": {},
+                "requestContext": {"http": {"method": "GET"}}}
+
+
+def cold_start(runs: int) -> None:
+    """The bridge's cold import (which builds its S3 client) and first /health beside its floor, and
+    boto3's own share, as Lambda runs them (see bench/cold_start.py); then boto3's share of the asset."""
+    env = {**AWS_ENV, "SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR,
+           "OAUTH_AUTHORIZATION_URL": f"https://nestservices.google.com/partnerconnections/{PROJECT}/auth"}
+    probes = {
+        "floor": Probe("import boto3, requests, itsdangerous"),
+        "lambda_function": Probe("import lambda_function", env=env, stdin=json.dumps(HEALTH_EVENT),
+                                 request="reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)\n"
+                                         "assert reply['statusCode'] == 200, reply"),
+        "boto3 + S3 client": Probe("import boto3\nboto3.client('s3')", env=AWS_ENV),
+    }
+    with lambda_asset(ROOT / "bridge_src") as asset:
+        report("Bridge cold start as Lambda runs it (import, then a first /health)", asset, probes, runs)
+        whole, whole_zip = package_bytes(asset.compiled)
+        plain, plain_zip = package_bytes(asset.plain)
+        boto, boto_zip = package_bytes(asset.plain, [path.name for path in asset.plain.iterdir()
+                                                      if path.name.split("-")[0] in BOTO3_PACKAGES])
+    mb = 1024 * 1024
+    print(f"  asset size: {plain / mb:.1f} MiB ({plain_zip / mb:.1f} MiB zipped) without bytecode, "
+          f"{whole / mb:.1f} MiB ({whole_zip / mb:.1f} MiB zipped) with it; "
+          f"{', '.join(BOTO3_PACKAGES)}: {boto / mb:.1f} MiB ({boto_zip / mb:.1f} MiB zipped) of the sources")
 
 
 @contextlib.contextmanager
@@ -264,11 +298,14 @@ def worst_cases() -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="per scenario (default 400)")
     parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per scenario (default 20)")
+    parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
     args = parser.parse_args()
+
+    cold_start(args.imports)
 
     workdir = ROOT / "build" / "bench-bridge"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
-"""Skill Lambda benchmark: cold import cost against its floor, peak memory, warm handler latency per
-intent against a loopback fake SDM (a separate process), and SDM calls per intent.
+"""Skill Lambda benchmark: cold start as Lambda runs it (import and first request, without and with
+shipped bytecode, beside its floor; peak memory), warm handler latency per intent against a loopback
+fake SDM (a separate process), and SDM calls per intent.
 
-Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 7]
+Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 9]
 A benchmark prints figures; it asserts nothing. Absolute times depend on the machine: compare ratios.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = ROOT / "lambda_src"
 sys.path[:0] = [str(ROOT), str(LAMBDA_SRC)]
 
-from sandbox.processes import Service, free_port  # noqa: E402  (needs the paths above)
+from bench.cold_start import Probe, lambda_asset, report  # noqa: E402  (needs the paths above)
+from sandbox.processes import Service, free_port  # noqa: E402
 from sandbox import alexa  # noqa: E402
 
 PROJECT = "bench-project"
@@ -42,55 +43,20 @@ def _run_child(code: str, env: Dict[str, str], stdin: str = "") -> str:
                           text=True, check=True, timeout=60).stdout
 
 
-_IMPORTS = f"""
-import time
-t = time.perf_counter()
-{FLOOR_IMPORT}
-floor = time.perf_counter()
-{SKILL_IMPORT}
-print((floor - t) * 1000, (time.perf_counter() - floor) * 1000)
-"""
-
-
-def cold_imports(runs: int) -> None:
-    """Each fresh process times the floor, then what `import lambda_function` adds on top of it: both
-    halves see the same machine load, which matters on a shared two-core box."""
-    floor, ours = [], []
-    for _ in range(runs):
-        floor_ms, ours_ms = map(float, _run_child(_IMPORTS, _child_env()).split())
-        floor.append(floor_ms)
-        ours.append(ours_ms)
-    floor_ms, ours_ms = statistics.median(floor), statistics.median(ours)
-    ratio = statistics.median(o / f for o, f in zip(ours, floor))
-    print(f"Cold import (median of {runs} fresh processes)")
-    print(f"  floor: ask_sdk_core.skill_builder + requests  {floor_ms:7.1f} ms")
-    print(f"  lambda_function on top of the floor           {ours_ms:7.1f} ms")
-    print(f"  lambda_function cold import in all            {floor_ms + ours_ms:7.1f} ms")
-    print(f"  our code adds {100 * ratio:.1f}% to the floor (target < 20%)")
-
-
-_FIRST_REQUEST = """
-import json, resource, sys, time
-t = time.perf_counter()
-import lambda_function
-imported = time.perf_counter()
-reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)
-handled = time.perf_counter()
-assert reply["response"]["outputSpeech"], reply
-print(json.dumps({"import_ms": (imported - t) * 1000, "first_request_ms": (handled - imported) * 1000,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
-"""
-_FLOOR_MEMORY = f"{FLOOR_IMPORT}\nimport resource\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-
-
-def cold_request(base_url: str, token: str) -> None:
-    event = json.dumps(alexa.status(token=token))
-    result = json.loads(_run_child(_FIRST_REQUEST, _child_env(base_url), stdin=event))
-    floor_kb = int(_run_child(_FLOOR_MEMORY, _child_env()))
-    print("\nCold container, one StatusIntent against the loopback fake")
-    print(f"  import {result['import_ms']:.1f} ms, first request {result['first_request_ms']:.1f} ms")
-    print(f"  peak memory (ru_maxrss) {result['maxrss_kb'] / 1024:.1f} MiB "
-          f"(interpreter + ask_sdk_core + requests alone: {floor_kb / 1024:.1f} MiB)")
+def cold_start(base_url: str, token: str, runs: int) -> None:
+    """The skill's cold import beside its floor, then the first StatusIntent, as Lambda runs them
+    (see bench/cold_start.py), without and with shipped bytecode."""
+    probes = {
+        "floor": Probe(FLOOR_IMPORT),
+        "lambda_function": Probe(
+            SKILL_IMPORT,
+            request="reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)\n"
+                    "assert reply['response']['outputSpeech']['ssml'], reply",
+            env={"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url}, stdin=json.dumps(alexa.status(token=token))),
+    }
+    with lambda_asset(LAMBDA_SRC) as asset:
+        report("Cold start as Lambda runs it (import, then the first StatusIntent against the loopback fake)",
+               asset, probes, runs, target_ratio=1.15)
 
 
 def _percentile(samples: List[float], fraction: float) -> float:
@@ -167,16 +133,15 @@ def serve_fake(port: int, token_path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="warm requests per intent (default 200)")
-    parser.add_argument("--imports", type=int, default=7, help="fresh processes per import measurement (default 7)")
+    parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
     parser.add_argument("--serve-fake", nargs=2, metavar=("PORT", "TOKEN_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
         serve_fake(int(args.serve_fake[0]), args.serve_fake[1])
         return
 
-    cold_imports(args.imports)
     with tempfile.TemporaryDirectory(prefix="skill-bench-") as tmp:
         port = free_port()
         token_path = Path(tmp) / "token"
@@ -185,7 +150,7 @@ def main() -> None:
         with fake:
             token = token_path.read_text()
             base_url = f"{fake.base_url}/v1"
-            cold_request(base_url, token)
+            cold_start(base_url, token, args.imports)
             cold_set_calls(base_url, fake.base_url, token)
             warm_latency(base_url, fake.base_url, token, args.runs)
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ops import BUILD_DIR, REPO_ROOT
 from ops.outputs import Outputs
-from stacks.config import AppConfig
+from stacks.config import PACKAGE_LOCALES, AppConfig
 
 SKILL_PACKAGE_DIR = REPO_ROOT / "skill_package"
 ACCOUNT_LINKING_TEMPLATE = SKILL_PACKAGE_DIR / "accountLinking.json"
@@ -120,6 +120,9 @@ def render_ask_project(
     """Render the project `ask deploy --target skill-metadata` runs in; returns its directory.
 
     The package is copied afresh (without accountLinking.json) and pointed at this account's Lambda.
+    It keeps only config.locales (their interaction models, store texts and countries), and gives
+    each locale the privacy policy and terms of use URLs (config, else the bridge's /privacy and
+    /terms). The icons stay `file://assets/...` paths: ask-cli uploads them inside the package.
     .ask/ask-states.json is ask-cli's record of which skill the project deploys to: it is written
     when config names a skill, and otherwise left as a previous `ask deploy` wrote it, since it then
     holds the ID of the skill that deploy created.
@@ -130,11 +133,20 @@ def render_ask_project(
     package_dir = build_dir / "skill-package"
     if package_dir.exists():
         shutil.rmtree(package_dir)
-    shutil.copytree(SKILL_PACKAGE_DIR, package_dir, ignore=shutil.ignore_patterns(ACCOUNT_LINKING_TEMPLATE.name))
+    unused_models = [f"{locale}.json" for locale in PACKAGE_LOCALES if locale not in config.locales]
+    shutil.copytree(SKILL_PACKAGE_DIR, package_dir,
+                    ignore=shutil.ignore_patterns(ACCOUNT_LINKING_TEMPLATE.name, *unused_models))
     manifest_path = package_dir / "skill.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": endpoint}
-    _write_json(manifest_path, manifest)
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))["manifest"]
+    manifest["apis"]["custom"]["endpoint"] = {"uri": endpoint}
+    publishing = manifest["publishingInformation"]
+    publishing["locales"] = {locale: publishing["locales"][locale] for locale in config.locales}
+    publishing["distributionCountries"] = list(dict.fromkeys(locale.split("-")[1] for locale in config.locales))
+    base_url = outputs.require("BridgeBaseUrl")
+    manifest["privacyAndCompliance"]["locales"] = {
+        locale: {"privacyPolicyUrl": config.page_url(base_url, "privacy"),
+                 "termsOfUseUrl": config.page_url(base_url, "terms")} for locale in config.locales}
+    _write_json(manifest_path, {"manifest": manifest})
     _write_json(
         build_dir / "ask-resources.json",
         {"askcliResourcesVersion": ASK_FILES_VERSION,

@@ -1,4 +1,4 @@
-"""`python -m ops`: the operator commands behind `make credentials`, `make render` and `make deploy`.
+"""`python -m ops`: the operator commands behind `make credentials`, `make render`, `make deploy` and `make destroy`.
 
 Config is the CDK app's own (cdk.json context plus `-c key=value`), so these commands and `cdk`
 always agree. Every failure is one clear message and a non-zero exit, never a traceback.
@@ -16,7 +16,8 @@ from ops import REPO_ROOT
 from ops.ask_project import AskProjectError, ask_cli_profile, render_account_linking, render_ask_project
 from ops.credentials import (CredentialsError, CredentialsLocation, describe_credentials, is_complete,
                              prompt_for_credentials, read_credentials, store_credentials)
-from ops.deploy import OUTPUTS_FILE, Deployer, DeployError
+from ops.deploy import ENVIRONMENT, OUTPUTS_FILE, STEPS, Deployer, DeployError
+from ops.destroy import Destroyer, DestroyError
 from ops.outputs import OutputsError, load_outputs
 from stacks.config import AppConfig, ConfigError
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override a cdk.json context value, as with cdk")
     common.add_argument("--outputs", type=Path, default=OUTPUTS_FILE,
                         help=f"the `cdk deploy --outputs-file` to read (default {OUTPUTS_FILE.relative_to(REPO_ROOT)})")
-    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     credentials = commands.add_parser("credentials", help="the OAuth client credentials in the secrets bucket")
     credentials_commands = credentials.add_subparsers(dest="action", required=True)
@@ -48,7 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     credentials_commands.add_parser("show", parents=[common], help="print what is stored, secret redacted")
     commands.add_parser("render", parents=[common],
                         help="render build/ask-project and print the account-linking request (secret redacted)")
-    commands.add_parser("deploy", parents=[common], help="the whole ordered deploy (see README)")
+    commands.add_parser(
+        "deploy", parents=[common], help="the whole ordered deploy (see README)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Checks every prerequisite first, then runs these steps; each is safe to repeat:\n"
+                    + "\n".join(f"  {number}. {name}" for number, (name, _) in enumerate(STEPS, start=1)),
+        epilog="environment:\n" + "\n".join(f"  {name}\n      {meaning}" for name, meaning in ENVIRONMENT))
+    destroy = commands.add_parser(
+        "destroy", parents=[common],
+        help="remove the skill and bridge stacks and the Alexa skill; list what is kept and how to remove it")
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation (CI)")
     return parser
 
 
@@ -57,8 +67,14 @@ def run(args: argparse.Namespace) -> None:
     if args.command == "deploy":
         Deployer(config, args.context, outputs_file=args.outputs).deploy()
         return
+    if args.command == "destroy":
+        Destroyer(config, args.context, outputs_file=args.outputs).destroy(confirmed=args.yes)
+        return
     outputs = load_outputs(args.outputs)
     if args.command == "render":
+        if config.keys_with_example_values():
+            print(f"warning: {', '.join(config.keys_with_example_values())} still hold cdk.json's example values: "
+                  f"the rendered project cannot link a real account", file=sys.stderr)
         path = render_ask_project(config, outputs, profile=ask_cli_profile(os.environ))
         request = render_account_linking(config, outputs, "<redacted>" if config.account_linking == "auth_code"
                                          else None)
@@ -80,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         run(args)
-    except (ConfigError, OutputsError, CredentialsError, AskProjectError, DeployError) as error:
+    except (ConfigError, OutputsError, CredentialsError, AskProjectError, DeployError, DestroyError) as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit("interrupted: nothing after the last finished step was changed")

@@ -23,15 +23,43 @@ from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_f
 from ops.credentials import (CredentialsError, CredentialsLocation, is_complete, prompt_for_credentials,
                              read_credentials, store_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
-from stacks.config import SECRETS_STACK, AppConfig
+from stacks.config import ALEXA_REGIONS, SECRETS_STACK, AppConfig
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
-PLACEHOLDER_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")
 Runner = Callable[[Sequence[str], Path | None], int]
+# The deploy's steps in order: (what `[n/9]` prints, the Deployer method that does it).
+STEPS = (
+    ("Deploy the secrets stack", "deploy_secrets_stack"),
+    ("Store the OAuth client credentials if missing", "store_credentials_if_missing"),
+    ("Deploy the skill and bridge stacks", "deploy_all_stacks"),
+    ("Render the ASK project", "render_ask_project"),
+    ("Deploy the skill package with ask-cli", "deploy_skill_package"),
+    ("Read the skill ID", "read_skill_id"),
+    ("Set account linking through SMAPI", "update_account_linking"),
+    ("Bind the Alexa trigger to the skill", "bind_trigger"),
+    ("Redirect URLs to register on the Google OAuth client", "redirect_urls"),
+)
+# What the deploy reads from its environment, for `deploy --help`.
+ENVIRONMENT = (
+    ("NEST_CLIENT_SECRET", "the OAuth client secret, stored if the bucket holds none (else prompted for)"),
+    ("NEST_CLIENT_ID", "the OAuth client ID to store (default: nest_client_id)"),
+    ("AWS_PROFILE, AWS_REGION, AWS_*", "the AWS account and region, as for the AWS CLI"),
+    ("ASK_REFRESH_TOKEN, ASK_VENDOR_ID", "ask-cli's credentials without a profile (CI); the vendor must be "
+                                         "alexa_vendor_id"),
+    ("ASK_ACCESS_TOKEN, ASK_DEFAULT_PROFILE", "the other ask-cli settings the rendered project follows"),
+    ("CI", "'true' refuses to deploy without skill_id in cdk.json"),
+    ("PATH", "where cdk and ask are found (make puts node_modules/.bin first)"),
+)
 
 
 class DeployError(RuntimeError):
     """The deploy cannot go on; the message says why and what to do."""
+
+
+def missing_tools(environ: Mapping[str, str]) -> list[str]:
+    """A problem line for each of the CLIs the deploy and destroy run that is not on PATH."""
+    return [f"'{tool}' is not on PATH: run it through make, which installs node_modules"
+            for tool in ("cdk", "ask") if not shutil.which(tool, path=environ.get("PATH"))]
 
 
 def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
@@ -40,36 +68,37 @@ def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
 
 
 @dataclass
-class Deployer:
+class Operation:
+    """What `make deploy` and `make destroy` share: config, the `-c` pairs to hand on to cdk, the
+    environment, the runner of cdk and ask-cli, the files they keep under build/, and the output."""
+
     config: AppConfig
     context_args: Sequence[str] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     run: Runner = run_command
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
-    s3: object = None
     # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
     say: Callable[[str], None] = functools.partial(print, flush=True)
+
+    def context_argv(self, extra: Sequence[str] = ()) -> list[str]:
+        """The `-c key=value` arguments for cdk, so it synthesizes the same config."""
+        return [arg for pair in (*self.context_args, *extra) for arg in ("-c", pair)]
+
+
+@dataclass
+class Deployer(Operation):
+    s3: object = None
     _skill_id: str = field(default="", init=False)
 
     def deploy(self) -> None:
         self.check_prerequisites()
-        steps = [
-            ("Deploy the secrets stack", self.deploy_secrets_stack),
-            ("Store the OAuth client credentials if missing", self.store_credentials_if_missing),
-            ("Deploy the skill and bridge stacks", self.deploy_all_stacks),
-            ("Render the ASK project", self.render_ask_project),
-            ("Deploy the skill package with ask-cli", self.deploy_skill_package),
-            ("Read the skill ID", self.read_skill_id),
-            ("Set account linking through SMAPI", self.update_account_linking),
-            ("Bind the Alexa trigger to the skill", self.bind_trigger),
-            ("Redirect URLs to register on the Google OAuth client", self.redirect_urls),
-        ]
+        self.warn_about_region(boto3.Session().region_name)
         self._skill_id = self.config.skill_id
-        for number, (name, step) in enumerate(steps, start=1):
-            self.say(f"[{number}/{len(steps)}] {name}")
+        for number, (name, method) in enumerate(STEPS, start=1):
+            self.say(f"[{number}/{len(STEPS)}] {name}")
             try:
-                done = step()
+                done = getattr(self, method)()
             except (DeployError, CredentialsError, OutputsError, AskProjectError, OSError, ValueError) as error:
                 raise DeployError(
                     f"step {number} ({name}) failed: {error}\n"
@@ -79,10 +108,8 @@ class Deployer:
     def check_prerequisites(self) -> None:
         """Everything missing, named at once, before anything changes."""
         problems = [f"set '{key}' in the context block of cdk.json (it still has the example value)"
-                    for key in PLACEHOLDER_KEYS if getattr(self.config, key) == getattr(AppConfig(), key)]
-        for tool in ("cdk", "ask"):
-            if not shutil.which(tool, path=self.environ.get("PATH")):
-                problems.append(f"'{tool}' is not on PATH: run it through make, which installs node_modules")
+                    for key in self.config.keys_with_example_values()]
+        problems += missing_tools(self.environ)
         session = boto3.Session()
         if session.get_credentials() is None:
             problems.append("no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) "
@@ -104,11 +131,20 @@ class Deployer:
         if problems:
             raise DeployError("cannot deploy yet:\n  - " + "\n  - ".join(problems))
 
+    def warn_about_region(self, region: str) -> None:
+        """Alexa calls the skill's Lambda from the Alexa region of the user's locale (North America
+        us-east-1, Europe and India eu-west-1, Far East and Australia us-west-2); from elsewhere each
+        request crosses an ocean or a continent, which eats into Alexa's 8 s."""
+        far = {locale: ALEXA_REGIONS[locale] for locale in self.config.locales if ALEXA_REGIONS[locale] != region}
+        if far:
+            served = ", ".join(f"{locale} from {alexa_region}" for locale, alexa_region in far.items())
+            self.say(f"warning: deploying to {region}, but Alexa serves {served}: their requests travel to {region}. "
+                     f"Set 'locales' to your Echo's language and deploy in its region (README: Configuration)")
+
     def _cdk_deploy(self, *stacks: str, extra_context: Sequence[str] = ()) -> None:
         self.outputs_file.parent.mkdir(parents=True, exist_ok=True)
-        context = [arg for pair in (*self.context_args, *extra_context) for arg in ("-c", pair)]
         argv = ["cdk", "deploy", *stacks, "--require-approval", "never", "--outputs-file",
-                str(self.outputs_file), *context]
+                str(self.outputs_file), *self.context_argv(extra_context)]
         if self.run(argv, None) != 0:
             raise DeployError(f"`{' '.join(argv)}` failed (see its output above)")
 

@@ -20,7 +20,7 @@ from sandbox.processes import LOOPBACK
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     server.main(["-H", LOOPBACK, "-p", str(args.port)])

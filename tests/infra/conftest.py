@@ -27,7 +27,8 @@ VARIANTS = {
     "lambda-implicit": {"account_linking": "implicit"},
     "beanstalk-auth_code": {"bridge_hosting": "beanstalk"},
     "beanstalk-implicit": {"bridge_hosting": "beanstalk", "account_linking": "implicit"},
-    "beanstalk-https": {"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN},
+    "beanstalk-https": {"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN,
+                        "bridge_public_base_url": "https://thermostat-bridge.example.com"},
     "with-skill-id": {"skill_id": SKILL_ID},
 }
 

@@ -30,10 +30,18 @@ def test_cli_synthesizes_the_bridge_variants(tmp_path, context, expected_type):
 
 
 @pytest.mark.integration
-def test_cli_reports_a_bad_value_in_one_line(tmp_path):
-    result = cdk("-c", "skill_id=amzn1.ask.skill.bad", outdir=tmp_path)
+@pytest.mark.parametrize("pair, message", [
+    ("skill_id=amzn1.ask.skill.bad",
+     "error: config key 'skill_id' = 'amzn1.ask.skill.bad' is not allowed: expected empty or amzn1.ask.skill.<uuid>"),
+    # `make synth CDK_ARGS="-c bridge_hostng=beanstalk"` used to synthesize the default Lambda bridge.
+    ("bridge_hostng=beanstalk",
+     "error: config key 'bridge_hostng' = 'beanstalk' is not allowed: expected a key this project knows: "
+     "did you mean 'bridge_hosting'?"),
+], ids=["bad value", "misspelled key"])
+def test_cli_reports_a_config_mistake_in_one_line(tmp_path, pair, message):
+    result = cdk("-c", pair, outdir=tmp_path)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert ("error: config key 'skill_id' = 'amzn1.ask.skill.bad' is not allowed: expected empty or "
-            "amzn1.ask.skill.<uuid>") in output
+    assert message in output
     assert "Traceback" not in output and "jsii" not in output
+    assert not (tmp_path / "NestSkillBridge.template.json").exists()

@@ -1,5 +1,6 @@
 """The config object and what a user sees when a value is wrong: one line, no traceback."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -8,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import AppConfig, ConfigError
+from stacks.config import DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
+CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 
 
 def test_defaults_let_a_fresh_clone_synthesize():
@@ -26,11 +28,98 @@ def test_defaults_let_a_fresh_clone_synthesize():
     )
 
 
-def test_context_overrides_defaults_and_ignores_unrelated_keys():
-    config = AppConfig.from_mapping({"bridge_hosting": "beanstalk", "@aws-cdk/core:flag": True,
-                                     "skill_id": " amzn1.ask.skill.11111111-2222-4333-8444-555555555555 "})
+def test_context_overrides_defaults_and_ignores_the_cdks_own_keys():
+    config = AppConfig.from_mapping({
+        "bridge_hosting": "beanstalk", "skill_id": " amzn1.ask.skill.11111111-2222-4333-8444-555555555555 ",
+        # what the CDK CLI, cdk.context.json and the feature flags put into the context
+        "@aws-cdk/core:flag": True, "@aws-cdk-containers/ecs-service-extensions:enableDefaultLogDriver": True,
+        "aws:cdk:enable-path-metadata": True, "aws:cdk:bundling-stacks": ["**"], "aws-cdk:enableDiffNoFail": True,
+        "cdk-version": "2", "acknowledged-issue-numbers": [32775], "$dontSaveContext": True,
+        "availability-zones:account=123456789012:region=us-east-1": ["us-east-1a"],
+        "ssm:account=123456789012:parameterName=/x:region=us-east-1": "v"})
     assert config.bridge_hosting == "beanstalk"
     assert config.skill_id == "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
+
+
+def test_cdk_json_holds_every_key_with_its_example_value():
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    names = [field.name for field in dataclasses.fields(AppConfig)]
+    assert [key for key in context if not key.startswith("@")] == [key for key in context][:len(names)]
+    assert set(names) <= set(context)
+    assert AppConfig.from_mapping(context) == AppConfig()
+    assert AppConfig().keys_with_example_values() == ("nest_project_id", "nest_client_id", "alexa_vendor_id")
+
+
+@pytest.mark.parametrize("key, nearest", [
+    ("bridge_hostng", "bridge_hosting"),
+    ("acount_linking", "account_linking"),
+    ("nest_projectid", "nest_project_id"),
+    ("locale", "locales"),
+    ("privacy_url", "privacy_policy_url"),
+    ("@aws_cdk/core:flag", "account_linking"),
+])
+def test_misspelled_key_is_refused_naming_the_nearest_known_one(key, nearest):
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({key: "beanstalk"})
+    assert str(raised.value) == (f"config key '{key}' = 'beanstalk' is not allowed: expected a key this project "
+                                 f"knows: did you mean '{nearest}'?")
+
+
+def test_locales_default_to_the_five_english_ones_and_match_the_package():
+    assert AppConfig().locales == DEFAULT_LOCALES == ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+    assert set(PACKAGE_LOCALES) == set(DEFAULT_LOCALES)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("en-GB", ("en-GB",)),
+    (" en-US , en-CA ", ("en-US", "en-CA")),
+    (["en-AU", "en-IN"], ("en-AU", "en-IN")),
+])
+def test_locales_come_as_a_list_or_a_comma_separated_string(raw, expected):
+    assert AppConfig.from_mapping({"locales": raw}).locales == expected
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("de-DE", "'de-DE'"), ("en-US,en-US", "'en-US,en-US'"), ("", "''"), ([], "''"), ("en_US", "'en_US'"),
+])
+def test_locales_without_an_interaction_model_are_refused(raw, shown):
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({"locales": raw})
+    assert str(raised.value) == (f"config key 'locales' = {shown} is not allowed: expected one or more of "
+                                 f"en-AU, en-CA, en-GB, en-IN, en-US (the package's interaction models), each once")
+
+
+def test_locales_of_the_wrong_type_are_refused():
+    with pytest.raises(ConfigError, match="'locales' = 3: must be a list of locale names"):
+        AppConfig.from_mapping({"locales": 3})
+
+
+def test_privacy_and_terms_default_to_the_bridges_pages_unless_configured():
+    base = "https://abc.lambda-url.us-east-1.on.aws/"
+    assert AppConfig().page_url(base, "privacy") == "https://abc.lambda-url.us-east-1.on.aws/privacy"
+    assert AppConfig().page_url(base, "terms") == "https://abc.lambda-url.us-east-1.on.aws/terms"
+    config = AppConfig.from_mapping({"privacy_policy_url": "https://example.org/privacy.html",
+                                     "terms_of_use_url": "https://example.org/terms.html"})
+    assert config.page_url(base, "privacy") == "https://example.org/privacy.html"
+    assert config.page_url(base, "terms") == "https://example.org/terms.html"
+
+
+def test_certificate_with_lambda_hosting_is_refused():
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({"certificate_arn": CERTIFICATE_ARN})
+    assert str(raised.value).startswith(f"config key 'certificate_arn' = '{CERTIFICATE_ARN}' is not allowed: "
+                                        f"expected empty with bridge_hosting lambda")
+
+
+def test_certificate_on_beanstalk_needs_the_public_base_url_it_covers():
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_mapping({"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN})
+    assert str(raised.value) == (
+        "config key 'bridge_public_base_url' = '' is not allowed: expected https://<a name the certificate covers> "
+        "when certificate_arn is set (the environment's *.elasticbeanstalk.com name is not covered)")
+    config = AppConfig.from_mapping({"bridge_hosting": "beanstalk", "certificate_arn": CERTIFICATE_ARN,
+                                     "bridge_public_base_url": "https://bridge.example.org"})
+    assert config.bridge_public_base_url == "https://bridge.example.org"
 
 
 @pytest.mark.parametrize("key, value, allowed", [
@@ -43,6 +132,8 @@ def test_context_overrides_defaults_and_ignores_unrelated_keys():
     ("secrets_object_key", "/etc/passwd", "S3 object key"),
     ("secrets_object_key", "a/../b", "S3 object key"),
     ("sdm_api_base_url", "http://example.com/v1", "https://"),
+    ("privacy_policy_url", "http://example.com/privacy", "https://"),
+    ("terms_of_use_url", "https://example.com/terms?x=1", "without query"),
     ("oauth_token_url", "ftp://127.0.0.1/token", "https://"),
     ("beanstalk_solution_stack", "Python 3.13", "Elastic Beanstalk Python platform"),
 ])
@@ -77,3 +168,10 @@ def test_synth_stops_with_one_line_and_no_traceback():
     assert result.stderr.strip() == (
         "error: config key 'bridge_hosting' = 'kubernetes' is not allowed: expected lambda or beanstalk")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_synth_refuses_a_misspelled_key_in_one_line():
+    result = run_app({"bridge_hostng": "beanstalk"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("error: config key 'bridge_hostng' = 'beanstalk' is not allowed: expected a key "
+                                     "this project knows: did you mean 'bridge_hosting'?")

@@ -53,6 +53,7 @@ STEPS = [
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "cdk.out", "cdk.context.json", "tests",
                                     "bench", "__pycache__", ".pytest_cache")
 HTTP_TIMEOUT = 10
+ICONS = ("assets/images/small-icon.png", "assets/images/large-icon.png")
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Rehearsal:
     client_secret: str
     refresh_token: str
     deploy: Callable[..., Deploy]
+    destroy: Callable[..., Deploy]
     first: Deploy
 
     def aws(self, service: str):
@@ -137,6 +139,16 @@ def rehearsal(tmp_path_factory):
         state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
         return Deploy(result, checkout, outputs_file, state)
 
+    def destroy(*args: str) -> Deploy:
+        checkout = fresh_checkout(work / "destroy")
+        outputs_file = work / "destroy-outputs.json"
+        result = run([sys.executable, "-m", "ops", "destroy", *CONTEXT, *args, "--outputs", str(outputs_file)],
+                     checkout, child_env(**aws_env, PYTHONPATH=str(checkout), ASK_SMAPI_SERVER_BASE_URL=smapi_url,
+                                         ASK_LWA_TOKEN_HOST=smapi_url, ASK_REFRESH_TOKEN=refresh_token,
+                                         ASK_VENDOR_ID=VENDOR_ID, ASK_SKIP_NEW_VERSION_REMINDER="true"))
+        state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
+        return Deploy(result, checkout, outputs_file, state)
+
     with contextlib.ExitStack() as services:
         services.enter_context(Service(
             "aws-emulator", [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)], aws_port,
@@ -144,7 +156,7 @@ def rehearsal(tmp_path_factory):
         services.enter_context(fake_smapi(smapi_port, refresh_token, work / "fake_smapi.log"))
         bootstrap = run(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], work, child_env(**aws_env))
         assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
-        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, deploy("first"))
+        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"))
 
 
 def step_names(stdout: str) -> list[str]:
@@ -177,7 +189,7 @@ def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
     (package,) = skill["imports"]
     assert package["action"] == "CREATE" and package["warnings"] == []
     # Without accountLinking.json: the Skill Package API ignores it, SMAPI takes it separately.
-    assert package["files"] == sorted(["skill.json",
+    assert package["files"] == sorted(["skill.json", *ICONS,
                                        *(f"interactionModels/custom/{locale}.json" for locale in LOCALES)])
     assert smapi_calls(state) == [
         "POST /v1/skills/uploads", "PUT /__fake/uploads/{id}", "POST /v1/skills/imports",
@@ -251,11 +263,59 @@ def test_second_deploy_from_a_fresh_clone_updates_the_same_skill(rehearsal):
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
 
 
+def validate(http: requests.Session, url: str, skill_id: str, locales: list[str]) -> dict:
+    """SMAPI's skill validation (the certification checks) for `locales`, started and read back."""
+    started = http.post(f"{url}/v1/skills/{skill_id}/stages/development/validations", json={"locales": locales},
+                        timeout=HTTP_TIMEOUT)
+    assert started.status_code == 202, started.text
+    return http.get(f"{url}{started.headers['Location']}", timeout=HTTP_TIMEOUT).json()
+
+
+def smapi_session(rehearsal: Rehearsal) -> requests.Session:
+    http = requests.Session()
+    http.headers["Authorization"] = http.post(f"{rehearsal.smapi_url}/auth/o2/token", json={
+        "grant_type": "refresh_token", "client_id": "ask-cli", "client_secret": "ask-cli-confirmation",
+        "refresh_token": rehearsal.refresh_token}, timeout=HTTP_TIMEOUT).json()["access_token"]
+    return http
+
+
+@pytest.mark.integration
+def test_the_deployed_skill_passes_the_certification_checks(rehearsal):
+    """Icons uploaded by ask-cli from the package, privacy and terms URLs on the bridge, in every locale."""
+    (skill,) = rehearsal.first.smapi_state["skills"].values()
+    base = rehearsal.first.outputs()["BridgeBaseUrl"].rstrip("/")
+    assert skill["manifest"]["manifest"]["privacyAndCompliance"]["locales"] == {
+        locale: {"privacyPolicyUrl": f"{base}/privacy", "termsOfUseUrl": f"{base}/terms"} for locale in LOCALES}
+    validation = validate(smapi_session(rehearsal), rehearsal.smapi_url, rehearsal.skill_id, list(LOCALES))
+    assert validation["status"] == "SUCCESSFUL", validation
+
+
+@pytest.mark.integration
+def test_destroy_removes_the_skill_and_the_stateless_stacks_and_lists_the_rest(rehearsal):
+    """`python -m ops destroy --yes` with the real cdk and ask-cli, after the deploys above."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    destroyed = rehearsal.destroy("-c", f"skill_id={rehearsal.skill_id}", "--yes")
+    assert destroyed.result.returncode == 0, destroyed.output[-5000:]
+    assert destroyed.smapi_state["skills"] == {}
+    assert "DELETE /v1/skills/amzn1.ask.skill.{id}" in smapi_calls(destroyed.smapi_state)
+    cloudformation = rehearsal.aws("cloudformation")
+    alive = {stack["StackName"] for stack in cloudformation.describe_stacks()["Stacks"]
+             if stack["StackStatus"] != "DELETE_COMPLETE"}
+    assert alive == {"CDKToolkit", "NestSkillSecrets"}
+    outputs = rehearsal.first.outputs()
+    stdout = destroyed.result.stdout
+    for kept in (f"bucket {outputs['SecretsBucketName']} ", f"KMS key {outputs['SecretsKeyArn'].split('/')[-1]} ",
+                 "stack NestSkillSecrets (termination protection on)"):
+        assert kept in stdout
+    assert rehearsal.aws("s3").head_bucket(Bucket=outputs["SecretsBucketName"])
+    assert f'remove "skill_id": "{rehearsal.skill_id}" from cdk.json' in stdout
+
+
 def package_zip(files: dict[str, object]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, document in files.items():
-            archive.writestr(name, json.dumps(document))
+            archive.writestr(name, document if isinstance(document, bytes) else json.dumps(document))
     return buffer.getvalue()
 
 
@@ -294,8 +354,12 @@ def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
         assert failed["status"] == "FAILED" and "endpoint.uri" in failed["errors"][0]["message"]
 
         manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": "arn:aws:lambda:us-east-1:123456789012:function:F"}
+        without_icons = import_package({"skill.json": manifest, "interactionModels/custom/en-US.json": model})
+        assert without_icons["status"] == "FAILED" and "small-icon.png, which is not in the skill package" in \
+            without_icons["errors"][0]["message"]
+        icons = {f"skill-package/{name}": (ROOT / "skill_package" / name).read_bytes() for name in ICONS}
         warned = import_package({"skill-package/skill.json": manifest, "skill-package/accountLinking.json": linking,
-                                 "skill-package/interactionModels/custom/en-US.json": model})
+                                 "skill-package/interactionModels/custom/en-US.json": model, **icons})
         assert warned["status"] == "SUCCEEDED" and "account linking" in warned["warnings"][0]["message"]
 
         skill_linking = f"{url}/v1/skills/{warned['skill']['skillId']}/stages/development/accountLinkingClient"
@@ -308,3 +372,11 @@ def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
             assert http.put(skill_linking, json=body, timeout=HTTP_TIMEOUT).status_code == status, body
         assert http.put(skill_linking.replace("/development/", "/live/"), json={"accountLinkingRequest": request},
                         timeout=HTTP_TIMEOUT).status_code == 403
+
+        # The committed package has no privacy policy URL (the deploy renders it): certification refuses it.
+        validation = validate(http, url, warned["skill"]["skillId"], ["en-US"])
+        assert validation["status"] == "FAILED"
+        assert [item["title"] for item in validation["result"]["validations"]] == ["Privacy policy URL is missing"]
+        skill = f"{url}/v1/skills/{warned['skill']['skillId']}"
+        assert http.delete(skill, timeout=HTTP_TIMEOUT).status_code == 204
+        assert http.delete(skill, timeout=HTTP_TIMEOUT).status_code == 404

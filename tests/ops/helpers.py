@@ -35,7 +35,8 @@ def stack_outputs(location: CredentialsLocation) -> dict[str, dict[str, str]]:
         "NestSkillSecrets": {"SecretsBucketName": location.bucket, "SecretsObjectKey": location.key,
                              "SecretsKeyArn": location.kms_key_arn},
         "NestSkill": {"SkillFunctionArn": SKILL_FUNCTION_ARN},
-        "NestSkillBridge": {"BridgeAuthorizeUrl": BRIDGE_AUTHORIZE_URL, "OAuthRedirectUrls": ",".join(REDIRECT_URLS)},
+        "NestSkillBridge": {"BridgeBaseUrl": "https://bridge.example.test/", "BridgeAuthorizeUrl": BRIDGE_AUTHORIZE_URL,
+                            "OAuthRedirectUrls": ",".join(REDIRECT_URLS)},
     }
 
 

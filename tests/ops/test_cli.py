@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import ops.cli
+import ops.deploy
 from ops import REPO_ROOT
 from ops.cli import load_config, main
 from ops.credentials import CredentialsLocation
@@ -140,3 +141,45 @@ def test_render_in_implicit_mode_points_alexa_at_the_bridge(monkeypatch, tmp_pat
     assert linking["type"] == "IMPLICIT"
     assert linking["authorizationUrl"] == BRIDGE_AUTHORIZE_URL
     assert "clientSecret" not in linking
+
+
+def test_render_warns_while_cdk_json_holds_the_example_values(monkeypatch, tmp_path, capsys, outputs_file):
+    monkeypatch.setattr(ops.cli, "render_ask_project",
+                        functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project"))
+    main(["render", "--outputs", str(outputs_file), "-c", f"nest_project_id={PROJECT_ID}"])
+    assert capsys.readouterr().err == ("warning: nest_client_id, alexa_vendor_id still hold cdk.json's example "
+                                       "values: the rendered project cannot link a real account\n")
+    main(["render", "--outputs", str(outputs_file), *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair))])
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("where", ["-c", "cdk.json"])
+def test_a_misspelled_key_stops_the_cli_in_one_line(tmp_path, where):
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"acount_linking": "implicit"} if where == "cdk.json" else {}}))
+    with pytest.raises(ConfigError) as raised:
+        load_config(["acount_linking=implicit"] if where == "-c" else [], cdk_json)
+    assert str(raised.value) == ("config key 'acount_linking' = 'implicit' is not allowed: expected a key this "
+                                 "project knows: did you mean 'account_linking'?")
+
+
+def test_misspelled_key_through_the_command_line(outputs_file):
+    result = run_ops("render", "--outputs", str(outputs_file), "-c", "acount_linking=implicit")
+    assert_one_line_error(result, "error: config key 'acount_linking' = 'implicit' is not allowed: expected a key "
+                                  "this project knows: did you mean 'account_linking'?")
+
+
+def test_deploy_help_lists_its_steps_and_the_environment_it_reads():
+    result = run_ops("deploy", "--help")
+    assert result.returncode == 0
+    for number, (name, method) in enumerate(ops.deploy.STEPS, start=1):
+        assert f"  {number}. {name}\n" in result.stdout
+        assert callable(getattr(ops.deploy.Deployer, method))
+    for variable in ("NEST_CLIENT_SECRET", "NEST_CLIENT_ID", "AWS_PROFILE", "AWS_REGION", "ASK_REFRESH_TOKEN",
+                     "ASK_VENDOR_ID", "CI"):
+        assert variable in result.stdout.split("environment:")[1]
+
+
+def test_destroy_is_a_command_with_a_yes_flag():
+    result = run_ops("destroy", "--help")
+    assert result.returncode == 0 and "--yes" in result.stdout

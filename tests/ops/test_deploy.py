@@ -17,6 +17,7 @@ from ops.cli import load_config
 from ops.credentials import store_credentials
 from ops.deploy import Deployer, DeployError
 from ops.outputs import load_outputs
+from stacks.config import ALEXA_REGIONS, PACKAGE_LOCALES
 from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
                                SKILL_FUNCTION_ARN, VENDOR_ID, Stdin, stack_outputs)
 
@@ -360,3 +361,28 @@ def test_an_unusable_cdk_output_stops_at_its_step_with_what_to_run_next(workspac
 
     assert "step 4 (Render the ASK project) failed" in str(raised.value)
     assert "run `make deploy` again" in str(raised.value)
+
+
+@pytest.mark.parametrize("locales, region, warning", [
+    ("en-US,en-CA", "us-east-1", None),
+    ("en-GB,en-IN", "eu-west-1", None),
+    ("en-AU", "us-west-2", None),
+    ("en-GB", "us-east-1", "Alexa serves en-GB from eu-west-1: their requests travel to us-east-1"),
+    ("en-US,en-GB,en-AU", "eu-west-1",
+     "Alexa serves en-US from us-east-1, en-AU from us-west-2: their requests travel to eu-west-1"),
+    ("en-US", "ap-northeast-1", "Alexa serves en-US from us-east-1: their requests travel to ap-northeast-1"),
+])
+def test_deploy_warns_when_the_region_is_far_from_the_locales_alexa_region(workspace, locales, region, warning):
+    deployer = workspace.deployer(FakeTools({}), context_args=(*CONTEXT_ARGS, f"locales={locales}"))
+    deployer.warn_about_region(region)
+    if warning is None:
+        assert workspace.messages == []
+    else:
+        (said,) = workspace.messages
+        assert said == (f"warning: deploying to {region}, but {warning}. Set 'locales' to your Echo's language and "
+                        f"deploy in its region (README: Configuration)")
+
+
+def test_every_package_locale_has_an_alexa_region():
+    assert set(ALEXA_REGIONS) == set(PACKAGE_LOCALES)
+    assert set(ALEXA_REGIONS.values()) == {"us-east-1", "eu-west-1", "us-west-2"}

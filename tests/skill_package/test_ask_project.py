@@ -1,7 +1,9 @@
 """ops/ask_project.py: the account-linking request for each mode and the ASK project `ask deploy` runs in."""
 
+import io
 import json
 import stat
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +13,7 @@ import pytest
 from ops.ask_project import (ASK_ENV_PROFILE, AskProjectError, _with_query, account_linking_file, ask_cli_profile,
                              read_skill_id, render_account_linking, render_ask_project, write_account_linking)
 from ops.outputs import Outputs, OutputsError
+from sandbox.fake_smapi import PackageError, certification_problems, read_package
 from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
 from tests.ci.node import run_node_json
 
@@ -210,3 +213,56 @@ def test_ask_cli_reads_the_rendered_project_as_intended(tmp_path, config, output
         "endpoint": {"uri": outputs["SkillFunctionArn"]},
         "skillName": "Home Thermostat",
     }
+
+
+# --- locales, privacy policy, certification --------------------------------------------------------
+
+def zipped(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()
+
+
+def test_rendered_package_passes_certification_with_the_bridges_privacy_and_terms_pages(tmp_path, config, outputs):
+    package_dir = render_ask_project(config, outputs, tmp_path / "ask-project") / "skill-package"
+    manifest = read_json(package_dir / "skill.json")["manifest"]
+    assert manifest["privacyAndCompliance"]["locales"] == {
+        locale: {"privacyPolicyUrl": "https://bridge.example.test/privacy",
+                 "termsOfUseUrl": "https://bridge.example.test/terms"}
+        for locale in ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")}
+    package = read_package(zipped(package_dir))
+    assert package.locales == ["en-AU", "en-CA", "en-GB", "en-IN", "en-US"]
+    assert certification_problems(package.manifest, package.contents, package.locales, account_linking=True) == []
+
+
+def test_configured_privacy_and_terms_urls_are_used_as_given(tmp_path, config, outputs):
+    configured = replace(config, privacy_policy_url="https://example.org/privacy.html",
+                         terms_of_use_url="https://example.org/terms.html")
+    manifest = read_json(render_ask_project(configured, outputs, tmp_path) / "skill-package" / "skill.json")
+    assert set(map(json.dumps, manifest["manifest"]["privacyAndCompliance"]["locales"].values())) == {json.dumps(
+        {"privacyPolicyUrl": "https://example.org/privacy.html", "termsOfUseUrl": "https://example.org/terms.html"})}
+
+
+def test_only_the_configured_locales_are_rendered(tmp_path, config, outputs, smapi_read_back):
+    package_dir = render_ask_project(replace(config, locales=("en-GB", "en-IN")), outputs, tmp_path) / "skill-package"
+    manifest = read_json(package_dir / "skill.json")
+    assert smapi_read_back(manifest, "manifest") == manifest
+    body = manifest["manifest"]
+    assert list(body["publishingInformation"]["locales"]) == ["en-GB", "en-IN"]
+    assert body["publishingInformation"]["distributionCountries"] == ["GB", "IN"]
+    assert list(body["privacyAndCompliance"]["locales"]) == ["en-GB", "en-IN"]
+    assert sorted(path.name for path in (package_dir / "interactionModels" / "custom").iterdir()) == [
+        "en-GB.json", "en-IN.json"]
+    assert read_package(zipped(package_dir)).locales == ["en-GB", "en-IN"]
+
+
+def test_a_package_whose_icon_file_is_missing_is_not_imported(tmp_path, config, outputs):
+    package_dir = render_ask_project(config, outputs, tmp_path) / "skill-package"
+    (package_dir / "assets" / "images" / "large-icon.png").unlink()
+    with pytest.raises(PackageError) as raised:
+        read_package(zipped(package_dir))
+    assert ("skill.json: publishingInformation.locales.en-US.largeIconUri names file://assets/images/large-icon.png, "
+            "which is not in the skill package.") in raised.value.args

@@ -11,6 +11,7 @@ from ask_sdk_model_runtime.exceptions import SerializationException
 
 from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
 from sandbox.entry_points import load_module
+from sandbox.fake_smapi import ICON_SIZES, certification_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill_package"
@@ -31,10 +32,19 @@ NUMBER_WORDS = (
 ).split()
 SPOKEN_NUMBER = rf"(?:{'|'.join(NUMBER_WORDS)})(?:[ -](?:{'|'.join(NUMBER_WORDS)}))*"
 SLOT = re.compile(r"\{(\w+)\}")
+ICONS = {"smallIconUri": "assets/images/small-icon.png", "largeIconUri": "assets/images/large-icon.png"}
 
 
 def read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def manifest_document() -> dict:
+    return read_json(PACKAGE / "skill.json")
+
+
+def package_files() -> dict[str, bytes]:
+    return {path.relative_to(PACKAGE).as_posix(): path.read_bytes() for path in PACKAGE.rglob("*") if path.is_file()}
 
 
 def manifest() -> dict:
@@ -130,10 +140,37 @@ def test_the_read_back_check_catches_a_misspelled_key_and_a_bad_enum(smapi_read_
         smapi_read_back(linking, "account linking")
 
 
-def test_package_holds_exactly_the_manifest_the_models_and_the_account_linking_settings():
+def test_package_holds_exactly_the_manifest_the_models_the_icons_and_the_account_linking_settings():
     files = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*") if path.is_file()}
-    assert files == {"skill.json", "accountLinking.json",
+    assert files == {"skill.json", "accountLinking.json", *ICONS.values(),
                      *(path.relative_to(PACKAGE).as_posix() for path in MODEL_PATHS.values())}
+
+
+# --- icons and certification --------------------------------------------------------------------
+
+@pytest.mark.parametrize("uri_name", ICONS)
+def test_every_locale_has_the_icons_certification_requires(uri_name):
+    for locale, info in manifest()["publishingInformation"]["locales"].items():
+        assert info[uri_name] == f"file://{ICONS[uri_name]}", locale
+    data = (PACKAGE / ICONS[uri_name]).read_bytes()
+    size = ICON_SIZES[uri_name]
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (size, size)
+    assert certification_problems(manifest_document(), package_files(), ["en-US"], account_linking=False) == []
+
+
+def test_the_certification_check_names_a_missing_or_wrong_icon_and_a_missing_privacy_policy():
+    document = manifest_document()
+    del document["manifest"]["publishingInformation"]["locales"]["en-GB"]["smallIconUri"]
+    files = {**package_files(), ICONS["largeIconUri"]: (PACKAGE / ICONS["smallIconUri"]).read_bytes()}
+    problems = certification_problems(document, files, ["en-GB"], account_linking=True)
+    assert problems == [
+        ("en-GB", "smallIconUri is not a 108x108 PNG", "The icon is missing."),
+        ("en-GB", "largeIconUri is not a 512x512 PNG", "file://assets/images/large-icon.png is 108x108 pixels."),
+        ("en-GB", "Privacy policy URL is missing",
+         "A skill with account linking must link its privacy policy in every locale "
+         "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl)."),
+    ]
 
 
 # --- manifest -----------------------------------------------------------------------------------
