@@ -103,7 +103,7 @@ def cold_start(runs: int) -> None:
     env = {**AWS_ENV, "SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR,
            "OAUTH_AUTHORIZATION_URL": f"https://nestservices.google.com/partnerconnections/{PROJECT}/auth"}
     probes = {
-        "floor": Probe("import boto3, requests, itsdangerous"),
+        "floor": Probe("import boto3, requests, itsdangerous, werkzeug"),
         "lambda_function": Probe("import lambda_function", env=env, stdin=json.dumps(HEALTH_EVENT),
                                  request="reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)\n"
                                          "assert reply['statusCode'] == 200, reply"),
