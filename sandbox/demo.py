@@ -233,6 +233,11 @@ class Conversation:
                               "no token (Alexa shows its own 'try again')",
                               location.startswith(alexa_redirect + "#")
                               and failed == {"error": "temporarily_unavailable", "state": failed_state})
+        pages = [self.http.get(f"{self.rehearsal.bridge_url}/{name}", timeout=HTTP_TIMEOUT)
+                 for name in ("privacy", "terms")]
+        self.transcript.check("the bridge serves the skill's privacy policy and terms of use (/privacy, /terms)",
+                              all(page.status_code == 200 and "text/html" in page.headers.get("Content-Type", "")
+                                  and "Home Thermostat" in page.text for page in pages))
         return fragment["access_token"]
 
     def _bridge_linking(self, linking: dict, state: str, alexa_redirect: str) -> tuple[str, dict[str, str]]:
