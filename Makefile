@@ -29,8 +29,14 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 ## Run every test (snapshots, nag, cfn-lint, both services, the local rehearsal). PYTEST_ARGS=--snapshot-update to accept template changes.
-test: setup
+test: setup nginx-light
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's nginx-light, when missing: tests/bridge/test_nginx.py runs the bridge's .platform/nginx files in it.
+.PHONY: nginx-light
+nginx-light:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { echo "installing nginx-light (apt-get) for the bridge's nginx test"; \
+	  $$(test "$$(id -u)" = 0 || echo sudo) apt-get install -y -q nginx-light >/dev/null; }
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup

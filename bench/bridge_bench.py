@@ -2,7 +2,9 @@
 sandbox's fake Google as the token endpoint, all on 127.0.0.1. Bounded in count and time.
 
 Prints requests/s, p50/p99 latency and errors for /health, /authorize and the full /callback exchange,
-and the S3 GetObject calls moto saw while the load ran (the warm path must make none).
+and the S3 GetObject calls moto saw while the load ran (the warm path must make none). Then the worst
+cases against their budgets: the token exchange against endpoints trickling headers or body (4 s), and
+concurrent credential reads while S3 accepts connections but never answers (2 s each).
 
     .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S] [--imports N]
 
@@ -14,11 +16,14 @@ First, the bridge's cold start as Lambda runs it (bench/cold_start.py) and boto3
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
+import logging
 import os
 import re
 import secrets
+import socket
 import statistics
 import sys
 import threading
@@ -37,7 +42,12 @@ import boto3  # noqa: E402
 import requests  # noqa: E402
 
 from bench.cold_start import Probe, lambda_asset, package_bytes, report  # noqa: E402
+from oauth_bridge.app import S3_CONFIG  # noqa: E402
+from oauth_bridge.credentials import WAIT_S, CredentialStore, CredentialsUnavailable  # noqa: E402
 from oauth_bridge.properties import format_properties  # noqa: E402
+from oauth_bridge.token_exchange import BUDGET_S, TokenClient, TokenExchangeError  # noqa: E402
+from sandbox.fake_google import TRICKLING_MODES, trickling_token_endpoint  # noqa: E402
+from sandbox.browser import BrowserSession  # noqa: E402
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -93,7 +103,7 @@ def cold_start(runs: int) -> None:
     env = {**AWS_ENV, "SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR,
            "OAUTH_AUTHORIZATION_URL": f"https://nestservices.google.com/partnerconnections/{PROJECT}/auth"}
     probes = {
-        "floor": Probe("import boto3, requests, itsdangerous"),
+        "floor": Probe("import boto3, requests, itsdangerous, werkzeug"),
         "lambda_function": Probe("import lambda_function", env=env, stdin=json.dumps(HEALTH_EVENT),
                                  request="reply = lambda_function.lambda_handler(json.loads(sys.stdin.read()), None)\n"
                                          "assert reply['statusCode'] == 200, reply"),
@@ -151,7 +161,7 @@ class Linking:
 
 
 def link_once(session: requests.Session, stack: LocalBridge, state: str) -> Linking:
-    """Alexa -> /authorize -> Google approves -> /callback -> Alexa."""
+    """Alexa -> /authorize -> Google approves -> /callback -> Alexa, in a `BrowserSession` (the flow cookie)."""
     to_google = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(state)}",
                             allow_redirects=False, timeout=10)
     to_google.raise_for_status()
@@ -161,8 +171,8 @@ def link_once(session: requests.Session, stack: LocalBridge, state: str) -> Link
     to_alexa = session.get(callback_url, allow_redirects=False, timeout=10)
     latency = time.perf_counter() - started
     location = to_alexa.headers.get("Location", "")
-    if to_alexa.status_code != 302 or not location.startswith(ALEXA_REDIRECT + "#"):
-        raise RuntimeError(f"/callback answered {to_alexa.status_code}")
+    if to_alexa.status_code != 302 or not location.startswith(ALEXA_REDIRECT + "#") or "access_token=" not in location:
+        raise RuntimeError(f"/callback answered {to_alexa.status_code} {location.split('#')[-1].split('&')[0]}")
     return Linking(callback_url, latency, dict(parse_qsl(urlsplit(location).fragment)))
 
 
@@ -193,7 +203,7 @@ def load(name: str, one: Callable[[requests.Session, int], float], count: int, t
     deadline = time.monotonic() + time_limit_s
 
     def worker() -> None:
-        with requests.Session() as session:
+        with BrowserSession() as session:
             while time.monotonic() < deadline:
                 with lock:
                     number = next(issued, None)
@@ -239,6 +249,54 @@ def warm_up(stack: LocalBridge, threads: int) -> int:
     return stack.s3_get_object_calls()
 
 
+def exchange_against(mode: str) -> float:
+    """Seconds until a production TokenClient gives up on a token endpoint trickling per `mode` every 0.3 s."""
+    with trickling_token_endpoint(mode, interval_s=0.3, steps=60) as token_url:
+        started = time.monotonic()
+        try:
+            TokenClient(token_url).exchange(code="c", client_id="i", client_secret="s", redirect_uri="https://b/cb")
+        except TokenExchangeError:
+            pass
+        return time.monotonic() - started
+
+
+def credentials_while_s3_hangs(concurrent_requests: int = 4) -> tuple[float, float]:
+    """Slowest of `concurrent_requests` reads, then one more, while S3 accepts and never answers (seconds)."""
+    with socket.create_server((LOOPBACK, 0), backlog=64) as listener:
+        s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                          endpoint_url=f"http://{LOOPBACK}:{listener.getsockname()[1]}", config=S3_CONFIG)
+        store = CredentialStore(s3, BUCKET, KEY)
+
+        def one(_: int) -> float:
+            started = time.monotonic()
+            with contextlib.suppress(CredentialsUnavailable):
+                store.get()
+            return time.monotonic() - started
+
+        with concurrent.futures.ThreadPoolExecutor(concurrent_requests) as pool:
+            slowest = max(pool.map(one, range(concurrent_requests)))
+        return slowest, one(0)
+
+
+def worst_cases() -> bool:
+    """Prints each worst case beside its budget; True when all ended within it (0.5 s of slack)."""
+    within = True
+    print("worst cases (production settings)              seconds    budget")
+    for mode in TRICKLING_MODES:
+        elapsed = exchange_against(mode)
+        within &= elapsed <= BUDGET_S + 0.5
+        print(f"{'token exchange, ' + mode.replace('_', ' ') + ' every 0.3 s':<46}{elapsed:>9.2f}{BUDGET_S:>10.1f}")
+    logging.disable(logging.ERROR)  # the store's operator line ("… Timeout") is the expected outcome here
+    try:
+        slowest, next_one = credentials_while_s3_hangs()
+    finally:
+        logging.disable(logging.NOTSET)
+    within &= slowest <= WAIT_S + 0.5 and next_one <= 0.5
+    print(f"{'secrets read, S3 hanging: slowest of 4 at once':<46}{slowest:>9.2f}{WAIT_S:>10.1f}")
+    print(f"{'secrets read, S3 hanging: the next request':<46}{next_one:>9.2f}{'(cached)':>10}")
+    return within
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="per scenario (default 400)")
@@ -272,7 +330,8 @@ def main() -> int:
           "/callback request alone, token exchange included)")
     print(f"S3 GetObject on the secrets object: {reads_at_warm_up} while warming {workers} workers, "
           f"{reads_during_load} during the load run (warm path; must be 0)")
-    failed = reads_during_load != 0 or any(result.errors for result in results)
+    within_budgets = worst_cases()
+    failed = reads_during_load != 0 or any(result.errors for result in results) or not within_budgets
     return 1 if failed else 0
 
 

@@ -8,7 +8,8 @@
    deployed bridge function read back from the emulator;
 5. a scripted Alexa conversation through lambda_src's real `lambda_handler`, configured with the
    environment of the deployed skill function read back from the emulator: linking through the
-   bridge (implicit grant), status, setting each thermostat, failures, and the auth-code grant as
+   bridge (implicit grant, carrying its flow cookie as a browser does, and a failed token exchange
+   returning the user to Alexa with an error), status, setting each thermostat, failures, and the auth-code grant as
    Alexa performs it with the rendered account-linking request.
 
 It prints a transcript and one summary line, exits non-zero if any step deviates, binds 127.0.0.1
@@ -32,12 +33,12 @@ from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3
-import requests
 
 from ops import BUILD_DIR, REPO_ROOT
 from ops.ask_project import render_account_linking
 from ops.outputs import Outputs, load_outputs
 from sandbox import alexa
+from sandbox.browser import BrowserSession
 from sandbox.entry_points import load_module
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port
 from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig
@@ -169,7 +170,7 @@ class Conversation:
         self.transcript = transcript
         self.rehearsal = rehearsal
         self.handler = load_module("lambda_src/lambda_function.py", "demo_skill_lambda_function").lambda_handler
-        self.http = requests.Session()
+        self.http = BrowserSession()
         self.token: str | None = None
 
     def say(self, utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]]) -> dict:
@@ -198,8 +199,10 @@ class Conversation:
         return answer.json()["traits"]
 
     def link_through_bridge(self) -> str:
-        """Implicit grant: the Alexa app opens the bridge's /authorize; Google approves; the bridge
-        exchanges the code with the secret from the encrypted bucket and redirects to Alexa."""
+        """Implicit grant: the Alexa app's browser opens the bridge's /authorize (which sets the flow cookie);
+        Google approves; the bridge checks the cookie, exchanges the code with the secret from the encrypted
+        bucket and redirects to Alexa. Then the same with Google's token endpoint failing: the user goes
+        back to Alexa with an error, never left on a bridge page."""
         self.transcript.phase("5. Account linking, implicit grant through the bridge")
         outputs = Outputs({**self.rehearsal.outputs, "BridgeAuthorizeUrl": f"{self.rehearsal.bridge_url}/authorize"},
                           self.rehearsal.outputs.source)
@@ -210,11 +213,44 @@ class Conversation:
                              f"emulator, so the demo points it at the bridge under gunicorn)")
         state = secrets.token_urlsafe(16)
         alexa_redirect = f"https://pitangui.amazon.com/api/skill/link/{VENDOR_ID}"
+        location, fragment = self._bridge_linking(linking, state, alexa_redirect)
+        self.transcript.check("bridge redirects to Alexa's redirect URL with Alexa's state and a bearer token",
+                              location.startswith(alexa_redirect + "#")
+                              and fragment.get("state") == state and bool(fragment.get("access_token"))
+                              and fragment.get("token_type") == "Bearer" and fragment.get("expires_in", "").isdigit())
+        if not fragment.get("access_token"):
+            raise Deviation("no access token from the bridge: the conversation cannot go on")
+
+        self.transcript.note("Google's token endpoint now answers 503 (the fake's token misbehaviour 'unavailable')")
+        misbehave = f"{self.rehearsal.google_url}/__fake/token-misbehaviour"
+        self.http.post(misbehave, params={"mode": "unavailable"}, timeout=HTTP_TIMEOUT).raise_for_status()
+        try:
+            failed_state = secrets.token_urlsafe(16)
+            location, failed = self._bridge_linking(linking, failed_state, alexa_redirect)
+        finally:
+            self.http.post(misbehave, params={"mode": ""}, timeout=HTTP_TIMEOUT).raise_for_status()
+        self.transcript.check("a failed exchange goes back to Alexa with #error=temporarily_unavailable&state=…, "
+                              "no token (Alexa shows its own 'try again')",
+                              location.startswith(alexa_redirect + "#")
+                              and failed == {"error": "temporarily_unavailable", "state": failed_state})
+        pages = [self.http.get(f"{self.rehearsal.bridge_url}/{name}", timeout=HTTP_TIMEOUT)
+                 for name in ("privacy", "terms")]
+        self.transcript.check("the bridge serves the skill's privacy policy and terms of use (/privacy, /terms)",
+                              all(page.status_code == 200 and "text/html" in page.headers.get("Content-Type", "")
+                                  and "Home Thermostat" in page.text for page in pages))
+        return fragment["access_token"]
+
+    def _bridge_linking(self, linking: dict, state: str, alexa_redirect: str) -> tuple[str, dict[str, str]]:
+        """/authorize -> Google -> /callback in one browser (cookies kept); Alexa's URL and its fragment."""
         query = urlencode({"client_id": linking["clientId"], "response_type": "token", "state": state,
                            "redirect_uri": alexa_redirect, "scope": " ".join(linking["scopes"])})
         hop = self.http.get(f"{linking['authorizationUrl']}?{query}", allow_redirects=False, timeout=HTTP_TIMEOUT)
-        self.transcript.check("bridge /authorize redirects to Google's Partner Connections page",
-                              hop.status_code == 302 and "/partnerconnections/" in hop.headers.get("Location", ""))
+        cookie = hop.headers.get("Set-Cookie", "")
+        self.transcript.check("bridge /authorize redirects to Google's Partner Connections page and sets the "
+                              "flow cookie (Secure, HttpOnly, SameSite=Lax)",
+                              hop.status_code == 302 and "/partnerconnections/" in hop.headers.get("Location", "")
+                              and all(part in cookie for part in ("__Host-linking=", "Secure", "HttpOnly",
+                                                                  "SameSite=Lax")))
         hop = self.http.get(hop.headers["Location"], allow_redirects=False, timeout=HTTP_TIMEOUT)
         callback = hop.headers.get("Location", "")
         self.transcript.check("Google approves and returns to the bridge's /callback with a code",
@@ -223,14 +259,13 @@ class Conversation:
         hop = self.http.get(callback, allow_redirects=False, timeout=HTTP_TIMEOUT)
         location = hop.headers.get("Location", "")
         fragment = dict(parse_qsl(urlsplit(location).fragment))
-        self.transcript.note(f"bridge /callback -> {hop.status_code} to {location.split('#')[0]}#state=…&access_token=…")
-        self.transcript.check("bridge redirects to Alexa's redirect URL with Alexa's state and a bearer token",
-                              hop.status_code == 302 and location.startswith(alexa_redirect + "#")
-                              and fragment.get("state") == state and bool(fragment.get("access_token"))
-                              and fragment.get("token_type") == "Bearer" and fragment.get("expires_in", "").isdigit())
-        if not fragment.get("access_token"):
-            raise Deviation("no access token from the bridge: the conversation cannot go on")
-        return fragment["access_token"]
+        shown = "&".join(f"{name}={value if name == 'error' else '…'}" for name, value in fragment.items())
+        self.transcript.note(f"bridge /callback (with the browser's flow cookie) -> {hop.status_code} to "
+                             f"{location.split('#')[0]}#{shown}")
+        self.transcript.check("bridge /callback clears the flow cookie",
+                              "__Host-linking=;" in hop.headers.get("Set-Cookie", "") and "__Host-linking" not in
+                              self.http.cookies.keys())
+        return location, fragment
 
     def link_with_auth_code(self) -> str:
         """Auth-code grant as Alexa performs it with the rendered request: sign-in at Google, then

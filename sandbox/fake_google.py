@@ -17,7 +17,9 @@ import argparse
 import base64
 import binascii
 import collections
+import contextlib
 import html
+import http.server
 import json
 import os
 import re
@@ -26,11 +28,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from sandbox.processes import LOOPBACK
-from sandbox.serving import serve
+from sandbox.serving import in_background, serve
 from sandbox.thermostats import SdmError, Thermostat, default_devices
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
@@ -130,6 +132,78 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+# -- misbehaving token endpoint (the fake's own modes, for the bridge's failure paths) ---------------
+
+_FAKE_ACCESS = "fake-access-misbehaving"
+TOKEN_MISBEHAVIOURS: dict[str, tuple[int, str, bytes]] = {
+    # mode: (status, content type, body), each sent after the code is spent, as a real failure would be.
+    "unavailable": (503, "text/html; charset=UTF-8",
+                    b"<!DOCTYPE html><html><title>Error 503 (Service Unavailable)</title>"
+                    b"<p>The service is currently unavailable.</p></html>"),
+    "server_error": (500, "application/json; charset=utf-8",
+                     b'{"error": "internal_failure", "error_description": "Backend Error"}'),
+    "html": (200, "text/html; charset=UTF-8", b"<!DOCTYPE html><html><title>Sign in - Google Accounts</title></html>"),
+    "no_access_token": (200, "application/json; charset=utf-8", b'{"token_type": "Bearer", "expires_in": 3599}'),
+    "expires_in_superscript": (200, "application/json; charset=utf-8",
+                               b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": "\xc2\xb2"}'),
+    "expires_in_5000_digits": (200, "application/json; charset=utf-8",
+                               b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": ' + b"9" * 5000 + b"}"),
+    "deep_nesting": (200, "application/json; charset=utf-8", b"[" * 60_000),
+}
+"""Well-formed HTTP that no token client should turn into a 500: errors, HTML, no token, odd `expires_in`,
+JSON nested past any parser's recursion."""
+TRICKLING_MODES = ("trickle_headers", "trickle_body")
+"""What a WSGI app cannot send: a header line every `interval_s`, or a close-delimited body a byte at a time."""
+
+
+class _TricklingTokenHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.0 (no keep-alive: the body ends when the connection closes). Bounded: `steps` writes."""
+
+    mode = "trickle_headers"
+    interval_s = 0.3
+    steps = 40
+
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n")
+        try:
+            if self.mode == "trickle_headers":
+                for number in range(self.steps):
+                    self.wfile.write(f"X-Slow-{number}: a\r\n".encode())
+                    self.wfile.flush()
+                    time.sleep(self.interval_s)
+                self.wfile.write(b"\r\n{}")
+            else:
+                self.wfile.write(b"\r\n")
+                for _ in range(self.steps):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(self.interval_s)
+                self.wfile.write(b"{}")
+        except OSError:  # the client gave up: what a client with a deadline does
+            pass
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+class _TricklingServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many clients at once (concurrency tests), not the default backlog of 5
+
+
+@contextlib.contextmanager
+def trickling_token_endpoint(mode: str, interval_s: float = 0.3, steps: int = 40) -> Iterator[str]:
+    """A token endpoint on 127.0.0.1 that trickles per `mode` (TRICKLING_MODES); yields its token URL."""
+    if mode not in TRICKLING_MODES:
+        raise ValueError(f"mode {mode!r} is not one of {', '.join(TRICKLING_MODES)}")
+    handler = type("TricklingTokenHandler", (_TricklingTokenHandler,),
+                   {"mode": mode, "interval_s": interval_s, "steps": steps})
+    server = _TricklingServer((LOOPBACK, 0), handler)
+    with in_background(server) as base_url:
+        yield f"{base_url}/oauth2/v4/token"
+
+
 _DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
 _DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
 _EXECUTE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+):executeCommand$")
@@ -156,6 +230,8 @@ class FakeGoogle:
         self._refresh: dict[str, _Grant] = {}
         self._command_times: dict[str, collections.deque[float]] = {}
         self.counts: collections.Counter[str] = collections.Counter()
+        self.token_misbehaviour: str | None = None
+        """A TOKEN_MISBEHAVIOURS mode every code exchange answers with, until set back to None."""
         self.replace_devices(default_devices() if devices is None else devices)
 
     # -- test hooks (the fake's own) -------------------------------------------------------------
@@ -232,6 +308,7 @@ class FakeGoogle:
             "/revoke": ("revoke", "POST", self._revoke),
             "/__fake/health": (None, "GET", self._health),
             "/__fake/stats": (None, "GET", self._stats),
+            "/__fake/token-misbehaviour": (None, "POST", self._set_token_misbehaviour),
         }
         if path in fixed:
             return (*fixed[path], ())
@@ -253,6 +330,14 @@ class FakeGoogle:
 
     def _stats(self, request: _Request) -> _Response:
         return _json(200, self._stats_body())
+
+    def _set_token_misbehaviour(self, request: _Request) -> _Response:
+        """`?mode=<TOKEN_MISBEHAVIOURS key>`, or an empty mode to behave again (for a fake run as a process)."""
+        mode = request.query.get("mode") or None
+        if mode is not None and mode not in TOKEN_MISBEHAVIOURS:
+            return _json(400, {"error": f"mode must be one of {', '.join(TOKEN_MISBEHAVIOURS)}"})
+        self.token_misbehaviour = mode
+        return _json(200, {"token_misbehaviour": mode})
 
     # -- OAuth -------------------------------------------------------------------------------------
 
@@ -306,6 +391,10 @@ class FakeGoogle:
             raise OAuthError(400, "invalid_request", "Could not determine client ID from request.")
         if client_id != self.client_id or not secrets.compare_digest(secret, self._client_secret):
             raise OAuthError(401, "invalid_client", "Unauthorized")
+        if grant_type == "authorization_code" and self.token_misbehaviour:
+            self._codes.pop(form.get("code", ""), None)  # spent, as by a real exchange that then fails
+            status, content_type, body = TOKEN_MISBEHAVIOURS[self.token_misbehaviour]
+            return _Response(status, body, content_type)
         if grant_type == "authorization_code":
             return _json(200, self._exchange_code(form))
         return _json(200, self._refresh_access(form))

@@ -18,11 +18,6 @@ def allowed_redirect_urls(vendor_id: str) -> frozenset[str]:
     )
 
 
-def default_redirect_url(vendor_id: str) -> str:
-    """Where the original design sent every user (it knew only this host) when the state is Alexa's own."""
-    return f"https://{ALEXA_HOSTS[0]}/api/skill/link/{vendor_id}"
-
-
 def with_fragment(url: str, pairs: Sequence[tuple[str, str]]) -> str:
     """`url#k=v&...` percent-encoded throughout (spaces as %20, not '+'), as implicit grant returns results."""
     return f"{url}#{urlencode(pairs, quote_via=quote)}"

@@ -1,8 +1,12 @@
 """The OAuth client ID and secret and the state key, read from the SSE-KMS encrypted S3 object.
 
 Cached per process for `ttl_s`, so the warm path makes no S3 call and a rotated secret is picked up
-within one TTL. S3 decrypts SSE-KMS objects for GetObject itself when the caller may use the key, so a
-KMS problem surfaces here as a GetObject error code like any other.
+within one TTL. A read runs in its own thread and every request waits for it at most `wait_s`, holding
+no lock meanwhile: while S3 hangs, concurrent requests all answer by then instead of queueing one read
+timeout behind another. A failure (a timeout included) is remembered for `failure_ttl_s`, so the
+requests after it answer at once instead of each waiting out a hanging S3. S3 decrypts SSE-KMS
+objects for GetObject itself when the caller may use the key, so a KMS problem surfaces here as a
+GetObject error code like any other.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -18,6 +24,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .properties import MalformedProperties, parse_properties
 
 CACHE_TTL_S = 300.0
+FAILURE_TTL_S = 10.0
+WAIT_S = 2.0
 MIN_STATE_KEY_CHARS = 32
 
 logger = logging.getLogger(__name__)
@@ -40,24 +48,64 @@ class CredentialsUnavailable(Exception):
 
 class CredentialStore:
     def __init__(self, s3_client: Any, bucket: str, key: str, *, ttl_s: float = CACHE_TTL_S,
+                 failure_ttl_s: float = FAILURE_TTL_S, wait_s: float = WAIT_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._s3 = s3_client
         self._bucket = bucket
         self._key = key
         self._ttl_s = ttl_s
+        self._failure_ttl_s = failure_ttl_s
+        self._wait_s = wait_s
         self._clock = clock
         self._lock = threading.Lock()
+        """Guards the fields below; never held while S3 is read."""
         self._cached: Credentials | None = None
         self._expires_at = 0.0
+        self._failure: CredentialsUnavailable | None = None
+        self._failure_until = 0.0
+        self._reading: Future[Credentials] | None = None
 
     def get(self) -> Credentials:
-        """Cached credentials, or a fresh read; concurrent misses share one read (the lock)."""
+        """Cached credentials, or the outcome of one shared read, waited for at most `wait_s`.
+
+        Raises CredentialsUnavailable (error code "Timeout" when the read outlasts the wait)."""
         with self._lock:
             now = self._clock()
-            if self._cached is None or now >= self._expires_at:
-                self._cached = self._read()
-                self._expires_at = now + self._ttl_s
-            return self._cached
+            if self._cached is not None and now < self._expires_at:
+                return self._cached
+            if self._failure is not None and now < self._failure_until:
+                raise self._failure
+            if self._reading is None:
+                self._reading = Future()
+                threading.Thread(target=self._read_into, args=(self._reading,), daemon=True,
+                                 name="secrets-read").start()
+            reading = self._reading
+        try:
+            return reading.result(timeout=self._wait_s)
+        except FutureTimeout:
+            with self._lock:
+                if self._reading is reading and self._failure is None:
+                    self._remember_failure(self._unavailable("Timeout"))
+                failure = self._failure
+            raise failure or CredentialsUnavailable("Timeout") from None
+
+    def _read_into(self, reading: Future[Credentials]) -> None:
+        try:
+            credentials = self._read()
+        except Exception as error:  # the waiting requests must learn of any end, not wait for a result forever
+            failure = error if isinstance(error, CredentialsUnavailable) else self._unavailable(type(error).__name__)
+            with self._lock:
+                self._remember_failure(failure)
+                self._reading = None
+            reading.set_exception(failure)
+            return
+        with self._lock:
+            self._cached, self._expires_at = credentials, self._clock() + self._ttl_s
+            self._failure, self._reading = None, None
+        reading.set_result(credentials)
+
+    def _remember_failure(self, failure: CredentialsUnavailable) -> None:
+        self._failure, self._failure_until = failure, self._clock() + self._failure_ttl_s
 
     def _read(self) -> Credentials:
         try:

@@ -1,6 +1,9 @@
-"""What the user reads when linking stops: what went wrong and what to do next.
+"""What the user reads when linking stops at the bridge: what went wrong and what to do next.
 
-The wording is fixed text; nothing from the request is ever placed in a page.
+Only when the state itself is bad (missing, tampered, expired, not sealed by the bridge) or the request
+is unreadable: then there is no trustworthy Alexa redirect URI. Every other failure goes back to Alexa
+(RFC 6749 §4.2.2.1), which shows its own "try again". The wording is fixed text; nothing from the
+request is ever placed in a page.
 """
 
 from __future__ import annotations
@@ -32,22 +35,13 @@ REDIRECT_NOT_ALLOWED = ErrorPage(400, "Unknown return address", "The address to 
                                  "not one of Alexa's account-linking addresses for this skill.")
 MISSING_STATE = ErrorPage(400, "Incomplete sign-in", "The link has no state parameter, so the sign-in cannot "
                                                      "be matched to your Alexa app.")
-MISSING_CODE = ErrorPage(400, "Incomplete sign-in", "Google's answer has no authorization code.")
 STATE_TOO_LONG = ErrorPage(400, "Bad request", "Alexa's state is too long to carry through the Google sign-in.")
 STATE_EXPIRED = ErrorPage(400, "Sign-in took too long", "More than 10 minutes passed between starting and "
                                                         "finishing the Google sign-in.")
 STATE_INVALID = ErrorPage(400, "Sign-in not recognised", "The sign-in answer could not be verified: it was "
                                                          "changed, or was not started by this service.")
-GRANT_REFUSED = ErrorPage(400, "Sign-in expired", "Google refused the sign-in code: it has expired or was "
-                                                  "already used.")
-TOKEN_REQUEST_REJECTED = ErrorPage(502, "Linking failed", "Google refused this service's request for an "
-                                   "access token (its client ID, secret or redirect address may be wrong).",
-                                   f"{RETRY} {OWNER}")
-TOKEN_PROVIDER_ERROR = ErrorPage(502, "Linking failed", "Google's token service answered with an error.")
-TOKEN_TIMEOUT = ErrorPage(502, "Linking failed", "Google's token service did not answer in time.")
-TOKEN_UNREACHABLE = ErrorPage(502, "Linking failed", "Google's token service could not be reached.")
-TOKEN_NOT_JSON = ErrorPage(502, "Linking failed", "Google's token service sent an answer that could not be read.")
-TOKEN_MISSING = ErrorPage(502, "Linking failed", "Google's token service answered without an access token.")
+LEGACY_STATE = ErrorPage(400, "Sign-in not recognised", "The sign-in answer was not started by this service: "
+                                                        "linking always starts from the Alexa app.")
 SECRETS_UNAVAILABLE = ErrorPage(503, "Temporarily unavailable", "This service cannot read its settings right now.",
                                 f"{RETRY} {OWNER}")
 INTERNAL_ERROR = ErrorPage(500, "Something went wrong", "This service hit an unexpected error.",

@@ -1,42 +1,61 @@
-"""Alexa's state and redirect URI, carried through Google inside the bridge's own `state`.
+"""Alexa's state and redirect URI, carried through Google inside the bridge's own `state`, bound to the
+browser that started the flow.
 
 Google returns `state` untouched. Signing it (HMAC-SHA256 with the secrets object's `statekey`) and
-dating it means a callback can only send a token to the Alexa redirect URI that started the flow,
-and only within MAX_AGE_S. The prefix tells a sealed state from one Alexa issued itself.
+dating it means a callback can only send a token to the Alexa redirect URI that started the flow, and
+only within MAX_AGE_S. The state also carries the SHA-256 of a random nonce that only the starting
+browser holds, in an HttpOnly cookie: the binding to the user agent that RFC 9700 §4.7.1 (OAuth 2.0
+Security Best Current Practice, CSRF) asks of a client. The state is signed, not encrypted: the hash,
+never the nonce, is in it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-PREFIX = "sealed1~"
+PREFIX = "sealed2~"
+"""Format marker: `sealed1~` states (no browser binding) from before this version are refused."""
 MAX_AGE_S = 600
 _SALT = "oauth-bridge/alexa-state"
 
 
 @dataclass(frozen=True)
 class AlexaReturn:
-    """Where and with which state the user goes back to Alexa."""
+    """Where and with which state the user goes back to Alexa, and the hash of the flow's browser nonce."""
 
     state: str
     redirect_uri: str
+    binding: str
+
+    def bound_to(self, nonce: str | None) -> bool:
+        """True when `nonce` (the flow cookie's value) is the one this state was sealed for."""
+        return nonce is not None and hmac.compare_digest(binding_of(nonce), self.binding)
 
 
 class StateRefused(Exception):
-    """A sealed state that failed verification; `reason` is "expired" or "invalid"."""
+    """A state that failed verification; `reason` is "unsealed" (not the bridge's at all, such as a state
+    Alexa issued itself), "expired" or "invalid"."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-def is_sealed(state: str) -> bool:
-    return state.startswith(PREFIX)
+def new_nonce() -> str:
+    """128 random bits, URL-safe: the flow cookie's value."""
+    return secrets.token_urlsafe(16)
+
+
+def binding_of(nonce: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(nonce.encode()).digest()).decode().rstrip("=")
 
 
 class _ClockedSigner(TimestampSigner):
@@ -50,23 +69,50 @@ class _ClockedSigner(TimestampSigner):
         return int(self._wall_clock())
 
 
+def _serializer(key: str, wall_clock: Callable[[], float]) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=_SALT, signer=_ClockedSigner,
+                                  signer_kwargs={"digest_method": hashlib.sha256, "wall_clock": wall_clock})
+
+
+def _alexa_return(payload: object) -> AlexaReturn | None:
+    if isinstance(payload, dict) and all(isinstance(payload.get(name), str) for name in ("s", "r", "b")):
+        return AlexaReturn(state=payload["s"], redirect_uri=payload["r"], binding=payload["b"])
+    return None
+
+
+def unverified(sealed: str) -> AlexaReturn | None:
+    """The payload without checking signature or age, for when the state key cannot be read at all.
+
+    Only ever used to send an error (never a token) to an allow-listed Alexa URL, from the browser that
+    holds the flow's nonce; None when it does not even parse."""
+    if not sealed.startswith(PREFIX):
+        return None
+    try:
+        _, payload = _serializer("unknown", time.time).loads_unsafe(sealed.removeprefix(PREFIX))
+    except (BadData, ValueError, RecursionError):
+        return None
+    return _alexa_return(payload)
+
+
 class StateSealer:
     def __init__(self, key: str, wall_clock: Callable[[], float] = time.time) -> None:
-        self._serializer = URLSafeTimedSerializer(
-            key, salt=_SALT, signer=_ClockedSigner,
-            signer_kwargs={"digest_method": hashlib.sha256, "wall_clock": wall_clock},
-        )
+        self._serializer = _serializer(key, wall_clock)
 
     def seal(self, alexa: AlexaReturn) -> str:
-        return PREFIX + self._serializer.dumps({"s": alexa.state, "r": alexa.redirect_uri})
+        return PREFIX + self._serializer.dumps({"s": alexa.state, "r": alexa.redirect_uri, "b": alexa.binding})
 
     def open(self, sealed: str) -> AlexaReturn:
+        """Raises StateRefused: "unsealed" without the prefix, "expired" after MAX_AGE_S, "invalid" for anything
+        else this key did not seal."""
+        if not sealed.startswith(PREFIX):
+            raise StateRefused("unsealed")
         try:
             payload = self._serializer.loads(sealed.removeprefix(PREFIX), max_age=MAX_AGE_S)
         except SignatureExpired:
             raise StateRefused("expired") from None
         except BadData:
             raise StateRefused("invalid") from None
-        if not (isinstance(payload, dict) and isinstance(payload.get("s"), str) and isinstance(payload.get("r"), str)):
+        alexa = _alexa_return(payload)
+        if alexa is None:
             raise StateRefused("invalid")
-        return AlexaReturn(state=payload["s"], redirect_uri=payload["r"])
+        return alexa

@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import socket
+
 import boto3
 import pytest
 import responses
 from moto import mock_aws
 
-from oauth_bridge.app import Bridge
+from oauth_bridge.app import S3_CONFIG, Bridge
 from oauth_bridge.credentials import CredentialStore
 from oauth_bridge.properties import format_properties
 from oauth_bridge.token_exchange import TokenClient
 from tests.bridge.helpers import ACCESS_TOKEN, BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, TOKEN_URL, make_config
+from sandbox.processes import LOOPBACK
 from tests.clock import Clock
 
 
@@ -94,3 +97,13 @@ def grant(token_endpoint: responses.RequestsMock) -> responses.RequestsMock:
 def bridge(secrets_bucket: SecretsBucket, monotonic: Clock, wall: Clock) -> Bridge:
     return Bridge(make_config(), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
                   TokenClient(TOKEN_URL, budget_s=4.0), wall_clock=wall)
+
+
+@pytest.fixture
+def hanging_s3():
+    """An S3 endpoint on 127.0.0.1 that accepts connections (the kernel's backlog) and never answers; the
+    client configured as in production (2 s read timeout, 2 attempts: about 6 s per read)."""
+    with socket.create_server((LOOPBACK, 0), backlog=64) as listener:
+        yield boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
+                           endpoint_url=f"http://{LOOPBACK}:{listener.getsockname()[1]}",
+                           config=S3_CONFIG)

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from werkzeug.http import parse_cookie
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
+
 from oauth_bridge.app import Bridge
 from oauth_bridge.config import BridgeConfig
-from oauth_bridge.http_messages import Request, Response
+from oauth_bridge.http_messages import FLOW_COOKIE
 
 VENDOR = "TESTVENDOR01"
 BUCKET = "nest-bridge-secrets-test"
@@ -21,7 +25,6 @@ TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
 PUBLIC_BASE = "https://bridge.example.com"
 CALLBACK = f"{PUBLIC_BASE}/callback"
 ALEXA_REDIRECT = f"https://layla.amazon.com/api/skill/link/{VENDOR}"
-DEFAULT_ALEXA_REDIRECT = f"https://pitangui.amazon.com/api/skill/link/{VENDOR}"
 ALEXA_STATE = "AlexaState-0123456789abcdef"
 CODE = "test-auth-code-4/0AbCdEf"
 ACCESS_TOKEN = "test-access-token-xyz"
@@ -35,9 +38,23 @@ def make_config(**overrides: Any) -> BridgeConfig:
 
 
 def get(bridge: Bridge, path: str, params: Mapping[str, str] | str = "",
-        headers: Mapping[str, str] | None = None, method: str = "GET") -> Response:
+        headers: Mapping[str, str] | None = None, method: str = "GET",
+        cookies: Mapping[str, str] | None = None) -> Response:
+    """One request as a browser over https sends it; `headers` replaces the default Host."""
     query = params if isinstance(params, str) else urlencode(params)
-    return bridge.handle(Request(method, path, query, dict(headers or {"host": "bridge.example.com"})))
+    headers = dict(headers or {"host": "bridge.example.com"})
+    environ = EnvironBuilder(path=path, method=method, base_url="https://bridge.example.com").get_environ()
+    environ["QUERY_STRING"] = query
+    environ.pop("HTTP_HOST", None)
+    for name, value in headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    if cookies:
+        environ["HTTP_COOKIE"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return bridge.handle(Request(environ))
+
+
+def body(response: Response) -> str:
+    return response.get_data(as_text=True)
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,7 @@ class Location:
 
 
 def location(response: Response) -> Location:
-    assert response.status == 302, response.body
+    assert response.status_code == 302, body(response)
     url = response.headers["Location"]
     parts = urlsplit(url)
     return Location(base=f"{parts.scheme}://{parts.netloc}{parts.path}",
@@ -58,17 +75,50 @@ def location(response: Response) -> Location:
                     fragment=dict(parse_qsl(parts.fragment, keep_blank_values=True)))
 
 
-def authorize(bridge: Bridge, redirect_uri: str = ALEXA_REDIRECT, state: str = ALEXA_STATE) -> str:
-    """Run /authorize as Alexa would; returns the sealed state the bridge gave Google."""
+def set_cookies(response: Response) -> dict[str, str]:
+    """Each Set-Cookie header as a name and its full attribute text."""
+    return {header.split("=", 1)[0]: header for header in response.headers.getlist("Set-Cookie")}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What /authorize handed out: the sealed state (to Google) and the browser's flow cookie value."""
+
+    state: str
+    nonce: str
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {FLOW_COOKIE: self.nonce}
+
+
+def start(bridge: Bridge, redirect_uri: str = ALEXA_REDIRECT, state: str = ALEXA_STATE) -> Flow:
+    """Run /authorize as Alexa's browser would."""
     response = get(bridge, "/authorize", {"client_id": "alexa-side-id", "response_type": "token", "state": state,
                                           "redirect_uri": redirect_uri, "scope": "sdm"})
-    return location(response).query["state"]
+    cookie = set_cookies(response)[FLOW_COOKIE]
+    return Flow(location(response).query["state"], parse_cookie(cookie)[FLOW_COOKIE])
+
+
+def callback(bridge: Bridge, flow: Flow, **params: str) -> Response:
+    """Google's redirect to /callback in the browser that started `flow` (code=CODE unless given; None drops)."""
+    query = {"state": flow.state, "code": CODE, **params}
+    return get(bridge, "/callback", {name: value for name, value in query.items() if value is not None},
+               cookies=flow.cookies)
 
 
 def assert_refused(response: Response, status: int, *phrases: str) -> None:
     """An HTML error page, never a redirect, saying what went wrong."""
-    assert response.status == status, response.body
+    assert response.status_code == status, body(response)
     assert "Location" not in response.headers
     assert response.headers["Content-Type"].startswith("text/html")
     for phrase in phrases:
-        assert phrase in response.body
+        assert phrase in body(response)
+
+
+def assert_back_to_alexa(response: Response, error: str, redirect_uri: str = ALEXA_REDIRECT,
+                         state: str = ALEXA_STATE) -> None:
+    """A redirect to Alexa's URL with exactly `error` and Alexa's state in the fragment: never a token."""
+    back = location(response)
+    assert response.headers["Location"].startswith(redirect_uri + "#")
+    assert back.fragment == {"error": error, "state": state}

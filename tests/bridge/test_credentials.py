@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 import threading
+import time
 
 import boto3
 import pytest
@@ -14,7 +16,8 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto.core import set_initial_no_auth_action_count
 
-from oauth_bridge.credentials import CACHE_TTL_S, CredentialStore, Credentials, CredentialsUnavailable
+from oauth_bridge.credentials import (CACHE_TTL_S, FAILURE_TTL_S, CredentialStore, Credentials,
+                                      CredentialsUnavailable)
 from sandbox.processes import free_port
 from tests.bridge.helpers import BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY
 from tests.clock import Clock
@@ -67,10 +70,15 @@ def test_a_rotated_secret_is_picked_up_after_the_ttl(secrets_bucket, store, mono
     assert store.get().client_secret == "rotated-test-secret"
 
 
-def test_a_failure_is_not_cached(secrets_bucket, store, caplog):
+def test_a_failure_is_remembered_briefly(secrets_bucket, store, caplog, monotonic):
     secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
     assert unavailable(store, caplog)[0] == "NoSuchKey"
     secrets_bucket.write_credentials()
+    monotonic.advance(FAILURE_TTL_S - 1)
+    with pytest.raises(CredentialsUnavailable, match="NoSuchKey"):
+        store.get()
+    assert secrets_bucket.get_object_calls == 1
+    monotonic.advance(1)
     assert store.get().client_id == CLIENT_ID
 
 
@@ -139,10 +147,11 @@ def test_malformed_properties(secrets_bucket, store, caplog, body, expected):
     assert code.startswith("MalformedProperties") and expected in code
 
 
-def test_operator_lines_never_contain_secret_values(secrets_bucket, store, caplog):
+def test_operator_lines_never_contain_secret_values(secrets_bucket, store, caplog, monotonic):
     secrets_bucket.write(f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\n{STATE_KEY}\n")
     unavailable(store, caplog)
     secrets_bucket.write_credentials()
+    monotonic.advance(FAILURE_TTL_S)
     with caplog.at_level(logging.INFO, logger="oauth_bridge"):
         store.get()
     logged = " ".join(f"{record.getMessage()} {vars(record)}" for record in caplog.records)
@@ -166,3 +175,23 @@ def test_concurrent_misses_share_one_read(secrets_bucket):
     for thread in threads:
         thread.join(timeout=10)
     assert secrets_bucket.get_object_calls == 1
+
+
+def test_while_s3_hangs_concurrent_requests_answer_by_the_wait_not_one_after_another(hanging_s3):
+    """Issue 10 point 6: four requests were answered after 6, 12, 18 and 24 s, queued behind a lock."""
+    store = CredentialStore(hanging_s3, BUCKET, KEY, wait_s=1.0)
+
+    def one(_: int) -> tuple[str, float]:
+        started = time.monotonic()
+        with pytest.raises(CredentialsUnavailable) as error:
+            store.get()
+        return error.value.error_code, time.monotonic() - started
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert {code for code, _ in results} == {"Timeout"}
+    assert max(elapsed for _, elapsed in results) < 1.8
+    started = time.monotonic()
+    with pytest.raises(CredentialsUnavailable, match="Timeout"):
+        store.get()
+    assert time.monotonic() - started < 0.1, "a failed read is remembered: the next request does not wait again"

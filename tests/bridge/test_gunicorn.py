@@ -3,6 +3,7 @@ environment, against moto server (S3/KMS via AWS_ENDPOINT_URL) and the fake Goog
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from urllib.parse import parse_qsl, urlsplit
 
@@ -10,6 +11,7 @@ import pytest
 import requests
 
 from bench.bridge_bench import PROJECT, link_once, local_bridge
+from sandbox.browser import BrowserSession
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +23,7 @@ def stack(tmp_path_factory):
 
 
 def test_the_procfile_command_serves_the_whole_flow(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         fragment = link_once(session, stack, "alexa-state-gunicorn").fragment
         assert fragment["state"] == "alexa-state-gunicorn" and fragment["token_type"] == "Bearer"
         devices = session.get(f"{stack.google_url}/v1/enterprises/{PROJECT}/devices", timeout=5,
@@ -39,7 +41,7 @@ def test_refusals_are_pages_and_health_answers(stack):
 
 
 def test_each_worker_reads_the_secrets_object_at_most_once(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         for number in range(20):
             response = session.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query(f's{number}')}",
                                    allow_redirects=False, timeout=5)
@@ -48,7 +50,7 @@ def test_each_worker_reads_the_secrets_object_at_most_once(stack):
 
 
 def test_logs_are_json_lines_without_codes_tokens_or_states(stack):
-    with requests.Session() as session:
+    with BrowserSession() as session:
         linking = link_once(session, stack, "alexa-state-for-log-check")
     callback = dict(parse_qsl(urlsplit(linking.callback_url).query))
     text = stack.bridge_log.read_text()
@@ -57,3 +59,26 @@ def test_logs_are_json_lines_without_codes_tokens_or_states(stack):
     assert linked and {"timestamp", "level", "event", "route", "status", "duration_ms"} <= set(linked[0])
     for secret in (callback["code"], callback["state"], linking.fragment["access_token"], "alexa-state-for-log-check"):
         assert secret not in text
+
+
+def test_concurrent_linkings_far_above_the_thread_count_neither_mix_nor_fail(stack):
+    """40 browsers at once against 2 workers x 4 threads: each gets its own state back with its own token."""
+    def one(number: int) -> tuple[str, str]:
+        with BrowserSession() as session:
+            fragment = link_once(session, stack, f"concurrent-{number}").fragment
+        return fragment["state"], fragment["access_token"]
+
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        results = list(pool.map(one, range(40)))
+    assert [state for state, _ in results] == [f"concurrent-{number}" for number in range(40)]
+    assert len({token for _, token in results}) == 40
+
+
+def test_a_callback_from_another_browser_gets_no_token(stack):
+    with BrowserSession() as starter, BrowserSession() as other:
+        to_google = starter.get(f"{stack.base_url}/authorize?{stack.alexa_authorize_query('s-foreign')}",
+                                allow_redirects=False, timeout=5)
+        callback_url = starter.get(to_google.headers["Location"], allow_redirects=False, timeout=5).headers["Location"]
+        to_alexa = other.get(callback_url, allow_redirects=False, timeout=5)
+    assert to_alexa.status_code == 302
+    assert to_alexa.headers["Location"].endswith("#error=access_denied&state=s-foreign")

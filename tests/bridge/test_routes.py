@@ -1,21 +1,29 @@
-"""The core's three routes, through `Bridge.handle`, against moto S3/KMS and a `responses` token endpoint."""
+"""The core's routes, through `Bridge.handle`, against moto S3/KMS and a `responses` token endpoint."""
 
 from __future__ import annotations
 
+import base64
+import concurrent.futures
+import json
 import logging
 import secrets
+import time
 from urllib.parse import parse_qs, quote
 
 import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from oauth_bridge.app import SDM_SCOPE, Bridge
 from oauth_bridge.credentials import CredentialStore
-from oauth_bridge.sealed_state import MAX_AGE_S, PREFIX
+from oauth_bridge.sealed_state import MAX_AGE_S, PREFIX, AlexaReturn, StateSealer
+from oauth_bridge.spent_states import SpentStates
 from oauth_bridge.token_exchange import TokenClient
+from oauth_bridge.http_messages import FLOW_COOKIE
 from tests.bridge.helpers import (ACCESS_TOKEN, ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, BUCKET, CALLBACK, CLIENT_ID,
-                                  CLIENT_SECRET, CODE, DEFAULT_ALEXA_REDIRECT, KEY, STATE_KEY, TOKEN_URL, VENDOR,
-                                  assert_refused, authorize, get, location, make_config)
+                                  CLIENT_SECRET, CODE, KEY, STATE_KEY, TOKEN_URL, VENDOR, Flow, assert_back_to_alexa,
+                                  assert_refused, body, callback, get, location, make_config, set_cookies, start)
+from tests.clock import Clock
 
 ALEXA_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
 ALL_ALEXA_REDIRECTS = [url for host in ALEXA_HOSTS for url in (
@@ -41,7 +49,7 @@ def with_bridge(secrets_bucket, monotonic, wall, **config) -> Bridge:
 def test_health_touches_no_secret(bridge, secrets_bucket):
     secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
     response = get(bridge, "/health")
-    assert (response.status, response.body) == (200, '{"status": "ok"}')
+    assert (response.status_code, body(response)) == (200, '{"status": "ok"}')
     assert secrets_bucket.get_object_calls == 0
 
 
@@ -134,16 +142,33 @@ def test_an_alexa_state_too_long_to_seal_is_refused(bridge):
 
 def test_a_long_alexa_state_that_fits_when_sealed_goes_through(bridge, grant):
     state = secrets.token_urlsafe(1000)
-    back = location(get(bridge, "/callback", {"code": CODE, "state": authorize(bridge, state=state)}))
+    back = location(callback(bridge, start(bridge, state=state)))
     assert back.fragment["state"] == state
+
+
+# -- the flow cookie: /authorize binds the state to the browser (issue 10 point 1) ---------------------
+
+
+def test_authorize_sets_a_secure_httponly_lax_cookie_for_the_state_lifetime(bridge):
+    response = get(bridge, "/authorize", authorize_params())
+    cookie = set_cookies(response)[FLOW_COOKIE]
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "samesite", "path", "max-age", "expires"} <= attributes
+    assert "SameSite=Lax" in cookie and "Path=/;" in cookie + ";" and f"Max-Age={MAX_AGE_S}" in cookie
+    assert "Domain" not in cookie
+    nonce = cookie.split(";")[0].split("=", 1)[1]
+    assert len(nonce) >= 22 and nonce not in response.headers["Location"]
+
+
+def test_each_authorize_gets_its_own_cookie(bridge):
+    assert start(bridge).nonce != start(bridge).nonce
 
 
 # -- /callback ----------------------------------------------------------------------------------------
 
 
 def test_callback_exchanges_the_code_and_returns_the_token_to_alexa(bridge, grant):
-    sealed = authorize(bridge)
-    response = get(bridge, "/callback", {"code": CODE, "state": sealed, "scope": SDM_SCOPE})
+    response = callback(bridge, start(bridge), scope=SDM_SCOPE)
     back = location(response)
     assert back.base == ALEXA_REDIRECT
     assert back.query == {}
@@ -155,11 +180,58 @@ def test_callback_exchanges_the_code_and_returns_the_token_to_alexa(bridge, gran
                                            "grant_type": ["authorization_code"], "redirect_uri": [CALLBACK]}
 
 
+def test_the_callback_response_clears_the_flow_cookie(bridge, grant):
+    for response in (callback(bridge, start(bridge)), callback(bridge, start(bridge), error="access_denied"),
+                     get(bridge, "/callback", {"code": CODE})):
+        cleared = set_cookies(response)[FLOW_COOKIE]
+        assert cleared.startswith(f"{FLOW_COOKIE}=;") and "Max-Age=0" in cleared and "Path=/" in cleared
+
+
+def test_another_browser_never_gets_a_token_for_the_state(bridge, grant):
+    """Login CSRF: the attacker starts linking, sends the Google link to a victim whose browser has no
+    cookie (or the cookie of its own flow); the victim's token never reaches the attacker's Alexa."""
+    attacker = start(bridge, state="attacker-alexa-state")
+    victim = start(bridge, state="victim-alexa-state")
+    for cookies in ({}, victim.cookies, {FLOW_COOKIE: "guessed-" + attacker.nonce[8:]}):
+        response = get(bridge, "/callback", {"code": CODE, "state": attacker.state}, cookies=cookies)
+        assert_back_to_alexa(response, "access_denied", state="attacker-alexa-state")
+    assert len(grant.calls) == 0
+
+
+def test_a_state_yields_a_token_at_most_once(bridge, grant):
+    flow = start(bridge)
+    assert location(callback(bridge, flow)).fragment["access_token"] == ACCESS_TOKEN
+    assert_back_to_alexa(callback(bridge, flow, code="a-second-code"), "access_denied")
+    assert len(grant.calls) == 1
+
+
+def test_a_foreign_browser_does_not_spend_the_real_flow(bridge, grant):
+    flow = start(bridge)
+    assert_back_to_alexa(get(bridge, "/callback", {"code": CODE, "state": flow.state}), "access_denied")
+    assert location(callback(bridge, flow)).fragment["access_token"] == ACCESS_TOKEN
+
+
+def test_reuse_is_refused_until_the_state_would_have_expired(secrets_bucket, wall, token_endpoint):
+    """The replay cache forgets a state only once it could not be opened any more anyway."""
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN})
+    spent_clock = Clock(100.0)
+    bridge = Bridge(make_config(), CredentialStore(secrets_bucket.s3, BUCKET, KEY), TokenClient(TOKEN_URL),
+                    wall_clock=wall, spent=SpentStates(MAX_AGE_S, spent_clock))
+    flow = start(bridge)
+    location(callback(bridge, flow))
+    spent_clock.advance(MAX_AGE_S - 1)
+    wall.advance(MAX_AGE_S - 1)
+    assert_back_to_alexa(callback(bridge, flow), "access_denied")
+    spent_clock.advance(2)
+    wall.advance(2)
+    assert_refused(callback(bridge, flow), 400, "More than 10 minutes")
+
+
 def test_the_fragment_is_fully_url_encoded(bridge, token_endpoint):
     token = "tok/en+with=odd&chars"
     token_endpoint.post(TOKEN_URL, json={"access_token": token, "expires_in": 3599})
     state = "alexa state&x=1#y"
-    response = get(bridge, "/callback", {"code": CODE, "state": authorize(bridge, state=state)})
+    response = callback(bridge, start(bridge, state=state))
     fragment = response.headers["Location"].split("#", 1)[1]
     assert f"access_token={quote(token, safe='')}" in fragment and f"state={quote(state, safe='')}" in fragment
     assert location(response).fragment["access_token"] == token
@@ -167,46 +239,64 @@ def test_the_fragment_is_fully_url_encoded(bridge, token_endpoint):
 
 def test_the_older_alexa_redirect_keeps_its_vendor_query(bridge, grant):
     old = f"https://pitangui.amazon.com/spa/skill/account-linking-status.html?vendorId={VENDOR}"
-    response = get(bridge, "/callback", {"code": CODE, "state": authorize(bridge, redirect_uri=old)})
+    response = callback(bridge, start(bridge, redirect_uri=old))
     assert response.headers["Location"].startswith(old + "#state=")
     assert location(response).fragment["access_token"] == ACCESS_TOKEN
 
 
 def test_expires_in_is_left_out_when_google_sends_none(bridge, token_endpoint):
     token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN})
-    back = location(get(bridge, "/callback", {"code": CODE, "state": authorize(bridge)}))
+    back = location(callback(bridge, start(bridge)))
     assert back.fragment == {"state": ALEXA_STATE, "access_token": ACCESS_TOKEN, "token_type": "Bearer"}
 
 
-def test_a_state_the_bridge_did_not_seal_is_alexas_own(bridge, grant):
-    """The original design: Google was set to redirect to the bridge, with Alexa's state passed through."""
-    back = location(get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}))
-    assert back.base == DEFAULT_ALEXA_REDIRECT
-    assert back.fragment["state"] == ALEXA_STATE and back.fragment["access_token"] == ACCESS_TOKEN
+# -- only sealed states (point 2); the bridge's own page only when the state itself is bad -------------
 
 
-@pytest.mark.parametrize("sealed", [False, True])
-def test_a_provider_error_goes_back_to_alexa_without_a_token(bridge, token_endpoint, sealed):
-    state = authorize(bridge) if sealed else ALEXA_STATE
-    back = location(get(bridge, "/callback", {"error": "access_denied", "state": state}))
-    assert back.base == (ALEXA_REDIRECT if sealed else DEFAULT_ALEXA_REDIRECT)
-    assert back.fragment == {"error": "access_denied", "state": ALEXA_STATE}
+@pytest.mark.parametrize("params", [{"code": CODE, "state": ALEXA_STATE}, {"error": "access_denied",
+                                                                             "state": ALEXA_STATE}])
+def test_a_state_the_bridge_did_not_seal_is_refused(bridge, token_endpoint, params):
+    assert_refused(get(bridge, "/callback", params), 400, "not started by this service")
     assert len(token_endpoint.calls) == 0
 
 
-def test_an_odd_provider_error_value_becomes_server_error(bridge):
-    back = location(get(bridge, "/callback", {"error": "<script>alert(1)</script>", "state": ALEXA_STATE}))
-    assert back.fragment == {"error": "server_error", "state": ALEXA_STATE}
+def test_the_inner_state_of_an_expired_sealed_state_cannot_be_resent(bridge, token_endpoint, wall):
+    flow = start(bridge)
+    wall.advance(MAX_AGE_S + 1)
+    inner = json.loads(base64.urlsafe_b64decode(flow.state.removeprefix(PREFIX).split(".")[0] + "=="))
+    assert inner["s"] == ALEXA_STATE
+    response = get(bridge, "/callback", {"code": CODE, "state": inner["s"]}, cookies=flow.cookies)
+    assert_refused(response, 400, "not started by this service")
+    assert len(token_endpoint.calls) == 0
+
+
+def test_a_tampered_sealed_state_is_refused(bridge, token_endpoint):
+    flow = start(bridge)
+    tampered = Flow(flow.state[:-3] + ("AAA" if not flow.state.endswith("AAA") else "BBB"), flow.nonce)
+    assert_refused(callback(bridge, tampered), 400, "could not be verified")
+    assert_refused(callback(bridge, tampered, code=None, error="access_denied"), 400, "could not be verified")
+    assert len(token_endpoint.calls) == 0
+
+
+def test_an_expired_sealed_state_is_refused(bridge, token_endpoint, wall):
+    flow = start(bridge)
+    wall.advance(MAX_AGE_S + 1)
+    assert_refused(callback(bridge, flow), 400, "More than 10 minutes")
+    assert len(token_endpoint.calls) == 0
+
+
+def test_a_state_sealed_before_a_vendor_change_is_refused(secrets_bucket, monotonic, wall, token_endpoint):
+    flow = start(with_bridge(secrets_bucket, monotonic, wall))
+    other_vendor = with_bridge(secrets_bucket, monotonic, wall, alexa_vendor_id="OTHERVENDOR1")
+    assert_refused(callback(other_vendor, flow), 400, "could not be verified")
 
 
 @pytest.mark.parametrize("params, phrase", [
-    ({"state": ALEXA_STATE}, "no authorization code"),
-    ({"state": ALEXA_STATE, "code": ""}, "no authorization code"),
     ({"code": CODE}, "no state parameter"),
     ({"code": CODE, "state": ""}, "no state parameter"),
     ({}, "no state parameter"),
 ])
-def test_missing_or_empty_code_or_state(bridge, token_endpoint, params, phrase):
+def test_missing_or_empty_state(bridge, token_endpoint, params, phrase):
     assert_refused(get(bridge, "/callback", params), 400, phrase)
     assert len(token_endpoint.calls) == 0
 
@@ -227,62 +317,139 @@ def test_unreadable_parameters(bridge, token_endpoint, query, phrase):
     assert len(token_endpoint.calls) == 0
 
 
-def test_a_tampered_sealed_state_is_refused_not_taken_as_alexas(bridge, token_endpoint):
-    sealed = authorize(bridge)
-    tampered = sealed[:-3] + ("AAA" if not sealed.endswith("AAA") else "BBB")
-    assert_refused(get(bridge, "/callback", {"code": CODE, "state": tampered}), 400, "could not be verified")
-    assert_refused(get(bridge, "/callback", {"error": "access_denied", "state": tampered}), 400,
-                   "could not be verified")
+def test_a_repeated_code_with_a_good_state_is_refused_too(bridge, token_endpoint):
+    flow = start(bridge)
+    query = f"code=one&code=two&state={quote(flow.state)}"
+    assert_refused(get(bridge, "/callback", query, cookies=flow.cookies), 400, "could not be read")
     assert len(token_endpoint.calls) == 0
 
 
-def test_an_expired_sealed_state_is_refused(bridge, token_endpoint, wall):
-    sealed = authorize(bridge)
-    wall.advance(MAX_AGE_S + 1)
-    assert_refused(get(bridge, "/callback", {"code": CODE, "state": sealed}), 400, "More than 10 minutes")
+# -- failures with a good state go back to Alexa (point 3) ----------------------------------------------
+
+
+@pytest.mark.parametrize("google_error, alexa_error", [("access_denied", "access_denied"),
+                                                       ("temporarily_unavailable", "temporarily_unavailable"),
+                                                       ("invalid_scope", "server_error"),
+                                                       ("<script>alert(1)</script>", "server_error")])
+def test_an_error_from_google_goes_back_to_alexa_without_a_token(bridge, token_endpoint, google_error, alexa_error):
+    assert_back_to_alexa(callback(bridge, start(bridge), code=None, error=google_error), alexa_error)
     assert len(token_endpoint.calls) == 0
 
 
-def test_a_state_sealed_before_a_vendor_change_is_refused(secrets_bucket, monotonic, wall, token_endpoint):
-    sealed = authorize(with_bridge(secrets_bucket, monotonic, wall))
-    other_vendor = with_bridge(secrets_bucket, monotonic, wall, alexa_vendor_id="OTHERVENDOR1")
-    assert_refused(get(other_vendor, "/callback", {"code": CODE, "state": sealed}), 400, "could not be verified")
+def test_a_missing_code_goes_back_to_alexa(bridge, token_endpoint):
+    assert_back_to_alexa(callback(bridge, start(bridge), code=""), "server_error")
+    assert len(token_endpoint.calls) == 0
 
 
-@pytest.mark.parametrize("status, body, page_status, phrase", [
-    (400, {"error": "invalid_grant"}, 400, "expired or was already used"),
-    (401, {"error": "invalid_client"}, 502, "client ID, secret or redirect address"),
-    (500, {"error": "backend_error"}, 502, "answered with an error"),
-    (200, "<html>not json</html>", 502, "could not be read"),
-    (200, {"token_type": "Bearer"}, 502, "without an access token"),
+@pytest.mark.parametrize("status, answer, alexa_error", [
+    (400, {"error": "invalid_grant"}, "access_denied"),
+    (401, {"error": "invalid_client"}, "server_error"),
+    (500, {"error": "backend_error"}, "server_error"),
+    (503, "<html>Service Unavailable</html>", "temporarily_unavailable"),
+    (200, "<html>not json</html>", "server_error"),
+    (200, {"token_type": "Bearer"}, "server_error"),
+    (200, {"access_token": "", "expires_in": 3599}, "server_error"),
+    (200, {"access_token": ACCESS_TOKEN, "expires_in": "²"}, "server_error"),
+    (200, '{"access_token": "t", "expires_in": ' + "9" * 5000 + "}", "server_error"),
+    (200, {"access_token": ACCESS_TOKEN, "expires_in": "9" * 5000}, "server_error"),
+    (200, "[" * 60_000, "server_error"),
+    (200, '{"access_token": "t", "x": ' + "[" * 60_000 + "]" * 60_000 + "}", "server_error"),
 ])
-def test_token_endpoint_failures_become_pages_never_redirects(bridge, token_endpoint, status, body, page_status,
-                                                              phrase):
-    if isinstance(body, dict):
-        token_endpoint.post(TOKEN_URL, status=status, json=body)
+def test_token_endpoint_failures_go_back_to_alexa_never_a_page(bridge, token_endpoint, status, answer, alexa_error):
+    """Points 3 and 5: after the code is spent, the user must still get Alexa's own "try again"."""
+    if isinstance(answer, dict):
+        token_endpoint.post(TOKEN_URL, status=status, json=answer)
     else:
-        token_endpoint.post(TOKEN_URL, status=status, body=body)
-    response = get(bridge, "/callback", {"code": CODE, "state": authorize(bridge)})
-    assert_refused(response, page_status, phrase, "start linking again from the Alexa app")
+        token_endpoint.post(TOKEN_URL, status=status, body=answer)
+    response = callback(bridge, start(bridge))
+    assert_back_to_alexa(response, alexa_error)
+    assert "access_token" not in response.headers["Location"]
 
 
-def test_token_endpoint_timeout(bridge, token_endpoint):
-    token_endpoint.post(TOKEN_URL, body=requests.ReadTimeout("slow"))
-    assert_refused(get(bridge, "/callback", {"code": CODE, "state": authorize(bridge)}), 502, "did not answer in time")
+@pytest.mark.parametrize("timeout", [requests.ReadTimeout("slow"), requests.ConnectTimeout("no route")])
+def test_token_endpoint_timeouts_go_back_as_temporarily_unavailable(bridge, token_endpoint, timeout):
+    token_endpoint.post(TOKEN_URL, body=timeout)
+    assert_back_to_alexa(callback(bridge, start(bridge)), "temporarily_unavailable")
+
+
+def test_an_unexpected_error_after_the_state_is_checked_still_goes_back_to_alexa(bridge, monkeypatch, caplog):
+    def broken(self, **_):
+        raise RuntimeError("bug in the exchange")
+
+    monkeypatch.setattr(TokenClient, "exchange", broken)
+    with caplog.at_level(logging.ERROR, logger="oauth_bridge"):
+        response = callback(bridge, start(bridge))
+    assert_back_to_alexa(response, "server_error")
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "internal_error"]
+    assert record.exc_info is not None
 
 
 # -- secrets unavailable --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("break_secrets", ["delete", "malformed"])
-def test_unusable_secrets_give_503_on_both_routes(bridge, secrets_bucket, token_endpoint, break_secrets):
+def test_unusable_secrets_send_alexa_temporarily_unavailable(secrets_bucket, monotonic, wall, token_endpoint,
+                                                             break_secrets):
+    bridge = with_bridge(secrets_bucket, monotonic, wall)
+    flow = start(bridge)
     if break_secrets == "delete":
         secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
     else:
         secrets_bucket.write(f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\n")
-    assert_refused(get(bridge, "/authorize", authorize_params()), 503, "cannot read its settings")
-    assert_refused(get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}), 503, "cannot read its settings")
+    monotonic.advance(3600)
+    assert_back_to_alexa(get(bridge, "/authorize", authorize_params()), "temporarily_unavailable")
+    assert_back_to_alexa(callback(bridge, flow), "temporarily_unavailable")
     assert len(token_endpoint.calls) == 0
+
+
+def test_without_secrets_an_unknown_state_or_browser_gets_the_page(secrets_bucket, monotonic, wall):
+    """Without the key the state cannot be verified: an error goes back to Alexa only for a state naming an
+    allow-listed Alexa URL, from the browser holding that flow's cookie."""
+    bridge = with_bridge(secrets_bucket, monotonic, wall)
+    flow = start(bridge)
+    forged = StateSealer("attacker-key-" + "y" * 32).seal(AlexaReturn("s", "https://evil.example/", flow.state))
+    secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
+    monotonic.advance(3600)
+    for response in (get(bridge, "/callback", {"code": CODE, "state": flow.state}),
+                     get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}, cookies=flow.cookies),
+                     get(bridge, "/callback", {"code": CODE, "state": forged}, cookies=flow.cookies)):
+        assert_refused(response, 503, "cannot read its settings")
+
+
+def test_while_s3_hangs_concurrent_authorizations_all_go_back_to_alexa_within_the_wait(hanging_s3, wall):
+    """Issue 10 point 6 at the bridge: 8 requests at once, none queued behind another's read."""
+    bridge = Bridge(make_config(), CredentialStore(hanging_s3, BUCKET, KEY, wait_s=1.0), TokenClient(TOKEN_URL),
+                    wall_clock=wall)
+
+    def one(number: int) -> tuple[Response, float]:
+        started = time.monotonic()
+        response = get(bridge, "/authorize", authorize_params(state=f"s{number}"))
+        return response, time.monotonic() - started
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(8)))
+    for number, (response, _) in enumerate(results):
+        assert_back_to_alexa(response, "temporarily_unavailable", state=f"s{number}")
+    assert max(elapsed for _, elapsed in results) < 1.8
+
+
+# -- /privacy and /terms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, phrases", [
+    ("/privacy", ["privacy policy", "whoever deployed", "30 seconds", "hash", "never hold access tokens",
+                  "Unlink", "third-party"]),
+    ("/terms", ["terms of use", "as is", "/privacy", "operator"]),
+])
+def test_privacy_policy_and_terms_are_plain_pages_reading_no_secret(bridge, secrets_bucket, path, phrases):
+    secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
+    response = get(bridge, path)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/html; charset=utf-8"
+    text = body(response)
+    assert text.startswith("<!doctype html>") and "<script" not in text
+    for phrase in phrases:
+        assert phrase.lower() in text.lower()
+    assert secrets_bucket.get_object_calls == 0
 
 
 # -- pages, methods, logs ---------------------------------------------------------------------------------
@@ -293,48 +460,50 @@ def test_pages_never_reflect_input(bridge):
     for path, params in [("/callback", {"state": marker}), ("/authorize", authorize_params(redirect_uri=marker)),
                          ("/nope", {"a": marker})]:
         response = get(bridge, path, params)
-        assert response.status >= 400
-        assert "<script" not in response.body and "alert" not in response.body
+        assert response.status_code >= 400
+        assert "<script" not in body(response) and "alert" not in body(response)
 
 
 def test_unknown_path_and_other_methods(bridge):
     assert_refused(get(bridge, "/admin"), 404, "nothing at this address")
     response = get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}, method="POST")
     assert_refused(response, 405, "only answers GET")
-    assert response.headers["Allow"] == "GET"
+    assert response.headers["Allow"] == "GET, HEAD"
 
 
-def test_an_unexpected_error_is_a_plain_500_page(bridge, monkeypatch, caplog):
-    def broken(self, **_):
-        raise RuntimeError("bug in the exchange")
+def test_an_unexpected_error_before_the_state_is_known_is_a_plain_500_page(bridge, monkeypatch, caplog):
+    def broken(request):
+        raise RuntimeError("bug in parsing")
 
-    monkeypatch.setattr(TokenClient, "exchange", broken)
+    monkeypatch.setattr("oauth_bridge.app.single_params", broken)
     with caplog.at_level(logging.ERROR, logger="oauth_bridge"):
         response = get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE})
     assert_refused(response, 500, "unexpected error")
-    assert "Traceback" not in response.body and "bug in the exchange" not in response.body
-    [record] = [r for r in caplog.records if getattr(r, "event", None) == "internal_error"]
-    assert record.exc_info is not None
+    assert "Traceback" not in body(response) and "bug in parsing" not in body(response)
 
 
 def test_logs_never_hold_codes_tokens_states_or_secrets(bridge, grant, caplog):
     with caplog.at_level(logging.DEBUG):
-        sealed = authorize(bridge)
-        get(bridge, "/callback", {"code": CODE, "state": sealed})
+        flow = start(bridge)
+        callback(bridge, flow)
+        callback(bridge, flow)
         get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE})
-        get(bridge, "/callback", {"error": "access_denied", "state": sealed})
+        callback(bridge, start(bridge), code=None, error="access_denied")
     logged = "\n".join(f"{record.getMessage()} {vars(record)}" for record in caplog.records)
     request_lines = [record for record in caplog.records if getattr(record, "event", None) == "request"]
-    assert [record.outcome for record in request_lines] == ["sent_to_provider", "linked", "linked",
-                                                            "provider_error:access_denied"]
-    for secret in (CODE, ACCESS_TOKEN, ALEXA_STATE, sealed, CLIENT_SECRET, STATE_KEY, "test-refresh-token"):
+    assert [record.outcome for record in request_lines] == [
+        "sent_to_provider", "linked", "state_reused", "state_unsealed", "sent_to_provider",
+        "provider_error:access_denied"]
+    for secret in (CODE, ACCESS_TOKEN, ALEXA_STATE, flow.state, flow.nonce, CLIENT_SECRET, STATE_KEY,
+                   "test-refresh-token"):
         assert secret not in logged
 
 
-def test_a_refused_request_logs_why(bridge, token_endpoint, caplog):
+def test_a_failed_exchange_logs_why(bridge, token_endpoint, caplog):
     token_endpoint.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    flow = start(bridge)
     with caplog.at_level(logging.INFO, logger="oauth_bridge"):
-        get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE})
+        callback(bridge, flow)
     [record] = [r for r in caplog.records if getattr(r, "event", None) == "request"]
     assert (record.status, record.outcome, record.provider_status, record.provider_error, record.route) == (
-        400, "token_grant_refused", 400, "invalid_grant", "/callback")
+        302, "token_grant_refused", 400, "invalid_grant", "/callback")

@@ -1,14 +1,17 @@
-"""The sealed state: Alexa's state and redirect URI, signed with the state key and valid 10 minutes."""
+"""The sealed state: Alexa's state, redirect URI and the flow nonce's hash, signed with the state key and
+valid 10 minutes."""
 
 from __future__ import annotations
 
 import pytest
 
-from oauth_bridge.sealed_state import MAX_AGE_S, PREFIX, AlexaReturn, StateRefused, StateSealer, is_sealed
+from oauth_bridge.sealed_state import (MAX_AGE_S, PREFIX, AlexaReturn, StateRefused, StateSealer, binding_of,
+                                       new_nonce, unverified)
 from tests.bridge.helpers import ALEXA_REDIRECT, ALEXA_STATE, STATE_KEY
 from tests.clock import Clock
 
-ALEXA = AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT)
+NONCE = new_nonce()
+ALEXA = AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, binding_of(NONCE))
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def sealer(clock) -> StateSealer:
 
 def test_round_trip_within_ten_minutes(sealer, clock):
     sealed = sealer.seal(ALEXA)
-    assert is_sealed(sealed) and sealed.startswith(PREFIX)
+    assert sealed.startswith(PREFIX)
     clock.advance(MAX_AGE_S)
     assert sealer.open(sealed) == ALEXA
 
@@ -57,7 +60,7 @@ def test_another_key_cannot_open_it(sealer, clock):
 
 
 def test_a_forged_payload_signed_with_another_key_is_refused(clock):
-    forged = StateSealer("attacker-key-" + "y" * 32, clock).seal(AlexaReturn("s", "https://evil.example/"))
+    forged = StateSealer("attacker-key-" + "y" * 32, clock).seal(AlexaReturn("s", "https://evil.example/", "b"))
     with pytest.raises(StateRefused, match="invalid"):
         StateSealer(STATE_KEY, clock).open(forged)
 
@@ -68,6 +71,20 @@ def test_garbage_after_the_prefix_is_refused(sealer, state):
         sealer.open(state)
 
 
-def test_alexa_states_are_not_mistaken_for_sealed_ones():
-    assert not is_sealed(ALEXA_STATE)
-    assert not is_sealed("A2SAAEAEJ8SL" + PREFIX)
+@pytest.mark.parametrize("state", [ALEXA_STATE, "A2SAAEAEJ8SL" + PREFIX, "sealed1~eyJzIjoicyJ9.abc.def"])
+def test_a_state_without_the_prefix_is_unsealed(sealer, state):
+    with pytest.raises(StateRefused, match="unsealed"):
+        sealer.open(state)
+
+
+def test_the_state_holds_the_nonce_hash_never_the_nonce(sealer):
+    opened = sealer.open(sealer.seal(ALEXA))
+    assert NONCE not in sealer.seal(ALEXA)
+    assert opened.bound_to(NONCE)
+    assert not opened.bound_to(None) and not opened.bound_to(new_nonce()) and not opened.bound_to("")
+
+
+def test_unverified_reads_the_payload_without_the_key(sealer):
+    assert unverified(sealer.seal(ALEXA)) == ALEXA
+    for garbage in (ALEXA_STATE, PREFIX, PREFIX + "e30.AAAAAA.sig", PREFIX + "W1tbWw.x.y"):
+        assert unverified(garbage) is None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
+
+from sandbox.fake_google import TOKEN_MISBEHAVIOURS, TRICKLING_MODES, trickling_token_endpoint
 
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, REDIRECT, SDM_SCOPE
 
@@ -190,3 +194,44 @@ def test_access_token_expires_after_its_lifetime(client, clock, token):
     clock.advance(2)
 
     assert client.sdm("GET", "devices", token).status_code == 401
+
+
+# -- the fake's own token misbehaviours (the bridge's failure paths) ---------------------------------
+
+
+@pytest.mark.parametrize("mode", list(TOKEN_MISBEHAVIOURS))
+def test_a_token_misbehaviour_answers_as_set_and_spends_the_code(client, base_url, mode):
+    code = client.code()
+    set_mode = client.http.post(f"{base_url}/__fake/token-misbehaviour", params={"mode": mode}, timeout=5)
+    assert set_mode.json() == {"token_misbehaviour": mode}
+    status, content_type, body = TOKEN_MISBEHAVIOURS[mode]
+    answer = client.exchange(code)
+    assert (answer.status_code, answer.headers["Content-Type"], answer.content) == (status, content_type, body)
+    client.http.post(f"{base_url}/__fake/token-misbehaviour", params={"mode": ""}, timeout=5).raise_for_status()
+    assert client.exchange(code).json()["error"] == "invalid_grant"
+    assert client.exchange(client.code()).json()["access_token"]
+
+
+def test_an_unknown_misbehaviour_is_refused(client, base_url):
+    answer = client.http.post(f"{base_url}/__fake/token-misbehaviour", params={"mode": "slow"}, timeout=5)
+    assert answer.status_code == 400 and "unavailable" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("mode", TRICKLING_MODES)
+def test_the_trickling_endpoint_sends_one_piece_per_interval(mode):
+    """What the bridge's budget must cut: every read returns quickly, the whole takes steps x interval."""
+    with trickling_token_endpoint(mode, interval_s=0.05, steps=10) as token_url:
+        started = time.monotonic()
+        answer = requests.post(token_url, data={"code": "c"}, timeout=2)
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 200 and answer.text.strip() == "{}"
+    assert 0.45 <= elapsed < 2.0
+    assert answer.headers.get("Content-Length") is None and answer.raw.version == 10  # HTTP/1.0: no keep-alive
+    if mode == "trickle_headers":
+        assert len([name for name in answer.headers if name.startswith("X-Slow-")]) == 10
+
+
+def test_the_trickling_endpoint_takes_only_its_own_modes():
+    with pytest.raises(ValueError, match="trickle_headers"):
+        with trickling_token_endpoint("unavailable"):
+            pass
