@@ -36,7 +36,9 @@ test: setup nginx-light
 .PHONY: nginx-light
 nginx-light:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { echo "installing nginx-light (apt-get) for the bridge's nginx test"; \
-	  $$(test "$$(id -u)" = 0 || echo sudo) apt-get install -y -q nginx-light >/dev/null; }
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$sudo apt-get install -y -q nginx-light >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null && \
+	  $$sudo apt-get install -y -q nginx-light >/dev/null; }; }
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup
