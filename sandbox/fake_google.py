@@ -18,10 +18,12 @@ import base64
 import binascii
 import collections
 import html
+import http.client
 import json
 import os
 import re
 import secrets
+import socketserver
 import threading
 import time
 from dataclasses import dataclass, field
@@ -402,6 +404,70 @@ class FakeGoogle:
             if sum(1 for moment in times if moment > now - window) >= limit:
                 raise RATE_LIMITED
         times.append(now)
+
+
+class TricklingFront(socketserver.ThreadingTCPServer):
+    """A loopback stand-in in front of `upstream` (e.g. this fake) that sends each answer back slowly,
+    as a struggling Google front end might: `part="headers"` sends the status line and headers one
+    line every `interval` s, `part="body"` the body one byte every `interval` s; only for request
+    targets containing `only` (every request when empty), others pass at full speed. Every trickle
+    stops after `max_seconds` or when the client hangs up. Use with sandbox.serving.in_background."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream: str, part: str, interval: float = 0.4, max_seconds: float = 30.0, only: str = ""):
+        if part not in ("headers", "body"):
+            raise ValueError(f"part must be 'headers' or 'body', not {part!r}")
+        super().__init__((LOOPBACK, 0), _TrickleHandler)
+        upstream_parts = urlsplit(upstream)
+        self.upstream = (upstream_parts.hostname, upstream_parts.port)
+        self.part, self.interval, self.max_seconds, self.only = part, interval, max_seconds, only
+
+
+class _TrickleHandler(socketserver.StreamRequestHandler):
+    server: TricklingFront
+
+    def handle(self) -> None:
+        request_line = self.rfile.readline(65537).decode("latin-1").split()
+        if len(request_line) != 3:
+            return
+        method, target, _ = request_line
+        headers = {}
+        while (line := self.rfile.readline(65537).decode("latin-1").strip()):
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0") or 0)
+        body = self.rfile.read(length) if length else None
+        upstream = http.client.HTTPConnection(*self.server.upstream, timeout=10)
+        try:
+            upstream.request(method, target, body=body, headers={k: v for k, v in headers.items()
+                                                                if k.lower() not in ("host", "connection")})
+            answer = upstream.getresponse()
+            payload = answer.read()
+            head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+            head += [f"{k}: {v}" for k, v in answer.getheaders() if k.lower() not in ("connection",)]
+            head += ["Connection: close", ""]
+        finally:
+            upstream.close()
+        deadline = time.monotonic() + self.server.max_seconds
+        try:
+            if self.server.only not in target:
+                self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n" + payload)
+                return
+            if self.server.part == "headers":
+                pieces = [(line + "\r\n").encode("latin-1") for line in head] + [payload]
+            else:
+                pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i:i + 1] for i in range(len(payload))]
+            for index, piece in enumerate(pieces):
+                if index and time.monotonic() + self.server.interval > deadline:
+                    return
+                if index:
+                    time.sleep(self.server.interval)
+                self.wfile.write(piece)
+                self.wfile.flush()
+        except OSError:
+            return  # the client gave up: exactly what a deadline should make it do
 
 
 def main(argv: Sequence[str] | None = None) -> None:

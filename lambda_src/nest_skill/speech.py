@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence, Tuple
 
-from nest_skill.thermostats import (CannotSet, EcoOn, Mode, Offline, OutOfRange, SetpointChange, Thermostat,
-                                    TurnedOff)
+from nest_skill.controls import CannotChange, Change, EcoOn, NotReporting, Offline, OutOfRange, TurnedOff
+from nest_skill.thermostats import Mode, Thermostat
 
 CARD_TITLE = "Nest thermostats"
 
@@ -28,6 +28,9 @@ RATE_LIMITED = "Nest is limiting requests right now. Please try again in a minut
 TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
 UNAVAILABLE = "Sorry, I couldn't reach Nest just now. Please try again later."
 REJECTED = "Sorry, Nest didn't accept that change."
+PROJECT_UNAVAILABLE = "Sorry, Nest isn't available to this skill right now. Please try again later."
+NOT_CHANGED = "OK, I didn't change anything."
+NOTHING_TO_CONFIRM = "Sorry, I wasn't waiting for a yes or no. " + WHAT_NEXT
 SOMETHING_WRONG = "Sorry, something went wrong. Please try again."
 WHICH_TEMPERATURE = "What temperature?"
 
@@ -36,13 +39,14 @@ def status(thermostats: Sequence[Thermostat]) -> str:
     return " ".join(_status_line(t) for t in thermostats) if thermostats else NO_THERMOSTATS
 
 
-def changed(change: SetpointChange) -> str:
-    thermostat = change.thermostat
-    return f"OK, {_the(thermostat)} is {_mode_clause(thermostat.mode, change.setpoints)}."
+def changed(change: Change) -> str:
+    return f"OK, {_the(change.thermostat)} is {_mode_clause(change.mode, change.setpoints)}."
 
 
-def cannot_set(reason: CannotSet) -> str:
+def cannot_change(reason: CannotChange) -> str:
     subject = _capitalized(_the(reason.thermostat))
+    if isinstance(reason, NotReporting):
+        return f"{subject} isn't reporting to Nest right now, so I couldn't change it. Please try again later."
     if isinstance(reason, Offline):
         return _offline(reason.thermostat)
     if isinstance(reason, TurnedOff):
@@ -79,6 +83,27 @@ def gone(thermostat: Thermostat) -> str:
     return f"I couldn't find {_the(thermostat)} on your Nest account any more. It may have been removed."
 
 
+def ask_which_of(candidates: Sequence[Thermostat]) -> Tuple[str, str]:
+    """Several thermostats fit the name: the same room in two homes ("the Living Room at Lake House,
+    or at Home?"), or several near-misses."""
+    names = {t.name for t in candidates}
+    homes = [t.home for t in candidates]
+    if len(names) == 1 and all(homes) and len(set(homes)) == len(homes):
+        first = _the(candidates[0])
+        question = f"Which one: {first}, or {_listed([f'at {h}' for h in homes[1:]], 'or')}?"
+        return question, question
+    choices = _listed([_the(t) for t in candidates], "or")
+    if len(set(_the(t) for t in candidates)) < len(candidates):
+        question = f"I found {len(candidates)} called {_the(candidates[0])}. Which one: the first or the second?"
+        return question, "Which one: the first or the second?"
+    return f"Did you mean {choices}?", f"Which one: {choices}?"
+
+
+def confirm(thermostat: Thermostat) -> Tuple[str, str]:
+    question = f"Did you mean {_the(thermostat)}?"
+    return question, f"{question} Please say yes or no."
+
+
 def ask_which(thermostats: Sequence[Thermostat], temperature: float) -> Tuple[str, str]:
     choices = _listed([_the(t) for t in thermostats], "or")
     return f"Which thermostat should I set to {_n(temperature)}: {choices}?", f"Which one: {choices}?"
@@ -103,9 +128,11 @@ def ask_temperature(spoken_thermostat: Optional[str]) -> Tuple[str, str]:
 
 def _status_line(thermostat: Thermostat) -> str:
     subject = _capitalized(_the(thermostat))
+    if not thermostat.reporting:
+        return f"{subject} isn't reporting to Nest right now."
     if not thermostat.online:
         return f"{subject} is offline."
-    setpoints = tuple(thermostat.shown(c) for c in (thermostat.heat_c, thermostat.cool_c) if c is not None)
+    setpoints = tuple(thermostat.shown(c) for c in thermostat.usable_setpoints() if c is not None)
     clause = _mode_clause(thermostat.mode, setpoints)
     ambient = thermostat.shown(thermostat.ambient_c)
     if ambient is None:
@@ -118,7 +145,9 @@ def _mode_clause(mode: Mode, setpoints: Tuple[float, ...]) -> str:
     if mode is Mode.OFF:
         return "turned off"
     if mode is Mode.ECO:
-        return f"in eco mode, {between}" if between else "in eco mode"
+        if between:
+            return f"in eco mode, {between}"
+        return f"in eco mode at {_n(setpoints[0])}" if setpoints else "in eco mode"
     if mode is Mode.HEATCOOL:
         return f"set to heat-cool {between}" if between else "set to heat-cool"
     if mode is Mode.HEAT:
@@ -129,7 +158,9 @@ def _mode_clause(mode: Mode, setpoints: Tuple[float, ...]) -> str:
 
 
 def _the(thermostat: Thermostat) -> str:
-    return f"the {thermostat.name}" if thermostat.named_by_room else thermostat.name
+    """How the thermostat is named aloud; with its home when the user has thermostats in several."""
+    name = f"the {thermostat.name}" if thermostat.named_by_room else thermostat.name
+    return f"{name} at {thermostat.home}" if thermostat.home else name
 
 
 def _capitalized(text: str) -> str:

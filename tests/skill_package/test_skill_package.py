@@ -18,7 +18,7 @@ LOCALE_COUNTRIES = {"en-US": "US", "en-GB": "GB", "en-CA": "CA", "en-AU": "AU", 
 MODEL_PATHS = {locale: PACKAGE / "interactionModels" / "custom" / f"{locale}.json" for locale in LOCALE_COUNTRIES}
 CUSTOM_INTENTS = {"StatusIntent": {"thermostat"}, "SetTempIntent": {"temperature", "thermostat"}}
 BUILT_IN_INTENTS = {"AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent",
-                    "AMAZON.FallbackIntent"}
+                    "AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent"}
 # Words a user says to open a skill, and the connecting words Alexa drops before the utterance.
 LAUNCH_PHRASE = re.compile(r"^alexa, (?:open|launch|start) (?P<invocation>.+)$")
 ASK_PHRASE = re.compile(r"^alexa, (?:ask|tell) (?P<rest>.+)$")
