@@ -118,6 +118,7 @@ def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
         "StatusIntent (list fetched)": lambda: alexa.status(token=token),
         "StatusIntent (list cached)": lambda: alexa.status(token=token),
         "SetTempIntent, which thermostat?": lambda: alexa.set_temp("70", token=token),
+        "SetTempIntent, did you mean?": lambda: alexa.set_temp("70", "kitchn", token=token),
         "LaunchRequest": lambda: alexa.launch(token=token),
         "AMAZON.HelpIntent": lambda: alexa.intent("AMAZON.HelpIntent", token=token),
     }

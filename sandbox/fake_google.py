@@ -26,14 +26,15 @@ import secrets
 import socketserver
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Callable, Iterable, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from sandbox.processes import LOOPBACK
 from sandbox.serving import serve
-from sandbox.thermostats import SdmError, Thermostat, default_devices
+from sandbox.thermostats import (SCENARIOS, SdmError, Structure, Thermostat, default_devices, default_structures,
+                                 service_disabled)
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ACCESS_TOKEN_LIFETIME_S = 3599
@@ -133,6 +134,11 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 
 
 _DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
+_STRUCTURES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/structures$")
+_FAKE_SCENARIO = re.compile(r"^/__fake/scenario/(?P<name>[\w-]+)$")
+_FAKE_DEVICE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+)$")
+# What a test or the demo may change on a device through the fake's own hooks.
+DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool}
 _DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
 _EXECUTE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+):executeCommand$")
 _AUTH = re.compile(r"^/partnerconnections/(?P<project>[^/]+)/auth$")
@@ -153,6 +159,8 @@ class FakeGoogle:
         self._clock = clock
         self._lock = threading.Lock()
         self._devices: dict[str, Thermostat] = {}
+        self._structures: list[Structure] = default_structures()
+        self._project_disabled = False
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, tuple[_Grant, float]] = {}
         self._refresh: dict[str, _Grant] = {}
@@ -167,14 +175,45 @@ class FakeGoogle:
         with self._lock:
             return self._issue_access(_Grant(SDM_SCOPE))
 
-    def replace_devices(self, devices: Iterable[Thermostat]) -> None:
+    def replace_devices(self, devices: Iterable[Thermostat], structures: Iterable[Structure] | None = None) -> None:
         with self._lock:
-            self._devices = {device.device_id: device for device in devices}
-            self._command_times.clear()
+            self._replace(list(devices), list(default_structures() if structures is None else structures))
+
+    def use_scenario(self, name: str) -> None:
+        """Switch to one of sandbox.thermostats.SCENARIOS ("default", "two-homes", "outage"), or make
+        every SDM call fail as when the project's SDM API is disabled ("service-disabled"); any other
+        scenario enables it again."""
+        with self._lock:
+            self._use_scenario(name)
+
+    def update_device(self, device_id: str, **changes: object) -> dict:
+        """Change a device as its owner would in the Nest app (mode, eco_mode) or as an outage does
+        (online, reporting); see DEVICE_UPDATES. Returns the device's new SDM JSON."""
+        with self._lock:
+            return self._update_device(device_id, changes)
+
+    def _replace(self, devices: list[Thermostat], structures: list[Structure]) -> None:
+        self._devices = {device.device_id: device for device in devices}
+        self._structures = structures
+        self._command_times.clear()
+
+    def _use_scenario(self, name: str) -> None:
+        if name == "service-disabled":
+            self._project_disabled = True
+            return
+        self._replace(*SCENARIOS[name]())
+        self._project_disabled = False
+
+    def _update_device(self, device_id: str, changes: dict) -> dict:
+        for name, value in changes.items():
+            if not isinstance(value, DEVICE_UPDATES.get(name, type(None))):
+                raise ValueError(f"{name}={value!r}: expected one of {sorted(DEVICE_UPDATES)} with its type")
+        device = replace(self._devices[device_id], **changes)  # validated before it replaces
+        self._devices[device_id] = device
+        return device.to_sdm(self.project_id)
 
     def set_online(self, device_id: str, online: bool) -> None:
-        with self._lock:
-            self._devices[device_id].online = online
+        self.update_device(device_id, online=online)
 
     def device(self, device_id: str) -> dict:
         """The device's current SDM JSON, read without a token or a counted request."""
@@ -235,11 +274,16 @@ class FakeGoogle:
             "/__fake/health": (None, "GET", self._health),
             "/__fake/stats": (None, "GET", self._stats),
         }
+        for pattern, handler in ((_FAKE_SCENARIO, self._fake_scenario), (_FAKE_DEVICE, self._fake_device)):
+            match = pattern.match(path)
+            if match:
+                return None, "POST", handler, tuple(match.groupdict().values())
         if path in fixed:
             return (*fixed[path], ())
         for name, method, pattern, handler in (
             ("auth", "GET", _AUTH, self._authorize),
             ("devices.list", "GET", _DEVICES, self._list_devices),
+            ("structures.list", "GET", _STRUCTURES, self._list_structures),
             ("devices.get", "GET", _DEVICE, self._get_device),
             ("devices.executeCommand", "POST", _EXECUTE, self._execute),
         ):
@@ -255,6 +299,21 @@ class FakeGoogle:
 
     def _stats(self, request: _Request) -> _Response:
         return _json(200, self._stats_body())
+
+    def _fake_scenario(self, request: _Request, name: str) -> _Response:
+        if name not in SCENARIOS and name != "service-disabled":
+            return _json(404, {"error": f"unknown scenario {name}", "scenarios": [*SCENARIOS, "service-disabled"]})
+        self._use_scenario(name)
+        return _json(200, {"scenario": name})
+
+    def _fake_device(self, request: _Request, device_id: str) -> _Response:
+        if device_id not in self._devices:
+            return _json(404, {"error": f"unknown device {device_id}"})
+        try:
+            changes = json.loads(request.body or b"{}")
+            return _json(200, self._update_device(device_id, changes if isinstance(changes, dict) else {"?": 0}))
+        except ValueError as error:
+            return _json(400, {"error": str(error)})
 
     # -- OAuth -------------------------------------------------------------------------------------
 
@@ -365,6 +424,8 @@ class FakeGoogle:
             raise UNAUTHENTICATED
         if project_id != self.project_id:
             raise SdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
+        if self._project_disabled:
+            raise service_disabled("123456789012")
 
     def _find(self, project_id: str, device_id: str) -> Thermostat:
         device = self._devices.get(device_id)
@@ -375,6 +436,10 @@ class FakeGoogle:
     def _list_devices(self, request: _Request, project_id: str) -> _Response:
         self._authenticate(request, project_id)
         return _json(200, {"devices": [device.to_sdm(project_id) for device in self._devices.values()]})
+
+    def _list_structures(self, request: _Request, project_id: str) -> _Response:
+        self._authenticate(request, project_id)
+        return _json(200, {"structures": [structure.to_sdm(project_id) for structure in self._structures]})
 
     def _get_device(self, request: _Request, project_id: str, device_id: str) -> _Response:
         self._authenticate(request, project_id)

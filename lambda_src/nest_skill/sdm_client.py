@@ -9,8 +9,8 @@ the token.
 
 The deadline is a wall clock, not a per-read timeout: requests' timeouts restart with every socket
 read, so a server trickling its headers or body a byte at a time would hold the request for as
-long as it likes. Each exchange therefore runs under a watchdog timer that, when the deadline
-passes, shuts down the exchange's socket (`shutdown(2)` wakes the blocked read at once, whatever
+long as it likes. Each exchange therefore runs under a watchdog (one thread per container) that,
+when the deadline passes, shuts down the exchange's socket (`shutdown(2)` wakes the blocked read at once, whatever
 it was reading), and the failure is reported as TimedOut. The per-read timeout is still set to the
 time remaining, so a silent server ends the same way without the watchdog.
 """
@@ -162,47 +162,80 @@ class _TtlCache:
         self._entries.pop(key, None)
 
 
-_exchange = threading.local()
+_current = threading.local()
 
 
-class _Watchdog:
-    """Severs every socket an exchange uses once its wall-clock time is up."""
+class _Exchange:
+    """One SDM exchange's wall-clock end and the sockets it has used so far."""
 
-    def __init__(self, seconds: float):
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._lock = threading.Lock()
-        self._sockets: List[socket.socket] = []
+    def __init__(self, watchdog: "_Watchdog", seconds: float):
+        self.end = time.monotonic() + seconds
+        self.sockets: List[socket.socket] = []
         self.expired = False
+        self._watchdog = watchdog
 
     def watch(self, sock: Optional[socket.socket]) -> None:
-        if sock is None:
-            return
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                _sever(sock)
+        if sock is not None:
+            self._watchdog.watch(self, sock)
 
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                _sever(sock)
-
-    def __enter__(self) -> "_Watchdog":
-        _exchange.watchdog = self
-        self._timer.start()
+    def __enter__(self) -> "_Exchange":
+        _current.exchange = self
+        self._watchdog.start(self)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._timer.cancel()
-        _exchange.watchdog = None
+        _current.exchange = None
+        self._watchdog.finish(self)
+
+
+class _Watchdog:
+    """One daemon thread per container that severs the sockets of every exchange past its end.
+    Starting a thread per exchange, or waking it for each, would cost more than a loopback
+    exchange itself: it is woken only when an exchange ends before the time it sleeps until."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._running: List[_Exchange] = []
+        self._thread: Optional[threading.Thread] = None
+        self._wakes_at = float("inf")
+
+    def start(self, exchange: _Exchange) -> None:
+        with self._condition:
+            self._running.append(exchange)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sdm-deadline", daemon=True)
+                self._thread.start()
+            if exchange.end < self._wakes_at:
+                self._condition.notify()
+
+    def finish(self, exchange: _Exchange) -> None:
+        with self._condition:
+            if exchange in self._running:
+                self._running.remove(exchange)
+
+    def watch(self, exchange: _Exchange, sock: socket.socket) -> None:
+        with self._condition:
+            exchange.sockets.append(sock)
+            if exchange.expired:
+                _sever(sock)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for exchange in [e for e in self._running if e.end <= now]:
+                    exchange.expired = True
+                    for sock in exchange.sockets:
+                        _sever(sock)
+                    self._running.remove(exchange)
+                self._wakes_at = min((e.end for e in self._running), default=float("inf"))
+                self._condition.wait(None if self._running == [] else self._wakes_at - now)
 
 
 def _watch(sock: Optional[socket.socket]) -> None:
-    watchdog = getattr(_exchange, "watchdog", None)
-    if watchdog is not None:
-        watchdog.watch(sock)
+    exchange = getattr(_current, "exchange", None)
+    if exchange is not None:
+        exchange.watch(sock)
 
 
 def _sever(sock: socket.socket) -> None:
@@ -266,6 +299,7 @@ class SdmClient:
             session.mount(scheme, _WatchedAdapter())
         self._session = session
         self._clock = clock
+        self._watchdog = _Watchdog()
         self._devices = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
         self._structures = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
 
@@ -325,16 +359,16 @@ class SdmClient:
             raise TimedOut(operation)
         connect = min(CONNECT_TIMEOUT_S, remaining)
         started = self._clock()
-        with _Watchdog(remaining) as watchdog:
+        with _Exchange(self._watchdog, remaining) as exchange:
             try:
                 response = self._session.request(
                     method, url, json=payload, headers={"Authorization": f"Bearer {token}"},
                     timeout=(connect, remaining), allow_redirects=False,
                 )
             except requests.RequestException as error:
-                timed_out = watchdog.expired or isinstance(error, requests.Timeout)
+                timed_out = exchange.expired or isinstance(error, requests.Timeout)
                 raise self._failed((TimedOut if timed_out else Unreachable)(operation), started) from None
-        if watchdog.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
+        if exchange.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
             raise self._failed(TimedOut(operation), started)
         log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,
                                     "latency_ms": self._elapsed_ms(started)})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
@@ -63,7 +63,6 @@ class Thermostat:
     """`enterprises/{p}/structures/{s}` from the device's parentRelations, when given."""
     home: str = ""
     """The structure's customName, filled in only when the user's thermostats span several homes."""
-    traits: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
@@ -106,7 +105,6 @@ class Thermostat:
             available_modes=available,
             reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS),
             structure=structure,
-            traits=traits,
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:

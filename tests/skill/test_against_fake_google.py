@@ -81,3 +81,50 @@ def test_nests_rate_limit_is_explained(fake, skill):
                for _ in range(6)]
     assert replies[:5] == ["OK, the Living Room is heating to 20."] * 5
     assert replies[5] == "Nest is limiting requests right now. Please try again in a minute."
+
+
+# --- issue 9's situations, produced by the fake as the demo produces them ------------------------
+
+def test_the_same_room_in_two_homes_is_asked_about_then_set_in_the_home_named(fake, skill):
+    fake.use_scenario("two-homes")
+    token = fake.grant_access_token()
+    question = skill.lambda_handler(alexa.set_temp("21", "living room", token=token), None)
+    assert spoken(question) == "Which one: the Living Room at Home, or at Lake House?"
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+    reply = skill.lambda_handler(alexa.set_temp(None, "home", token=token,
+                                                attributes=question["sessionAttributes"]), None)
+    assert spoken(reply) == "OK, the Living Room at Home is heating to 21."
+    assert fake.device("living-room-thermostat")["traits"][
+        "sdm.devices.traits.ThermostatTemperatureSetpoint"] == {"heatCelsius": 21.0}
+    status = spoken(skill.lambda_handler(alexa.status("living room", token=token), None))
+    assert status == ("The Living Room at Home is 19.5 degrees, heating to 21. "
+                      "The Living Room at Lake House is 58 degrees, in eco mode at 60.")
+    assert fake.stats()["counts"]["structures.list"] == 1
+
+
+def test_a_disabled_sdm_api_is_not_a_linking_problem(fake, skill):
+    fake.use_scenario("service-disabled")
+    reply = skill.lambda_handler(alexa.status(token=fake.grant_access_token()), None)
+    assert spoken(reply) == "Sorry, Nest isn't available to this skill right now. Please try again later."
+    assert card_type(reply) is None
+
+
+def test_a_thermostat_without_traits_is_named_during_an_outage(fake, skill):
+    fake.use_scenario("outage")
+    token = fake.grant_access_token()
+    assert "The Kitchen isn't reporting to Nest right now." in spoken(
+        skill.lambda_handler(alexa.status(token=token), None))
+    reply = skill.lambda_handler(alexa.set_temp("70", "kitchen", token=token), None)
+    assert spoken(reply).startswith("The Kitchen isn't reporting to Nest right now, so I couldn't change it.")
+    assert card_type(reply) is None
+
+
+def test_a_mode_changed_in_the_app_after_status_still_gets_the_temperature_set(fake, skill):
+    token = fake.grant_access_token()
+    skill.lambda_handler(alexa.status(token=token), None)
+    fake.update_device("living-room-thermostat", mode="COOL")
+    reply = skill.lambda_handler(alexa.set_temp("22", "living room", token=token), None)
+    assert spoken(reply) == "OK, the Living Room is cooling to 22."
+    assert fake.device("living-room-thermostat")["traits"][
+        "sdm.devices.traits.ThermostatTemperatureSetpoint"] == {"coolCelsius": 22.0}
+    assert fake.stats()["counts"] == {"devices.list": 1, "devices.get": 1, "devices.executeCommand": 2}
