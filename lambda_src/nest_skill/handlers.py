@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import traceback
 from abc import abstractmethod
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -23,7 +24,8 @@ from ask_sdk_model.ui import Card, LinkAccountCard, SimpleCard
 
 from nest_skill import speech
 from nest_skill.account import NestAccount
-from nest_skill.controls import Action, CannotChange, OutOfRange, SetTemperature, action_from_json
+from nest_skill.controls import (Action, Adjust, BeyondLimit, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
+                                 SetTemperature, action_from_json)
 from nest_skill.logs import request_fields
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, NotFound, PermissionDenied, ProjectUnavailable,
                                    RateLimited, Rejected, SdmClient, SdmError, TimedOut, Unauthenticated)
@@ -162,6 +164,102 @@ class SetTempIntentHandler(_NestIntentHandler):
         return _act(handler_input, account, named, action, device)
 
 
+class HumidityIntentHandler(_NestIntentHandler):
+    intent_name = "HumidityIntent"
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        """The named thermostat's humidity (a near-miss may be read: each line names its thermostat),
+        else the only one's, else every one's."""
+        thermostats = account.thermostats()
+        named = _room_slot(handler_input)
+        if named and thermostats:
+            found = match(thermostats, *named)
+            if not (found.exact or found.near):
+                return _tell(handler_input, speech.not_found(named[0], thermostats))
+            thermostats = list(found.exact or found.near)
+        text = speech.humidity(thermostats)
+        return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
+
+
+class _ChangeIntentHandler(_NestIntentHandler):
+    """An intent that changes one thermostat: its Action, or a question when a slot is missing."""
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        named = _room_slot(handler_input)
+        pending_room = _text(_session_attributes(handler_input).get(PENDING_THERMOSTAT))
+        action = self.action(handler_input)
+        if action is None:
+            heard = named[0] if named else None
+            question = self.question()
+            return _ask(handler_input, question, question, {PENDING_THERMOSTAT: heard} if heard else {})
+        return _act(handler_input, account, named or ((pending_room,) if pending_room else ()), action)
+
+    @abstractmethod
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        """The Action the slots ask for; None when a slot it needs is missing."""
+
+    def question(self) -> str:
+        """What to ask when `action` is None."""
+        return speech.WHAT_NEXT
+
+
+class SetModeIntentHandler(_ChangeIntentHandler):
+    """Slot `mode` (THERMOSTAT_MODE): entity resolution's id, HEAT, COOL, HEATCOOL, OFF or ECO."""
+
+    intent_name = "SetModeIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        mode = _resolved_id(handler_input, "mode")
+        if mode not in ("HEAT", "COOL", "HEATCOOL", "OFF", "ECO"):
+            return None
+        return SetMode("MANUAL_ECO" if mode == "ECO" else mode)
+
+    def question(self) -> str:
+        return speech.WHICH_MODE
+
+
+class EcoOffIntentHandler(_ChangeIntentHandler):
+    intent_name = "EcoOffIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        return EcoOff()
+
+
+class AdjustTempIntentHandler(_ChangeIntentHandler):
+    """Slots `direction` (DIRECTION: UP, DOWN) and `amount` (AMAZON.NUMBER, optional, own scale)."""
+
+    intent_name = "AdjustTempIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        direction = _resolved_id(handler_input, "direction")
+        if direction not in ("UP", "DOWN"):
+            return None
+        amount = _number_slot(handler_input, "amount")
+        return Adjust(direction == "UP", abs(amount) if amount else None)
+
+    def question(self) -> str:
+        return speech.WARMER_OR_COOLER
+
+
+class FanIntentHandler(_ChangeIntentHandler):
+    """Slots `fan_state` (ON_OFF: ON, OFF) and `duration` (AMAZON.DURATION, optional); a duration
+    alone ("run the fan for an hour") means on."""
+
+    intent_name = "FanIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        state = _resolved_id(handler_input, "fan_state")
+        seconds = _duration_slot(handler_input, "duration")
+        if state == "OFF":
+            return Fan(False)
+        if state == "ON" or seconds is not None:
+            return Fan(True, seconds)
+        return None
+
+    def question(self) -> str:
+        return speech.FAN_ON_OR_OFF
+
+
 def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ...], action: Action,
          device: Optional[str] = None) -> Response:
     """Carry out `action` on the thermostat named, or ask: which one (none named, or several fit),
@@ -190,14 +288,14 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
 def _which(thermostats: Sequence[Thermostat], action: Action) -> Tuple[str, str]:
     if isinstance(action, SetTemperature):
         return speech.ask_which(thermostats, action.value)
-    return speech.ask_which_of(thermostats)
+    return speech.ask_which_thermostat(thermostats)
 
 
 def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Thermostat, action: Action) -> Response:
     try:
         change = account.carry_out(thermostat, action)
     except OutOfRange as reason:
-        if isinstance(action, SetTemperature):
+        if isinstance(action, SetTemperature) and not isinstance(reason, BeyondLimit):
             return _ask(handler_input, speech.cannot_change(reason), speech.WHICH_TEMPERATURE,
                         {PENDING_DEVICE: reason.thermostat.device_name})
         return _tell(handler_input, speech.cannot_change(reason))
@@ -349,6 +447,29 @@ def _number_slot(handler_input: HandlerInput, name: str) -> Optional[float]:
         return finite(float(slot.value)) if slot is not None and slot.value else None
     except ValueError:
         return None
+
+
+def _resolved_id(handler_input: HandlerInput, name: str) -> Optional[str]:
+    """The id entity resolution matched a custom-type slot to: what was heard may differ ("auto"
+    resolves to HEATCOOL)."""
+    slot = get_slot(handler_input, name)
+    resolutions = (slot.resolutions.resolutions_per_authority or []) if slot and slot.resolutions else []
+    return next((value.value.id for r in resolutions if r.status and r.status.code == StatusCode.ER_SUCCESS_MATCH
+                 for value in r.values or [] if value.value and value.value.id), None)
+
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def _duration_slot(handler_input: HandlerInput, name: str) -> Optional[int]:
+    """AMAZON.DURATION's ISO 8601 value ("PT1H30M") in seconds; None when missing, unrecognized or zero."""
+    slot = get_slot(handler_input, name)
+    found = _ISO_DURATION.match(slot.value) if slot is not None and slot.value else None
+    if found is None:
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return total or None
 
 
 def _text(value: Any) -> Optional[str]:

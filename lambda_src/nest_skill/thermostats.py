@@ -29,6 +29,14 @@ _ORDINALS = {"first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "t
              "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4}
 
 
+class Hvac(str, Enum):
+    """SDM `ThermostatHvac.status`: what the equipment is doing right now, whatever the mode."""
+
+    HEATING = "HEATING"
+    COOLING = "COOLING"
+    OFF = "OFF"
+
+
 class Mode(str, Enum):
     """SDM `ThermostatMode.mode`, with eco (a separate SDM trait) folded in because it overrides it."""
 
@@ -63,6 +71,16 @@ class Thermostat:
     """`enterprises/{p}/structures/{s}` from the device's parentRelations, when given."""
     home: str = ""
     """The structure's customName, filled in only when the user's thermostats span several homes."""
+    base_mode: Mode = Mode.UNKNOWN
+    """`ThermostatMode.mode` under eco: the mode eco hands back to when it is turned off."""
+    eco_heat_c: Optional[float] = None
+    eco_cool_c: Optional[float] = None
+    hvac: Optional[Hvac] = None
+    """`ThermostatHvac.status`; None when the trait is missing."""
+    humidity: Optional[float] = None
+    """`Humidity.ambientHumidityPercent`."""
+    fan: Optional[bool] = None
+    """Whether the fan timer is on (`Fan.timerMode`); None when the thermostat has no Fan trait."""
 
     @classmethod
     def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
@@ -88,6 +106,15 @@ class Thermostat:
             mode = Mode.ECO if eco else Mode(trait("ThermostatMode").get("mode"))
         except ValueError:
             mode = Mode.UNKNOWN
+        try:
+            base_mode = Mode(trait("ThermostatMode").get("mode"))
+        except ValueError:
+            base_mode = Mode.UNKNOWN
+        try:
+            hvac: Optional[Hvac] = Hvac(trait("ThermostatHvac").get("status"))
+        except ValueError:
+            hvac = None
+        fan_trait = traits.get(_TRAIT + "Fan")
         listed = trait("ThermostatMode").get("availableModes")
         available = tuple(Mode(m) for m in (listed if isinstance(listed, list) else [])
                           if m in (Mode.HEAT.value, Mode.COOL.value, Mode.HEATCOOL.value, Mode.OFF.value))
@@ -105,6 +132,12 @@ class Thermostat:
             available_modes=available,
             reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS),
             structure=structure,
+            base_mode=base_mode,
+            eco_heat_c=temperatures.finite(trait("ThermostatEco").get("heatCelsius")),
+            eco_cool_c=temperatures.finite(trait("ThermostatEco").get("coolCelsius")),
+            hvac=hvac,
+            humidity=temperatures.finite(trait("Humidity").get("ambientHumidityPercent")),
+            fan=fan_trait.get("timerMode") == "ON" if isinstance(fan_trait, Mapping) else None,
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:
@@ -115,12 +148,13 @@ class Thermostat:
         """Whether `mode` (HEAT, COOL, HEATCOOL, OFF) is in availableModes; unknown counts as yes."""
         return not self.available_modes or mode in self.available_modes
 
-    def usable_setpoints(self) -> Tuple[Optional[float], Optional[float]]:
-        """(heat, cool) in Celsius, each None when the thermostat cannot use it: a heat-only thermostat
-        in eco still reports an eco cool setpoint that nothing will ever act on."""
+    def usable_setpoints(self, heat_c: Optional[float], cool_c: Optional[float]
+                         ) -> Tuple[Optional[float], Optional[float]]:
+        """(heat, cool) in Celsius, each None when the thermostat cannot use it: a heat-only
+        thermostat in eco still reports an eco cool setpoint that nothing will ever act on."""
         heats = self.can(Mode.HEAT) or self.can(Mode.HEATCOOL)
         cools = self.can(Mode.COOL) or self.can(Mode.HEATCOOL)
-        return (self.heat_c if heats else None), (self.cool_c if cools else None)
+        return (heat_c if heats else None), (cool_c if cools else None)
 
 
 def thermostats_in(devices: Sequence[Mapping[str, Any]]) -> List[Thermostat]:

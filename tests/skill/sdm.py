@@ -21,19 +21,23 @@ def thermostat(device_id: str = "living", room: str = "Living Room", custom_name
                scale: str = "FAHRENHEIT", mode: str = "HEAT", ambient_c: Optional[float] = 21.7,
                heat_c: Optional[float] = 20.0, cool_c: Optional[float] = None, eco: bool = False,
                eco_heat_c: float = 16.7, eco_cool_c: float = 26.7, online: bool = True, structure: str = "home",
-               available_modes: Sequence[str] = ("HEAT", "COOL", "HEATCOOL", "OFF")) -> Dict[str, Any]:
-    """A thermostat device. SDM returns only the current mode's setpoints, and none in eco or off."""
+               available_modes: Sequence[str] = ("HEAT", "COOL", "HEATCOOL", "OFF"), hvac: Optional[str] = None,
+               fan: Optional[str] = "OFF") -> Dict[str, Any]:
+    """A thermostat device. SDM returns only the current mode's setpoints, and none in eco or off.
+    `hvac` adds ThermostatHvac.status; `fan` is Fan.timerMode (None: no Fan trait)."""
     traits: Dict[str, Any] = {
         TRAIT + "Info": {"customName": custom_name},
         TRAIT + "Connectivity": {"status": "ONLINE" if online else "OFFLINE"},
         TRAIT + "Humidity": {"ambientHumidityPercent": 41},
         TRAIT + "Settings": {"temperatureScale": scale},
-        TRAIT + "Fan": {"timerMode": "OFF"},
         TRAIT + "ThermostatMode": {"mode": mode, "availableModes": list(available_modes)},
         TRAIT + "ThermostatEco": {"availableModes": ["MANUAL_ECO", "OFF"], "mode": "MANUAL_ECO" if eco else "OFF",
                                   "heatCelsius": eco_heat_c, "coolCelsius": eco_cool_c},
-        TRAIT + "ThermostatHvac": {"status": "HEATING" if mode == "HEAT" else "OFF"},
     }
+    if hvac is not None:
+        traits[TRAIT + "ThermostatHvac"] = {"status": hvac}
+    if fan is not None:
+        traits[TRAIT + "Fan"] = {"timerMode": fan}
     if ambient_c is not None:
         traits[TRAIT + "Temperature"] = {"ambientTemperatureCelsius": ambient_c}
     setpoint = {}

@@ -28,11 +28,11 @@ def skill(fake, load_skill):
 
 def test_status_reads_every_default_thermostat(fake, skill):
     text = spoken(skill.lambda_handler(alexa.status(token=fake.grant_access_token()), None))
-    assert text == ("The Living Room is 19.5 degrees, heating to 21. "
-                    "The Bedroom is 77 degrees, cooling to 74. "
-                    "The Kitchen is 71 degrees, set to heat-cool between 68 and 76. "
+    assert text == ("The Living Room is 19.5 degrees, heating to 21, and heating right now. "
+                    "The Bedroom is 77 degrees, cooling to 74, and cooling right now. "
+                    "The Kitchen is 71 degrees, set to heat-cool between 68 and 76, not running right now. "
                     "The Guest Room is 17 degrees, turned off. "
-                    "The Office is 16 degrees, in eco mode, between 15 and 27.")
+                    "The Office is 16 degrees, in eco mode, between 15 and 27, not running right now.")
 
 
 @pytest.mark.parametrize("room, said, device, expected, heard", [
@@ -97,8 +97,8 @@ def test_the_same_room_in_two_homes_is_asked_about_then_set_in_the_home_named(fa
     assert fake.device("living-room-thermostat")["traits"][
         "sdm.devices.traits.ThermostatTemperatureSetpoint"] == {"heatCelsius": 21.0}
     status = spoken(skill.lambda_handler(alexa.status("living room", token=token), None))
-    assert status == ("The Living Room at Home is 19.5 degrees, heating to 21. "
-                      "The Living Room at Lake House is 58 degrees, in eco mode at 60.")
+    assert status == ("The Living Room at Home is 19.5 degrees, heating to 21, and heating right now. "
+                      "The Living Room at Lake House is 58 degrees, in eco mode at 60, and heating right now.")
     assert fake.stats()["counts"]["structures.list"] == 1
 
 

@@ -55,7 +55,8 @@ def test_device_json_becomes_a_thermostat():
                                 named_by_room=True, aliases=("Hall",), scale=C, online=True, mode=Mode.HEATCOOL,
                                 ambient_c=20.2, heat_c=19.0, cool_c=23.0,
                                 available_modes=(Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF),
-                                structure="enterprises/project-under-test/structures/home")
+                                structure="enterprises/project-under-test/structures/home", base_mode=Mode.HEATCOOL,
+                                eco_heat_c=16.7, eco_cool_c=26.7, hvac=None, humidity=41.0, fan=False)
 
 
 def test_eco_reports_the_eco_setpoints():
@@ -176,7 +177,8 @@ def test_a_thermostat_listed_with_empty_traits_is_kept_as_not_reporting():
 def test_a_heat_only_thermostat_in_eco_uses_only_its_heat_setpoint():
     device = thermostat(eco=True, eco_heat_c=15.5, eco_cool_c=29.0)
     device["traits"]["sdm.devices.traits.ThermostatMode"]["availableModes"] = ["HEAT", "OFF"]
-    assert Thermostat.from_sdm(device).usable_setpoints() == (15.5, None)
+    parsed = Thermostat.from_sdm(device)
+    assert parsed.usable_setpoints(parsed.heat_c, parsed.cool_c) == (15.5, None)
 
 
 def test_the_domain_layer_imports_neither_http_nor_the_alexa_sdk():

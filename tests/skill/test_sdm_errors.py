@@ -94,7 +94,7 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
     ("429", RATE_LIMITED, None),
     ("400-mode", "The Living Room isn't in a mode that allows that right now, so nothing changed. "
                  "Check its mode in the Nest app.", None),
-    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Turn off eco in the Nest app first.", None),
+    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.", None),
     ("400-offline", "The Living Room is offline, so I couldn't change it.", None),
     ("400-argument", "Sorry, Nest didn't accept that change.", None),
     ("500", UNAVAILABLE, None),

@@ -81,9 +81,9 @@ def test_heat_cool_keeps_the_span_centred_and_clear_of_the_minimum_gap(skill, sd
 
 @pytest.mark.parametrize("device, expected", [
     (thermostat(mode="OFF"),
-     "The Living Room is turned off, so I didn't change it. Choose heat or cool in the Nest app first."),
+     "The Living Room is turned off, so I didn't change it. Switch it to heat or cool first."),
     (thermostat(eco=True),
-     "The Living Room is in eco mode, so I didn't change it. Turn off eco in the Nest app first."),
+     "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first."),
     (thermostat(online=False), "The Living Room is offline, so I couldn't change it."),
 ], ids=["off", "eco", "offline"])
 def test_off_eco_and_offline_thermostats_are_left_alone(skill, sdm_api, device, expected):

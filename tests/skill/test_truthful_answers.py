@@ -116,9 +116,9 @@ def test_a_switch_to_heat_cool_gets_a_range(skill, sdm_api):
 
 @pytest.mark.parametrize("fresh, expected", [
     (thermostat("living", eco=True), "The Living Room is in eco mode, so I didn't change it. "
-                                     "Turn off eco in the Nest app first."),
+                                     "Say, turn off eco, first."),
     (thermostat("living", mode="OFF"), "The Living Room is turned off, so I didn't change it. "
-                                       "Choose heat or cool in the Nest app first."),
+                                       "Switch it to heat or cool first."),
     (thermostat("living", online=False), "The Living Room is offline, so I couldn't change it."),
     (not_reporting(), "The Living Room isn't reporting to Nest right now, so I couldn't change it. "
                       "Please try again later."),
