@@ -7,7 +7,9 @@ against a kinder API.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 MODES = ("HEAT", "COOL", "HEATCOOL", "OFF")
 ECO_MODES = ("MANUAL_ECO", "OFF")
@@ -26,6 +28,10 @@ SET_COOL = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetCool"
 SET_RANGE = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetRange"
 SET_MODE = COMMAND_PREFIX + "ThermostatMode.SetMode"
 SET_ECO = COMMAND_PREFIX + "ThermostatEco.SetMode"
+SET_FAN_TIMER = COMMAND_PREFIX + "Fan.SetTimer"
+# Fan.SetTimer's documented duration: "1s" to "43200s", default "900s".
+FAN_MAX_SECONDS = 43200
+FAN_DEFAULT_SECONDS = 900
 
 DEFAULT_STRUCTURE_ID = "fake-structure-home"
 
@@ -116,6 +122,10 @@ class Thermostat:
     reporting: bool = True
     """False: listed with `"traits": {}`, as Google does for a device whose traits it lost (an outage)."""
     available_modes: tuple = MODES
+    has_fan: bool = False
+    """With the Fan trait (a system whose fan Nest can run on its own)."""
+    fan_until: float = 0.0
+    """Wall-clock time (time.time()) the fan timer runs until; 0 when off."""
 
     def __post_init__(self) -> None:
         if (self.scale not in SCALES or self.mode not in self.available_modes or self.eco_mode not in ECO_MODES
@@ -168,11 +178,23 @@ class Thermostat:
         }
 
     def _traits(self) -> dict:
+        traits = self._thermostat_traits()
+        if self.has_fan:
+            traits["sdm.devices.traits.Fan"] = self.fan_trait()
+        return traits
+
+    def fan_trait(self) -> dict:
+        """timerMode, and timerTimeout (RFC 3339) while the timer runs."""
+        if self.fan_until <= time.time():
+            return {"timerMode": "OFF"}
+        until = datetime.fromtimestamp(self.fan_until, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"timerMode": "ON", "timerTimeout": until}
+
+    def _thermostat_traits(self) -> dict:
         return {
             "sdm.devices.traits.Info": {"customName": self.custom_name},
             "sdm.devices.traits.Humidity": {"ambientHumidityPercent": self.humidity_percent},
             "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
-            "sdm.devices.traits.Fan": {"timerMode": "OFF"},
             "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(self.available_modes)},
             "sdm.devices.traits.ThermostatEco": {
                 "availableModes": list(ECO_MODES), "mode": self.eco_mode,
@@ -231,9 +253,24 @@ class Thermostat:
 
     def _set_mode(self, command: str, params: dict) -> None:
         mode = params.get("mode")
-        if mode not in MODES:
+        # A mode outside availableModes: SDM documents no error for it; the fake refuses it as an
+        # invalid value rather than let a heat-only system "cool".
+        if mode not in self.available_modes:
             raise _invalid_value()
         self.mode = mode
+
+    def _set_fan_timer(self, command: str, params: dict) -> None:
+        if not self.has_fan:
+            raise SdmError(400, "FAILED_PRECONDITION", "Thermostat fan unavailable.")
+        timer_mode = params.get("timerMode")
+        if timer_mode == "OFF":
+            self.fan_until = 0.0
+            return
+        duration = params.get("duration", f"{FAN_DEFAULT_SECONDS}s")
+        seconds = _seconds(duration)
+        if timer_mode != "ON" or seconds is None or not 1 <= seconds <= FAN_MAX_SECONDS:
+            raise _invalid_value()
+        self.fan_until = time.time() + seconds
 
     def _set_eco(self, command: str, params: dict) -> None:
         mode = params.get("mode")
@@ -258,14 +295,23 @@ _HANDLERS = {
     SET_RANGE: Thermostat._set_range,
     SET_MODE: Thermostat._set_mode,
     SET_ECO: Thermostat._set_eco,
+    SET_FAN_TIMER: Thermostat._set_fan_timer,
 }
 
 
+def _seconds(duration: object) -> int | None:
+    """A google.protobuf.Duration in JSON ("3600s") as whole seconds, else None."""
+    if not isinstance(duration, str) or not duration.endswith("s") or not duration[:-1].isdigit():
+        return None
+    return int(duration[:-1])
+
+
 def default_devices() -> list[Thermostat]:
-    """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both scales."""
+    """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both
+    scales; the Living Room has a fan, the Guest Room is heat-only."""
     return [
         Thermostat("living-room-thermostat", "Living Room", "CELSIUS", "HEAT",
-                   ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0),
+                   ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0, has_fan=True),
         Thermostat("bedroom-thermostat", "Bedroom", "FAHRENHEIT", "COOL",
                    ambient_celsius=fahrenheit_to_celsius(77), humidity_percent=52,
                    heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(74)),
@@ -273,7 +319,8 @@ def default_devices() -> list[Thermostat]:
                    ambient_celsius=fahrenheit_to_celsius(71), humidity_percent=40,
                    heat_celsius=fahrenheit_to_celsius(68), cool_celsius=fahrenheit_to_celsius(76)),
         Thermostat("guest-room-thermostat", "Guest Room", "CELSIUS", "OFF",
-                   ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0),
+                   ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0,
+                   available_modes=("HEAT", "OFF")),
         Thermostat("office-thermostat", "Office", "CELSIUS", "HEAT", eco_mode="MANUAL_ECO",
                    ambient_celsius=16.0, humidity_percent=43, heat_celsius=20.0, cool_celsius=24.5,
                    eco_heat_celsius=15.0, eco_cool_celsius=27.0),

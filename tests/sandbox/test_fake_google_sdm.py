@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -416,3 +417,44 @@ def test_the_trickling_front_sends_a_body_a_byte_at_a_time(client, base_url, tok
     assert (answer.status_code, answer.content) == (200, b"{}")
     assert elapsed >= 0.2
     assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
+
+
+# --- issue 14: fan, available modes, eco while off ----------------------------------------------
+
+def test_only_the_living_room_has_a_fan_and_only_the_guest_room_is_heat_only(client, token):
+    devices = {d["parentRelations"][0]["displayName"]: d["traits"]
+               for d in client.sdm("GET", "devices", token).json()["devices"]}
+    assert [room for room, t in devices.items() if "sdm.devices.traits.Fan" in t] == ["Living Room"]
+    assert {room: t["sdm.devices.traits.ThermostatMode"]["availableModes"] for room, t in devices.items()
+            if t["sdm.devices.traits.ThermostatMode"]["availableModes"] != ["HEAT", "COOL", "HEATCOOL", "OFF"]} == {
+        "Guest Room": ["HEAT", "OFF"]}
+    assert all("ambientHumidityPercent" in t["sdm.devices.traits.Humidity"] for t in devices.values())
+
+
+def test_fan_set_timer_runs_the_fan_until_its_timeout_and_stops_it(client, token):
+    started = client.command(token, "living-room-thermostat", "Fan.SetTimer", timerMode="ON", duration="3600s")
+    assert (started.status_code, started.json()) == (200, {})
+    fan = traits(client, token, "living-room-thermostat")["sdm.devices.traits.Fan"]
+    assert fan["timerMode"] == "ON" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fan["timerTimeout"])
+    assert client.command(token, "living-room-thermostat", "Fan.SetTimer", timerMode="OFF").status_code == 200
+    assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.Fan"] == {"timerMode": "OFF"}
+
+
+@pytest.mark.parametrize("params", [{"timerMode": "ON", "duration": "43201s"}, {"timerMode": "ON", "duration": "0s"},
+                                    {"timerMode": "ON", "duration": "1h"}, {"timerMode": "SIDEWAYS"}])
+def test_fan_durations_outside_one_second_to_twelve_hours_are_invalid(client, token, params):
+    response = client.command(token, "living-room-thermostat", "Fan.SetTimer", **params)
+    assert response.status_code == 400
+    assert response.json() == error(400, "INVALID_ARGUMENT", "Contains invalid value.")
+
+
+def test_a_thermostat_without_a_fan_refuses_the_fan_timer(client, token):
+    response = client.command(token, "bedroom-thermostat", "Fan.SetTimer", timerMode="ON")
+    assert response.status_code == 400
+    assert response.json() == error(400, "FAILED_PRECONDITION", "Thermostat fan unavailable.")
+
+
+def test_a_mode_outside_available_modes_is_refused(client, token):
+    response = client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="COOL")
+    assert response.status_code == 400
+    assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "OFF"

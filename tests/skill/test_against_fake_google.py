@@ -10,6 +10,8 @@ from sandbox.serving import running
 from sandbox.thermostats import Thermostat
 from sandbox import alexa
 from sandbox.alexa import card_type, spoken
+from tests.skill import test_controls
+from tests.skill.test_controls import adjust, eco_off, fan, humidity, set_mode
 
 PROJECT = "fake-sdm-project"
 
@@ -128,3 +130,50 @@ def test_a_mode_changed_in_the_app_after_status_still_gets_the_temperature_set(f
     assert fake.device("living-room-thermostat")["traits"][
         "sdm.devices.traits.ThermostatTemperatureSetpoint"] == {"coolCelsius": 22.0}
     assert fake.stats()["counts"] == {"devices.list": 1, "devices.get": 1, "devices.executeCommand": 2}
+
+
+# --- issue 14's commands against the fake's documented traits and errors ------------------------
+
+def test_each_new_command_changes_the_fake_thermostat(fake, skill):
+    token = fake.grant_access_token()
+    trait = "sdm.devices.traits."
+
+    def say(event):
+        return spoken(skill.lambda_handler(event, None))
+
+    assert say(set_mode("cool", "COOL", "bedroom", token=token)) == "The Bedroom is already set to cool."
+    assert say(set_mode("auto", "HEATCOOL", "bedroom", token=token)) == "OK, the Bedroom is set to heat-cool."
+    assert fake.device("bedroom-thermostat")["traits"][trait + "ThermostatMode"]["mode"] == "HEATCOOL"
+    assert say(set_mode("eco", "ECO", "living room", token=token)) == "OK, the Living Room is in eco mode, between 15.5 and 26.5."
+    assert fake.device("living-room-thermostat")["traits"][trait + "ThermostatEco"]["mode"] == "MANUAL_ECO"
+    assert say(eco_off("living room", token=token)) == "OK, eco is off. The Living Room is set to heat."
+    assert say(adjust("warmer", "UP", "2", "living room", token=token)) == "OK, the Living Room is heating to 23."
+    assert fake.device("living-room-thermostat")["traits"][trait + "ThermostatTemperatureSetpoint"] == {
+        "heatCelsius": 23.0}
+    assert say(fan("on", "ON", "PT2H", "living room", token=token)) == "OK, the fan of the Living Room will run for 2 hours."
+    assert fake.device("living-room-thermostat")["traits"][trait + "Fan"]["timerMode"] == "ON"
+    assert say(humidity("kitchen", token=token)) == "The humidity at the Kitchen is 40 percent."
+
+
+@pytest.mark.parametrize("event_args, expected", [
+    (("set_mode", "cool", "COOL", "guest room"), "The Guest Room can't be set to cool, so I didn't change it."),
+    (("set_mode", "eco", "ECO", "guest room"),
+     "The Guest Room is turned off, and Nest can't turn on eco while it's off. Switch it to heat or cool first."),
+    (("fan", "on", "ON", None, "bedroom"), "The Bedroom has no fan that Nest can control."),
+    (("adjust", "warmer", "UP", None, "office"),
+     "The Office is in eco mode, so I didn't change it. Say, turn off eco, first."),
+], ids=["heat-only", "eco-while-off", "no-fan", "adjust-in-eco"])
+def test_refusals_send_nothing_to_the_fake(fake, skill, event_args, expected):
+    build, *args = event_args
+    event = getattr(test_controls, build)(*args, token=fake.grant_access_token())
+    assert spoken(skill.lambda_handler(event, None)) == expected
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+
+
+def test_eco_refused_by_the_fake_after_the_thermostat_was_turned_off_in_the_app(fake, skill):
+    token = fake.grant_access_token()
+    skill.lambda_handler(alexa.status(token=token), None)
+    fake.update_device("kitchen-thermostat", mode="OFF")
+    reply = skill.lambda_handler(set_mode("eco", "ECO", "kitchen", token=token), None)
+    assert spoken(reply).startswith("The Kitchen is turned off, and Nest can't turn on eco while it's off.")
+    assert fake.stats()["counts"] == {"devices.list": 1, "devices.executeCommand": 1, "devices.get": 1}
