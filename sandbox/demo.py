@@ -383,6 +383,67 @@ def field_situations(talk: Conversation, token: str) -> None:
              expect=spoken_has("between 66 and 74"))
 
 
+def control(intent: str, room: str | None, token: str, **slots: dict) -> dict:
+    return alexa.intent(intent, {"thermostat": alexa.slot("thermostat", room), **slots}, token=token)
+
+
+def more_controls(talk: Conversation, token: str) -> None:
+    """Issue 14: mode, eco, warmer and cooler, humidity, the fan and running state, with refusals."""
+    talk.transcript.phase("7b. More controls: mode, eco, warmer and cooler, humidity, fan, running state")
+    trait = "sdm.devices.traits."
+
+    def mode(heard: str, mode_id: str) -> dict:
+        return {"mode": alexa.resolved_slot("mode", heard, "THERMOSTAT_MODE", mode_id)}
+
+    def check(what: str, device_id: str, read: Callable[[dict], object], expected: object) -> None:
+        talk.transcript.check(what, read(talk.device(device_id)) == expected)
+
+    talk.say("Alexa, ask home thermostat to switch the kitchen to cool",
+             control("SetModeIntent", "kitchen", token, **mode("cool", "COOL")), expect=spoken_has("kitchen is set to cool"))
+    check("Kitchen: ThermostatMode.SetMode COOL", "kitchen-thermostat", lambda t: t[trait + "ThermostatMode"]["mode"], "COOL")
+    talk.say("Alexa, ask home thermostat to switch the guest room to cool",
+             control("SetModeIntent", "guest room", token, **mode("cool", "COOL")),
+             expect=both(spoken_has("can't be set to cool"), unchanged(talk, "guest-room-thermostat")))
+    talk.say("Alexa, ask home thermostat to turn on eco in the guest room",
+             control("SetModeIntent", "guest room", token, **mode("eco", "ECO")),
+             expect=both(spoken_has("turned off", "can't turn on eco while it's off"),
+                         unchanged(talk, "guest-room-thermostat")))
+    talk.say("Alexa, ask home thermostat to put the kitchen in energy saving mode",
+             control("SetModeIntent", "kitchen", token, **mode("energy saving", "ECO")),
+             expect=spoken_has("kitchen is in eco mode"))
+    check("Kitchen: ThermostatEco.SetMode MANUAL_ECO", "kitchen-thermostat",
+          lambda t: t[trait + "ThermostatEco"]["mode"], "MANUAL_ECO")
+    talk.say("Alexa, ask home thermostat to turn off eco mode in the kitchen", control("EcoOffIntent", "kitchen", token),
+             expect=spoken_has("eco is off", "kitchen is set to cool"))
+    talk.say("Alexa, ask home thermostat to make the living room warmer",
+             control("AdjustTempIntent", "living room", token,
+                     direction=alexa.resolved_slot("direction", "warmer", "DIRECTION", "UP"), amount=alexa.slot("amount")),
+             expect=spoken_has("heating to 22"))
+    talk.say("Alexa, ask home thermostat to turn the living room down by 2 degrees",
+             control("AdjustTempIntent", "living room", token,
+                     direction=alexa.resolved_slot("direction", "down", "DIRECTION", "DOWN"), amount=alexa.slot("amount", "2")),
+             expect=spoken_has("heating to 20"))
+    check("Living Room: SetHeat 20 °C", "living-room-thermostat",
+          lambda t: t[trait + "ThermostatTemperatureSetpoint"], {"heatCelsius": 20.0})
+    talk.say("Alexa, ask home thermostat what's the humidity", control("HumidityIntent", None, token),
+             expect=spoken_has("living room is 45 percent", "kitchen is 40 percent"))
+    talk.say("Alexa, ask home thermostat to run the living room fan for an hour",
+             control("FanIntent", "living room", token, fan_state=alexa.slot("fan_state"),
+                     duration=alexa.slot("duration", "PT1H")),
+             expect=spoken_has("fan of the living room will run for 1 hour"))
+    check("Living Room: Fan.SetTimer ON", "living-room-thermostat", lambda t: t[trait + "Fan"]["timerMode"], "ON")
+    talk.say("Alexa, ask home thermostat to run the bedroom fan",
+             control("FanIntent", "bedroom", token, fan_state=alexa.resolved_slot("fan_state", "run", "ON_OFF", "ON"),
+                     duration=alexa.slot("duration")),
+             expect=both(spoken_has("has no fan"), unchanged(talk, "bedroom-thermostat")))
+    talk.say("Alexa, ask home thermostat to turn the living room fan off",
+             control("FanIntent", "living room", token, fan_state=alexa.resolved_slot("fan_state", "off", "ON_OFF", "OFF"),
+                     duration=alexa.slot("duration")),
+             expect=spoken_has("fan of the living room is off"))
+    talk.say("Alexa, ask home thermostat is the heat on", alexa.status(token=token),
+             expect=spoken_has("not running right now", "and cooling right now"))
+
+
 def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk = Conversation(transcript, rehearsal)
     transcript.phase("4. Before linking")
@@ -424,6 +485,7 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
     field_situations(talk, token)
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
+    more_controls(talk, token)
     revoked = talk.http.post(f"{rehearsal.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
     transcript.note(f"the user removes the skill's access at Google (revoke: HTTP {revoked.status_code})")
     talk.say("Alexa, ask home thermostat to set the kitchen to 71", alexa.set_temp("71", "kitchen", token=token), expect=link_card)

@@ -10,7 +10,7 @@ from typing import Any, Dict, Optional
 import pytest
 
 from sandbox import alexa
-from sandbox.alexa import SKILL_ID, card_type, ends_session, reprompt, spoken
+from sandbox.alexa import card_type, ends_session, reprompt, spoken
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import (COMMAND, DEVICES_URL, command_url, device_list, device_url, error_body, f_to_c,
                              sent_command, thermostat)
@@ -18,19 +18,8 @@ from tests.skill.sdm import (COMMAND, DEVICES_URL, command_url, device_list, dev
 CMD = "sdm.devices.commands."
 
 
-def resolved(name: str, heard: str, type_name: str, slot_id: Optional[str]) -> Dict[str, Any]:
-    """A custom-type slot as Alexa sends it: what was heard, and entity resolution's id."""
-    slot = alexa.slot(name, heard)
-    authority = {"authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{type_name}",
-                 "status": {"code": "ER_SUCCESS_MATCH" if slot_id else "ER_SUCCESS_NO_MATCH"}}
-    if slot_id:
-        authority["values"] = [{"value": {"name": heard, "id": slot_id}}]
-    slot["resolutions"] = {"resolutionsPerAuthority": [authority]}
-    return slot
-
-
 def set_mode(heard: Optional[str], mode_id: Optional[str], room: Optional[str] = None, **kwargs):
-    mode = resolved("mode", heard, "THERMOSTAT_MODE", mode_id) if heard else alexa.slot("mode")
+    mode = alexa.resolved_slot("mode", heard, "THERMOSTAT_MODE", mode_id) if heard else alexa.slot("mode")
     return alexa.intent("SetModeIntent", {"thermostat": alexa.slot("thermostat", room), "mode": mode}, **kwargs)
 
 
@@ -40,7 +29,7 @@ def eco_off(room: Optional[str] = None, **kwargs):
 
 def adjust(heard: Optional[str], direction: Optional[str], amount: Optional[str] = None, room: Optional[str] = None,
            **kwargs):
-    slot = resolved("direction", heard, "DIRECTION", direction) if heard else alexa.slot("direction")
+    slot = alexa.resolved_slot("direction", heard, "DIRECTION", direction) if heard else alexa.slot("direction")
     return alexa.intent("AdjustTempIntent", {"thermostat": alexa.slot("thermostat", room), "direction": slot,
                                              "amount": alexa.slot("amount", amount)}, **kwargs)
 
@@ -51,7 +40,7 @@ def humidity(room: Optional[str] = None, **kwargs):
 
 def fan(state_heard: Optional[str], state: Optional[str], duration: Optional[str] = None,
         room: Optional[str] = None, **kwargs):
-    slot = resolved("fan_state", state_heard, "ON_OFF", state) if state_heard else alexa.slot("fan_state")
+    slot = alexa.resolved_slot("fan_state", state_heard, "ON_OFF", state) if state_heard else alexa.slot("fan_state")
     return alexa.intent("FanIntent", {"thermostat": alexa.slot("thermostat", room), "fan_state": slot,
                                       "duration": alexa.slot("duration", duration)}, **kwargs)
 
