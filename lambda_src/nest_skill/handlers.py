@@ -2,7 +2,10 @@
 the user always hears an answer, never Alexa's generic "problem with the skill".
 
 Session attributes carry a half-finished request across turns ("set it to 70" / "which one?" /
-"the bedroom"); requests without a session simply do without.
+"the bedroom"; "set the bedrom to 70" / "Did you mean the Bedroom?" / yes): the pending command as
+controls.Action JSON, never sent before exactly one thermostat is meant. Requests without a session
+simply do without. What each command does lives in controls.py; here are only the conversation and
+the words.
 """
 
 from __future__ import annotations

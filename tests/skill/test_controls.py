@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Dict, Optional
+from typing import Optional
 
 import pytest
 
