@@ -7,7 +7,8 @@ import dataclasses
 from typing import List
 
 from nest_skill.controls import Action, Change
-from nest_skill.sdm_client import Deadline, FailedPrecondition, NotFound, SdmClient
+from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, RateLimited, Rejected,
+                                   SdmClient, Unavailable, Unreachable)
 from nest_skill.thermostats import Thermostat, structure_names, thermostats_in
 
 
@@ -19,11 +20,15 @@ class NestAccount:
 
     def thermostats(self) -> List[Thermostat]:
         """Every thermostat; each carries its home's name when they are in more than one structure
-        (one more SDM call, `structures.list`, cached like the device list)."""
+        (one more SDM call, `structures.list`, cached like the device list). When only that call
+        fails (its own quota is 5 a minute), the thermostats come without home names."""
         thermostats = thermostats_in(self._sdm.list_devices(self._token, self._deadline))
         if len({t.structure for t in thermostats}) < 2:
             return thermostats
-        homes = structure_names(self._sdm.list_structures(self._token, self._deadline))
+        try:
+            homes = structure_names(self._sdm.list_structures(self._token, self._deadline))
+        except (RateLimited, Unavailable, InvalidResponse, Unreachable, Rejected):
+            return thermostats  # unnamed homes: a question then asks for "the first or the second"
         return [dataclasses.replace(t, home=homes.get(t.structure, "")) for t in thermostats]
 
     def carry_out(self, thermostat: Thermostat, action: Action) -> Change:

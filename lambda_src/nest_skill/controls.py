@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple, Type
 
 from nest_skill import temperatures
-from nest_skill.temperatures import Scale
 from nest_skill.thermostats import Mode, Thermostat
 
 _COMMAND = "sdm.devices.commands."
@@ -21,7 +20,7 @@ _SETPOINT = _COMMAND + "ThermostatTemperatureSetpoint."
 FAN_MAX_S = 43200
 FAN_DEFAULT_S = 3600
 """One hour when no duration is said (SDM's own default, 900 s, is short for "run the fan")."""
-ADJUST_DEFAULT = {Scale.FAHRENHEIT: 1.0, Scale.CELSIUS: 1.0}
+ADJUST_STEP = 1.0
 """The step of "warmer"/"cooler" without an amount: one degree of the thermostat's own scale."""
 _STANDARD_MODES = (Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF)
 
@@ -266,7 +265,7 @@ class Adjust(Action):
         if wanted is None or any(c is None for c in wanted):
             raise NoSetpoint(thermostat)
         scale = thermostat.scale
-        step = ADJUST_DEFAULT[scale] if self.amount is None else temperatures.nest_round(self.amount, scale)
+        step = ADJUST_STEP if self.amount is None else temperatures.nest_round(self.amount, scale)
         current = tuple(thermostat.shown(c) for c in wanted)
         moved = tuple(temperatures.nest_round(c + (step if self.up else -step), scale) for c in current)
         low, high = temperatures.LIMITS[scale]

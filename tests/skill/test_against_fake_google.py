@@ -177,3 +177,13 @@ def test_eco_refused_by_the_fake_after_the_thermostat_was_turned_off_in_the_app(
     reply = skill.lambda_handler(set_mode("eco", "ECO", "kitchen", token=token), None)
     assert spoken(reply).startswith("The Kitchen is turned off, and Nest can't turn on eco while it's off.")
     assert fake.stats()["counts"] == {"devices.list": 1, "devices.executeCommand": 1, "devices.get": 1}
+
+
+def test_nests_rate_limit_applies_to_the_new_commands_too(fake, skill):
+    token = fake.grant_access_token()
+    replies = [spoken(skill.lambda_handler(fan("on" if n % 2 == 0 else "off", "ON" if n % 2 == 0 else "OFF",
+                                               None, "living room", token=token), None)) for n in range(6)]
+    assert replies[:5] == ["OK, the fan of the Living Room will run for 1 hour.",
+                           "OK, the fan of the Living Room is off."] * 2 + [
+        "OK, the fan of the Living Room will run for 1 hour."]
+    assert replies[5] == "Nest is limiting requests right now. Please try again in a minute."

@@ -179,3 +179,15 @@ def test_status_may_read_a_near_miss_and_names_what_it_read(skill, sdm_api):
     setup(sdm_api, thermostat("living", room="Living Room"), thermostat("bed", room="Bedroom"))
     assert spoken(skill.lambda_handler(alexa.status("living rom"), None)) == (
         "The Living Room is 71 degrees, heating to 68.")
+
+
+def test_when_only_the_homes_cannot_be_read_the_question_asks_by_order(skill, sdm_api):
+    sdm_api.get(DEVICES_URL, json=device_list(LAKE, HOME))
+    sdm_api.get(STRUCTURES_URL, status=429, json={"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+                                                           "message": "Rate limited for the ListStructures API."}})
+    sdm_api.post(command_url("home-living"), json={})
+    question = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
+    assert spoken(question) == "I found 2 called the Living Room. Which one: the first or the second?"
+    reply = answer(skill, question, "the second one")
+    assert spoken(reply) == "OK, the Living Room is heating to 72."
+    assert [url for url, _ in commands(sdm_api)] == [command_url("home-living")]
