@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from nest_skill import temperatures
+from nest_skill.controls import Adjust, BeyondLimit, EcoWhileOff, Fan, ModeUnavailable, SetMode, action_from_json
 from nest_skill.temperatures import Scale
 from nest_skill.thermostats import (Closeness, Mode, Thermostat, choose, closeness, match, structure_names,
                                     thermostats_in)
@@ -182,7 +183,7 @@ def test_a_heat_only_thermostat_in_eco_uses_only_its_heat_setpoint():
 
 
 def test_the_domain_layer_imports_neither_http_nor_the_alexa_sdk():
-    code = ("import sys; import nest_skill.thermostats, nest_skill.temperatures; "
+    code = ("import sys; import nest_skill.thermostats, nest_skill.temperatures, nest_skill.controls; "
             "print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('requests', 'urllib3', 'ask_sdk_core', 'ask_sdk_model')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True,
@@ -195,3 +196,27 @@ def test_the_entry_point_loads_no_boto3():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True,
                             check=True, timeout=60, env={"NEST_PROJECT_ID": "p", "PATH": ""})
     assert result.stdout.strip() == "False False"
+
+
+def test_controls_plan_typed_changes_and_reasons_without_speech():
+    heat_only = Thermostat.from_sdm(thermostat(mode="OFF", available_modes=("HEAT", "OFF")))
+    with pytest.raises(ModeUnavailable) as unavailable:
+        SetMode("COOL").plan(heat_only)
+    assert unavailable.value.mode is Mode.COOL
+    with pytest.raises(EcoWhileOff):
+        SetMode("MANUAL_ECO").plan(heat_only)
+    change = SetMode("HEAT").plan(heat_only)
+    assert (change.command, dict(change.params), change.mode) == (
+        "sdm.devices.commands.ThermostatMode.SetMode", {"mode": "HEAT"}, Mode.HEAT)
+    with pytest.raises(BeyondLimit) as beyond:
+        Adjust(up=True, amount=5).plan(Thermostat.from_sdm(thermostat(heat_c=f_to_c(88))))
+    assert (beyond.value.limit, beyond.value.setpoints) == (90.0, (88.0,))
+    capped = Fan(on=True, seconds=86400).plan(Thermostat.from_sdm(thermostat()))
+    assert (dict(capped.params), capped.fan_seconds, capped.capped) == (
+        {"timerMode": "ON", "duration": "43200s"}, 43200, True)
+    for action in (SetMode("COOL"), Adjust(up=False, amount=2.0), Fan(on=True, seconds=60)):
+        assert action_from_json(action.to_json()) == action
+    for forged in ({"kind": "set_mode", "mode": "TURBO"}, {"kind": "fan", "on": "yes"},
+                   {"kind": "adjust", "up": True, "amount": -3}, {"kind": "fan", "on": True, "seconds": True},
+                   {"kind": "nope"}, {"kind": "set_temperature", "value": 70, "extra": 1}, "set_mode"):
+        assert action_from_json(forged) is None, forged
