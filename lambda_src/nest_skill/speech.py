@@ -130,8 +130,9 @@ def ask_which_of(candidates: Sequence[Thermostat]) -> Tuple[str, str]:
         return question, question
     choices = _listed([_the(t) for t in candidates], "or")
     if len(set(_the(t) for t in candidates)) < len(candidates):
-        question = f"I found {len(candidates)} called {_the(candidates[0])}. Which one: the first or the second?"
-        return question, "Which one: the first or the second?"
+        order = _listed([f"the {_ORDINAL_WORDS[i]}" for i in range(min(len(candidates), len(_ORDINAL_WORDS)))], "or")
+        return (f"I found {len(candidates)} called {_the(candidates[0])}. Which one: {order}?",
+                f"Which one: {order}?")
     return f"Did you mean {choices}?", f"Which one: {choices}?"
 
 
@@ -202,6 +203,7 @@ def _mode_clause(mode: Mode, setpoints: Tuple[float, ...]) -> str:
     return ""
 
 
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth")
 _MODE_NAMES = {Mode.HEAT: "heat", Mode.COOL: "cool", Mode.HEATCOOL: "heat and cool", Mode.OFF: "off",
                Mode.ECO: "eco"}
 _RUNNING = {Hvac.HEATING: "and heating right now", Hvac.COOLING: "and cooling right now",

@@ -191,3 +191,11 @@ def test_when_only_the_homes_cannot_be_read_the_question_asks_by_order(skill, sd
     reply = answer(skill, question, "the second one")
     assert spoken(reply) == "OK, the Living Room is heating to 72."
     assert [url for url, _ in commands(sdm_api)] == [command_url("home-living")]
+
+
+def test_three_thermostats_with_one_name_are_offered_by_order(skill, sdm_api):
+    setup(sdm_api, *[thermostat(f"hall-{n}", room="Hallway") for n in range(3)])
+    question = skill.lambda_handler(alexa.set_temp("70", "hallway"), None)
+    assert spoken(question) == "I found 3 called the Hallway. Which one: the first, the second or the third?"
+    assert spoken(answer(skill, question, "third")) == "OK, the Hallway is heating to 70."
+    assert [url for url, _ in commands(sdm_api)] == [command_url("hall-2")]
