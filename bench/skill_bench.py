@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = ROOT / "lambda_src"
@@ -79,11 +79,35 @@ def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
 
     # One iteration in this order: the set (heat-cool range on the Kitchen) finds the list cached by the
     # previous iteration and then drops it, so the first status lists afresh and the second is cached.
+    def control(intent: str, room: str, **slots: dict) -> dict:
+        return alexa.intent(intent, {"thermostat": alexa.slot("thermostat", room), **slots}, token=token)
+
+    def mode(heard: str, mode_id: str) -> dict:
+        return control("SetModeIntent", "kitchen", mode=alexa.resolved_slot("mode", heard, "THERMOSTAT_MODE", mode_id))
+
+    def fan(state: str, duration: Optional[str] = None) -> dict:
+        return control("FanIntent", "living room", duration=alexa.slot("duration", duration),
+                       fan_state=alexa.resolved_slot("fan_state", state.lower(), "ON_OFF", state))
+
+    # One iteration in this order: each command drops the user's cached list, so a command right after
+    # another lists afresh (list fetched: 2 SDM calls); the humidity read near the end caches the list
+    # for the next iteration's set.
     cases: Dict[str, Callable[[], dict]] = {
         "SetTempIntent (list cached)": lambda: alexa.set_temp(token=token, **SET_KITCHEN),
         "StatusIntent (list fetched)": lambda: alexa.status(token=token),
         "StatusIntent (list cached)": lambda: alexa.status(token=token),
         "SetTempIntent, which thermostat?": lambda: alexa.set_temp("70", token=token),
+        "SetTempIntent, did you mean?": lambda: alexa.set_temp("70", "kitchn", token=token),
+        "SetModeIntent cool (list cached)": lambda: mode("cool", "COOL"),
+        "SetModeIntent auto (list fetched)": lambda: mode("auto", "HEATCOOL"),
+        "AdjustTempIntent warmer (fetched)": lambda: control(
+            "AdjustTempIntent", "kitchen", direction=alexa.resolved_slot("direction", "warmer", "DIRECTION", "UP"),
+            amount=alexa.slot("amount")),
+        "SetModeIntent eco (list fetched)": lambda: mode("eco", "ECO"),
+        "EcoOffIntent (list fetched)": lambda: control("EcoOffIntent", "kitchen"),
+        "FanIntent on, 1 h (list fetched)": lambda: fan("ON", "PT1H"),
+        "FanIntent off (list fetched)": lambda: fan("OFF"),
+        "HumidityIntent (list fetched)": lambda: control("HumidityIntent", "kitchen"),
         "LaunchRequest": lambda: alexa.launch(token=token),
         "AMAZON.HelpIntent": lambda: alexa.intent("AMAZON.HelpIntent", token=token),
     }

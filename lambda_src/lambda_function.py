@@ -17,8 +17,16 @@ skill_builder = SkillBuilder()
 skill_builder.skill_id = config.skill_id
 for handler in (
     handlers.LaunchRequestHandler(),
+    handlers.PendingChoiceHandler(sdm),
     handlers.StatusIntentHandler(sdm),
     handlers.SetTempIntentHandler(sdm),
+    handlers.SetModeIntentHandler(sdm),
+    handlers.EcoOffIntentHandler(sdm),
+    handlers.AdjustTempIntentHandler(sdm),
+    handlers.HumidityIntentHandler(sdm),
+    handlers.FanIntentHandler(sdm),
+    handlers.YesIntentHandler(sdm),
+    handlers.NoIntentHandler(),
     handlers.HelpIntentHandler(),
     handlers.StopIntentHandler(),
     handlers.CancelIntentHandler(),

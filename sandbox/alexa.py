@@ -80,6 +80,19 @@ def slot(name: str, value: Optional[str] = None, resolved: Optional[str] = None,
     return result
 
 
+def resolved_slot(name: str, heard: Optional[str], type_name: str, slot_id: Optional[str]) -> Dict[str, Any]:
+    """A custom-type slot with entity resolution's verdict: ER_SUCCESS_MATCH with `slot_id`, or
+    ER_SUCCESS_NO_MATCH when `slot_id` is None (what was heard is kept either way)."""
+    result = slot(name, heard)
+    if heard is not None:
+        authority: Dict[str, Any] = {"authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{type_name}",
+                                     "status": {"code": "ER_SUCCESS_MATCH" if slot_id else "ER_SUCCESS_NO_MATCH"}}
+        if slot_id:
+            authority["values"] = [{"value": {"name": heard, "id": slot_id}}]
+        result["resolutions"] = {"resolutionsPerAuthority": [authority]}
+    return result
+
+
 def intent(name: str, slots: Optional[Mapping[str, Dict[str, Any]]] = None, **kwargs: Any) -> Dict[str, Any]:
     body: Dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if slots is not None:

@@ -40,6 +40,8 @@ from ops.outputs import Outputs, load_outputs
 from sandbox import alexa
 from sandbox.browser import BrowserSession
 from sandbox.entry_points import load_module
+from sandbox.fake_google import TricklingFront
+from sandbox.serving import in_background
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port
 from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig
 
@@ -172,11 +174,13 @@ class Conversation:
         self.handler = load_module("lambda_src/lambda_function.py", "demo_skill_lambda_function").lambda_handler
         self.http = BrowserSession()
         self.token: str | None = None
+        self.containers = 0
 
-    def say(self, utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]]) -> dict:
+    def say(self, utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]],
+            handler: Callable[[dict, object], dict] | None = None) -> dict:
         """One turn: `event` is the envelope Alexa sends for `utterance` (built with sandbox.alexa)."""
         print(f"\n   USER   {utterance}")
-        reply = self.handler(event, None)
+        reply = (handler or self.handler)(event, None)
         try:
             response = alexa.valid_response(reply)
         except AssertionError as error:
@@ -190,6 +194,26 @@ class Conversation:
         for what, ok in expect(reply):
             self.transcript.check(what, ok)
         return reply
+
+    def fake_google(self, path: str, what: str, fresh_container: bool = True, **changes: object) -> None:
+        """Set up a situation in the fake Google through its own routes (POST /__fake/...). A new home
+        or outage is met by a fresh skill container: a warm one would rightly use its cached list."""
+        answer = self.http.post(f"{self.rehearsal.google_url}/__fake/{path}", json=changes, timeout=HTTP_TIMEOUT)
+        answer.raise_for_status()
+        self.transcript.note(what)
+        if fresh_container:
+            self.handler = self.skill_behind(os.environ["SDM_API_BASE_URL"])
+
+    def skill_behind(self, base_url: str) -> Callable[[dict, object], dict]:
+        """Another cold container of the skill, whose SDM base URL is `base_url`."""
+        previous = os.environ["SDM_API_BASE_URL"]
+        os.environ["SDM_API_BASE_URL"] = base_url
+        self.containers += 1
+        try:
+            return load_module("lambda_src/lambda_function.py",
+                               f"demo_skill_lambda_function_{self.containers}").lambda_handler
+        finally:
+            os.environ["SDM_API_BASE_URL"] = previous
 
     def device(self, device_id: str) -> dict:
         """The thermostat as SDM reports it now (a read with the linked token, as any SDM client would)."""
@@ -321,6 +345,139 @@ def both(*expectations: Callable[[dict], list[tuple[str, bool]]]) -> Callable[[d
     return lambda reply: [check for expect in expectations for check in expect(reply)]
 
 
+def unchanged(talk: Conversation, *device_ids: str) -> Callable[[dict], list[tuple[str, bool]]]:
+    """The devices are as they were before this turn: nothing was sent."""
+    before = {device_id: talk.device(device_id) for device_id in device_ids}
+    return lambda reply: [(f"{device_id} unchanged", talk.device(device_id) == traits)
+                          for device_id, traits in before.items()]
+
+
+def field_situations(talk: Conversation, token: str) -> None:
+    """Issue 9: what people running Nest through SDM met, each produced by the fake Google."""
+    transcript = talk.transcript
+    transcript.phase("7a. Situations from the field: two homes, an outage, stale state, a disabled API, "
+                     "a trickling API, near-misses")
+    talk.fake_google("scenario/two-homes", "the user adds a Lake House home with its own (heat-only) Living Room")
+    ask = talk.say("Alexa, ask home thermostat to set the living room to 20",
+                   alexa.set_temp("20", "living room", token=token),
+                   expect=both(spoken_has("at home", "at lake house"),
+                               unchanged(talk, "living-room-thermostat", "lake-living-room-thermostat")))
+    talk.say("the lake house", alexa.set_temp(thermostat="lake house", token=token,
+                                              attributes=ask.get("sessionAttributes")),
+             expect=both(spoken_has("lake house", "eco mode"), unchanged(talk, "lake-living-room-thermostat")))
+    ask = talk.say("Alexa, ask home thermostat to set the living room to 20",
+                   alexa.set_temp("20", "living room", token=token), expect=spoken_has("which one"))
+    talk.say("the first one", alexa.set_temp(thermostat="first one", token=token,
+                                             attributes=ask.get("sessionAttributes")),
+             expect=spoken_has("living room at home is heating to 20"))
+    talk.say("Alexa, ask home thermostat what the living room is set to", alexa.status("living room", token=token),
+             expect=both(spoken_has("at home", "at lake house is", "in eco mode at 60"),
+                         lambda r: [("the heat-only thermostat's unusable eco 84 °F is not spoken",
+                                     "84" not in alexa.spoken(r))]))
+    talk.fake_google("scenario/outage", "Google drops the Kitchen's traits (listed with \"traits\": {})")
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token),
+             expect=both(spoken_has("kitchen isn't reporting"),
+                         lambda r: [("no LinkAccount card", alexa.card_type(r) != "LinkAccount")]))
+    talk.fake_google("scenario/default", "the Kitchen reports again (the fake's default thermostats)")
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token),
+             expect=spoken_has("living room is 19.5 degrees, heating to 21"))
+    talk.fake_google("devices/living-room-thermostat", "within 30 s, someone switches the Living Room to cool in "
+                     "the Nest app (the skill's cached list still says heat)", fresh_container=False, mode="COOL")
+    talk.say("Alexa, ask home thermostat to set the living room to 23", alexa.set_temp("23", "living room", token=token),
+             expect=spoken_has("living room is cooling to 23"))
+    transcript.check("SetHeat was refused, the device read afresh, and SetCool sent once",
+                     talk.device("living-room-thermostat")["sdm.devices.traits.ThermostatTemperatureSetpoint"]
+                     == {"coolCelsius": 23.0})
+    talk.fake_google("scenario/service-disabled", "the operator's Cloud project has the SDM API disabled")
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token),
+             expect=both(spoken_has("isn't available to this skill"),
+                         lambda r: [("no LinkAccount card", alexa.card_type(r) is None)]))
+    talk.fake_google("scenario/default", "the operator enables the SDM API again (the fake's default thermostats)")
+    with in_background(TricklingFront(talk.rehearsal.google_url, "body", interval=0.4)) as front:
+        transcript.note(f"SDM answers 200 but sends its body one byte every 0.4 s (a stand-in at {front})")
+        started = time.monotonic()
+        talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token),
+                 expect=spoken_has("didn't answer in time"), handler=talk.skill_behind(f"{front}/v1"))
+        elapsed = time.monotonic() - started
+    transcript.check(f"answered in {elapsed:.1f} s, within Alexa's 8 s", elapsed < 7.0)
+    ask = talk.say("Alexa, ask home thermostat to set the bedrom to 72 (misheard)",
+                   alexa.set_temp("72", "bedrom", token=token),
+                   expect=both(spoken_has("did you mean the bedroom"), unchanged(talk, "bedroom-thermostat")))
+    talk.say("no", alexa.intent("AMAZON.NoIntent", token=token, attributes=ask.get("sessionAttributes")),
+             expect=both(spoken_has("didn't change"), unchanged(talk, "bedroom-thermostat")))
+    ask = talk.say("Alexa, ask home thermostat to set the bedrom to 72 (misheard)",
+                   alexa.set_temp("72", "bedrom", token=token), expect=spoken_has("did you mean the bedroom"))
+    talk.say("yes", alexa.intent("AMAZON.YesIntent", token=token, attributes=ask.get("sessionAttributes")),
+             expect=spoken_has("bedroom is cooling to 72"))
+    talk.say("Alexa, ask home thermostat to set the guest bedroom to 20",
+             alexa.set_temp("20", "guest bedroom", token=token),
+             expect=both(spoken_has("couldn't find a thermostat called guest bedroom"),
+                         unchanged(talk, "guest-room-thermostat", "bedroom-thermostat")))
+    talk.say("Alexa, ask home thermostat to set the kitchen to 70", alexa.set_temp("70", "kitchen", token=token),
+             expect=spoken_has("between 66 and 74"))
+
+
+def control(intent: str, room: str | None, token: str, **slots: dict) -> dict:
+    return alexa.intent(intent, {"thermostat": alexa.slot("thermostat", room), **slots}, token=token)
+
+
+def more_controls(talk: Conversation, token: str) -> None:
+    """Issue 14: mode, eco, warmer and cooler, humidity, the fan and running state, with refusals."""
+    talk.transcript.phase("7b. More controls: mode, eco, warmer and cooler, humidity, fan, running state")
+    trait = "sdm.devices.traits."
+
+    def mode(heard: str, mode_id: str) -> dict:
+        return {"mode": alexa.resolved_slot("mode", heard, "THERMOSTAT_MODE", mode_id)}
+
+    def check(what: str, device_id: str, read: Callable[[dict], object], expected: object) -> None:
+        talk.transcript.check(what, read(talk.device(device_id)) == expected)
+
+    talk.say("Alexa, ask home thermostat to switch the kitchen to cool",
+             control("SetModeIntent", "kitchen", token, **mode("cool", "COOL")), expect=spoken_has("kitchen is set to cool"))
+    check("Kitchen: ThermostatMode.SetMode COOL", "kitchen-thermostat", lambda t: t[trait + "ThermostatMode"]["mode"], "COOL")
+    talk.say("Alexa, ask home thermostat to switch the guest room to cool",
+             control("SetModeIntent", "guest room", token, **mode("cool", "COOL")),
+             expect=both(spoken_has("can't be set to cool"), unchanged(talk, "guest-room-thermostat")))
+    talk.say("Alexa, ask home thermostat to turn on eco in the guest room",
+             control("SetModeIntent", "guest room", token, **mode("eco", "ECO")),
+             expect=both(spoken_has("turned off", "can't turn on eco while it's off"),
+                         unchanged(talk, "guest-room-thermostat")))
+    talk.say("Alexa, ask home thermostat to put the kitchen in energy saving mode",
+             control("SetModeIntent", "kitchen", token, **mode("energy saving", "ECO")),
+             expect=spoken_has("kitchen is in eco mode"))
+    check("Kitchen: ThermostatEco.SetMode MANUAL_ECO", "kitchen-thermostat",
+          lambda t: t[trait + "ThermostatEco"]["mode"], "MANUAL_ECO")
+    talk.say("Alexa, ask home thermostat to turn off eco mode in the kitchen", control("EcoOffIntent", "kitchen", token),
+             expect=spoken_has("eco is off", "kitchen is set to cool"))
+    talk.say("Alexa, ask home thermostat to make the living room warmer",
+             control("AdjustTempIntent", "living room", token,
+                     direction=alexa.resolved_slot("direction", "warmer", "DIRECTION", "UP"), amount=alexa.slot("amount")),
+             expect=spoken_has("heating to 22"))
+    talk.say("Alexa, ask home thermostat to turn the living room down by 2 degrees",
+             control("AdjustTempIntent", "living room", token,
+                     direction=alexa.resolved_slot("direction", "down", "DIRECTION", "DOWN"), amount=alexa.slot("amount", "2")),
+             expect=spoken_has("heating to 20"))
+    check("Living Room: SetHeat 20 °C", "living-room-thermostat",
+          lambda t: t[trait + "ThermostatTemperatureSetpoint"], {"heatCelsius": 20.0})
+    talk.say("Alexa, ask home thermostat what's the humidity", control("HumidityIntent", None, token),
+             expect=spoken_has("living room is 45 percent", "kitchen is 40 percent"))
+    talk.say("Alexa, ask home thermostat to run the living room fan for an hour",
+             control("FanIntent", "living room", token, fan_state=alexa.slot("fan_state"),
+                     duration=alexa.slot("duration", "PT1H")),
+             expect=spoken_has("fan of the living room will run for 1 hour"))
+    check("Living Room: Fan.SetTimer ON", "living-room-thermostat", lambda t: t[trait + "Fan"]["timerMode"], "ON")
+    talk.say("Alexa, ask home thermostat to run the bedroom fan",
+             control("FanIntent", "bedroom", token, fan_state=alexa.resolved_slot("fan_state", "run", "ON_OFF", "ON"),
+                     duration=alexa.slot("duration")),
+             expect=both(spoken_has("has no fan"), unchanged(talk, "bedroom-thermostat")))
+    talk.say("Alexa, ask home thermostat to turn the living room fan off",
+             control("FanIntent", "living room", token, fan_state=alexa.resolved_slot("fan_state", "off", "ON_OFF", "OFF"),
+                     duration=alexa.slot("duration")),
+             expect=spoken_has("fan of the living room is off"))
+    talk.say("Alexa, ask home thermostat is the heat on", alexa.status(token=token),
+             expect=spoken_has("not running right now", "and cooling right now"))
+
+
 def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk = Conversation(transcript, rehearsal)
     transcript.phase("4. Before linking")
@@ -360,6 +517,9 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk.say("Alexa, ask home thermostat to set the bedroom to ?", alexa.set_temp("?", "bedroom", token=token), expect=lambda r: [("asks for the temperature again", not alexa.ends_session(r)
                                 and "temperature" in alexa.spoken(r).lower())])
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
+    field_situations(talk, token)
+    talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
+    more_controls(talk, token)
     revoked = talk.http.post(f"{rehearsal.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
     transcript.note(f"the user removes the skill's access at Google (revoke: HTTP {revoked.status_code})")
     talk.say("Alexa, ask home thermostat to set the kitchen to 71", alexa.set_temp("71", "kitchen", token=token), expect=link_card)

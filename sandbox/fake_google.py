@@ -19,21 +19,24 @@ import binascii
 import collections
 import contextlib
 import html
+import http.client
 import http.server
 import json
 import os
 import re
 import secrets
+import socketserver
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from sandbox.processes import LOOPBACK
 from sandbox.serving import in_background, serve
-from sandbox.thermostats import SdmError, Thermostat, default_devices
+from sandbox.thermostats import (SCENARIOS, SdmError, Structure, Thermostat, default_devices, default_structures,
+                                 service_disabled)
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ACCESS_TOKEN_LIFETIME_S = 3599
@@ -205,6 +208,11 @@ def trickling_token_endpoint(mode: str, interval_s: float = 0.3, steps: int = 40
 
 
 _DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
+_STRUCTURES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/structures$")
+_FAKE_SCENARIO = re.compile(r"^/__fake/scenario/(?P<name>[\w-]+)$")
+_FAKE_DEVICE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+)$")
+# What a test or the demo may change on a device through the fake's own hooks.
+DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool}
 _DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
 _EXECUTE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+):executeCommand$")
 _AUTH = re.compile(r"^/partnerconnections/(?P<project>[^/]+)/auth$")
@@ -225,6 +233,8 @@ class FakeGoogle:
         self._clock = clock
         self._lock = threading.Lock()
         self._devices: dict[str, Thermostat] = {}
+        self._structures: list[Structure] = default_structures()
+        self._project_disabled = False
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, tuple[_Grant, float]] = {}
         self._refresh: dict[str, _Grant] = {}
@@ -241,14 +251,45 @@ class FakeGoogle:
         with self._lock:
             return self._issue_access(_Grant(SDM_SCOPE))
 
-    def replace_devices(self, devices: Iterable[Thermostat]) -> None:
+    def replace_devices(self, devices: Iterable[Thermostat], structures: Iterable[Structure] | None = None) -> None:
         with self._lock:
-            self._devices = {device.device_id: device for device in devices}
-            self._command_times.clear()
+            self._replace(list(devices), list(default_structures() if structures is None else structures))
+
+    def use_scenario(self, name: str) -> None:
+        """Switch to one of sandbox.thermostats.SCENARIOS ("default", "two-homes", "outage"), or make
+        every SDM call fail as when the project's SDM API is disabled ("service-disabled"); any other
+        scenario enables it again."""
+        with self._lock:
+            self._use_scenario(name)
+
+    def update_device(self, device_id: str, **changes: object) -> dict:
+        """Change a device as its owner would in the Nest app (mode, eco_mode) or as an outage does
+        (online, reporting); see DEVICE_UPDATES. Returns the device's new SDM JSON."""
+        with self._lock:
+            return self._update_device(device_id, changes)
+
+    def _replace(self, devices: list[Thermostat], structures: list[Structure]) -> None:
+        self._devices = {device.device_id: device for device in devices}
+        self._structures = structures
+        self._command_times.clear()
+
+    def _use_scenario(self, name: str) -> None:
+        if name == "service-disabled":
+            self._project_disabled = True
+            return
+        self._replace(*SCENARIOS[name]())
+        self._project_disabled = False
+
+    def _update_device(self, device_id: str, changes: dict) -> dict:
+        for name, value in changes.items():
+            if not isinstance(value, DEVICE_UPDATES.get(name, type(None))):
+                raise ValueError(f"{name}={value!r}: expected one of {sorted(DEVICE_UPDATES)} with its type")
+        device = replace(self._devices[device_id], **changes)  # validated before it replaces
+        self._devices[device_id] = device
+        return device.to_sdm(self.project_id)
 
     def set_online(self, device_id: str, online: bool) -> None:
-        with self._lock:
-            self._devices[device_id].online = online
+        self.update_device(device_id, online=online)
 
     def device(self, device_id: str) -> dict:
         """The device's current SDM JSON, read without a token or a counted request."""
@@ -310,11 +351,16 @@ class FakeGoogle:
             "/__fake/stats": (None, "GET", self._stats),
             "/__fake/token-misbehaviour": (None, "POST", self._set_token_misbehaviour),
         }
+        for pattern, handler in ((_FAKE_SCENARIO, self._fake_scenario), (_FAKE_DEVICE, self._fake_device)):
+            match = pattern.match(path)
+            if match:
+                return None, "POST", handler, tuple(match.groupdict().values())
         if path in fixed:
             return (*fixed[path], ())
         for name, method, pattern, handler in (
             ("auth", "GET", _AUTH, self._authorize),
             ("devices.list", "GET", _DEVICES, self._list_devices),
+            ("structures.list", "GET", _STRUCTURES, self._list_structures),
             ("devices.get", "GET", _DEVICE, self._get_device),
             ("devices.executeCommand", "POST", _EXECUTE, self._execute),
         ):
@@ -338,6 +384,21 @@ class FakeGoogle:
             return _json(400, {"error": f"mode must be one of {', '.join(TOKEN_MISBEHAVIOURS)}"})
         self.token_misbehaviour = mode
         return _json(200, {"token_misbehaviour": mode})
+
+    def _fake_scenario(self, request: _Request, name: str) -> _Response:
+        if name not in SCENARIOS and name != "service-disabled":
+            return _json(404, {"error": f"unknown scenario {name}", "scenarios": [*SCENARIOS, "service-disabled"]})
+        self._use_scenario(name)
+        return _json(200, {"scenario": name})
+
+    def _fake_device(self, request: _Request, device_id: str) -> _Response:
+        if device_id not in self._devices:
+            return _json(404, {"error": f"unknown device {device_id}"})
+        try:
+            changes = json.loads(request.body or b"{}")
+            return _json(200, self._update_device(device_id, changes if isinstance(changes, dict) else {"?": 0}))
+        except ValueError as error:
+            return _json(400, {"error": str(error)})
 
     # -- OAuth -------------------------------------------------------------------------------------
 
@@ -452,6 +513,8 @@ class FakeGoogle:
             raise UNAUTHENTICATED
         if project_id != self.project_id:
             raise SdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
+        if self._project_disabled:
+            raise service_disabled("123456789012")
 
     def _find(self, project_id: str, device_id: str) -> Thermostat:
         device = self._devices.get(device_id)
@@ -462,6 +525,10 @@ class FakeGoogle:
     def _list_devices(self, request: _Request, project_id: str) -> _Response:
         self._authenticate(request, project_id)
         return _json(200, {"devices": [device.to_sdm(project_id) for device in self._devices.values()]})
+
+    def _list_structures(self, request: _Request, project_id: str) -> _Response:
+        self._authenticate(request, project_id)
+        return _json(200, {"structures": [structure.to_sdm(project_id) for structure in self._structures]})
 
     def _get_device(self, request: _Request, project_id: str, device_id: str) -> _Response:
         self._authenticate(request, project_id)
@@ -491,6 +558,70 @@ class FakeGoogle:
             if sum(1 for moment in times if moment > now - window) >= limit:
                 raise RATE_LIMITED
         times.append(now)
+
+
+class TricklingFront(socketserver.ThreadingTCPServer):
+    """A loopback stand-in in front of `upstream` (e.g. this fake) that sends each answer back slowly,
+    as a struggling Google front end might: `part="headers"` sends the status line and headers one
+    line every `interval` s, `part="body"` the body one byte every `interval` s; only for request
+    targets containing `only` (every request when empty), others pass at full speed. Every trickle
+    stops after `max_seconds` or when the client hangs up. Use with sandbox.serving.in_background."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, upstream: str, part: str, interval: float = 0.4, max_seconds: float = 30.0, only: str = ""):
+        if part not in ("headers", "body"):
+            raise ValueError(f"part must be 'headers' or 'body', not {part!r}")
+        super().__init__((LOOPBACK, 0), _TrickleHandler)
+        upstream_parts = urlsplit(upstream)
+        self.upstream = (upstream_parts.hostname, upstream_parts.port)
+        self.part, self.interval, self.max_seconds, self.only = part, interval, max_seconds, only
+
+
+class _TrickleHandler(socketserver.StreamRequestHandler):
+    server: TricklingFront
+
+    def handle(self) -> None:
+        request_line = self.rfile.readline(65537).decode("latin-1").split()
+        if len(request_line) != 3:
+            return
+        method, target, _ = request_line
+        headers = {}
+        while (line := self.rfile.readline(65537).decode("latin-1").strip()):
+            name, _, value = line.partition(":")
+            headers[name.strip()] = value.strip()
+        length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0") or 0)
+        body = self.rfile.read(length) if length else None
+        upstream = http.client.HTTPConnection(*self.server.upstream, timeout=10)
+        try:
+            upstream.request(method, target, body=body, headers={k: v for k, v in headers.items()
+                                                                if k.lower() not in ("host", "connection")})
+            answer = upstream.getresponse()
+            payload = answer.read()
+            head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+            head += [f"{k}: {v}" for k, v in answer.getheaders() if k.lower() not in ("connection",)]
+            head += ["Connection: close", ""]
+        finally:
+            upstream.close()
+        deadline = time.monotonic() + self.server.max_seconds
+        try:
+            if self.server.only not in target:
+                self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n" + payload)
+                return
+            if self.server.part == "headers":
+                pieces = [(line + "\r\n").encode("latin-1") for line in head] + [payload]
+            else:
+                pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i:i + 1] for i in range(len(payload))]
+            for index, piece in enumerate(pieces):
+                if index and time.monotonic() + self.server.interval > deadline:
+                    return
+                if index:
+                    time.sleep(self.server.interval)
+                self.wfile.write(piece)
+                self.wfile.flush()
+        except OSError:
+            return  # the client gave up: exactly what a deadline should make it do
 
 
 def main(argv: Sequence[str] | None = None) -> None:

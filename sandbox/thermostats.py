@@ -7,7 +7,9 @@ against a kinder API.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 MODES = ("HEAT", "COOL", "HEATCOOL", "OFF")
 ECO_MODES = ("MANUAL_ECO", "OFF")
@@ -26,21 +28,60 @@ SET_COOL = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetCool"
 SET_RANGE = COMMAND_PREFIX + "ThermostatTemperatureSetpoint.SetRange"
 SET_MODE = COMMAND_PREFIX + "ThermostatMode.SetMode"
 SET_ECO = COMMAND_PREFIX + "ThermostatEco.SetMode"
+SET_FAN_TIMER = COMMAND_PREFIX + "Fan.SetTimer"
+# Fan.SetTimer's documented duration: "1s" to "43200s", default "900s".
+FAN_MAX_SECONDS = 43200
+FAN_DEFAULT_SECONDS = 900
 
 DEFAULT_STRUCTURE_ID = "fake-structure-home"
 
 
 class SdmError(Exception):
-    """An SDM API error, rendered as Google's {"error": {"code", "message", "status"}} body."""
+    """An SDM API error, rendered as Google's {"error": {"code", "message", "status", "details"}} body
+    (google.rpc.Status; `details` only when Google sends some)."""
 
-    def __init__(self, code: int, status: str, message: str):
+    def __init__(self, code: int, status: str, message: str, details: tuple = ()):
         super().__init__(message)
         self.code = code
         self.status = status
         self.message = message
+        self.details = details
 
     def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = list(self.details)
+        return {"error": error}
+
+
+def service_disabled(project_number: str) -> SdmError:
+    """What SDM answers every call when the Cloud project's SDM API is disabled (MatKlucznyk/GoogleNest#1):
+    403 PERMISSION_DENIED with a Help link and an ErrorInfo whose reason is SERVICE_DISABLED."""
+    url = (f"https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
+           f"?project={project_number}")
+    return SdmError(403, "PERMISSION_DENIED",
+                    f"Smart Device Management API has not been used in project {project_number} before or it is "
+                    f"disabled. Enable it by visiting {url} then retry. If you enabled this API recently, wait a "
+                    "few minutes for the action to propagate to our systems and retry.",
+                    ({"@type": "type.googleapis.com/google.rpc.Help",
+                      "links": [{"description": "Google developers console API activation", "url": url}]},
+                     {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+                      "domain": "googleapis.com",
+                      "metadata": {"consumer": f"projects/{project_number}",
+                                   "service": "smartdevicemanagement.googleapis.com"}}))
+
+
+@dataclass
+class Structure:
+    """A home: `sdm.structures.traits.Info.customName` is the name the Google Home app shows."""
+
+    structure_id: str
+    name: str
+
+    def to_sdm(self, project_id: str) -> dict:
+        """The structure resource as GET enterprises/{p}/structures lists it."""
+        return {"name": f"enterprises/{project_id}/structures/{self.structure_id}",
+                "traits": {"sdm.structures.traits.Info": {"customName": self.name}}}
 
 
 def fahrenheit_to_celsius(degrees_f: float) -> float:
@@ -78,9 +119,17 @@ class Thermostat:
     custom_name: str = ""
     online: bool = True
     structure_id: str = DEFAULT_STRUCTURE_ID
+    reporting: bool = True
+    """False: listed with `"traits": {}`, as Google does for a device whose traits it lost (an outage)."""
+    available_modes: tuple = MODES
+    has_fan: bool = False
+    """With the Fan trait (a system whose fan Nest can run on its own)."""
+    fan_until: float = 0.0
+    """Wall-clock time (time.time()) the fan timer runs until; 0 when off."""
 
     def __post_init__(self) -> None:
-        if self.scale not in SCALES or self.mode not in MODES or self.eco_mode not in ECO_MODES:
+        if (self.scale not in SCALES or self.mode not in self.available_modes or self.eco_mode not in ECO_MODES
+                or not set(self.available_modes) <= set(MODES)):
             raise ValueError(f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}")
 
     @property
@@ -121,25 +170,40 @@ class Thermostat:
         return {
             "name": self.name(project_id),
             "type": "sdm.devices.types.THERMOSTAT",
-            "traits": {
-                "sdm.devices.traits.Info": {"customName": self.custom_name},
-                "sdm.devices.traits.Humidity": {"ambientHumidityPercent": self.humidity_percent},
-                "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
-                "sdm.devices.traits.Fan": {"timerMode": "OFF"},
-                "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(MODES)},
-                "sdm.devices.traits.ThermostatEco": {
-                    "availableModes": list(ECO_MODES), "mode": self.eco_mode,
-                    "heatCelsius": self.eco_heat_celsius, "coolCelsius": self.eco_cool_celsius,
-                },
-                "sdm.devices.traits.ThermostatHvac": {"status": self.hvac_status()},
-                "sdm.devices.traits.Settings": {"temperatureScale": self.scale},
-                "sdm.devices.traits.ThermostatTemperatureSetpoint": self.setpoint_trait(),
-                "sdm.devices.traits.Temperature": {"ambientTemperatureCelsius": self.ambient_celsius},
-            },
+            "traits": self._traits() if self.reporting else {},
             "parentRelations": [{
                 "parent": f"enterprises/{project_id}/structures/{self.structure_id}/rooms/{self.room_id}",
                 "displayName": self.room,
             }],
+        }
+
+    def _traits(self) -> dict:
+        traits = self._thermostat_traits()
+        if self.has_fan:
+            traits["sdm.devices.traits.Fan"] = self.fan_trait()
+        return traits
+
+    def fan_trait(self) -> dict:
+        """timerMode, and timerTimeout (RFC 3339) while the timer runs."""
+        if self.fan_until <= time.time():
+            return {"timerMode": "OFF"}
+        until = datetime.fromtimestamp(self.fan_until, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"timerMode": "ON", "timerTimeout": until}
+
+    def _thermostat_traits(self) -> dict:
+        return {
+            "sdm.devices.traits.Info": {"customName": self.custom_name},
+            "sdm.devices.traits.Humidity": {"ambientHumidityPercent": self.humidity_percent},
+            "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
+            "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(self.available_modes)},
+            "sdm.devices.traits.ThermostatEco": {
+                "availableModes": list(ECO_MODES), "mode": self.eco_mode,
+                "heatCelsius": self.eco_heat_celsius, "coolCelsius": self.eco_cool_celsius,
+            },
+            "sdm.devices.traits.ThermostatHvac": {"status": self.hvac_status()},
+            "sdm.devices.traits.Settings": {"temperatureScale": self.scale},
+            "sdm.devices.traits.ThermostatTemperatureSetpoint": self.setpoint_trait(),
+            "sdm.devices.traits.Temperature": {"ambientTemperatureCelsius": self.ambient_celsius},
         }
 
     def execute(self, command: str, params: dict) -> None:
@@ -189,9 +253,24 @@ class Thermostat:
 
     def _set_mode(self, command: str, params: dict) -> None:
         mode = params.get("mode")
-        if mode not in MODES:
+        # A mode outside availableModes: SDM documents no error for it; the fake refuses it as an
+        # invalid value rather than let a heat-only system "cool".
+        if mode not in self.available_modes:
             raise _invalid_value()
         self.mode = mode
+
+    def _set_fan_timer(self, command: str, params: dict) -> None:
+        if not self.has_fan:
+            raise SdmError(400, "FAILED_PRECONDITION", "Thermostat fan unavailable.")
+        timer_mode = params.get("timerMode")
+        if timer_mode == "OFF":
+            self.fan_until = 0.0
+            return
+        duration = params.get("duration", f"{FAN_DEFAULT_SECONDS}s")
+        seconds = _seconds(duration)
+        if timer_mode != "ON" or seconds is None or not 1 <= seconds <= FAN_MAX_SECONDS:
+            raise _invalid_value()
+        self.fan_until = time.time() + seconds
 
     def _set_eco(self, command: str, params: dict) -> None:
         mode = params.get("mode")
@@ -216,14 +295,23 @@ _HANDLERS = {
     SET_RANGE: Thermostat._set_range,
     SET_MODE: Thermostat._set_mode,
     SET_ECO: Thermostat._set_eco,
+    SET_FAN_TIMER: Thermostat._set_fan_timer,
 }
 
 
+def _seconds(duration: object) -> int | None:
+    """A google.protobuf.Duration in JSON ("3600s") as whole seconds, else None."""
+    if not isinstance(duration, str) or not duration.endswith("s") or not duration[:-1].isdigit():
+        return None
+    return int(duration[:-1])
+
+
 def default_devices() -> list[Thermostat]:
-    """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both scales."""
+    """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both
+    scales; the Living Room has a fan, the Guest Room is heat-only."""
     return [
         Thermostat("living-room-thermostat", "Living Room", "CELSIUS", "HEAT",
-                   ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0),
+                   ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0, has_fan=True),
         Thermostat("bedroom-thermostat", "Bedroom", "FAHRENHEIT", "COOL",
                    ambient_celsius=fahrenheit_to_celsius(77), humidity_percent=52,
                    heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(74)),
@@ -231,8 +319,42 @@ def default_devices() -> list[Thermostat]:
                    ambient_celsius=fahrenheit_to_celsius(71), humidity_percent=40,
                    heat_celsius=fahrenheit_to_celsius(68), cool_celsius=fahrenheit_to_celsius(76)),
         Thermostat("guest-room-thermostat", "Guest Room", "CELSIUS", "OFF",
-                   ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0),
+                   ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0,
+                   available_modes=("HEAT", "OFF")),
         Thermostat("office-thermostat", "Office", "CELSIUS", "HEAT", eco_mode="MANUAL_ECO",
                    ambient_celsius=16.0, humidity_percent=43, heat_celsius=20.0, cool_celsius=24.5,
                    eco_heat_celsius=15.0, eco_cool_celsius=27.0),
     ]
+
+
+def default_structures() -> list[Structure]:
+    return [Structure(DEFAULT_STRUCTURE_ID, "Home")]
+
+
+LAKE_HOUSE_STRUCTURE_ID = "fake-structure-lake-house"
+
+
+def _two_homes() -> tuple[list[Thermostat], list[Structure]]:
+    """The default home plus a Lake House whose Living Room is heat-only and in eco: the same room
+    name in two homes, and eco setpoints of which only the heat one is usable."""
+    lake = Thermostat("lake-living-room-thermostat", "Living Room", "FAHRENHEIT", "HEAT", eco_mode="MANUAL_ECO",
+                      ambient_celsius=fahrenheit_to_celsius(58), humidity_percent=55,
+                      heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(78),
+                      eco_heat_celsius=15.5, eco_cool_celsius=29.0, available_modes=("HEAT", "OFF"),
+                      structure_id=LAKE_HOUSE_STRUCTURE_ID)
+    return [*default_devices(), lake], [*default_structures(), Structure(LAKE_HOUSE_STRUCTURE_ID, "Lake House")]
+
+
+def _outage() -> tuple[list[Thermostat], list[Structure]]:
+    """Google has dropped the Kitchen's traits: it is listed with `"traits": {}`."""
+    devices = default_devices()
+    next(d for d in devices if d.device_id == "kitchen-thermostat").reporting = False
+    return devices, default_structures()
+
+
+SCENARIOS = {
+    "default": lambda: (default_devices(), default_structures()),
+    "two-homes": _two_homes,
+    "outage": _outage,
+}
+"""Device sets the fake switches to by name (FakeGoogle.use_scenario, POST /__fake/scenario/{name})."""

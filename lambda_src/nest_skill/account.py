@@ -1,11 +1,15 @@
-"""One linked user's Nest account for the length of one Alexa request."""
+"""One linked user's Nest account for the length of one Alexa request: their thermostats (with
+their homes' names when they have several homes), and carrying out an Action on fresh state."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import List
 
-from nest_skill.sdm_client import Deadline, SdmClient
-from nest_skill.thermostats import SetpointChange, Thermostat, thermostats_in
+from nest_skill.controls import Action, Change
+from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, RateLimited, Rejected,
+                                   SdmClient, Unavailable, Unreachable)
+from nest_skill.thermostats import Thermostat, structure_names, thermostats_in
 
 
 class NestAccount:
@@ -15,8 +19,43 @@ class NestAccount:
         self._deadline = deadline
 
     def thermostats(self) -> List[Thermostat]:
-        return thermostats_in(self._sdm.list_devices(self._token, self._deadline))
+        """Every thermostat; each carries its home's name when they are in more than one structure
+        (one more SDM call, `structures.list`, cached like the device list). When only that call
+        fails (its own quota is 5 a minute), the thermostats come without home names."""
+        thermostats = thermostats_in(self._sdm.list_devices(self._token, self._deadline))
+        if len({t.structure for t in thermostats}) < 2:
+            return thermostats
+        try:
+            homes = structure_names(self._sdm.list_structures(self._token, self._deadline))
+        except (RateLimited, Unavailable, InvalidResponse, Unreachable, Rejected):
+            return thermostats  # unnamed homes: a question then asks for "the first or the second"
+        return [dataclasses.replace(t, home=homes.get(t.structure, "")) for t in thermostats]
 
-    def apply(self, change: SetpointChange) -> None:
+    def carry_out(self, thermostat: Thermostat, action: Action) -> Change:
+        """Plan `action` for `thermostat` and send it. When SDM refuses in a way stale state explains
+        (FAILED_PRECONDITION, NOT_FOUND), read the device again (`devices.get`) and, if its fresh
+        state calls for a different command, send that one, once, within the same deadline.
+
+        Raises CannotChange (nothing sent; after a refusal, the fresh state's reason) or SdmError
+        (the refusal itself when the fresh state gives no other command; NotFound when it is gone).
+        """
+        change = action.plan(thermostat)
+        try:
+            self._send(change)
+            return change
+        except (FailedPrecondition, NotFound) as refusal:
+            fresh = self.refresh(thermostat)
+            retry = action.plan(fresh)
+            if (retry.command, dict(retry.params)) == (change.command, dict(change.params)):
+                raise refusal
+        self._send(retry)
+        return retry
+
+    def refresh(self, thermostat: Thermostat) -> Thermostat:
+        """The thermostat as SDM has it now, keeping the home name already known."""
+        fresh = Thermostat.from_sdm(self._sdm.get_device(self._token, thermostat.device_name, self._deadline))
+        return dataclasses.replace(fresh, home=thermostat.home)
+
+    def _send(self, change: Change) -> None:
         self._sdm.execute_command(self._token, change.thermostat.device_name, change.command, change.params,
                                   self._deadline)

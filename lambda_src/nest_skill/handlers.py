@@ -2,16 +2,20 @@
 the user always hears an answer, never Alexa's generic "problem with the skill".
 
 Session attributes carry a half-finished request across turns ("set it to 70" / "which one?" /
-"the bedroom"); requests without a session simply do without.
+"the bedroom"; "set the bedrom to 70" / "Did you mean the Bedroom?" / yes): the pending command as
+controls.Action JSON, never sent before exactly one thermostat is meant. Requests without a session
+simply do without. What each command does lives in controls.py; here are only the conversation and
+the words.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 import traceback
 from abc import abstractmethod
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -23,18 +27,27 @@ from ask_sdk_model.ui import Card, LinkAccountCard, SimpleCard
 
 from nest_skill import speech
 from nest_skill.account import NestAccount
+from nest_skill.controls import (Action, Adjust, BeyondLimit, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
+                                 SetTemperature, action_from_json)
 from nest_skill.logs import request_fields
-from nest_skill.sdm_client import (Deadline, FailedPrecondition, NotFound, PermissionDenied, RateLimited,
-                                   Rejected, SdmClient, SdmError, TimedOut, Unauthenticated)
+from nest_skill.sdm_client import (Deadline, FailedPrecondition, NotFound, PermissionDenied, ProjectUnavailable,
+                                   RateLimited, Rejected, SdmClient, SdmError, TimedOut, Unauthenticated)
 from nest_skill.temperatures import finite
-from nest_skill.thermostats import CannotSet, OutOfRange, Thermostat, find_thermostat, plan_setpoint
+from nest_skill.thermostats import Thermostat, choose, match
 
 log = logging.getLogger(__name__)
 
-PENDING_TEMPERATURE = "pending_temperature"
 PENDING_THERMOSTAT = "pending_thermostat"
+"""The thermostat as heard, while the skill asks for the number."""
+PENDING_DEVICE = "pending_device"
+"""The SDM device name a pending question is about (a "Did you mean" or a new temperature)."""
+PENDING_ACTION = "pending_action"
+"""The command waiting for an answer, as controls.Action JSON."""
+PENDING_CHOICES = "pending_choices"
+"""The SDM device names a "which one?" question offered, in the order offered."""
 
-_FAILURE_SPEECH = {RateLimited: speech.RATE_LIMITED, TimedOut: speech.TIMED_OUT, Rejected: speech.REJECTED}
+_FAILURE_SPEECH = {RateLimited: speech.RATE_LIMITED, TimedOut: speech.TIMED_OUT, Rejected: speech.REJECTED,
+                   ProjectUnavailable: speech.PROJECT_UNAVAILABLE}
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
@@ -75,18 +88,63 @@ class _NestIntentHandler(_IntentHandler):
         """The reply once the user is known to be linked; SDM failures may propagate."""
 
 
+class PendingChoiceHandler(_NestIntentHandler):
+    """The answer to "which one?" after several thermostats fitted a name: a home's name or an
+    ordinal, heard in the thermostat slot of whichever intent the model chose. Comes first."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        pending = _session_attributes(handler_input)
+        return (is_intent_name(SetTempIntentHandler.intent_name)(handler_input)
+                and isinstance(pending.get(PENDING_CHOICES), list) and _pending_action(pending) is not None
+                and bool(_room_slot(handler_input)) and _number_slot(handler_input, "temperature") is None)
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        pending = _session_attributes(handler_input)
+        action = _pending_action(pending)
+        by_device = {t.device_name: t for t in account.thermostats()}
+        candidates = [by_device[name] for name in pending[PENDING_CHOICES] if name in by_device]
+        chosen = next((c for c in (choose(candidates, said) for said in _room_slot(handler_input)) if c), None)
+        if chosen is None:
+            return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
+        return _carry_out(handler_input, account, chosen, action)
+
+
+class YesIntentHandler(_NestIntentHandler):
+    """Yes to "Did you mean the X?": only now is the pending command sent."""
+
+    intent_name = "AMAZON.YesIntent"
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        pending = _session_attributes(handler_input)
+        action, device = _pending_action(pending), _text(pending.get(PENDING_DEVICE))
+        if action is None or device is None:
+            return _ask(handler_input, speech.NOTHING_TO_CONFIRM, speech.WHAT_NEXT)
+        thermostat = next((t for t in account.thermostats() if t.device_name == device), None)
+        if thermostat is None:
+            return _tell(handler_input, speech.NO_THERMOSTATS)
+        return _carry_out(handler_input, account, thermostat, action)
+
+
+class NoIntentHandler(_IntentHandler):
+    intent_name = "AMAZON.NoIntent"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return _tell(handler_input, speech.NOT_CHANGED)
+
+
 class StatusIntentHandler(_NestIntentHandler):
     intent_name = "StatusIntent"
 
     def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
-        """Every thermostat, or only the one named ("what's the bedroom set to")."""
+        """Every thermostat, or only those the name fits ("what's the bedroom set to"): a near-miss
+        may be read, since each line names the thermostat it reports."""
         thermostats = account.thermostats()
         named = _room_slot(handler_input)
         if named and thermostats:
-            thermostat = find_thermostat(thermostats, *named)
-            if thermostat is None:
+            found = match(thermostats, *named)
+            if not (found.exact or found.near):
                 return _tell(handler_input, speech.not_found(named[0], thermostats))
-            thermostats = [thermostat]
+            thermostats = list(found.exact or found.near)
         text = speech.status(thermostats)
         return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
 
@@ -97,39 +155,172 @@ class SetTempIntentHandler(_NestIntentHandler):
     def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
         pending = _session_attributes(handler_input)
         temperature = _number_slot(handler_input, "temperature")
-        if temperature is None:
-            temperature = finite(pending.get(PENDING_TEMPERATURE))
+        pending_action = _pending_action(pending)
         pending_room = _text(pending.get(PENDING_THERMOSTAT))
         named = _room_slot(handler_input) or ((pending_room,) if pending_room else ())
-        if temperature is None:
+        if temperature is None and pending_action is None:
             heard = named[0] if named else None
             return _ask(handler_input, *speech.ask_temperature(heard), {PENDING_THERMOSTAT: heard} if heard else {})
+        action = SetTemperature(temperature) if temperature is not None else pending_action
+        # A device kept while asking for a new number; a "Did you mean" device waits for a yes instead.
+        device = None if _room_slot(handler_input) or pending_action else _text(pending.get(PENDING_DEVICE))
+        return _act(handler_input, account, named, action, device)
 
+
+class HumidityIntentHandler(_NestIntentHandler):
+    intent_name = "HumidityIntent"
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        """The named thermostat's humidity (a near-miss may be read: each line names its thermostat),
+        else the only one's, else every one's."""
         thermostats = account.thermostats()
-        if not thermostats:
-            return _tell(handler_input, speech.NO_THERMOSTATS)
-        if named:
-            thermostat = find_thermostat(thermostats, *named)
-            if thermostat is None:
-                return _ask(handler_input, *speech.unknown_thermostat(named[0], thermostats),
-                            {PENDING_TEMPERATURE: temperature})
-        elif len(thermostats) == 1:
-            thermostat = thermostats[0]
-        else:
-            return _ask(handler_input, *speech.ask_which(thermostats, temperature), {PENDING_TEMPERATURE: temperature})
+        named = _room_slot(handler_input)
+        if named and thermostats:
+            found = match(thermostats, *named)
+            if not (found.exact or found.near):
+                return _tell(handler_input, speech.not_found(named[0], thermostats))
+            thermostats = list(found.exact or found.near)
+        text = speech.humidity(thermostats)
+        return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
 
-        try:
-            change = plan_setpoint(thermostat, temperature)
-        except OutOfRange as reason:
-            return _ask(handler_input, speech.cannot_set(reason), speech.WHICH_TEMPERATURE,
-                        {PENDING_THERMOSTAT: thermostat.name})
-        except CannotSet as reason:
-            return _tell(handler_input, speech.cannot_set(reason))
-        try:
-            account.apply(change)
-        except SdmError as error:
-            return _sdm_failure(handler_input, error, thermostat)
-        return _tell(handler_input, speech.changed(change))
+
+class _ChangeIntentHandler(_NestIntentHandler):
+    """An intent that changes one thermostat: its Action, or a question when a slot is missing."""
+
+    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
+        named = _room_slot(handler_input)
+        pending_room = _text(_session_attributes(handler_input).get(PENDING_THERMOSTAT))
+        action = self.action(handler_input)
+        if action is None:
+            heard = named[0] if named else None
+            question = self.question()
+            return _ask(handler_input, question, question, {PENDING_THERMOSTAT: heard} if heard else {})
+        return _act(handler_input, account, named or ((pending_room,) if pending_room else ()), action)
+
+    @abstractmethod
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        """The Action the slots ask for; None when a slot it needs is missing."""
+
+    def question(self) -> str:
+        """What to ask when `action` is None."""
+        return speech.WHAT_NEXT
+
+
+class SetModeIntentHandler(_ChangeIntentHandler):
+    """Slot `mode` (THERMOSTAT_MODE): entity resolution's id, HEAT, COOL, HEATCOOL, OFF or ECO."""
+
+    intent_name = "SetModeIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        mode = _resolved_id(handler_input, "mode")
+        if mode not in ("HEAT", "COOL", "HEATCOOL", "OFF", "ECO"):
+            return None
+        return SetMode("MANUAL_ECO" if mode == "ECO" else mode)
+
+    def question(self) -> str:
+        return speech.WHICH_MODE
+
+
+class EcoOffIntentHandler(_ChangeIntentHandler):
+    intent_name = "EcoOffIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        return EcoOff()
+
+
+class AdjustTempIntentHandler(_ChangeIntentHandler):
+    """Slots `direction` (DIRECTION: UP, DOWN) and `amount` (AMAZON.NUMBER, optional, own scale)."""
+
+    intent_name = "AdjustTempIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        direction = _resolved_id(handler_input, "direction")
+        if direction not in ("UP", "DOWN"):
+            return None
+        amount = _number_slot(handler_input, "amount")
+        return Adjust(direction == "UP", abs(amount) if amount else None)
+
+    def question(self) -> str:
+        return speech.WARMER_OR_COOLER
+
+
+class FanIntentHandler(_ChangeIntentHandler):
+    """Slots `fan_state` (ON_OFF: ON, OFF) and `duration` (AMAZON.DURATION, optional); a duration
+    alone ("run the fan for an hour") means on."""
+
+    intent_name = "FanIntent"
+
+    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+        state = _resolved_id(handler_input, "fan_state")
+        seconds = _duration_slot(handler_input, "duration")
+        if state == "OFF":
+            return Fan(False)
+        if state == "ON" or seconds is not None:
+            return Fan(True, seconds)
+        return None
+
+    def question(self) -> str:
+        return speech.FAN_ON_OR_OFF
+
+
+def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ...], action: Action,
+         device: Optional[str] = None) -> Response:
+    """Carry out `action` on the thermostat named, or ask: which one (none named, or several fit),
+    "Did you mean" (only a near-miss fits). Nothing is sent until exactly one thermostat is meant."""
+    thermostats = account.thermostats()
+    if not thermostats:
+        return _tell(handler_input, speech.NO_THERMOSTATS)
+    chosen = next((t for t in thermostats if t.device_name == device), None) if device else None
+    if chosen is not None:
+        return _carry_out(handler_input, account, chosen, action)
+    if not named:
+        if len(thermostats) == 1:
+            return _carry_out(handler_input, account, thermostats[0], action)
+        return _ask(handler_input, *_which(thermostats, action), _pending(action))
+    found = match(thermostats, *named)
+    if len(found.exact) == 1:
+        return _carry_out(handler_input, account, found.exact[0], action)
+    if found.exact or len(found.near) > 1:
+        candidates = found.exact or found.near
+        return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
+    if found.near:
+        return _ask(handler_input, *speech.confirm(found.near[0]), _pending(action, device=found.near[0]))
+    return _ask(handler_input, *speech.unknown_thermostat(named[0], thermostats), _pending(action))
+
+
+def _which(thermostats: Sequence[Thermostat], action: Action) -> Tuple[str, str]:
+    if isinstance(action, SetTemperature):
+        return speech.ask_which(thermostats, action.value)
+    return speech.ask_which_thermostat(thermostats)
+
+
+def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Thermostat, action: Action) -> Response:
+    try:
+        change = account.carry_out(thermostat, action)
+    except OutOfRange as reason:
+        if isinstance(action, SetTemperature) and not isinstance(reason, BeyondLimit):
+            return _ask(handler_input, speech.cannot_change(reason), speech.WHICH_TEMPERATURE,
+                        {PENDING_DEVICE: reason.thermostat.device_name})
+        return _tell(handler_input, speech.cannot_change(reason))
+    except CannotChange as reason:
+        return _tell(handler_input, speech.cannot_change(reason))
+    except SdmError as error:
+        return _sdm_failure(handler_input, error, thermostat)
+    return _tell(handler_input, speech.changed(change))
+
+
+def _pending(action: Action, choices: Sequence[Thermostat] = (), device: Optional[Thermostat] = None
+             ) -> Dict[str, Any]:
+    pending: Dict[str, Any] = {PENDING_ACTION: action.to_json()}
+    if choices:
+        pending[PENDING_CHOICES] = [t.device_name for t in choices]
+    if device is not None:
+        pending[PENDING_DEVICE] = device.device_name
+    return pending
+
+
+def _pending_action(pending: Mapping[str, Any]) -> Optional[Action]:
+    return action_from_json(pending.get(PENDING_ACTION))
 
 
 class HelpIntentHandler(_IntentHandler):
@@ -196,6 +387,7 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 
 
 def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optional[Thermostat] = None) -> Response:
+    """The LinkAccount card only where linking again can help: 401, and a 403 about the user's grant."""
     if isinstance(error, Unauthenticated):
         return _link_account(handler_input, speech.LINK_ACCOUNT)
     if isinstance(error, PermissionDenied):
@@ -258,6 +450,29 @@ def _number_slot(handler_input: HandlerInput, name: str) -> Optional[float]:
         return finite(float(slot.value)) if slot is not None and slot.value else None
     except ValueError:
         return None
+
+
+def _resolved_id(handler_input: HandlerInput, name: str) -> Optional[str]:
+    """The id entity resolution matched a custom-type slot to: what was heard may differ ("auto"
+    resolves to HEATCOOL)."""
+    slot = get_slot(handler_input, name)
+    resolutions = (slot.resolutions.resolutions_per_authority or []) if slot and slot.resolutions else []
+    return next((value.value.id for r in resolutions if r.status and r.status.code == StatusCode.ER_SUCCESS_MATCH
+                 for value in r.values or [] if value.value and value.value.id), None)
+
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def _duration_slot(handler_input: HandlerInput, name: str) -> Optional[int]:
+    """AMAZON.DURATION's ISO 8601 value ("PT1H30M") in seconds; None when missing, unrecognized or zero."""
+    slot = get_slot(handler_input, name)
+    found = _ISO_DURATION.match(slot.value) if slot is not None and slot.value else None
+    if found is None:
+        return None
+    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return total or None
 
 
 def _text(value: Any) -> Optional[str]:

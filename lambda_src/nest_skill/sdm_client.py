@@ -1,19 +1,33 @@
-"""Google's Smart Device Management REST API, as the skill needs it: list devices, execute a command.
+"""Google's Smart Device Management REST API, as the skill needs it: list devices and structures,
+read one device, execute a command.
 
 One `requests.Session` per warm container keeps the TLS connection to Google open between
 invocations. Every call shares one deadline per Alexa request, so that even a hung API leaves time
-to speak an answer within Alexa's ~8 s. SDM allows only 5 device lists per minute per user, so a
-warm container keeps each user's list for a short while; the cache key is a hash, never the token.
+to speak an answer within Alexa's ~8 s. SDM allows only 5 device or structure lists per minute per
+user, so a warm container keeps each user's lists for a short while; the cache key is a hash, never
+the token.
+
+The deadline is a wall clock, not a per-read timeout: requests' timeouts restart with every socket
+read, so a server trickling its headers or body a byte at a time would hold the request for as
+long as it likes. Each exchange therefore runs under a watchdog (one thread per container) that,
+when the deadline passes, shuts down the exchange's socket (`shutdown(2)` wakes the blocked read at once, whatever
+it was reading), and the failure is reported as TimedOut. The per-read timeout is still set to the
+time remaining, so a silent server ends the same way without the watchdog.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import socket
+import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from nest_skill.config import SkillConfig
 
@@ -28,6 +42,10 @@ CONNECT_TIMEOUT_S = 1.5
 MIN_REQUEST_S = 0.1
 DEVICE_CACHE_TTL_S = 30.0
 DEVICE_CACHE_MAX_USERS = 64
+# ErrorInfo reasons of a 403 that another linking can cure: the user's own grant is too narrow. Any
+# other reason (SERVICE_DISABLED, BILLING_DISABLED, CONSUMER_INVALID, ...) is the operator's project.
+USER_GRANT_REASONS = frozenset({"ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
+_ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 
 
 class Deadline:
@@ -53,24 +71,31 @@ class Deadline:
 class SdmError(Exception):
     """An SDM call that did not succeed. Messages hold no token and no response body."""
 
-    def __init__(self, operation: str, status: Optional[int] = None, detail: str = ""):
+    def __init__(self, operation: str, status: Optional[int] = None, detail: str = "", reason: str = ""):
         super().__init__(f"{operation}: {type(self).__name__} (HTTP {status})" if status else
                          f"{operation}: {type(self).__name__}")
         self.operation = operation
         self.status = status
         self.detail = detail
+        self.reason = reason
+        """The first `error.details[]` ErrorInfo `reason`, when SDM gave one."""
 
 
 class Unauthenticated(SdmError):
-    """401: the linked token was revoked or Alexa could not refresh it."""
+    """401 UNAUTHENTICATED: the linked token was revoked or Alexa could not refresh it."""
 
 
 class PermissionDenied(SdmError):
-    """403: the user did not share this device (or project) when linking."""
+    """403 PERMISSION_DENIED about the user's own grant: a device or scope not shared when linking."""
+
+
+class ProjectUnavailable(SdmError):
+    """403 PERMISSION_DENIED for the operator's Device Access / Cloud project (ErrorInfo `reason`
+    such as SERVICE_DISABLED): linking again cannot help, only the operator can."""
 
 
 class NotFound(SdmError):
-    """404: the device is gone."""
+    """404 NOT_FOUND: the device (or the enterprise) is gone."""
 
 
 class RateLimited(SdmError):
@@ -78,7 +103,7 @@ class RateLimited(SdmError):
 
 
 class FailedPrecondition(SdmError):
-    """400 FAILED_PRECONDITION: the thermostat's mode does not allow the command; `detail` says why."""
+    """400 FAILED_PRECONDITION: the thermostat's state does not allow the command; `detail` says why."""
 
 
 class Rejected(SdmError):
@@ -101,11 +126,14 @@ class TimedOut(SdmError):
     """SDM did not answer before the request's deadline."""
 
 
-_BY_STATUS = {401: Unauthenticated, 403: PermissionDenied, 404: NotFound, 429: RateLimited}
+# google.rpc.Code names (error.status) first, the HTTP code only when the body has none.
+_BY_RPC_STATUS = {"UNAUTHENTICATED": Unauthenticated, "NOT_FOUND": NotFound, "RESOURCE_EXHAUSTED": RateLimited,
+                  "FAILED_PRECONDITION": FailedPrecondition}
+_BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited}
 
 
-class _DeviceListCache:
-    """Device lists per user for a short TTL, keyed by a hash of the access token."""
+class _TtlCache:
+    """One SDM list per user for a short TTL, keyed by a hash of the access token."""
 
     def __init__(self, ttl_s: float, max_users: int, clock: Callable[[], float]):
         self._ttl_s = ttl_s
@@ -124,45 +152,174 @@ class _DeviceListCache:
             return None
         return entry[1]
 
-    def put(self, key: str, devices: List[Dict[str, Any]]) -> None:
+    def put(self, key: str, items: List[Dict[str, Any]]) -> None:
         self._entries.pop(key, None)
         if len(self._entries) >= self._max_users:
             self._entries.pop(next(iter(self._entries)))
-        self._entries[key] = (self._clock() + self._ttl_s, devices)
+        self._entries[key] = (self._clock() + self._ttl_s, items)
 
     def drop(self, key: str) -> None:
         self._entries.pop(key, None)
 
 
+_current = threading.local()
+
+
+class _Exchange:
+    """One SDM exchange's wall-clock end and the sockets it has used so far."""
+
+    def __init__(self, watchdog: "_Watchdog", seconds: float):
+        self.end = time.monotonic() + seconds
+        self.sockets: List[socket.socket] = []
+        self.expired = False
+        self._watchdog = watchdog
+
+    def watch(self, sock: Optional[socket.socket]) -> None:
+        if sock is not None:
+            self._watchdog.watch(self, sock)
+
+    def __enter__(self) -> "_Exchange":
+        _current.exchange = self
+        self._watchdog.start(self)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _current.exchange = None
+        self._watchdog.finish(self)
+
+
+class _Watchdog:
+    """One daemon thread per container that severs the sockets of every exchange past its end.
+    Starting a thread per exchange, or waking it for each, would cost more than a loopback
+    exchange itself: it is woken only when an exchange ends before the time it sleeps until."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._running: List[_Exchange] = []
+        self._thread: Optional[threading.Thread] = None
+        self._wakes_at = float("inf")
+
+    def start(self, exchange: _Exchange) -> None:
+        with self._condition:
+            self._running.append(exchange)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sdm-deadline", daemon=True)
+                self._thread.start()
+            if exchange.end < self._wakes_at:
+                self._condition.notify()
+
+    def finish(self, exchange: _Exchange) -> None:
+        with self._condition:
+            if exchange in self._running:
+                self._running.remove(exchange)
+
+    def watch(self, exchange: _Exchange, sock: socket.socket) -> None:
+        with self._condition:
+            exchange.sockets.append(sock)
+            if exchange.expired:
+                _sever(sock)
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                now = time.monotonic()
+                for exchange in [e for e in self._running if e.end <= now]:
+                    exchange.expired = True
+                    for sock in exchange.sockets:
+                        _sever(sock)
+                    self._running.remove(exchange)
+                self._wakes_at = min((e.end for e in self._running), default=float("inf"))
+                self._condition.wait(None if self._running == [] else self._wakes_at - now)
+
+
+def _watch(sock: Optional[socket.socket]) -> None:
+    exchange = getattr(_current, "exchange", None)
+    if exchange is not None:
+        exchange.watch(sock)
+
+
+def _sever(sock: socket.socket) -> None:
+    """Shut the socket down under any TLS layer, so a read blocked in another thread returns at once.
+    (The response, not the connection, holds the socket once the server says it will close.)"""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self.sock)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    """Shows the running exchange's watchdog each socket: a kept-alive one when handed out, a new
+    one as soon as it is connected."""
+
+    ConnectionCls = _WatchedHTTPConnection
+
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        connection = super()._get_conn(timeout)
+        _watch(connection.sock)
+        return connection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        connection = super()._get_conn(timeout)
+        _watch(connection.sock)
+        return connection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class SdmClient:
-    def __init__(self, config: SkillConfig, session: Optional[requests.Session] = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, config: SkillConfig, clock: Callable[[], float] = time.monotonic):
         self._base_url = config.sdm_api_base_url
-        self._devices_url = f"{config.sdm_api_base_url}/enterprises/{config.nest_project_id}/devices"
-        if session is None:
-            session = requests.Session()
-            # Lambda has no proxy or .netrc: skip looking them up on every call.
-            session.trust_env = False
+        enterprise = f"{config.sdm_api_base_url}/enterprises/{config.nest_project_id}"
+        self._devices_url = f"{enterprise}/devices"
+        self._structures_url = f"{enterprise}/structures"
+        session = requests.Session()
+        # Lambda has no proxy or .netrc: skip looking them up on every call.
+        session.trust_env = False
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _WatchedAdapter())
         self._session = session
         self._clock = clock
-        self._devices = _DeviceListCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
+        self._watchdog = _Watchdog()
+        self._devices = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
+        self._structures = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
 
     def list_devices(self, token: str, deadline: Deadline) -> List[Dict[str, Any]]:
-        """The user's devices (SDM device JSON), from the warm cache when fresh."""
-        key = _DeviceListCache.key(token)
-        cached = self._devices.get(key)
-        if cached is not None:
-            log.info("sdm cache hit", extra={"sdm_operation": "devices.list"})
-            return cached
-        response = self._call("devices.list", "GET", self._devices_url, token, deadline)
-        try:
-            devices = response.json().get("devices", [])
-        except (ValueError, AttributeError):
-            raise InvalidResponse("devices.list", 200) from None
-        if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):
-            raise InvalidResponse("devices.list", 200)
-        self._devices.put(key, devices)
-        return devices
+        """The user's devices (SDM device JSON, enterprises.devices.list), from the warm cache when fresh."""
+        return self._list("devices.list", self._devices_url, "devices", self._devices, token, deadline)
+
+    def list_structures(self, token: str, deadline: Deadline) -> List[Dict[str, Any]]:
+        """The user's structures (homes; enterprises.structures.list), from the warm cache when fresh."""
+        return self._list("structures.list", self._structures_url, "structures", self._structures, token, deadline)
+
+    def get_device(self, token: str, device_name: str, deadline: Deadline) -> Dict[str, Any]:
+        """One device as SDM has it now (enterprises.devices.get); drops the user's cached list, which
+        is then known to be stale."""
+        self._devices.drop(_TtlCache.key(token))
+        device = self._json("devices.get", self._call("devices.get", "GET", f"{self._base_url}/{device_name}",
+                                                       token, deadline))
+        if not isinstance(device, dict):
+            raise InvalidResponse("devices.get", 200)
+        return device
 
     def execute_command(self, token: str, device_name: str, command: str, params: Mapping[str, Any],
                         deadline: Deadline) -> None:
@@ -172,28 +329,55 @@ class SdmClient:
             self._call("devices.executeCommand", "POST", f"{self._base_url}/{device_name}:executeCommand",
                        token, deadline, {"command": command, "params": dict(params)})
         finally:
-            self._devices.drop(_DeviceListCache.key(token))
+            self._devices.drop(_TtlCache.key(token))
+
+    def _list(self, operation: str, url: str, field: str, cache: _TtlCache, token: str,
+              deadline: Deadline) -> List[Dict[str, Any]]:
+        key = _TtlCache.key(token)
+        cached = cache.get(key)
+        if cached is not None:
+            log.info("sdm cache hit", extra={"sdm_operation": operation})
+            return cached
+        body = self._json(operation, self._call(operation, "GET", url, token, deadline))
+        items = body.get(field, []) if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise InvalidResponse(operation, 200)
+        cache.put(key, items)
+        return items
+
+    @staticmethod
+    def _json(operation: str, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponse(operation, 200) from None
 
     def _call(self, operation: str, method: str, url: str, token: str, deadline: Deadline,
               payload: Optional[Mapping[str, Any]] = None) -> requests.Response:
         remaining = deadline.remaining()
         if remaining < MIN_REQUEST_S:
             raise TimedOut(operation)
-        connect = min(CONNECT_TIMEOUT_S, remaining / 2)
+        connect = min(CONNECT_TIMEOUT_S, remaining)
         started = self._clock()
-        try:
-            response = self._session.request(
-                method, url, json=payload, headers={"Authorization": f"Bearer {token}"},
-                timeout=(connect, remaining - connect), allow_redirects=False,
-            )
-        except requests.Timeout:
-            raise self._failed(TimedOut(operation), started) from None
-        except requests.RequestException:
-            raise self._failed(Unreachable(operation), started) from None
+        with _Exchange(self._watchdog, remaining) as exchange:
+            try:
+                response = self._session.request(
+                    method, url, json=payload, headers={"Authorization": f"Bearer {token}"},
+                    timeout=(connect, remaining), allow_redirects=False,
+                )
+            except requests.RequestException as error:
+                timed_out = exchange.expired or isinstance(error, requests.Timeout)
+                raise self._failed((TimedOut if timed_out else Unreachable)(operation), started) from None
+        if exchange.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
+            raise self._failed(TimedOut(operation), started)
         log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,
                                     "latency_ms": self._elapsed_ms(started)})
         if response.status_code != 200:
-            raise _error_for(operation, response)
+            error = _error_for(operation, response)
+            if isinstance(error, ProjectUnavailable):
+                log.error("sdm project unavailable", extra={"sdm_operation": operation,
+                                                             "sdm_reason": error.reason or "none given"})
+            raise error
         return response
 
     def _failed(self, error: SdmError, started: float) -> SdmError:
@@ -206,7 +390,9 @@ class SdmClient:
 
 
 def _error_for(operation: str, response: requests.Response) -> SdmError:
-    """SDM's error from its documented body {"error": {"code", "status", "message"}}, else the status."""
+    """SDM's error from its documented body {"error": {"code", "status", "message", "details"}}
+    (developers.google.com/nest/device-access/reference/errors/api; google.rpc.Status), else the
+    HTTP status. A 403 is the user's to fix (link again) unless its ErrorInfo reason names the project."""
     try:
         error = response.json().get("error") or {}
     except (ValueError, AttributeError):
@@ -214,14 +400,18 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
     if not isinstance(error, dict):
         error = {}
     status = response.status_code
-    grpc_status = error.get("status")
+    rpc_status = error.get("status")
     message = str(error.get("message") or "")
-    if grpc_status == "FAILED_PRECONDITION":
-        return FailedPrecondition(operation, status, message)
-    if grpc_status == "RESOURCE_EXHAUSTED":
-        return RateLimited(operation, status, message)
-    if status in _BY_STATUS:
-        return _BY_STATUS[status](operation, status, message)
+    details = error.get("details")
+    reason = next((str(d.get("reason") or "") for d in (details if isinstance(details, list) else [])
+                   if isinstance(d, dict) and d.get("@type") == _ERROR_INFO), "")
+    if rpc_status == "PERMISSION_DENIED" or (status == 403 and rpc_status is None):
+        if reason and reason not in USER_GRANT_REASONS:
+            return ProjectUnavailable(operation, status, message, reason)
+        return PermissionDenied(operation, status, message, reason)
+    kind = _BY_RPC_STATUS.get(rpc_status) or _BY_HTTP_STATUS.get(status)
+    if kind is not None:
+        return kind(operation, status, message, reason)
     if 400 <= status < 500:
-        return Rejected(operation, status, message)
-    return Unavailable(operation, status, message)
+        return Rejected(operation, status, message, reason)
+    return Unavailable(operation, status, message, reason)

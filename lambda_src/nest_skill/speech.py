@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence, Tuple
 
-from nest_skill.thermostats import (CannotSet, EcoOn, Mode, Offline, OutOfRange, SetpointChange, Thermostat,
-                                    TurnedOff)
+from nest_skill.controls import (AlreadyInMode, BeyondLimit, CannotChange, Change, EcoOn, EcoWhileOff,
+                                 FanAlreadyOff, ModeUnavailable, NoFan, NotInEco, NotReporting, Offline, OutOfRange,
+                                 TurnedOff)
+from nest_skill.thermostats import Hvac, Mode, Thermostat
 
 CARD_TITLE = "Nest thermostats"
 
@@ -14,7 +16,11 @@ WELCOME = ("Welcome to Home Thermostat. You can ask for the status, or say, set 
            "What would you like?")
 WHAT_NEXT = "You can ask for the status, or tell me a temperature to set."
 HELP = ("I can tell you what your Nest thermostats are doing, or set one, for example: set the living room to 70. "
-        "What would you like?")
+        "I can also switch a thermostat to heat, cool, heat and cool, eco or off, make it warmer or cooler, "
+        "tell you the humidity, and run the fan. What would you like?")
+WHICH_MODE = "Which mode: heat, cool, heat and cool, eco, or off?"
+WARMER_OR_COOLER = "Warmer or cooler?"
+FAN_ON_OR_OFF = "Should I turn the fan on or off?"
 FALLBACK = "Sorry, I can't help with that. " + WHAT_NEXT
 GOODBYE = "Goodbye."
 
@@ -28,6 +34,9 @@ RATE_LIMITED = "Nest is limiting requests right now. Please try again in a minut
 TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
 UNAVAILABLE = "Sorry, I couldn't reach Nest just now. Please try again later."
 REJECTED = "Sorry, Nest didn't accept that change."
+PROJECT_UNAVAILABLE = "Sorry, Nest isn't available to this skill right now. Please try again later."
+NOT_CHANGED = "OK, I didn't change anything."
+NOTHING_TO_CONFIRM = "Sorry, I wasn't waiting for a yes or no. " + WHAT_NEXT
 SOMETHING_WRONG = "Sorry, something went wrong. Please try again."
 WHICH_TEMPERATURE = "What temperature?"
 
@@ -36,19 +45,48 @@ def status(thermostats: Sequence[Thermostat]) -> str:
     return " ".join(_status_line(t) for t in thermostats) if thermostats else NO_THERMOSTATS
 
 
-def changed(change: SetpointChange) -> str:
-    thermostat = change.thermostat
-    return f"OK, {_the(thermostat)} is {_mode_clause(thermostat.mode, change.setpoints)}."
+def changed(change: Change) -> str:
+    """The confirmation, with what the Nest app will show: setpoints in its scale, the mode, the fan."""
+    subject = _the(change.thermostat)
+    if change.fan_seconds == 0:
+        return f"OK, the fan of {subject} is off."
+    if change.fan_seconds is not None:
+        longest = ", the longest Nest allows" if change.capped else ""
+        return f"OK, the fan of {subject} will run for {_duration(change.fan_seconds)}{longest}."
+    if change.command.endswith("ThermostatEco.SetMode") and change.params.get("mode") == "OFF":
+        clause = _mode_clause(change.mode, ())
+        return f"OK, eco is off. {_capitalized(subject)} is {clause}." if clause else f"OK, eco is off for {subject}."
+    return f"OK, {subject} is {_mode_clause(change.mode, change.setpoints)}."
 
 
-def cannot_set(reason: CannotSet) -> str:
+def cannot_change(reason: CannotChange) -> str:
     subject = _capitalized(_the(reason.thermostat))
+    if isinstance(reason, NotReporting):
+        return f"{subject} isn't reporting to Nest right now, so I couldn't change it. Please try again later."
     if isinstance(reason, Offline):
         return _offline(reason.thermostat)
     if isinstance(reason, TurnedOff):
-        return f"{subject} is turned off, so I didn't change it. Choose heat or cool in the Nest app first."
+        return f"{subject} is turned off, so I didn't change it. Switch it to heat or cool first."
     if isinstance(reason, EcoOn):
         return _eco_on(reason.thermostat)
+    if isinstance(reason, ModeUnavailable):
+        return f"{subject} can't be set to {_MODE_NAMES[reason.mode]}, so I didn't change it."
+    if isinstance(reason, EcoWhileOff):
+        return (f"{subject} is turned off, and Nest can't turn on eco while it's off. "
+                "Switch it to heat or cool first.")
+    if isinstance(reason, AlreadyInMode):
+        return f"{subject} is already {_mode_clause(reason.mode, ())}."
+    if isinstance(reason, NotInEco):
+        return f"{subject} isn't in eco mode."
+    if isinstance(reason, FanAlreadyOff):
+        return f"The fan of {_the(reason.thermostat)} is already off."
+    if isinstance(reason, NoFan):
+        return f"{subject} has no fan that Nest can control."
+    if isinstance(reason, BeyondLimit):
+        at = _listed([_n(v) for v in reason.setpoints], "and")
+        side = "above" if reason.limit == reason.high else "below"
+        return (f"{subject} can't go {side} {_n(reason.limit)} degrees, so I didn't change it. "
+                f"It's set to {at}.")
     if isinstance(reason, OutOfRange):
         return (f"{subject} can be set between {_n(reason.low)} and {_n(reason.high)} degrees. "
                 "What temperature would you like?")
@@ -62,13 +100,15 @@ def refused(thermostat: Thermostat, detail: str) -> str:
         return _eco_on(thermostat)
     if "OFFLINE" in words:
         return _offline(thermostat)
+    if "FAN" in words:
+        return f"{_capitalized(_the(thermostat))} has no fan that Nest can control."
     return (f"{_capitalized(_the(thermostat))} isn't in a mode that allows that right now, so nothing changed. "
             "Check its mode in the Nest app.")
 
 
 def _eco_on(thermostat: Thermostat) -> str:
     return (f"{_capitalized(_the(thermostat))} is in eco mode, so I didn't change it. "
-            "Turn off eco in the Nest app first.")
+            "Say, turn off eco, first.")
 
 
 def _offline(thermostat: Thermostat) -> str:
@@ -77,6 +117,33 @@ def _offline(thermostat: Thermostat) -> str:
 
 def gone(thermostat: Thermostat) -> str:
     return f"I couldn't find {_the(thermostat)} on your Nest account any more. It may have been removed."
+
+
+def ask_which_of(candidates: Sequence[Thermostat]) -> Tuple[str, str]:
+    """Several thermostats fit the name: the same room in two homes ("the Living Room at Lake House,
+    or at Home?"), or several near-misses."""
+    names = {t.name for t in candidates}
+    homes = [t.home for t in candidates]
+    if len(names) == 1 and all(homes) and len(set(homes)) == len(homes):
+        first = _the(candidates[0])
+        question = f"Which one: {first}, or {_listed([f'at {h}' for h in homes[1:]], 'or')}?"
+        return question, question
+    choices = _listed([_the(t) for t in candidates], "or")
+    if len(set(_the(t) for t in candidates)) < len(candidates):
+        order = _listed([f"the {_ORDINAL_WORDS[i]}" for i in range(min(len(candidates), len(_ORDINAL_WORDS)))], "or")
+        return (f"I found {len(candidates)} called {_the(candidates[0])}. Which one: {order}?",
+                f"Which one: {order}?")
+    return f"Did you mean {choices}?", f"Which one: {choices}?"
+
+
+def ask_which_thermostat(thermostats: Sequence[Thermostat]) -> Tuple[str, str]:
+    choices = _listed([_the(t) for t in thermostats], "or")
+    return f"Which thermostat: {choices}?", f"Which one: {choices}?"
+
+
+def confirm(thermostat: Thermostat) -> Tuple[str, str]:
+    question = f"Did you mean {_the(thermostat)}?"
+    return question, f"{question} Please say yes or no."
 
 
 def ask_which(thermostats: Sequence[Thermostat], temperature: float) -> Tuple[str, str]:
@@ -103,10 +170,16 @@ def ask_temperature(spoken_thermostat: Optional[str]) -> Tuple[str, str]:
 
 def _status_line(thermostat: Thermostat) -> str:
     subject = _capitalized(_the(thermostat))
+    if not thermostat.reporting:
+        return f"{subject} isn't reporting to Nest right now."
     if not thermostat.online:
         return f"{subject} is offline."
-    setpoints = tuple(thermostat.shown(c) for c in (thermostat.heat_c, thermostat.cool_c) if c is not None)
+    setpoints = tuple(thermostat.shown(c) for c in thermostat.usable_setpoints(thermostat.heat_c, thermostat.cool_c)
+                      if c is not None)
     clause = _mode_clause(thermostat.mode, setpoints)
+    running = _RUNNING.get(thermostat.hvac) if thermostat.hvac is not None and thermostat.mode is not Mode.OFF else None
+    if clause and running:
+        clause = f"{clause}, {running}"
     ambient = thermostat.shown(thermostat.ambient_c)
     if ambient is None:
         return f"{subject} is {clause}." if clause else f"{subject} is online."
@@ -118,7 +191,9 @@ def _mode_clause(mode: Mode, setpoints: Tuple[float, ...]) -> str:
     if mode is Mode.OFF:
         return "turned off"
     if mode is Mode.ECO:
-        return f"in eco mode, {between}" if between else "in eco mode"
+        if between:
+            return f"in eco mode, {between}"
+        return f"in eco mode at {_n(setpoints[0])}" if setpoints else "in eco mode"
     if mode is Mode.HEATCOOL:
         return f"set to heat-cool {between}" if between else "set to heat-cool"
     if mode is Mode.HEAT:
@@ -128,8 +203,39 @@ def _mode_clause(mode: Mode, setpoints: Tuple[float, ...]) -> str:
     return ""
 
 
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth")
+_MODE_NAMES = {Mode.HEAT: "heat", Mode.COOL: "cool", Mode.HEATCOOL: "heat and cool", Mode.OFF: "off",
+               Mode.ECO: "eco"}
+_RUNNING = {Hvac.HEATING: "and heating right now", Hvac.COOLING: "and cooling right now",
+            Hvac.OFF: "not running right now"}
+
+
+def humidity(thermostats: Sequence[Thermostat]) -> str:
+    """`Humidity.ambientHumidityPercent` in whole percent, one sentence per thermostat."""
+    if not thermostats:
+        return NO_THERMOSTATS
+    lines = []
+    for thermostat in thermostats:
+        subject = _capitalized(_the(thermostat))
+        if not thermostat.reporting or thermostat.humidity is None:
+            lines.append(f"{subject} isn't reporting humidity right now.")
+        else:
+            lines.append(f"The humidity at {_the(thermostat)} is {int(thermostat.humidity + 0.5)} percent.")
+    return " ".join(lines)
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((hours, "hour"), (minutes, "minute"),
+                                                                   (secs, "second")) if n]
+    return _listed(parts, "and")
+
+
 def _the(thermostat: Thermostat) -> str:
-    return f"the {thermostat.name}" if thermostat.named_by_room else thermostat.name
+    """How the thermostat is named aloud; with its home when the user has thermostats in several."""
+    name = f"the {thermostat.name}" if thermostat.named_by_room else thermostat.name
+    return f"{name} at {thermostat.home}" if thermostat.home else name
 
 
 def _capitalized(text: str) -> str:

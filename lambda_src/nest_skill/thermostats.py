@@ -1,8 +1,10 @@
-"""Thermostats as the user knows them, read from SDM device JSON, and what a spoken setpoint means
-for each one.
+"""Thermostats as the user knows them, read from SDM device and structure JSON, and the one place
+that decides how closely a spoken name matches a thermostat.
 
-SDM reports what a device can do through its traits (its `type` must not be relied on), and a
-missing trait means the feature is unavailable right now, so every trait here is optional.
+SDM reports what a device can do through its traits (its `type` must not be relied on for that),
+and a missing trait means the feature is unavailable right now, so every trait here is optional.
+The type only tells a thermostat that reports nothing at all (`"traits": {}` during an outage)
+from a camera, so that it can be named as not reporting rather than overlooked.
 """
 
 from __future__ import annotations
@@ -10,16 +12,29 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from enum import Enum, IntEnum
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 from nest_skill import temperatures
 from nest_skill.temperatures import Scale
 
 _TRAIT = "sdm.devices.traits."
-_COMMAND = "sdm.devices.commands.ThermostatTemperatureSetpoint."
-# Below this difflib ratio a spoken name is a different word, not a misheard one.
-_NAME_CUTOFF = 0.75
+_THERMOSTAT_TYPE = "sdm.devices.types.THERMOSTAT"
+_THERMOSTAT_TRAITS = ("ThermostatMode", "ThermostatTemperatureSetpoint", "ThermostatEco", "ThermostatHvac")
+_STRUCTURE_INFO = "sdm.structures.traits.Info"
+# Two differing words are the same word misheard at this difflib ratio or above ("rom"/"room",
+# "leaving"/"living"); distinct room words stay below it ("dining"/"living" 0.67, "bedroom"/"bathroom" 0.67).
+_WORD_CUTOFF = 0.75
+_ORDINALS = {"first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
+             "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4}
+
+
+class Hvac(str, Enum):
+    """SDM `ThermostatHvac.status`: what the equipment is doing right now, whatever the mode."""
+
+    HEATING = "HEATING"
+    COOLING = "COOLING"
+    OFF = "OFF"
 
 
 class Mode(str, Enum):
@@ -48,6 +63,24 @@ class Thermostat:
     heat_c: Optional[float]
     """In eco mode these are the eco setpoints: SDM returns no others then."""
     cool_c: Optional[float]
+    available_modes: Tuple[Mode, ...] = ()
+    """`ThermostatMode.availableModes`; empty when the trait does not say."""
+    reporting: bool = True
+    """False when SDM lists the thermostat without any thermostat trait (an outage)."""
+    structure: str = ""
+    """`enterprises/{p}/structures/{s}` from the device's parentRelations, when given."""
+    home: str = ""
+    """The structure's customName, filled in only when the user's thermostats span several homes."""
+    base_mode: Mode = Mode.UNKNOWN
+    """`ThermostatMode.mode` under eco: the mode eco hands back to when it is turned off."""
+    eco_heat_c: Optional[float] = None
+    eco_cool_c: Optional[float] = None
+    hvac: Optional[Hvac] = None
+    """`ThermostatHvac.status`; None when the trait is missing."""
+    humidity: Optional[float] = None
+    """`Humidity.ambientHumidityPercent`."""
+    fan: Optional[bool] = None
+    """Whether the fan timer is on (`Fan.timerMode`); None when the thermostat has no Fan trait."""
 
     @classmethod
     def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
@@ -59,9 +92,10 @@ class Thermostat:
 
         custom_name = str(trait("Info").get("customName") or "").strip()
         relations = device.get("parentRelations")
-        rooms = [str(r.get("displayName") or "").strip() for r in (relations if isinstance(relations, list) else [])
-                 if isinstance(r, Mapping)]
-        room = next((r for r in rooms if r), "")
+        relations = [r for r in (relations if isinstance(relations, list) else []) if isinstance(r, Mapping)]
+        room = next((name for name in (str(r.get("displayName") or "").strip() for r in relations) if name), "")
+        parent = next((str(r.get("parent")) for r in relations if isinstance(r.get("parent"), str)), "")
+        structure = parent.split("/rooms/", 1)[0] if "/structures/" in parent else ""
         eco = trait("ThermostatEco").get("mode") == Mode.ECO.value
         setpoints = trait("ThermostatEco") if eco else trait("ThermostatTemperatureSetpoint")
         try:
@@ -72,6 +106,18 @@ class Thermostat:
             mode = Mode.ECO if eco else Mode(trait("ThermostatMode").get("mode"))
         except ValueError:
             mode = Mode.UNKNOWN
+        try:
+            base_mode = Mode(trait("ThermostatMode").get("mode"))
+        except ValueError:
+            base_mode = Mode.UNKNOWN
+        try:
+            hvac: Optional[Hvac] = Hvac(trait("ThermostatHvac").get("status"))
+        except ValueError:
+            hvac = None
+        fan_trait = traits.get(_TRAIT + "Fan")
+        listed = trait("ThermostatMode").get("availableModes")
+        available = tuple(Mode(m) for m in (listed if isinstance(listed, list) else [])
+                          if m in (Mode.HEAT.value, Mode.COOL.value, Mode.HEATCOOL.value, Mode.OFF.value))
         return cls(
             device_name=str(device.get("name") or ""),
             name=custom_name or room or "thermostat",
@@ -83,17 +129,49 @@ class Thermostat:
             ambient_c=temperatures.finite(trait("Temperature").get("ambientTemperatureCelsius")),
             heat_c=temperatures.finite(setpoints.get("heatCelsius")),
             cool_c=temperatures.finite(setpoints.get("coolCelsius")),
+            available_modes=available,
+            reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS),
+            structure=structure,
+            base_mode=base_mode,
+            eco_heat_c=temperatures.finite(trait("ThermostatEco").get("heatCelsius")),
+            eco_cool_c=temperatures.finite(trait("ThermostatEco").get("coolCelsius")),
+            hvac=hvac,
+            humidity=temperatures.finite(trait("Humidity").get("ambientHumidityPercent")),
+            fan=fan_trait.get("timerMode") == "ON" if isinstance(fan_trait, Mapping) else None,
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:
         """A Celsius reading as the Nest app shows it on this thermostat."""
         return temperatures.displayed(celsius, self.scale)
 
+    def can(self, mode: Mode) -> bool:
+        """Whether `mode` (HEAT, COOL, HEATCOOL, OFF) is in availableModes; unknown counts as yes."""
+        return not self.available_modes or mode in self.available_modes
+
+    def usable_setpoints(self, heat_c: Optional[float], cool_c: Optional[float]
+                         ) -> Tuple[Optional[float], Optional[float]]:
+        """(heat, cool) in Celsius, each None when the thermostat cannot use it: a heat-only
+        thermostat in eco still reports an eco cool setpoint that nothing will ever act on."""
+        heats = self.can(Mode.HEAT) or self.can(Mode.HEATCOOL)
+        cools = self.can(Mode.COOL) or self.can(Mode.HEATCOOL)
+        return (heat_c if heats else None), (cool_c if cools else None)
+
 
 def thermostats_in(devices: Sequence[Mapping[str, Any]]) -> List[Thermostat]:
     """The thermostats among an SDM device list (cameras and doorbells share it)."""
     return [Thermostat.from_sdm(d) for d in devices
-            if any(_TRAIT + t in _traits(d) for t in ("ThermostatMode", "ThermostatTemperatureSetpoint"))]
+            if d.get("type") == _THERMOSTAT_TYPE or any(_TRAIT + t in _traits(d) for t in _THERMOSTAT_TRAITS)]
+
+
+def structure_names(structures: Sequence[Mapping[str, Any]]) -> Mapping[str, str]:
+    """`enterprises/{p}/structures/{s}` -> the home's customName (`sdm.structures.traits.Info`)."""
+    names = {}
+    for structure in structures:
+        info = _traits(structure).get(_STRUCTURE_INFO)
+        name = str(info.get("customName") or "").strip() if isinstance(info, Mapping) else ""
+        if isinstance(structure.get("name"), str) and name:
+            names[structure["name"]] = name
+    return names
 
 
 def _traits(device: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -101,114 +179,91 @@ def _traits(device: Mapping[str, Any]) -> Mapping[str, Any]:
     return traits if isinstance(traits, Mapping) else {}
 
 
-def _normalized(name: str) -> str:
-    words = re.sub(r"[^\w\s]", " ", name.lower()).split()
+class Closeness(IntEnum):
+    NONE = 0
+    NEAR = 1
+    """Possibly what was meant: a misheard word, or a name said in part. Never acted on unasked."""
+    EXACT = 2
+
+
+def _words(name: str) -> List[str]:
+    """Lower-case words without "the ... thermostat"; apostrophes and a final s are dropped, so
+    "Dad's Office", "dads office" and "Dad's Offices" compare equal."""
+    words = re.sub(r"[^\w\s]", " ", name.lower().replace("'", "").replace("\u2019", "")).split()
     if words and words[0] == "the":
         words = words[1:]
-    if words and words[-1] == "thermostat":
+    if words and words[-1] in ("thermostat", "thermostats"):
         words = words[:-1]
-    return " ".join(words)
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
 
 
-def find_thermostat(thermostats: Sequence[Thermostat], *spoken: str) -> Optional[Thermostat]:
-    """The thermostat the user named, tolerating case, "the ... thermostat", a name said in part
-    ("upstairs" for "Upstairs Hallway") and near-misses from speech recognition.
+def closeness(spoken: str, name: str) -> Closeness:
+    """How closely `spoken` names `name`: the only place this is decided.
 
-    Each spoken form (what was heard, then what entity resolution made of it) is tried at each level
-    of tolerance in turn, so an exact match on any form beats a near-miss on the first: a "Family Room"
-    thermostat is found although the slot type resolves "family room" to its synonym "living room".
-    Just "the thermostat" names the only one; it is also what a thermostat with neither room nor
-    custom name is called, so such a thermostat is found again on the next turn.
+    EXACT ignores case, punctuation, a possessive 's, "the ... thermostat" and word breaks ("bed
+    room" is "Bedroom"). NEAR is a name said in part ("upstairs" for "Upstairs Hallway") or the same
+    words with some misheard ("living rom"): each differing word must be that close to its
+    counterpart, so two different rooms that merely share a word ("Guest Bedroom", "Guest Bathroom")
+    are NONE.
     """
-    wanted = [name for name in map(_normalized, spoken) if name]
-    if not wanted and len(thermostats) == 1:
-        return thermostats[0]
-    by_alias: Dict[str, Thermostat] = {}
-    for thermostat in thermostats:
-        for alias in thermostat.aliases:
-            by_alias.setdefault(_normalized(alias), thermostat)
-    for name in wanted:
-        if name in by_alias:
-            return by_alias[name]
-    for name in wanted:
-        containing = {t.device_name: t for alias, t in by_alias.items() if set(name.split()) <= set(alias.split())}
-        if len(containing) == 1:
-            return next(iter(containing.values()))
-    for name in wanted:
-        close = difflib.get_close_matches(name, list(by_alias), n=1, cutoff=_NAME_CUTOFF)
-        if close:
-            return by_alias[close[0]]
-    return None
-
-
-class CannotSet(Exception):
-    """Why a setpoint was not sent: each case has its own answer, none is an error."""
-
-    def __init__(self, thermostat: Thermostat):
-        super().__init__(thermostat.name)
-        self.thermostat = thermostat
-
-
-class Offline(CannotSet):
-    pass
-
-
-class TurnedOff(CannotSet):
-    pass
-
-
-class EcoOn(CannotSet):
-    pass
-
-
-class NoSetpoint(CannotSet):
-    """The thermostat reports no mode that takes a setpoint (the trait is missing)."""
-
-
-class OutOfRange(CannotSet):
-    def __init__(self, thermostat: Thermostat):
-        super().__init__(thermostat)
-        self.low, self.high = temperatures.LIMITS[thermostat.scale]
+    said, named = _words(spoken), _words(name)
+    if not said or not named:
+        return Closeness.NONE
+    if "".join(said) == "".join(named):
+        return Closeness.EXACT
+    if set(said) < set(named):
+        return Closeness.NEAR
+    if len(said) == len(named) and all(
+            a == b or difflib.SequenceMatcher(None, a, b).ratio() >= _WORD_CUTOFF for a, b in zip(said, named)):
+        return Closeness.NEAR
+    return Closeness.NONE
 
 
 @dataclass(frozen=True)
-class SetpointChange:
-    """One SDM command and the setpoints it leaves, in the thermostat's own scale, to confirm aloud."""
+class Match:
+    """The thermostats a spoken name may mean: `exact` ones may be acted on (when there is one),
+    `near` ones only confirmed."""
 
-    thermostat: Thermostat
-    command: str
-    params: Mapping[str, float]
-    setpoints: Tuple[float, ...]
+    exact: Tuple[Thermostat, ...]
+    near: Tuple[Thermostat, ...]
 
 
-def plan_setpoint(thermostat: Thermostat, spoken: float) -> SetpointChange:
-    """The command that sets `thermostat` to `spoken` (in its own scale) in its current mode.
+def match(thermostats: Sequence[Thermostat], *spoken: str) -> Match:
+    """Which thermostats the spoken forms (what was heard, then entity resolution's value) name.
 
-    Raises CannotSet when nothing should be sent: SDM would refuse a setpoint while off or in eco,
-    and the mode is the user's choice, not ours to change.
+    Each form is tried in turn and an exact match on the first form that has one wins, so a
+    "Family Room" thermostat is found although the slot type resolves "family room" to its
+    synonym "living room". Just "the thermostat" names the only one; it is also what a thermostat
+    with neither room nor custom name is called.
     """
-    if not thermostat.online:
-        raise Offline(thermostat)
-    if thermostat.mode is Mode.OFF:
-        raise TurnedOff(thermostat)
-    if thermostat.mode is Mode.ECO:
-        raise EcoOn(thermostat)
-    if thermostat.mode is Mode.UNKNOWN:
-        raise NoSetpoint(thermostat)
-    scale = thermostat.scale
-    target = temperatures.nest_round(spoken, scale)
-    if not temperatures.within_limits(target, scale):
-        raise OutOfRange(thermostat)
-    if thermostat.mode is Mode.HEAT:
-        return SetpointChange(thermostat, _COMMAND + "SetHeat",
-                              {"heatCelsius": temperatures.setpoint_celsius(target, scale)}, (target,))
-    if thermostat.mode is Mode.COOL:
-        return SetpointChange(thermostat, _COMMAND + "SetCool",
-                              {"coolCelsius": temperatures.setpoint_celsius(target, scale)}, (target,))
-    current = None
-    if thermostat.heat_c is not None and thermostat.cool_c is not None:
-        current = (thermostat.shown(thermostat.heat_c), thermostat.shown(thermostat.cool_c))
-    low, high = temperatures.centred_range(target, current, scale)
-    heat_c, cool_c = temperatures.range_celsius(low, high, scale)
-    return SetpointChange(thermostat, _COMMAND + "SetRange", {"heatCelsius": heat_c, "coolCelsius": cool_c},
-                          (low, high))
+    forms = [s for s in spoken if _words(s)]
+    if not forms:
+        return Match(tuple(thermostats[:1]) if len(thermostats) == 1 else (), ())
+    for form in forms:
+        exact = tuple(t for t in thermostats if _best(form, t) is Closeness.EXACT)
+        if exact:
+            return Match(exact, ())
+    near = tuple(t for t in thermostats if any(_best(form, t) is Closeness.NEAR for form in forms))
+    return Match((), near)
+
+
+def _best(spoken: str, thermostat: Thermostat) -> Closeness:
+    names = thermostat.aliases or (thermostat.name,)
+    return max(closeness(spoken, name) for name in names)
+
+
+def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat]:
+    """The candidate an answer to "which one?" picks: an ordinal ("the first one", "second"), or a
+    home or thermostat name that fits exactly one candidate."""
+    words = _words(answer)
+    ordinal = len(candidates) - 1 if "last" in words else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
+    if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last", "one"}:
+        return candidates[ordinal] if ordinal < len(candidates) else None
+    for wanted in (Closeness.EXACT, Closeness.NEAR):
+        fits = [t for t in candidates
+                if any(closeness(answer, name) >= wanted for name in (t.home, *t.aliases) if name)]
+        if len(fits) == 1:
+            return fits[0]
+        if fits:
+            return None
+    return None

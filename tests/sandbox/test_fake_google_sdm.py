@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 import requests
 
-from sandbox.fake_google import FakeGoogle
-from sandbox.serving import running
+from sandbox.fake_google import FakeGoogle, TricklingFront
+from sandbox.serving import in_background, running
 from sandbox.thermostats import Thermostat, fahrenheit_to_celsius
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, PROJECT, REDIRECT, Client
 
@@ -312,3 +315,146 @@ def test_counts_per_route_are_kept_and_served(fake, client, token):
 def test_unknown_path_and_wrong_method(client, token):
     assert client.http.get(f"{client.base_url}/v2/whatever", timeout=5).status_code == 404
     assert client.sdm("DELETE", "devices", token).status_code == 405
+
+
+# --- situations the skill must survive (issue 9): homes, outages, a disabled API, changes in the app ---
+
+def test_structures_are_listed_with_their_names(fake, client, token):
+    assert client.sdm("GET", "structures", token).json() == {"structures": [
+        {"name": f"enterprises/{PROJECT}/structures/fake-structure-home",
+         "traits": {"sdm.structures.traits.Info": {"customName": "Home"}}}]}
+    fake.use_scenario("two-homes")
+    names = [s["traits"]["sdm.structures.traits.Info"]["customName"]
+             for s in client.sdm("GET", "structures", token).json()["structures"]]
+    assert names == ["Home", "Lake House"]
+    assert fake.stats()["counts"]["structures.list"] == 2
+
+
+def test_two_homes_each_have_a_living_room_and_the_lake_house_one_is_heat_only_in_eco(fake, client, token):
+    fake.use_scenario("two-homes")
+    living = [d for d in client.sdm("GET", "devices", token).json()["devices"]
+              if d["parentRelations"][0]["displayName"] == "Living Room"]
+    assert [d["parentRelations"][0]["parent"].split("/rooms/")[0].rsplit("/", 1)[-1] for d in living] == [
+        "fake-structure-home", "fake-structure-lake-house"]
+    lake = living[1]["traits"]
+    assert lake["sdm.devices.traits.ThermostatMode"]["availableModes"] == ["HEAT", "OFF"]
+    assert lake["sdm.devices.traits.ThermostatEco"]["mode"] == "MANUAL_ECO"
+    assert (lake["sdm.devices.traits.ThermostatEco"]["heatCelsius"],
+            lake["sdm.devices.traits.ThermostatEco"]["coolCelsius"]) == (15.5, 29.0)
+
+
+def test_an_outage_lists_a_thermostat_with_empty_traits(fake, client, token):
+    fake.use_scenario("outage")
+    kitchen = client.sdm("GET", "devices/kitchen-thermostat", token).json()
+    assert kitchen["traits"] == {}
+    assert kitchen["type"] == "sdm.devices.types.THERMOSTAT"
+    assert kitchen["parentRelations"][0]["displayName"] == "Kitchen"
+
+
+def test_a_disabled_sdm_api_refuses_every_call_with_googles_error_info(fake, client, token):
+    fake.use_scenario("service-disabled")
+    for method, path in (("GET", "devices"), ("GET", "structures"), ("GET", "devices/living-room-thermostat"),
+                         ("POST", "devices/living-room-thermostat:executeCommand")):
+        response = client.sdm(method, path, token, json={})
+        assert response.status_code == 403
+        error_body = response.json()["error"]
+        assert (error_body["code"], error_body["status"]) == (403, "PERMISSION_DENIED")
+        assert error_body["message"].startswith("Smart Device Management API has not been used in project")
+        info = [d for d in error_body["details"] if d["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"]
+        assert [d["reason"] for d in info] == ["SERVICE_DISABLED"]
+    assert client.sdm("GET", "devices", None).status_code == 401  # the token is still checked first
+    fake.use_scenario("default")
+    assert client.sdm("GET", "devices", token).status_code == 200
+
+
+def test_the_owner_can_change_a_mode_between_calls_as_in_the_nest_app(fake, client, token):
+    client.sdm("GET", "devices", token)
+    fake.update_device("living-room-thermostat", mode="COOL")
+    refused = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
+                             heatCelsius=22.0)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["status"] == "FAILED_PRECONDITION"
+    assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "COOL"
+
+
+def test_scenarios_and_device_changes_are_served_for_other_processes(client, token):
+    assert client.http.post(f"{client.base_url}/__fake/scenario/two-homes", timeout=5).status_code == 200
+    assert len(client.sdm("GET", "devices", token).json()["devices"]) == 6
+    changed = client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json={"mode": "HEAT"},
+                               timeout=5)
+    assert changed.json()["traits"]["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
+    for body in ({"mode": "SIDEWAYS"}, {"online": "yes"}, {"room": "Attic"}):
+        assert client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json=body,
+                                timeout=5).status_code == 400
+    assert traits(client, token, "bedroom-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
+    assert client.http.post(f"{client.base_url}/__fake/scenario/nonsense", timeout=5).status_code == 404
+    assert client.http.post(f"{client.base_url}/__fake/devices/nope", json={}, timeout=5).status_code == 404
+
+
+def test_the_trickling_front_sends_headers_a_line_at_a_time_only_where_asked(base_url, token):
+    headers = {"Authorization": f"Bearer {token}"}
+    with in_background(TricklingFront(base_url, "headers", interval=0.05, only="/devices/office")) as front:
+        started = time.monotonic()
+        fast = requests.get(f"{front}/v1/enterprises/{PROJECT}/devices", headers=headers, timeout=5)
+        fast_s = time.monotonic() - started
+        started = time.monotonic()
+        slow = requests.get(f"{front}/v1/enterprises/{PROJECT}/devices/office-thermostat", headers=headers, timeout=5)
+        slow_s = time.monotonic() - started
+    direct = requests.get(f"{base_url}/v1/enterprises/{PROJECT}/devices/office-thermostat", headers=headers, timeout=5)
+    assert fast.status_code == slow.status_code == 200
+    assert slow.json() == direct.json()
+    assert fast_s < 0.2 and slow_s >= 0.05 * 5
+
+
+def test_the_trickling_front_sends_a_body_a_byte_at_a_time(client, base_url, token):
+    with in_background(TricklingFront(base_url, "body", interval=0.1)) as front:
+        started = time.monotonic()
+        answer = requests.post(f"{front}/v1/enterprises/{PROJECT}/devices/guest-room-thermostat:executeCommand",
+                               headers={"Authorization": f"Bearer {token}"}, timeout=5,
+                               json={"command": "sdm.devices.commands.ThermostatMode.SetMode",
+                                     "params": {"mode": "HEAT"}})
+        elapsed = time.monotonic() - started
+    assert (answer.status_code, answer.content) == (200, b"{}")
+    assert elapsed >= 0.2
+    assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
+
+
+# --- issue 14: fan, available modes, eco while off ----------------------------------------------
+
+def test_only_the_living_room_has_a_fan_and_only_the_guest_room_is_heat_only(client, token):
+    devices = {d["parentRelations"][0]["displayName"]: d["traits"]
+               for d in client.sdm("GET", "devices", token).json()["devices"]}
+    assert [room for room, t in devices.items() if "sdm.devices.traits.Fan" in t] == ["Living Room"]
+    assert {room: t["sdm.devices.traits.ThermostatMode"]["availableModes"] for room, t in devices.items()
+            if t["sdm.devices.traits.ThermostatMode"]["availableModes"] != ["HEAT", "COOL", "HEATCOOL", "OFF"]} == {
+        "Guest Room": ["HEAT", "OFF"]}
+    assert all("ambientHumidityPercent" in t["sdm.devices.traits.Humidity"] for t in devices.values())
+
+
+def test_fan_set_timer_runs_the_fan_until_its_timeout_and_stops_it(client, token):
+    started = client.command(token, "living-room-thermostat", "Fan.SetTimer", timerMode="ON", duration="3600s")
+    assert (started.status_code, started.json()) == (200, {})
+    fan = traits(client, token, "living-room-thermostat")["sdm.devices.traits.Fan"]
+    assert fan["timerMode"] == "ON" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", fan["timerTimeout"])
+    assert client.command(token, "living-room-thermostat", "Fan.SetTimer", timerMode="OFF").status_code == 200
+    assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.Fan"] == {"timerMode": "OFF"}
+
+
+@pytest.mark.parametrize("params", [{"timerMode": "ON", "duration": "43201s"}, {"timerMode": "ON", "duration": "0s"},
+                                    {"timerMode": "ON", "duration": "1h"}, {"timerMode": "SIDEWAYS"}])
+def test_fan_durations_outside_one_second_to_twelve_hours_are_invalid(client, token, params):
+    response = client.command(token, "living-room-thermostat", "Fan.SetTimer", **params)
+    assert response.status_code == 400
+    assert response.json() == error(400, "INVALID_ARGUMENT", "Contains invalid value.")
+
+
+def test_a_thermostat_without_a_fan_refuses_the_fan_timer(client, token):
+    response = client.command(token, "bedroom-thermostat", "Fan.SetTimer", timerMode="ON")
+    assert response.status_code == 400
+    assert response.json() == error(400, "FAILED_PRECONDITION", "Thermostat fan unavailable.")
+
+
+def test_a_mode_outside_available_modes_is_refused(client, token):
+    response = client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="COOL")
+    assert response.status_code == 400
+    assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "OFF"

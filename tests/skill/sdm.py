@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 PROJECT = "project-under-test"
 BASE = "https://smartdevicemanagement.googleapis.com/v1"
 DEVICES_URL = f"{BASE}/enterprises/{PROJECT}/devices"
+STRUCTURES_URL = f"{BASE}/enterprises/{PROJECT}/structures"
 TRAIT = "sdm.devices.traits."
 COMMAND = "sdm.devices.commands.ThermostatTemperatureSetpoint."
 
@@ -19,19 +20,24 @@ def f_to_c(degrees_f: float) -> float:
 def thermostat(device_id: str = "living", room: str = "Living Room", custom_name: str = "",
                scale: str = "FAHRENHEIT", mode: str = "HEAT", ambient_c: Optional[float] = 21.7,
                heat_c: Optional[float] = 20.0, cool_c: Optional[float] = None, eco: bool = False,
-               eco_heat_c: float = 16.7, eco_cool_c: float = 26.7, online: bool = True) -> Dict[str, Any]:
-    """A thermostat device. SDM returns only the current mode's setpoints, and none in eco or off."""
+               eco_heat_c: float = 16.7, eco_cool_c: float = 26.7, online: bool = True, structure: str = "home",
+               available_modes: Sequence[str] = ("HEAT", "COOL", "HEATCOOL", "OFF"), hvac: Optional[str] = None,
+               fan: Optional[str] = "OFF") -> Dict[str, Any]:
+    """A thermostat device. SDM returns only the current mode's setpoints, and none in eco or off.
+    `hvac` adds ThermostatHvac.status; `fan` is Fan.timerMode (None: no Fan trait)."""
     traits: Dict[str, Any] = {
         TRAIT + "Info": {"customName": custom_name},
         TRAIT + "Connectivity": {"status": "ONLINE" if online else "OFFLINE"},
         TRAIT + "Humidity": {"ambientHumidityPercent": 41},
         TRAIT + "Settings": {"temperatureScale": scale},
-        TRAIT + "Fan": {"timerMode": "OFF"},
-        TRAIT + "ThermostatMode": {"mode": mode, "availableModes": ["HEAT", "COOL", "HEATCOOL", "OFF"]},
+        TRAIT + "ThermostatMode": {"mode": mode, "availableModes": list(available_modes)},
         TRAIT + "ThermostatEco": {"availableModes": ["MANUAL_ECO", "OFF"], "mode": "MANUAL_ECO" if eco else "OFF",
                                   "heatCelsius": eco_heat_c, "coolCelsius": eco_cool_c},
-        TRAIT + "ThermostatHvac": {"status": "HEATING" if mode == "HEAT" else "OFF"},
     }
+    if hvac is not None:
+        traits[TRAIT + "ThermostatHvac"] = {"status": hvac}
+    if fan is not None:
+        traits[TRAIT + "Fan"] = {"timerMode": fan}
     if ambient_c is not None:
         traits[TRAIT + "Temperature"] = {"ambientTemperatureCelsius": ambient_c}
     setpoint = {}
@@ -44,9 +50,9 @@ def thermostat(device_id: str = "living", room: str = "Living Room", custom_name
     return {
         "name": f"enterprises/{PROJECT}/devices/{device_id}",
         "type": "sdm.devices.types.THERMOSTAT",
-        "assignee": f"enterprises/{PROJECT}/structures/home/rooms/{device_id}",
+        "assignee": f"enterprises/{PROJECT}/structures/{structure}/rooms/{device_id}",
         "traits": traits,
-        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/home/rooms/{device_id}",
+        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/{structure}/rooms/{device_id}",
                              "displayName": room}],
     }
 
@@ -65,12 +71,33 @@ def device_list(*devices: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
     return {"devices": list(devices)}
 
 
+def structure(structure_id: str, name: str) -> Dict[str, Any]:
+    """A structure (home) as enterprises.structures.list returns it."""
+    return {"name": f"enterprises/{PROJECT}/structures/{structure_id}",
+            "traits": {"sdm.structures.traits.Info": {"customName": name}}}
+
+
+def structure_list(*structures: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    return {"structures": list(structures)}
+
+
+def device_url(device_id: str) -> str:
+    return f"{BASE}/enterprises/{PROJECT}/devices/{device_id}"
+
+
 def command_url(device_id: str) -> str:
     return f"{BASE}/enterprises/{PROJECT}/devices/{device_id}:executeCommand"
 
 
-def error_body(code: int, status: str, message: str) -> Dict[str, Any]:
-    return {"error": {"code": code, "message": message, "status": status}}
+def error_body(code: int, status: str, message: str, reason: str = "") -> Dict[str, Any]:
+    """Google's error (google.rpc.Status); `reason` adds an ErrorInfo to error.details as Google does."""
+    error: Dict[str, Any] = {"code": code, "message": message, "status": status}
+    if reason:
+        error["details"] = [
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": "googleapis.com",
+             "metadata": {"service": "smartdevicemanagement.googleapis.com", "consumer": "projects/123456789"}},
+        ]
+    return {"error": error}
 
 
 def sent_command(call) -> Dict[str, Any]:

@@ -12,7 +12,7 @@ from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S, Deadline
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, spoken
 from tests.skill.conftest import LambdaContext
-from tests.skill.sdm import DEVICES_URL, PROJECT, command_url, device_list, error_body, thermostat
+from tests.skill.sdm import DEVICES_URL, PROJECT, command_url, device_list, device_url, error_body, thermostat
 
 LINK = ("To control your thermostats, please link your Nest account in the Alexa app. "
         "I've sent a card there to get you started.")
@@ -21,10 +21,23 @@ NO_ACCESS = ("Your linked Nest account doesn't give me access to that thermostat
 RATE_LIMITED = "Nest is limiting requests right now. Please try again in a minute."
 UNAVAILABLE = "Sorry, I couldn't reach Nest just now. Please try again later."
 TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
+NOT_AVAILABLE = "Sorry, Nest isn't available to this skill right now. Please try again later."
+SERVICE_DISABLED_MESSAGE = (
+    "Smart Device Management API has not been used in project 123456789 before or it is disabled. Enable it by "
+    "visiting https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
+    "?project=123456789 then retry.")
 
 FAILURES = {
     "401": dict(status=401, json=error_body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")),
     "403": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "The caller does not have permission")),
+    "403-service-disabled": dict(status=403, json=error_body(403, "PERMISSION_DENIED", SERVICE_DISABLED_MESSAGE,
+                                                             "SERVICE_DISABLED")),
+    "403-billing-disabled": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "Billing is disabled.",
+                                                             "BILLING_DISABLED")),
+    "403-consumer-invalid": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "Project not found.",
+                                                             "CONSUMER_INVALID")),
+    "403-scope": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "Insufficient scopes.",
+                                                  "ACCESS_TOKEN_SCOPE_INSUFFICIENT")),
     "404": dict(status=404, json=error_body(404, "NOT_FOUND",
                                             f"Device enterprises/{PROJECT}/devices/living not found.")),
     "429": dict(status=429, json={"error": {
@@ -51,6 +64,10 @@ FAILURES = {
 @pytest.mark.parametrize("failure, expected, card", [
     ("401", LINK, "LinkAccount"),
     ("403", NO_ACCESS, "LinkAccount"),
+    ("403-scope", NO_ACCESS, "LinkAccount"),
+    ("403-service-disabled", NOT_AVAILABLE, None),
+    ("403-billing-disabled", NOT_AVAILABLE, None),
+    ("403-consumer-invalid", NOT_AVAILABLE, None),
     ("404", UNAVAILABLE, None),
     ("429", RATE_LIMITED, None),
     ("500", UNAVAILABLE, None),
@@ -72,11 +89,12 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
 @pytest.mark.parametrize("failure, expected, card", [
     ("401", LINK, "LinkAccount"),
     ("403", NO_ACCESS, "LinkAccount"),
+    ("403-service-disabled", NOT_AVAILABLE, None),
     ("404", "I couldn't find the Living Room on your Nest account any more. It may have been removed.", None),
     ("429", RATE_LIMITED, None),
     ("400-mode", "The Living Room isn't in a mode that allows that right now, so nothing changed. "
                  "Check its mode in the Nest app.", None),
-    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Turn off eco in the Nest app first.", None),
+    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.", None),
     ("400-offline", "The Living Room is offline, so I couldn't change it.", None),
     ("400-argument", "Sorry, Nest didn't accept that change.", None),
     ("500", UNAVAILABLE, None),
@@ -84,8 +102,11 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
     ("timeout", TIMED_OUT, None),
 ])
 def test_a_failed_command_is_explained(skill, sdm_api, failure, expected, card):
+    """A refusal that stale state could explain is checked against the device read afresh, which
+    here is unchanged (or gone, for the 404), so the refusal's own reason is the true one."""
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living")))
     sdm_api.post(command_url("living"), **FAILURES[failure])
+    sdm_api.get(device_url("living"), **(FAILURES["404"] if failure == "404" else {"json": thermostat("living")}))
     reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
     assert spoken(reply) == expected
     assert ends_session(reply)
@@ -95,9 +116,11 @@ def test_a_failed_command_is_explained(skill, sdm_api, failure, expected, card):
 def test_a_refused_command_refreshes_the_device_list_next_time(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living")))
     sdm_api.post(command_url("living"), **FAILURES["400-mode"])
+    sdm_api.get(device_url("living"), json=thermostat("living"))
     skill.lambda_handler(alexa.set_temp("70"), None)
     skill.lambda_handler(alexa.status(), None)
-    assert [c.request.method for c in sdm_api.calls] == ["GET", "POST", "GET"]
+    assert [(c.request.method, c.request.url) for c in sdm_api.calls] == [
+        ("GET", DEVICES_URL), ("POST", command_url("living")), ("GET", device_url("living")), ("GET", DEVICES_URL)]
 
 
 def test_a_failed_list_is_not_cached(skill, sdm_api):

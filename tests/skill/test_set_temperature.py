@@ -81,9 +81,9 @@ def test_heat_cool_keeps_the_span_centred_and_clear_of_the_minimum_gap(skill, sd
 
 @pytest.mark.parametrize("device, expected", [
     (thermostat(mode="OFF"),
-     "The Living Room is turned off, so I didn't change it. Choose heat or cool in the Nest app first."),
+     "The Living Room is turned off, so I didn't change it. Switch it to heat or cool first."),
     (thermostat(eco=True),
-     "The Living Room is in eco mode, so I didn't change it. Turn off eco in the Nest app first."),
+     "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first."),
     (thermostat(online=False), "The Living Room is offline, so I couldn't change it."),
 ], ids=["off", "eco", "offline"])
 def test_off_eco_and_offline_thermostats_are_left_alone(skill, sdm_api, device, expected):
@@ -174,13 +174,26 @@ def test_without_a_session_it_still_asks_which_thermostat(skill, sdm_api):
     assert "sessionAttributes" not in reply
 
 
-@pytest.mark.parametrize("said", ["LIVING ROOM", "the living room thermostat", "Living Room's", "living rom",
-                                  "leaving room", "living"])
-def test_thermostat_names_match_tolerantly(skill, sdm_api, said):
+@pytest.mark.parametrize("said", ["LIVING ROOM", "the living room thermostat", "Living Room's", "livingroom"])
+def test_thermostat_names_match_exactly_despite_case_articles_and_word_breaks(skill, sdm_api, said):
     setup(sdm_api, BEDROOM, LIVING)
     reply = skill.lambda_handler(alexa.set_temp("70", said), None)
     assert spoken(reply) == "OK, the Living Room is heating to 70."
     assert sdm_api.calls[-1].request.url == command_url("living")
+
+
+@pytest.mark.parametrize("said", ["living rom", "leaving room", "living"])
+def test_a_near_miss_is_asked_about_and_changed_only_on_yes(skill, sdm_api, said):
+    setup(sdm_api, BEDROOM, LIVING)
+    question = skill.lambda_handler(alexa.set_temp("70", said), None)
+    assert spoken(question) == "Did you mean the Living Room?"
+    assert reprompt(question) == "Did you mean the Living Room? Please say yes or no."
+    assert not ends_session(question)
+    assert commands(sdm_api) == []
+    answer = skill.lambda_handler(alexa.intent("AMAZON.YesIntent", attributes=question["sessionAttributes"]), None)
+    assert spoken(answer) == "OK, the Living Room is heating to 70."
+    assert sdm_api.calls[-1].request.url == command_url("living")
+    assert answer["sessionAttributes"] == {}
 
 
 def test_custom_names_and_rooms_both_match(skill, sdm_api):

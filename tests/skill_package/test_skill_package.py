@@ -17,9 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill_package"
 LOCALE_COUNTRIES = {"en-US": "US", "en-GB": "GB", "en-CA": "CA", "en-AU": "AU", "en-IN": "IN"}
 MODEL_PATHS = {locale: PACKAGE / "interactionModels" / "custom" / f"{locale}.json" for locale in LOCALE_COUNTRIES}
-CUSTOM_INTENTS = {"StatusIntent": {"thermostat"}, "SetTempIntent": {"temperature", "thermostat"}}
+CUSTOM_INTENTS = {"StatusIntent": {"thermostat"}, "SetTempIntent": {"temperature", "thermostat"},
+                  "SetModeIntent": {"thermostat", "mode"}, "EcoOffIntent": {"thermostat"},
+                  "AdjustTempIntent": {"thermostat", "direction", "amount"}, "HumidityIntent": {"thermostat"},
+                  "FanIntent": {"thermostat", "fan_state", "duration"}}
+# Issue 14 fixes these names, types and value ids: other parts (the smart-home front door) rely on them.
+SLOT_TYPES = {("SetModeIntent", "mode"): "THERMOSTAT_MODE", ("AdjustTempIntent", "direction"): "DIRECTION",
+              ("AdjustTempIntent", "amount"): "AMAZON.NUMBER", ("FanIntent", "fan_state"): "ON_OFF",
+              ("FanIntent", "duration"): "AMAZON.DURATION"}
+TYPE_IDS = {"THERMOSTAT_MODE": {"HEAT", "COOL", "HEATCOOL", "OFF", "ECO"}, "DIRECTION": {"UP", "DOWN"},
+            "ON_OFF": {"ON", "OFF"}}
 BUILT_IN_INTENTS = {"AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent",
-                    "AMAZON.FallbackIntent"}
+                    "AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent"}
 # Words a user says to open a skill, and the connecting words Alexa drops before the utterance.
 LAUNCH_PHRASE = re.compile(r"^alexa, (?:open|launch|start) (?P<invocation>.+)$")
 ASK_PHRASE = re.compile(r"^alexa, (?:ask|tell) (?P<rest>.+)$")
@@ -31,6 +40,7 @@ NUMBER_WORDS = (
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred point"
 ).split()
 SPOKEN_NUMBER = rf"(?:{'|'.join(NUMBER_WORDS)})(?:[ -](?:{'|'.join(NUMBER_WORDS)}))*"
+SPOKEN_DURATION = rf"(?:an?|half an|{SPOKEN_NUMBER}) (?:hours?|minutes?|seconds?)"
 SLOT = re.compile(r"\{(\w+)\}")
 ICONS = {"smallIconUri": "assets/images/small-icon.png", "largeIconUri": "assets/images/large-icon.png"}
 
@@ -96,6 +106,8 @@ def slot_patterns(model: dict, intent: dict) -> dict[str, str]:
     for slot in intent.get("slots", []):
         if slot["type"] == "AMAZON.NUMBER":
             patterns[slot["name"]] = SPOKEN_NUMBER
+        elif slot["type"] == "AMAZON.DURATION":
+            patterns[slot["name"]] = SPOKEN_DURATION
         else:
             names = [spoken for value in types[slot["type"]]["values"]
                      for spoken in [value["name"]["value"], *value["name"].get("synonyms", [])]]
@@ -286,13 +298,46 @@ def test_no_sample_repeats_within_or_across_intents(locale):
 
 @pytest.mark.parametrize("locale", LOCALE_COUNTRIES)
 def test_room_names_resolve_to_one_room_each(locale):
-    (room_type,) = language_model(locale)["types"]
+    (room_type,) = [t for t in language_model(locale)["types"] if t["name"] == "ROOM"]
     ids = [value["id"] for value in room_type["values"]]
     spoken = [name for value in room_type["values"]
               for name in [value["name"]["value"], *value["name"].get("synonyms", [])]]
     assert len(ids) == len(set(ids))
     assert len(spoken) == len(set(spoken)), "a room name or synonym belongs to two rooms"
     assert len(ids) >= 10
+
+
+@pytest.mark.parametrize("locale", LOCALE_COUNTRIES)
+def test_control_intents_use_the_fixed_slot_types_and_value_ids(locale):
+    model = language_model(locale)
+    intents = {intent["name"]: intent for intent in model["intents"]}
+    for (intent, slot), slot_type in SLOT_TYPES.items():
+        assert {s["name"]: s["type"] for s in intents[intent]["slots"]}[slot] == slot_type, (intent, slot)
+    types = {t["name"]: t for t in model["types"]}
+    for name, ids in TYPE_IDS.items():
+        values = types[name]["values"]
+        assert {value["id"] for value in values} == ids, name
+        spoken = [n for value in values for n in [value["name"]["value"], *value["name"].get("synonyms", [])]]
+        assert len(spoken) == len(set(spoken)), f"{name}: a word resolves to two ids"
+    heatcool = next(v for v in types["THERMOSTAT_MODE"]["values"] if v["id"] == "HEATCOOL")
+    assert {"auto", "heat and cool"} <= {heatcool["name"]["value"], *heatcool["name"]["synonyms"]}
+    eco = next(v for v in types["THERMOSTAT_MODE"]["values"] if v["id"] == "ECO")
+    assert "energy saving" in eco["name"]["synonyms"]
+
+
+@pytest.mark.parametrize("locale", LOCALE_COUNTRIES)
+@pytest.mark.parametrize("utterance, intent", [
+    ("set the bedroom to cool", "SetModeIntent"), ("turn on eco", "SetModeIntent"),
+    ("turn the hallway off", "SetModeIntent"), ("switch to heat and cool", "SetModeIntent"),
+    ("switch to auto", "SetModeIntent"), ("turn on energy saving mode", "SetModeIntent"),
+    ("turn off eco mode", "EcoOffIntent"), ("make the living room warmer", "AdjustTempIntent"),
+    ("turn the bedroom down by two degrees", "AdjustTempIntent"), ("make it cooler", "AdjustTempIntent"),
+    ("what's the humidity", "HumidityIntent"), ("how humid is the kitchen", "HumidityIntent"),
+    ("run the fan for an hour", "FanIntent"), ("turn the fan off", "FanIntent"), ("run the fan", "FanIntent"),
+    ("is the heat on", "StatusIntent"), ("set the bedroom to seventy", "SetTempIntent"),
+])
+def test_the_issues_phrases_reach_exactly_their_intent(locale, utterance, intent):
+    assert matching_intents(language_model(locale), utterance) == {intent}
 
 
 def test_set_temp_samples_answer_which_thermostat_and_what_temperature():

@@ -1,0 +1,72 @@
+"""Issue 9, point 4: the deadline is a wall clock. A loopback stand-in in front of the fake Google
+trickles its headers or body; the user still hears the skill's own "Nest didn't answer in time"
+well within Alexa's 8 s, however slowly the bytes come."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import pytest
+
+from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S
+from sandbox import alexa
+from sandbox.alexa import spoken
+from sandbox.fake_google import FakeGoogle, TricklingFront
+from sandbox.serving import in_background, running
+from tests.skill.conftest import LambdaContext
+
+PROJECT = "fake-sdm-project"
+TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
+# Lambda reports 2 s left: SDM gets 1.5 s of it.
+REMAINING_MS = 2000
+SLACK_S = 0.4
+
+
+@pytest.fixture
+def fake():
+    return FakeGoogle(PROJECT, "skill-test.apps.googleusercontent.com", "skill-test-secret",
+                      ["https://layla.amazon.com/api/skill/link/SKILLTEST"])
+
+
+@contextlib.contextmanager
+def trickling(fake, load_skill, part: str, only: str = "", interval: float = 0.4):
+    with running(fake) as url, in_background(TricklingFront(url, part, interval=interval, only=only)) as front:
+        yield load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{front}/v1")
+
+
+def timed(skill, event, remaining_ms=REMAINING_MS):
+    started = time.monotonic()
+    reply = skill.lambda_handler(event, LambdaContext(remaining_ms) if remaining_ms else None)
+    return spoken(reply), time.monotonic() - started
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickled_device_list_ends_at_the_deadline(fake, load_skill, part):
+    with trickling(fake, load_skill, part) as skill:
+        text, elapsed = timed(skill, alexa.status(token=fake.grant_access_token()))
+    assert text == TIMED_OUT
+    assert elapsed < REMAINING_MS / 1000 - LAMBDA_MARGIN_S + SLACK_S
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickled_command_ends_at_the_deadline_and_says_so(fake, load_skill, part):
+    """SDM's command answer is short ("{}"): a byte a second outlasts a 1 s budget."""
+    with trickling(fake, load_skill, part, only=":executeCommand", interval=1.0) as skill:
+        text, elapsed = timed(skill, alexa.set_temp("21", "living room", token=fake.grant_access_token()), 1500)
+    assert text == TIMED_OUT
+    assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
+
+
+def test_the_reported_case_a_body_at_one_byte_every_0_4_s_is_answered_within_alexas_8_s(fake, load_skill):
+    """As reported: SDM answered 200 and sent its body one byte every 0.4 s; the skill ran 12 s."""
+    with trickling(fake, load_skill, "body") as skill:
+        text, elapsed = timed(skill, alexa.status(token=fake.grant_access_token()), remaining_ms=None)
+    assert text == TIMED_OUT
+    assert elapsed < SDM_BUDGET_S + SLACK_S < 8.0
+
+
+def test_an_untrickled_exchange_through_the_front_is_unaffected(fake, load_skill):
+    with trickling(fake, load_skill, "body", only=":executeCommand") as skill:
+        text, _ = timed(skill, alexa.status(token=fake.grant_access_token()))
+    assert text.startswith("The Living Room is 19.5 degrees")
