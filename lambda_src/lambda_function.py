@@ -1,5 +1,6 @@
 """The skill's Lambda entry point: configuration from the environment, once per container, and the
-ask-sdk-core skill wired from the nest_skill handlers."""
+two front doors over one SdmClient: Smart Home v3 directives (an event with a top-level
+`directive`) to the smart_home dispatcher, everything else to the ask-sdk-core custom skill."""
 
 import os
 
@@ -9,6 +10,7 @@ from nest_skill import handlers
 from nest_skill.config import SkillConfig
 from nest_skill.logs import RequestTimer, ResponseLogger
 from nest_skill.sdm_client import SdmClient
+from nest_skill.smart_home.dispatcher import SmartHome
 
 config = SkillConfig.from_mapping(os.environ)
 sdm = SdmClient(config)
@@ -39,4 +41,11 @@ skill_builder.add_exception_handler(handlers.CatchAllExceptionHandler())
 skill_builder.add_global_request_interceptor(RequestTimer())
 skill_builder.add_global_response_interceptor(ResponseLogger())
 
-lambda_handler = skill_builder.lambda_handler()
+custom_skill = skill_builder.lambda_handler()
+smart_home = SmartHome(sdm)
+
+
+def lambda_handler(event, context):
+    if isinstance(event, dict) and "directive" in event:
+        return smart_home.handle(event, context)
+    return custom_skill(event, context)

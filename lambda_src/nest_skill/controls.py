@@ -78,6 +78,18 @@ class ModeUnavailable(CannotChange):
         self.mode = mode
 
 
+class SingleSetpoint(CannotChange):
+    """A heat-cool range was asked while the mode takes one setpoint (heat or cool)."""
+
+
+class RangeTooNarrow(CannotChange):
+    """The range asked is narrower than SDM accepts: `minimum` in the thermostat's own scale."""
+
+    def __init__(self, thermostat: Thermostat):
+        super().__init__(thermostat)
+        self.minimum = temperatures.min_span(thermostat.scale)
+
+
 class EcoWhileOff(CannotChange):
     """SDM refuses eco while the thermostat is OFF (ThermostatEco: FAILED_PRECONDITION)."""
 
@@ -194,6 +206,44 @@ def _setpoint_change(thermostat: Thermostat, mode: Mode, targets: Tuple[float, .
 
 
 @dataclass(frozen=True)
+class SetRange(Action):
+    """Set the heat-cool range to `low`..`high` (own scale); an end left None keeps its current value."""
+
+    kind: ClassVar[str] = "set_range"
+    low: Optional[float] = None
+    high: Optional[float] = None
+
+    def valid(self) -> bool:
+        values = [v for v in (self.low, self.high) if v is not None]
+        return bool(values) and all(temperatures.finite(v) is not None for v in values)
+
+    def plan(self, thermostat: Thermostat) -> Change:
+        """SetRange in heat-cool. Raises TurnedOff, EcoOn, SingleSetpoint (heat or cool mode),
+        NoSetpoint (an end left unsaid that SDM does not report), OutOfRange, RangeTooNarrow (under
+        SDM's minimum gap, temperatures.min_span), Offline, NotReporting."""
+        _usable(thermostat)
+        if thermostat.mode is Mode.OFF:
+            raise TurnedOff(thermostat)
+        if thermostat.mode is Mode.ECO:
+            raise EcoOn(thermostat)
+        if thermostat.mode in (Mode.HEAT, Mode.COOL):
+            raise SingleSetpoint(thermostat)
+        if thermostat.mode is not Mode.HEATCOOL:
+            raise NoSetpoint(thermostat)
+        scale = thermostat.scale
+        ends = (self.low if self.low is not None else thermostat.shown(thermostat.heat_c),
+                self.high if self.high is not None else thermostat.shown(thermostat.cool_c))
+        if ends[0] is None or ends[1] is None:
+            raise NoSetpoint(thermostat)
+        low, high = (temperatures.nest_round(v, scale) for v in ends)
+        if not (temperatures.within_limits(low, scale) and temperatures.within_limits(high, scale)):
+            raise OutOfRange(thermostat)
+        if high - low < temperatures.min_span(scale):
+            raise RangeTooNarrow(thermostat)
+        return _setpoint_change(thermostat, Mode.HEATCOOL, (low, high))
+
+
+@dataclass(frozen=True)
 class SetMode(Action):
     """Switch to HEAT, COOL, HEATCOOL or OFF (`ThermostatMode.SetMode`), or to eco
     (`ThermostatEco.SetMode` MANUAL_ECO). `mode` is a Mode value ("HEAT", ..., "MANUAL_ECO")."""
@@ -213,6 +263,8 @@ class SetMode(Action):
         if thermostat.mode is wanted:
             raise AlreadyInMode(thermostat, wanted)
         if wanted is Mode.ECO:
+            if not thermostat.can(Mode.ECO):
+                raise ModeUnavailable(thermostat, wanted)
             if thermostat.mode is Mode.OFF:
                 raise EcoWhileOff(thermostat)
             return Change(thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "MANUAL_ECO"}, Mode.ECO,
@@ -303,7 +355,8 @@ class Fan(Action):
                       fan_seconds=min(seconds, FAN_MAX_S), capped=seconds > FAN_MAX_S)
 
 
-_ACTIONS: Dict[str, Type[Action]] = {cls.kind: cls for cls in (SetTemperature, SetMode, EcoOff, Adjust, Fan)}
+_ACTIONS: Dict[str, Type[Action]] = {cls.kind: cls for cls in
+                                     (SetTemperature, SetRange, SetMode, EcoOff, Adjust, Fan)}
 
 
 def action_from_json(data: Any) -> Optional[Action]:

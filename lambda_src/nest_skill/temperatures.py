@@ -68,6 +68,18 @@ def within_limits(value: float, scale: Scale) -> bool:
     return low <= value <= high
 
 
+def min_span(scale: Scale) -> float:
+    """The narrowest heat-cool range SDM accepts, in `scale`'s own steps (3 °F, 2 °C)."""
+    return _MIN_SPAN[scale]
+
+
+def difference(delta: float, from_scale: Scale, to_scale: Scale) -> float:
+    """A temperature difference (not a reading) in another scale: 2 °F is 1.111 °C, not -16.7 °C."""
+    if from_scale is to_scale:
+        return delta
+    return delta * 5.0 / 9.0 if to_scale is Scale.CELSIUS else delta * 9.0 / 5.0
+
+
 def setpoint_celsius(value: float, scale: Scale) -> float:
     return round(to_celsius(value, scale), _PLACES)
 

@@ -81,6 +81,8 @@ class Thermostat:
     """`Humidity.ambientHumidityPercent`."""
     fan: Optional[bool] = None
     """Whether the fan timer is on (`Fan.timerMode`); None when the thermostat has no Fan trait."""
+    has_eco: bool = True
+    """Whether SDM lists the ThermostatEco trait (from_sdm reads it; unknown counts as yes, like `can`)."""
 
     @classmethod
     def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
@@ -138,6 +140,7 @@ class Thermostat:
             hvac=hvac,
             humidity=temperatures.finite(trait("Humidity").get("ambientHumidityPercent")),
             fan=fan_trait.get("timerMode") == "ON" if isinstance(fan_trait, Mapping) else None,
+            has_eco=_TRAIT + "ThermostatEco" in traits,
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:
@@ -145,7 +148,10 @@ class Thermostat:
         return temperatures.displayed(celsius, self.scale)
 
     def can(self, mode: Mode) -> bool:
-        """Whether `mode` (HEAT, COOL, HEATCOOL, OFF) is in availableModes; unknown counts as yes."""
+        """Whether `mode` (HEAT, COOL, HEATCOOL, OFF) is in availableModes, unknown counting as yes;
+        ECO whether the thermostat has the eco trait."""
+        if mode is Mode.ECO:
+            return self.has_eco
         return not self.available_modes or mode in self.available_modes
 
     def usable_setpoints(self, heat_c: Optional[float], cool_c: Optional[float]

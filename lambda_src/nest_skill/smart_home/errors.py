@@ -1,0 +1,82 @@
+"""What the domain knows, as Alexa's error types: the one place a CannotChange or an SdmError
+becomes an `ErrorResponse` (developer.amazon.com/docs/device-apis/alexa-errorresponse.html and
+alexa-thermostatcontroller-errorresponse.html)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from nest_skill import controls, sdm_client
+from nest_skill.smart_home import messages
+from nest_skill.temperatures import LIMITS
+
+ALEXA = "Alexa"
+THERMOSTAT = "Alexa.ThermostatController"
+# Google's ErrorInfo reason on a 401 for an access token past its lifetime.
+EXPIRED_TOKEN_REASON = "ACCESS_TOKEN_EXPIRED"
+
+
+class AlexaError(Exception):
+    """An `<namespace>.ErrorResponse` of `error_type`; `extra` holds the type's own payload fields."""
+
+    def __init__(self, namespace: str, error_type: str, message: str, extra: Optional[Dict[str, Any]] = None):
+        super().__init__(f"{error_type}: {message}")
+        self.namespace = namespace
+        self.error_type = error_type
+        self.message = message
+        self.extra = extra or {}
+
+    def response(self, correlation_token: Optional[str], endpoint_id: Optional[str]) -> Dict[str, Any]:
+        return messages.error_response(self.namespace, self.error_type, self.message, correlation_token,
+                                       endpoint_id, self.extra)
+
+
+def _degrees(value: float, scale: str) -> Dict[str, Any]:
+    return {"value": value, "scale": scale}
+
+
+def for_cannot_change(reason: controls.CannotChange) -> AlexaError:
+    """Why nothing was sent, as Alexa names it. Temperatures in the payload are in the thermostat's scale."""
+    scale = reason.thermostat.scale
+    if isinstance(reason, (controls.Offline, controls.NotReporting)):
+        return AlexaError(ALEXA, "ENDPOINT_UNREACHABLE", "the thermostat is offline or not reporting to Nest")
+    if isinstance(reason, (controls.TurnedOff, controls.EcoWhileOff)):
+        return AlexaError(THERMOSTAT, "THERMOSTAT_IS_OFF", "the thermostat is off")
+    if isinstance(reason, controls.OutOfRange):
+        low, high = LIMITS[scale]
+        return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", "outside the Nest setpoint limits",
+                          {"validRange": {"minimumValue": _degrees(low, scale.value),
+                                          "maximumValue": _degrees(high, scale.value)}})
+    if isinstance(reason, controls.RangeTooNarrow):
+        return AlexaError(THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", "narrower than SDM's minimum heat-cool gap",
+                          {"minimumTemperatureDelta": _degrees(reason.minimum, scale.value)})
+    if isinstance(reason, controls.SingleSetpoint):
+        return AlexaError(THERMOSTAT, "DUAL_SETPOINTS_UNSUPPORTED", "the current mode takes one setpoint")
+    if isinstance(reason, controls.ModeUnavailable):
+        return AlexaError(THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", f"{reason.mode.value} is not available")
+    if isinstance(reason, (controls.EcoOn, controls.NoSetpoint)):
+        return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", f"not possible in {reason.thermostat.mode.value}",
+                          {"currentDeviceMode": "OTHER"})
+    return AlexaError(ALEXA, "INTERNAL_ERROR", type(reason).__name__)
+
+
+def for_sdm_error(error: sdm_client.SdmError) -> AlexaError:
+    """An SDM failure, as Alexa names it: 429 is RATE_LIMIT_EXCEEDED, 401 an expired (Google's
+    ACCESS_TOKEN_EXPIRED) or otherwise invalid credential, 404 NO_SUCH_ENDPOINT, anything the user
+    cannot act on INTERNAL_ERROR. The message names the SDM operation and error class, never a body."""
+    message = str(error)
+    if isinstance(error, sdm_client.RateLimited):
+        return AlexaError(ALEXA, "RATE_LIMIT_EXCEEDED", message)
+    if isinstance(error, sdm_client.Unauthenticated):
+        expired = error.reason == EXPIRED_TOKEN_REASON
+        return AlexaError(ALEXA, "EXPIRED_AUTHORIZATION_CREDENTIAL" if expired else "INVALID_AUTHORIZATION_CREDENTIAL",
+                          message)
+    if isinstance(error, sdm_client.PermissionDenied):
+        return AlexaError(ALEXA, "INVALID_AUTHORIZATION_CREDENTIAL", message)
+    if isinstance(error, sdm_client.NotFound):
+        return AlexaError(ALEXA, "NO_SUCH_ENDPOINT", message)
+    if isinstance(error, sdm_client.FailedPrecondition):
+        return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", message, {"currentDeviceMode": "OTHER"})
+    if isinstance(error, sdm_client.Rejected):
+        return AlexaError(ALEXA, "INVALID_VALUE", message)
+    return AlexaError(ALEXA, "INTERNAL_ERROR", message)

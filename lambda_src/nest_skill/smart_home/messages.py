@@ -1,0 +1,81 @@
+"""Alexa Smart Home v3 events, built one way (developer.amazon.com/docs/device-apis/alexa-response.html,
+alexa-errorresponse.html, alexa-statereport, alexa-discovery.html).
+
+Every event has a header with a new `messageId`, `payloadVersion` "3" and the directive's
+`correlationToken` when it had one. The endpoint is named by its `endpointId` only: the user's
+token (`scope`) is never written back. A proactive `ChangeReport` would be built here too, from the
+same `Property` values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Sequence
+
+PAYLOAD_VERSION = "3"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One reported property (`context.properties[]`): `value` as the interface defines it
+    (a temperature is `{"value", "scale"}`), sampled at `sampled_at` (UTC), known to within
+    `uncertainty_ms`."""
+
+    namespace: str
+    name: str
+    value: Any
+    sampled_at: datetime
+    uncertainty_ms: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"namespace": self.namespace, "name": self.name, "value": self.value,
+                "timeOfSample": timestamp(self.sampled_at), "uncertaintyInMilliseconds": self.uncertainty_ms}
+
+
+def timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as Alexa's examples write `timeOfSample`."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 10000:02d}Z"
+
+
+def header(namespace: str, name: str, correlation_token: Optional[str]) -> Dict[str, Any]:
+    result = {"namespace": namespace, "name": name, "payloadVersion": PAYLOAD_VERSION,
+              "messageId": str(uuid.uuid4())}
+    if correlation_token is not None:
+        result["correlationToken"] = correlation_token
+    return result
+
+
+def event(namespace: str, name: str, correlation_token: Optional[str], payload: Dict[str, Any],
+          endpoint_id: Optional[str] = None, properties: Sequence[Property] = ()) -> Dict[str, Any]:
+    """`{"event": {header, endpoint?, payload}, "context"?: {"properties": [...]}}`."""
+    body: Dict[str, Any] = {"header": header(namespace, name, correlation_token)}
+    if endpoint_id is not None:
+        body["endpoint"] = {"endpointId": endpoint_id}
+    body["payload"] = payload
+    message: Dict[str, Any] = {"event": body}
+    if properties:
+        message["context"] = {"properties": [p.to_json() for p in properties]}
+    return message
+
+
+def discover_response(correlation_token: Optional[str], endpoints: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return event("Alexa.Discovery", "Discover.Response", correlation_token, {"endpoints": endpoints})
+
+
+def response(correlation_token: Optional[str], endpoint_id: str, properties: Sequence[Property]) -> Dict[str, Any]:
+    """`Alexa.Response`: a directive carried out, with the endpoint's state after it."""
+    return event("Alexa", "Response", correlation_token, {}, endpoint_id, properties)
+
+
+def state_report(correlation_token: Optional[str], endpoint_id: str, properties: Sequence[Property]) -> Dict[str, Any]:
+    return event("Alexa", "StateReport", correlation_token, {}, endpoint_id, properties)
+
+
+def error_response(namespace: str, error_type: str, message: str, correlation_token: Optional[str],
+                   endpoint_id: Optional[str], extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """`<namespace>.ErrorResponse` ("Alexa" or "Alexa.ThermostatController"); `message` is for
+    Alexa's logs, never spoken; `extra` are the type's own fields (`validRange`, ...)."""
+    return event(namespace, "ErrorResponse", correlation_token, {"type": error_type, "message": message, **(extra or {})},
+                 endpoint_id)
