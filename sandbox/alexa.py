@@ -4,6 +4,7 @@ response Alexa accepts."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from typing import Any, Dict, Mapping, Optional
 
@@ -159,3 +160,193 @@ def ends_session(reply: Dict[str, Any]) -> bool:
 def card_type(reply: Dict[str, Any]) -> Optional[str]:
     card = valid_response(reply).get("card")
     return card["type"] if card else None
+
+
+# Smart Home API v3 (developer.amazon.com/docs/device-apis/alexa-discovery.html,
+# alexa-thermostatcontroller.html, alexa-statereport): directive envelopes and a check of every
+# response against the documented message shapes. No registry package ships Amazon's
+# alexa_smart_home_message_schema.json (README: Smart home), so `valid_smart_home` asserts the
+# documented shapes explicitly.
+CORRELATION_TOKEN = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
+_ENDPOINT_ID = re.compile(r"^[A-Za-z0-9 _\-=#;:?@&]{1,256}$")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+_SCALES = {"CELSIUS", "FAHRENHEIT", "KELVIN"}
+_MODES = {"AUTO", "COOL", "HEAT", "ECO", "OFF", "CUSTOM"}
+_DISPLAY_CATEGORIES = {"THERMOSTAT", "TEMPERATURE_SENSOR"}
+_ERROR_TYPES = {
+    "Alexa": {"ALREADY_IN_OPERATION", "BRIDGE_UNREACHABLE", "CLOUD_CONTROL_DISABLED", "ENDPOINT_BUSY",
+              "ENDPOINT_LOW_POWER", "ENDPOINT_UNREACHABLE", "EXPIRED_AUTHORIZATION_CREDENTIAL",
+              "FIRMWARE_OUT_OF_DATE", "HARDWARE_MALFUNCTION", "INSUFFICIENT_PERMISSIONS", "INTERNAL_ERROR",
+              "INVALID_AUTHORIZATION_CREDENTIAL", "INVALID_DIRECTIVE", "INVALID_VALUE", "NO_SUCH_ENDPOINT",
+              "NOT_CALIBRATED", "NOT_SUPPORTED_IN_CURRENT_MODE", "NOT_IN_OPERATION", "POWER_LEVEL_NOT_SUPPORTED",
+              "RATE_LIMIT_EXCEEDED", "TEMPERATURE_VALUE_OUT_OF_RANGE", "TOO_MANY_FAILED_ATTEMPTS",
+              "VALUE_OUT_OF_RANGE"},
+    "Alexa.ThermostatController": {"REQUESTED_SETPOINTS_TOO_CLOSE", "THERMOSTAT_IS_OFF",
+                                   "UNSUPPORTED_THERMOSTAT_MODE", "DUAL_SETPOINTS_UNSUPPORTED",
+                                   "TRIPLE_SETPOINTS_UNSUPPORTED", "UNWILLING_TO_SET_SCHEDULE",
+                                   "UNWILLING_TO_SET_VALUE"},
+}
+_DEVICE_MODES = {"COLOR", "ASLEEP", "NOT_PROVISIONED", "OTHER"}
+_TEMPERATURE_PROPERTIES = {"targetSetpoint", "lowerSetpoint", "upperSetpoint", "temperature"}
+
+
+def directive(namespace: str, name: str, payload: Optional[Dict[str, Any]] = None, *,
+              endpoint_id: Optional[str] = None, token: Optional[str] = TOKEN,
+              correlation_token: Optional[str] = CORRELATION_TOKEN) -> Dict[str, Any]:
+    """A v3 directive as Alexa sends it: the token in `endpoint.scope` (or in `payload.scope` for
+    Discover, which has no endpoint), `correlationToken` on everything but Discover."""
+    header: Dict[str, Any] = {"namespace": namespace, "name": name, "payloadVersion": "3",
+                              "messageId": "1bd5d003-31b9-476f-ad03-71d471922820"}
+    if correlation_token is not None:
+        header["correlationToken"] = correlation_token
+    scope = {"type": "BearerToken", "token": token} if token is not None else None
+    body: Dict[str, Any] = {"header": header}
+    if endpoint_id is not None:
+        body["endpoint"] = {"endpointId": endpoint_id, "cookie": {}, **({"scope": scope} if scope else {})}
+    body["payload"] = dict(payload or {})
+    if endpoint_id is None and scope:
+        body["payload"]["scope"] = scope
+    return {"directive": body}
+
+
+def discover(**kwargs: Any) -> Dict[str, Any]:
+    return directive("Alexa.Discovery", "Discover", correlation_token=None, **kwargs)
+
+
+def report_state(endpoint_id: str, **kwargs: Any) -> Dict[str, Any]:
+    return directive("Alexa", "ReportState", endpoint_id=endpoint_id, **kwargs)
+
+
+def degrees(value: float, scale: str = "FAHRENHEIT") -> Dict[str, Any]:
+    return {"value": value, "scale": scale}
+
+
+def set_target(endpoint_id: str, target: Optional[float] = None, scale: str = "FAHRENHEIT",
+               lower: Optional[float] = None, upper: Optional[float] = None, **kwargs: Any) -> Dict[str, Any]:
+    payload = {field: degrees(value, scale) for field, value in
+               (("targetSetpoint", target), ("lowerSetpoint", lower), ("upperSetpoint", upper)) if value is not None}
+    return directive("Alexa.ThermostatController", "SetTargetTemperature", payload, endpoint_id=endpoint_id, **kwargs)
+
+
+def adjust(endpoint_id: str, delta: float, scale: str = "FAHRENHEIT", **kwargs: Any) -> Dict[str, Any]:
+    return directive("Alexa.ThermostatController", "AdjustTargetTemperature",
+                     {"targetSetpointDelta": degrees(delta, scale)}, endpoint_id=endpoint_id, **kwargs)
+
+
+def set_mode(endpoint_id: str, mode: str, **kwargs: Any) -> Dict[str, Any]:
+    return directive("Alexa.ThermostatController", "SetThermostatMode", {"thermostatMode": {"value": mode}},
+                     endpoint_id=endpoint_id, **kwargs)
+
+
+def _temperature(value: Any, where: str) -> None:
+    assert isinstance(value, dict) and set(value) == {"value", "scale"}, f"{where}: {value!r}"
+    assert isinstance(value["value"], (int, float)) and not isinstance(value["value"], bool), where
+    assert value["scale"] in _SCALES, where
+
+
+def _capability(capability: Dict[str, Any]) -> None:
+    assert set(capability) <= {"type", "interface", "version", "properties", "configuration"}, capability
+    assert capability["type"] == "AlexaInterface" and capability["version"] == "3", capability
+    assert isinstance(capability["interface"], str) and capability["interface"].startswith("Alexa")
+    properties = capability.get("properties")
+    if properties is not None:
+        assert set(properties) == {"supported", "proactivelyReported", "retrievable"}, properties
+        assert properties["supported"] and all(set(p) == {"name"} for p in properties["supported"])
+        assert isinstance(properties["proactivelyReported"], bool) and isinstance(properties["retrievable"], bool)
+    if capability["interface"] == "Alexa.ThermostatController":
+        configuration = capability["configuration"]
+        assert set(configuration) <= {"supportedModes", "supportsScheduling"}, configuration
+        assert configuration["supportedModes"] and set(configuration["supportedModes"]) <= _MODES
+        assert len(set(configuration["supportedModes"])) == len(configuration["supportedModes"])
+        assert isinstance(configuration["supportsScheduling"], bool)
+
+
+def _endpoint(endpoint: Dict[str, Any]) -> None:
+    assert set(endpoint) <= {"endpointId", "manufacturerName", "friendlyName", "description", "displayCategories",
+                             "capabilities", "cookie", "additionalAttributes", "connections", "relationships"}
+    assert _ENDPOINT_ID.match(endpoint["endpointId"]), endpoint["endpointId"]
+    for field in ("manufacturerName", "friendlyName", "description"):
+        assert isinstance(endpoint[field], str) and 0 < len(endpoint[field]) <= 128, field
+    assert endpoint["displayCategories"] and set(endpoint["displayCategories"]) <= _DISPLAY_CATEGORIES
+    interfaces = [c["interface"] for c in endpoint["capabilities"]]
+    assert "Alexa" in interfaces and len(set(interfaces)) == len(interfaces), interfaces
+    for capability in endpoint["capabilities"]:
+        _capability(capability)
+
+
+def _property(prop: Dict[str, Any]) -> None:
+    assert set(prop) == {"namespace", "name", "value", "timeOfSample", "uncertaintyInMilliseconds"}, prop
+    assert _TIME.match(prop["timeOfSample"]), prop["timeOfSample"]
+    assert isinstance(prop["uncertaintyInMilliseconds"], int) and prop["uncertaintyInMilliseconds"] >= 0
+    if prop["name"] in _TEMPERATURE_PROPERTIES:
+        _temperature(prop["value"], prop["name"])
+    elif prop["name"] == "thermostatMode":
+        assert prop["value"] in _MODES, prop
+    elif prop["name"] == "connectivity":
+        assert prop["value"] in ({"value": "OK"}, {"value": "UNREACHABLE"}), prop
+
+
+def valid_smart_home(reply: Dict[str, Any], sent: Dict[str, Any]) -> Dict[str, Any]:
+    """Assert `reply` is a v3 message Alexa accepts for the directive `sent`: the documented header
+    (new messageId, payloadVersion "3", the directive's correlationToken), the endpoint addressed,
+    and per event its payload and properties. Returns `reply["event"]`."""
+    assert set(reply) <= {"event", "context"}, reply.keys()
+    json.dumps(reply, allow_nan=False)
+    event = reply["event"]
+    assert set(event) <= {"header", "endpoint", "payload"}, event.keys()
+    header, asked = event["header"], sent["directive"]["header"]
+    assert set(header) <= {"namespace", "name", "messageId", "payloadVersion", "correlationToken"}, header
+    assert header["payloadVersion"] == "3"
+    assert isinstance(header["messageId"], str) and 0 < len(header["messageId"]) <= 128
+    assert header["messageId"] != asked.get("messageId")
+    assert header.get("correlationToken") == asked.get("correlationToken")
+    payload = event["payload"]
+    assert isinstance(payload, dict)
+    name = (header["namespace"], header["name"])
+    if name == ("Alexa.Discovery", "Discover.Response"):
+        assert "endpoint" not in event and "context" not in reply
+        assert set(payload) == {"endpoints"} and len(payload["endpoints"]) <= 300
+        for endpoint in payload["endpoints"]:
+            _endpoint(endpoint)
+        ids = [e["endpointId"] for e in payload["endpoints"]]
+        assert len(set(ids)) == len(ids), ids
+        return event
+    wanted = (sent["directive"].get("endpoint") or {}).get("endpointId")
+    if wanted is not None:
+        assert event["endpoint"]["endpointId"] == wanted
+        assert set(event["endpoint"]) == {"endpointId"}, "the user's token is never written back"
+    if header["name"] == "ErrorResponse":
+        assert header["namespace"] in _ERROR_TYPES and "context" not in reply
+        assert payload["type"] in _ERROR_TYPES[header["namespace"]], payload
+        assert isinstance(payload["message"], str)
+        extra = set(payload) - {"type", "message"}
+        if payload["type"] == "TEMPERATURE_VALUE_OUT_OF_RANGE":
+            assert extra == {"validRange"} and set(payload["validRange"]) == {"minimumValue", "maximumValue"}
+            for bound in payload["validRange"].values():
+                _temperature(bound, "validRange")
+        elif payload["type"] == "REQUESTED_SETPOINTS_TOO_CLOSE":
+            assert extra == {"minimumTemperatureDelta"}
+            _temperature(payload["minimumTemperatureDelta"], "minimumTemperatureDelta")
+        elif payload["type"] == "NOT_SUPPORTED_IN_CURRENT_MODE":
+            assert extra == {"currentDeviceMode"} and payload["currentDeviceMode"] in _DEVICE_MODES
+        else:
+            assert not extra, payload
+        return event
+    assert name in {("Alexa", "Response"), ("Alexa", "StateReport")}, name
+    assert payload == {}
+    properties = reply["context"]["properties"]
+    for prop in properties:
+        _property(prop)
+    keys = [(p["namespace"], p["name"]) for p in properties]
+    assert len(set(keys)) == len(keys), keys
+    return event
+
+
+def properties(reply: Dict[str, Any]) -> Dict[str, Any]:
+    """`context.properties` as {name: value}."""
+    return {p["name"]: p["value"] for p in reply.get("context", {}).get("properties", [])}
+
+
+def error_type(reply: Dict[str, Any]) -> Optional[str]:
+    event = reply["event"]
+    return event["payload"]["type"] if event["header"]["name"] == "ErrorResponse" else None

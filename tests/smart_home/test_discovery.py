@@ -1,0 +1,85 @@
+"""Alexa.Discovery: one endpoint per thermostat, described as Amazon documents it."""
+
+from __future__ import annotations
+
+from sandbox import alexa
+from tests.skill.sdm import DEVICES_URL, PROJECT, camera, error_body, thermostat
+from tests.smart_home.conftest import setup
+
+
+def endpoints(reply):
+    return {e["friendlyName"]: e for e in reply["event"]["payload"]["endpoints"]}
+
+
+def capability(endpoint, interface):
+    return next(c for c in endpoint["capabilities"] if c["interface"] == interface)
+
+
+def test_each_thermostat_is_a_thermostat_endpoint_and_cameras_are_not(send, sdm_api):
+    setup(sdm_api, thermostat("living", "Living Room"), thermostat("bed", "Bedroom", scale="CELSIUS"), camera())
+    found = endpoints(send(alexa.discover()))
+    assert set(found) == {"Living Room", "Bedroom"}
+    living = found["Living Room"]
+    assert living["endpointId"] == "living"
+    assert living["displayCategories"] == ["THERMOSTAT"]
+    assert living["manufacturerName"] == "Google Nest"
+    assert [c["interface"] for c in living["capabilities"]] == [
+        "Alexa", "Alexa.ThermostatController", "Alexa.TemperatureSensor", "Alexa.EndpointHealth"]
+    controller = capability(living, "Alexa.ThermostatController")
+    assert controller["configuration"] == {"supportedModes": ["HEAT", "COOL", "AUTO", "OFF", "ECO"],
+                                           "supportsScheduling": False}
+    assert [p["name"] for p in controller["properties"]["supported"]] == [
+        "targetSetpoint", "lowerSetpoint", "upperSetpoint", "thermostatMode"]
+    for c in living["capabilities"][1:]:
+        assert c["properties"]["retrievable"] is True and c["properties"]["proactivelyReported"] is False
+
+
+def test_the_custom_name_is_the_friendly_name(send, sdm_api):
+    setup(sdm_api, thermostat("hall", "Hallway", custom_name="Upstairs"))
+    assert set(endpoints(send(alexa.discover()))) == {"Upstairs"}
+
+
+def test_a_heat_only_thermostat_offers_heat_and_off_and_a_target_only(send, sdm_api):
+    setup(sdm_api, thermostat("hall", "Hallway", available_modes=("HEAT", "OFF")))
+    controller = capability(endpoints(send(alexa.discover()))["Hallway"], "Alexa.ThermostatController")
+    assert controller["configuration"]["supportedModes"] == ["HEAT", "OFF", "ECO"]
+    assert [p["name"] for p in controller["properties"]["supported"]] == ["targetSetpoint", "thermostatMode"]
+
+
+def test_without_the_eco_trait_there_is_no_eco_mode(send, sdm_api):
+    device = thermostat("hall", "Hallway")
+    del device["traits"]["sdm.devices.traits.ThermostatEco"]
+    setup(sdm_api, device)
+    controller = capability(endpoints(send(alexa.discover()))["Hallway"], "Alexa.ThermostatController")
+    assert "ECO" not in controller["configuration"]["supportedModes"]
+
+
+def test_an_sdm_device_id_alexa_would_refuse_gets_a_stable_hashed_endpoint_id(send, sdm_api):
+    odd = thermostat("hall", "Hallway")
+    odd["name"] = f"enterprises/{PROJECT}/devices/" + "x" * 300
+    setup(sdm_api, odd)
+    first = endpoints(send(alexa.discover()))["Hallway"]["endpointId"]
+    assert first.startswith("sdm:") and len(first) <= 256
+    assert endpoints(send(alexa.discover()))["Hallway"]["endpointId"] == first
+
+
+def test_no_thermostats_is_an_empty_list(send, sdm_api):
+    setup(sdm_api, camera())
+    assert send(alexa.discover())["event"]["payload"]["endpoints"] == []
+
+
+def test_an_sdm_failure_during_discovery_is_an_empty_list_not_an_error(send, sdm_api):
+    """Alexa.Discovery: "return an empty endpoint array and not an error"."""
+    sdm_api.get(DEVICES_URL, status=401, json=error_body(401, "UNAUTHENTICATED", "Request had invalid credentials."))
+    reply = send(alexa.discover())
+    assert reply["event"]["header"]["name"] == "Discover.Response"
+    assert reply["event"]["payload"]["endpoints"] == []
+
+
+def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):
+    from tests.skill.sdm import STRUCTURES_URL, structure, structure_list
+    setup(sdm_api, thermostat("a", "Living Room", structure="home"), thermostat("b", "Living Room", structure="lake"))
+    sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home"), structure("lake", "Lake House")))
+    descriptions = sorted(e["description"] for e in send(alexa.discover())["event"]["payload"]["endpoints"])
+    assert descriptions == ["Nest thermostat in Home (through Home Thermostat)",
+                            "Nest thermostat in Lake House (through Home Thermostat)"]
