@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """CDK entry point: config from context (cdk.json, `-c key=value`), then the stacks."""
 
+import os
 import sys
 
 import aws_cdk as cdk
@@ -13,5 +14,6 @@ try:
     config = AppConfig.from_mapping(app.node.get_all_context())
 except ConfigError as error:
     sys.exit(f"error: {error}")
-add_stacks(app, config)
+# The CDK CLI passes the region it deploys to; the skill stacks of the locales' other regions are added beside it.
+add_stacks(app, config, home_region=os.environ.get("CDK_DEFAULT_REGION"))
 app.synth()

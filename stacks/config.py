@@ -67,6 +67,9 @@ DEFAULT_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 # Lambda function", developer.amazon.com/.../host-a-custom-skill-as-an-aws-lambda-function.html).
 ALEXA_REGIONS = {"en-US": "us-east-1", "en-CA": "us-east-1", "en-GB": "eu-west-1", "en-IN": "eu-west-1",
                  "en-AU": "us-west-2"}
+# The manifest's region codes for those AWS regions (`apis.smartHome.regions`): smart-home directives
+# reach only a Lambda in the region serving the user's locale (alexa-smart-home.md, section 2).
+ALEXA_API_REGIONS = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
 
 # Context keys that belong to the CDK, not to this project: feature flags (`@aws-cdk/...`,
 # `@aws-cdk-containers/...`), the CLI's own (`aws:cdk:enable-path-metadata`, `aws:cdk:bundling-stacks`,
@@ -173,6 +176,17 @@ class AppConfig:
         return configured or f"{bridge_base_url.rstrip('/')}/{page}"
 
     @property
+    def skill_regions(self) -> tuple[str, ...]:
+        """The AWS regions Alexa serves the configured locales from, in locale order, each once."""
+        return tuple(dict.fromkeys(ALEXA_REGIONS[locale] for locale in self.locales))
+
+    def regional_skill_regions(self, home_region: str | None) -> tuple[str, ...]:
+        """The skill regions besides `home_region` (where NestSkill, the secrets and the bridge
+        live): each gets its own stack, regional_skill_stack(region). None (a synth with no AWS
+        region) gives none."""
+        return tuple(region for region in self.skill_regions if home_region and region != home_region)
+
+    @property
     def bridge_concurrency_cap(self) -> int | None:
         """Reserved concurrency for the Lambda bridge, or None for no reservation (the default)."""
         return int(self.bridge_reserved_concurrency) if self.bridge_reserved_concurrency else None
@@ -186,6 +200,11 @@ class AppConfig:
     def alexa_redirect_urls(self) -> tuple[str, ...]:
         """Alexa's redirect URLs for this vendor: what Google must list in auth-code mode."""
         return tuple(f"https://{host}/api/skill/link/{self.alexa_vendor_id}" for host in ALEXA_REDIRECT_HOSTS)
+
+
+def regional_skill_stack(region: str) -> str:
+    """The name of the skill's stack in `region` outside the home region: NestSkill-<region>."""
+    return f"{SKILL_STACK}-{region}"
 
 
 EXAMPLE_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")

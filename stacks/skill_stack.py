@@ -20,8 +20,18 @@ SKILL_TIMEOUT = cdk.Duration.seconds(7)
 SKILL_MEMORY_MB = 1024
 
 
+# The output naming the skill function; a regional stack adds its Alexa region code (SkillFunctionArnEU).
+SKILL_FUNCTION_OUTPUT = "SkillFunctionArn"
+
+
 class SkillStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, **kwargs) -> None:
+    """The skill function and its Alexa triggers: the custom skill's (`alexa-appkit.amazon.com`) and,
+    once the skill ID is known, the smart home's (`alexa-connectedhome.amazon.com`, which Alexa
+    requires to carry the skill ID as EventSourceToken). `output_name` keeps the outputs of the
+    home and regional stacks apart in the one outputs file."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig,
+                 output_name: str = SKILL_FUNCTION_OUTPUT, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
         role = iam.Role(self, "SkillRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -42,5 +52,13 @@ class SkillStack(cdk.Stack):
             event_source_token=config.skill_id or None,
         )
 
-        cdk.CfnOutput(self, "SkillFunctionArn", value=self.function.function_arn,
-                      description="The skill's endpoint: apis.custom.endpoint.uri in skill.json")
+        if config.skill_id:
+            self.function.add_permission(
+                "AlexaSmartHomeTrigger",
+                principal=iam.ServicePrincipal("alexa-connectedhome.amazon.com"),
+                action="lambda:InvokeFunction",
+                event_source_token=config.skill_id,
+            )
+
+        cdk.CfnOutput(self, output_name, value=self.function.function_arn,
+                      description="The skill's endpoint in this region: apis.custom and apis.smartHome in skill.json")

@@ -32,7 +32,10 @@ VARIANTS = {
     "beanstalk-https": {**BEANSTALK, "certificate_arn": CERTIFICATE_ARN,
                         "bridge_public_base_url": "https://thermostat-bridge.example.com"},
     "with-skill-id": {"skill_id": SKILL_ID},
+    "multi-region": {"skill_id": SKILL_ID},
 }
+# The region the CDK CLI would deploy to (CDK_DEFAULT_REGION); other variants synthesize without one.
+HOME_REGIONS = {"multi-region": "us-east-1"}
 
 
 class Synthesized:
@@ -54,15 +57,15 @@ class Synthesized:
         return self.templates[self.stacks.bridge.stack_name]
 
 
-def build_app(overrides: dict, outdir: Path) -> tuple[cdk.App, NestSkillStacks]:
+def build_app(overrides: dict, outdir: Path, home_region: str | None = None) -> tuple[cdk.App, NestSkillStacks]:
     context = {**CDK_CONTEXT, "aws:cdk:bundling-stacks": [], **overrides}
     app = cdk.App(context=context, outdir=str(outdir))
-    return app, add_stacks(app, AppConfig.from_mapping(context))
+    return app, add_stacks(app, AppConfig.from_mapping(context), home_region)
 
 
 @lru_cache(maxsize=None)
 def _synth(variant: str, outdir: str) -> Synthesized:
-    return Synthesized(*build_app(VARIANTS[variant], Path(outdir) / variant))
+    return Synthesized(*build_app(VARIANTS[variant], Path(outdir) / variant, HOME_REGIONS.get(variant)))
 
 
 @pytest.fixture(scope="session")

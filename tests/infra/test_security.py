@@ -153,10 +153,14 @@ def test_alexa_trigger_without_skill_id_has_no_token(synth):
     assert "EventSourceToken" not in permission
 
 
-def test_alexa_trigger_is_bound_to_the_configured_skill(synth):
-    permission = only(synth("with-skill-id").skill, "AWS::Lambda::Permission")["Properties"]
-    assert permission["Principal"] == "alexa-appkit.amazon.com"
-    assert permission["EventSourceToken"] == SKILL_ID
+def test_alexa_triggers_are_bound_to_the_configured_skill(synth):
+    """Both front doors: the custom skill's trigger and the smart home's, each only for this skill."""
+    permissions = synth("with-skill-id").skill.find_resources("AWS::Lambda::Permission")
+    by_principal = {p["Properties"]["Principal"]: p["Properties"] for p in permissions.values()}
+    assert set(by_principal) == {"alexa-appkit.amazon.com", "alexa-connectedhome.amazon.com"}
+    for permission in by_principal.values():
+        assert permission["Action"] == "lambda:InvokeFunction"
+        assert permission["EventSourceToken"] == SKILL_ID
     env = only(synth("with-skill-id").skill, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
     assert env["SKILL_ID"] == SKILL_ID
 
