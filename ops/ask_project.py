@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ops import BUILD_DIR, REPO_ROOT
 from ops.outputs import Outputs
-from stacks.config import PACKAGE_LOCALES, AppConfig
+from stacks.config import ALEXA_API_REGIONS, ALEXA_REGIONS, PACKAGE_LOCALES, SKILL_FUNCTION_OUTPUT, AppConfig
 
 SKILL_PACKAGE_DIR = REPO_ROOT / "skill_package"
 ACCOUNT_LINKING_TEMPLATE = SKILL_PACKAGE_DIR / "accountLinking.json"
@@ -114,8 +114,45 @@ def account_linking_file(request: Mapping[str, Any], build_dir: Path = BUILD_DIR
         path.unlink(missing_ok=True)
 
 
+def skill_endpoints(outputs: Outputs) -> dict[str, str]:
+    """AWS region -> the skill function's ARN there, from every skill stack's output
+    (SkillFunctionArn at home, SkillFunctionArn<code> in the other regions)."""
+    endpoints = {}
+    for name, arn in outputs.items():
+        if name.startswith(SKILL_FUNCTION_OUTPUT):
+            if not _LAMBDA_ARN.match(arn):
+                raise AskProjectError(f"CDK output '{name}' in {outputs.source} is not a Lambda ARN: {arn!r}")
+            endpoints[arn.split(":")[3]] = arn
+    return endpoints
+
+
+def locales_without_endpoint(config: AppConfig, outputs: Outputs) -> list[str]:
+    """The configured locales whose Alexa region has no skill function in the outputs: their users'
+    smart-home discovery would find no devices."""
+    deployed = skill_endpoints(outputs)
+    return [f"{locale} ({ALEXA_REGIONS[locale]})" for locale in config.locales if ALEXA_REGIONS[locale] not in deployed]
+
+
+def smart_home_api(config: AppConfig, outputs: Outputs, skill_id: str) -> dict[str, Any] | None:
+    """`apis.smartHome` for this deployment, or None when the skill cannot have one yet.
+
+    None in implicit mode (Alexa's smart home accepts only the authorization-code grant) and while no
+    skill ID is known: SMAPI checks that each smart-home endpoint's trigger names the skill, and the
+    stacks add that trigger only with the ID. The default endpoint is the home function; `regions`
+    maps each configured locale's Alexa region (NA, EU, FE) to the function deployed there.
+    """
+    if config.account_linking != "auth_code" or not skill_id:
+        return None
+    deployed = skill_endpoints(outputs)
+    regions = {ALEXA_API_REGIONS[region]: {"endpoint": {"uri": deployed[region]}}
+               for region in config.skill_regions if region in deployed}
+    return {"endpoint": {"uri": outputs.require(SKILL_FUNCTION_OUTPUT)}, "regions": regions,
+            "protocolVersion": "3"}
+
+
 def render_ask_project(
-    config: AppConfig, outputs: Outputs, build_dir: Path = ASK_PROJECT_DIR, profile: str = ASK_DEFAULT_PROFILE
+    config: AppConfig, outputs: Outputs, build_dir: Path = ASK_PROJECT_DIR, profile: str = ASK_DEFAULT_PROFILE,
+    skill_id: str = "",
 ) -> Path:
     """Render the project `ask deploy --target skill-metadata` runs in; returns its directory.
 
@@ -125,11 +162,13 @@ def render_ask_project(
     /terms). The icons stay `file://assets/...` paths: ask-cli uploads them inside the package.
     .ask/ask-states.json is ask-cli's record of which skill the project deploys to: it is written
     when config names a skill, and otherwise left as a previous `ask deploy` wrote it, since it then
-    holds the ID of the skill that deploy created.
+    holds the ID of the skill that deploy created. `apis.smartHome` is rendered by smart_home_api
+    for `skill_id` (default: config.skill_id), or left out.
     """
-    endpoint = outputs.require("SkillFunctionArn")
+    endpoint = outputs.require(SKILL_FUNCTION_OUTPUT)
     if not _LAMBDA_ARN.match(endpoint):
         raise AskProjectError(f"CDK output 'SkillFunctionArn' in {outputs.source} is not a Lambda ARN: {endpoint!r}")
+    smart_home = smart_home_api(config, outputs, skill_id or config.skill_id)
     package_dir = build_dir / "skill-package"
     if package_dir.exists():
         shutil.rmtree(package_dir)
@@ -139,6 +178,10 @@ def render_ask_project(
     manifest_path = package_dir / "skill.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))["manifest"]
     manifest["apis"]["custom"]["endpoint"] = {"uri": endpoint}
+    if smart_home is None:
+        del manifest["apis"]["smartHome"]
+    else:
+        manifest["apis"]["smartHome"] = smart_home
     publishing = manifest["publishingInformation"]
     publishing["locales"] = {locale: publishing["locales"][locale] for locale in config.locales}
     publishing["distributionCountries"] = list(dict.fromkeys(locale.split("-")[1] for locale in config.locales))

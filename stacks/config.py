@@ -23,6 +23,9 @@ ALEXA_REDIRECT_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon
 SECRETS_STACK = "NestSkillSecrets"
 SKILL_STACK = "NestSkill"
 BRIDGE_STACK = "NestSkillBridge"
+# The skill stacks' output naming the skill function; a regional stack's adds its Alexa region code
+# (SkillFunctionArnEU), so the one outputs file keeps them apart.
+SKILL_FUNCTION_OUTPUT = "SkillFunctionArn"
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _PATTERNS = {

@@ -13,10 +13,10 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.bridge_stack import BridgeStack
-from stacks.config import (ALEXA_API_REGIONS, BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, AppConfig,
-                           regional_skill_stack)
+from stacks.config import (ALEXA_API_REGIONS, BRIDGE_STACK, SECRETS_STACK, SKILL_FUNCTION_OUTPUT, SKILL_STACK,
+                           AppConfig, regional_skill_stack)
 from stacks.secrets_stack import SecretsStack
-from stacks.skill_stack import SKILL_FUNCTION_OUTPUT, SkillStack
+from stacks.skill_stack import SkillStack
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.python_lambda import SKILL_SOURCE, PythonLambda
-from stacks.config import AppConfig
+from stacks.config import SKILL_FUNCTION_OUTPUT, AppConfig
 
 # Alexa waits about 8 s for a response; the handler bounds its SDM calls to answer by about 6 s.
 SKILL_TIMEOUT = cdk.Duration.seconds(7)
 # CPU scales with memory (1,769 MB = 1 vCPU) and the cold path is CPU-bound: at 1024 MB the measured
 # cold start is about 0.3 s with bytecode shipped, 0.7 s without (README: Benchmarks, memory sizes).
 SKILL_MEMORY_MB = 1024
-
-
-# The output naming the skill function; a regional stack adds its Alexa region code (SkillFunctionArnEU).
-SKILL_FUNCTION_OUTPUT = "SkillFunctionArn"
 
 
 class SkillStack(cdk.Stack):

@@ -203,8 +203,9 @@ def test_manifest_declares_privacy_and_compliance():
     }
 
 
-def test_manifest_leaves_the_endpoint_to_the_deploy():
-    assert manifest()["apis"] == {"custom": {}}
+def test_manifest_leaves_the_endpoints_to_the_deploy():
+    """One skill, two models: the custom skill and the Smart Home API v3 (a multi-capability skill)."""
+    assert manifest()["apis"] == {"custom": {}, "smartHome": {"protocolVersion": "3"}}
     assert manifest()["manifestVersion"] == "1.0"
 
 

@@ -1,0 +1,70 @@
+"""`apis.smartHome` as the deploy renders it: the home function as default endpoint, each locale's
+Alexa region (NA, EU, FE) mapped to the function deployed there, none in implicit mode or before
+the skill ID (which the smart-home trigger must name) is known."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from ops.ask_project import AskProjectError, locales_without_endpoint, render_ask_project, smart_home_api
+from ops.outputs import Outputs
+
+SKILL_ID = "amzn1.ask.skill.6b1c0d2e-3f4a-4b5c-8d6e-7f8091a2b3c4"
+HOME = "arn:aws:lambda:us-east-1:123456789012:function:NestSkill-SkillFunction-a1"
+EU = "arn:aws:lambda:eu-west-1:123456789012:function:NestSkill-eu-west-1-SkillFunction-b2"
+FE = "arn:aws:lambda:us-west-2:123456789012:function:NestSkill-us-west-2-SkillFunction-c3"
+
+
+@pytest.fixture
+def regional_outputs(outputs) -> Outputs:
+    return Outputs({**outputs, "SkillFunctionArn": HOME, "SkillFunctionArnEU": EU, "SkillFunctionArnFE": FE},
+                   outputs.source)
+
+
+def rendered_apis(tmp_path, config, outputs, **kwargs):
+    project = render_ask_project(config, outputs, tmp_path / "ask-project", **kwargs)
+    return json.loads((project / "skill-package" / "skill.json").read_text())["manifest"]["apis"]
+
+
+def test_every_locales_region_gets_its_own_function(tmp_path, config, regional_outputs, smapi_read_back):
+    project = render_ask_project(replace(config, skill_id=SKILL_ID), regional_outputs, tmp_path / "p")
+    manifest = json.loads((project / "skill-package" / "skill.json").read_text())
+    assert manifest["manifest"]["apis"] == {
+        "custom": {"endpoint": {"uri": HOME}},
+        "smartHome": {"endpoint": {"uri": HOME}, "protocolVersion": "3",
+                      "regions": {"NA": {"endpoint": {"uri": HOME}}, "EU": {"endpoint": {"uri": EU}},
+                                  "FE": {"endpoint": {"uri": FE}}}},
+    }
+    assert smapi_read_back(manifest, "manifest") == manifest
+    assert locales_without_endpoint(config, regional_outputs) == []
+
+
+def test_only_the_configured_locales_regions_are_listed(tmp_path, config, regional_outputs):
+    apis = rendered_apis(tmp_path, replace(config, skill_id=SKILL_ID, locales=("en-GB", "en-IN")), regional_outputs)
+    assert apis["smartHome"]["regions"] == {"EU": {"endpoint": {"uri": EU}}}
+
+
+def test_a_locale_whose_region_has_no_function_is_named(config, regional_outputs):
+    partial = Outputs({k: v for k, v in regional_outputs.items() if k != "SkillFunctionArnFE"}, regional_outputs.source)
+    assert locales_without_endpoint(config, partial) == ["en-AU (us-west-2)"]
+    assert "FE" not in smart_home_api(config, partial, SKILL_ID)["regions"]
+
+
+def test_implicit_linking_has_no_smart_home(tmp_path, config, regional_outputs):
+    """Smart home requires the authorization-code grant."""
+    apis = rendered_apis(tmp_path, replace(config, skill_id=SKILL_ID, account_linking="implicit"), regional_outputs)
+    assert set(apis) == {"custom"}
+
+
+def test_smart_home_waits_for_the_skill_id(tmp_path, config, regional_outputs):
+    assert set(rendered_apis(tmp_path, config, regional_outputs)) == {"custom"}
+    assert set(rendered_apis(tmp_path, config, regional_outputs, skill_id=SKILL_ID)) == {"custom", "smartHome"}
+
+
+def test_a_regional_output_that_is_not_a_lambda_arn_stops_the_render(tmp_path, config, regional_outputs):
+    bad = Outputs({**regional_outputs, "SkillFunctionArnEU": "${Token[TOKEN.1]}"}, regional_outputs.source)
+    with pytest.raises(AskProjectError, match="'SkillFunctionArnEU'.*not a Lambda ARN"):
+        render_ask_project(replace(config, skill_id=SKILL_ID), bad, tmp_path / "p")
