@@ -23,12 +23,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import BUILD_DIR
 from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
-                             read_skill_id, render_account_linking, render_ask_project)
+                             locales_without_endpoint, read_skill_id, render_account_linking, render_ask_project,
+                             smart_home_api)
 from ops.aws import ALEXA_LAMBDA_REGIONS, Clients, aws_clients, aws_region
 from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
                              prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
-from stacks.config import ALEXA_REGIONS, BRIDGE_STACK, SECRETS_STACK, AppConfig
+from stacks.config import ALEXA_REGIONS, BRIDGE_STACK, SECRETS_STACK, AppConfig, regional_skill_stack
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 # Reservations must leave this much of the account's concurrency unreserved (Lambda API reference,
@@ -109,6 +110,7 @@ class Deployer(Operation):
     _skill_id: str = field(default="", init=False)
     _bound_skill_id: str | None = field(default=None, init=False)
     _client_secret: str | None = field(default=None, init=False)
+    _smart_home_rendered: bool = field(default=False, init=False)
 
     def deploy(self) -> None:
         self.check_prerequisites()
@@ -259,12 +261,27 @@ class Deployer(Operation):
 
     def deploy_all_stacks(self) -> str:
         self._cdk_deploy("--all")
-        return f"all stacks are up to date; outputs in {self.outputs_file}"
+        regional = [regional_skill_stack(r) for r in self.config.regional_skill_regions(aws_region(self.environ)[0])]
+        also = f" (with {', '.join(regional)} for the locales' other Alexa regions)" if regional else ""
+        return f"all stacks are up to date{also}; outputs in {self.outputs_file}"
 
     def render_ask_project(self) -> str:
-        path = render_ask_project(self.config, self._outputs(), self.ask_project_dir,
-                                  profile=ask_cli_profile(self.environ))
-        return f"rendered {path}"
+        """The ASK project, with apis.smartHome when it can have one (ops.ask_project.smart_home_api);
+        names each configured locale no deployed skill function serves."""
+        outputs = self._outputs()
+        path = render_ask_project(self.config, outputs, self.ask_project_dir, profile=ask_cli_profile(self.environ),
+                                  skill_id=self._skill_id)
+        self._smart_home_rendered = smart_home_api(self.config, outputs, self._skill_id) is not None
+        lines = [f"rendered {path}"]
+        if self.config.account_linking != "auth_code":
+            lines.append("no smart-home API: Alexa's smart home requires account_linking auth_code")
+        elif not self._smart_home_rendered:
+            lines.append("apis.smartHome is added in step 8, once the skill ID is known")
+        else:
+            lines += [f"warning: no skill function serves {locale}: Alexa finds no smart-home devices there; "
+                      f"deploy again from a region with credentials for it" for locale in
+                      locales_without_endpoint(self.config, outputs)]
+        return "\n      ".join(lines)
 
     def deploy_skill_package(self) -> str:
         argv = ["ask", "deploy", "--target", "skill-metadata"]
@@ -298,11 +315,19 @@ class Deployer(Operation):
         return f"{self.config.account_linking} account linking set on the development stage"
 
     def bind_trigger(self) -> str:
+        """Bind the triggers to the skill ID; on a skill's first deploy this adds the smart-home
+        trigger, and then the manifest's apis.smartHome (SMAPI refuses it before the trigger exists)."""
         if self._bound_skill_id == self._skill_id:
-            return f"the trigger was bound to {self._skill_id} in step 3"
-        # --all, not just the skill stack: cdk rewrites the outputs file with the stacks it deployed.
-        self._cdk_deploy("--all")
-        return f"the Alexa Skills Kit trigger now accepts only {self._skill_id}"
+            done = f"the triggers were bound to {self._skill_id} in step 3"
+        else:
+            # --all, not just the skill stack: cdk rewrites the outputs file with the stacks it deployed.
+            self._cdk_deploy("--all")
+            done = f"the Alexa triggers now accept only {self._skill_id}"
+        if self.config.account_linking == "auth_code" and not self._smart_home_rendered:
+            rendered = self.render_ask_project()
+            self.deploy_skill_package()
+            done += f"; apis.smartHome added to the skill manifest\n      {rendered}"
+        return done
 
     def redirect_urls(self) -> str:
         urls = self._outputs().require("OAuthRedirectUrls").split(",")

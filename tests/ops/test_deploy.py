@@ -48,6 +48,7 @@ class FakeTools:
     linking: list[LinkingCall] = field(default_factory=list)
     credentials_before_all: bool | None = None
     deployed_endpoint: str | None = None
+    deployed_apis: list[set[str]] = field(default_factory=list)
 
     def __call__(self, argv: Sequence[str], cwd: Path | None, env: dict[str, str]) -> int:
         argv = list(argv)
@@ -80,6 +81,7 @@ class FakeTools:
         profile, = json.loads((project / "ask-resources.json").read_text())["profiles"]
         manifest = json.loads((project / "skill-package" / "skill.json").read_text())
         self.deployed_endpoint = manifest["manifest"]["apis"]["custom"]["endpoint"]["uri"]
+        self.deployed_apis.append(set(manifest["manifest"]["apis"]))
         states_path = project / ".ask" / "ask-states.json"
         states = (json.loads(states_path.read_text()) if states_path.exists()
                   else {"askcliStatesVersion": "2020-03-31", "profiles": {}})
@@ -159,7 +161,7 @@ def context_pairs(argv: list[str]) -> list[str]:
 def test_a_first_deploy_runs_every_step_in_order(workspace, tools):
     workspace.deployer(tools).deploy()
 
-    *steps, bind = tools.commands
+    *steps, bind, smart_home = tools.commands
     assert [argv[:3] for argv in steps] == [
         ["cdk", "deploy", "NestSkillSecrets"],
         ["cdk", "deploy", "--all"],
@@ -167,6 +169,9 @@ def test_a_first_deploy_runs_every_step_in_order(workspace, tools):
         ["ask", "smapi", "update-account-linking-info"],
     ]
     assert bind[:2] == ["cdk", "deploy"] and ("NestSkill" in bind or "--all" in bind)
+    # SMAPI takes apis.smartHome only once the smart-home trigger names the skill: after the bind.
+    assert smart_home[:3] == ["ask", "deploy", "--target"]
+    assert tools.deployed_apis == [{"custom"}, {"custom", "smartHome"}]
     assert context_pairs(bind)[-1] == f"skill_id={SKILL_ID}"
     assert tools.credentials_before_all is True
     assert tools.calls[2] == (["ask", "deploy", "--target", "skill-metadata"], workspace.ask_project_dir)
@@ -399,7 +404,7 @@ def test_no_tool_is_given_the_client_secret(workspace, tools):
     """cdk, ask deploy and ask smapi all run with the operator's environment minus NEST_CLIENT_SECRET."""
     workspace.deployer(tools).deploy()
 
-    assert len(tools.environments) == 5
+    assert len(tools.environments) == 6  # the first deploy adds apis.smartHome after the bind
     for env in tools.environments:
         assert "NEST_CLIENT_SECRET" not in env and CLIENT_SECRET not in env.values()
         assert env["ASK_REFRESH_TOKEN"] == "test-ask-refresh-token"
@@ -464,7 +469,7 @@ def test_a_skill_id_recorded_by_ask_cli_reaches_every_cdk_deploy(workspace, tool
     assert [argv[2] for argv in cdk_calls] == ["NestSkillSecrets", "--all"]
     for argv in cdk_calls:
         assert context_pairs(argv)[-1] == f"skill_id={SKILL_ID}"
-    assert f"the trigger was bound to {SKILL_ID} in step 3" in workspace.said
+    assert f"the triggers were bound to {SKILL_ID} in step 3" in workspace.said
 
 
 def test_a_deploy_that_failed_after_creating_the_skill_binds_the_trigger_on_the_next_run(workspace, tools, secrets):
@@ -630,3 +635,27 @@ def test_without_a_cap_the_account_settings_are_not_read(workspace):
         raise AssertionError(f"asked for a {name} client")
 
     workspace.deployer(FakeTools({}), clients=no_client).check_prerequisites()
+
+
+def test_the_deploy_names_each_locale_no_skill_function_serves(workspace, tools):
+    """Only the home stack deployed (its outputs have no regional ARN): en-GB, en-IN and en-AU users
+    would find no smart-home devices, and the deploy says so."""
+    workspace.deployer(tools).deploy()
+    for locale in ("en-GB (eu-west-1)", "en-IN (eu-west-1)", "en-AU (us-west-2)"):
+        assert f"warning: no skill function serves {locale}" in workspace.said
+    assert "serves en-US" not in workspace.said and "serves en-CA" not in workspace.said
+
+
+def test_regional_outputs_serve_every_locale_and_the_deploy_lists_the_regional_stacks(workspace, tools):
+    tools.outputs["NestSkill-eu-west-1"] = {"SkillFunctionArnEU": "arn:aws:lambda:eu-west-1:123456789012:function:e"}
+    tools.outputs["NestSkill-us-west-2"] = {"SkillFunctionArnFE": "arn:aws:lambda:us-west-2:123456789012:function:f"}
+    workspace.deployer(tools, AWS_REGION="us-east-1").deploy()
+    assert "warning: no skill function serves" not in workspace.said
+    assert "with NestSkill-eu-west-1, NestSkill-us-west-2 for the locales' other Alexa regions" in workspace.said
+
+
+def test_implicit_linking_deploys_no_smart_home_and_says_why(workspace, tools):
+    workspace.set_context(account_linking="implicit")
+    workspace.deployer(tools).deploy()
+    assert tools.deployed_apis == [{"custom"}]
+    assert "no smart-home API: Alexa's smart home requires account_linking auth_code" in workspace.said
