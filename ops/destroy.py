@@ -1,7 +1,8 @@
 """`make destroy`: remove the stateless stacks and the Alexa skill, and say exactly what is kept.
 
 The secrets stack is termination-protected and every resource in it is RETAIN, on purpose: the
-credentials outlive any redeploy. So destroy removes NestSkillBridge and NestSkill (`cdk destroy`)
+credentials outlive any redeploy. So destroy removes NestSkillBridge and NestSkill (`cdk destroy`),
+with the NestSkill-<region> stacks of the locales' other Alexa regions,
 and the skill (`ask smapi delete-skill`), then lists what stays, read from what CloudFormation has
 deployed (each resource with `DeletionPolicy: Retain`, the protected stack itself, and the log groups
 Elastic Beanstalk leaves behind), each with the AWS CLI commands that remove it.
@@ -20,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ops.ask_project import ask_cli_profile, read_skill_id
 from ops.aws import aws_region
 from ops.deploy import Operation, missing_tools
-from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK
+from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, regional_skill_stack
 
 STATELESS_STACKS = (BRIDGE_STACK, SKILL_STACK)
 CONFIRMATION = "destroy"
@@ -57,6 +58,9 @@ class Destroyer(Operation):
             raise DestroyError("cannot destroy:\n  - " + "\n  - ".join(problems))
         cloudformation = session.client("cloudformation")
         deployed = [name for name in STATELESS_STACKS if _stack(cloudformation, name)]
+        deployed += [regional_skill_stack(region) for region in self.config.skill_regions
+                     if region != session.region_name
+                     and _stack(session.client("cloudformation", region_name=region), regional_skill_stack(region))]
         skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, ask_cli_profile(self.environ))
         removed = [f"stack {name}" for name in deployed] + ([f"the Alexa skill {skill_id} (every stage)"]
                                                             if skill_id else [])

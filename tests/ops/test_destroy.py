@@ -195,3 +195,14 @@ def test_the_cli_reports_a_destroy_error_in_one_line(aws_env, tmp_path, capsys):
         main(["destroy", "--yes", "-c", "bridge_hostng=lambda"])
     assert raised.value.code == ("error: config key 'bridge_hostng' = 'lambda' is not allowed: expected a key this "
                                  "project knows: did you mean 'bridge_hosting'?")
+
+
+def test_destroy_also_removes_the_skill_stacks_of_the_locales_other_regions(deployed, tmp_path):
+    """Found in their own regions (eu-west-1 for en-GB and en-IN; us-west-2's was never deployed)."""
+    boto3.client("cloudformation", region_name="eu-west-1").create_stack(
+        StackName="NestSkill-eu-west-1", TemplateBody=json.dumps(STATELESS_TEMPLATE))
+    tools, said = FakeTools(), []
+    destroyer(tmp_path, tools, answers=["destroy"], said=said).destroy()
+    cdk = next(argv for argv in tools.commands if argv[:2] == ["cdk", "destroy"])
+    assert cdk[2:cdk.index("--exclusively")] == ["NestSkillBridge", "NestSkill", "NestSkill-eu-west-1"]
+    assert "  - stack NestSkill-eu-west-1\n" in said[0]
