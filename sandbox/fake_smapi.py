@@ -21,7 +21,8 @@ ask-smapi-sdk (behind `ask smapi`) as "Bearer <token>"; SMAPI takes both.
 Checks SMAPI makes that this one makes too: the package is a zip with skill.json at its root (or in
 one top-level folder); the manifest and every interactionModels/custom/<locale>.json read back
 unchanged through ask-smapi-model (no unknown key, no bad enum); a custom endpoint is a Lambda ARN
-or an https URL; accountLinking.json in a package is ignored with a warning (the Skill Package API
+or an https URL; a smart-home API has protocol version 3 and Lambda endpoints, each manifest
+region's (NA, EU, FE) in the AWS region Alexa serves it from; accountLinking.json in a package is ignored with a warning (the Skill Package API
 does not carry account linking); the account-linking body has the `accountLinkingRequest` wrapper,
 reads back unchanged, uses https URLs, at most 15 scopes and domains, and for AUTH_CODE names the
 token URL, the secret and the token scheme; only the development stage can be updated; a
@@ -165,6 +166,31 @@ class PackageError(Exception):
     """The package cannot be imported; each argument is one error SMAPI would list."""
 
 
+# A smart-home endpoint of each manifest region must be a Lambda in the AWS region Alexa sends that
+# region's directives from (alexa-smart-home.md, section 2).
+SMART_HOME_REGIONS = {"NA": "us-east-1", "EU": "eu-west-1", "FE": "us-west-2"}
+
+
+def _smart_home_problems(smart_home: Any) -> list[str]:
+    """apis.smartHome: protocol version 3, a Lambda ARN default endpoint, and each region's endpoint
+    a Lambda in that region's AWS region."""
+    if smart_home is None:
+        return []
+    problems = []
+    if smart_home.get("protocolVersion") not in ("3", "3.0"):
+        problems.append("skill.json: apis.smartHome.protocolVersion must be 3.")
+    endpoint = ((smart_home.get("endpoint") or {}).get("uri")) or ""
+    if not _LAMBDA_ARN.match(endpoint):
+        problems.append(f"skill.json: apis.smartHome.endpoint.uri {endpoint!r} is not a Lambda ARN.")
+    for code, region in (smart_home.get("regions") or {}).items():
+        uri = ((region or {}).get("endpoint") or {}).get("uri") or ""
+        wanted = SMART_HOME_REGIONS.get(code)
+        if not _LAMBDA_ARN.match(uri) or uri.split(":")[3] != wanted:
+            problems.append(f"skill.json: apis.smartHome.regions.{code}.endpoint.uri {uri!r} is not a Lambda "
+                            f"in {wanted}.")
+    return problems
+
+
 def read_package(data: bytes) -> _Package:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -196,6 +222,7 @@ def read_package(data: bytes) -> _Package:
                           f"nor an https URL.")
         if custom is not None and not any(_LOCALE_MODEL.match(name) for name in files):
             errors.append("A custom skill needs an interaction model under interactionModels/custom/.")
+        errors += _smart_home_problems(((manifest.get("manifest") or {}).get("apis") or {}).get("smartHome"))
     for locale, info in (((manifest or {}).get("manifest") or {}).get("publishingInformation") or {}) \
             .get("locales", {}).items():
         for uri_name in ICON_SIZES:

@@ -4,13 +4,16 @@ the skill ID (which the smart-home trigger must name) is known."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import replace
 
 import pytest
 
 from ops.ask_project import AskProjectError, locales_without_endpoint, render_ask_project, smart_home_api
 from ops.outputs import Outputs
+from sandbox.fake_smapi import PackageError, read_package
 
 SKILL_ID = "amzn1.ask.skill.6b1c0d2e-3f4a-4b5c-8d6e-7f8091a2b3c4"
 HOME = "arn:aws:lambda:us-east-1:123456789012:function:NestSkill-SkillFunction-a1"
@@ -68,3 +71,29 @@ def test_a_regional_output_that_is_not_a_lambda_arn_stops_the_render(tmp_path, c
     bad = Outputs({**regional_outputs, "SkillFunctionArnEU": "${Token[TOKEN.1]}"}, regional_outputs.source)
     with pytest.raises(AskProjectError, match="'SkillFunctionArnEU'.*not a Lambda ARN"):
         render_ask_project(replace(config, skill_id=SKILL_ID), bad, tmp_path / "p")
+
+
+def zipped(directory) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in directory.rglob("*"):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory).as_posix())
+    return buffer.getvalue()
+
+
+def test_the_smapi_stand_in_takes_the_rendered_smart_home_api(tmp_path, config, regional_outputs):
+    project = render_ask_project(replace(config, skill_id=SKILL_ID), regional_outputs, tmp_path / "p")
+    assert set(read_package(zipped(project / "skill-package")).manifest["manifest"]["apis"]) == {"custom", "smartHome"}
+
+
+def test_the_smapi_stand_in_refuses_a_region_served_from_the_wrong_aws_region(tmp_path, config, regional_outputs):
+    """The mismatch Alexa users see as "no new devices found", refused at deploy time instead."""
+    project = tmp_path / "p"
+    render_ask_project(replace(config, skill_id=SKILL_ID), regional_outputs, project)
+    manifest_path = project / "skill-package" / "skill.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["manifest"]["apis"]["smartHome"]["regions"]["EU"]["endpoint"]["uri"] = FE
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(PackageError, match=r"apis\.smartHome\.regions\.EU\.endpoint\.uri .* is not a Lambda in eu-west-1"):
+        read_package(zipped(project / "skill-package"))
