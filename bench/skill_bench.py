@@ -1,6 +1,7 @@
 """Skill Lambda benchmark: cold start as Lambda runs it (import and first request, without and with
-shipped bytecode, beside its floor; peak memory), warm handler latency per intent against a loopback
-fake SDM (a separate process), and SDM calls per intent.
+shipped bytecode, beside its floor; peak memory), warm handler latency per intent and per smart-home
+directive against a loopback fake SDM (a separate process), SDM calls per request, and the SDM
+calls of the Alexa app's burst of ReportStates.
 
 Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 9]
 A benchmark prints figures; it asserts nothing. Absolute times depend on the machine: compare ratios.
@@ -115,23 +116,72 @@ def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
     answers = {}
     for name, event in events.items():  # warm-up: connections, caches; shows which path is timed
         answers[name] = lambda_function.lambda_handler(event, None)["response"]["outputSpeech"]["ssml"]
+    _timed(lambda_function.lambda_handler, events, fake_url, runs, "Warm handler latency per intent")
+    print("  answers timed:")
+    for name, ssml in answers.items():
+        print(f"    {name}: {ssml[len('<speak>'):-len('</speak>')][:90]}")
+
+
+def _timed(handler: Callable[[dict, object], dict], events: Dict[str, dict], fake_url: str, runs: int,
+           title: str) -> None:
+    """Each event `runs` times in order: p50, p99 and SDM calls per request."""
     samples: Dict[str, List[float]] = {name: [] for name in events}
     calls: Dict[str, int] = {name: 0 for name in events}
     for _ in range(runs):
         for name, event in events.items():
             before = sdm_calls(fake_url)
             started = time.perf_counter()
-            lambda_function.lambda_handler(event, None)
+            handler(event, None)
             samples[name].append((time.perf_counter() - started) * 1000)
             calls[name] += sdm_calls(fake_url) - before
-    print(f"\nWarm handler latency, {runs} requests per intent, loopback fake SDM in its own process")
-    print(f"  {'intent':36} {'p50 ms':>8} {'p99 ms':>8} {'SDM calls/request':>18}")
+    print(f"\n{title}, {runs} requests each, loopback fake SDM in its own process")
+    print(f"  {'request':40} {'p50 ms':>8} {'p99 ms':>8} {'SDM calls/request':>18}")
     for name, values in samples.items():
-        print(f"  {name:36} {_percentile(values, 0.5):8.2f} {_percentile(values, 0.99):8.2f} "
+        print(f"  {name:40} {_percentile(values, 0.5):8.2f} {_percentile(values, 0.99):8.2f} "
               f"{calls[name] / runs:18.2f}")
-    print("  answers timed:")
-    for name, ssml in answers.items():
-        print(f"    {name}: {ssml[len('<speak>'):-len('</speak>')][:90]}")
+
+
+def smart_home_latency(fake_url: str, token: str, runs: int) -> None:
+    """Smart-home directives through lambda_handler (warm, environment as set by warm_latency). In
+    this order each command drops the user's cached list, so the one after it lists afresh, and the
+    Discover after the last command caches the list for the ReportState and the set."""
+    import lambda_function
+
+    endpoints = lambda_function.lambda_handler(alexa.discover(token=token), None)["event"]["payload"]["endpoints"]
+    kitchen = next(e["endpointId"] for e in endpoints if e["friendlyName"] == "Kitchen")
+    events = {
+        "Discover (list fetched)": alexa.discover(token=token),
+        "ReportState (list cached)": alexa.report_state(kitchen, token=token),
+        "SetTargetTemperature 72 °F (cached)": alexa.set_target(kitchen, 72, token=token),
+        "AdjustTargetTemperature +2 °F (fetched)": alexa.adjust(kitchen, 2, token=token),
+        "AdjustTargetTemperature -2 °F (fetched)": alexa.adjust(kitchen, -2, token=token),
+        "SetThermostatMode COOL (fetched)": alexa.set_mode(kitchen, "COOL", token=token),
+        "SetThermostatMode AUTO (fetched)": alexa.set_mode(kitchen, "AUTO", token=token),
+    }
+    for name, event in events.items():  # warm-up; every directive must succeed for its timing to mean anything
+        reply = lambda_function.lambda_handler(event, None)
+        alexa.valid_smart_home(reply, event)
+        assert reply["event"]["header"]["name"] != "ErrorResponse", (name, reply["event"]["payload"])
+    _timed(lambda_function.lambda_handler, events, fake_url, runs, "Smart-home directives (warm)")
+
+
+def report_state_burst(base_url: str, fake_url: str, token: str, rounds: int = 3) -> None:
+    """The Alexa app opening: a ReportState for every device at once, `rounds` times within the
+    cache's 30 s, in a fresh container (nothing cached). SDM allows 5 device lists a minute per user."""
+    import lambda_function
+    from nest_skill.config import SkillConfig
+    from nest_skill.sdm_client import SdmClient
+    from nest_skill.smart_home.dispatcher import SmartHome
+
+    endpoints = [e["endpointId"] for e in
+                 lambda_function.lambda_handler(alexa.discover(token=token), None)["event"]["payload"]["endpoints"]]
+    fresh = SmartHome(SdmClient(SkillConfig(nest_project_id=PROJECT, sdm_api_base_url=base_url)))
+    before = sdm_calls(fake_url)
+    for _ in range(rounds):
+        for endpoint in endpoints:
+            assert fresh.handle(alexa.report_state(endpoint, token=token))["event"]["header"]["name"] == "StateReport"
+    print(f"\n{rounds * len(endpoints)} ReportStates ({rounds} openings of the Alexa app, {len(endpoints)} "
+          f"thermostats) in a fresh container: {sdm_calls(fake_url) - before} SDM call(s) in all")
 
 
 def cold_set_calls(base_url: str, fake_url: str, token: str) -> None:
@@ -177,6 +227,8 @@ def main() -> None:
             cold_start(base_url, token, args.imports)
             cold_set_calls(base_url, fake.base_url, token)
             warm_latency(base_url, fake.base_url, token, args.runs)
+            smart_home_latency(fake.base_url, token, args.runs)
+            report_state_burst(base_url, fake.base_url, token)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@
    environment of the deployed skill function read back from the emulator: linking through the
    bridge (implicit grant, carrying its flow cookie as a browser does, and a failed token exchange
    returning the user to Alexa with an error), status, setting each thermostat, failures, and the auth-code grant as
-   Alexa performs it with the rendered account-linking request.
+   Alexa performs it with the rendered account-linking request;
+6. a scripted smart-home session (Alexa Smart Home API v3 directives) through the same handler,
+   answered by the skill function deployed in the second Alexa region (NestSkill-eu-west-1), with
+   the manifest's apis.smartHome rendered from the deployed regions.
 
 It prints a transcript and one summary line, exits non-zero if any step deviates, binds 127.0.0.1
 only, and stops every process it started (by PID) on success, failure or Ctrl-C.
@@ -35,7 +38,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import boto3
 
 from ops import BUILD_DIR, REPO_ROOT
-from ops.ask_project import render_account_linking
+from ops.ask_project import render_account_linking, smart_home_api
 from ops.outputs import Outputs, load_outputs
 from sandbox import alexa
 from sandbox.browser import BrowserSession
@@ -43,11 +46,14 @@ from sandbox.entry_points import load_module
 from sandbox.fake_google import TricklingFront
 from sandbox.serving import in_background
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port
-from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig
+from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig, regional_skill_stack
 
 WORKDIR = BUILD_DIR / "demo"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+# en-GB's Alexa region: the demo's second region, where NestSkill-eu-west-1 serves smart-home directives.
+SECOND_REGION = "eu-west-1"
+DEMO_LOCALES = "en-US,en-GB"
 PROJECT_ID = "5a1f0c3e-7b2d-4e8f-9a6b-1c2d3e4f5a6b"
 CLIENT_ID = "123456789012-nestdemo.apps.googleusercontent.com"
 VENDOR_ID = "DEMOVENDOR01"
@@ -113,9 +119,9 @@ def context_args(context: dict[str, str]) -> list[str]:
     return [arg for key, value in context.items() for arg in ("-c", f"{key}={value}")]
 
 
-def emulator_client(service: str, aws_env: dict[str, str]):
-    """A boto3 client for the local AWS emulator, with its test credentials."""
-    return boto3.client(service, endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=REGION,
+def emulator_client(service: str, aws_env: dict[str, str], region: str = REGION):
+    """A boto3 client for the local AWS emulator in `region`, with its test credentials."""
+    return boto3.client(service, endpoint_url=aws_env["AWS_ENDPOINT_URL"], region_name=region,
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
@@ -124,11 +130,13 @@ def deploy(transcript: Transcript, aws_env: dict[str, str], context: dict[str, s
     env = child_env(**aws_env)
     log = WORKDIR / "cdk.log"
     log.write_text("")
-    run_logged(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], env, log, "cdk bootstrap")
+    run_logged(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", f"aws://{ACCOUNT}/{SECOND_REGION}", "--no-notices"],
+               env, log, f"cdk bootstrap ({REGION}, {SECOND_REGION})")
     outputs_file = WORKDIR / "cdk-outputs.json"
     run_logged(["cdk", "deploy", "--all", "--method=direct", "--require-approval", "never", "--no-notices",
                 "--output", str(WORKDIR / "cdk.out"), "--outputs-file", str(outputs_file), *context_args(context)],
-               env, log, "cdk deploy --all (NestSkillSecrets, NestSkill, NestSkillBridge)")
+               env, log, f"cdk deploy --all (NestSkillSecrets, NestSkill, NestSkillBridge; "
+                         f"{regional_skill_stack(SECOND_REGION)} for en-GB)")
     outputs = load_outputs(outputs_file)
     skipped = sorted(set(re.findall(r"Tried to parse (\S+) but it's not supported", emulator_log.read_text())))
     transcript.note("emulator skipped (not deployed): " + (", ".join(skipped) or "nothing"))
@@ -142,12 +150,12 @@ def deploy(transcript: Transcript, aws_env: dict[str, str], context: dict[str, s
     return outputs
 
 
-def deployed_environment(stack_name: str, aws_env: dict[str, str]) -> dict[str, str]:
+def deployed_environment(stack_name: str, aws_env: dict[str, str], region: str = REGION) -> dict[str, str]:
     """The environment variables of the stack's Lambda function, as the emulator holds them."""
-    resources = emulator_client("cloudformation", aws_env).describe_stack_resources(
+    resources = emulator_client("cloudformation", aws_env, region).describe_stack_resources(
         StackName=stack_name)["StackResources"]
     function = next(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::Function")
-    configuration = emulator_client("lambda", aws_env).get_function_configuration(FunctionName=function)
+    configuration = emulator_client("lambda", aws_env, region).get_function_configuration(FunctionName=function)
     return configuration["Environment"]["Variables"]
 
 
@@ -526,6 +534,107 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
 
     auth_code_token = talk.link_with_auth_code()
     talk.say("Alexa, ask home thermostat what the bedroom is set to", alexa.status("bedroom", token=auth_code_token), expect=spoken_has("bedroom", "cooling to 72"))
+    smart_home(talk, auth_code_token)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, dict) and "scale" in value:
+        return f"{value['value']:g} °{value['scale'][0]}"
+    return str(value.get("value") if isinstance(value, dict) else value)
+
+
+def _heard(reply: dict) -> str:
+    """What the skill answered Alexa, in a line: the event, and its error type or new state."""
+    event = reply["event"]
+    name = event["header"]["name"]
+    if name == "Discover.Response":
+        return f"{name}: " + "; ".join(
+            f"{e['friendlyName']} ({e['endpointId']}) " + next(
+                "/".join(c["configuration"]["supportedModes"]) for c in e["capabilities"]
+                if c["interface"] == "Alexa.ThermostatController") for e in event["payload"]["endpoints"])
+    if name == "ErrorResponse":
+        extra = {k: v for k, v in event["payload"].items() if k not in ("type", "message")}
+        return f"{event['header']['namespace']}.ErrorResponse {event['payload']['type']}" + (
+            f" {json.dumps(extra)}" if extra else "")
+    return f"{name}: " + ", ".join(f"{key} {_shown(value)}" for key, value in alexa.properties(reply).items())
+
+
+def smart_home(talk: Conversation, token: str) -> None:
+    """Issue 15: the same thermostats as Alexa devices. Directives as Alexa sends them (sandbox.alexa)
+    to the skill function deployed in eu-west-1 for en-GB, each reply checked against the documented
+    Smart Home message shapes."""
+    transcript, rehearsal = talk.transcript, talk.rehearsal
+    transcript.phase("9. Smart home: the thermostats as Alexa devices (Smart Home API v3, en-GB's region)")
+    config = replace(rehearsal.config, account_linking="auth_code")
+    api = smart_home_api(config, rehearsal.outputs, alexa.SKILL_ID)
+    regions = {code: region["endpoint"]["uri"].split(":")[3] for code, region in api["regions"].items()}
+    transcript.note(f"rendered apis.smartHome (auth_code linking; implicit has none): regions {regions}")
+    transcript.check("the manifest sends NA to us-east-1 and EU to eu-west-1", regions == {"NA": REGION, "EU": SECOND_REGION})
+    regional_env = deployed_environment(regional_skill_stack(SECOND_REGION), rehearsal.aws_env, SECOND_REGION)
+    transcript.check(f"{regional_skill_stack(SECOND_REGION)}'s function has the home function's configuration",
+                     regional_env == deployed_environment(SKILL_STACK, rehearsal.aws_env))
+    template = emulator_client("cloudformation", rehearsal.aws_env, SECOND_REGION).get_template(
+        StackName=regional_skill_stack(SECOND_REGION))["TemplateBody"]
+    template = template if isinstance(template, dict) else json.loads(template)
+    triggers = {(r["Properties"]["Principal"], r["Properties"].get("EventSourceToken")) for r in
+                template["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"}
+    transcript.check("its smart-home trigger accepts only this skill",
+                     ("alexa-connectedhome.amazon.com", alexa.SKILL_ID) in triggers)
+    talk.fake_google("scenario/default", "the fake's default thermostats, with fresh command quotas")
+    talk.handler = talk.skill_behind(regional_env["SDM_API_BASE_URL"])
+
+    def directive(utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]]) -> dict:
+        print(f"\n   USER   {utterance}")
+        reply = talk.handler(event, None)
+        try:
+            alexa.valid_smart_home(reply, event)
+        except (AssertionError, KeyError) as error:
+            transcript.check("a valid Smart Home message", False, repr(error))
+            return reply
+        print(f"   ALEXA  {_heard(reply)}")
+        for what, ok in expect(reply):
+            transcript.check(what, ok)
+        return reply
+
+    def state(**wanted: object) -> Callable[[dict], list[tuple[str, bool]]]:
+        return lambda reply: [(f"{key} is {_shown(value)}", alexa.properties(reply).get(key) == value)
+                              for key, value in wanted.items()]
+
+    def error(kind: str) -> Callable[[dict], list[tuple[str, bool]]]:
+        return lambda reply: [(f"ErrorResponse {kind}", alexa.error_type(reply) == kind)]
+
+    found = directive("Alexa, discover my devices", alexa.discover(token=token),
+                      lambda reply: [("five thermostats, no camera", len(reply["event"]["payload"]["endpoints"]) == 5)])
+    ids = {e["friendlyName"]: e["endpointId"] for e in found["event"]["payload"].get("endpoints", [])}
+    directive("(the Alexa app opens: a ReportState per device)", alexa.report_state(ids["Kitchen"], token=token),
+              state(thermostatMode="AUTO", lowerSetpoint=alexa.degrees(68), upperSetpoint=alexa.degrees(76)))
+    directive("Alexa, set the living room to 70", alexa.set_target(ids["Living Room"], 70, token=token),
+              both(state(targetSetpoint=alexa.degrees(21.0, "CELSIUS")),
+                   lambda reply: [("SDM holds 21.1 °C", round(talk.device("living-room-thermostat")[
+                       "sdm.devices.traits.ThermostatTemperatureSetpoint"]["heatCelsius"], 1) == 21.1)]))
+    directive("Alexa, make the kitchen warmer", alexa.adjust(ids["Kitchen"], 2, token=token),
+              state(lowerSetpoint=alexa.degrees(70), upperSetpoint=alexa.degrees(78)))
+    directive("Alexa, set the bedroom to eco", alexa.set_mode(ids["Bedroom"], "ECO", token=token),
+              both(state(thermostatMode="ECO"), lambda reply: [("the Bedroom is in eco", talk.device(
+                  "bedroom-thermostat")["sdm.devices.traits.ThermostatEco"]["mode"] == "MANUAL_ECO")]))
+    directive("Alexa, set the office to 20", alexa.set_target(ids["Office"], 20, "CELSIUS", token=token),
+              both(error("NOT_SUPPORTED_IN_CURRENT_MODE"), unchanged(talk, "office-thermostat")))
+    directive("Alexa, set the guest room to 30 degrees", alexa.set_target(ids["Guest Room"], 30, "CELSIUS", token=token),
+              error("THERMOSTAT_IS_OFF"))
+    directive("Alexa, set the kitchen to 95", alexa.set_target(ids["Kitchen"], 95, token=token),
+              error("TEMPERATURE_VALUE_OUT_OF_RANGE"))
+    talk.fake_google("devices/kitchen-thermostat", "the Kitchen thermostat loses its Wi-Fi", online=False)
+    directive("(the Alexa app asks the Kitchen's state)", alexa.report_state(ids["Kitchen"], token=token),
+              state(connectivity={"value": "UNREACHABLE"}))
+    directive("Alexa, set the kitchen to 72", alexa.set_target(ids["Kitchen"], 72, token=token),
+              error("ENDPOINT_UNREACHABLE"))
+    transcript.note("the user nudges the Living Room warmer in the Alexa app, again and again "
+                    "(SDM allows 5 commands a minute per device)")
+    for step in range(4):
+        directive(f"(warmer, tap {step + 1})", alexa.adjust(ids["Living Room"], 0.5, "CELSIUS", token=token),
+                  lambda reply: [("accepted", reply["event"]["header"]["name"] == "Response")])
+    directive("(warmer, tap 5)", alexa.adjust(ids["Living Room"], 0.5, "CELSIUS", token=token),
+              error("RATE_LIMIT_EXCEEDED"))
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -547,6 +656,7 @@ def main() -> int:
     aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": f"http://localhost:{aws_port}"}
     context = {"nest_project_id": PROJECT_ID, "nest_client_id": CLIENT_ID, "alexa_vendor_id": VENDOR_ID,
                "account_linking": "implicit", "sdm_api_base_url": f"{google_url}/v1",
+               "skill_id": alexa.SKILL_ID, "locales": DEMO_LOCALES,
                "oauth_authorization_url": f"{google_url}/partnerconnections/{PROJECT_ID}/auth",
                "oauth_token_url": f"{google_url}/oauth2/v4/token"}
     redirect_uris = [f"{bridge_url}/callback", *AppConfig.from_mapping(context).alexa_redirect_urls]

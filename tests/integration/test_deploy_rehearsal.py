@@ -38,6 +38,7 @@ VENDOR_ID = "REHEARSALVNDR1"
 PROJECT_ID = str(uuid.uuid4())
 CLIENT_ID = "123456789012-rehearsal.apps.googleusercontent.com"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+SKILL_REGIONS = (REGION, "eu-west-1", "us-west-2")
 CONTEXT = ("-c", f"nest_project_id={PROJECT_ID}", "-c", f"nest_client_id={CLIENT_ID}",
            "-c", f"alexa_vendor_id={VENDOR_ID}")
 STEPS = [
@@ -173,7 +174,9 @@ def rehearsal(tmp_path_factory):
             "aws-emulator", [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)], aws_port,
             env=child_env(**AWS_TEST_ENV), log_path=work / "aws_emulator.log"))
         services.enter_context(fake_smapi(smapi_port, refresh_token, work / "fake_smapi.log"))
-        bootstrap = run(["cdk", "bootstrap", f"aws://{ACCOUNT}/{REGION}", "--no-notices"], work, child_env(**aws_env))
+        # The home region and the other Alexa regions the locales need (their NestSkill-<region> stacks).
+        bootstrap = run(["cdk", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in SKILL_REGIONS),
+                         "--no-notices"], work, child_env(**aws_env))
         assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
         yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"),
                         tool_log)
@@ -206,15 +209,19 @@ def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
     (skill,) = state["skills"].values()
     assert skill["vendorId"] == VENDOR_ID
     assert skill["endpoint"] == outputs["SkillFunctionArn"]
-    (package,) = skill["imports"]
+    package, with_smart_home = skill["imports"]
     assert package["action"] == "CREATE" and package["warnings"] == []
+    assert with_smart_home["action"] == "UPDATE" and with_smart_home["files"] == package["files"]
     # Without accountLinking.json: the Skill Package API ignores it, SMAPI takes it separately.
     assert package["files"] == sorted(["skill.json", *ICONS,
                                        *(f"interactionModels/custom/{locale}.json" for locale in LOCALES)])
-    assert smapi_calls(state) == [
+    calls = smapi_calls(state)
+    assert calls[:6] == [
         "POST /v1/skills/uploads", "PUT /__fake/uploads/{id}", "POST /v1/skills/imports",
         "GET /v1/skills/imports/{id}", "GET /v1/skills/imports/{id}",
         "PUT /v1/skills/amzn1.ask.skill.{id}/stages/development/accountLinkingClient"]
+    # After the bind, the package again with apis.smartHome (its trigger now names the skill).
+    assert "POST /v1/skills/amzn1.ask.skill.{id}/imports" in calls[6:]
     assert all(call["status"] < 300 for call in state["requests"])
     assert f"new skill {rehearsal.skill_id}: add \"skill_id\"" in rehearsal.first.result.stdout
 
@@ -254,6 +261,25 @@ def test_first_deploy_runs_every_step_and_binds_the_trigger_to_the_new_skill(reh
 
 
 @pytest.mark.integration
+def test_first_deploy_serves_smart_home_from_each_locales_alexa_region(rehearsal):
+    """NestSkill-eu-west-1 and NestSkill-us-west-2 beside the home stack, each function bound to the
+    skill, and the manifest's apis.smartHome naming each region's own function."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    outputs = rehearsal.first.outputs()
+    arns = {"NA": outputs["SkillFunctionArn"], "EU": outputs["SkillFunctionArnEU"], "FE": outputs["SkillFunctionArnFE"]}
+    for code, region in zip(arns, SKILL_REGIONS):
+        assert arns[code].split(":")[3] == region
+        function = rehearsal.aws("lambda", region).get_function_configuration(FunctionName=arns[code])
+        assert function["Environment"]["Variables"]["SKILL_ID"] == rehearsal.skill_id
+    (skill,) = rehearsal.first.smapi_state["skills"].values()
+    assert skill["manifest"]["manifest"]["apis"]["smartHome"] == {
+        "endpoint": {"uri": arns["NA"]}, "protocolVersion": "3",
+        "regions": {code: {"endpoint": {"uri": arn}} for code, arn in arns.items()}}
+    assert "NestSkill-eu-west-1, NestSkill-us-west-2" in rehearsal.first.result.stdout
+    assert "warning: no skill function serves" not in rehearsal.first.result.stdout
+
+
+@pytest.mark.integration
 def test_each_step_line_comes_before_that_steps_own_output(rehearsal):
     stdout = rehearsal.first.result.stdout
     for step, its_output in (("[1/9] Deploy the secrets stack", "arn:aws:cloudformation:"),
@@ -271,15 +297,16 @@ def test_second_deploy_from_a_fresh_clone_updates_the_same_skill(rehearsal):
     assert second.result.returncode == 0, second.output[-5000:]
     assert step_names(second.result.stdout) == STEPS
     assert "credentials already in" in second.result.stdout
-    assert f"the trigger was bound to {rehearsal.skill_id} in step 3" in second.result.stdout
+    assert f"the triggers were bound to {rehearsal.skill_id} in step 3" in second.result.stdout
     assert rehearsal.client_secret not in second.output and rehearsal.refresh_token not in second.output
     state = second.smapi_state
     assert list(state["skills"]) == [rehearsal.skill_id]
     skill = state["skills"][rehearsal.skill_id]
-    assert [package["action"] for package in skill["imports"]] == ["CREATE", "UPDATE"]
+    assert [package["action"] for package in skill["imports"]] == ["CREATE", "UPDATE", "UPDATE"]
     assert skill["accountLinking"]["development"]["clientSecret"] == rehearsal.client_secret
     assert [call for call in smapi_calls(state) if call.startswith("POST") and call.endswith("/imports")] == [
-        "POST /v1/skills/imports", "POST /v1/skills/amzn1.ask.skill.{id}/imports"]
+        "POST /v1/skills/imports", "POST /v1/skills/amzn1.ask.skill.{id}/imports",
+        "POST /v1/skills/amzn1.ask.skill.{id}/imports"]
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
 
 
@@ -288,8 +315,8 @@ def test_no_cdk_or_ask_process_is_given_the_client_secret(rehearsal):
     """The real CLIs, through shims that note what reached them: the secret went only into the bucket
     (step 2, in-process) and into the account-linking file (step 7)."""
     assert rehearsal.first.result.returncode == 0, "the first deploy failed"
-    first_run = rehearsal.tool_log.read_text().splitlines()[:5]
-    assert first_run == ["cdk ", "cdk ", "ask ", "ask ", "cdk "]
+    first_run = rehearsal.tool_log.read_text().splitlines()[:6]
+    assert first_run == ["cdk ", "cdk ", "ask ", "ask ", "cdk ", "ask "]
 
 
 @pytest.mark.integration
@@ -325,7 +352,7 @@ def test_a_second_deploy_before_skill_id_is_committed_keeps_the_trigger_bound(re
     before = len(rehearsal.tool_log.read_text().splitlines())
     again = rehearsal.deploy("again", again=rehearsal.first)
     assert again.result.returncode == 0, again.output[-5000:]
-    assert f"the trigger was bound to {rehearsal.skill_id} in step 3" in again.result.stdout
+    assert f"the triggers were bound to {rehearsal.skill_id} in step 3" in again.result.stdout
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
     assert rehearsal.tool_log.read_text().splitlines()[before:] == ["cdk ", "cdk ", "ask ", "ask "]
 
@@ -378,6 +405,9 @@ def test_destroy_removes_the_skill_and_the_stateless_stacks_and_lists_the_rest(r
     alive = {stack["StackName"] for stack in cloudformation.describe_stacks()["Stacks"]
              if stack["StackStatus"] != "DELETE_COMPLETE"}
     assert alive == {"CDKToolkit", "NestSkillSecrets"}
+    for region in SKILL_REGIONS[1:]:
+        assert {stack["StackName"] for stack in rehearsal.aws("cloudformation", region).describe_stacks()["Stacks"]
+                if stack["StackStatus"] != "DELETE_COMPLETE"} == {"CDKToolkit"}
     outputs = rehearsal.first.outputs()
     stdout = destroyed.result.stdout
     for kept in (f"bucket {outputs['SecretsBucketName']} ", f"KMS key {outputs['SecretsKeyArn'].split('/')[-1]} ",
@@ -425,6 +455,10 @@ def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
         manifest = json.loads((ROOT / "skill_package" / "skill.json").read_text())
         model = json.loads((ROOT / "skill_package" / "interactionModels" / "custom" / "en-US.json").read_text())
         linking = json.loads((ROOT / "skill_package" / "accountLinking.json").read_text())
+        # The package's apis.smartHome has no endpoint: refused until the deploy renders one (or drops it).
+        unrendered = import_package({"skill.json": manifest, "interactionModels/custom/en-US.json": model})
+        assert unrendered["status"] == "FAILED" and "apis.smartHome.endpoint.uri" in unrendered["errors"][0]["message"]
+        del manifest["manifest"]["apis"]["smartHome"]
         manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": "http://plain.example/skill"}
         failed = import_package({"skill.json": manifest, "interactionModels/custom/en-US.json": model})
         assert failed["status"] == "FAILED" and "endpoint.uri" in failed["errors"][0]["message"]
