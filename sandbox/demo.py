@@ -582,6 +582,7 @@ def smart_home(talk: Conversation, token: str) -> None:
                      ("alexa-connectedhome.amazon.com", alexa.SKILL_ID) in triggers)
     talk.fake_google("scenario/default", "the fake's default thermostats, with fresh command quotas")
     talk.handler = talk.skill_behind(regional_env["SDM_API_BASE_URL"])
+    talk.token = token  # the demo's own reads of the devices use the auth-code link's token too
 
     def directive(utterance: str, event: dict, expect: Callable[[dict], list[tuple[str, bool]]]) -> dict:
         print(f"\n   USER   {utterance}")
@@ -610,8 +611,9 @@ def smart_home(talk: Conversation, token: str) -> None:
               state(thermostatMode="AUTO", lowerSetpoint=alexa.degrees(68), upperSetpoint=alexa.degrees(76)))
     directive("Alexa, set the living room to 70", alexa.set_target(ids["Living Room"], 70, token=token),
               both(state(targetSetpoint=alexa.degrees(21.0, "CELSIUS")),
-                   lambda reply: [("SDM holds 21.1 °C", round(talk.device("living-room-thermostat")[
-                       "sdm.devices.traits.ThermostatTemperatureSetpoint"]["heatCelsius"], 1) == 21.1)]))
+                   lambda reply: [("SDM holds 21.0 °C (70 °F on this Celsius thermostat, to its half degree)",
+                                   talk.device("living-room-thermostat")[
+                                       "sdm.devices.traits.ThermostatTemperatureSetpoint"]["heatCelsius"] == 21.0)]))
     directive("Alexa, make the kitchen warmer", alexa.adjust(ids["Kitchen"], 2, token=token),
               state(lowerSetpoint=alexa.degrees(70), upperSetpoint=alexa.degrees(78)))
     directive("Alexa, set the bedroom to eco", alexa.set_mode(ids["Bedroom"], "ECO", token=token),
