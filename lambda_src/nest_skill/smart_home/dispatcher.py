@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from nest_skill import temperatures
@@ -67,8 +66,8 @@ class Directive:
 Handler = Callable[[Directive, NestAccount], Dict[str, Any]]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+def _now() -> float:
+    return time.time()
 
 
 def discover(directive: Directive, account: NestAccount) -> Dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence
 
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S
@@ -93,7 +92,7 @@ def _temperature(thermostat: Thermostat, celsius: Optional[float]) -> Optional[D
     return None if shown is None else {"value": shown, "scale": thermostat.scale.value}
 
 
-def state(thermostat: Thermostat, sampled_at: datetime, uncertainty_ms: int = LIST_UNCERTAINTY_MS,
+def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_UNCERTAINTY_MS,
           mode: Optional[Mode] = None, setpoints: Sequence[float] = ()) -> List[Property]:
     """The endpoint's properties: connectivity, mode, the mode's setpoint(s) and the room
     temperature. `mode` and `setpoints` (own scale) override what SDM listed: the state a command

@@ -9,9 +9,9 @@ same `Property` values.
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
 PAYLOAD_VERSION = "3"
@@ -20,13 +20,13 @@ PAYLOAD_VERSION = "3"
 @dataclass(frozen=True)
 class Property:
     """One reported property (`context.properties[]`): `value` as the interface defines it
-    (a temperature is `{"value", "scale"}`), sampled at `sampled_at` (UTC), known to within
-    `uncertainty_ms`."""
+    (a temperature is `{"value", "scale"}`), sampled at `sampled_at` (seconds since the epoch),
+    known to within `uncertainty_ms`."""
 
     namespace: str
     name: str
     value: Any
-    sampled_at: datetime
+    sampled_at: float
     uncertainty_ms: int
 
     def to_json(self) -> Dict[str, Any]:
@@ -34,9 +34,9 @@ class Property:
                 "timeOfSample": timestamp(self.sampled_at), "uncertaintyInMilliseconds": self.uncertainty_ms}
 
 
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, as Alexa's examples write `timeOfSample`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 10000:02d}Z"
+def timestamp(moment: float) -> str:
+    """ISO 8601 in UTC with hundredths and a `Z`, as Alexa's examples write `timeOfSample`."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 100):02d}Z"
 
 
 def header(namespace: str, name: str, correlation_token: Optional[str]) -> Dict[str, Any]:
