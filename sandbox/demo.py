@@ -569,7 +569,8 @@ def smart_home(talk: Conversation, token: str) -> None:
     api = smart_home_api(config, rehearsal.outputs, alexa.SKILL_ID)
     regions = {code: region["endpoint"]["uri"].split(":")[3] for code, region in api["regions"].items()}
     transcript.note(f"rendered apis.smartHome (auth_code linking; implicit has none): regions {regions}")
-    transcript.check("the manifest sends NA to us-east-1 and EU to eu-west-1", regions == {"NA": REGION, "EU": SECOND_REGION})
+    transcript.check("the manifest sends NA to us-east-1 and EU to eu-west-1",
+                     regions == {"NA": REGION, "EU": SECOND_REGION})
     regional_env = deployed_environment(regional_skill_stack(SECOND_REGION), rehearsal.aws_env, SECOND_REGION)
     transcript.check(f"{regional_skill_stack(SECOND_REGION)}'s function has the home function's configuration",
                      regional_env == deployed_environment(SKILL_STACK, rehearsal.aws_env))
@@ -621,8 +622,8 @@ def smart_home(talk: Conversation, token: str) -> None:
                   "bedroom-thermostat")["sdm.devices.traits.ThermostatEco"]["mode"] == "MANUAL_ECO")]))
     directive("Alexa, set the office to 20", alexa.set_target(ids["Office"], 20, "CELSIUS", token=token),
               both(error("NOT_SUPPORTED_IN_CURRENT_MODE"), unchanged(talk, "office-thermostat")))
-    directive("Alexa, set the guest room to 30 degrees", alexa.set_target(ids["Guest Room"], 30, "CELSIUS", token=token),
-              error("THERMOSTAT_IS_OFF"))
+    directive("Alexa, set the guest room to 30 degrees",
+              alexa.set_target(ids["Guest Room"], 30, "CELSIUS", token=token), error("THERMOSTAT_IS_OFF"))
     directive("Alexa, set the kitchen to 95", alexa.set_target(ids["Kitchen"], 95, token=token),
               error("TEMPERATURE_VALUE_OUT_OF_RANGE"))
     talk.fake_google("devices/kitchen-thermostat", "the Kitchen thermostat loses its Wi-Fi", online=False)

@@ -22,8 +22,8 @@ Checks SMAPI makes that this one makes too: the package is a zip with skill.json
 one top-level folder); the manifest and every interactionModels/custom/<locale>.json read back
 unchanged through ask-smapi-model (no unknown key, no bad enum); a custom endpoint is a Lambda ARN
 or an https URL; a smart-home API has protocol version 3 and Lambda endpoints, each manifest
-region's (NA, EU, FE) in the AWS region Alexa serves it from; accountLinking.json in a package is ignored with a warning (the Skill Package API
-does not carry account linking); the account-linking body has the `accountLinkingRequest` wrapper,
+region's (NA, EU, FE) in the AWS region Alexa serves it from; accountLinking.json in a package is
+ignored with a warning (the Skill Package API does not carry account linking); the account-linking body has the `accountLinkingRequest` wrapper,
 reads back unchanged, uses https URLs, at most 15 scopes and domains, and for AUTH_CODE names the
 token URL, the secret and the token scheme; only the development stage can be updated; a
 `file://assets/...` image in the manifest must be a file of the package. The certification

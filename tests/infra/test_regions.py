@@ -34,7 +34,8 @@ def test_a_regional_stack_is_the_skill_function_with_both_triggers_and_its_own_o
 
 def test_without_a_skill_id_there_is_no_smart_home_trigger(synth):
     """Alexa requires the smart-home trigger to name the skill: it is added once the ID is known."""
-    principals = {p["Properties"]["Principal"] for p in synth().skill.find_resources("AWS::Lambda::Permission").values()}
+    permissions = synth().skill.find_resources("AWS::Lambda::Permission").values()
+    principals = {p["Properties"]["Principal"] for p in permissions}
     assert principals == {"alexa-appkit.amazon.com"}
 
 

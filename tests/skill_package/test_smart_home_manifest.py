@@ -95,5 +95,5 @@ def test_the_smapi_stand_in_refuses_a_region_served_from_the_wrong_aws_region(tm
     manifest = json.loads(manifest_path.read_text())
     manifest["manifest"]["apis"]["smartHome"]["regions"]["EU"]["endpoint"]["uri"] = FE
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(PackageError, match=r"apis\.smartHome\.regions\.EU\.endpoint\.uri .* is not a Lambda in eu-west-1"):
+    with pytest.raises(PackageError, match=r"regions\.EU\.endpoint\.uri .* is not a Lambda in eu-west-1"):
         read_package(zipped(project / "skill-package"))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sandbox import alexa
-from tests.skill.sdm import DEVICES_URL, PROJECT, camera, error_body, thermostat
+from tests.skill.sdm import (DEVICES_URL, PROJECT, STRUCTURES_URL, camera, error_body, structure, structure_list,
+                             thermostat)
 from tests.smart_home.conftest import setup
 
 
@@ -77,7 +78,6 @@ def test_an_sdm_failure_during_discovery_is_an_empty_list_not_an_error(send, sdm
 
 
 def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):
-    from tests.skill.sdm import STRUCTURES_URL, structure, structure_list
     setup(sdm_api, thermostat("a", "Living Room", structure="home"), thermostat("b", "Living Room", structure="lake"))
     sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home"), structure("lake", "Lake House")))
     descriptions = sorted(e["description"] for e in send(alexa.discover())["event"]["payload"]["endpoints"])

@@ -85,7 +85,8 @@ def test_outside_the_nest_limits_is_out_of_range_with_the_valid_range(send, sdm_
     reply = send(alexa.set_target("living", value, scale=scale))
     assert reply["event"]["payload"] == {
         "type": "TEMPERATURE_VALUE_OUT_OF_RANGE", "message": "outside the Nest setpoint limits",
-        "validRange": {"minimumValue": alexa.degrees(limits[0], scale), "maximumValue": alexa.degrees(limits[1], scale)}}
+        "validRange": {"minimumValue": alexa.degrees(limits[0], scale),
+                       "maximumValue": alexa.degrees(limits[1], scale)}}
     assert commands(sdm_api) == []
 
 

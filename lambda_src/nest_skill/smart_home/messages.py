@@ -77,5 +77,5 @@ def error_response(namespace: str, error_type: str, message: str, correlation_to
                    endpoint_id: Optional[str], extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """`<namespace>.ErrorResponse` ("Alexa" or "Alexa.ThermostatController"); `message` is for
     Alexa's logs, never spoken; `extra` are the type's own fields (`validRange`, ...)."""
-    return event(namespace, "ErrorResponse", correlation_token, {"type": error_type, "message": message, **(extra or {})},
-                 endpoint_id)
+    payload = {"type": error_type, "message": message, **(extra or {})}
+    return event(namespace, "ErrorResponse", correlation_token, payload, endpoint_id)
