@@ -132,9 +132,3 @@ def test_no_time_left_for_sdm_is_answered_at_once_without_calling_it(send, sdm_a
     reply = send(alexa.report_state("living"), LambdaContext(300))
     assert alexa.error_type(reply) == "INTERNAL_ERROR"
     assert len(sdm_api.calls) == 0
-
-
-def test_custom_skill_requests_still_reach_the_custom_skill(skill, sdm_api):
-    setup(sdm_api, thermostat("living", "Living Room"))
-    reply = skill.lambda_handler(alexa.status(), LambdaContext(7000))
-    assert "Living Room" in alexa.spoken(reply)
