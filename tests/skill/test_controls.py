@@ -87,6 +87,15 @@ def test_eco_is_turned_on_with_thermostat_eco_and_confirms_the_usable_eco_setpoi
     assert spoken(reply) == "OK, the Bedroom is in eco mode at 60."
 
 
+def test_eco_on_a_thermostat_without_the_eco_trait_is_refused_and_nothing_is_sent(skill, sdm_api):
+    """A rule the smart-home front door needed (no ECO in its supportedModes), shared by both."""
+    device = thermostat("bed", room="Bedroom", mode="HEAT")
+    del device["traits"]["sdm.devices.traits.ThermostatEco"]
+    reply = ask(skill, sdm_api, set_mode("eco", "ECO", "bedroom"), device)
+    assert commands(sdm_api) == []
+    assert spoken(reply) == "The Bedroom can't be set to eco, so I didn't change it."
+
+
 @pytest.mark.parametrize("device, event, expected", [
     (HEAT_ONLY, set_mode("cool", "COOL", "hallway"), "The Hallway can't be set to cool, so I didn't change it."),
     (HEAT_ONLY, set_mode("auto", "HEATCOOL", "hallway"),
