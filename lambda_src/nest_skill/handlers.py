@@ -15,7 +15,7 @@ import logging
 import re
 import traceback
 from abc import abstractmethod
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -132,12 +132,13 @@ class NoIntentHandler(_IntentHandler):
         return _tell(handler_input, speech.NOT_CHANGED)
 
 
-class StatusIntentHandler(_NestIntentHandler):
-    intent_name = "StatusIntent"
+class _ReadIntentHandler(_NestIntentHandler):
+    """An intent that only reads: every thermostat, or those the name fits. A near-miss may be read,
+    since each line of the answer names the thermostat it reports."""
+
+    report: Callable[[Sequence[Thermostat]], str]
 
     def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
-        """Every thermostat, or only those the name fits ("what's the bedroom set to"): a near-miss
-        may be read, since each line names the thermostat it reports."""
         thermostats = account.thermostats()
         named = _room_slot(handler_input)
         if named and thermostats:
@@ -145,8 +146,15 @@ class StatusIntentHandler(_NestIntentHandler):
             if not (found.exact or found.near):
                 return _tell(handler_input, speech.not_found(named[0], thermostats))
             thermostats = list(found.exact or found.near)
-        text = speech.status(thermostats)
+        text = self.report(thermostats)
         return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
+
+
+class StatusIntentHandler(_ReadIntentHandler):
+    """"What's the temperature", "what's the bedroom set to", "is the heat on"."""
+
+    intent_name = "StatusIntent"
+    report = staticmethod(speech.status)
 
 
 class SetTempIntentHandler(_NestIntentHandler):
@@ -167,21 +175,11 @@ class SetTempIntentHandler(_NestIntentHandler):
         return _act(handler_input, account, named, action, device)
 
 
-class HumidityIntentHandler(_NestIntentHandler):
-    intent_name = "HumidityIntent"
+class HumidityIntentHandler(_ReadIntentHandler):
+    """The named thermostat's humidity, else the only one's, else every one's."""
 
-    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
-        """The named thermostat's humidity (a near-miss may be read: each line names its thermostat),
-        else the only one's, else every one's."""
-        thermostats = account.thermostats()
-        named = _room_slot(handler_input)
-        if named and thermostats:
-            found = match(thermostats, *named)
-            if not (found.exact or found.near):
-                return _tell(handler_input, speech.not_found(named[0], thermostats))
-            thermostats = list(found.exact or found.near)
-        text = speech.humidity(thermostats)
-        return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
+    intent_name = "HumidityIntent"
+    report = staticmethod(speech.humidity)
 
 
 class _ChangeIntentHandler(_NestIntentHandler):
