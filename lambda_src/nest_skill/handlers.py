@@ -102,7 +102,15 @@ class PendingChoiceHandler(_NestIntentHandler):
         pending = _session_attributes(handler_input)
         action = _pending_action(pending)
         by_device = {t.device_name: t for t in account.thermostats()}
-        candidates = [by_device[name] for name in pending[PENDING_CHOICES] if name in by_device]
+        offered = pending[PENDING_CHOICES]
+        candidates = [by_device[name] for name in offered if name in by_device]
+        if len(candidates) < len(offered):
+            # One offered thermostat is gone: "the first one" would now point at another. Ask again.
+            if len(candidates) == 1:
+                return _ask(handler_input, *speech.confirm(candidates[0]), _pending(action, device=candidates[0]))
+            if not candidates:
+                return _tell(handler_input, speech.NO_THERMOSTATS)
+            return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
         chosen = next((c for c in (choose(candidates, said) for said in _room_slot(handler_input)) if c), None)
         if chosen is None:
             return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
@@ -414,8 +422,13 @@ def _ask(handler_input: HandlerInput, text: str, reprompt: str, pending: Optiona
     return handler_input.response_builder.speak(_ssml(text)).ask(_ssml(reprompt)).response
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 forbids (a name typed in the Nest app may hold one): SSML must parse, or Alexa
+rejects the whole answer."""
+
+
 def _ssml(text: str) -> str:
-    return html.escape(text, quote=False)
+    return html.escape(_NOT_XML.sub(" ", text), quote=False)
 
 
 def _session_attributes(handler_input: HandlerInput) -> Mapping[str, Any]:
