@@ -402,6 +402,9 @@ def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optio
         return _tell(handler_input, speech.gone(thermostat))
     if thermostat is not None and isinstance(error, FailedPrecondition):
         return _tell(handler_input, speech.refused(thermostat, error.detail))
+    if thermostat is not None and isinstance(error, TimedOut) and error.sent \
+            and error.operation == "devices.executeCommand":
+        return _tell(handler_input, speech.unconfirmed(thermostat))
     return _tell(handler_input, _FAILURE_SPEECH.get(type(error), speech.UNAVAILABLE))
 
 
