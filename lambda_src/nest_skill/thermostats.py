@@ -252,9 +252,15 @@ def _best(spoken: str, thermostat: Thermostat) -> Closeness:
     return max(closeness(spoken, name) for name in names)
 
 
+_AT_HOME = re.compile(r"^\s*(?:the one\s+)?(?:at|in)\s+", re.IGNORECASE)
+"""How people answer "at Lake House, or at Home?": the question's own preposition comes back."""
+
+
 def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat]:
     """The candidate an answer to "which one?" picks: an ordinal ("the first one", "second"), or a
-    home or thermostat name that fits exactly one candidate."""
+    home or thermostat name that fits exactly one candidate ("lake house", "at Lake House", "the
+    one at home")."""
+    answer = _AT_HOME.sub("", answer)
     words = _words(answer)
     ordinal = len(candidates) - 1 if "last" in words else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
     if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last", "one"}:

@@ -48,6 +48,8 @@ def test_the_same_room_in_two_homes_is_a_question_naming_the_homes(skill, sdm_ap
     ("lake house", "lake-living", "Lake House"), ("the lake house", "lake-living", "Lake House"),
     ("home", "home-living", "Home"), ("the first one", "lake-living", "Lake House"),
     ("second", "home-living", "Home"), ("the last one", "home-living", "Home"),
+    ("at lake house", "lake-living", "Lake House"), ("the one at home", "home-living", "Home"),
+    ("in the lake house", "lake-living", "Lake House"),
 ])
 def test_the_next_turn_names_the_home_or_its_place_in_the_question(skill, sdm_api, said, device, home):
     setup(sdm_api, LAKE, HOME)
