@@ -38,7 +38,8 @@ def to_environ(event: Mapping[str, Any]) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": str(http.get("method", "")).upper(),
         "SCRIPT_NAME": "",
-        "PATH_INFO": unquote_to_bytes(str(event.get("rawPath", ""))).decode("latin-1"),
+        # surrogatepass: a lone surrogate (`/\ud800`) reaches the app as bytes it refuses, not a crash here.
+        "PATH_INFO": unquote_to_bytes(str(event.get("rawPath", "")).encode("utf-8", "surrogatepass")).decode("latin-1"),
         "QUERY_STRING": _latin1(str(event.get("rawQueryString", ""))),
         "SERVER_NAME": headers.get("host", "lambda").split(":")[0],
         "SERVER_PORT": "443",

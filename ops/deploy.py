@@ -50,7 +50,8 @@ STEPS = (
 )
 # What the deploy reads from its environment, for `deploy --help`.
 ENVIRONMENT = (
-    ("NEST_CLIENT_SECRET", "the OAuth client secret, stored if the bucket holds none (else prompted for)"),
+    ("NEST_CLIENT_SECRET", "the OAuth client secret (else prompted for): stored if the bucket holds none, and "
+                           "in auth_code mode handed to Alexa on every deploy"),
     ("NEST_CLIENT_ID", "the OAuth client ID to store (default: nest_client_id)"),
     ("AWS_PROFILE, AWS_REGION, AWS_*", "the AWS account and region, as for the AWS CLI"),
     ("ASK_REFRESH_TOKEN, ASK_VENDOR_ID", "ask-cli's credentials without a profile (CI); the vendor must be "
@@ -136,17 +137,18 @@ class Deployer(Operation):
         region, source = aws_region(self.environ)
         allowed = ", ".join(ALEXA_LAMBDA_REGIONS)
         account_ready = False
-        if boto3.Session().get_credentials() is None:
+        has_credentials = boto3.Session().get_credentials() is not None
+        if not has_credentials:
             problems.append("no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) "
                             "or, in CI, the OIDC role")
-        elif not region:
+        if not region:
             problems.append(f"no AWS region: set AWS_REGION to one where Alexa can call the skill's Lambda "
                             f"({allowed})")
         elif region not in ALEXA_LAMBDA_REGIONS:
             problems.append(f"AWS region {region} (from {source}) cannot host the skill: Alexa calls custom-skill "
                             f"Lambdas only in {allowed}; set AWS_REGION to one of them")
         else:
-            account_ready = True
+            account_ready = has_credentials
         has_env_profile = self.environ.get("ASK_REFRESH_TOKEN") and self.environ.get("ASK_VENDOR_ID")
         if not has_env_profile and not (Path.home() / ".ask" / "cli_config").exists():
             problems.append("no ask-cli profile: run `npx ask configure --no-browser`, or set "

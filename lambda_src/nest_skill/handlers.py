@@ -15,7 +15,7 @@ import logging
 import re
 import traceback
 from abc import abstractmethod
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
@@ -102,7 +102,15 @@ class PendingChoiceHandler(_NestIntentHandler):
         pending = _session_attributes(handler_input)
         action = _pending_action(pending)
         by_device = {t.device_name: t for t in account.thermostats()}
-        candidates = [by_device[name] for name in pending[PENDING_CHOICES] if name in by_device]
+        offered = pending[PENDING_CHOICES]
+        candidates = [by_device[name] for name in offered if name in by_device]
+        if len(candidates) < len(offered):
+            # One offered thermostat is gone: "the first one" would now point at another. Ask again.
+            if len(candidates) == 1:
+                return _ask(handler_input, *speech.confirm(candidates[0]), _pending(action, device=candidates[0]))
+            if not candidates:
+                return _tell(handler_input, speech.NO_THERMOSTATS)
+            return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
         chosen = next((c for c in (choose(candidates, said) for said in _room_slot(handler_input)) if c), None)
         if chosen is None:
             return _ask(handler_input, *speech.ask_which_of(candidates), _pending(action, choices=candidates))
@@ -132,12 +140,13 @@ class NoIntentHandler(_IntentHandler):
         return _tell(handler_input, speech.NOT_CHANGED)
 
 
-class StatusIntentHandler(_NestIntentHandler):
-    intent_name = "StatusIntent"
+class _ReadIntentHandler(_NestIntentHandler):
+    """An intent that only reads: every thermostat, or those the name fits. A near-miss may be read,
+    since each line of the answer names the thermostat it reports."""
+
+    report: Callable[[Sequence[Thermostat]], str]
 
     def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
-        """Every thermostat, or only those the name fits ("what's the bedroom set to"): a near-miss
-        may be read, since each line names the thermostat it reports."""
         thermostats = account.thermostats()
         named = _room_slot(handler_input)
         if named and thermostats:
@@ -145,8 +154,15 @@ class StatusIntentHandler(_NestIntentHandler):
             if not (found.exact or found.near):
                 return _tell(handler_input, speech.not_found(named[0], thermostats))
             thermostats = list(found.exact or found.near)
-        text = speech.status(thermostats)
+        text = self.report(thermostats)
         return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
+
+
+class StatusIntentHandler(_ReadIntentHandler):
+    """"What's the temperature", "what's the bedroom set to", "is the heat on"."""
+
+    intent_name = "StatusIntent"
+    report = staticmethod(speech.status)
 
 
 class SetTempIntentHandler(_NestIntentHandler):
@@ -167,21 +183,11 @@ class SetTempIntentHandler(_NestIntentHandler):
         return _act(handler_input, account, named, action, device)
 
 
-class HumidityIntentHandler(_NestIntentHandler):
-    intent_name = "HumidityIntent"
+class HumidityIntentHandler(_ReadIntentHandler):
+    """The named thermostat's humidity, else the only one's, else every one's."""
 
-    def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
-        """The named thermostat's humidity (a near-miss may be read: each line names its thermostat),
-        else the only one's, else every one's."""
-        thermostats = account.thermostats()
-        named = _room_slot(handler_input)
-        if named and thermostats:
-            found = match(thermostats, *named)
-            if not (found.exact or found.near):
-                return _tell(handler_input, speech.not_found(named[0], thermostats))
-            thermostats = list(found.exact or found.near)
-        text = speech.humidity(thermostats)
-        return _tell(handler_input, text, SimpleCard(speech.CARD_TITLE, text))
+    intent_name = "HumidityIntent"
+    report = staticmethod(speech.humidity)
 
 
 class _ChangeIntentHandler(_NestIntentHandler):
@@ -396,6 +402,9 @@ def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optio
         return _tell(handler_input, speech.gone(thermostat))
     if thermostat is not None and isinstance(error, FailedPrecondition):
         return _tell(handler_input, speech.refused(thermostat, error.detail))
+    if thermostat is not None and isinstance(error, TimedOut) and error.sent \
+            and error.operation == "devices.executeCommand":
+        return _tell(handler_input, speech.unconfirmed(thermostat))
     return _tell(handler_input, _FAILURE_SPEECH.get(type(error), speech.UNAVAILABLE))
 
 
@@ -416,8 +425,13 @@ def _ask(handler_input: HandlerInput, text: str, reprompt: str, pending: Optiona
     return handler_input.response_builder.speak(_ssml(text)).ask(_ssml(reprompt)).response
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 forbids (a name typed in the Nest app may hold one): SSML must parse, or Alexa
+rejects the whole answer."""
+
+
 def _ssml(text: str) -> str:
-    return html.escape(text, quote=False)
+    return html.escape(_NOT_XML.sub(" ", text), quote=False)
 
 
 def _session_attributes(handler_input: HandlerInput) -> Mapping[str, Any]:

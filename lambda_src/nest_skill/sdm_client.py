@@ -123,7 +123,12 @@ class Unreachable(SdmError):
 
 
 class TimedOut(SdmError):
-    """SDM did not answer before the request's deadline."""
+    """SDM did not answer before the request's deadline. `sent`: the request went out, so a command
+    may have been carried out all the same (only its answer is missing)."""
+
+    def __init__(self, operation: str, sent: bool = False):
+        super().__init__(operation)
+        self.sent = sent
 
 
 # google.rpc.Code names (error.status) first, the HTTP code only when the body has none.
@@ -367,9 +372,10 @@ class SdmClient:
                 )
             except requests.RequestException as error:
                 timed_out = exchange.expired or isinstance(error, requests.Timeout)
-                raise self._failed((TimedOut if timed_out else Unreachable)(operation), started) from None
+                failure = TimedOut(operation, sent=True) if timed_out else Unreachable(operation)
+                raise self._failed(failure, started) from None
         if exchange.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
-            raise self._failed(TimedOut(operation), started)
+            raise self._failed(TimedOut(operation, sent=True), started)
         log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,
                                     "latency_ms": self._elapsed_ms(started)})
         if response.status_code != 200:

@@ -93,6 +93,12 @@ def cannot_change(reason: CannotChange) -> str:
     return f"{subject} isn't in a mode I can set, so I didn't change it."
 
 
+def unconfirmed(thermostat: Thermostat) -> str:
+    """The command went out but its answer did not come back in time: it may have been carried out."""
+    return (f"Nest didn't confirm the change to {_the(thermostat)} in time, so it may or may not have "
+            f"been made. Ask me for the status in a moment.")
+
+
 def refused(thermostat: Thermostat, detail: str) -> str:
     """SDM's FAILED_PRECONDITION: its message says whether eco, being offline or the mode was in the way."""
     words = set(re.split(r"[^A-Z]+", detail.upper()))

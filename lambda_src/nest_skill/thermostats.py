@@ -237,19 +237,19 @@ class Match:
 def match(thermostats: Sequence[Thermostat], *spoken: str) -> Match:
     """Which thermostats the spoken forms (what was heard, then entity resolution's value) name.
 
-    Each form is tried in turn and an exact match on the first form that has one wins, so a
-    "Family Room" thermostat is found although the slot type resolves "family room" to its
-    synonym "living room". Just "the thermostat" names the only one; it is also what a thermostat
-    with neither room nor custom name is called.
+    Only what was heard can match exactly, so a "Family Room" thermostat is found although the slot
+    type resolves "family room" to its synonym "living room". A thermostat found only through the
+    resolved value is near, never exact: the slot type's synonym ("master bedroom" → "bedroom") may
+    not be what this home calls that room, so a command asks before it acts. Just "the thermostat"
+    names the only one; it is also what a thermostat with neither room nor custom name is called.
     """
     forms = [s for s in spoken if _words(s)]
     if not forms:
         return Match(tuple(thermostats[:1]) if len(thermostats) == 1 else (), ())
-    for form in forms:
-        exact = tuple(t for t in thermostats if _best(form, t) is Closeness.EXACT)
-        if exact:
-            return Match(exact, ())
-    near = tuple(t for t in thermostats if any(_best(form, t) is Closeness.NEAR for form in forms))
+    exact = tuple(t for t in thermostats if _best(forms[0], t) is Closeness.EXACT)
+    if exact:
+        return Match(exact, ())
+    near = tuple(t for t in thermostats if any(_best(form, t) >= Closeness.NEAR for form in forms))
     return Match((), near)
 
 
@@ -258,9 +258,15 @@ def _best(spoken: str, thermostat: Thermostat) -> Closeness:
     return max(closeness(spoken, name) for name in names)
 
 
+_AT_HOME = re.compile(r"^\s*(?:the one\s+)?(?:at|in)\s+", re.IGNORECASE)
+"""How people answer "at Lake House, or at Home?": the question's own preposition comes back."""
+
+
 def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat]:
     """The candidate an answer to "which one?" picks: an ordinal ("the first one", "second"), or a
-    home or thermostat name that fits exactly one candidate."""
+    home or thermostat name that fits exactly one candidate ("lake house", "at Lake House", "the
+    one at home")."""
+    answer = _AT_HOME.sub("", answer)
     words = _words(answer)
     ordinal = len(candidates) - 1 if "last" in words else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
     if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last", "one"}:

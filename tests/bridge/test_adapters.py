@@ -139,6 +139,14 @@ def test_lambda_refusals_are_html_pages(lambda_entry, make_event):
     assert lambda_entry.lambda_handler(make_event("/health", method="POST"), None)["statusCode"] == 405
 
 
+@pytest.mark.parametrize("path", ["/\ud800", "/callback\udfff", "/%ED%A0%80", "/\u00e9t\u00e9"])
+def test_a_path_that_is_not_clean_utf_8_gets_a_page_not_an_exception(lambda_entry, path):
+    """A lone surrogate in rawPath (JSON allows one) used to raise UnicodeEncodeError in the adapter."""
+    result = lambda_entry.lambda_handler(function_url_event(path), None)
+    assert result["statusCode"] in (400, 404) and "<h1>" in result["body"]
+    assert "Traceback" not in result["body"]
+
+
 def test_an_event_of_another_kind_gets_a_page_not_an_exception(lambda_entry):
     result = lambda_entry.lambda_handler({"key1": "value1"}, None)
     assert result["statusCode"] == 404 and "<h1>" in result["body"]

@@ -234,8 +234,8 @@ def test_after_a_deploy_the_outputs_file_still_serves_the_other_commands(workspa
 
 
 def test_every_missing_prerequisite_is_named_at_once_before_anything_runs(workspace, monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
     tools = FakeTools({})
     deployer = workspace.deployer(tools, context_args=(), PATH=str(tmp_path / "nothing-here"),
                                   ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID="OTHERVENDOR1", CI="true")
@@ -246,11 +246,11 @@ def test_every_missing_prerequisite_is_named_at_once_before_anything_runs(worksp
     message = str(raised.value)
     assert message.startswith("cannot deploy yet:")
     for expected in ("'nest_project_id'", "'nest_client_id'", "'alexa_vendor_id'", "'cdk' is not on PATH",
-                     "'ask' is not on PATH", "no AWS credentials", "no ask-cli profile",
+                     "'ask' is not on PATH", "no AWS credentials", "no AWS region", "no ask-cli profile",
                      "ASK_VENDOR_ID is OTHERVENDOR1 but cdk.json's alexa_vendor_id is EXAMPLEVENDORID",
                      "in CI, set 'skill_id'"):
         assert expected in message
-    assert message.count("\n  - ") == 9
+    assert message.count("\n  - ") == 10
     assert tools.calls == []
     assert workspace.messages == []
 

@@ -51,10 +51,12 @@ def test_a_trickled_device_list_ends_at_the_deadline(fake, load_skill, part):
 
 @pytest.mark.parametrize("part", ["headers", "body"])
 def test_a_trickled_command_ends_at_the_deadline_and_says_so(fake, load_skill, part):
-    """SDM's command answer is short ("{}"): a byte a second outlasts a 1 s budget."""
+    """SDM's command answer is short ("{}"): a byte a second outlasts a 1 s budget. The command went
+    out, so the answer may not claim that nothing changed."""
     with trickling(fake, load_skill, part, only=":executeCommand", interval=1.0) as skill:
         text, elapsed = timed(skill, alexa.set_temp("21", "living room", token=fake.grant_access_token()), 1500)
-    assert text == TIMED_OUT
+    assert text == ("Nest didn't confirm the change to the Living Room in time, so it may or may not have been "
+                    "made. Ask me for the status in a moment.")
     assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
 
 

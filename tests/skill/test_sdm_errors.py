@@ -99,7 +99,8 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
     ("400-argument", "Sorry, Nest didn't accept that change.", None),
     ("500", UNAVAILABLE, None),
     ("connection", UNAVAILABLE, None),
-    ("timeout", TIMED_OUT, None),
+    ("timeout", "Nest didn't confirm the change to the Living Room in time, so it may or may not have been made. "
+                "Ask me for the status in a moment.", None),
 ])
 def test_a_failed_command_is_explained(skill, sdm_api, failure, expected, card):
     """A refusal that stale state could explain is checked against the device read afresh, which

@@ -205,10 +205,24 @@ def test_custom_names_and_rooms_both_match(skill, sdm_api):
     assert spoken(by_room) == "OK, Dad's Office is heating to 71."
 
 
-def test_entity_resolution_finds_a_room_said_as_a_synonym(skill, sdm_api):
+def test_a_room_found_only_through_a_synonym_is_asked_about_before_anything_is_sent(skill, sdm_api):
+    """The slot type's synonym may not be what this home calls the room: "master bedroom" resolves
+    to "bedroom", but here the Bedroom is a child's room and the parents' is the Primary Suite."""
+    primary = thermostat("primary", room="Primary Suite")
+    setup(sdm_api, BEDROOM, primary)
+    reply = skill.lambda_handler(alexa.set_temp("70", "master bedroom", resolved="bedroom"), None)
+    assert spoken(reply) == "Did you mean the Bedroom?"
+    assert not ends_session(reply)
+    assert not [call for call in sdm_api.calls if call.request.method == "POST"]
+
+
+def test_entity_resolution_finds_a_room_said_as_a_synonym_once_confirmed(skill, sdm_api):
     setup(sdm_api, LIVING, BEDROOM)
-    reply = skill.lambda_handler(alexa.set_temp("70", "front room", resolved="living room"), None)
+    asked = skill.lambda_handler(alexa.set_temp("70", "front room", resolved="living room"), None)
+    assert spoken(asked) == "Did you mean the Living Room?"
+    reply = skill.lambda_handler(alexa.intent("AMAZON.YesIntent", attributes=asked["sessionAttributes"]), None)
     assert spoken(reply) == "OK, the Living Room is heating to 70."
+    assert sdm_api.calls[-1].request.url == command_url("living")
 
 
 def test_a_room_really_named_like_a_synonym_beats_its_resolution(skill, sdm_api):

@@ -74,6 +74,13 @@ def test_names_are_escaped_for_ssml_but_not_on_the_card(skill, sdm_api):
     assert valid_response(reply)["card"]["content"].startswith("The Kids & <Guests> is")
 
 
+@pytest.mark.parametrize("name", ["Den\x0bUp", "Den\x00Up", "Den\x1fUp", "Den\ufffeUp", "Den\ud800Up"])
+def test_a_name_with_a_character_xml_forbids_still_gives_speech_alexa_accepts(skill, sdm_api, name):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat(room=name)))
+    reply = skill.lambda_handler(alexa.status(), None)
+    assert valid_response(reply)["outputSpeech"]["ssml"].startswith("<speak>The Den Up is")
+
+
 def test_an_account_without_thermostats_is_told_how_to_share_them(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json={})
     reply = skill.lambda_handler(alexa.status(), None)

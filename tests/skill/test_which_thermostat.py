@@ -4,6 +4,7 @@ question naming the homes; a near-miss is a "Did you mean" acted on only after a
 from __future__ import annotations
 
 import pytest
+import responses
 
 from sandbox import alexa
 from sandbox.alexa import ends_session, reprompt, spoken
@@ -47,6 +48,8 @@ def test_the_same_room_in_two_homes_is_a_question_naming_the_homes(skill, sdm_ap
     ("lake house", "lake-living", "Lake House"), ("the lake house", "lake-living", "Lake House"),
     ("home", "home-living", "Home"), ("the first one", "lake-living", "Lake House"),
     ("second", "home-living", "Home"), ("the last one", "home-living", "Home"),
+    ("at lake house", "lake-living", "Lake House"), ("the one at home", "home-living", "Home"),
+    ("in the lake house", "lake-living", "Lake House"),
 ])
 def test_the_next_turn_names_the_home_or_its_place_in_the_question(skill, sdm_api, said, device, home):
     setup(sdm_api, LAKE, HOME)
@@ -66,6 +69,30 @@ def test_an_answer_naming_neither_home_asks_again_and_changes_nothing(skill, sdm
     assert not ends_session(again)
     assert commands(sdm_api) == []
     assert spoken(answer(skill, again, "lake house")) == "OK, the Living Room at Lake House is heating to 72."
+
+
+@pytest.mark.parametrize("still_listed, asked", [
+    ((HOME,), "Did you mean the Living Room?"),
+    ((HOME, HOME_BEDROOM), "Did you mean the Living Room?"),
+    ((), None),
+])
+def test_an_ordinal_never_points_at_another_thermostat_once_an_offered_one_is_gone(
+        load_skill, sdm_api, still_listed, asked):
+    """"The first one" meant the Lake House: with it gone (answered in a new container), the first of
+    what is left would be Home's. Nothing is sent; the question is asked again about what is left."""
+    setup(sdm_api, LAKE, HOME)
+    question = load_skill().lambda_handler(alexa.set_temp("72", "living room"), None)
+    sdm_api.replace(responses.GET, DEVICES_URL, json=device_list(*still_listed))
+    reply = answer(load_skill(), question, "the first one")
+    assert commands(sdm_api) == []
+    if asked is None:
+        assert ends_session(reply)
+    else:
+        assert spoken(reply) == asked and not ends_session(reply)
+        confirmed = load_skill().lambda_handler(
+            alexa.intent("AMAZON.YesIntent", attributes=reply["sessionAttributes"]), None)
+        assert spoken(confirmed) == "OK, the Living Room is heating to 72."
+        assert [url for url, _ in commands(sdm_api)] == [command_url("home-living")]
 
 
 def test_status_reads_both_each_with_its_home(skill, sdm_api):
