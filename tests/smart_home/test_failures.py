@@ -4,6 +4,7 @@ exception escapes, and nothing is sent to a thermostat that was not exactly the 
 from __future__ import annotations
 
 import pytest
+import requests
 
 from sandbox import alexa
 from tests.skill.conftest import LambdaContext
@@ -132,3 +133,12 @@ def test_no_time_left_for_sdm_is_answered_at_once_without_calling_it(send, sdm_a
     reply = send(alexa.report_state("living"), LambdaContext(300))
     assert alexa.error_type(reply) == "INTERNAL_ERROR"
     assert len(sdm_api.calls) == 0
+
+
+def test_a_command_whose_answer_timed_out_is_internal_error_saying_it_may_have_been_made(send, sdm_api):
+    """There is no Alexa error for "sent but unconfirmed"; Alexa's log gets the truth."""
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", "Living Room")))
+    sdm_api.post(command_url("living"), body=requests.Timeout("read timed out"))
+    reply = send(alexa.set_target("living", 70))
+    assert alexa.error_type(reply) == "INTERNAL_ERROR"
+    assert "may have been made" in reply["event"]["payload"]["message"]
