@@ -73,3 +73,20 @@ def test_the_alexa_app_asking_for_every_device_costs_one_sdm_list(send, sdm_api)
 def test_an_unknown_endpoint_is_no_such_endpoint(send, sdm_api):
     setup(sdm_api, thermostat("living", "Living Room"))
     assert alexa.error_type(send(alexa.report_state("livin"))) == "NO_SUCH_ENDPOINT"
+
+
+_AVAILABLE = (None, ("HEAT", "OFF"), ("COOL", "OFF"), ("HEAT", "COOL", "OFF"), ("HEAT", "COOL", "HEATCOOL", "OFF"))
+
+
+@pytest.mark.parametrize("available, mode, eco", [
+    (available, mode, eco) for available in _AVAILABLE for mode in ("HEAT", "COOL", "HEATCOOL", "OFF")
+    for eco in (False, True) if (available is None or mode in available) and not (eco and mode == "OFF")])
+def test_a_state_report_holds_only_properties_discovery_declared(send, sdm_api, available, mode, eco):
+    """Alexa takes a reported property only if the endpoint declared it: e.g. a heat-and-cool
+    thermostat without heat-cool, in eco, reports both eco ends, so it must declare them."""
+    setup(sdm_api, thermostat("living", "Living Room", mode=mode, eco=eco, heat_c=20.0, cool_c=24.0,
+                              eco_heat_c=16.0, eco_cool_c=28.0,
+                              **({"available_modes": available} if available is not None else {})))
+    declared = {p["name"] for c in send(alexa.discover())["event"]["payload"]["endpoints"][0]["capabilities"]
+                for p in c.get("properties", {}).get("supported", [])}
+    assert set(state(send)) <= declared

@@ -68,8 +68,10 @@ def discovery_endpoint(thermostat: Thermostat) -> Dict[str, Any]:
     Properties are retrievable (ReportState) and not proactively reported: that needs ChangeReports
     (README: Smart home)."""
     modes = supported_modes(thermostat)
+    # Eco holds both ends when the thermostat can both heat and cool (as `state` reports it).
+    both_ends = "AUTO" in modes or ("ECO" in modes and {"HEAT", "COOL"} <= set(modes))
     setpoints = (["targetSetpoint"] if {"HEAT", "COOL"} & set(modes) else []) + (
-        ["lowerSetpoint", "upperSetpoint"] if "AUTO" in modes else [])
+        ["lowerSetpoint", "upperSetpoint"] if both_ends else [])
     where = f" in {thermostat.home}" if thermostat.home else ""
     return {
         "endpointId": endpoint_id(thermostat),
