@@ -317,7 +317,7 @@ class Adjust(Action):
         if wanted is None or any(c is None for c in wanted):
             raise NoSetpoint(thermostat)
         scale = thermostat.scale
-        step = ADJUST_STEP if self.amount is None else temperatures.nest_round(self.amount, scale)
+        step = ADJUST_STEP if self.amount is None else temperatures.nest_step(self.amount, scale)
         current = tuple(thermostat.shown(c) for c in wanted)
         moved = tuple(temperatures.nest_round(c + (step if self.up else -step), scale) for c in current)
         low, high = temperatures.LIMITS[scale]

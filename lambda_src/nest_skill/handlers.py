@@ -30,8 +30,9 @@ from nest_skill.account import NestAccount
 from nest_skill.controls import (Action, Adjust, BeyondLimit, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
                                  SetTemperature, action_from_json)
 from nest_skill.logs import request_fields
-from nest_skill.sdm_client import (Deadline, FailedPrecondition, NotFound, PermissionDenied, ProjectUnavailable,
-                                   RateLimited, Rejected, SdmClient, SdmError, TimedOut, Unauthenticated)
+from nest_skill.sdm_client import (Deadline, FailedPrecondition, NoAnswer, NotFound, PermissionDenied,
+                                   ProjectUnavailable, RateLimited, Rejected, SdmClient, SdmError, TimedOut,
+                                   Unauthenticated)
 from nest_skill.temperatures import finite
 from nest_skill.thermostats import Thermostat, choose, match
 
@@ -402,8 +403,7 @@ def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optio
         return _tell(handler_input, speech.gone(thermostat))
     if thermostat is not None and isinstance(error, FailedPrecondition):
         return _tell(handler_input, speech.refused(thermostat, error.detail))
-    if thermostat is not None and isinstance(error, TimedOut) and error.sent \
-            and error.operation == "devices.executeCommand":
+    if thermostat is not None and isinstance(error, NoAnswer) and error.command_may_have_run:
         return _tell(handler_input, speech.unconfirmed(thermostat))
     return _tell(handler_input, _FAILURE_SPEECH.get(type(error), speech.UNAVAILABLE))
 

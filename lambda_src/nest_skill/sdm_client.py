@@ -68,6 +68,9 @@ class Deadline:
         return max(self._end - self._clock(), 0.0)
 
 
+EXECUTE_COMMAND = "devices.executeCommand"
+
+
 class SdmError(Exception):
     """An SDM call that did not succeed. Messages hold no token and no response body."""
 
@@ -118,17 +121,25 @@ class InvalidResponse(SdmError):
     """A success status whose body is not the documented JSON."""
 
 
-class Unreachable(SdmError):
-    """No connection to SDM."""
-
-
-class TimedOut(SdmError):
-    """SDM did not answer before the request's deadline. `sent`: the request went out, so a command
-    may have been carried out all the same (only its answer is missing)."""
+class NoAnswer(SdmError):
+    """SDM's answer never came. `sent`: a connection to SDM was open, so the request may have
+    reached it: a command may have been carried out all the same."""
 
     def __init__(self, operation: str, sent: bool = False):
         super().__init__(operation)
         self.sent = sent
+
+    @property
+    def command_may_have_run(self) -> bool:
+        return self.sent and self.operation == EXECUTE_COMMAND
+
+
+class Unreachable(NoAnswer):
+    """No connection to SDM, or the connection broke before the answer."""
+
+
+class TimedOut(NoAnswer):
+    """SDM did not answer before the request's deadline."""
 
 
 # google.rpc.Code names (error.status) first, the HTTP code only when the body has none.
@@ -331,7 +342,7 @@ class SdmClient:
         """Run one command. Whatever the outcome, the user's cached list is dropped: the device has
         changed, may have (a timeout), or was not in the state the cache said (a refusal)."""
         try:
-            self._call("devices.executeCommand", "POST", f"{self._base_url}/{device_name}:executeCommand",
+            self._call(EXECUTE_COMMAND, "POST", f"{self._base_url}/{device_name}:executeCommand",
                        token, deadline, {"command": command, "params": dict(params)})
         finally:
             self._devices.drop(_TtlCache.key(token))
@@ -372,8 +383,9 @@ class SdmClient:
                 )
             except requests.RequestException as error:
                 timed_out = exchange.expired or isinstance(error, requests.Timeout)
-                failure = TimedOut(operation, sent=True) if timed_out else Unreachable(operation)
-                raise self._failed(failure, started) from None
+                # Connected (or waiting to read the answer): the request may have gone out.
+                sent = bool(exchange.sockets) or isinstance(error, requests.ReadTimeout)
+                raise self._failed((TimedOut if timed_out else Unreachable)(operation, sent), started) from None
         if exchange.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
             raise self._failed(TimedOut(operation, sent=True), started)
         log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,

@@ -58,6 +58,12 @@ def nest_round(value: float, scale: Scale) -> float:
     return math.floor(value / step + 0.5) * step
 
 
+def nest_step(change: float, scale: Scale) -> float:
+    """A positive change of `change` degrees as the Nest app can make it: rounded to whole °F or
+    half °C, and at least one such step, so "a little warmer" never sends what is already set."""
+    return max(nest_round(change, scale), _STEP[scale])
+
+
 def displayed(celsius: Optional[float], scale: Scale) -> Optional[float]:
     """What the Nest app shows for an SDM Celsius reading."""
     return None if celsius is None else nest_round(from_celsius(celsius, scale), scale)

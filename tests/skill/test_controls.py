@@ -187,7 +187,12 @@ def test_eco_off_when_eco_is_not_on_sends_nothing(skill, sdm_api):
      "heating to 21.5"),
     (thermostat(mode="HEATCOOL", heat_c=f_to_c(68), cool_c=f_to_c(74)), "warmer", "UP", "3",
      ("SetRange", {"heatCelsius": 21.6666, "coolCelsius": 25.0}), "set to heat-cool between 71 and 77"),
-], ids=["default-step-F", "down-by-2", "cooler-in-cool", "celsius-half-steps", "heat-cool-moves-both"])
+    (thermostat(mode="HEAT", scale="CELSIUS", heat_c=20.0), "up", "UP", "0.2", ("SetHeat", {"heatCelsius": 20.5}),
+     "heating to 20.5"),
+    (thermostat(mode="COOL", cool_c=f_to_c(74)), "down", "DOWN", "0.4", ("SetCool", {"coolCelsius": 22.7778}),
+     "cooling to 73"),
+], ids=["default-step-F", "down-by-2", "cooler-in-cool", "celsius-half-steps", "heat-cool-moves-both",
+        "a-little-is-one-half-degree", "a-little-is-one-degree-F"])
 def test_warmer_and_cooler_move_the_setpoints_in_the_thermostats_scale(skill, sdm_api, device, heard, direction,
                                                                         amount, sent, said):
     reply = ask(skill, sdm_api, adjust(heard, direction, amount, "living room"), device)

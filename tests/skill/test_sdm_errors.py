@@ -160,3 +160,12 @@ def test_no_time_left_means_no_call_at_all(skill, sdm_api):
     reply = skill.lambda_handler(alexa.status(), LambdaContext(remaining_ms=400))
     assert spoken(reply) == TIMED_OUT
     assert len(sdm_api.calls) == 0
+
+
+@pytest.mark.parametrize("failure, expected", [(requests.ConnectTimeout("connect timed out"), TIMED_OUT),
+                                               (requests.ConnectionError("connection refused"), UNAVAILABLE)])
+def test_a_command_that_never_reached_nest_is_not_said_to_have_maybe_run(skill, sdm_api, failure, expected):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat("living")))
+    sdm_api.post(command_url("living"), body=failure)
+    reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
+    assert spoken(reply) == expected

@@ -138,7 +138,17 @@ def test_no_time_left_for_sdm_is_answered_at_once_without_calling_it(send, sdm_a
 def test_a_command_whose_answer_timed_out_is_internal_error_saying_it_may_have_been_made(send, sdm_api):
     """There is no Alexa error for "sent but unconfirmed"; Alexa's log gets the truth."""
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", "Living Room")))
-    sdm_api.post(command_url("living"), body=requests.Timeout("read timed out"))
+    sdm_api.post(command_url("living"), body=requests.ReadTimeout("read timed out"))
     reply = send(alexa.set_target("living", 70))
     assert alexa.error_type(reply) == "INTERNAL_ERROR"
     assert "may have been made" in reply["event"]["payload"]["message"]
+
+
+@pytest.mark.parametrize("failure", [requests.ConnectTimeout("connect timed out"),
+                                     requests.ConnectionError("connection refused")])
+def test_a_command_that_never_connected_is_not_said_to_have_maybe_run(send, sdm_api, failure):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", "Living Room")))
+    sdm_api.post(command_url("living"), body=failure)
+    reply = send(alexa.set_target("living", 70))
+    assert alexa.error_type(reply) == "INTERNAL_ERROR"
+    assert "may have been made" not in reply["event"]["payload"]["message"]

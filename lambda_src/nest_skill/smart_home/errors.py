@@ -79,6 +79,6 @@ def for_sdm_error(error: sdm_client.SdmError) -> AlexaError:
         return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", message, {"currentDeviceMode": "OTHER"})
     if isinstance(error, sdm_client.Rejected):
         return AlexaError(ALEXA, "INVALID_VALUE", message)
-    if isinstance(error, sdm_client.TimedOut) and error.sent:
-        return AlexaError(ALEXA, "INTERNAL_ERROR", f"{message}: no answer in time, the command may have been made")
+    if isinstance(error, sdm_client.NoAnswer) and error.command_may_have_run:
+        return AlexaError(ALEXA, "INTERNAL_ERROR", f"{message}: no answer, the command may have been made")
     return AlexaError(ALEXA, "INTERNAL_ERROR", message)
