@@ -146,8 +146,14 @@ def smart_home_api(config: AppConfig, outputs: Outputs, skill_id: str) -> dict[s
     deployed = skill_endpoints(outputs)
     regions = {ALEXA_API_REGIONS[region]: {"endpoint": {"uri": deployed[region]}}
                for region in config.skill_regions if region in deployed}
-    return {"endpoint": {"uri": outputs.require(SKILL_FUNCTION_OUTPUT)}, "regions": regions,
-            "protocolVersion": "3"}
+    home = outputs.require(SKILL_FUNCTION_OUTPUT)
+    if home.split(":")[3] not in ALEXA_API_REGIONS:
+        # Smart-home directives come only from NA, EU and FE's regions (a custom skill may also be in
+        # ap-northeast-1): the default endpoint is then one of the regional functions, if any.
+        if not regions:
+            return None
+        home = next(iter(regions.values()))["endpoint"]["uri"]
+    return {"endpoint": {"uri": home}, "regions": regions, "protocolVersion": "3"}
 
 
 def render_ask_project(

@@ -13,10 +13,9 @@ import os
 import secrets
 import sys
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from oauth_bridge.properties import MalformedProperties, format_properties
 
@@ -62,13 +61,12 @@ class StoredCredentials:
         return bool(self.client_id) and all(key in self.properties for key in REQUIRED_KEYS)
 
 
-def stored_credentials(location: CredentialsLocation, s3=None) -> StoredCredentials | None:
+def stored_credentials(location: CredentialsLocation, s3: Any) -> StoredCredentials | None:
     """The stored object's description from its tags (GetObjectTagging), or None when none exists yet.
 
     Never reads the object: the bucket policy denies s3:GetObject, which also authorizes HeadObject,
     to everyone but the bridge. An object written before the tags existed reads as incomplete.
     """
-    s3 = s3 or boto3.client("s3")
     try:
         response = s3.get_object_tagging(Bucket=location.bucket, Key=location.key)
     except ClientError as error:
@@ -82,14 +80,13 @@ def stored_credentials(location: CredentialsLocation, s3=None) -> StoredCredenti
                              response.get("VersionId"))
 
 
-def store_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3=None) -> str:
+def store_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3: Any) -> str:
     """Writes clientid/clientsecret and a new state key; returns what happened, in words.
 
     The state key cannot be kept, since the operator may not read the object: each store makes a
     new one, and account linkings started before it (their state sealed with the old key) fail once
     and are retried by the user. The upload names the stack's KMS key, as the bucket policy requires.
     """
-    s3 = s3 or boto3.client("s3")
     if not client_id or not client_secret:
         raise CredentialsError("the client ID and the client secret must both be non-empty")
     values = {"clientid": client_id, "clientsecret": client_secret, "statekey": secrets.token_urlsafe(32)}
@@ -109,7 +106,7 @@ def store_credentials(location: CredentialsLocation, client_id: str, client_secr
             f"(account linkings in progress must be started again)")
 
 
-def describe_credentials(location: CredentialsLocation, s3=None) -> str:
+def describe_credentials(location: CredentialsLocation, s3: Any) -> str:
     """What is stored, from the object's tags: the client ID and which properties are set, no value."""
     stored = stored_credentials(location, s3)
     if stored is None:

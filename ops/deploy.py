@@ -107,7 +107,6 @@ class Operation:
 
 @dataclass
 class Deployer(Operation):
-    s3: object = None
     _skill_id: str = field(default="", init=False)
     _bound_skill_id: str | None = field(default=None, init=False)
     _client_secret: str | None = field(default=None, init=False)

@@ -69,7 +69,13 @@ def bytecode_for(version: str) -> Bytecode:
     cache_tag = _cache_tag(version)
     if sys.implementation.cache_tag == cache_tag:
         return Bytecode(version, sys.executable)
-    candidate = shutil.which(f"python{version}")
+    return _probe(version, shutil.which(f"python{version}"))
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(version: str, candidate: Optional[str]) -> Bytecode:
+    """Whether `candidate` is CPython `version`: one subprocess per interpreter and synth, not per asset."""
+    cache_tag = _cache_tag(version)
     if candidate:
         probe = subprocess.run([candidate, "-c", "import sys; print(sys.implementation.cache_tag)"],
                                capture_output=True, text=True, timeout=60)

@@ -57,8 +57,7 @@ class CredentialStore:
         self._failure_ttl_s = failure_ttl_s
         self._wait_s = wait_s
         self._clock = clock
-        self._lock = threading.Lock()
-        """Guards the fields below; never held while S3 is read."""
+        self._lock = threading.Lock()  # guards the fields below; never held while S3 is read
         self._cached: Credentials | None = None
         self._expires_at = 0.0
         self._failure: CredentialsUnavailable | None = None

@@ -66,8 +66,8 @@ class TokenExchangeError(Exception):
         super().__init__(kind.value)
         self.kind = kind
         self.http_status = http_status
+        # The provider's `error` code when it matches OAUTH_ERROR_CODE (safe to log); else None.
         self.provider_error = provider_error
-        """The provider's `error` code when it matches OAUTH_ERROR_CODE (safe to log); else None."""
         self.attempts = attempts
 
 

@@ -80,8 +80,7 @@ class SdmError(Exception):
         self.operation = operation
         self.status = status
         self.detail = detail
-        self.reason = reason
-        """The first `error.details[]` ErrorInfo `reason`, when SDM gave one."""
+        self.reason = reason  # the first `error.details[]` ErrorInfo `reason`, when SDM gave one
 
 
 class Unauthenticated(SdmError):

@@ -97,3 +97,15 @@ def test_the_smapi_stand_in_refuses_a_region_served_from_the_wrong_aws_region(tm
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(PackageError, match=r"regions\.EU\.endpoint\.uri .* is not a Lambda in eu-west-1"):
         read_package(zipped(project / "skill-package"))
+
+
+TOKYO = "arn:aws:lambda:ap-northeast-1:123456789012:function:NestSkill-SkillFunction-d4"
+
+
+def test_a_home_region_alexa_sends_no_directives_to_is_never_the_smart_home_endpoint(config, outputs):
+    """A custom skill may live in ap-northeast-1; smart-home directives come only from NA, EU and FE."""
+    tokyo_only = Outputs({**outputs, "SkillFunctionArn": TOKYO}, outputs.source)
+    assert smart_home_api(config, tokyo_only, SKILL_ID) is None
+    with_na = Outputs({**outputs, "SkillFunctionArn": TOKYO, "SkillFunctionArnNA": HOME}, outputs.source)
+    api = smart_home_api(replace(config, locales=("en-US",)), with_na, SKILL_ID)
+    assert api == {"endpoint": {"uri": HOME}, "regions": {"NA": {"endpoint": {"uri": HOME}}}, "protocolVersion": "3"}

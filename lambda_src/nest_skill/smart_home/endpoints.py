@@ -33,7 +33,7 @@ def endpoint_id(thermostat: Thermostat) -> str:
     (letters, digits, space and `_-=#;:?@&`, at most 256), else `sdm:` and its SHA-256: stable
     across discoveries either way, and never the same for two devices."""
     device_id = thermostat.device_name.rsplit("/", 1)[-1]
-    if _ENDPOINT_ID.match(device_id):
+    if _ENDPOINT_ID.fullmatch(device_id):
         return device_id
     return "sdm:" + hashlib.sha256(thermostat.device_name.encode()).hexdigest()
 
