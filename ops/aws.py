@@ -11,9 +11,12 @@ from typing import Any, Callable, Mapping
 
 import boto3
 
+from stacks.config import ALEXA_API_REGIONS
+
 # Alexa calls a custom skill's Lambda endpoint only in these regions (Alexa Skills Kit, "Host a custom
-# skill as an AWS Lambda function"; the Alexa sample skills' setup instructions).
-ALEXA_LAMBDA_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1")
+# skill as an AWS Lambda function"; the Alexa sample skills' setup instructions): the three it sends
+# its locales' requests from, and ap-northeast-1.
+ALEXA_LAMBDA_REGIONS = (*ALEXA_API_REGIONS, "ap-northeast-1")
 
 Clients = Callable[[str], Any]
 

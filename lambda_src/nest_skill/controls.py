@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple, Type
 
 from nest_skill import temperatures
-from nest_skill.thermostats import Mode, Thermostat
+from nest_skill.thermostats import STANDARD_MODES, Mode, Thermostat
 
 _COMMAND = "sdm.devices.commands."
 _SETPOINT = _COMMAND + "ThermostatTemperatureSetpoint."
@@ -22,7 +22,6 @@ FAN_DEFAULT_S = 3600
 """One hour when no duration is said (SDM's own default, 900 s, is short for "run the fan")."""
 ADJUST_STEP = 1.0
 """The step of "warmer"/"cooler" without an amount: one degree of the thermostat's own scale."""
-_STANDARD_MODES = (Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF)
 
 
 class CannotChange(Exception):
@@ -252,7 +251,7 @@ class SetMode(Action):
     mode: str
 
     def valid(self) -> bool:
-        return self.mode in {m.value for m in (*_STANDARD_MODES, Mode.ECO)}
+        return self.mode in {m.value for m in (*STANDARD_MODES, Mode.ECO)}
 
     def plan(self, thermostat: Thermostat) -> Change:
         """Raises AlreadyInMode (nothing to send), ModeUnavailable (not in availableModes), EcoOn (a

@@ -48,6 +48,10 @@ class Mode(str, Enum):
     UNKNOWN = "UNKNOWN"
 
 
+STANDARD_MODES = (Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF)
+"""ThermostatMode's own modes (SetMode takes these); eco is a separate trait."""
+
+
 @dataclass(frozen=True)
 class Thermostat:
     device_name: str
@@ -119,7 +123,7 @@ class Thermostat:
         fan_trait = traits.get(_TRAIT + "Fan")
         listed = trait("ThermostatMode").get("availableModes")
         available = tuple(Mode(m) for m in (listed if isinstance(listed, list) else [])
-                          if m in (Mode.HEAT.value, Mode.COOL.value, Mode.HEATCOOL.value, Mode.OFF.value))
+                          if m in {standard.value for standard in STANDARD_MODES})
         return cls(
             device_name=str(device.get("name") or ""),
             name=custom_name or room or "thermostat",

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S
 from nest_skill.smart_home.messages import Property
-from nest_skill.thermostats import Mode, Thermostat
+from nest_skill.thermostats import STANDARD_MODES, Mode, Thermostat
 
 MANUFACTURER = "Google Nest"
 THERMOSTAT = "Alexa.ThermostatController"
@@ -46,7 +46,7 @@ def addressed(thermostats: Sequence[Thermostat], wanted: str) -> Optional[Thermo
 def supported_modes(thermostat: Thermostat) -> List[str]:
     """Alexa's names for `availableModes` (HEATCOOL as AUTO), ECO when the thermostat has the eco
     trait; every standard mode when SDM does not list them."""
-    listed = thermostat.available_modes or (Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF)
+    listed = thermostat.available_modes or STANDARD_MODES
     modes = [_ALEXA_MODE_OF[m] for m in listed]
     return modes + ["ECO"] if thermostat.can(Mode.ECO) else modes
 
