@@ -1,6 +1,7 @@
 """`make mutation`: run mutmut on one module or one service and print each module's score.
 
     python -m tests.mutation [--module lambda_src/nest_skill/temperatures.py] [--service skill|bridge] [--jobs 2]
+    python -m tests.mutation show NAME      (any mutmut command: results, show, browse, run)
 
 mutmut (configured in pyproject.toml's [tool.mutmut]) copies the tree into mutants/, generates every
 mutant of the chosen modules and runs, per mutant, only the unit tests that reach the mutated function
@@ -20,9 +21,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = {"skill": ROOT / "lambda_src" / "nest_skill", "bridge": ROOT / "bridge_src" / "oauth_bridge"}
+_ASSET_ROOTS = ("lambda_src.", "bridge_src.")
+"""lambda_src/ and bridge_src/ are on sys.path (as on Lambda), so their modules import as `nest_skill.x`."""
 _KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
 _SURVIVED = {0}
 _NO_TESTS = {5, 33}
+
+
+def mutmut(args: list[str]) -> None:
+    """mutmut's own CLI, naming mutants as the code is imported: mutmut derives a mutant's name from its file
+    path (`lambda_src.nest_skill.x`), while its trampolines record the imported module (`nest_skill.x`)."""
+    from mutmut.utils import format_utils
+
+    path_name = format_utils.get_mutant_name
+
+    def imported_name(relative_source_path: Path, mutant_method_name: str) -> str:
+        name = path_name(relative_source_path, mutant_method_name)
+        return next((name.removeprefix(root) for root in _ASSET_ROOTS if name.startswith(root)), name)
+
+    format_utils.get_mutant_name = imported_name
+    from mutmut import __main__ as mutmut_main
+    from mutmut.mutation import file_mutation
+
+    mutmut_main.get_mutant_name = file_mutation.get_mutant_name = imported_name
+    mutmut_main.cli(args)
 
 
 def modules_of(module: str | None, service: str | None) -> list[Path]:
@@ -40,8 +62,8 @@ def modules_of(module: str | None, service: str | None) -> list[Path]:
 
 
 def mutant_glob(path: Path) -> str:
-    """mutmut names a mutant `<dotted module path>.x_<function>__mutmut_<n>` (methods: `xǁClassǁ...`)."""
-    return ".".join(path.with_suffix("").parts) + ".x*"
+    """A mutant is `<module as imported>.x_<function>__mutmut_<n>` (methods: `xǁClassǁ...`)."""
+    return ".".join(path.with_suffix("").parts[1:]) + ".x*"
 
 
 def score(path: Path) -> tuple[Counter, list[str]]:
@@ -71,9 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", help="one source file, e.g. lambda_src/nest_skill/temperatures.py")
     parser.add_argument("--service", choices=sorted(SERVICES))
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and not argv[0].startswith("-"):
+        mutmut(argv)
     args = parser.parse_args(argv)
     paths = modules_of(args.module, args.service)
-    run = subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", str(args.jobs),
+    run = subprocess.run([sys.executable, "-m", "tests.mutation", "run", "--max-children", str(args.jobs),
                           *map(mutant_glob, paths)], cwd=ROOT)
     print(f"\n{'module':45} {'mutants':>7} {'killed':>6} {'survived':>8} {'no tests':>8}  score")
     for path in paths:

@@ -9,6 +9,7 @@ import hashlib
 import json
 import time
 
+import boto3
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
@@ -204,9 +205,12 @@ def test_what_alexa_hears_for_each_token_endpoint_status(bridge, token_endpoint,
 
 
 def test_the_production_s3_client_bounds_each_read():
-    config = bridge_app.S3_CONFIG
+    """1 s to connect, 2 s per read, 3 attempts in all (botocore's max_attempts counts retries): about 6 s."""
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
+                          config=bridge_app.S3_CONFIG)
+    config = client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (1, 2)
-    assert config.retries == {"mode": "standard", "max_attempts": 2}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
 
 
 # -- the query ---------------------------------------------------------------------------------------------------
