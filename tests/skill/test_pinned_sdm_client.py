@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from nest_skill import sdm_client
 from nest_skill.config import SkillConfig
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, PermissionDenied,
                                    ProjectUnavailable, RateLimited, Rejected, SdmClient, SdmError, TimedOut,
@@ -128,10 +127,8 @@ class Context:
 
 @pytest.mark.parametrize("context, budget", [(None, 5.5), (Context(10_000), 5.5), (Context(3_000), 2.5),
                                              (Context(400), 0.0)])
-def test_the_sdm_budget_is_5_5_s_or_lambdas_time_less_half_a_second(monkeypatch, context, budget):
-    clock = Clock()
-    monkeypatch.setattr(sdm_client.time, "monotonic", clock)
-    assert Deadline.for_request(context).remaining() == pytest.approx(budget)
+def test_the_sdm_budget_is_5_5_s_or_lambdas_time_less_half_a_second(context, budget):
+    assert Deadline.for_request(context).remaining() == pytest.approx(budget, abs=0.05)
 
 
 def test_the_device_list_is_cached_30_s_for_64_users(client, clock, sdm_api):
