@@ -4,12 +4,15 @@ in thermostats, temperatures, controls or speech changes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from nest_skill import controls, speech, temperatures
 from nest_skill.controls import Adjust, Fan, SetMode, SetTemperature
 from nest_skill.temperatures import Scale
-from nest_skill.thermostats import Closeness, Mode, Thermostat, choose, closeness, match, thermostats_in
+from nest_skill.thermostats import (Closeness, Mode, Thermostat, choose, closeness, match, structure_names,
+                                   thermostats_in)
 from tests.skill.sdm import PROJECT, TRAIT, thermostat
 
 
@@ -215,3 +218,82 @@ def test_same_names_are_asked_by_order():
 def test_fan_durations_as_heard():
     assert speech.changed(Fan(True, 5430).plan(t())) == \
         "OK, the fan of the Living Room will run for 1 hour, 30 minutes and 30 seconds."
+
+
+# -- survivors of `make mutation` ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spoken, name, expected", [
+    ("Dad\u2019s Office", "Dads Office", Closeness.EXACT),
+    ("dens", "Den", Closeness.EXACT),
+    ("class", "Clas", Closeness.NEAR),
+    ("room living", "Living Room", Closeness.NONE),
+    ("halt", "Hall", Closeness.NEAR),
+])
+def test_closeness_at_each_rule_edge(spoken, name, expected):
+    assert closeness(spoken, name) is expected
+
+
+def test_a_near_answer_chooses_the_one_it_fits():
+    assert choose([DEN, HALL], "hal") is HALL
+
+
+def test_what_the_sdm_json_leaves_out():
+    device = thermostat(mode="SOME_FUTURE_MODE")
+    device["parentRelations"] = [{"parent": "rooms/no-structure"}]
+    del device["name"]
+    found = Thermostat.from_sdm(device)
+    assert (found.device_name, found.structure, found.name, found.aliases) == ("", "", "thermostat", ())
+    assert (found.mode, found.base_mode) == (Mode.UNKNOWN, Mode.UNKNOWN)
+
+
+def test_a_home_without_a_name_is_not_named():
+    assert structure_names([{"name": "enterprises/p/structures/a", "traits": {}},
+                            {"name": "enterprises/p/structures/b",
+                             "traits": {"sdm.structures.traits.Info": {}}},
+                            {"name": "enterprises/p/structures/c",
+                             "traits": {"sdm.structures.traits.Info": {"customName": " Lake House "}}}]) == {
+        "enterprises/p/structures/c": "Lake House"}
+
+
+def test_a_heat_cool_only_thermostat_in_eco_uses_both_eco_setpoints():
+    eco = t(eco=True, eco_heat_c=16.6667, eco_cool_c=26.6667, available_modes=("HEATCOOL", "OFF"), ambient_c=None)
+    assert speech.status([eco]) == "The Living Room is in eco mode, between 62 and 80."
+
+
+@pytest.mark.parametrize("action, valid", [(Adjust(True, 0), False), (Adjust(True, 1), True), (Adjust(True, 0.5), True),
+                                           (Adjust(True, None), True), (Fan(True, 0), False), (Fan(True, 1), True),
+                                           (controls.EcoOff(), True)])
+def test_which_remembered_actions_are_valid(action, valid):
+    assert controls.action_from_json(action.to_json()) == (action if valid else None)
+
+
+def test_warmer_without_a_setpoint_says_so():
+    with pytest.raises(controls.NoSetpoint) as reason:
+        Adjust(True, None).plan(t(mode="HEATCOOL", heat_c=20.0, cool_c=None))
+    assert speech.cannot_change(reason.value) == "The Living Room isn't in a mode I can set, so I didn't change it."
+
+
+def test_the_fan_leaves_the_mode_as_it_is():
+    assert Fan(True, None).plan(t(mode="COOL", cool_c=24.0)).mode is Mode.COOL
+    assert Fan(False, None).plan(t(mode="HEAT", fan="ON")).mode is Mode.HEAT
+
+
+def test_eco_off_to_an_unknown_mode():
+    eco = t(eco=True, mode="SOME_FUTURE_MODE")
+    assert speech.changed(controls.EcoOff().plan(eco)) == "OK, eco is off for the Living Room."
+
+
+def test_a_refusal_naming_the_fan():
+    assert speech.refused(OFFICE, "Fan timer is not supported.") == "The Office has no fan that Nest can control."
+
+
+def test_homes_and_names_in_questions():
+    at = [replace(t(device_id=d, room="Den"), home=h) for d, h in (("a", "Home"), ("b", "Lake House"), ("c", "Cabin"))]
+    assert speech.ask_which_of(at)[0] == "Which one: the Den at Home, or at Lake House or at Cabin?"
+    mixed = [replace(HALL, home="Home"), at[1]]
+    assert speech.ask_which_of(mixed)[0] == "Did you mean the Hall at Home or the Den at Lake House?"
+    assert speech.ask_which_of([HALL, DEN, DEN])[0] == (
+        "I found 3 that could be it: the Hall, the Den or the Den. Which one: the first, the second or the third?")
+    assert speech.ask_temperature("The Bedroom") == ("What temperature should I set the Bedroom to?", "What temperature?")
+    assert speech.ask_which_thermostat([DEN]) == ("Which thermostat: the Den?", "Which one: the Den?")
