@@ -4,8 +4,10 @@ classified, and the time limits handed to the HTTP client."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
+import requests
 
 from nest_skill.config import SkillConfig
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, PermissionDenied,
@@ -13,7 +15,7 @@ from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse
                                    Unauthenticated, Unavailable)
 from sandbox.serving import running
 from tests.clock import Clock
-from tests.skill.sdm import DEVICES_URL, PROJECT, device_list, error_body, thermostat
+from tests.skill.sdm import DEVICES_URL, PROJECT, STRUCTURES_URL, device_list, device_url, error_body, thermostat
 
 
 @pytest.fixture
@@ -146,3 +148,45 @@ def test_the_device_list_is_cached_30_s_for_64_users(client, clock, sdm_api):
     assert len(sdm_api.calls) == 66
     client.list_devices("a", Deadline(5, clock))
     assert len(sdm_api.calls) == 67
+
+
+def test_an_error_info_without_a_reason_is_the_users_to_fix(client, sdm_api):
+    sdm_api.get(DEVICES_URL, status=403, json={"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo"}]}})
+    with pytest.raises(PermissionDenied) as error:
+        client.list_devices("token", Deadline(5))
+    assert (str(error.value), error.value.reason) == ("devices.list: PermissionDenied (HTTP 403)", "")
+
+
+def test_reading_one_device_drops_the_cached_list_and_checks_its_shape(client, sdm_api, caplog):
+    caplog.set_level(logging.INFO)
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
+    sdm_api.get(device_url("living"), json=["not", "a", "device"])
+    client.list_devices("token", Deadline(5))
+    with pytest.raises(InvalidResponse) as error:
+        client.get_device("token", f"enterprises/{PROJECT}/devices/living", Deadline(5))
+    assert str(error.value) == "devices.get: InvalidResponse (HTTP 200)"
+    client.list_devices("token", Deadline(5))
+    assert [call.request.url for call in sdm_api.calls] == [DEVICES_URL, device_url("living"), DEVICES_URL]
+    assert [r.sdm_operation for r in caplog.records if r.getMessage() == "sdm call"] == [
+        "devices.list", "devices.get", "devices.list"]
+
+
+def test_structures_and_failures_are_logged_by_operation(client, sdm_api, caplog):
+    caplog.set_level(logging.INFO)
+    sdm_api.get(STRUCTURES_URL, body="not json")
+    with pytest.raises(InvalidResponse) as error:
+        client.list_structures("token", Deadline(5))
+    assert str(error.value) == "structures.list: InvalidResponse (HTTP 200)"
+    assert [r.sdm_operation for r in caplog.records if r.getMessage() == "sdm call"] == ["structures.list"]
+    with pytest.raises(TimedOut) as timed_out:
+        client.list_devices("token", Deadline(0.0, Clock()))
+    assert str(timed_out.value) == "devices.list: TimedOut"
+
+
+def test_a_failed_call_logs_its_latency(client, sdm_api, caplog):
+    sdm_api.get(DEVICES_URL, body=requests.ConnectionError("refused"))
+    with pytest.raises(SdmError):
+        client.list_devices("token", Deadline(5))
+    [failed] = [r for r in caplog.records if r.getMessage() == "sdm call failed"]
+    assert (failed.sdm_operation, failed.sdm_error, failed.latency_ms) == ("devices.list", "Unreachable", 0.0)
