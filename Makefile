@@ -40,9 +40,9 @@ nginx-light:
 	  $$sudo apt-get install -y -q nginx-light >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null && \
 	  $$sudo apt-get install -y -q nginx-light >/dev/null; }; }
 
-## Mutation testing (mutmut, not part of `make test`): MODULE=lambda_src/nest_skill/temperatures.py or SERVICE=skill|bridge; prints each module's score.
+## Mutation testing (mutmut, not part of `make test`): MODULE="lambda_src/nest_skill/temperatures.py ..." or SERVICE=skill|bridge; prints each module's score.
 mutation: setup
-	$(PY) -m tests.mutation $(if $(MODULE),--module $(MODULE)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS))
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup

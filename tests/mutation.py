@@ -47,16 +47,17 @@ def mutmut(args: list[str]) -> None:
     mutmut_main.cli(args)
 
 
-def modules_of(module: str | None, service: str | None) -> list[Path]:
+def modules_of(modules: list[str], service: str | None) -> list[Path]:
     """The source files to mutate, relative to the repository root; SystemExit naming the argument when a
-    path is not a mutable module or the service is unknown."""
-    if module:
+    path is not a mutable module."""
+    for module in modules:
         path = Path(module)
         if path.suffix != ".py" or not (ROOT / path).is_file() or not any(
                 (ROOT / path).resolve().is_relative_to(root) for root in SERVICES.values()):
             raise SystemExit(f"MODULE={module}: expected a .py file under lambda_src/nest_skill/ or "
                              "bridge_src/oauth_bridge/")
-        return [path]
+    if modules:
+        return [Path(module) for module in modules]
     roots = [SERVICES[service]] if service else list(SERVICES.values())
     return sorted(p.relative_to(ROOT) for root in roots for p in root.glob("*.py") if p.name != "__init__.py")
 
@@ -90,7 +91,8 @@ def score(path: Path) -> tuple[Counter, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--module", help="one source file, e.g. lambda_src/nest_skill/temperatures.py")
+    parser.add_argument("--module", action="append", default=[],
+                        help="a source file, e.g. lambda_src/nest_skill/temperatures.py (repeatable)")
     parser.add_argument("--service", choices=sorted(SERVICES))
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
     argv = sys.argv[1:] if argv is None else argv
