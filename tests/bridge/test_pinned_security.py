@@ -5,6 +5,8 @@ code changes, which the flow tests (they compare a constant with itself) would n
 from __future__ import annotations
 
 import gzip
+import http.server
+import re
 import hashlib
 import json
 import time
@@ -17,10 +19,10 @@ from oauth_bridge import app as bridge_app
 from oauth_bridge.alexa_redirects import allowed_redirect_urls, with_fragment
 from oauth_bridge.app import Bridge
 from oauth_bridge.credentials import CredentialStore
-from oauth_bridge.sealed_state import AlexaReturn, StateRefused, StateSealer, binding_of, unverified
+from oauth_bridge.sealed_state import AlexaReturn, StateRefused, StateSealer, binding_of, new_nonce, unverified
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure
 from sandbox.processes import LOOPBACK, free_port
-from sandbox.serving import running
+from sandbox.serving import in_background, running
 from tests.bridge.helpers import (ACCESS_TOKEN, ALEXA_REDIRECT, ALEXA_STATE, BUCKET, CALLBACK, CLIENT_ID,
                                   CLIENT_SECRET, CODE, KEY, TOKEN_URL, assert_back_to_alexa, assert_refused,
                                   callback, get, location, make_config, start)
@@ -289,3 +291,75 @@ def test_a_refused_connection_with_under_a_second_left_is_not_retried():
         exchange(f"http://{LOOPBACK}:{free_port()}/token", budget_s=0.9)
     assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, 1)
     assert time.monotonic() - started < 0.9
+
+
+def test_a_flow_nonce_is_128_random_bits_in_22_url_safe_characters():
+    nonces = {new_nonce() for _ in range(50)}
+    assert len(nonces) == 50
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", nonce) for nonce in nonces)
+
+
+def answer(status: str, body: bytes):
+    def app(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response(status, [("Content-Type", "application/json")])
+        return [body]
+    return app
+
+
+def failure_of(token_url: str) -> TokenExchangeError:
+    with pytest.raises(TokenExchangeError) as error:
+        exchange(token_url)
+    return error.value
+
+
+def padded(size: int, **fields) -> bytes:
+    """A JSON token answer of exactly `size` bytes."""
+    body = json.dumps({**fields, "pad": ""}).encode()
+    return body[:-2] + b"p" * (size - len(body)) + b'"}'
+
+
+def test_an_answer_of_exactly_64_kib_is_read_and_one_byte_more_is_not():
+    with running(answer("200 OK", padded(65536, access_token=ACCESS_TOKEN))) as base_url:
+        assert exchange(f"{base_url}/token") == AccessGrant(ACCESS_TOKEN, None)
+    with running(answer("200 OK", padded(65537, access_token=ACCESS_TOKEN))) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.http_status, error.attempts) == (TokenFailure.NOT_JSON, 200, 1)
+
+
+def test_a_300_with_a_token_is_no_grant():
+    with running(answer("300 Multiple Choices", json.dumps({"access_token": ACCESS_TOKEN}).encode())) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.http_status, error.attempts) == (TokenFailure.PROVIDER_ERROR, 300, 1)
+
+
+@pytest.mark.parametrize("expires_in, kept", [(1, 1), (31_622_400, 31_622_400), ("31622400", 31_622_400)])
+def test_expires_in_from_one_second_to_366_days(token_endpoint, expires_in, kept):
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
+    assert exchange(TOKEN_URL) == AccessGrant(ACCESS_TOKEN, kept)
+
+
+@pytest.mark.parametrize("expires_in", [0, 31_622_401])
+def test_expires_in_outside_that_is_malformed(token_endpoint, expires_in):
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
+    assert failure_of(TOKEN_URL).kind is TokenFailure.MALFORMED
+
+
+class _HangUp(http.server.BaseHTTPRequestHandler):
+    """Reads the request, then closes the connection without answering."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_connection_closed_after_the_request_is_not_retried():
+    """The provider may have spent the code: a dropped answer is a provider error, never a second POST."""
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _HangUp)
+    server.daemon_threads = True
+    with in_background(server) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.attempts) == (TokenFailure.PROVIDER_ERROR, 1)
