@@ -62,7 +62,7 @@ class TokenFailure(enum.Enum):
 
 class TokenExchangeError(Exception):
     def __init__(self, kind: TokenFailure, *, http_status: int | None = None, provider_error: str | None = None,
-                 attempts: int = 1) -> None:
+                 attempts: int) -> None:
         super().__init__(kind.value)
         self.kind = kind
         self.http_status = http_status
