@@ -363,3 +363,15 @@ def test_a_connection_closed_after_the_request_is_not_retried():
     with in_background(server) as base_url:
         error = failure_of(f"{base_url}/token")
     assert (error.kind, error.attempts) == (TokenFailure.PROVIDER_ERROR, 1)
+
+
+def test_https_connections_to_google_are_watched_by_the_budget_too():
+    """The production token URL is https: its connections must be the watched kind (the loopback tests above
+    can only show http)."""
+    from oauth_bridge import token_exchange
+    with token_exchange._new_session() as session:
+        adapter = session.get_adapter("https://www.googleapis.com/oauth2/v4/token")
+        adapter.init_poolmanager(1, 1)
+        pool = adapter.poolmanager.connection_from_url("https://www.googleapis.com/")
+        assert type(pool).ConnectionCls is token_exchange._WatchedHTTPSConnection
+        assert adapter.max_retries.total == 0
