@@ -10,6 +10,7 @@ import re
 import hashlib
 import json
 import time
+from urllib.parse import parse_qsl
 
 import boto3
 import pytest
@@ -375,3 +376,11 @@ def test_https_connections_to_google_are_watched_by_the_budget_too():
         pool = adapter.poolmanager.connection_from_url("https://www.googleapis.com/")
         assert type(pool).ConnectionCls is token_exchange._WatchedHTTPSConnection
         assert adapter.max_retries.total == 0
+
+
+def test_the_token_request_asks_for_json_and_sends_the_form_google_expects(grant):
+    exchange(TOKEN_URL)
+    [call] = grant.calls
+    assert call.request.headers["Accept"] == "application/json"
+    assert dict(parse_qsl(call.request.body)) == {"code": CODE, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                                  "grant_type": "authorization_code", "redirect_uri": CALLBACK}
