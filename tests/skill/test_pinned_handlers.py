@@ -128,3 +128,17 @@ def test_an_unexpected_error_logs_where_it_happened(skill, sdm_api, caplog, monk
     [logged] = [fields(r) for r in caplog.records if fields(r).get("error_type") == "ZeroDivisionError"]
     assert logged["where"] == "test_pinned_handlers.py:" + str(test_an_unexpected_error_logs_where_it_happened
                                                                 .__code__.co_firstlineno + 3)
+
+
+def test_a_value_entity_resolution_did_not_match_is_never_acted_on(skill, sdm_api):
+    """Alexa's ER_SUCCESS_NO_MATCH may still list values: a room or a mode it names was not what was said."""
+    setup(sdm_api, LIVING, BEDROOM)
+    reply = skill.lambda_handler(alexa.set_temp("70", "kitchen", resolved="living room",
+                                                er_status="ER_SUCCESS_NO_MATCH"), None)
+    assert spoken(reply).startswith("I couldn't find a thermostat called kitchen.")
+    mode = alexa.resolved_slot("mode", "hot", "THERMOSTAT_MODE", None)
+    mode["resolutions"]["resolutionsPerAuthority"][0]["values"] = [{"value": {"name": "heat", "id": "HEAT"}}]
+    asked = skill.lambda_handler(alexa.intent("SetModeIntent", {"thermostat": alexa.slot("thermostat", "bedroom"),
+                                                                "mode": mode}), None)
+    assert spoken(asked) == "Which mode: heat, cool, heat and cool, eco, or off?"
+    assert posts(sdm_api) == []
