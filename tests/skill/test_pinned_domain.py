@@ -227,6 +227,7 @@ def test_fan_durations_as_heard():
     ("Dad\u2019s Office", "Dads Office", Closeness.EXACT),
     ("dens", "Den", Closeness.EXACT),
     ("class", "Clas", Closeness.NEAR),
+    ("boss", "Bos", Closeness.NEAR),
     ("room living", "Living Room", Closeness.NONE),
     ("halt", "Hall", Closeness.NEAR),
 ])
