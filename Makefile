@@ -9,7 +9,7 @@ VENV_STALE := $(if $(filter command line,$(origin PYTHON)),$(shell test -x $(PY)
 # The project's Node 24 (package.json) and CLIs come first: jsii, cdk and ask use the pinned versions.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test synth diff bench demo deploy destroy credentials show-credentials render clean FORCE
+.PHONY: setup test synth diff bench demo deploy destroy credentials show-credentials render mutation clean FORCE
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -39,6 +39,10 @@ nginx-light:
 	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$sudo apt-get install -y -q nginx-light >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null && \
 	  $$sudo apt-get install -y -q nginx-light >/dev/null; }; }
+
+## Mutation testing (mutmut, not part of `make test`): MODULE="lambda_src/nest_skill/temperatures.py ..." or SERVICE=skill|bridge; prints each module's score.
+mutation: setup
+	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS))
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup
@@ -78,4 +82,4 @@ render: setup
 	$(PY) -m ops render $(CDK_ARGS)
 
 clean:
-	rm -rf cdk.out build .pytest_cache
+	rm -rf cdk.out build .pytest_cache mutants

@@ -62,7 +62,7 @@ class TokenFailure(enum.Enum):
 
 class TokenExchangeError(Exception):
     def __init__(self, kind: TokenFailure, *, http_status: int | None = None, provider_error: str | None = None,
-                 attempts: int = 1) -> None:
+                 attempts: int) -> None:
         super().__init__(kind.value)
         self.kind = kind
         self.http_status = http_status
@@ -233,7 +233,6 @@ def _grant_from(status: int, body: bytes, attempts: int) -> AccessGrant:
     provider_error = document.get("error") if isinstance(document, dict) else None
     if not (isinstance(provider_error, str) and OAUTH_ERROR_CODE.match(provider_error)):
         provider_error = None
-    failure = None
     if 400 <= status < 500:
         failure = TokenFailure.GRANT_REFUSED if provider_error == "invalid_grant" else TokenFailure.REQUEST_REJECTED
     elif not 200 <= status < 300:

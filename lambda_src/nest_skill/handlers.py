@@ -27,7 +27,7 @@ from ask_sdk_model.ui import Card, LinkAccountCard, SimpleCard
 
 from nest_skill import speech
 from nest_skill.account import NestAccount
-from nest_skill.controls import (Action, Adjust, BeyondLimit, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
+from nest_skill.controls import (Action, Adjust, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
                                  SetTemperature, action_from_json)
 from nest_skill.logs import request_fields
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, NoAnswer, NotFound, PermissionDenied,
@@ -277,7 +277,7 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
     thermostats = account.thermostats()
     if not thermostats:
         return _tell(handler_input, speech.NO_THERMOSTATS)
-    chosen = next((t for t in thermostats if t.device_name == device), None) if device else None
+    chosen = next((t for t in thermostats if t.device_name == device), None)
     if chosen is not None:
         return _carry_out(handler_input, account, chosen, action)
     if not named:
@@ -305,7 +305,7 @@ def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Th
     try:
         change = account.carry_out(thermostat, action)
     except OutOfRange as reason:
-        if isinstance(action, SetTemperature) and not isinstance(reason, BeyondLimit):
+        if isinstance(action, SetTemperature):  # Adjust's BeyondLimit says where the setpoint is: no question
             return _ask(handler_input, speech.cannot_change(reason), speech.WHICH_TEMPERATURE,
                         {PENDING_DEVICE: reason.thermostat.device_name})
         return _tell(handler_input, speech.cannot_change(reason))

@@ -168,7 +168,7 @@ class _TtlCache:
         return entry[1]
 
     def put(self, key: str, items: List[Dict[str, Any]]) -> None:
-        self._entries.pop(key, None)
+        """Only after get() missed, so `key` is not in the cache."""
         if len(self._entries) >= self._max_users:
             self._entries.pop(next(iter(self._entries)))
         self._entries[key] = (self._clock() + self._ttl_s, items)

@@ -135,10 +135,12 @@ def ask_which_of(candidates: Sequence[Thermostat]) -> Tuple[str, str]:
         question = f"Which one: {first}, or {_listed([f'at {h}' for h in homes[1:]], 'or')}?"
         return question, question
     choices = _listed([_the(t) for t in candidates], "or")
-    if len(set(_the(t) for t in candidates)) < len(candidates):
+    spoken_names = set(_the(t) for t in candidates)
+    if len(spoken_names) < len(candidates):
         order = _listed([f"the {_ORDINAL_WORDS[i]}" for i in range(min(len(candidates), len(_ORDINAL_WORDS)))], "or")
-        return (f"I found {len(candidates)} called {_the(candidates[0])}. Which one: {order}?",
-                f"Which one: {order}?")
+        found = (f"I found {len(candidates)} called {_the(candidates[0])}." if len(spoken_names) == 1 else
+                 f"I found {len(candidates)} that could be it: {choices}.")
+        return f"{found} Which one: {order}?", f"Which one: {order}?"
     return f"Did you mean {choices}?", f"Which one: {choices}?"
 
 
@@ -249,10 +251,10 @@ def _capitalized(text: str) -> str:
 
 
 def _n(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return f"{value:g}"
 
 
 def _listed(items: Sequence[str], conjunction: str) -> str:
     if len(items) < 2:
-        return "".join(items)
+        return items[0] if items else ""
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"

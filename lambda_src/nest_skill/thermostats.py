@@ -249,7 +249,7 @@ def match(thermostats: Sequence[Thermostat], *spoken: str) -> Match:
     """
     forms = [s for s in spoken if _words(s)]
     if not forms:
-        return Match(tuple(thermostats[:1]) if len(thermostats) == 1 else (), ())
+        return Match(tuple(thermostats) if len(thermostats) == 1 else (), ())
     exact = tuple(t for t in thermostats if _best(forms[0], t) is Closeness.EXACT)
     if exact:
         return Match(exact, ())
@@ -273,7 +273,7 @@ def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat
     answer = _AT_HOME.sub("", answer)
     words = _words(answer)
     ordinal = len(candidates) - 1 if "last" in words else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
-    if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last", "one"}:
+    if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last"}:
         return candidates[ordinal] if ordinal < len(candidates) else None
     for wanted in (Closeness.EXACT, Closeness.NEAR):
         fits = [t for t in candidates

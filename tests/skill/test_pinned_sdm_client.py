@@ -1,0 +1,192 @@
+"""The SDM client pinned by literal values (issue 16): where the Bearer token goes, how each SDM error is
+classified, and the time limits handed to the HTTP client."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import requests
+
+from nest_skill.config import SkillConfig
+from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, PermissionDenied,
+                                   ProjectUnavailable, RateLimited, Rejected, SdmClient, SdmError, TimedOut,
+                                   Unauthenticated, Unavailable)
+from sandbox.serving import running
+from tests.clock import Clock
+from tests.skill.sdm import DEVICES_URL, PROJECT, STRUCTURES_URL, device_list, device_url, error_body, thermostat
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def client(clock):
+    return SdmClient(SkillConfig(nest_project_id=PROJECT), clock=clock)
+
+
+def test_a_redirect_from_sdm_is_not_followed_and_the_token_goes_nowhere_else():
+    seen = []
+
+    def sdm(environ, start_response):
+        seen.append((environ["PATH_INFO"], environ.get("HTTP_AUTHORIZATION")))
+        if environ["PATH_INFO"].endswith("/devices"):
+            start_response("302 Found", [("Location", "/elsewhere")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(device_list(thermostat())).encode()]
+
+    with running(sdm) as base_url:
+        client = SdmClient(SkillConfig(nest_project_id=PROJECT, sdm_api_base_url=base_url))
+        with pytest.raises(Unavailable) as error:
+            client.list_devices("secret-token", Deadline(3))
+    assert error.value.status == 302
+    assert seen == [(f"/enterprises/{PROJECT}/devices", "Bearer secret-token")]
+
+
+@pytest.mark.parametrize("status, body, kind, reason", [
+    (400, error_body(400, "RESOURCE_EXHAUSTED", "Rate limited"), RateLimited, ""),
+    (429, {}, RateLimited, ""),
+    (429, "not json", RateLimited, ""),
+    (400, error_body(400, "UNAUTHENTICATED", "no"), Unauthenticated, ""),
+    (401, {}, Unauthenticated, ""),
+    (400, error_body(400, "NOT_FOUND", "gone"), NotFound, ""),
+    (404, {"error": "a string"}, NotFound, ""),
+    (400, error_body(400, "FAILED_PRECONDITION", "offline"), FailedPrecondition, ""),
+    (403, {}, PermissionDenied, ""),
+    (400, error_body(400, "PERMISSION_DENIED", "no"), PermissionDenied, ""),
+    (403, error_body(403, "PERMISSION_DENIED", "scope", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"), PermissionDenied,
+     "ACCESS_TOKEN_SCOPE_INSUFFICIENT"),
+    (403, error_body(403, "PERMISSION_DENIED", "off", "SERVICE_DISABLED"), ProjectUnavailable, "SERVICE_DISABLED"),
+    (403, {"error": {"details": [{"@type": "other", "reason": "SERVICE_DISABLED"}]}}, PermissionDenied, ""),
+    (403, error_body(403, "INVALID_ARGUMENT", "no"), Rejected, ""),
+    (400, error_body(400, "INVALID_ARGUMENT", "Invalid value"), Rejected, ""),
+    (499, {}, Rejected, ""),
+    (500, error_body(500, "INTERNAL", "oops"), Unavailable, ""),
+    (503, {}, Unavailable, ""),
+    (302, {}, Unavailable, ""),
+])
+def test_each_sdm_error_is_classified(client, sdm_api, status, body, kind, reason):
+    if isinstance(body, str):
+        sdm_api.get(DEVICES_URL, status=status, body=body)
+    else:
+        sdm_api.get(DEVICES_URL, status=status, json=body)
+    with pytest.raises(SdmError) as error:
+        client.list_devices("token", Deadline(5))
+    assert type(error.value) is kind
+    assert (error.value.status, error.value.reason) == (status, reason)
+
+
+@pytest.mark.parametrize("body", [[], {"devices": {}}, {"devices": [1]}, "not json"])
+def test_a_200_that_is_no_device_list_is_an_invalid_response(client, sdm_api, body):
+    if isinstance(body, str):
+        sdm_api.get(DEVICES_URL, body=body)
+    else:
+        sdm_api.get(DEVICES_URL, json=body)
+    with pytest.raises(InvalidResponse):
+        client.list_devices("token", Deadline(5))
+
+
+def test_an_empty_account_has_no_devices(client, sdm_api):
+    sdm_api.get(DEVICES_URL, json={})
+    assert client.list_devices("token", Deadline(5)) == []
+
+
+class Recorded(Exception):
+    pass
+
+
+@pytest.mark.parametrize("seconds, timeout", [(5.0, (1.5, 5.0)), (1.0, (1.0, 1.0)), (0.25, (0.25, 0.25))])
+def test_the_connect_and_read_timeouts_handed_to_requests(client, clock, monkeypatch, seconds, timeout):
+    sent = []
+
+    def request(method, url, **kwargs):
+        sent.append((method, url, kwargs["timeout"], kwargs["allow_redirects"], kwargs["headers"]))
+        raise Recorded
+
+    monkeypatch.setattr(client._session, "request", request)
+    with pytest.raises(Recorded):
+        client.list_devices("token", Deadline(seconds, clock))
+    assert sent == [("GET", DEVICES_URL, timeout, False, {"Authorization": "Bearer token"})]
+
+
+def test_under_a_tenth_of_a_second_left_no_call_is_made(client, clock, sdm_api):
+    with pytest.raises(TimedOut):
+        client.list_devices("token", Deadline(0.0999, clock))
+    assert len(sdm_api.calls) == 0
+
+
+class Context:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.mark.parametrize("context, budget", [(None, 5.5), (Context(10_000), 5.5), (Context(3_000), 2.5),
+                                             (Context(400), 0.0)])
+def test_the_sdm_budget_is_5_5_s_or_lambdas_time_less_half_a_second(context, budget):
+    assert Deadline.for_request(context).remaining() == pytest.approx(budget, abs=0.05)
+
+
+def test_the_device_list_is_cached_30_s_for_64_users(client, clock, sdm_api):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
+    client.list_devices("a", Deadline(5, clock))
+    clock.advance(29.9)
+    client.list_devices("a", Deadline(5, clock))
+    assert len(sdm_api.calls) == 1
+    clock.advance(0.1)
+    client.list_devices("a", Deadline(5, clock))
+    assert len(sdm_api.calls) == 2
+    for n in range(64):
+        client.list_devices(f"user-{n}", Deadline(5, clock))
+    client.list_devices(f"user-{63}", Deadline(5, clock))
+    assert len(sdm_api.calls) == 66
+    client.list_devices("a", Deadline(5, clock))
+    assert len(sdm_api.calls) == 67
+
+
+def test_an_error_info_without_a_reason_is_the_users_to_fix(client, sdm_api):
+    sdm_api.get(DEVICES_URL, status=403, json={"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo"}]}})
+    with pytest.raises(PermissionDenied) as error:
+        client.list_devices("token", Deadline(5))
+    assert (str(error.value), error.value.reason) == ("devices.list: PermissionDenied (HTTP 403)", "")
+
+
+def test_reading_one_device_drops_the_cached_list_and_checks_its_shape(client, sdm_api, caplog):
+    caplog.set_level(logging.INFO)
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
+    sdm_api.get(device_url("living"), json=["not", "a", "device"])
+    client.list_devices("token", Deadline(5))
+    with pytest.raises(InvalidResponse) as error:
+        client.get_device("token", f"enterprises/{PROJECT}/devices/living", Deadline(5))
+    assert str(error.value) == "devices.get: InvalidResponse (HTTP 200)"
+    client.list_devices("token", Deadline(5))
+    assert [call.request.url for call in sdm_api.calls] == [DEVICES_URL, device_url("living"), DEVICES_URL]
+    assert [r.sdm_operation for r in caplog.records if r.getMessage() == "sdm call"] == [
+        "devices.list", "devices.get", "devices.list"]
+
+
+def test_structures_and_failures_are_logged_by_operation(client, sdm_api, caplog):
+    caplog.set_level(logging.INFO)
+    sdm_api.get(STRUCTURES_URL, body="not json")
+    with pytest.raises(InvalidResponse) as error:
+        client.list_structures("token", Deadline(5))
+    assert str(error.value) == "structures.list: InvalidResponse (HTTP 200)"
+    assert [r.sdm_operation for r in caplog.records if r.getMessage() == "sdm call"] == ["structures.list"]
+    with pytest.raises(TimedOut) as timed_out:
+        client.list_devices("token", Deadline(0.0, Clock()))
+    assert str(timed_out.value) == "devices.list: TimedOut"
+
+
+def test_a_failed_call_logs_its_latency(client, sdm_api, caplog):
+    sdm_api.get(DEVICES_URL, body=requests.ConnectionError("refused"))
+    with pytest.raises(SdmError):
+        client.list_devices("token", Deadline(5))
+    [failed] = [r for r in caplog.records if r.getMessage() == "sdm call failed"]
+    assert (failed.sdm_operation, failed.sdm_error, failed.latency_ms) == ("devices.list", "Unreachable", 0.0)
