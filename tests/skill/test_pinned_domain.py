@@ -73,11 +73,12 @@ def test_closeness(spoken, name, expected):
     assert closeness(spoken, name) is expected
 
 
-def test_the_first_form_with_an_exact_match_wins_over_resolution():
+def test_only_what_was_heard_matches_exactly_and_a_resolution_is_near():
     family = t(device_id="family", room="Family Room")
     living = t(device_id="living", room="Living Room")
     assert match([family, living], "family room", "living room").exact == (family,)
-    assert match([family, living], "famly room", "living room").exact == (living,)
+    misheard = match([family, living], "famly room", "living room")
+    assert misheard.exact == () and misheard.near == (family, living)
 
 
 @pytest.mark.parametrize("answer, chosen", [("the first one", "Den"), ("second", "Hall"), ("3rd", "Office"),

@@ -120,9 +120,9 @@ def test_the_session_end_is_logged_with_its_reason_and_error_type(skill, caplog)
 
 
 def test_an_unexpected_error_logs_where_it_happened(skill, sdm_api, caplog, monkeypatch):
-    from nest_skill import speech
+    from nest_skill import handlers
     setup(sdm_api, LIVING)
-    monkeypatch.setattr(speech, "status", lambda thermostats: 1 / 0)
+    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(lambda thermostats: 1 / 0))
     reply = skill.lambda_handler(alexa.status(), None)
     assert spoken(reply) == "Sorry, something went wrong. Please try again."
     [logged] = [fields(r) for r in caplog.records if fields(r).get("error_type") == "ZeroDivisionError"]
