@@ -9,8 +9,11 @@ from typing import Optional
 import pytest
 import responses
 
+from nest_skill.config import SkillConfig
+from nest_skill.sdm_client import SdmClient
 from sandbox.entry_points import load_module
 from sandbox.alexa import SKILL_ID
+from tests.clock import Clock
 from tests.skill.sdm import PROJECT
 
 _CONTAINERS = itertools.count()
@@ -53,3 +56,14 @@ def sdm_api():
     """SDM mocked: unregistered URLs fail like a refused connection, so stray calls are visible."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def client(clock):
+    """An SdmClient on the test clock, outside any Lambda container."""
+    return SdmClient(SkillConfig(nest_project_id=PROJECT), clock=clock)

@@ -103,3 +103,12 @@ def error_body(code: int, status: str, message: str, reason: str = "") -> Dict[s
 def sent_command(call) -> Dict[str, Any]:
     """The JSON body of a recorded executeCommand call."""
     return json.loads(call.request.body)
+
+
+def serve_devices(sdm_api, *devices) -> None:
+    """SDM mocked for `devices`: the list, each one's devices.get, and a command that succeeds."""
+    sdm_api.get(DEVICES_URL, json=device_list(*devices))
+    for device in devices:
+        device_id = device["name"].rsplit("/", 1)[-1]
+        sdm_api.post(command_url(device_id), json={})
+        sdm_api.get(device_url(device_id), json=device)

@@ -14,6 +14,7 @@ from sandbox.alexa import card_type, ends_session, reprompt, spoken
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import (COMMAND, DEVICES_URL, command_url, device_list, device_url, error_body, f_to_c,
                              sent_command, thermostat)
+from tests.skill.sdm import serve_devices as setup
 
 CMD = "sdm.devices.commands."
 
@@ -43,14 +44,6 @@ def fan(state_heard: Optional[str], state: Optional[str], duration: Optional[str
     slot = alexa.resolved_slot("fan_state", state_heard, "ON_OFF", state) if state_heard else alexa.slot("fan_state")
     return alexa.intent("FanIntent", {"thermostat": alexa.slot("thermostat", room), "fan_state": slot,
                                       "duration": alexa.slot("duration", duration)}, **kwargs)
-
-
-def setup(sdm_api, *devices):
-    sdm_api.get(DEVICES_URL, json=device_list(*devices))
-    for device in devices:
-        device_id = device["name"].rsplit("/", 1)[-1]
-        sdm_api.post(command_url(device_id), json={})
-        sdm_api.get(device_url(device_id), json=device)
 
 
 def commands(sdm_api):

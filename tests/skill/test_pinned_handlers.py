@@ -7,22 +7,14 @@ import logging
 
 from sandbox import alexa
 from sandbox.alexa import ends_session, reprompt, spoken
-from tests.skill.sdm import (COMMAND, DEVICES_URL, PROJECT, command_url, device_list, device_url, sent_command,
-                             thermostat)
+from tests.skill.sdm import COMMAND, PROJECT, command_url, sent_command, thermostat
+from tests.skill.sdm import serve_devices as setup
 from tests.skill.test_controls import fan, humidity, set_mode
 from tests.skill.test_logs import fields
 
 LIVING = thermostat("living", room="Living Room")
 BEDROOM = thermostat("bed", room="Bedroom", heat_c=18.0)
 GONE = f"enterprises/{PROJECT}/devices/gone"
-
-
-def setup(sdm_api, *devices):
-    sdm_api.get(DEVICES_URL, json=device_list(*devices))
-    for device in devices:
-        device_id = device["name"].rsplit("/", 1)[-1]
-        sdm_api.post(command_url(device_id), json={})
-        sdm_api.get(device_url(device_id), json=device)
 
 
 def posts(sdm_api):

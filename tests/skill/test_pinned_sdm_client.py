@@ -18,15 +18,6 @@ from tests.clock import Clock
 from tests.skill.sdm import DEVICES_URL, PROJECT, STRUCTURES_URL, device_list, device_url, error_body, thermostat
 
 
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def client(clock):
-    return SdmClient(SkillConfig(nest_project_id=PROJECT), clock=clock)
-
 
 def test_a_redirect_from_sdm_is_not_followed_and_the_token_goes_nowhere_else():
     seen = []

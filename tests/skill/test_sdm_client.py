@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nest_skill.config import SkillConfig
-from nest_skill.sdm_client import DEVICE_CACHE_MAX_USERS, DEVICE_CACHE_TTL_S, Deadline, SdmClient
-from tests.clock import Clock
-from tests.skill.sdm import DEVICES_URL, PROJECT, device_list, thermostat
+from nest_skill.sdm_client import DEVICE_CACHE_MAX_USERS, DEVICE_CACHE_TTL_S, Deadline
+from tests.skill.sdm import DEVICES_URL, device_list, thermostat
 
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def client(clock):
-    return SdmClient(SkillConfig(nest_project_id=PROJECT), clock=clock)
 
 
 def test_the_device_list_is_cached_for_at_most_a_minute(client, clock, sdm_api):
