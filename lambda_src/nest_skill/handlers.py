@@ -283,7 +283,8 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
     if not named:
         if len(thermostats) == 1:
             return _carry_out(handler_input, account, thermostats[0], action)
-        return _ask(handler_input, *_which(thermostats, action), _pending(action))
+        temperature = action.value if isinstance(action, SetTemperature) else None
+        return _ask(handler_input, *speech.ask_which(thermostats, temperature), _pending(action))
     found = match(thermostats, *named)
     if len(found.exact) == 1:
         return _carry_out(handler_input, account, found.exact[0], action)
@@ -293,12 +294,6 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
     if found.near:
         return _ask(handler_input, *speech.confirm(found.near[0]), _pending(action, device=found.near[0]))
     return _ask(handler_input, *speech.unknown_thermostat(named[0], thermostats), _pending(action))
-
-
-def _which(thermostats: Sequence[Thermostat], action: Action) -> Tuple[str, str]:
-    if isinstance(action, SetTemperature):
-        return speech.ask_which(thermostats, action.value)
-    return speech.ask_which_thermostat(thermostats)
 
 
 def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Thermostat, action: Action) -> Response:

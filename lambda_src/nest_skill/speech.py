@@ -144,19 +144,16 @@ def ask_which_of(candidates: Sequence[Thermostat]) -> Tuple[str, str]:
     return f"Did you mean {choices}?", f"Which one: {choices}?"
 
 
-def ask_which_thermostat(thermostats: Sequence[Thermostat]) -> Tuple[str, str]:
-    choices = _listed([_the(t) for t in thermostats], "or")
-    return f"Which thermostat: {choices}?", f"Which one: {choices}?"
-
-
 def confirm(thermostat: Thermostat) -> Tuple[str, str]:
     question = f"Did you mean {_the(thermostat)}?"
     return question, f"{question} Please say yes or no."
 
 
-def ask_which(thermostats: Sequence[Thermostat], temperature: float) -> Tuple[str, str]:
+def ask_which(thermostats: Sequence[Thermostat], temperature: Optional[float] = None) -> Tuple[str, str]:
+    """No thermostat named, several listed: the question, naming the temperature when it is a set."""
     choices = _listed([_the(t) for t in thermostats], "or")
-    return f"Which thermostat should I set to {_n(temperature)}: {choices}?", f"Which one: {choices}?"
+    asked = "Which thermostat" if temperature is None else f"Which thermostat should I set to {_n(temperature)}"
+    return f"{asked}: {choices}?", f"Which one: {choices}?"
 
 
 def not_found(spoken: str, thermostats: Sequence[Thermostat]) -> str:

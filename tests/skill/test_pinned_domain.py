@@ -204,7 +204,7 @@ def test_status_wordings(kwargs, heard):
 
 
 def test_three_names_are_listed_with_commas_and_or():
-    assert speech.ask_which_thermostat([DEN, HALL, OFFICE]) == (
+    assert speech.ask_which([DEN, HALL, OFFICE]) == (
         "Which thermostat: the Den, the Hall or the Office?", "Which one: the Den, the Hall or the Office?")
     assert speech.not_found("kitchen", [DEN, HALL, OFFICE]) == (
         "I couldn't find a thermostat called kitchen. Your thermostats are the Den, the Hall and the Office.")
@@ -298,4 +298,4 @@ def test_homes_and_names_in_questions():
     assert speech.ask_which_of([HALL, DEN, DEN])[0] == (
         "I found 3 that could be it: the Hall, the Den or the Den. Which one: the first, the second or the third?")
     assert speech.ask_temperature("The Bedroom") == ("What temperature should I set the Bedroom to?", "What temperature?")
-    assert speech.ask_which_thermostat([DEN]) == ("Which thermostat: the Den?", "Which one: the Den?")
+    assert speech.ask_which([DEN]) == ("Which thermostat: the Den?", "Which one: the Den?")
