@@ -130,6 +130,8 @@ class Change:
     """Fan.SetTimer: how long the fan will run (0 when turned off); None for other commands."""
     capped: bool = False
     """The duration asked for was longer than SDM allows and was cut to FAN_MAX_S."""
+    eco_off: bool = False
+    """Eco was turned off: `mode` is the mode the thermostat returns to."""
 
 
 class Action:
@@ -287,7 +289,8 @@ class EcoOff(Action):
         _usable(thermostat)
         if thermostat.mode is not Mode.ECO:
             raise NotInEco(thermostat)
-        return Change(thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "OFF"}, thermostat.base_mode)
+        return Change(thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "OFF"}, thermostat.base_mode,
+                      eco_off=True)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def changed(change: Change) -> str:
     if change.fan_seconds is not None:
         longest = ", the longest Nest allows" if change.capped else ""
         return f"OK, the fan of {subject} will run for {_duration(change.fan_seconds)}{longest}."
-    if change.command.endswith("ThermostatEco.SetMode") and change.params.get("mode") == "OFF":
+    if change.eco_off:
         clause = _mode_clause(change.mode, ())
         return f"OK, eco is off. {_capitalized(subject)} is {clause}." if clause else f"OK, eco is off for {subject}."
     return f"OK, {subject} is {_mode_clause(change.mode, change.setpoints)}."
