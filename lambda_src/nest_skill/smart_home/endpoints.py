@@ -89,9 +89,14 @@ def discovery_endpoint(thermostat: Thermostat) -> Dict[str, Any]:
     }
 
 
+def degrees(value: float, thermostat: Thermostat) -> Dict[str, Any]:
+    """Alexa's temperature object for `value` in the thermostat's own scale."""
+    return {"value": value, "scale": thermostat.scale.value}
+
+
 def _temperature(thermostat: Thermostat, celsius: Optional[float]) -> Optional[Dict[str, Any]]:
     shown = thermostat.shown(celsius)
-    return None if shown is None else {"value": shown, "scale": thermostat.scale.value}
+    return None if shown is None else degrees(shown, thermostat)
 
 
 def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_UNCERTAINTY_MS,
@@ -105,7 +110,7 @@ def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_
     celsius = () if switched else {Mode.HEAT: (thermostat.heat_c,), Mode.COOL: (thermostat.cool_c,),
                Mode.HEATCOOL: (thermostat.heat_c, thermostat.cool_c),
                Mode.ECO: thermostat.usable_setpoints(thermostat.eco_heat_c, thermostat.eco_cool_c)}.get(mode, ())
-    values = [{"value": v, "scale": thermostat.scale.value} for v in setpoints] if setpoints else [
+    values = [degrees(v, thermostat) for v in setpoints] if setpoints else [
         _temperature(thermostat, c) for c in celsius if c is not None]
 
     def prop(namespace: str, name: str, value: Any) -> Property:

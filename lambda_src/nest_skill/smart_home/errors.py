@@ -8,10 +8,9 @@ from typing import Any, Dict, Optional
 
 from nest_skill import controls, sdm_client
 from nest_skill.smart_home import messages
-from nest_skill.temperatures import LIMITS
+from nest_skill.smart_home.endpoints import THERMOSTAT, degrees
 
 ALEXA = "Alexa"
-THERMOSTAT = "Alexa.ThermostatController"
 # Google's ErrorInfo reason on a 401 for an access token past its lifetime.
 EXPIRED_TOKEN_REASON = "ACCESS_TOKEN_EXPIRED"
 
@@ -31,25 +30,20 @@ class AlexaError(Exception):
                                        endpoint_id, self.extra)
 
 
-def _degrees(value: float, scale: str) -> Dict[str, Any]:
-    return {"value": value, "scale": scale}
-
-
 def for_cannot_change(reason: controls.CannotChange) -> AlexaError:
     """Why nothing was sent, as Alexa names it. Temperatures in the payload are in the thermostat's scale."""
-    scale = reason.thermostat.scale
+    thermostat = reason.thermostat
     if isinstance(reason, (controls.Offline, controls.NotReporting)):
         return AlexaError(ALEXA, "ENDPOINT_UNREACHABLE", "the thermostat is offline or not reporting to Nest")
     if isinstance(reason, (controls.TurnedOff, controls.EcoWhileOff)):
         return AlexaError(THERMOSTAT, "THERMOSTAT_IS_OFF", "the thermostat is off")
     if isinstance(reason, controls.OutOfRange):
-        low, high = LIMITS[scale]
         return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", "outside the Nest setpoint limits",
-                          {"validRange": {"minimumValue": _degrees(low, scale.value),
-                                          "maximumValue": _degrees(high, scale.value)}})
+                          {"validRange": {"minimumValue": degrees(reason.low, thermostat),
+                                          "maximumValue": degrees(reason.high, thermostat)}})
     if isinstance(reason, controls.RangeTooNarrow):
         return AlexaError(THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", "narrower than SDM's minimum heat-cool gap",
-                          {"minimumTemperatureDelta": _degrees(reason.minimum, scale.value)})
+                          {"minimumTemperatureDelta": degrees(reason.minimum, thermostat)})
     if isinstance(reason, controls.SingleSetpoint):
         return AlexaError(THERMOSTAT, "DUAL_SETPOINTS_UNSUPPORTED", "the current mode takes one setpoint")
     if isinstance(reason, controls.ModeUnavailable):
