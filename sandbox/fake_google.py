@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 import socketserver
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -159,7 +160,26 @@ TRICKLING_MODES = ("trickle_headers", "trickle_body")
 """What a WSGI app cannot send: a header line every `interval_s`, or a close-delimited body a byte at a time."""
 
 
-class _TricklingTokenHandler(http.server.BaseHTTPRequestHandler):
+class _ServesTls:
+    """Wraps each accepted socket in the server's `tls` context, when it has one; the handshake runs in
+    the connection's own thread, so a stalled client holds up no other."""
+
+    handshake_failed = False
+
+    def setup(self) -> None:
+        if self.server.tls is not None:
+            try:
+                self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+            except OSError:  # ssl.SSLError too: the client refused the certificate or hung up
+                self.handshake_failed = True
+        super().setup()
+
+    def handle(self) -> None:
+        if not self.handshake_failed:
+            super().handle()
+
+
+class _TricklingTokenHandler(_ServesTls, http.server.BaseHTTPRequestHandler):
     """HTTP/1.0 (no keep-alive: the body ends when the connection closes). Bounded: `steps` writes."""
 
     mode = "trickle_headers"
@@ -194,16 +214,22 @@ class _TricklingServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many clients at once (concurrency tests), not the default backlog of 5
 
+    def __init__(self, handler: type, tls: ssl.SSLContext | None):
+        super().__init__((LOOPBACK, 0), handler)
+        self.tls = tls
+        self.url_scheme = "http" if tls is None else "https"
+
 
 @contextlib.contextmanager
-def trickling_token_endpoint(mode: str, interval_s: float = 0.3, steps: int = 40) -> Iterator[str]:
-    """A token endpoint on 127.0.0.1 that trickles per `mode` (TRICKLING_MODES); yields its token URL."""
+def trickling_token_endpoint(mode: str, interval_s: float = 0.3, steps: int = 40,
+                             tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """A token endpoint on 127.0.0.1 that trickles per `mode` (TRICKLING_MODES), over HTTPS with `tls` (a
+    server context, see sandbox.tls); yields its token URL."""
     if mode not in TRICKLING_MODES:
         raise ValueError(f"mode {mode!r} is not one of {', '.join(TRICKLING_MODES)}")
     handler = type("TricklingTokenHandler", (_TricklingTokenHandler,),
                    {"mode": mode, "interval_s": interval_s, "steps": steps})
-    server = _TricklingServer((LOOPBACK, 0), handler)
-    with in_background(server) as base_url:
+    with in_background(_TricklingServer(handler, tls)) as base_url:
         yield f"{base_url}/oauth2/v4/token"
 
 
@@ -564,28 +590,48 @@ class TricklingFront(socketserver.ThreadingTCPServer):
     """A loopback stand-in in front of `upstream` (e.g. this fake) that sends each answer back slowly,
     as a struggling Google front end might: `part="headers"` sends the status line and headers one
     line every `interval` s, `part="body"` the body one byte every `interval` s; only for request
-    targets containing `only` (every request when empty), others pass at full speed. Every trickle
-    stops after `max_seconds` or when the client hangs up. Use with sandbox.serving.in_background."""
+    targets containing `only` (every request when empty). Other requests pass at full speed on a
+    kept-alive connection, as Google's front ends keep them, so a warm client's next request reuses
+    the socket. Every trickle stops after `max_seconds` or when the client hangs up. With `tls` (a
+    server context, see sandbox.tls) it speaks HTTPS, as Google does. Use with
+    sandbox.serving.in_background."""
 
     daemon_threads = True
     allow_reuse_address = True
+    max_requests_per_connection = 100
 
-    def __init__(self, upstream: str, part: str, interval: float = 0.4, max_seconds: float = 30.0, only: str = ""):
+    def __init__(self, upstream: str, part: str, interval: float = 0.4, max_seconds: float = 30.0, only: str = "",
+                 tls: ssl.SSLContext | None = None):
         if part not in ("headers", "body"):
             raise ValueError(f"part must be 'headers' or 'body', not {part!r}")
         super().__init__((LOOPBACK, 0), _TrickleHandler)
         upstream_parts = urlsplit(upstream)
         self.upstream = (upstream_parts.hostname, upstream_parts.port)
-        self.part, self.interval, self.max_seconds, self.only = part, interval, max_seconds, only
+        self.part, self.interval, self.max_seconds, self.only, self.tls = part, interval, max_seconds, only, tls
+        self.url_scheme = "http" if tls is None else "https"
+        self.connections = 0
+        """Connections accepted so far: how a test sees that a client reused one."""
 
 
-class _TrickleHandler(socketserver.StreamRequestHandler):
+class _TrickleHandler(_ServesTls, socketserver.StreamRequestHandler):
     server: TricklingFront
 
     def handle(self) -> None:
+        self.server.connections += 1
+        if self.handshake_failed:
+            return
+        try:
+            for _ in range(self.server.max_requests_per_connection):
+                if not self._answer_one():
+                    return
+        except (OSError, ssl.SSLError):
+            return  # the client gave up: exactly what a deadline should make it do
+
+    def _answer_one(self) -> bool:
+        """Relay one request; True when the connection stays open for the next."""
         request_line = self.rfile.readline(65537).decode("latin-1").split()
         if len(request_line) != 3:
-            return
+            return False
         method, target, _ = request_line
         headers = {}
         while (line := self.rfile.readline(65537).decode("latin-1").strip()):
@@ -599,29 +645,30 @@ class _TrickleHandler(socketserver.StreamRequestHandler):
                                                                 if k.lower() not in ("host", "connection")})
             answer = upstream.getresponse()
             payload = answer.read()
-            head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
-            head += [f"{k}: {v}" for k, v in answer.getheaders() if k.lower() not in ("connection",)]
-            head += ["Connection: close", ""]
         finally:
             upstream.close()
+        trickled = self.server.only in target
+        head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+        head += [f"{k}: {v}" for k, v in answer.getheaders()
+                 if k.lower() not in ("connection", "content-length", "transfer-encoding")]
+        head += [f"Content-Length: {len(payload)}", "Connection: close" if trickled else "Connection: keep-alive", ""]
+        if not trickled:
+            self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n" + payload)
+            self.wfile.flush()
+            return True
+        if self.server.part == "headers":
+            pieces = [(line + "\r\n").encode("latin-1") for line in head] + [payload]
+        else:
+            pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i:i + 1] for i in range(len(payload))]
         deadline = time.monotonic() + self.server.max_seconds
-        try:
-            if self.server.only not in target:
-                self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n" + payload)
-                return
-            if self.server.part == "headers":
-                pieces = [(line + "\r\n").encode("latin-1") for line in head] + [payload]
-            else:
-                pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i:i + 1] for i in range(len(payload))]
-            for index, piece in enumerate(pieces):
-                if index and time.monotonic() + self.server.interval > deadline:
-                    return
-                if index:
-                    time.sleep(self.server.interval)
-                self.wfile.write(piece)
-                self.wfile.flush()
-        except OSError:
-            return  # the client gave up: exactly what a deadline should make it do
+        for index, piece in enumerate(pieces):
+            if index and time.monotonic() + self.server.interval > deadline:
+                return False
+            if index:
+                time.sleep(self.server.interval)
+            self.wfile.write(piece)
+            self.wfile.flush()
+        return False
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -39,11 +39,12 @@ class _QuietHandler(WSGIRequestHandler):
 
 @contextlib.contextmanager
 def in_background(server: socketserver.TCPServer) -> Iterator[str]:
-    """Run a bound loopback server from a background thread; yields its base URL, then stops it."""
+    """Run a bound loopback server from a background thread; yields its base URL (https when the server's
+    `url_scheme` says so), then stops it."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://{LOOPBACK}:{server.server_address[1]}"
+        yield f"{getattr(server, 'url_scheme', 'http')}://{LOOPBACK}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -41,6 +41,17 @@ def mutmut(args: list[str]) -> None:
 
     format_utils.get_mutant_name = imported_name
     from mutmut import __main__ as mutmut_main
+    from mutmut.runners import harness
+
+    in_any_order = harness.PytestRunner._pytest_args_regular_run
+
+    def fastest_first(runner: harness.PytestRunner, tests: list[str]) -> list[str]:
+        """mutmut passes a mutant's tests as a set (any order) with -x: the fastest first, so a mutant
+        that also breaks a quick test is killed before a deadline test waits out its hung server."""
+        durations = harness.state().duration_by_test
+        return in_any_order(runner, sorted(tests, key=lambda test: (durations.get(test, 0.0), test)))
+
+    harness.PytestRunner._pytest_args_regular_run = fastest_first
     from mutmut.mutation import file_mutation
 
     mutmut_main.get_mutant_name = file_mutation.get_mutant_name = imported_name
@@ -59,11 +70,12 @@ def modules_of(modules: list[str], service: str | None) -> list[Path]:
     if modules:
         return [Path(module) for module in modules]
     roots = [SERVICES[service]] if service else list(SERVICES.values())
-    return sorted(p.relative_to(ROOT) for root in roots for p in root.glob("*.py") if p.name != "__init__.py")
+    return sorted(p.relative_to(ROOT) for root in roots for p in root.rglob("*.py") if p.name != "__init__.py")
 
 
 def mutant_glob(path: Path) -> str:
-    """A mutant is `<module as imported>.x_<function>__mutmut_<n>` (methods: `xǁClassǁ...`)."""
+    """A mutant is `<module as imported>.x_<function>__mutmut_<n>` (methods: `xǁClassǁ...`); the skill's
+    smart_home package imports as `nest_skill.smart_home.x`."""
     return ".".join(path.with_suffix("").parts[1:]) + ".x*"
 
 

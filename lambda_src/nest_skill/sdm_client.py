@@ -248,9 +248,8 @@ class _Watchdog:
 
 
 def _watch(sock: Optional[socket.socket]) -> None:
-    exchange = getattr(_current, "exchange", None)
-    if exchange is not None:
-        exchange.watch(sock)
+    """Every request on the session runs inside an _Exchange (SdmClient._call), on this thread."""
+    _current.exchange.watch(sock)
 
 
 def _sever(sock: socket.socket) -> None:
@@ -262,37 +261,39 @@ def _sever(sock: socket.socket) -> None:
         pass
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _WatchedConnection:
+    """Shows the running exchange's watchdog a new socket as soon as it is connected (over HTTPS: once
+    TLS has wrapped it)."""
+
     def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
+        super().connect()  # type: ignore[misc]
+        _watch(self.sock)  # type: ignore[attr-defined]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self.sock)
+class _WatchedPool:
+    """Shows the running exchange's watchdog a kept-alive socket when the pool hands it out (a new
+    connection has none yet: it is shown on connect)."""
+
+    def _get_conn(self, timeout: Optional[float] = None) -> Any:
+        connection = super()._get_conn(timeout)  # type: ignore[misc]
+        _watch(connection.sock)
+        return connection
 
 
-class _WatchedHTTPPool(HTTPConnectionPool):
-    """Shows the running exchange's watchdog each socket: a kept-alive one when handed out, a new
-    one as soon as it is connected."""
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
 
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(_WatchedPool, HTTPConnectionPool):
     ConnectionCls = _WatchedHTTPConnection
 
-    def _get_conn(self, timeout: Optional[float] = None) -> Any:
-        connection = super()._get_conn(timeout)
-        _watch(connection.sock)
-        return connection
 
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
+class _WatchedHTTPSPool(_WatchedPool, HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
-
-    def _get_conn(self, timeout: Optional[float] = None) -> Any:
-        connection = super()._get_conn(timeout)
-        _watch(connection.sock)
-        return connection
 
 
 class _WatchedAdapter(HTTPAdapter):
@@ -330,8 +331,7 @@ class SdmClient:
         """One device as SDM has it now (enterprises.devices.get); drops the user's cached list, which
         is then known to be stale."""
         self._devices.drop(_TtlCache.key(token))
-        device = self._json("devices.get", self._call("devices.get", "GET", f"{self._base_url}/{device_name}",
-                                                       token, deadline))
+        device = self._get_json("devices.get", f"{self._base_url}/{device_name}", token, deadline)
         if not isinstance(device, dict):
             raise InvalidResponse("devices.get", 200)
         return device
@@ -353,15 +353,15 @@ class SdmClient:
         if cached is not None:
             log.info("sdm cache hit", extra={"sdm_operation": operation})
             return cached
-        body = self._json(operation, self._call(operation, "GET", url, token, deadline))
+        body = self._get_json(operation, url, token, deadline)
         items = body.get(field, []) if isinstance(body, dict) else None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise InvalidResponse(operation, 200)
         cache.put(key, items)
         return items
 
-    @staticmethod
-    def _json(operation: str, response: requests.Response) -> Any:
+    def _get_json(self, operation: str, url: str, token: str, deadline: Deadline) -> Any:
+        response = self._call(operation, "GET", url, token, deadline)
         try:
             return response.json()
         except ValueError:
@@ -411,9 +411,10 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
     (developers.google.com/nest/device-access/reference/errors/api; google.rpc.Status), else the
     HTTP status. A 403 is the user's to fix (link again) unless its ErrorInfo reason names the project."""
     try:
-        error = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         error = {}
     status = response.status_code
@@ -422,13 +423,10 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
     details = error.get("details")
     reason = next((str(d.get("reason") or "") for d in (details if isinstance(details, list) else [])
                    if isinstance(d, dict) and d.get("@type") == _ERROR_INFO), "")
+    kind: type[SdmError]
     if rpc_status == "PERMISSION_DENIED" or (status == 403 and rpc_status is None):
-        if reason and reason not in USER_GRANT_REASONS:
-            return ProjectUnavailable(operation, status, message, reason)
-        return PermissionDenied(operation, status, message, reason)
-    kind = _BY_RPC_STATUS.get(rpc_status) or _BY_HTTP_STATUS.get(status)
-    if kind is not None:
-        return kind(operation, status, message, reason)
-    if 400 <= status < 500:
-        return Rejected(operation, status, message, reason)
-    return Unavailable(operation, status, message, reason)
+        kind = ProjectUnavailable if reason and reason not in USER_GRANT_REASONS else PermissionDenied
+    else:
+        kind = (_BY_RPC_STATUS.get(rpc_status) or _BY_HTTP_STATUS.get(status)
+                or (Rejected if 400 <= status < 500 else Unavailable))
+    return kind(operation, status, message, reason)

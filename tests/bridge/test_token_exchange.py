@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure
-from sandbox.fake_google import TOKEN_MISBEHAVIOURS, TRICKLING_MODES, FakeGoogle, trickling_token_endpoint
+from sandbox.fake_google import (TOKEN_MISBEHAVIOURS, TRICKLING_MODES, FakeGoogle, TricklingFront,
+                                 trickling_token_endpoint)
 from sandbox.serving import in_background, running
 from sandbox.processes import LOOPBACK, free_port
 from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL
@@ -185,6 +186,28 @@ def test_headers_or_body_trickled_every_0_3_s_end_by_the_budget(mode):
     connection without keep-alive, 7 s. Each read is quick, so only a wall clock can stop them."""
     with trickling_token_endpoint(mode, interval_s=0.3, steps=40) as token_url:
         assert within_budget(token_url).kind is TokenFailure.TIMEOUT
+
+
+@pytest.mark.parametrize("mode", TRICKLING_MODES)
+def test_over_https_trickled_headers_or_body_end_by_the_budget(mode, tls, monkeypatch):
+    """Google's token endpoint is HTTPS: the socket the timer shuts is the one TLS wraps after connecting."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca_file))
+    with trickling_token_endpoint(mode, interval_s=0.3, steps=40, tls=tls.server_context()) as token_url:
+        assert token_url.startswith("https://")
+        assert within_budget(token_url).kind is TokenFailure.TIMEOUT
+
+
+def test_over_https_a_prompt_answer_links_and_an_untrusted_certificate_does_not(tls, monkeypatch):
+    google = FakeGoogle(PROJECT, CLIENT_ID, CLIENT_SECRET, [CALLBACK])
+    with running(google) as base_url, \
+            in_background(TricklingFront(base_url, "body", only="never-trickled", tls=tls.server_context())) as front:
+        code = google_code(base_url)
+        client = TokenClient(f"{front}/oauth2/v4/token", budget_s=2.0)
+        refused = failure(client)  # certifi's roots do not include the sandbox's certificate authority
+        assert (refused.kind, refused.attempts) == (TokenFailure.PROVIDER_ERROR, 1)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca_file))
+        grant = client.exchange(code=code, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
+    assert grant.access_token.startswith("fake-access-") and grant.expires_in == 3599
 
 
 def test_a_body_stalled_late_in_the_budget_still_ends_with_it(stalling_endpoint):

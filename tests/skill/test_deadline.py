@@ -30,9 +30,24 @@ def fake():
 
 
 @contextlib.contextmanager
-def trickling(fake, load_skill, part: str, only: str = "", interval: float = 0.4):
-    with running(fake) as url, in_background(TricklingFront(url, part, interval=interval, only=only)) as front:
-        yield load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{front}/v1")
+def fronted(fake, load_skill, part: str, only: str = "", interval: float = 0.4, tls=None):
+    """The skill in a fresh container and the TricklingFront it reaches the fake through (over HTTPS
+    with `tls`, trusting only the sandbox's certificate authority). Each trickle ends 3 s after the
+    longest budget here, so a skill that ignores its deadline fails in seconds, not minutes."""
+    with running(fake) as url:
+        front = TricklingFront(url, part, interval=interval, only=only, max_seconds=SDM_BUDGET_S + 3,
+                               tls=tls.server_context() if tls else None)
+        with in_background(front) as base:
+            skill = load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{base}/v1")
+            if tls:
+                skill.sdm._session.verify = str(tls.ca_file)  # production trusts certifi's roots: Google's
+            yield skill, front
+
+
+@contextlib.contextmanager
+def trickling(fake, load_skill, part: str, only: str = "", interval: float = 0.4, tls=None):
+    with fronted(fake, load_skill, part, only, interval, tls) as (skill, _):
+        yield skill
 
 
 def timed(skill, event, remaining_ms=REMAINING_MS):
@@ -72,3 +87,29 @@ def test_an_untrickled_exchange_through_the_front_is_unaffected(fake, load_skill
     with trickling(fake, load_skill, "body", only=":executeCommand") as skill:
         text, _ = timed(skill, alexa.status(token=fake.grant_access_token()))
     assert text.startswith("The Living Room is 19.5 degrees")
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_over_https_a_trickled_device_list_ends_at_the_deadline(fake, load_skill, tls, part):
+    """Google is reached over TLS, where the socket the watchdog shuts is wrapped after it connects."""
+    with trickling(fake, load_skill, part, tls=tls) as skill:
+        text, elapsed = timed(skill, alexa.status(token=fake.grant_access_token()))
+    assert text == TIMED_OUT
+    assert elapsed < REMAINING_MS / 1000 - LAMBDA_MARGIN_S + SLACK_S
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_a_warm_containers_kept_alive_connection_is_cut_at_the_deadline_too(fake, load_skill, tls, https):
+    """A warm container sends its next request on the connection its last one left open. Headers
+    trickled a line every 0.3 s: no single read waits long, so only the watchdog, shown the reused
+    socket when the pool hands it out, ends the command by its 1 s budget."""
+    token = fake.grant_access_token()
+    with fronted(fake, load_skill, "headers", only=":executeCommand", interval=0.3, tls=tls if https else None) \
+            as (skill, front):
+        status, _ = timed(skill, alexa.status(token=token))
+        text, elapsed = timed(skill, alexa.set_temp("21", "living room", token=token), 1500)
+    assert status.startswith("The Living Room is 19.5 degrees")
+    assert text == ("Nest didn't confirm the change to the Living Room in time, so it may or may not have been "
+                    "made. Ask me for the status in a moment.")
+    assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
+    assert front.connections == 1, "the command was meant to reuse the status call's connection"
