@@ -9,7 +9,7 @@ VENV_STALE := $(if $(filter command line,$(origin PYTHON)),$(shell test -x $(PY)
 # The project's Node 24 (package.json) and CLIs come first: jsii, cdk and ask use the pinned versions.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup test synth diff bench demo deploy destroy credentials show-credentials render mutation clean FORCE
+.PHONY: setup test synth diff bench demo deploy destroy credentials show-credentials render mutation mutation-constants clean FORCE
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -43,6 +43,10 @@ nginx-light:
 ## Mutation testing (mutmut, not part of `make test`): MODULE="lambda_src/nest_skill/temperatures.py ..." or SERVICE=skill|bridge; prints each module's score.
 mutation: setup
 	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS))
+
+## Mutants of the module-level constants mutmut leaves alone, one per constant, each run against its unit tests in a scratch copy: MODULE=... or SERVICE=skill|bridge; lists the survivors.
+mutation-constants: setup
+	$(PY) -m tests.mutation constants $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE))
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup
