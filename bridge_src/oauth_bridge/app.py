@@ -25,7 +25,7 @@ from . import legal, pages
 from .alexa_redirects import allowed_redirect_urls, with_fragment
 from .config import BridgeConfig
 from .credentials import CredentialStore, Credentials, CredentialsUnavailable
-from .http_messages import (FLOW_COOKIE, clear_flow_cookie, html_response, json_response, redirect,
+from .http_messages import (FLOW_COOKIE, clear_flow_cookie, html_response, json_ok, redirect,
                             set_flow_cookie)
 from .query import MAX_VALUE_BYTES, BadQuery, single_params
 from .sealed_state import MAX_AGE_S, AlexaReturn, StateRefused, StateSealer, binding_of, new_nonce, unverified
@@ -131,7 +131,7 @@ class Bridge:
         return response
 
     def _health(self, request: Request) -> _Result:
-        return json_response(200, '{"status": "ok"}'), "healthy", {}
+        return json_ok('{"status": "ok"}'), "healthy", {}
 
     def _privacy(self, request: Request) -> _Result:
         return html_response(200, legal.PRIVACY_POLICY), "privacy_policy", {}

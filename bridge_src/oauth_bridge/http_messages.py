@@ -29,8 +29,8 @@ def html_response(status: int, html: str, extra_headers: Mapping[str, str] | Non
                     headers={**SECURITY_HEADERS, **(extra_headers or {})})
 
 
-def json_response(status: int, body: str) -> Response:
-    return Response(body, status=status, content_type="application/json", headers=SECURITY_HEADERS)
+def json_ok(body: str) -> Response:
+    return Response(body, content_type="application/json", headers=SECURITY_HEADERS)
 
 
 def set_flow_cookie(response: Response, nonce: str, max_age_s: int) -> None:

@@ -1,0 +1,79 @@
+"""The bridge's plain answers pinned by literal values (issue 16): what /health, /privacy and /terms send
+and log, the JSON log lines Elastic Beanstalk keeps, and which plain-http token URLs a config accepts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from oauth_bridge.config import BridgeConfig, ConfigError
+from tests.bridge.helpers import AUTH_URL, BUCKET, KEY, VENDOR, body, get
+from tests.conftest import ROOT
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+@pytest.mark.parametrize("path, content_type, start, outcome", [
+    ("/health", "application/json", '{"status": "ok"}', "healthy"),
+    ("/privacy", "text/html; charset=utf-8", "<!doctype html>", "privacy_policy"),
+    ("/terms", "text/html; charset=utf-8", "<!doctype html>", "terms_of_use"),
+])
+def test_plain_answers_their_headers_and_their_log_line(bridge, caplog, path, content_type, start, outcome):
+    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
+        response = get(bridge, path)
+    assert (response.status_code, response.headers["Content-Type"]) == (200, content_type)
+    assert body(response).startswith(start)
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    [line] = [r for r in caplog.records if hasattr(r, "outcome")]
+    assert (line.getMessage(), line.outcome) == (f"GET {path} -> 200 {outcome}", outcome)
+
+
+@pytest.mark.parametrize("path, title", [("/privacy", "Home Thermostat: privacy policy"),
+                                         ("/terms", "Home Thermostat: terms of use")])
+def test_the_legal_pages_are_titled(bridge, path, title):
+    text = body(get(bridge, path))
+    assert f"<title>{title}</title>" in text and f"<h1>{title}</h1>" in text
+
+
+def test_on_beanstalk_each_log_record_is_one_json_line_on_stdout():
+    """What application.py sets up before gunicorn serves: INFO and above, as JSON with `level`, `name`,
+    `message`, a timestamp and the `extra=` fields; nothing on stderr, nothing below INFO."""
+    script = ("import logging\n"
+              "from oauth_bridge.logs import configure_json_logging\n"
+              "configure_json_logging()\n"
+              "logging.getLogger('oauth_bridge.app').debug('not kept')\n"
+              "logging.getLogger('oauth_bridge.app').info('GET /health -> 200 healthy', extra={'outcome': 'healthy'})\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT / "bridge_src", capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert (done.returncode, done.stderr) == (0, "")
+    [line] = done.stdout.splitlines()
+    record = json.loads(line)
+    assert record.pop("timestamp").startswith("20")
+    assert record == {"level": "INFO", "name": "oauth_bridge.app", "message": "GET /health -> 200 healthy",
+                      "outcome": "healthy"}
+
+
+REQUIRED = {"SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR, "OAUTH_AUTHORIZATION_URL": AUTH_URL}
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8123/oauth2/v4/token", "http://LOCALHOST:8123/token",
+                                 "http://127.0.0.1:8123/token", "http://127.8.9.10/token", "http://[::1]:8123/token"])
+def test_plain_http_is_accepted_only_on_the_loopback(url):
+    assert BridgeConfig.from_env({**REQUIRED, "OAUTH_TOKEN_URL": url}).token_url == url
+
+
+@pytest.mark.parametrize("url", ["http://localhost.example.com/token", "http://mylocalhost/token",
+                                 "http://10.0.0.1/token", "http://[::2]/token"])
+def test_plain_http_elsewhere_is_refused(url):
+    with pytest.raises(ConfigError, match="OAUTH_TOKEN_URL"):
+        BridgeConfig.from_env({**REQUIRED, "OAUTH_TOKEN_URL": url})
