@@ -410,13 +410,7 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
     """SDM's error from its documented body {"error": {"code", "status", "message", "details"}}
     (developers.google.com/nest/device-access/reference/errors/api; google.rpc.Status), else the
     HTTP status. A 403 is the user's to fix (link again) unless its ErrorInfo reason names the project."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        error = {}
+    error = _rpc_status(response)
     status = response.status_code
     rpc_status = error.get("status")
     message = str(error.get("message") or "")
@@ -430,3 +424,12 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
         kind = (_BY_RPC_STATUS.get(rpc_status) or _BY_HTTP_STATUS.get(status)
                 or (Rejected if 400 <= status < 500 else Unavailable))
     return kind(operation, status, message, reason)
+
+
+def _rpc_status(response: requests.Response) -> Dict[str, Any]:
+    """The body's `error` object (google.rpc.Status as JSON); empty when the body has none."""
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):  # not JSON; no "error"; a list, string or null
+        return {}
+    return error if isinstance(error, dict) else {}
