@@ -42,7 +42,7 @@ nginx-light:
 
 ## Mutation testing (mutmut, not part of `make test`): MODULE="lambda_src/nest_skill/temperatures.py ..." or SERVICE=skill|bridge; prints each module's score.
 mutation: setup
-	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS)) $(if $(RECHECK),--recheck)
 
 ## Mutants of the module-level constants mutmut leaves alone, one per constant, each run against its unit tests in a scratch copy: MODULE=... or SERVICE=skill|bridge; lists the survivors.
 mutation-constants: setup

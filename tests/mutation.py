@@ -364,12 +364,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _selection(parser)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
+    parser.add_argument("--recheck", action="store_true",
+                        help="then run the survivors again: mutmut keeps a verdict until the function changes, "
+                             "so only this shows which survivors tests written since now kill")
     if argv and not argv[0].startswith("-"):
         mutmut(argv)
     args = parser.parse_args(argv)
     paths = modules_of(args.module, args.service)
-    run = subprocess.run([sys.executable, "-m", "tests.mutation", "run", "--max-children", str(args.jobs),
-                          *map(mutant_glob, paths)], cwd=ROOT)
+    command = [sys.executable, "-m", "tests.mutation", "run", "--max-children", str(args.jobs)]
+    run = subprocess.run([*command, *map(mutant_glob, paths)], cwd=ROOT)
+    survivors = [name for path in paths for name in score(path)[1]]
+    if args.recheck and survivors and run.returncode == 0:
+        run = subprocess.run([*command, *survivors], cwd=ROOT)
     print(f"\n{'module':45} {'mutants':>7} {'killed':>6} {'survived':>8} {'no tests':>8}  score")
     for path in paths:
         counts, survivors = score(path)
