@@ -33,6 +33,7 @@ import tempfile
 import time
 import tomllib
 from collections import Counter
+from typing import Any, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,10 +72,42 @@ def mutmut(args: list[str]) -> None:
         return in_any_order(runner, sorted(tests, key=lambda test: (durations.get(test, 0.0), test)))
 
     harness.PytestRunner._pytest_args_regular_run = fastest_first
+    harness.PytestRunner.run_stats = _timing_fixtures_too(harness.PytestRunner.run_stats, harness.state)
     from mutmut.mutation import file_mutation
 
     mutmut_main.get_mutant_name = file_mutation.get_mutant_name = imported_name
     mutmut_main.cli(args)
+
+
+class FixtureTime:
+    """A pytest plugin adding each test's setup and teardown time to `durations` (nodeid -> seconds).
+    mutmut times only the test's call, so a mutant's wall-clock limit (5 x its tests' time + 1 s) would
+    leave out fixtures such as the bridge's moto bucket (0.6 s a test here): a mutant that survives 80
+    such tests would pass for a timeout, i.e. for killed."""
+
+    def __init__(self, durations: dict[str, float]) -> None:
+        self.durations = durations
+
+    def pytest_runtest_makereport(self, item: Any, call: Any) -> None:
+        if call.when != "call":
+            self.durations[item.nodeid] = self.durations.get(item.nodeid, 0.0) + call.duration
+
+
+def _timing_fixtures_too(run_stats: Callable[..., int], state: Callable[[], Any]) -> Callable[..., int]:
+    def with_fixture_time(runner: Any, *, tests: Any) -> int:
+        execute = runner.execute_pytest
+
+        def with_plugin(params: list[str], **kwargs: Any) -> int:
+            return execute(params, **{**kwargs, "plugins": [*kwargs.get("plugins", []),
+                                                            FixtureTime(state().duration_by_test)]})
+
+        runner.execute_pytest = with_plugin
+        try:
+            return run_stats(runner, tests=tests)
+        finally:
+            del runner.execute_pytest
+
+    return with_fixture_time
 
 
 def modules_of(modules: list[str], service: str | None) -> list[Path]:
