@@ -82,7 +82,6 @@ class _Deadline:
         self.at = time.monotonic() + budget_s
         self._lock = threading.Lock()
         self._watched: list[socket.socket] = []
-        self._expired = False
         self._timer = threading.Timer(budget_s, self._expire)
         self._timer.daemon = True
         self._timer.start()
@@ -92,18 +91,19 @@ class _Deadline:
 
     @property
     def expired(self) -> bool:
-        return self._expired or self.remaining() <= 0
+        """The timer fires after `at` (it starts waiting later), so the clock alone says it has."""
+        return self.remaining() <= 0
 
     def watch(self, sock: socket.socket) -> None:
-        """Keeps a duplicate descriptor: TLS wrapping detaches the original, and shutdown acts on the socket."""
+        """Keeps a duplicate descriptor: TLS wrapping detaches the original, and shutdown acts on the socket.
+        A socket that connects after the budget is shut at once, as the timer would have."""
         with self._lock:
             self._watched.append(sock.dup())
-            if self._expired:
+            if self.expired:
                 _shut(self._watched[-1])
 
     def _expire(self) -> None:
         with self._lock:
-            self._expired = True
             for sock in self._watched:
                 _shut(sock)
 

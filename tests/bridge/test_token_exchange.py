@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import http.server
+import socket
 import time
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 
-from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure
+from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure, _Deadline
 from sandbox.fake_google import (TOKEN_MISBEHAVIOURS, TRICKLING_MODES, FakeGoogle, TricklingFront,
                                  trickling_token_endpoint)
 from sandbox.serving import in_background, running
@@ -208,6 +209,20 @@ def test_over_https_a_prompt_answer_links_and_an_untrusted_certificate_does_not(
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls.ca_file))
         grant = client.exchange(code=code, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
     assert grant.access_token.startswith("fake-access-") and grant.expires_in == 3599
+
+
+def test_a_socket_connected_after_the_budget_is_shut_at_once():
+    """A connect (or TLS handshake) that completes after the timer fired must not then wait out a read."""
+    deadline = _Deadline(0.0)
+    ours, theirs = socket.socketpair()
+    try:
+        deadline.watch(ours)
+        ours.settimeout(1.0)
+        assert (deadline.expired, ours.recv(1)) == (True, b"")
+    finally:
+        deadline.close()
+        ours.close()
+        theirs.close()
 
 
 def test_a_body_stalled_late_in_the_budget_still_ends_with_it(stalling_endpoint):
