@@ -85,8 +85,10 @@ def test_a_200_that_is_no_device_list_is_an_invalid_response(client, sdm_api, bo
         sdm_api.get(DEVICES_URL, body=body)
     else:
         sdm_api.get(DEVICES_URL, json=body)
-    with pytest.raises(InvalidResponse):
+    with pytest.raises(InvalidResponse) as error:
         client.list_devices("token", Deadline(5))
+    assert (str(error.value), error.value.detail, error.value.reason) == (
+        "devices.list: InvalidResponse (HTTP 200)", "", "")
 
 
 def test_an_empty_account_has_no_devices(client, sdm_api):
@@ -228,3 +230,29 @@ def test_a_socket_connected_after_the_deadline_is_shut_at_once():
         exchange.watch(ours)
         ours.settimeout(1.0)
         assert (exchange.expired, ours.recv(1)) == (True, b"")
+
+
+def test_a_cache_hit_is_logged_by_operation(client, sdm_api, caplog):
+    caplog.set_level(logging.INFO)
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
+    client.list_devices("token", Deadline(5))
+    client.list_devices("token", Deadline(5))
+    assert [(r.getMessage(), r.sdm_operation) for r in caplog.records] == [
+        ("sdm call", "devices.list"), ("sdm cache hit", "devices.list")]
+
+
+def test_a_user_whose_list_expired_and_was_read_again_is_not_the_next_evicted(client, clock, sdm_api):
+    """A full cache evicts the oldest list. A list read again after it expired is the newest, so a new
+    user must evict an older entry, not it: SDM allows each user only 5 lists a minute."""
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat()))
+    client.list_devices("old", Deadline(5, clock))
+    client.list_devices("returning", Deadline(5, clock))
+    for n in range(62):
+        client.list_devices(f"user-{n}", Deadline(5, clock))
+    clock.advance(31)
+    client.list_devices("returning", Deadline(5, clock))
+    client.list_devices("newcomer", Deadline(5, clock))
+    client.list_devices("another newcomer", Deadline(5, clock))
+    calls = len(sdm_api.calls)
+    client.list_devices("returning", Deadline(5, clock))
+    assert (calls, len(sdm_api.calls)) == (67, 67)
