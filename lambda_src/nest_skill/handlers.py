@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import traceback
 from abc import abstractmethod
@@ -382,7 +383,7 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         frames = traceback.extract_tb(exception.__traceback__)
-        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else None
+        where = f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
         log.error("unhandled exception", extra={**request_fields(handler_input),
                                                 "error_type": type(exception).__name__, "where": where})
         return _tell(handler_input, speech.SOMETHING_WRONG)
@@ -410,8 +411,7 @@ def _link_account(handler_input: HandlerInput, text: str) -> Response:
 def _tell(handler_input: HandlerInput, text: str, card: Optional[Card] = None) -> Response:
     """Speak and end the session, forgetting any half-finished request."""
     _remember(handler_input, {})
-    builder = handler_input.response_builder.speak(_ssml(text)).set_should_end_session(True)
-    return (builder.set_card(card) if card is not None else builder).response
+    return handler_input.response_builder.speak(_ssml(text)).set_should_end_session(True).set_card(card).response
 
 
 def _ask(handler_input: HandlerInput, text: str, reprompt: str, pending: Optional[Dict[str, Any]] = None) -> Response:

@@ -101,7 +101,7 @@ class Thermostat:
         relations = [r for r in (relations if isinstance(relations, list) else []) if isinstance(r, Mapping)]
         room = next((name for name in (str(r.get("displayName") or "").strip() for r in relations) if name), "")
         parent = next((str(r.get("parent")) for r in relations if isinstance(r.get("parent"), str)), "")
-        structure = parent.split("/rooms/", 1)[0] if "/structures/" in parent else ""
+        structure = parent.partition("/rooms/")[0] if "/structures/" in parent else ""
         eco = trait("ThermostatEco").get("mode") == Mode.ECO.value
         setpoints = trait("ThermostatEco") if eco else trait("ThermostatTemperatureSetpoint")
         try:

@@ -43,9 +43,9 @@ class Directive:
     payload: Mapping[str, Any]
 
     @classmethod
-    def parse(cls, event: Any) -> "Directive":
+    def parse(cls, event: Mapping[str, Any]) -> "Directive":
         """Raises AlexaError INVALID_DIRECTIVE when the event is not a v3 directive."""
-        directive = event.get("directive") if isinstance(event, Mapping) else None
+        directive = event.get("directive")
         header = directive.get("header") if isinstance(directive, Mapping) else None
         if not isinstance(header, Mapping) or header.get("payloadVersion") != messages.PAYLOAD_VERSION:
             raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "not an Alexa Smart Home v3 directive")
@@ -98,7 +98,7 @@ def report_state(directive: Directive, account: NestAccount) -> Dict[str, Any]:
     thermostat = _addressed(directive, account)
     if not thermostat.reporting:
         raise AlexaError(ALEXA, "ENDPOINT_UNREACHABLE", "the thermostat reports no state")
-    return messages.state_report(directive.correlation_token, directive.endpoint_id or "",
+    return messages.state_report(directive.correlation_token, endpoints.endpoint_id(thermostat),
                                  endpoints.state(thermostat, _now()))
 
 
@@ -127,7 +127,7 @@ def _reading(payload: Mapping[str, Any], field: str, thermostat: Thermostat) -> 
 def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, action: Action) -> Dict[str, Any]:
     """Carry out `action` and answer with the state it leaves: the new mode, and the setpoints the
     command set (those of a mode just switched to are unknown, so not reported)."""
-    endpoint_id = directive.endpoint_id or ""
+    endpoint_id = endpoints.endpoint_id(thermostat)
     try:
         change = account.carry_out(thermostat, action)
     except AlreadyInMode:

@@ -32,7 +32,7 @@ def endpoint_id(thermostat: Thermostat) -> str:
     """The SDM device ID (`enterprises/{p}/devices/{id}`'s last segment) when it fits Alexa's rules
     (letters, digits, space and `_-=#;:?@&`, at most 256), else `sdm:` and its SHA-256: stable
     across discoveries either way, and never the same for two devices."""
-    device_id = thermostat.device_name.rsplit("/", 1)[-1]
+    device_id = thermostat.device_name.rpartition("/")[2]
     if _ENDPOINT_ID.fullmatch(device_id):
         return device_id
     return "sdm:" + hashlib.sha256(thermostat.device_name.encode()).hexdigest()
@@ -69,7 +69,7 @@ def discovery_endpoint(thermostat: Thermostat) -> Dict[str, Any]:
     (README: Smart home)."""
     modes = supported_modes(thermostat)
     # Eco holds both ends when the thermostat can both heat and cool (as `state` reports it).
-    both_ends = "AUTO" in modes or ("ECO" in modes and {"HEAT", "COOL"} <= set(modes))
+    both_ends = "AUTO" in modes or {"ECO", "HEAT", "COOL"} <= set(modes)
     setpoints = (["targetSetpoint"] if {"HEAT", "COOL"} & set(modes) else []) + (
         ["lowerSetpoint", "upperSetpoint"] if both_ends else [])
     where = f" in {thermostat.home}" if thermostat.home else ""
