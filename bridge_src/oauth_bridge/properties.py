@@ -21,7 +21,7 @@ def parse_properties(text: str) -> dict[str, str]:
     values: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if not stripped or stripped[0] in "#!":
+        if not stripped or stripped.startswith(("#", "!")):
             continue
         key, separator, value = stripped.partition("=")
         key = key.strip()

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from oauth_bridge.config import BridgeConfig, ConfigError
-from tests.bridge.helpers import AUTH_URL, BUCKET, KEY, VENDOR, body, get
+from tests.bridge.helpers import AUTH_URL, BUCKET, KEY, VENDOR, body, get, location
 from tests.conftest import ROOT
 
 SECURITY_HEADERS = {
@@ -77,3 +77,20 @@ def test_plain_http_is_accepted_only_on_the_loopback(url):
 def test_plain_http_elsewhere_is_refused(url):
     with pytest.raises(ConfigError, match="OAUTH_TOKEN_URL"):
         BridgeConfig.from_env({**REQUIRED, "OAUTH_TOKEN_URL": url})
+
+
+def test_the_flow_cookie_is_set_and_cleared_with_every_attribute_a_host_prefixed_cookie_needs(bridge, grant):
+    """Browsers ignore a `__Host-` cookie, set or cleared, that lacks Secure and Path=/ or has a Domain:
+    a clearing they ignored would leave the state usable again in that browser."""
+    started = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                          "redirect_uri": "https://layla.amazon.com/api/skill/link/TESTVENDOR01"})
+    [set_cookie] = started.headers.getlist("Set-Cookie")
+    name_value, *attributes = set_cookie.split("; ")
+    assert name_value.startswith("__Host-linking=") and len(name_value) > len("__Host-linking=") + 20
+    assert sorted(a for a in attributes if not a.startswith("Expires=")) == [
+        "HttpOnly", "Max-Age=600", "Path=/", "SameSite=Lax", "Secure"]
+    state = location(started).query["state"]
+    finished = get(bridge, "/callback", {"state": state, "code": "c"}, cookies={"__Host-linking": name_value.split("=", 1)[1]})
+    [cleared] = finished.headers.getlist("Set-Cookie")
+    assert cleared.split("; ") == ["__Host-linking=", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "Max-Age=0", "Secure",
+                                   "HttpOnly", "Path=/", "SameSite=Lax"]
