@@ -209,11 +209,11 @@ class TokenClient:
                 raise
             with response:
                 try:
-                    body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True) or b""
-                except urllib3.exceptions.ReadTimeoutError as error:
-                    raise requests.Timeout(str(error)) from None
-                except (urllib3.exceptions.HTTPError, OSError) as error:
-                    raise requests.ConnectionError(str(error)) from None
+                    body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
+                except urllib3.exceptions.ReadTimeoutError:
+                    raise requests.Timeout from None
+                except (urllib3.exceptions.HTTPError, OSError):
+                    raise requests.ConnectionError from None
             if deadline.expired:
                 raise requests.Timeout("token response not complete within the budget")
             return response.status_code, body

@@ -106,6 +106,23 @@ def test_an_oversized_answer_is_not_read_whole(token_endpoint):
     assert failure(TokenClient(TOKEN_URL)).kind is TokenFailure.NOT_JSON
 
 
+def endless_answer(environ, start_response):
+    """A 200 whose body never ends (here: 5 s of 1 KiB pieces), as a broken proxy might send."""
+    start_response("200 OK", [("Content-Type", "application/json")])
+    ends = time.monotonic() + 5.0
+    while time.monotonic() < ends:
+        yield b" " * 1024
+        time.sleep(0.001)
+
+
+def test_an_endless_answer_is_cut_at_64_kib_not_read_until_the_budget():
+    with running(endless_answer) as base_url:
+        started = time.monotonic()
+        error = failure(TokenClient(f"{base_url}/oauth2/v4/token", budget_s=3.0))
+        elapsed = time.monotonic() - started
+    assert error.kind is TokenFailure.NOT_JSON, f"{error.kind} after {elapsed:.2f} s"
+
+
 def test_a_read_timeout(token_endpoint):
     token_endpoint.post(TOKEN_URL, body=requests.ReadTimeout("read timed out"))
     error = failure(TokenClient(TOKEN_URL))
