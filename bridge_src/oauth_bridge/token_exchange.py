@@ -215,7 +215,7 @@ class TokenClient:
                 except (urllib3.exceptions.HTTPError, OSError):
                     raise requests.ConnectionError from None
             if deadline.expired:
-                raise requests.Timeout("token response not complete within the budget")
+                raise requests.Timeout
             return response.status_code, body
 
 
