@@ -10,8 +10,13 @@ import sys
 
 import pytest
 
+from oauth_bridge.app import Bridge
 from oauth_bridge.config import BridgeConfig, ConfigError
-from tests.bridge.helpers import AUTH_URL, BUCKET, KEY, VENDOR, body, get, location
+from oauth_bridge.credentials import CredentialStore
+from oauth_bridge.token_exchange import TokenClient
+from sandbox.processes import free_port
+from tests.bridge.helpers import (AUTH_URL, BUCKET, KEY, TOKEN_URL, VENDOR, assert_back_to_alexa, body, callback, get,
+                                  location, make_config, start)
 from tests.conftest import ROOT
 
 SECURITY_HEADERS = {
@@ -94,3 +99,55 @@ def test_the_flow_cookie_is_set_and_cleared_with_every_attribute_a_host_prefixed
     [cleared] = finished.headers.getlist("Set-Cookie")
     assert cleared.split("; ") == ["__Host-linking=", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "Max-Age=0", "Secure",
                                    "HttpOnly", "Path=/", "SameSite=Lax"]
+
+
+def request_line(caplog) -> dict:
+    [line] = [r for r in caplog.records if getattr(r, "event", None) == "request"]
+    return {name: getattr(line, name, None) for name in ("outcome", "error_code", "attempts", "status")}
+
+
+@pytest.mark.parametrize("own_browser", [True, False])
+def test_a_callback_while_the_secrets_cannot_be_read_is_logged_with_s3s_error(bridge, secrets_bucket, monotonic,
+                                                                                caplog, own_browser):
+    """The flow's own browser goes back to Alexa (the state cannot be verified, so only an error); any other
+    request gets the page. Either way the operator reads why: S3's error code."""
+    flow = start(bridge)
+    secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
+    monotonic.advance(300)
+    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
+        response = get(bridge, "/callback", {"state": flow.state, "code": "c"},
+                       cookies=flow.cookies if own_browser else None)
+    if own_browser:
+        assert_back_to_alexa(response, "temporarily_unavailable")
+    else:
+        assert response.status_code == 503
+    assert request_line(caplog) == {"outcome": "secrets_unavailable", "error_code": "NoSuchKey", "attempts": None,
+                                    "status": response.status_code}
+
+
+def test_a_callback_to_an_unusable_host_goes_back_to_alexa_as_server_error(secrets_bucket, monotonic, wall, caplog):
+    bridge = Bridge(make_config(public_base_url=None), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                    TokenClient(TOKEN_URL), wall_clock=wall)
+    flow = start(bridge)
+    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
+        response = get(bridge, "/callback", {"state": flow.state, "code": "c"}, {"host": "a b"}, cookies=flow.cookies)
+    assert_back_to_alexa(response, "server_error")
+    assert request_line(caplog)["outcome"] == "bad_host"
+
+
+def test_an_unreachable_token_endpoint_is_logged_with_its_two_attempts(secrets_bucket, monotonic, wall, caplog):
+    bridge = Bridge(make_config(), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                    TokenClient(f"http://127.0.0.1:{free_port()}/token"), wall_clock=wall)
+    flow = start(bridge)
+    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
+        assert_back_to_alexa(callback(bridge, flow), "temporarily_unavailable")
+    assert request_line(caplog) == {"outcome": "token_unreachable", "error_code": None, "attempts": 2, "status": 302}
+
+
+def test_a_blank_parameter_of_the_configured_authorization_url_is_kept(secrets_bucket, monotonic, wall):
+    bridge = Bridge(make_config(authorization_url=AUTH_URL + "?hd=&hl=en"),
+                    CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic), TokenClient(TOKEN_URL),
+                    wall_clock=wall)
+    sent = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                      "redirect_uri": "https://layla.amazon.com/api/skill/link/TESTVENDOR01"})
+    assert sent.headers["Location"].startswith(AUTH_URL + "?hd=&hl=en&")
