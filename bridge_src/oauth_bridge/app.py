@@ -66,7 +66,6 @@ class Refusal(Exception):
     """Ends a request with an error page; `outcome` and `log_fields` go to the request's log line."""
 
     def __init__(self, page: pages.ErrorPage, outcome: str, **log_fields: Any) -> None:
-        super().__init__(outcome)
         self.page = page
         self.outcome = outcome
         self.log_fields = log_fields
@@ -76,7 +75,6 @@ class _BackToAlexa(Exception):
     """Ends a /callback whose state is good: Alexa gets `error` (RFC 6749 §4.2.2.1) and its state."""
 
     def __init__(self, error: str, outcome: str, **log_fields: Any) -> None:
-        super().__init__(outcome)
         self.error = error
         self.outcome = outcome
         self.log_fields = log_fields

@@ -59,8 +59,9 @@ def _url(env: Mapping[str, str], name: str, *, required: bool = False, default: 
             raise ConfigError(f"environment variable {name} is missing or empty")
         return value
     parts = urlsplit(value)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(parts.hostname or ""))
-    if not parts.hostname or not secure or parts.fragment or parts.username or (parts.query and not query_allowed):
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+    if not host or not secure or parts.fragment or parts.username or (parts.query and not query_allowed):
         query = "a query is allowed" if query_allowed else "no query"
         raise ConfigError(f"environment variable {name}={value!r} is not an https:// URL ({query}, no fragment; "
                           "http:// only for 127.0.0.1 or localhost)")

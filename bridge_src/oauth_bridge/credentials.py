@@ -59,9 +59,9 @@ class CredentialStore:
         self._clock = clock
         self._lock = threading.Lock()  # guards the fields below; never held while S3 is read
         self._cached: Credentials | None = None
-        self._expires_at = 0.0
+        self._expires_at: float  # set with _cached, read only once it is
         self._failure: CredentialsUnavailable | None = None
-        self._failure_until = 0.0
+        self._failure_until: float  # set with _failure, read only once it is
         self._reading: Future[Credentials] | None = None
 
     def get(self) -> Credentials:
@@ -114,7 +114,7 @@ class CredentialStore:
         except BotoCoreError as error:
             raise self._unavailable(type(error).__name__) from None
         try:
-            values = parse_properties(body.decode("utf-8"))
+            values = parse_properties(body.decode())
         except UnicodeDecodeError:
             raise self._unavailable("MalformedProperties: not UTF-8 text") from None
         except MalformedProperties as error:

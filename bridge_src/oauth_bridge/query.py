@@ -29,7 +29,7 @@ def single_params(request: Request) -> dict[str, str]:
     if len(raw) > MAX_QUERY_CHARS:
         raise BadQuery("too_long")
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(raw).decode()
     except UnicodeDecodeError:
         raise BadQuery("malformed") from None
     pairs = list(request.args.items(multi=True))

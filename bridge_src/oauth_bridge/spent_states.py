@@ -29,7 +29,7 @@ class SpentStates:
             now = self._clock()
             if self._until.get(binding, now) > now:
                 return False
-            self._until.pop(binding, None)
+            # The expired go (an expired `binding` too, so it is re-inserted last), then the oldest while full.
             while self._until:
                 oldest = next(iter(self._until))
                 if self._until[oldest] > now and len(self._until) < self._max_entries:
