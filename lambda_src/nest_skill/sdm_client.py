@@ -393,7 +393,7 @@ class SdmClient:
             error = _error_for(operation, response)
             if isinstance(error, ProjectUnavailable):
                 log.error("sdm project unavailable", extra={"sdm_operation": operation,
-                                                             "sdm_reason": error.reason or "none given"})
+                                                             "sdm_reason": error.reason})
             raise error
         return response
 

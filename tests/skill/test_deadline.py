@@ -113,3 +113,13 @@ def test_a_warm_containers_kept_alive_connection_is_cut_at_the_deadline_too(fake
                     "made. Ask me for the status in a moment.")
     assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
     assert front.connections == 1, "the command was meant to reuse the status call's connection"
+
+
+def test_a_warm_container_ends_its_second_trickled_request_at_the_deadline_too(fake, load_skill):
+    """The watchdog is one thread per container: after ending one exchange it must still watch the next."""
+    with trickling(fake, load_skill, "body") as skill:
+        token = fake.grant_access_token()
+        first, _ = timed(skill, alexa.status(token=token))
+        second, elapsed = timed(skill, alexa.status(token=token))
+    assert (first, second) == (TIMED_OUT, TIMED_OUT)
+    assert elapsed < REMAINING_MS / 1000 - LAMBDA_MARGIN_S + SLACK_S
