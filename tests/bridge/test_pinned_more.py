@@ -13,6 +13,7 @@ import re
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from oauth_bridge import app as bridge_app
 from oauth_bridge import credentials as credentials_module
 from oauth_bridge.app import Bridge, build_bridge
 from oauth_bridge.config import BridgeConfig, ConfigError
@@ -30,8 +32,9 @@ from oauth_bridge.query import BadQuery, single_params
 from oauth_bridge.sealed_state import AlexaReturn, StateSealer, binding_of
 from oauth_bridge.spent_states import SpentStates
 from oauth_bridge.token_exchange import TokenClient
-from tests.bridge.helpers import (ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, BUCKET, CLIENT_ID, CLIENT_SECRET, KEY,
-                                  STATE_KEY, TOKEN_URL, VENDOR, Flow, body, callback, get, make_config, start)
+from tests.bridge.helpers import (ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, BUCKET, CLIENT_ID, CLIENT_SECRET, CODE, KEY,
+                                  STATE_KEY, TOKEN_URL, VENDOR, Flow, assert_back_to_alexa, assert_refused, body,
+                                  callback, get, location, make_config, start)
 from tests.clock import Clock
 
 REQUIRED = {"SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR,
@@ -344,6 +347,64 @@ def test_the_request_line_names_the_outcome(bridge, wall, grant, caplog, scenari
         "outcome": outcome, **fields})
 
 
+@pytest.mark.parametrize("send, message", [
+    (lambda b, flow: get(b, "/authorize", AUTHORIZE), "GET /authorize -> 302 secrets_unavailable"),
+    (lambda b, flow: callback(b, flow), "GET /callback -> 302 secrets_unavailable"),
+    (lambda b, flow: get(b, "/callback", {"code": "c", "state": ALEXA_STATE}),
+     "GET /callback -> 503 secrets_unavailable"),
+], ids=["authorize", "callback of the flow's browser", "callback of an unknown state"])
+def test_unusable_secrets_are_logged_with_s3s_error_code(bridge, secrets_bucket, monotonic, caplog, send, message):
+    flow = start(bridge)
+    secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
+    monotonic.advance(300)
+    route, status = message.split(" ")[1], int(message.split(" ")[3])
+    assert request_line(caplog, lambda: send(bridge, flow)) == (message, {
+        "event": "request", "route": route, "status": status, "outcome": "secrets_unavailable",
+        "error_code": "NoSuchKey"})
+
+
+def test_the_request_line_carries_its_duration_in_milliseconds_to_a_tenth(bridge, caplog, monkeypatch):
+    monkeypatch.setattr(bridge_app, "time", SimpleNamespace(monotonic=iter([10.0, 10.0123456]).__next__))
+    with caplog.at_level(logging.INFO, logger="oauth_bridge.app"):
+        get(bridge, "/health")
+    [record] = [r for r in caplog.records if getattr(r, "event", None) == "request"]
+    assert record.duration_ms == 12.3
+
+
+def test_a_state_sealed_into_exactly_2048_characters_goes_to_google_and_a_longer_one_does_not(bridge, monkeypatch):
+    """With this nonce and clock, Alexa's state of 1804 characters seals into 2048, one of 1805 into 2050."""
+    monkeypatch.setattr(bridge_app, "new_nonce", lambda: "fixed-nonce")
+    sent = location(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1804]}))
+    assert len(sent.query["state"]) == 2048
+    assert_refused(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1805]}), 400, "too long to carry")
+
+
+def test_a_failed_exchange_is_logged_with_googles_status_error_and_the_attempts(bridge, token_endpoint, caplog):
+    token_endpoint.post(TOKEN_URL, status=503, json={"error": "backend_error"})
+    flow = start(bridge)
+    assert request_line(caplog, lambda: callback(bridge, flow)) == ("GET /callback -> 302 token_provider_error", {
+        "event": "request", "route": "/callback", "status": 302, "outcome": "token_provider_error",
+        "provider_status": 503, "provider_error": "backend_error", "attempts": 1})
+
+
+def test_a_callback_whose_own_url_cannot_be_built_goes_back_to_alexa_as_server_error(secrets_bucket, monotonic, wall,
+                                                                                     grant, caplog):
+    """Without PUBLIC_BASE_URL the Host header names the callback URL Google must be given again."""
+    bridge = Bridge(make_config(public_base_url=None), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                    TokenClient(TOKEN_URL), wall_clock=wall)
+    flow = start(bridge)
+    answers = []
+
+    def send() -> None:
+        answers.append(get(bridge, "/callback", {"state": flow.state, "code": CODE}, {"host": "a b"},
+                           cookies=flow.cookies))
+
+    assert request_line(caplog, send) == ("GET /callback -> 302 bad_host", {
+        "event": "request", "route": "/callback", "status": 302, "outcome": "bad_host"})
+    assert_back_to_alexa(answers[0], "server_error")
+    assert len(grant.calls) == 0
+
+
 def broken(*args: Any, **kwargs: Any) -> None:
     raise RuntimeError("a bug")
 
@@ -383,7 +444,9 @@ def test_the_production_bridge_reads_s3_with_its_own_bounds(aws):
 
 
 def test_a_page_without_advice_in_full(bridge):
-    assert body(get(bridge, "/admin")) == (
+    response = get(bridge, "/admin")
+    assert "Allow" not in response.headers
+    assert body(response) == (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>Not found</title>\n'
         "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
