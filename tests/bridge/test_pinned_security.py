@@ -9,7 +9,10 @@ import http.server
 import re
 import hashlib
 import json
+import socket
 import time
+from contextlib import contextmanager
+from typing import Iterator
 from urllib.parse import parse_qsl
 
 import boto3
@@ -162,8 +165,8 @@ def authorize(bridge: Bridge, headers: dict[str, str]):
                                       "redirect_uri": ALEXA_REDIRECT}, headers=headers)
 
 
-@pytest.mark.parametrize("proto, scheme", [("https, http", "https"), ("HTTP", "http"), ("gopher", "https"),
-                                           ("", "https")])
+@pytest.mark.parametrize("proto, scheme", [("https, http", "https"), ("http, https", "http"), ("HTTP", "http"),
+                                           ("gopher", "https"), ("", "https")])
 def test_the_first_forwarded_proto_names_the_callback_scheme(hostless, proto, scheme):
     headers = {"host": "bridge.example.net:8443", **({"x-forwarded-proto": proto} if proto else {})}
     assert location(authorize(hostless, headers)).query["redirect_uri"] == \
@@ -292,6 +295,25 @@ def test_a_refused_connection_with_under_a_second_left_is_not_retried():
         exchange(f"http://{LOOPBACK}:{free_port()}/token", budget_s=0.9)
     assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, 1)
     assert time.monotonic() - started < 0.9
+
+
+@contextmanager
+def never_accepting_endpoint() -> Iterator[str]:
+    """A listener whose accept queue is full: the kernel drops the next SYN, so a connect never completes."""
+    with socket.create_server((LOOPBACK, 0), backlog=0) as listener, socket.socket() as queued:
+        queued.connect(listener.getsockname())
+        yield f"http://{LOOPBACK}:{listener.getsockname()[1]}/token"
+
+
+def test_a_connect_that_never_completes_ends_with_a_quarter_second_budget():
+    """Before its socket can be watched, only the connect timeout bounds the wait: it is the budget left."""
+    with never_accepting_endpoint() as token_url:
+        started = time.monotonic()
+        with pytest.raises(TokenExchangeError) as error:
+            exchange(token_url, budget_s=0.25)
+        elapsed = time.monotonic() - started
+    assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, 1)
+    assert elapsed < 0.75, f"a connect that never completes took {elapsed:.2f} s against a 0.25 s budget"
 
 
 def test_a_flow_nonce_is_128_random_bits_in_22_url_safe_characters():
