@@ -195,3 +195,22 @@ def test_while_s3_hangs_concurrent_requests_answer_by_the_wait_not_one_after_ano
     with pytest.raises(CredentialsUnavailable, match="Timeout"):
         store.get()
     assert time.monotonic() - started < 0.1, "a failed read is remembered: the next request does not wait again"
+
+
+def test_a_read_that_outlasts_its_waiters_is_logged_once_by_a_daemon_reader(hanging_s3, caplog):
+    """Four requests give up on the same hanging read: the operator sees one line, not one per request, and the
+    reader (named in thread dumps) does not hold the process open when gunicorn or Lambda ends it."""
+    key = "secrets/outlasted.properties"  # lines of other tests' readers, still ending, name their own key
+    store = CredentialStore(hanging_s3, BUCKET, key, wait_s=0.5)
+
+    def code(_: int) -> str:
+        with pytest.raises(CredentialsUnavailable) as error:
+            store.get()
+        return error.value.error_code
+
+    with caplog.at_level(logging.ERROR, logger="oauth_bridge"), concurrent.futures.ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(code, range(4))) == ["Timeout"] * 4
+    assert [r.getMessage() for r in caplog.records if getattr(r, "object_key", None) == key] == [
+        f"cannot use secrets object s3://{BUCKET}/{key}: Timeout"]
+    readers = [thread for thread in threading.enumerate() if thread.name == "secrets-read"]
+    assert readers and all(reader.daemon for reader in readers)
