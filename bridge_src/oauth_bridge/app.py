@@ -93,7 +93,7 @@ class Bridge:
             "/authorize": self._authorize, "/callback": self._callback, "/health": self._health,
             "/privacy": self._privacy, "/terms": self._terms}
         self._urls = Map([Rule(path, endpoint=path, methods=["GET"]) for path in self._routes],
-                         strict_slashes=False).bind("bridge")
+                         merge_slashes=False, strict_slashes=False).bind("bridge")
         """Bound once: matching reads the map only, so threads share it."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import socket
+import threading
 
 import boto3
 import pytest
@@ -112,8 +113,11 @@ def bridge(secrets_bucket: SecretsBucket, monotonic: Clock, wall: Clock) -> Brid
 @pytest.fixture
 def hanging_s3():
     """An S3 endpoint on 127.0.0.1 that accepts connections (the kernel's backlog) and never answers; the
-    client configured as in production (2 s read timeout, 2 attempts: about 6 s per read)."""
+    client configured as in production (2 s read timeout, 2 attempts: about 6 s per read). Once closed, the
+    readers it held fail at once; they are waited for, so their log lines never land in the next test."""
     with socket.create_server((LOOPBACK, 0), backlog=64) as listener:
         yield boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test",
                            endpoint_url=f"http://{LOOPBACK}:{listener.getsockname()[1]}",
                            config=S3_CONFIG)
+    for reader in [thread for thread in threading.enumerate() if thread.name == "secrets-read"]:
+        reader.join(timeout=6.0)

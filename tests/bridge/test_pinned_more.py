@@ -259,7 +259,7 @@ def test_a_read_ending_as_the_wait_expires(monkeypatch, s3, code):
 
 _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 INCOMPRESSIBLE = base64.urlsafe_b64encode(b"".join(hashlib.sha256(bytes([n])).digest() for n in range(45))).decode()
-"""1920 characters (under the 2 KB a parameter may have) that zlib cannot shrink: over 2 KB once sealed."""
+"""1920 characters (under the 2 KB a parameter may have) that zlib shrinks little: over 2 KB once sealed."""
 AUTHORIZE = {"response_type": "token", "state": ALEXA_STATE, "redirect_uri": ALEXA_REDIRECT}
 
 
@@ -332,6 +332,7 @@ OUTCOMES = [
     (lambda b, w: lambda: get(b, "/admin"), "GET (unknown) -> 404 not_found", {}),
     (lambda b, w: lambda: get(b, "/health/"), "GET /health -> 200 healthy", {}),
     (lambda b, w: lambda: get(b, "/health//"), "GET (unknown) -> 404 not_found", {}),
+    (lambda b, w: lambda: get(b, "/callback//", method="POST"), "POST (unknown) -> 404 not_found", {}),
 ]
 """(the request to make, given the bridge and its wall clock; the request line it logs; its further fields)"""
 
@@ -372,7 +373,8 @@ def test_the_request_line_carries_its_duration_in_milliseconds_to_a_tenth(bridge
 
 
 def test_a_state_sealed_into_exactly_2048_characters_goes_to_google_and_a_longer_one_does_not(bridge, monkeypatch):
-    """With this nonce and clock, Alexa's state of 1804 characters seals into 2048, one of 1805 into 2050."""
+    """With this nonce and clock, Alexa's state of 1804 characters seals into 2048, one of 1805 into 2050 (lengths
+    of CPython's zlib deflate, as on Lambda)."""
     monkeypatch.setattr(bridge_app, "new_nonce", lambda: "fixed-nonce")
     sent = location(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1804]}))
     assert len(sent.query["state"]) == 2048

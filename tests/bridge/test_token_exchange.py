@@ -51,7 +51,7 @@ def test_expires_in_is_kept_when_it_is_a_lifetime(token_endpoint, expires_in, ex
 
 
 @pytest.mark.parametrize("expires_in", [0, -5, "soon", True, 12.5, "²", "٣٦٠٠", "3600\n", "9" * 5000,
-                                        10**12, "+3600", " 3600"])
+                                        10**12, "+3600", " 3600", "0000003599"])
 def test_an_expires_in_that_is_no_lifetime_fails_the_exchange(token_endpoint, expires_in):
     """Alexa would take a wrong lifetime at its word; no lifetime is better than an invented one."""
     token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
