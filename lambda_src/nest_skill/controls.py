@@ -28,7 +28,6 @@ class CannotChange(Exception):
     """Why nothing was sent: each case has its own answer, none is an error."""
 
     def __init__(self, thermostat: Thermostat):
-        super().__init__(thermostat.name)
         self.thermostat = thermostat
 
 

@@ -5,6 +5,7 @@ well within Alexa's 8 s, however slowly the bytes come."""
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 import pytest
@@ -123,3 +124,25 @@ def test_a_warm_container_ends_its_second_trickled_request_at_the_deadline_too(f
         second, elapsed = timed(skill, alexa.status(token=token))
     assert (first, second) == (TIMED_OUT, TIMED_OUT)
     assert elapsed < REMAINING_MS / 1000 - LAMBDA_MARGIN_S + SLACK_S
+
+
+def test_a_warm_container_reuses_its_connection_after_the_last_requests_deadline(fake, load_skill):
+    """An exchange that ended leaves the watchdog's list: its kept-alive socket outlives its deadline, so the
+    next request skips a new connection (a TLS handshake to Google in production)."""
+    token = fake.grant_access_token()
+    with fronted(fake, load_skill, "body", only="/no-request-has-this") as (skill, front):
+        status, _ = timed(skill, alexa.status(token=token), 1500)
+        time.sleep(1.2)  # past the status call's budget: 1.5 s left, less the 0.5 s margin
+        text, _ = timed(skill, alexa.set_temp("21", "living room", token=token), 1500)
+    assert status.startswith("The Living Room is 19.5 degrees")
+    assert text.startswith("OK")
+    assert front.connections == 1
+
+
+def test_the_watchdog_is_one_daemon_thread_named_sdm_deadline(fake, load_skill):
+    """Named for thread dumps; a daemon, so it never holds a process open."""
+    with fronted(fake, load_skill, "body", only="/no-request-has-this") as (skill, _):
+        timed(skill, alexa.status(token=fake.grant_access_token()))
+        timed(skill, alexa.status(token=fake.grant_access_token()))
+    watchdogs = [thread for thread in threading.enumerate() if thread.name == "sdm-deadline"]
+    assert watchdogs and all(thread.daemon for thread in watchdogs)

@@ -19,7 +19,6 @@ class AlexaError(Exception):
     """An `<namespace>.ErrorResponse` of `error_type`; `extra` holds the type's own payload fields."""
 
     def __init__(self, namespace: str, error_type: str, message: str, extra: Optional[Dict[str, Any]] = None):
-        super().__init__(f"{error_type}: {message}")
         self.namespace = namespace
         self.error_type = error_type
         self.message = message
