@@ -348,18 +348,17 @@ def test_the_request_line_names_the_outcome(bridge, wall, grant, caplog, scenari
         "outcome": outcome, **fields})
 
 
-@pytest.mark.parametrize("send, message", [
-    (lambda b, flow: get(b, "/authorize", AUTHORIZE), "GET /authorize -> 302 secrets_unavailable"),
-    (lambda b, flow: callback(b, flow), "GET /callback -> 302 secrets_unavailable"),
-    (lambda b, flow: get(b, "/callback", {"code": "c", "state": ALEXA_STATE}),
-     "GET /callback -> 503 secrets_unavailable"),
+@pytest.mark.parametrize("send, route, status", [
+    (lambda b, flow: get(b, "/authorize", AUTHORIZE), "/authorize", 302),
+    (lambda b, flow: callback(b, flow), "/callback", 302),
+    (lambda b, flow: get(b, "/callback", {"code": "c", "state": ALEXA_STATE}), "/callback", 503),
 ], ids=["authorize", "callback of the flow's browser", "callback of an unknown state"])
-def test_unusable_secrets_are_logged_with_s3s_error_code(bridge, secrets_bucket, monotonic, caplog, send, message):
+def test_unusable_secrets_are_logged_with_s3s_error_code(bridge, secrets_bucket, monotonic, caplog, send, route,
+                                                         status):
     flow = start(bridge)
     secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
     monotonic.advance(300)
-    route, status = message.split(" ")[1], int(message.split(" ")[3])
-    assert request_line(caplog, lambda: send(bridge, flow)) == (message, {
+    assert request_line(caplog, lambda: send(bridge, flow)) == (f"GET {route} -> {status} secrets_unavailable", {
         "event": "request", "route": route, "status": status, "outcome": "secrets_unavailable",
         "error_code": "NoSuchKey"})
 
