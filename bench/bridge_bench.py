@@ -7,8 +7,10 @@ cases against their budgets: the token exchange against endpoints trickling head
 concurrent credential reads while S3 accepts connections but never answers (2 s each).
 
     .venv/bin/python bench/bridge_bench.py [--requests N] [--threads N] [--time-limit S] [--imports N]
+                                           [--output-dir docs/generated]
 
-First, the bridge's cold start as Lambda runs it (bench/cold_start.py) and boto3's share of it.
+First, the bridge's cold start as Lambda runs it (bench/cold_start.py) and boto3's share of it. The figures
+are also written to the output directory's bench.json and bench.md (bench/report.py).
 
 `local_bridge()` is also what the gunicorn integration test runs.
 """
@@ -30,7 +32,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +43,7 @@ for _path in (str(ROOT), str(ROOT / "bridge_src")):  # run as a script: `sandbox
 import boto3  # noqa: E402
 import requests  # noqa: E402
 
+from bench import report as bench_report  # noqa: E402
 from bench.cold_start import Probe, lambda_asset, package_bytes, report  # noqa: E402
 from oauth_bridge.app import S3_CONFIG  # noqa: E402
 from oauth_bridge.credentials import WAIT_S, CredentialStore, CredentialsUnavailable  # noqa: E402
@@ -97,9 +100,10 @@ HEALTH_EVENT = {"rawPath": "/health", "rawQueryString": "", "headers": {},
                 "requestContext": {"http": {"method": "GET"}}}
 
 
-def cold_start(runs: int) -> None:
+def cold_start(runs: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """The bridge's cold import (which builds its S3 client) and first /health beside its floor, and
-    boto3's own share, as Lambda runs them (see bench/cold_start.py); then boto3's share of the asset."""
+    boto3's own share, as Lambda runs them (see bench/cold_start.py); then boto3's share of the asset.
+    Returns the cold-start figures and the asset's sizes in MiB."""
     env = {**AWS_ENV, "SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR,
            "OAUTH_AUTHORIZATION_URL": f"https://nestservices.google.com/partnerconnections/{PROJECT}/auth"}
     probes = {
@@ -110,7 +114,7 @@ def cold_start(runs: int) -> None:
         "boto3 + S3 client": Probe("import boto3\nboto3.client('s3')", env=AWS_ENV),
     }
     with lambda_asset(ROOT / "bridge_src") as asset:
-        report("Bridge cold start as Lambda runs it (import, then a first /health)", asset, probes, runs)
+        figures = report("Bridge cold start as Lambda runs it (import, then a first /health)", asset, probes, runs)
         whole, whole_zip = package_bytes(asset.compiled)
         plain, plain_zip = package_bytes(asset.plain)
         boto, boto_zip = package_bytes(asset.plain, [path.name for path in asset.plain.iterdir()
@@ -119,6 +123,9 @@ def cold_start(runs: int) -> None:
     print(f"  asset size: {plain / mb:.1f} MiB ({plain_zip / mb:.1f} MiB zipped) without bytecode, "
           f"{whole / mb:.1f} MiB ({whole_zip / mb:.1f} MiB zipped) with it; "
           f"{', '.join(BOTO3_PACKAGES)}: {boto / mb:.1f} MiB ({boto_zip / mb:.1f} MiB zipped) of the sources")
+    return figures, {"plain": plain / mb, "plain_zipped": plain_zip / mb, "bytecode": whole / mb,
+                     "bytecode_zipped": whole_zip / mb, "boto3": boto / mb, "boto3_zipped": boto_zip / mb,
+                     "boto3_packages": list(BOTO3_PACKAGES)}
 
 
 @contextlib.contextmanager
@@ -183,15 +190,20 @@ class Result:
     errors: int = 0
     elapsed: float = 0.0
 
-    def line(self) -> str:
+    def figures(self) -> dict[str, Any]:
         done = len(self.latencies)
         if done >= 2:
             cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
             p50, p99 = statistics.median(self.latencies) * 1000, cuts[98] * 1000
         else:
-            p50 = p99 = float("nan")
-        rate = done / self.elapsed if self.elapsed else 0.0
-        return f"{self.name:<22}{done:>9}{self.errors:>8}{rate:>10.1f}{p50:>10.1f}{p99:>10.1f}"
+            p50 = p99 = None
+        return {"scenario": self.name, "requests": done, "errors": self.errors,
+                "requests_per_s": done / self.elapsed if self.elapsed else 0.0, "p50_ms": p50, "p99_ms": p99}
+
+    def line(self) -> str:
+        row = self.figures()
+        p50, p99 = (f"{row[key]:>10.1f}" if row[key] is not None else f"{'-':>10}" for key in ("p50_ms", "p99_ms"))
+        return f"{self.name:<22}{row['requests']:>9}{self.errors:>8}{row['requests_per_s']:>10.1f}{p50}{p99}"
 
 
 def load(name: str, one: Callable[[requests.Session, int], float], count: int, threads: int,
@@ -278,14 +290,18 @@ def credentials_while_s3_hangs(concurrent_requests: int = 4) -> tuple[float, flo
         return slowest, one(0)
 
 
-def worst_cases() -> bool:
-    """Prints each worst case beside its budget; True when all ended within it (0.5 s of slack)."""
+def worst_cases() -> tuple[bool, list[dict[str, Any]]]:
+    """Prints each worst case beside its budget; True when all ended within it (0.5 s of slack), and the
+    cases as figures."""
     within = True
+    cases: list[dict[str, Any]] = []
     print("worst cases (production settings)              seconds    budget")
     for mode in TRICKLING_MODES:
         elapsed = exchange_against(mode)
         within &= elapsed <= BUDGET_S + 0.5
-        print(f"{'token exchange, ' + mode.replace('_', ' ') + ' every 0.3 s':<46}{elapsed:>9.2f}{BUDGET_S:>10.1f}")
+        case = f"token exchange, {mode.replace('_', ' ')} every 0.3 s"
+        cases.append({"case": case, "seconds": elapsed, "budget_s": BUDGET_S})
+        print(f"{case:<46}{elapsed:>9.2f}{BUDGET_S:>10.1f}")
     logging.disable(logging.ERROR)  # the store's operator line ("… Timeout") is the expected outcome here
     try:
         slowest, next_one = credentials_while_s3_hangs()
@@ -294,7 +310,10 @@ def worst_cases() -> bool:
     within &= slowest <= WAIT_S + 0.5 and next_one <= 0.5
     print(f"{'secrets read, S3 hanging: slowest of 4 at once':<46}{slowest:>9.2f}{WAIT_S:>10.1f}")
     print(f"{'secrets read, S3 hanging: the next request':<46}{next_one:>9.2f}{'(cached)':>10}")
-    return within
+    cases += [{"case": "secrets read while S3 hangs: the slowest of 4 concurrent requests", "seconds": slowest,
+               "budget_s": WAIT_S},
+              {"case": "secrets read while S3 hangs: the request after them", "seconds": next_one, "budget_s": None}]
+    return within, cases
 
 
 def main() -> int:
@@ -303,9 +322,11 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per scenario (default 20)")
     parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
+    parser.add_argument("--output-dir", type=Path, default=bench_report.GENERATED,
+                        help="where bench.json and bench.md are written (default docs/generated)")
     args = parser.parse_args()
 
-    cold_start(args.imports)
+    cold, asset = cold_start(args.imports)
 
     workdir = ROOT / "build" / "bench-bridge"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -330,8 +351,15 @@ def main() -> int:
           "/callback request alone, token exchange included)")
     print(f"S3 GetObject on the secrets object: {reads_at_warm_up} while warming {workers} workers, "
           f"{reads_during_load} during the load run (warm path; must be 0)")
-    within_budgets = worst_cases()
+    within_budgets, cases = worst_cases()
     failed = reads_during_load != 0 or any(result.errors for result in results) or not within_budgets
+    written = bench_report.record("bridge", {
+        "cold_start": cold, "asset_mib": asset,
+        "load": {"workers": workers, "threads": args.threads, "requests": args.requests,
+                 "time_limit_s": args.time_limit, "rows": [result.figures() for result in results]},
+        "s3_get_object": {"warming": reads_at_warm_up, "warm_path": reads_during_load},
+        "worst_cases": cases, "passed": not failed}, args.output_dir)
+    print(f"figures written to {written.with_name(bench_report.JSON_NAME)} and {written}")
     return 1 if failed else 0
 
 

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Sequence, Tuple
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 ONE_VCPU_MB = 1769
@@ -153,8 +153,10 @@ def measure(asset: Asset, probes: Mapping[str, Probe], runs: int) -> Tuple[Media
     }
 
 
-def report(title: str, asset: Asset, probes: Mapping[str, Probe], runs: int, target_ratio: float = 0.0) -> Medians:
-    """Prints ratios first, then absolute figures, then the cold path at Lambda memory sizes.
+def report(title: str, asset: Asset, probes: Mapping[str, Probe], runs: int,
+           target_ratio: float = 0.0) -> Dict[str, Any]:
+    """Prints ratios first, then absolute figures, then the cold path at Lambda memory sizes, and returns
+    the same figures for bench/report.py.
 
     The first probe is the floor, the second the function's cold import (with its first request, if any)."""
     figures, ratios = measure(asset, probes, runs)
@@ -179,8 +181,13 @@ def report(title: str, asset: Asset, probes: Mapping[str, Probe], runs: int, tar
         print(f"  {name + ': peak memory MiB':44} "
               + " ".join(f"{figures[v][name]['peak_kb'] / 1024:14.1f}" for v in asset.variants()))
     print(f"  cold path ({target}, whole process CPU) if CPU-bound, at Lambda memory sizes (1,769 MB = 1 vCPU):")
+    sizes = []
     for memory in MEMORY_SIZES_MB:
         share = memory / ONE_VCPU_MB
+        sizes.append({"memory_mb": memory, "vcpu": share,
+                      **{v: figures[v][target]["process_cpu_ms"] / share for v in asset.variants()}})
         print(f"    {memory:5d} MB ({share:4.2f} vCPU): "
               + ", ".join(f"{v} {figures[v][target]['process_cpu_ms'] / share:6.0f} ms" for v in asset.variants()))
-    return figures
+    return {"title": title, "runs": runs, "bundled_for": f"Python {THIS_PYTHON}", "floor": floor, "target": target,
+            "floor_import": probes[floor].setup, "target_ratio": target_ratio, "ratios": ratios, "figures": figures,
+            "with_request": [name for name in probes if probes[name].request], "lambda_memory_ms": sizes}

@@ -3,8 +3,9 @@ shipped bytecode, beside its floor; peak memory), warm handler latency per inten
 directive against a loopback fake SDM (a separate process), SDM calls per request, and the SDM
 calls of the Alexa app's burst of ReportStates.
 
-Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 9]
+Run: .venv/bin/python bench/skill_bench.py [--runs 200] [--imports 9] [--output-dir docs/generated]
 A benchmark prints figures; it asserts nothing. Absolute times depend on the machine: compare ratios.
+The figures are also written to the output directory's bench.json and bench.md (bench/report.py).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_SRC = ROOT / "lambda_src"
 sys.path[:0] = [str(ROOT), str(LAMBDA_SRC)]
 
-from bench.cold_start import Probe, lambda_asset, report  # noqa: E402  (needs the paths above)
+from bench import report as bench_report  # noqa: E402  (needs the paths above)
+from bench.cold_start import Probe, lambda_asset, report  # noqa: E402
 from sandbox.processes import Service, free_port  # noqa: E402
 from sandbox import alexa  # noqa: E402
 
@@ -44,7 +46,7 @@ def _run_child(code: str, env: Dict[str, str], stdin: str = "") -> str:
                           text=True, check=True, timeout=60).stdout
 
 
-def cold_start(base_url: str, token: str, runs: int) -> None:
+def cold_start(base_url: str, token: str, runs: int) -> Dict[str, Any]:
     """The skill's cold import beside its floor, then the first StatusIntent, as Lambda runs them
     (see bench/cold_start.py), without and with shipped bytecode."""
     probes = {
@@ -56,8 +58,8 @@ def cold_start(base_url: str, token: str, runs: int) -> None:
             env={"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url}, stdin=json.dumps(alexa.status(token=token))),
     }
     with lambda_asset(LAMBDA_SRC) as asset:
-        report("Cold start as Lambda runs it (import, then the first StatusIntent against the loopback fake)",
-               asset, probes, runs, target_ratio=1.15)
+        return report("Cold start as Lambda runs it (import, then the first StatusIntent against the loopback fake)",
+                      asset, probes, runs, target_ratio=1.15)
 
 
 def _percentile(samples: List[float], fraction: float) -> float:
@@ -73,7 +75,7 @@ def sdm_calls(fake_url: str) -> int:
     return sum(n for route, n in counts.items() if route.startswith("devices."))
 
 
-def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
+def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> Dict[str, Any]:
     os.environ.update({"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url})
     os.environ.pop("SKILL_ID", None)
     import lambda_function
@@ -116,15 +118,16 @@ def warm_latency(base_url: str, fake_url: str, token: str, runs: int) -> None:
     answers = {}
     for name, event in events.items():  # warm-up: connections, caches; shows which path is timed
         answers[name] = lambda_function.lambda_handler(event, None)["response"]["outputSpeech"]["ssml"]
-    _timed(lambda_function.lambda_handler, events, fake_url, runs, "Warm handler latency per intent")
+    timed = _timed(lambda_function.lambda_handler, events, fake_url, runs, "Warm handler latency per intent")
     print("  answers timed:")
     for name, ssml in answers.items():
         print(f"    {name}: {ssml[len('<speak>'):-len('</speak>')][:90]}")
+    return timed
 
 
 def _timed(handler: Callable[[dict, object], dict], events: Dict[str, dict], fake_url: str, runs: int,
-           title: str) -> None:
-    """Each event `runs` times in order: p50, p99 and SDM calls per request."""
+           title: str) -> Dict[str, Any]:
+    """Each event `runs` times in order: p50, p99 and SDM calls per request (printed and returned)."""
     samples: Dict[str, List[float]] = {name: [] for name in events}
     calls: Dict[str, int] = {name: 0 for name in events}
     for _ in range(runs):
@@ -136,12 +139,14 @@ def _timed(handler: Callable[[dict, object], dict], events: Dict[str, dict], fak
             calls[name] += sdm_calls(fake_url) - before
     print(f"\n{title}, {runs} requests each, loopback fake SDM in its own process")
     print(f"  {'request':40} {'p50 ms':>8} {'p99 ms':>8} {'SDM calls/request':>18}")
-    for name, values in samples.items():
-        print(f"  {name:40} {_percentile(values, 0.5):8.2f} {_percentile(values, 0.99):8.2f} "
-              f"{calls[name] / runs:18.2f}")
+    rows = [{"request": name, "p50_ms": _percentile(values, 0.5), "p99_ms": _percentile(values, 0.99),
+             "sdm_calls": calls[name] / runs} for name, values in samples.items()]
+    for row in rows:
+        print(f"  {row['request']:40} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['sdm_calls']:18.2f}")
+    return {"runs": runs, "rows": rows}
 
 
-def smart_home_latency(fake_url: str, token: str, runs: int) -> None:
+def smart_home_latency(fake_url: str, token: str, runs: int) -> Dict[str, Any]:
     """Smart-home directives through lambda_handler (warm, environment as set by warm_latency). In
     this order each command drops the user's cached list, so the one after it lists afresh, and the
     Discover after the last command caches the list for the ReportState and the set."""
@@ -162,10 +167,10 @@ def smart_home_latency(fake_url: str, token: str, runs: int) -> None:
         reply = lambda_function.lambda_handler(event, None)
         alexa.valid_smart_home(reply, event)
         assert reply["event"]["header"]["name"] != "ErrorResponse", (name, reply["event"]["payload"])
-    _timed(lambda_function.lambda_handler, events, fake_url, runs, "Smart-home directives (warm)")
+    return _timed(lambda_function.lambda_handler, events, fake_url, runs, "Smart-home directives (warm)")
 
 
-def report_state_burst(base_url: str, fake_url: str, token: str, rounds: int = 3) -> None:
+def report_state_burst(base_url: str, fake_url: str, token: str, rounds: int = 3) -> Dict[str, int]:
     """The Alexa app opening: a ReportState for every device at once, `rounds` times within the
     cache's 30 s, in a fresh container (nothing cached). SDM allows 5 device lists a minute per user."""
     import lambda_function
@@ -180,16 +185,21 @@ def report_state_burst(base_url: str, fake_url: str, token: str, rounds: int = 3
     for _ in range(rounds):
         for endpoint in endpoints:
             assert fresh.handle(alexa.report_state(endpoint, token=token))["event"]["header"]["name"] == "StateReport"
-    print(f"\n{rounds * len(endpoints)} ReportStates ({rounds} openings of the Alexa app, {len(endpoints)} "
-          f"thermostats) in a fresh container: {sdm_calls(fake_url) - before} SDM call(s) in all")
+    burst = {"requests": rounds * len(endpoints), "openings": rounds, "thermostats": len(endpoints),
+             "sdm_calls": sdm_calls(fake_url) - before}
+    print(f"\n{burst['requests']} ReportStates ({rounds} openings of the Alexa app, {len(endpoints)} "
+          f"thermostats) in a fresh container: {burst['sdm_calls']} SDM call(s) in all")
+    return burst
 
 
-def cold_set_calls(base_url: str, fake_url: str, token: str) -> None:
+def cold_set_calls(base_url: str, fake_url: str, token: str) -> int:
     """SDM calls of a set-temperature in a fresh container (nothing cached)."""
     code = "import json, sys, lambda_function\nlambda_function.lambda_handler(json.loads(sys.stdin.read()), None)"
     before = sdm_calls(fake_url)
     _run_child(code, _child_env(base_url), stdin=json.dumps(alexa.set_temp(token=token, **SET_KITCHEN)))
-    print(f"\nSetTempIntent in a cold container: {sdm_calls(fake_url) - before} SDM calls (list + executeCommand)")
+    calls = sdm_calls(fake_url) - before
+    print(f"\nSetTempIntent in a cold container: {calls} SDM calls (list + executeCommand)")
+    return calls
 
 
 def serve_fake(port: int, token_path: str) -> None:
@@ -210,6 +220,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="warm requests per intent (default 200)")
     parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
+    parser.add_argument("--output-dir", type=Path, default=bench_report.GENERATED,
+                        help="where bench.json and bench.md are written (default docs/generated)")
     parser.add_argument("--serve-fake", nargs=2, metavar=("PORT", "TOKEN_FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake:
@@ -224,11 +236,13 @@ def main() -> None:
         with fake:
             token = token_path.read_text()
             base_url = f"{fake.base_url}/v1"
-            cold_start(base_url, token, args.imports)
-            cold_set_calls(base_url, fake.base_url, token)
-            warm_latency(base_url, fake.base_url, token, args.runs)
-            smart_home_latency(fake.base_url, token, args.runs)
-            report_state_burst(base_url, fake.base_url, token)
+            figures = {"cold_start": cold_start(base_url, token, args.imports),
+                       "cold_set_sdm_calls": cold_set_calls(base_url, fake.base_url, token),
+                       "warm": warm_latency(base_url, fake.base_url, token, args.runs),
+                       "smart_home": smart_home_latency(fake.base_url, token, args.runs),
+                       "report_state_burst": report_state_burst(base_url, fake.base_url, token)}
+    written = bench_report.record("skill", figures, args.output_dir)
+    print(f"\nfigures written to {written.with_name(bench_report.JSON_NAME)} and {written}")
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("render", parents=[common],
                         help="render build/ask-project and print the account-linking request (secret redacted)")
     commands.add_parser(
-        "deploy", parents=[common], help="the whole ordered deploy (see README)",
+        "deploy", parents=[common], help="the whole ordered deploy (see docs/deploy/deploy.md)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Checks every prerequisite first, then runs these steps; each is safe to repeat:\n"
                     + "\n".join(f"  {number}. {name}" for number, (name, _) in enumerate(STEPS, start=1)),

@@ -181,7 +181,7 @@ class Deployer(Operation):
         if far:
             served = ", ".join(f"{locale} from {alexa_region}" for locale, alexa_region in far.items())
             self.say(f"warning: deploying to {region}, but Alexa serves {served}: their requests travel to {region}. "
-                     f"Set 'locales' to your Echo's language and deploy in its region (README: Configuration)")
+                     f"Set 'locales' to your Echo's language and deploy in its region (docs: deploy/configuration.md)")
 
     def _account_problems(self, region: str) -> list[str]:
         """What this account cannot do that the config asks for: read from its APIs, changing nothing."""

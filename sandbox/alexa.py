@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import xml.etree.ElementTree as ElementTree
 from typing import Any, Dict, Mapping, Optional
 
@@ -165,7 +166,7 @@ def card_type(reply: Dict[str, Any]) -> Optional[str]:
 # Smart Home API v3 (developer.amazon.com/docs/device-apis/alexa-discovery.html,
 # alexa-thermostatcontroller.html, alexa-statereport): directive envelopes and a check of every
 # response against the documented message shapes. No registry package ships Amazon's
-# alexa_smart_home_message_schema.json (README: Smart home), so `valid_smart_home` asserts the
+# alexa_smart_home_message_schema.json (docs: how-it-works/smart-home.md), so `valid_smart_home` asserts the
 # documented shapes explicitly.
 CORRELATION_TOKEN = "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8ptlAKulUj90jSqg=="
 _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9 _\-=#;:?@&]{1,256}$")
@@ -186,6 +187,9 @@ _ERROR_TYPES = {
                                    "TRIPLE_SETPOINTS_UNSUPPORTED", "UNWILLING_TO_SET_SCHEDULE",
                                    "UNWILLING_TO_SET_VALUE"},
 }
+_NOT_TEXT = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+"""Unicode categories of no readable text (controls, format characters, lone surrogates, private-use and
+unassigned code points, line and paragraph separators): never in a name or description Alexa shows."""
 _DEVICE_MODES = {"COLOR", "ASLEEP", "NOT_PROVISIONED", "OTHER"}
 _TEMPERATURE_PROPERTIES = {"targetSetpoint", "lowerSetpoint", "upperSetpoint", "temperature"}
 
@@ -267,6 +271,8 @@ def _endpoint(endpoint: Dict[str, Any]) -> None:
     assert _ENDPOINT_ID.match(endpoint["endpointId"]), endpoint["endpointId"]
     for field in ("manufacturerName", "friendlyName", "description"):
         assert isinstance(endpoint[field], str) and 0 < len(endpoint[field]) <= 128, field
+        assert not [c for c in endpoint[field] if unicodedata.category(c) in _NOT_TEXT], (field, endpoint[field])
+        assert endpoint[field] == " ".join(endpoint[field].split()), (field, endpoint[field])
     assert endpoint["displayCategories"] and set(endpoint["displayCategories"]) <= _DISPLAY_CATEGORIES
     interfaces = [c["interface"] for c in endpoint["capabilities"]]
     assert "Alexa" in interfaces and len(set(interfaces)) == len(interfaces), interfaces

@@ -550,8 +550,9 @@ def _heard(reply: dict) -> str:
     if name == "Discover.Response":
         return f"{name}: " + "; ".join(
             f"{e['friendlyName']} ({e['endpointId']}) " + next(
-                "/".join(c["configuration"]["supportedModes"]) for c in e["capabilities"]
-                if c["interface"] == "Alexa.ThermostatController") for e in event["payload"]["endpoints"])
+                ("/".join(c["configuration"]["supportedModes"]) for c in e["capabilities"]
+                 if c["interface"] == "Alexa.ThermostatController"), "/".join(e["displayCategories"]))
+            for e in event["payload"]["endpoints"])
     if name == "ErrorResponse":
         extra = {k: v for k, v in event["payload"].items() if k not in ("type", "message")}
         return f"{event['header']['namespace']}.ErrorResponse {event['payload']['type']}" + (
@@ -638,6 +639,38 @@ def smart_home(talk: Conversation, token: str) -> None:
                   lambda reply: [("accepted", reply["event"]["header"]["name"] == "Response")])
     directive("(warmer, tap 5)", alexa.adjust(ids["Living Room"], 0.5, "CELSIUS", token=token),
               error("RATE_LIMIT_EXCEEDED"))
+    one_reading(talk, token, directive, error)
+
+
+def one_reading(talk: Conversation, token: str, directive: Callable, error: Callable) -> None:
+    """SDM's answers read once for both doors, and capabilities only from SDM's documented fields, each
+    situation produced by one of the fake's scenarios (sandbox/thermostats.py SCENARIOS)."""
+    talk.transcript.phase("9a. One reading of SDM for both doors; capabilities only from documented fields")
+    talk.fake_google("scenario/offline-on-command", "the Living Room is listed ONLINE, but SDM answers its "
+                     "commands 400 FAILED_PRECONDITION \"Device is offline.\"")
+    talk.say("Alexa, ask home thermostat to set the living room to 20",
+             alexa.set_temp("20", "living room", token=token), expect=spoken_has("living room is offline"))
+    directive("Alexa, set the living room to 20",
+              alexa.set_target("living-room-thermostat", 20, "CELSIUS", token=token), error("ENDPOINT_UNREACHABLE"))
+    talk.fake_google("scenario/empty-fan-trait", "SDM lists the Bedroom with \"sdm.devices.traits.Fan\": {} "
+                     "(it has no fan)")
+    talk.say("Alexa, ask home thermostat to run the bedroom fan",
+             control("FanIntent", "bedroom", token, fan_state=alexa.resolved_slot("fan_state", "run", "ON_OFF", "ON"),
+                     duration=alexa.slot("duration")),
+             expect=both(spoken_has("has no fan"), unchanged(talk, "bedroom-thermostat")))
+    talk.fake_google("scenario/sensor-only", "a Hallway thermostat lists only Info, Temperature and Humidity")
+    found = directive("Alexa, discover my devices", alexa.discover(token=token), lambda reply: [
+        ("the Hallway is a temperature sensor, not a thermostat controller",
+         [(e["displayCategories"], [c["interface"] for c in e["capabilities"]])
+          for e in reply["event"]["payload"]["endpoints"] if e["endpointId"] == "hallway-thermostat"]
+         == [(["TEMPERATURE_SENSOR"], ["Alexa", "Alexa.TemperatureSensor"])])])
+    hallway = alexa.properties(directive("(the Alexa app asks the Hallway's state)",
+                                         alexa.report_state("hallway-thermostat", token=token), lambda reply: []))
+    talk.transcript.check("ReportState gives the Hallway's room temperature (68 °F, in Celsius: SDM lists no "
+                          "Settings)", hallway == {"temperature": alexa.degrees(20.0, "CELSIUS")}
+                          and len(found["event"]["payload"]["endpoints"]) == 6)
+    talk.say("Alexa, ask home thermostat to set the hallway to 70", alexa.set_temp("70", "hallway", token=token),
+             expect=spoken_has("only reports its readings"))
 
 
 def _interrupt(signum: int, frame: object) -> None:

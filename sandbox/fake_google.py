@@ -18,6 +18,7 @@ import base64
 import binascii
 import collections
 import contextlib
+import hashlib
 import html
 import http.client
 import http.server
@@ -29,13 +30,14 @@ import socketserver
 import ssl
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from sandbox.processes import LOOPBACK
-from sandbox.serving import in_background, serve
+from sandbox.serving import ServesTls, in_background, serve
 from sandbox.thermostats import (SCENARIOS, SdmError, Structure, Thermostat, default_devices, default_structures,
                                  service_disabled)
 
@@ -51,6 +53,12 @@ UNAUTHENTICATED = SdmError(
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
     "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
 RATE_LIMITED = SdmError(429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user.")
+TOKEN_EXPIRED = SdmError(
+    401, "UNAUTHENTICATED", UNAUTHENTICATED.message,
+    ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_EXPIRED", "domain": "googleapis.com",
+      "metadata": {"service": "smartdevicemanagement.googleapis.com"}},))
+"""Google's 401 for a token it issued whose hour is over: the same message, with ErrorInfo reason
+ACCESS_TOKEN_EXPIRED (google.rpc.ErrorInfo, as Google APIs add to UNAUTHENTICATED)."""
 
 
 class OAuthError(Exception):
@@ -100,6 +108,7 @@ class _Request:
     query: dict[str, str]
     authorization: str
     body: bytes
+    cookie: str = ""
 
     def form(self) -> dict[str, str]:
         """Query and urlencoded body merged: Google's quick start sends the token request in the query."""
@@ -156,30 +165,36 @@ TOKEN_MISBEHAVIOURS: dict[str, tuple[int, str, bytes]] = {
 }
 """Well-formed HTTP that no token client should turn into a 500: errors, HTML, no token, odd `expires_in`,
 JSON nested past any parser's recursion."""
+
+GZIP_BOMB_INFLATED_BYTES = 150 * 1024 * 1024
+DEEP_NESTING = 100_000
+_GZIP_BOMB: list[bytes] = []
+
+
+def gzip_bomb() -> bytes:
+    """A device list of GZIP_BOMB_INFLATED_BYTES once inflated (about 150 KB of gzip): valid JSON,
+    `{"devices": [` and 150 MB of spaces, so only a client that bounds what it inflates refuses it.
+    Compressed a megabyte at a time, once per process."""
+    if not _GZIP_BOMB:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip stream
+        chunk = b" " * (1024 * 1024)
+        parts = [compressor.compress(b'{"devices": [')]
+        parts += [compressor.compress(chunk) for _ in range(GZIP_BOMB_INFLATED_BYTES // len(chunk))]
+        parts += [compressor.compress(b"]}"), compressor.flush()]
+        _GZIP_BOMB.append(b"".join(parts))
+    return _GZIP_BOMB[0]
+
+
+ANSWER_SCENARIOS = ("gzip-bomb", "deep-nesting", "set-cookie")
+"""Scenarios that change how SDM answers rather than which devices it lists: the device list as a
+gzip bomb (gzip_bomb), or as JSON nested DEEP_NESTING deep; or every SDM answer setting a cookie
+(`Set-Cookie: sdm_affinity=<the caller's grant>`), the Cookie headers SDM requests carry being kept
+for received_cookies()."""
 TRICKLING_MODES = ("trickle_headers", "trickle_body")
 """What a WSGI app cannot send: a header line every `interval_s`, or a close-delimited body a byte at a time."""
 
 
-class _ServesTls:
-    """Wraps each accepted socket in the server's `tls` context, when it has one; the handshake runs in
-    the connection's own thread, so a stalled client holds up no other."""
-
-    handshake_failed = False
-
-    def setup(self) -> None:
-        if self.server.tls is not None:
-            try:
-                self.request = self.server.tls.wrap_socket(self.request, server_side=True)
-            except OSError:  # ssl.SSLError too: the client refused the certificate or hung up
-                self.handshake_failed = True
-        super().setup()
-
-    def handle(self) -> None:
-        if not self.handshake_failed:
-            super().handle()
-
-
-class _TricklingTokenHandler(_ServesTls, http.server.BaseHTTPRequestHandler):
+class _TricklingTokenHandler(ServesTls, http.server.BaseHTTPRequestHandler):
     """HTTP/1.0 (no keep-alive: the body ends when the connection closes). Bounded: `steps` writes."""
 
     mode = "trickle_headers"
@@ -238,10 +253,13 @@ _STRUCTURES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/structures$")
 _FAKE_SCENARIO = re.compile(r"^/__fake/scenario/(?P<name>[\w-]+)$")
 _FAKE_DEVICE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+)$")
 # What a test or the demo may change on a device through the fake's own hooks.
-DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool}
+DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool, "refusal": str}
 _DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
 _EXECUTE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+):executeCommand$")
 _AUTH = re.compile(r"^/partnerconnections/(?P<project>[^/]+)/auth$")
+_APPROVE = re.compile(r"^/partnerconnections/(?P<project>[^/]+)/approve$")
+_AUTHORIZATION_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state", "access_type", "prompt")
+_SDM_ROUTES = ("devices.list", "structures.list", "devices.get", "devices.executeCommand")
 
 
 class FakeGoogle:
@@ -250,7 +268,7 @@ class FakeGoogle:
     def __init__(self, project_id: str, client_id: str, client_secret: str, redirect_uris: Sequence[str],
                  devices: Iterable[Thermostat] | None = None,
                  command_limits: Sequence[tuple[int, float]] = SANDBOX_COMMAND_LIMITS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, consent_screen: bool = False):
         self.project_id = project_id
         self.client_id = client_id
         self._client_secret = client_secret
@@ -261,6 +279,8 @@ class FakeGoogle:
         self._devices: dict[str, Thermostat] = {}
         self._structures: list[Structure] = default_structures()
         self._project_disabled = False
+        self._answer_scenario: str | None = None
+        self._received_cookies: list[str] = []
         self._codes: dict[str, _Code] = {}
         self._access: dict[str, tuple[_Grant, float]] = {}
         self._refresh: dict[str, _Grant] = {}
@@ -268,6 +288,10 @@ class FakeGoogle:
         self.counts: collections.Counter[str] = collections.Counter()
         self.token_misbehaviour: str | None = None
         """A TOKEN_MISBEHAVIOURS mode every code exchange answers with, until set back to None."""
+        self.consent_screen = consent_screen
+        """False: /auth approves at once. True: /auth shows a consent page whose Allow button posts to
+        /approve, which redirects with the code, as Google's own page does; a browser can then stop at one
+        sign-in's page, start another, and come back to the first (restarted linking)."""
         self.replace_devices(default_devices() if devices is None else devices)
 
     # -- test hooks (the fake's own) -------------------------------------------------------------
@@ -282,15 +306,17 @@ class FakeGoogle:
             self._replace(list(devices), list(default_structures() if structures is None else structures))
 
     def use_scenario(self, name: str) -> None:
-        """Switch to one of sandbox.thermostats.SCENARIOS ("default", "two-homes", "outage"), or make
-        every SDM call fail as when the project's SDM API is disabled ("service-disabled"); any other
-        scenario enables it again."""
+        """Switch to one of sandbox.thermostats.SCENARIOS ("default", "two-homes", "outage",
+        "hostile-names"), make every SDM call fail as when the project's SDM API is disabled
+        ("service-disabled"), or answer as one of ANSWER_SCENARIOS does with the devices as they are;
+        any other scenario enables the API again and answers normally."""
         with self._lock:
             self._use_scenario(name)
 
     def update_device(self, device_id: str, **changes: object) -> dict:
-        """Change a device as its owner would in the Nest app (mode, eco_mode) or as an outage does
-        (online, reporting); see DEVICE_UPDATES. Returns the device's new SDM JSON."""
+        """Change a device as its owner would in the Nest app (mode, eco_mode), as an outage does
+        (online, reporting), or make SDM refuse its commands (refusal, a sandbox.thermostats.REFUSALS
+        name; "" to accept them again); see DEVICE_UPDATES. Returns the device's new SDM JSON."""
         with self._lock:
             return self._update_device(device_id, changes)
 
@@ -303,8 +329,29 @@ class FakeGoogle:
         if name == "service-disabled":
             self._project_disabled = True
             return
+        if name in ANSWER_SCENARIOS:
+            self._answer_scenario = name
+            return
         self._replace(*SCENARIOS[name]())
         self._project_disabled = False
+        self._answer_scenario = None
+
+    def received_cookies(self) -> list[str]:
+        """The Cookie header of every SDM request since the fake started ("" when it had none)."""
+        with self._lock:
+            return list(self._received_cookies)
+
+    def _answer_as_scenario(self, name: str, request: _Request, response: _Response) -> _Response:
+        """An SDM answer as the answer scenario in use changes it."""
+        self._received_cookies.append(request.cookie)
+        if self._answer_scenario == "set-cookie":
+            affinity = hashlib.sha256(request.authorization.encode()).hexdigest()[:16]
+            response.headers.append(("Set-Cookie", f"sdm_affinity={affinity}; Path=/; HttpOnly"))
+        elif name == "devices.list" and response.status == 200 and self._answer_scenario == "gzip-bomb":
+            return _Response(200, gzip_bomb(), headers=[("Content-Encoding", "gzip")])
+        elif name == "devices.list" and response.status == 200 and self._answer_scenario == "deep-nesting":
+            return _Response(200, b'{"devices": ' + b"[" * DEEP_NESTING + b"]" * DEEP_NESTING + b"}")
+        return response
 
     def _update_device(self, device_id: str, changes: dict) -> dict:
         for name, value in changes.items():
@@ -339,6 +386,7 @@ class FakeGoogle:
             query=_first_values(environ.get("QUERY_STRING", "")),
             authorization=environ.get("HTTP_AUTHORIZATION", ""),
             body=environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)),
+            cookie=environ.get("HTTP_COOKIE", ""),
         )
         response = self._dispatch(request)
         headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
@@ -359,13 +407,14 @@ class FakeGoogle:
             if name:  # the fake's own routes are not counted
                 self.counts[name] += 1
             try:
-                return handler(request, *args)
+                response = handler(request, *args)
             except SdmError as error:
-                return _json(error.code, error.body())
+                response = _json(error.code, error.body())
             except OAuthError as error:
                 return _json(error.code, {"error": error.error, "error_description": error.description})
             except PageError as error:
                 return _page(error.code, error.title, error.detail)
+            return self._answer_as_scenario(name, request, response) if name in _SDM_ROUTES else response
 
     def _route(self, request: _Request):
         path = request.path
@@ -385,6 +434,7 @@ class FakeGoogle:
             return (*fixed[path], ())
         for name, method, pattern, handler in (
             ("auth", "GET", _AUTH, self._authorize),
+            ("auth.approve", "POST", _APPROVE, self._approve),
             ("devices.list", "GET", _DEVICES, self._list_devices),
             ("structures.list", "GET", _STRUCTURES, self._list_structures),
             ("devices.get", "GET", _DEVICE, self._get_device),
@@ -412,8 +462,9 @@ class FakeGoogle:
         return _json(200, {"token_misbehaviour": mode})
 
     def _fake_scenario(self, request: _Request, name: str) -> _Response:
-        if name not in SCENARIOS and name != "service-disabled":
-            return _json(404, {"error": f"unknown scenario {name}", "scenarios": [*SCENARIOS, "service-disabled"]})
+        if name not in SCENARIOS and name != "service-disabled" and name not in ANSWER_SCENARIOS:
+            return _json(404, {"error": f"unknown scenario {name}",
+                               "scenarios": [*SCENARIOS, "service-disabled", *ANSWER_SCENARIOS]})
         self._use_scenario(name)
         return _json(200, {"scenario": name})
 
@@ -429,10 +480,27 @@ class FakeGoogle:
     # -- OAuth -------------------------------------------------------------------------------------
 
     def _authorize(self, request: _Request, project_id: str) -> _Response:
-        """Partner Connections that approves at once: redirects with a code, or shows Google's error page."""
+        """Partner Connections: approves at once (redirects with a code) or, with `consent_screen`, shows the
+        consent page; Google's error page for a bad request."""
+        params = self._checked_authorization(project_id, request.query)
+        if not self.consent_screen:
+            return self._redirect_with_code(params)
+        fields = "".join(f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
+                         for name in _AUTHORIZATION_FIELDS if name in params)
+        text = ("<!DOCTYPE html><html><head><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<title>Sign in - Google Accounts</title></head><body><h1>Allow access to your Nest devices?</h1>"
+                f'<form method="post" action="/partnerconnections/{html.escape(project_id)}/approve">{fields}'
+                '<button type="submit" id="allow">Allow</button></form></body></html>')
+        return _Response(200, text.encode(), "text/html; charset=utf-8")
+
+    def _approve(self, request: _Request, project_id: str) -> _Response:
+        """The consent page's Allow: the same checks, then the redirect with a code."""
+        return self._redirect_with_code(self._checked_authorization(
+            project_id, _first_values(request.body.decode("utf-8", "replace"))))
+
+    def _checked_authorization(self, project_id: str, params: dict[str, str]) -> dict[str, str]:
         if project_id != self.project_id:
             raise PageError(404, "Error 404 (Not Found)", "Project not found.")
-        params = request.query
         for name in ("client_id", "redirect_uri", "response_type", "scope"):
             if not params.get(name):
                 raise PageError(400, "Error 400: invalid_request", f"Missing required parameter: {name}")
@@ -445,6 +513,9 @@ class FakeGoogle:
         if params["response_type"] != "code":
             raise PageError(400, "Error 400: unsupported_response_type",
                             f"Invalid response_type: {params['response_type']}")
+        return params
+
+    def _redirect_with_code(self, params: dict[str, str]) -> _Response:
         code = "fake-code-" + secrets.token_urlsafe(24)
         self._codes[code] = _Code(_Grant(params["scope"]), params["redirect_uri"],
                                   offline=params.get("access_type") == "offline",
@@ -535,7 +606,9 @@ class FakeGoogle:
     def _authenticate(self, request: _Request, project_id: str) -> None:
         scheme, _, token = request.authorization.partition(" ")
         grant, expires_at = self._access.get(token, (None, 0.0)) if scheme.lower() == "bearer" else (None, 0.0)
-        if grant is None or grant.revoked or expires_at <= self._clock():
+        if grant is not None and not grant.revoked and expires_at <= self._clock():
+            raise TOKEN_EXPIRED
+        if grant is None or grant.revoked:
             raise UNAUTHENTICATED
         if project_id != self.project_id:
             raise SdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
@@ -613,7 +686,7 @@ class TricklingFront(socketserver.ThreadingTCPServer):
         """Connections accepted so far: how a test sees that a client reused one."""
 
 
-class _TrickleHandler(_ServesTls, socketserver.StreamRequestHandler):
+class _TrickleHandler(ServesTls, socketserver.StreamRequestHandler):
     server: TricklingFront
 
     def handle(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import ssl
 import socketserver
 import sys
 import threading
@@ -37,6 +38,32 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class ServesTls:
+    """Mixin for a request handler: wraps each accepted socket in the server's `tls` context, when it has
+    one. The handshake runs in the connection's own thread, so a stalled client holds up no other."""
+
+    handshake_failed = False
+
+    def setup(self) -> None:
+        if getattr(self.server, "tls", None) is not None:
+            try:
+                self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+            except OSError:  # ssl.SSLError too: the client refused the certificate or hung up
+                self.handshake_failed = True
+        super().setup()
+
+    def handle(self) -> None:
+        if not self.handshake_failed:
+            super().handle()
+
+
+class _QuietTlsHandler(ServesTls, _QuietHandler):
+    """HTTPS: the app sees `wsgi.url_scheme` https, as behind any TLS server."""
+
+    def get_environ(self) -> dict:
+        return {**super().get_environ(), "HTTPS": "on"}
+
+
 @contextlib.contextmanager
 def in_background(server: socketserver.TCPServer) -> Iterator[str]:
     """Run a bound loopback server from a background thread; yields its base URL (https when the server's
@@ -51,10 +78,14 @@ def in_background(server: socketserver.TCPServer) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def running(app: Callable, port: int = 0) -> contextlib.AbstractContextManager[str]:
-    """Serve the WSGI `app` from a background thread; yields its base URL."""
-    return in_background(make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
-                                     handler_class=_QuietHandler))
+def running(app: Callable, port: int = 0, tls: ssl.SSLContext | None = None) -> contextlib.AbstractContextManager[str]:
+    """Serve the WSGI `app` from a background thread, over HTTPS with `tls` (a server context, see
+    sandbox.tls); yields its base URL."""
+    server = make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
+                         handler_class=_QuietHandler if tls is None else _QuietTlsHandler)
+    if tls is not None:
+        server.tls, server.url_scheme = tls, "https"
+    return in_background(server)
 
 
 def serve(app: Callable, port: int, label: str) -> None:

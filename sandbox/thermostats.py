@@ -8,7 +8,7 @@ against a kinder API.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 MODES = ("HEAT", "COOL", "HEATCOOL", "OFF")
@@ -34,6 +34,7 @@ FAN_MAX_SECONDS = 43200
 FAN_DEFAULT_SECONDS = 900
 
 DEFAULT_STRUCTURE_ID = "fake-structure-home"
+_TRAIT = "sdm.devices.traits."
 
 
 class SdmError(Exception):
@@ -69,6 +70,28 @@ def service_disabled(project_number: str) -> SdmError:
                       "domain": "googleapis.com",
                       "metadata": {"consumer": f"projects/{project_number}",
                                    "service": "smartdevicemanagement.googleapis.com"}}))
+
+
+REFUSALS: dict[str, tuple[int, str, str]] = {
+    # name: (HTTP status, google.rpc status, message); "{scale}" is the device's temperatureScale.
+    "offline": (400, "FAILED_PRECONDITION", "Device is offline."),
+    "mode": (400, "FAILED_PRECONDITION", "Command not allowed in current thermostat mode."),
+    "eco": (400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."),
+    "precondition": (400, "FAILED_PRECONDITION", "Precondition check failed."),
+    "out-of-range": (400, "INVALID_ARGUMENT",
+                     "Temperature setpoint is out of range [10.000000, 32.222301] in {scale}."),
+    "range-too-narrow": (400, "INVALID_ARGUMENT",
+                         "Temperature setpoint range is smaller than minimum 1.666700 in {scale}."),
+    "invalid": (400, "INVALID_ARGUMENT", "Contains invalid value."),
+    "permission-denied": (403, "PERMISSION_DENIED", "The caller does not have permission"),
+    "rate-limited": (429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
+    "internal": (500, "INTERNAL", "Internal error encountered."),
+}
+"""Answers the live API gave to executeCommand whatever the device's state said (home-assistant/core
+#81388 and #88206: "Device is offline." while the device list says ONLINE; #88206 and the errors page:
+the mode and eco refusals; #82172: "Precondition check failed."; #70013 and #47009: out of range and a
+range too narrow; #49095 and #106745: the rate limit). A device whose `refusal` names one answers every
+command with it: how the tests and the demo produce each kind of SDM failure."""
 
 
 @dataclass
@@ -126,11 +149,23 @@ class Thermostat:
     """With the Fan trait (a system whose fan Nest can run on its own)."""
     fan_until: float = 0.0
     """Wall-clock time (time.time()) the fan timer runs until; 0 when off."""
+    eco_available_modes: tuple = ECO_MODES
+    """`ThermostatEco.availableModes`: without MANUAL_ECO, eco cannot be turned on."""
+    empty_traits: tuple = ()
+    """Traits (short names, "Fan") listed as `{}`: SDM lists `"sdm.devices.traits.Fan": {}` for a
+    thermostat without a fan (home-assistant/core's nest integration checks `timerMode` for this)."""
+    listed_traits: tuple = ()
+    """When set, only these traits (short names) are listed: ("Info", "Temperature", "Humidity") is
+    a thermostat that reports a room temperature and nothing it can be commanded through."""
+    refusal: str = ""
+    """A REFUSALS name: every command is answered with it, whatever the listed state says."""
 
     def __post_init__(self) -> None:
         if (self.scale not in SCALES or self.mode not in self.available_modes or self.eco_mode not in ECO_MODES
-                or not set(self.available_modes) <= set(MODES)):
-            raise ValueError(f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}")
+                or not set(self.available_modes) <= set(MODES) or not set(self.eco_available_modes) <= set(ECO_MODES)
+                or self.refusal not in ("", *REFUSALS)):
+            raise ValueError(f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}"
+                             f"/{self.refusal}")
 
     @property
     def room_id(self) -> str:
@@ -180,7 +215,10 @@ class Thermostat:
     def _traits(self) -> dict:
         traits = self._thermostat_traits()
         if self.has_fan:
-            traits["sdm.devices.traits.Fan"] = self.fan_trait()
+            traits[_TRAIT + "Fan"] = self.fan_trait()
+        traits.update({_TRAIT + name: {} for name in self.empty_traits})
+        if self.listed_traits:
+            traits = {name: value for name, value in traits.items() if name[len(_TRAIT):] in self.listed_traits}
         return traits
 
     def fan_trait(self) -> dict:
@@ -197,7 +235,7 @@ class Thermostat:
             "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
             "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(self.available_modes)},
             "sdm.devices.traits.ThermostatEco": {
-                "availableModes": list(ECO_MODES), "mode": self.eco_mode,
+                "availableModes": list(self.eco_available_modes), "mode": self.eco_mode,
                 "heatCelsius": self.eco_heat_celsius, "coolCelsius": self.eco_cool_celsius,
             },
             "sdm.devices.traits.ThermostatHvac": {"status": self.hvac_status()},
@@ -211,6 +249,12 @@ class Thermostat:
         handler = _HANDLERS.get(command)
         if handler is None:
             raise SdmError(404, "NOT_FOUND", "No command provided.")
+        if self.refusal:
+            code, status, message = REFUSALS[self.refusal]
+            raise SdmError(code, status, message.format(scale=self.scale))
+        trait = command[len(COMMAND_PREFIX):].partition(".")[0]
+        if (self.listed_traits and trait not in self.listed_traits) or trait in self.empty_traits:
+            raise _invalid_value()  # a trait the device does not list; SDM documents no message for it
         if not self.online:
             raise SdmError(400, "FAILED_PRECONDITION", "Device is offline.")
         if not isinstance(params, dict):
@@ -274,7 +318,7 @@ class Thermostat:
 
     def _set_eco(self, command: str, params: dict) -> None:
         mode = params.get("mode")
-        if mode not in ECO_MODES:
+        if mode not in self.eco_available_modes:
             raise _invalid_value()
         # Documented: eco cannot change while the thermostat is OFF. Observed (home-assistant/core
         # #75438, #80929): asking for the eco mode already in force is refused the same way.
@@ -352,9 +396,47 @@ def _outage() -> tuple[list[Thermostat], list[Structure]]:
     return devices, default_structures()
 
 
+def _changed(device_id: str, **changes: object) -> tuple[list[Thermostat], list[Structure]]:
+    devices = [replace(d, **changes) if d.device_id == device_id else d for d in default_devices()]
+    return devices, default_structures()
+
+
+def _sensor_only() -> tuple[list[Thermostat], list[Structure]]:
+    """A sixth thermostat, the Hallway, listing only Info, Temperature and Humidity: it reports a room
+    temperature and takes no command."""
+    hallway = Thermostat("hallway-thermostat", "Hallway", "FAHRENHEIT", "HEAT",
+                         ambient_celsius=fahrenheit_to_celsius(68), humidity_percent=38,
+                         heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(76),
+                         listed_traits=("Info", "Temperature", "Humidity"))
+    return [*default_devices(), hallway], default_structures()
+
+
+HOSTILE_NAME = "Den\x00\x07\ud800 " + "Upstairs Den " * 23 + "Up"
+"""A custom name of 308 characters holding NUL, BEL and a lone surrogate, as the Nest app lets through."""
+
+
+def _hostile_names() -> tuple[list[Thermostat], list[Structure]]:
+    """The Office is custom-named HOSTILE_NAME; the Guest Room's custom name and its room's name are
+    nothing but control and format characters; the home's name holds a line break and a bidi override."""
+    devices = default_devices()
+    next(d for d in devices if d.device_id == "office-thermostat").custom_name = HOSTILE_NAME
+    guest = next(d for d in devices if d.device_id == "guest-room-thermostat")
+    guest.custom_name, guest.room = "\x00\x1b\u200b", "\x07\u2028"
+    return devices, [Structure(DEFAULT_STRUCTURE_ID, "Home\n\u202eemoH")]
+
+
 SCENARIOS = {
     "default": lambda: (default_devices(), default_structures()),
     "two-homes": _two_homes,
     "outage": _outage,
+    "hostile-names": _hostile_names,
+    # The Living Room is listed ONLINE and answers every command "Device is offline." (FAILED_PRECONDITION).
+    "offline-on-command": lambda: _changed("living-room-thermostat", refusal="offline"),
+    # The Bedroom (no fan) lists "sdm.devices.traits.Fan": {}.
+    "empty-fan-trait": lambda: _changed("bedroom-thermostat", empty_traits=("Fan",)),
+    # The Kitchen's ThermostatEco lists availableModes ["OFF"]: eco cannot be turned on.
+    "no-manual-eco": lambda: _changed("kitchen-thermostat", eco_available_modes=("OFF",)),
+    "sensor-only": _sensor_only,
 }
-"""Device sets the fake switches to by name (FakeGoogle.use_scenario, POST /__fake/scenario/{name})."""
+"""Device sets the fake switches to by name (FakeGoogle.use_scenario, POST /__fake/scenario/{name}).
+Any other kind of SDM failure on a command: a device's `refusal` (REFUSALS), set with update_device."""

@@ -1,7 +1,9 @@
 """TLS for the loopback stand-ins. Production reaches Google over HTTPS, and both deadline watchers
 take a different path there: the socket they must shut is wrapped by TLS after it connects. So the
-stand-ins can serve HTTPS with a certificate for 127.0.0.1, issued by a throwaway certificate
-authority whose PEM file the client under test is told to trust (nothing else trusts it)."""
+stand-ins can serve HTTPS with a certificate for 127.0.0.1 (and for host names a browser maps to it,
+such as bridge.test), issued by a throwaway certificate authority whose PEM file the client under test
+is told to trust (nothing else trusts it; a browser is given it through its own NSS database, see
+sandbox.browser)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,9 +37,9 @@ class LoopbackTls:
         return context
 
 
-def loopback_tls(directory: Path) -> LoopbackTls:
-    """A certificate authority and a server certificate for IP 127.0.0.1 (valid one day), written
-    as PEM files into `directory` (a test's tmp_path: the key never leaves it)."""
+def loopback_tls(directory: Path, hostnames: Sequence[str] = ()) -> LoopbackTls:
+    """A certificate authority and a server certificate for IP 127.0.0.1 and each of `hostnames` (valid
+    one day), written as PEM files into `directory` (a test's tmp_path: the key never leaves it)."""
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nest-skill sandbox CA")])
@@ -54,7 +57,8 @@ def loopback_tls(directory: Path) -> LoopbackTls:
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, LOOPBACK)]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - _VALID).not_valid_after(now + _VALID)
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK)),
+                                                         *map(x509.DNSName, hostnames)]),
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

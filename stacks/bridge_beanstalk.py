@@ -2,7 +2,7 @@
 
 With `certificate_arn`, a load-balanced environment terminates HTTPS at its ALB and plain HTTP is
 switched off. Without it, a single instance serves HTTP only, which Alexa and Google will not use
-for account linking: it is for trying the platform out (see the README).
+for account linking: it is for trying the platform out (docs: deploy/https.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The URL is public, so a flood of requests to it draws on the account's Lambda concurrency, which the
 skill shares. `reserved_concurrency` (config `bridge_reserved_concurrency`) caps the bridge at that
 many concurrent requests and sets them aside from the account's pool; off by default, because an
-account must keep 100 unreserved and new accounts start with a quota of 10 (see the README).
+account must keep 100 unreserved and new accounts start with a quota of 10 (docs: deploy/configuration.md).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from stacks.python_lambda import BRIDGE_SOURCE, PythonLambda
 # A cold S3 read with its one retry (about 6 s) plus the token exchange (bounded at 4 s) fit in this.
 BRIDGE_TIMEOUT = cdk.Duration.seconds(15)
 # Its cold start (boto3 and the S3 client) is CPU-bound: at 1024 MB (0.58 vCPU) about 0.5 s with bytecode
-# shipped, 1.1 s without (README: Benchmarks, memory sizes).
+# shipped, 1.1 s without (docs: develop/benchmarks.md, memory sizes).
 BRIDGE_MEMORY_MB = 1024
 
 

@@ -51,6 +51,8 @@ class BridgeStack(cdk.Stack):
         }
         if config.bridge_public_base_url:
             environment["PUBLIC_BASE_URL"] = config.bridge_public_base_url.rstrip("/")
+        if config.privacy_contact:
+            environment["PRIVACY_CONTACT"] = config.privacy_contact
 
         if config.bridge_hosting == "lambda":
             service = BridgeLambda(self, "Service", role=self.role, environment=environment,

@@ -57,6 +57,8 @@ _CHOICES = {
     "bridge_hosting": ("lambda", "beanstalk"),
     "account_linking": ("auth_code", "implicit"),
 }
+# An email address or an https URL, as the bridge reads PRIVACY_CONTACT (bridge_src/oauth_bridge/config.py).
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
 _URLS = ("sdm_api_base_url", "oauth_authorization_url", "oauth_token_url", "bridge_public_base_url",
          "privacy_policy_url", "terms_of_use_url")
 _OPTIONAL_URLS = ("oauth_authorization_url", "bridge_public_base_url", "privacy_policy_url", "terms_of_use_url")
@@ -111,6 +113,7 @@ class AppConfig:
     locales: tuple[str, ...] = DEFAULT_LOCALES
     privacy_policy_url: str = ""
     terms_of_use_url: str = ""
+    privacy_contact: str = ""
 
     def __post_init__(self) -> None:
         for name, (pattern, allowed) in _PATTERNS.items():
@@ -122,6 +125,10 @@ class AppConfig:
             if value or name not in _OPTIONAL_URLS:
                 _check(name, value, _is_service_url(value),
                        "an https:// URL (http:// only for 127.0.0.1 or localhost), without query or fragment")
+        if self.privacy_contact:
+            _check("privacy_contact", self.privacy_contact,
+                   _EMAIL.match(self.privacy_contact) is not None or _is_contact_url(self.privacy_contact),
+                   "empty, an email address or an https:// URL where users reach you about their data")
         locales = ",".join(self.locales)
         _check("locales", locales, bool(self.locales) and set(self.locales) <= set(PACKAGE_LOCALES)
                and len(set(self.locales)) == len(self.locales),
@@ -240,6 +247,12 @@ def _is_service_url(value: str) -> bool:
     if parts.scheme == "https":
         return True
     return parts.scheme == "http" and _is_loopback(parts.hostname)
+
+
+def _is_contact_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return (parts.scheme == "https" and bool(parts.hostname) and not parts.username
+            and not any(c in value for c in '<>"\' \\'))
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,6 +1,7 @@
 """The project's Python Lambdas: one runtime, architecture and logging setup, bundled without Docker.
 
-`PythonFunction` needs Docker; `PipBundler` installs the pinned wheels for the Lambda runtime's
+`PythonFunction` needs Docker; `PipBundler` installs the wheels of the source's lock file
+(`requirements.txt`: every package pinned with its hashes, from `make lock`) for the Lambda runtime's
 Python version and architecture with `pip --target`, copies the sources beside them, and ships
 bytecode when an interpreter of the runtime's version is at hand.
 """
@@ -107,8 +108,15 @@ def compile_bytecode(interpreter: str, directory: str) -> None:
 
 @jsii.implements(cdk.ILocalBundling)
 class PipBundler:
-    """Installs `requirements.txt` for Lambda's Python `python_version` on arm64, copies the sources,
-    then compiles bytecode if `bytecode_for(python_version)` found a compiler."""
+    """Installs the lock `requirements.txt` for Lambda's Python `python_version` on arm64, copies the
+    sources, then compiles bytecode if `bytecode_for(python_version)` found a compiler.
+
+    pip runs in hash-checking mode: a requirement without a pin and a hash, or a file whose hash the
+    lock does not list, fails the bundle. `--no-deps`: the lock is already the whole resolution for
+    every platform, so the asset holds exactly its packages, and pip never evaluates dependency
+    markers for the bundling machine's Python instead of Lambda's. `--only-binary=:all:`: wheels
+    are unpacked, never built, so no package's code runs here.
+    """
 
     def __init__(self, source_dir: Path, python_version: str = RUNTIME_PYTHON) -> None:
         self._source_dir = source_dir
@@ -119,6 +127,7 @@ class PipBundler:
         platforms = [arg for platform in _PLATFORMS for arg in ("--platform", platform)]
         pip = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+             "--require-hashes", "--no-deps",
              "--only-binary=:all:", "--implementation", "cp", "--python-version", self._python_version, *platforms,
              "--target", output_dir, "--requirement", str(self._source_dir / "requirements.txt")],
             capture_output=True, text=True,

@@ -16,7 +16,7 @@ from stacks.config import SKILL_FUNCTION_OUTPUT, AppConfig
 # Alexa waits about 8 s for a response; the handler bounds its SDM calls to answer by about 6 s.
 SKILL_TIMEOUT = cdk.Duration.seconds(7)
 # CPU scales with memory (1,769 MB = 1 vCPU) and the cold path is CPU-bound: at 1024 MB the measured
-# cold start is about 0.3 s with bytecode shipped, 0.7 s without (README: Benchmarks, memory sizes).
+# cold start is about 0.3 s with bytecode shipped, 0.7 s without (docs: develop/benchmarks.md, memory sizes).
 SKILL_MEMORY_MB = 1024
 
 

@@ -14,6 +14,9 @@ prints the diff.
 mutmut leaves module-level constants alone: `constants` gives each UPPER_CASE one a mutant of its own
 (see `mutation`), runs the unit tests that reach a function naming it in a scratch copy of the tree, and
 prints, per module, the constants whose change no test notices.
+
+`make mutation` also writes each module's figures to docs/generated/mutation.json and the table the docs
+include to docs/generated/mutation.md (`write_table`), keeping the rows of modules not run this time.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ _SURVIVED = {0}
 _NO_TESTS = {5, 33}
 UNIT_TESTS = {"skill": ("tests/skill", "tests/smart_home"), "bridge": ("tests/bridge",)}
 STATS = ROOT / "mutants" / "mutmut-stats.json"
+GENERATED = ROOT / "docs" / "generated"
+TABLE_HEADER = ("<!-- Written by `make mutation` (tests/mutation.py) from mutation.json beside it. Do not edit: "
+                "run `make mutation` again. -->\n")
 _CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
 
 
@@ -156,6 +162,60 @@ def score(path: Path) -> tuple[Counter, list[str]]:
         else:
             counts["other"] += 1
     return counts, sorted(survivors)
+
+
+def module_figures(path: Path) -> dict[str, Any] | None:
+    """One module's row: counts by outcome, the score and the survivors, from mutmut's results; None when
+    mutmut holds no results for it."""
+    counts, survivors = score(path)
+    if not counts:
+        return None
+    judged = counts["killed"] + counts["survived"] + counts["no tests"]
+    return {"mutants": sum(counts.values()), "killed": counts["killed"], "survived": counts["survived"],
+            "no_tests": counts["no tests"], "not_run": counts["not run"], "other": counts["other"],
+            "score": round(100 * counts["killed"] / judged, 1) if judged else None, "survivors": survivors}
+
+
+def render_table(data: dict[str, Any]) -> str:
+    """The Markdown the docs include, from mutation.json's content."""
+    modules = data.get("modules", {})
+    if not modules:
+        return TABLE_HEADER + "\nNot yet measured by the generator: run `make mutation`.\n"
+    lines = ["| module | mutants | killed | survived | no tests | not run | score | measured |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name in sorted(modules):
+        row = modules[name]
+        scored = f"{row['score']:.1f}%" if row["score"] is not None else "–"
+        lines.append(f"| `{name}` | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no_tests']} | "
+                     f"{row['not_run']} | {scored} | {row['measured']['date']} |")
+    machines = sorted({(row["measured"]["date"], row["measured"]["cores"], row["measured"]["cpu_model"],
+                        row["measured"]["python"]) for row in modules.values()})
+    runs = "\n".join(f"- {date}: {cores} cores ({cpu}), {python}" for date, cores, cpu, python in machines)
+    survivors = "\n".join(f"- `{name}`: " + ", ".join(f"`{s}`" for s in modules[name]["survivors"])
+                           for name in sorted(modules) if modules[name]["survivors"])
+    return (TABLE_HEADER + "\n" + "\n".join(lines) + "\n\nMeasured on:\n\n" + runs + "\n"
+            + ("\nSurvivors, by module:\n\n" + survivors + "\n" if survivors else ""))
+
+
+def write_table(paths: list[Path], directory: Path = GENERATED) -> Path:
+    """Stores the figures of each module in `paths` that mutmut holds results for in mutation.json (the
+    other modules' rows kept), stamped with the date, the machine and the Python, and renders mutation.md
+    from the whole file. Returns the Markdown's path."""
+    from bench.report import machine
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "mutation.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"modules": {}}
+    measured = machine()
+    for module in paths:
+        figures = module_figures(module)
+        if figures is not None:
+            data["modules"][str(module)] = {**figures, "measured": measured}
+    data["modules"] = dict(sorted(data["modules"].items()))
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    markdown = directory / "mutation.md"
+    markdown.write_text(render_table(data), encoding="utf-8")
+    return markdown
 
 
 def constants(tree: ast.Module) -> list[tuple[str, ast.expr]]:
@@ -418,6 +478,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{counts['no tests']:8}  {ratio}")
         for name in survivors:
             print(f"    survived: {name}")
+    print(f"\ntable written to {write_table(paths)}")
     return run.returncode
 
 

@@ -4,7 +4,13 @@ and /terms.
 Every redirect goes either to the configured provider URL or to one of Alexa's redirect URLs for the
 vendor, and a redirect to Alexa carries either a non-empty access token or an `error`. Once a request
 carries a state the bridge sealed, every failure goes back to Alexa (RFC 6749 §4.2.2.1) with Alexa's
-state; the bridge's own page (fixed wording) is only for requests whose state is itself bad.
+state, an expired one included; the bridge's own page (fixed wording) is only for requests whose state
+is itself bad.
+
+A browser holds one linking flow at a time: its flow cookie carries the nonce of the newest /authorize.
+A /callback ends that flow (clears the cookie) only when its state is bound to that nonce, whatever the
+outcome; a callback for an older flow, another browser's or a stray visit fails without touching it, so
+a person who started linking again can still finish the newer sign-in.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
 _QUERY_PAGES = {"malformed": pages.MALFORMED_QUERY, "too_long": pages.PARAMETER_TOO_LONG,
                 "control_chars": pages.CONTROL_CHARACTERS}
-_STATE_PAGES = {"expired": pages.STATE_EXPIRED, "invalid": pages.STATE_INVALID, "unsealed": pages.LEGACY_STATE}
+_STATE_PAGES = {"invalid": pages.STATE_INVALID, "unsealed": pages.LEGACY_STATE}
+"""An expired state is authentic: it goes back to Alexa, never to a page."""
 _ALEXA_ERRORS = {
     # RFC 6749 §4.2.2.1 codes Alexa gets back: access_denied when the user or the code is refused (the
     # user simply tries again), temporarily_unavailable when a retry soon can work, else server_error.
@@ -80,6 +87,13 @@ class _BackToAlexa(Exception):
         self.log_fields = log_fields
 
 
+class _Expired(Exception):
+    """A state the bridge sealed, to an allow-listed Alexa URL, that is past MAX_AGE_S."""
+
+    def __init__(self, flow: AlexaReturn) -> None:
+        self.flow = flow
+
+
 class Bridge:
     def __init__(self, config: BridgeConfig, credentials: CredentialStore, tokens: TokenClient, *,
                  wall_clock: Callable[[], float] = time.time, spent: SpentStates | None = None) -> None:
@@ -89,6 +103,7 @@ class Bridge:
         self._wall_clock = wall_clock
         self._spent = spent or SpentStates(MAX_AGE_S)
         self._alexa_urls = allowed_redirect_urls(config.alexa_vendor_id)
+        self._privacy_policy = legal.privacy_policy(config.privacy_contact)
         self._routes: dict[str, Callable[[Request], _Result]] = {
             "/authorize": self._authorize, "/callback": self._callback, "/health": self._health,
             "/privacy": self._privacy, "/terms": self._terms}
@@ -120,8 +135,6 @@ class Bridge:
         except Exception:
             logger.exception("unexpected error", extra={"event": "internal_error", "route": route})
             response, outcome = html_response(500, pages.render(pages.INTERNAL_ERROR)), "internal_error"
-        if route == "/callback":
-            clear_flow_cookie(response)  # whatever the outcome: a flow's cookie serves one callback
         logger.info("%s %s -> %d %s", request.method[:16], route or "(unknown)", response.status_code, outcome,
                     extra={"event": "request", "route": route, "status": response.status_code,
                            "outcome": outcome, "duration_ms": round((time.monotonic() - started) * 1000, 1),
@@ -132,7 +145,7 @@ class Bridge:
         return json_ok('{"status": "ok"}'), "healthy", {}
 
     def _privacy(self, request: Request) -> _Result:
-        return html_response(200, legal.PRIVACY_POLICY), "privacy_policy", {}
+        return html_response(200, self._privacy_policy), "privacy_policy", {}
 
     def _terms(self, request: Request) -> _Result:
         return html_response(200, legal.TERMS_OF_USE), "terms_of_use", {}
@@ -173,7 +186,7 @@ class Bridge:
 
     def _callback(self, request: Request) -> _Result:
         """Google's redirect: check the state and this browser's cookie, exchange the code once, and hand the
-        token (or the failure) to Alexa in the fragment."""
+        token (or the failure) to Alexa in the fragment. The cookie is cleared only for its own flow."""
         params = _params(request)
         sealed = _required(params, "state", pages.MISSING_STATE)
         nonce = request.cookies.get(FLOW_COOKIE)
@@ -185,26 +198,41 @@ class Bridge:
             alexa = unverified(sealed)
             if alexa is None or alexa.redirect_uri not in self._alexa_urls or not alexa.bound_to(nonce):
                 raise Refusal(pages.SECRETS_UNAVAILABLE, "secrets_unavailable", error_code=error.error_code) from None
-            return _error_to_alexa(alexa.redirect_uri, alexa.state, "temporarily_unavailable"), "secrets_unavailable", \
-                {"error_code": error.error_code}
-        alexa = self._open(sealed, credentials.state_key)
+            return _ends_flow(_error_to_alexa(alexa.redirect_uri, alexa.state, "temporarily_unavailable")), \
+                "secrets_unavailable", {"error_code": error.error_code}
+        try:
+            alexa = self._open(sealed, credentials.state_key)
+        except _Expired as expired:
+            # Authentic, so Alexa's own "try again" is where the user belongs (its cookie, if still held, goes).
+            flow = expired.flow
+            response = _error_to_alexa(flow.redirect_uri, flow.state, "access_denied")
+            return (_ends_flow(response) if flow.bound_to(nonce) else response), "state_expired", {}
         try:
             grant = self._redeem(request, params, alexa, nonce, credentials)
         except _BackToAlexa as failure:
-            return _error_to_alexa(alexa.redirect_uri, alexa.state, failure.error), failure.outcome, failure.log_fields
+            response = _error_to_alexa(alexa.redirect_uri, alexa.state, failure.error)
+            return (_ends_flow(response) if alexa.bound_to(nonce) else response), failure.outcome, failure.log_fields
         except Exception:
             logger.exception("unexpected error", extra={"event": "internal_error", "route": "/callback"})
-            return _error_to_alexa(alexa.redirect_uri, alexa.state, "server_error"), "internal_error", {}
+            response = _error_to_alexa(alexa.redirect_uri, alexa.state, "server_error")
+            return (_ends_flow(response) if alexa.bound_to(nonce) else response), "internal_error", {}
         fragment = [("state", alexa.state), ("access_token", grant.access_token), ("token_type", "Bearer")]
         if grant.expires_in is not None:
             fragment.append(("expires_in", str(grant.expires_in)))
-        return redirect(with_fragment(alexa.redirect_uri, fragment)), "linked", {}
+        return _ends_flow(redirect(with_fragment(alexa.redirect_uri, fragment))), "linked", {}
 
     def _open(self, sealed: str, state_key: str) -> AlexaReturn:
+        """The state's Alexa return; raises _Expired for an authentic expired state to an allow-listed
+        Alexa URL, Refusal for anything else it cannot trust."""
         try:
             alexa = StateSealer(state_key, self._wall_clock).open(sealed)
         except StateRefused as refused:
-            raise Refusal(_STATE_PAGES[refused.reason], f"state_{refused.reason}") from None
+            flow = refused.expired_flow
+            if flow is None:
+                raise Refusal(_STATE_PAGES[refused.reason], f"state_{refused.reason}") from None
+            if flow.redirect_uri not in self._alexa_urls:
+                raise Refusal(pages.STATE_INVALID, "state_redirect_not_allowed") from None
+            raise _Expired(flow) from None
         if alexa.redirect_uri not in self._alexa_urls:
             raise Refusal(pages.STATE_INVALID, "state_redirect_not_allowed")
         return alexa
@@ -256,6 +284,12 @@ def build_bridge(config: BridgeConfig) -> Bridge:
     s3 = boto3.client("s3", config=S3_CONFIG)
     return Bridge(config, CredentialStore(s3, config.secrets_bucket, config.secrets_key),
                   TokenClient(config.token_url))
+
+
+def _ends_flow(response: Response) -> Response:
+    """The response to the callback of the browser's own flow: its flow cookie goes."""
+    clear_flow_cookie(response)
+    return response
 
 
 def _error_to_alexa(redirect_uri: str, state: str, error: str) -> Response:

@@ -13,6 +13,7 @@ GOOGLE_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _OBJECT_KEY = re.compile(r"^(?!/)[A-Za-z0-9!_.*'()/-]{1,512}$")
 _VENDOR_ID = re.compile(r"^[A-Z0-9]{8,20}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
 
 
 class ConfigError(ValueError):
@@ -28,6 +29,9 @@ class BridgeConfig:
     token_url: str = GOOGLE_TOKEN_URL
     public_base_url: str | None = None
     """Set when the bridge's public address differs from what requests carry (custom domain, TLS proxy)."""
+    privacy_contact: str | None = None
+    """PRIVACY_CONTACT: where users reach the operator about their data, an email address or an https URL,
+    shown on /privacy. Unset, the page sends them to the person who set the skill up (legal.py)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "BridgeConfig":
@@ -38,6 +42,7 @@ class BridgeConfig:
             authorization_url=_url(env, "OAUTH_AUTHORIZATION_URL", required=True, query_allowed=True),
             token_url=_url(env, "OAUTH_TOKEN_URL", default=GOOGLE_TOKEN_URL),
             public_base_url=_url(env, "PUBLIC_BASE_URL").rstrip("/") or None,
+            privacy_contact=_contact(env, "PRIVACY_CONTACT"),
         )
 
 
@@ -65,6 +70,18 @@ def _url(env: Mapping[str, str], name: str, *, required: bool = False, default: 
         query = "a query is allowed" if query_allowed else "no query"
         raise ConfigError(f"environment variable {name}={value!r} is not an https:// URL ({query}, no fragment; "
                           "http:// only for 127.0.0.1 or localhost)")
+    return value
+
+
+def _contact(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if _EMAIL.match(value):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.username or any(c in value for c in '<>"\' \\'):
+        raise ConfigError(f"environment variable {name}={value!r} is not an email address or an https:// URL")
     return value
 
 

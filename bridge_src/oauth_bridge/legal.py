@@ -1,13 +1,19 @@
 """The skill's privacy policy and terms of use, served at /privacy and /terms as the skill's
 `privacyPolicyUrl` and `termsOfUseUrl` (Alexa requires a privacy policy for skills with account linking).
 
-Fixed text about this project: what data flows where, what is kept, who operates it. Nothing is read
-from the request, the settings or the secrets object to build them.
+Fixed text about this project: what data flows where, what is kept, who operates it, dated UPDATED
+(change it with the text). The one setting they show is the operator's contact (PRIVACY_CONTACT, see
+config.py), escaped; nothing is read from the request or the secrets object.
 """
 
 from __future__ import annotations
 
+import datetime
 import html
+
+UPDATED = datetime.date(2026, 12, 7)
+"""The date of the current wording of both documents, shown at their top."""
+_UPDATED_LINE = f"<p><em>Last updated: {UPDATED.day} {UPDATED:%B %Y}.</em></p>"
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
           "h2{margin-top:1.8rem}")
@@ -30,7 +36,7 @@ def _document(title: str, body: str) -> str:
 """
 
 
-PRIVACY_POLICY = _document("Home Thermostat: privacy policy", """
+_PRIVACY_POLICY = """
 <p>Home Thermostat is an Alexa skill that reads and sets Google Nest thermostats through Google's Smart
 Device Management (SDM) API. It is open-source software that each operator deploys to their own Amazon
 Web Services (AWS) account. This policy describes what the software does with your data.</p>
@@ -83,11 +89,27 @@ this skill's project. The token then stops working at once.</li>
 </ul>
 
 <h2>Contact and changes</h2>
-<p>Questions go to the operator who deployed this skill, through the contact given in the skill's
-Alexa store listing. Changes to this policy are published at this address.</p>
-""")
+<p>{contact}</p>
+<p>Changes to this policy are published at this address, with a new date at the top.</p>
+"""
 
-TERMS_OF_USE = _document("Home Thermostat: terms of use", """
+NO_CONTACT = ("This copy's operator has not published a contact address. Ask the person who set up this skill "
+              "for you; if you set it up yourself, you are its operator and hold all of its data.")
+"""What /privacy says without PRIVACY_CONTACT: most copies serve one household, set up by one of its members."""
+
+
+def privacy_policy(contact: str | None) -> str:
+    """The privacy policy naming `contact` (an email address or an https URL, checked by config.py)."""
+    if contact is None:
+        line = html.escape(NO_CONTACT)
+    else:
+        href = contact if contact.startswith("https://") else f"mailto:{contact}"
+        line = (f"Questions about your data or this policy go to the operator of this copy of the skill: "
+                f'<a href="{html.escape(href)}">{html.escape(contact)}</a>.')
+    return _document("Home Thermostat: privacy policy", _UPDATED_LINE + _PRIVACY_POLICY.replace("{contact}", line))
+
+
+TERMS_OF_USE = _document("Home Thermostat: terms of use", _UPDATED_LINE + """
 <p>Home Thermostat is an Alexa skill that reads and sets Google Nest thermostats through Google's Smart
 Device Management (SDM) API. It is open-source software, deployed and operated by whoever set up this
 copy of it in their own Amazon Web Services account (the operator).</p>

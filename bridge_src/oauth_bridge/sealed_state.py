@@ -42,11 +42,13 @@ class AlexaReturn:
 
 class StateRefused(Exception):
     """A state that failed verification; `reason` is "unsealed" (not the bridge's at all, such as a state
-    Alexa issued itself), "expired" or "invalid"."""
+    Alexa issued itself), "expired" or "invalid". An expired state is authentic (its signature holds):
+    `expired_flow` is what it carries, so the failure can still go back to Alexa."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, expired_flow: AlexaReturn | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.expired_flow = expired_flow
 
 
 def new_nonce() -> str:
@@ -102,14 +104,19 @@ class StateSealer:
         return PREFIX + self._serializer.dumps({"s": alexa.state, "r": alexa.redirect_uri, "b": alexa.binding})
 
     def open(self, sealed: str) -> AlexaReturn:
-        """Raises StateRefused: "unsealed" without the prefix, "expired" after MAX_AGE_S, "invalid" for anything
-        else this key did not seal."""
+        """Raises StateRefused: "unsealed" without the prefix, "expired" after MAX_AGE_S (itsdangerous checks
+        the signature before the age, so an expired state is one this key sealed), "invalid" for anything else
+        this key did not seal."""
         if not sealed.startswith(PREFIX):
             raise StateRefused("unsealed")
         try:
             payload = self._serializer.loads(sealed.removeprefix(PREFIX), max_age=MAX_AGE_S)
-        except SignatureExpired:
-            raise StateRefused("expired") from None
+        except SignatureExpired as expired:
+            try:
+                flow = _alexa_return(self._serializer.load_payload(expired.payload))
+            except BadData:
+                flow = None
+            raise StateRefused("expired" if flow else "invalid", flow) from None
         except BadData:
             raise StateRefused("invalid") from None
         alexa = _alexa_return(payload)

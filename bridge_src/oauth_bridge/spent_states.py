@@ -1,7 +1,7 @@
 """Single use of a sealed state within one process: the bindings already redeemed, until they expire.
 
 Across processes and instances the flow cookie does the work instead: /callback clears it, so the
-browser that started the flow cannot present the state a second time anywhere (see the README)."""
+browser that started the flow cannot present the state a second time anywhere (docs: how-it-works/account-linking.md)."""
 
 from __future__ import annotations
 

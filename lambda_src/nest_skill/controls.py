@@ -35,6 +35,11 @@ class NotReporting(CannotChange):
     """SDM lists the thermostat without its traits (an outage): its state is unknown."""
 
 
+class NoControls(CannotChange):
+    """SDM lists nothing that takes a command (no mode, eco or fan capability): the thermostat only
+    reports its readings, such as one listing only Info, Temperature and Humidity."""
+
+
 class Offline(CannotChange):
     pass
 
@@ -109,7 +114,7 @@ class FanAlreadyOff(CannotChange):
 
 
 class NoFan(CannotChange):
-    """The thermostat has no Fan trait."""
+    """The thermostat has no fan capability (no Fan trait, or one without a documented `timerMode`)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,8 @@ class Action:
 def _usable(thermostat: Thermostat) -> None:
     if not thermostat.reporting:
         raise NotReporting(thermostat)
+    if not thermostat.capabilities.controls:
+        raise NoControls(thermostat)
     if not thermostat.online:
         raise Offline(thermostat)
 
@@ -341,7 +348,7 @@ class Fan(Action):
             isinstance(self.seconds, int) and not isinstance(self.seconds, bool) and self.seconds >= 1))
 
     def plan(self, thermostat: Thermostat) -> Change:
-        """Raises NoFan (no Fan trait), FanAlreadyOff, Offline, NotReporting."""
+        """Raises NoFan (no fan capability), FanAlreadyOff, Offline, NoControls, NotReporting."""
         _usable(thermostat)
         if thermostat.fan is None:
             raise NoFan(thermostat)

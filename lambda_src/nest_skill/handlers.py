@@ -31,11 +31,10 @@ from nest_skill.account import NestAccount
 from nest_skill.controls import (Action, Adjust, CannotChange, EcoOff, Fan, OutOfRange, SetMode,
                                  SetTemperature, action_from_json)
 from nest_skill.logs import request_fields
-from nest_skill.sdm_client import (Deadline, FailedPrecondition, NoAnswer, NotFound, PermissionDenied,
-                                   ProjectUnavailable, RateLimited, Rejected, SdmClient, SdmError, TimedOut,
-                                   Unauthenticated)
+from nest_skill.sdm_client import Deadline, SdmClient, SdmError
+from nest_skill.sdm_errors import classify
 from nest_skill.temperatures import finite
-from nest_skill.thermostats import Thermostat, choose, match
+from nest_skill.thermostats import Thermostat, choose, match, readable
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,6 @@ PENDING_ACTION = "pending_action"
 """The command waiting for an answer, as controls.Action JSON."""
 PENDING_CHOICES = "pending_choices"
 """The SDM device names a "which one?" question offered, in the order offered."""
-
-_FAILURE_SPEECH = {RateLimited: speech.RATE_LIMITED, TimedOut: speech.TIMED_OUT, Rejected: speech.REJECTED,
-                   ProjectUnavailable: speech.PROJECT_UNAVAILABLE}
-
 
 class LaunchRequestHandler(AbstractRequestHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
@@ -390,18 +385,11 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 
 
 def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optional[Thermostat] = None) -> Response:
-    """The LinkAccount card only where linking again can help: 401, and a 403 about the user's grant."""
-    if isinstance(error, Unauthenticated):
-        return _link_account(handler_input, speech.LINK_ACCOUNT)
-    if isinstance(error, PermissionDenied):
-        return _link_account(handler_input, speech.NO_ACCESS)
-    if thermostat is not None and isinstance(error, NotFound):
-        return _tell(handler_input, speech.gone(thermostat))
-    if thermostat is not None and isinstance(error, FailedPrecondition):
-        return _tell(handler_input, speech.refused(thermostat, error.detail))
-    if thermostat is not None and isinstance(error, NoAnswer) and error.command_may_have_run:
-        return _tell(handler_input, speech.unconfirmed(thermostat))
-    return _tell(handler_input, _FAILURE_SPEECH.get(type(error), speech.UNAVAILABLE))
+    """SDM's failure as sdm_errors classifies it, in words (speech.failure); the LinkAccount card only
+    where linking again can help."""
+    kind = classify(error)
+    text = speech.failure(kind, thermostat)
+    return _link_account(handler_input, text) if kind.needs_linking else _tell(handler_input, text)
 
 
 def _link_account(handler_input: HandlerInput, text: str) -> Response:
@@ -420,13 +408,10 @@ def _ask(handler_input: HandlerInput, text: str, reprompt: str, pending: Optiona
     return handler_input.response_builder.speak(_ssml(text)).ask(_ssml(reprompt)).response
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-"""Characters XML 1.0 forbids (a name typed in the Nest app may hold one): SSML must parse, or Alexa
-rejects the whole answer."""
-
-
 def _ssml(text: str) -> str:
-    return html.escape(_NOT_XML.sub(" ", text), quote=False)
+    """Speech as SSML: readable (thermostats.readable: no character XML 1.0 forbids, so the SSML parses
+    and Alexa takes the answer), then escaped."""
+    return html.escape(readable(text), quote=False)
 
 
 def _session_attributes(handler_input: HandlerInput) -> Mapping[str, Any]:

@@ -13,18 +13,27 @@ long as it likes. Each exchange therefore runs under a watchdog (one thread per 
 when the deadline passes, shuts down the exchange's socket (`shutdown(2)` wakes the blocked read at once, whatever
 it was reading), and the failure is reported as TimedOut. The per-read timeout is still set to the
 time remaining, so a silent server ends the same way without the watchdog.
+
+Every answer is read through the same bounds, whoever's it is: at most MAX_ANSWER_BYTES once decoded
+(a gzip body inflating past it is cut off after MAX_ANSWER_BYTES, never held whole), JSON nested
+past the parser's depth is not JSON, and the session keeps no cookies, so nothing one user's answer
+sets goes out with another user's request.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.cookiejar
+import json
 import logging
+import re
 import socket
 import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -46,6 +55,17 @@ DEVICE_CACHE_MAX_USERS = 64
 # other reason (SERVICE_DISABLED, BILLING_DISABLED, CONSUMER_INVALID, ...) is the operator's project.
 USER_GRANT_REASONS = frozenset({"ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 _ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+# The most an SDM answer may hold once decoded. A thermostat with every trait is about 1.4 KB of SDM's
+# indented JSON, a camera or doorbell about 3 KB, a structure or room a few hundred bytes: a device
+# list of 300 devices (Alexa's own ceiling of endpoints per user) is under 1 MB. Parsed, 1 MiB of the
+# densest JSON (empty objects) takes about 25 MB of the function's 1024 MB.
+MAX_ANSWER_BYTES = 1024 * 1024
+_READ_CHUNK_BYTES = 64 * 1024
+# An access token that can be an HTTP header: printable ASCII, at most 4096 characters. Google's are
+# up to 2048 bytes of RFC 6750's b64token characters (developers.google.com/identity/protocols/oauth2);
+# anything else was not issued by Google, and a line break or a non-Latin-1 character would fail in
+# http.client rather than get Google's 401.
+_BEARER_TOKEN = re.compile(r"^[\x20-\x7e]{1,4096}\Z")
 
 
 class Deadline:
@@ -145,6 +165,30 @@ class TimedOut(NoAnswer):
 _BY_RPC_STATUS = {"UNAUTHENTICATED": Unauthenticated, "NOT_FOUND": NotFound, "RESOURCE_EXHAUSTED": RateLimited,
                   "FAILED_PRECONDITION": FailedPrecondition}
 _BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited}
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Accepts no cookie and sends none: SDM's API needs none, and the session is shared by every
+    user of a warm container."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+_NOT_JSON = object()
+"""What `_document` returns for a body that is not JSON, or nested too deep to parse."""
+
+
+def _document(body: bytes) -> Any:
+    """The body as JSON, else _NOT_JSON: not UTF-8 JSON, or nested deeper than the parser recurses
+    (a device list nested 100,000 deep raises RecursionError, not ValueError)."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
 
 
 class _TtlCache:
@@ -311,6 +355,7 @@ class SdmClient:
         session = requests.Session()
         # Lambda has no proxy or .netrc: skip looking them up on every call.
         session.trust_env = False
+        session.cookies.set_policy(_NoCookies())
         for scheme in ("http://", "https://"):
             session.mount(scheme, _WatchedAdapter())
         self._session = session
@@ -330,6 +375,7 @@ class SdmClient:
     def get_device(self, token: str, device_name: str, deadline: Deadline) -> Dict[str, Any]:
         """One device as SDM has it now (enterprises.devices.get); drops the user's cached list, which
         is then known to be stale."""
+        _check_token("devices.get", token)
         self._devices.drop(_TtlCache.key(token))
         device = self._get_json("devices.get", f"{self._base_url}/{device_name}", token, deadline)
         if not isinstance(device, dict):
@@ -340,6 +386,7 @@ class SdmClient:
                         deadline: Deadline) -> None:
         """Run one command. Whatever the outcome, the user's cached list is dropped: the device has
         changed, may have (a timeout), or was not in the state the cache said (a refusal)."""
+        _check_token(EXECUTE_COMMAND, token)
         try:
             self._call(EXECUTE_COMMAND, "POST", f"{self._base_url}/{device_name}:executeCommand",
                        token, deadline, {"command": command, "params": dict(params)})
@@ -348,6 +395,7 @@ class SdmClient:
 
     def _list(self, operation: str, url: str, field: str, cache: _TtlCache, token: str,
               deadline: Deadline) -> List[Dict[str, Any]]:
+        _check_token(operation, token)
         key = _TtlCache.key(token)
         cached = cache.get(key)
         if cached is not None:
@@ -361,14 +409,15 @@ class SdmClient:
         return items
 
     def _get_json(self, operation: str, url: str, token: str, deadline: Deadline) -> Any:
-        response = self._call(operation, "GET", url, token, deadline)
-        try:
-            return response.json()
-        except ValueError:
-            raise InvalidResponse(operation, 200) from None
+        document = self._call(operation, "GET", url, token, deadline)
+        if document is _NOT_JSON:
+            raise InvalidResponse(operation, 200)
+        return document
 
     def _call(self, operation: str, method: str, url: str, token: str, deadline: Deadline,
-              payload: Optional[Mapping[str, Any]] = None) -> requests.Response:
+              payload: Optional[Mapping[str, Any]] = None) -> Any:
+        """The answer's JSON document (_NOT_JSON when it is not JSON or is over MAX_ANSWER_BYTES
+        decoded); raises the SdmError of any other status, and NoAnswer."""
         remaining = deadline.remaining()
         if remaining < MIN_REQUEST_S:
             raise TimedOut(operation)
@@ -378,8 +427,9 @@ class SdmClient:
             try:
                 response = self._session.request(
                     method, url, json=payload, headers={"Authorization": f"Bearer {token}"},
-                    timeout=(connect, remaining), allow_redirects=False,
+                    timeout=(connect, remaining), allow_redirects=False, stream=True,
                 )
+                body = _read_capped(response)
             except requests.RequestException as error:
                 timed_out = exchange.expired or isinstance(error, requests.Timeout)
                 # Connected (or waiting to read the answer): the request may have gone out.
@@ -389,13 +439,20 @@ class SdmClient:
             raise self._failed(TimedOut(operation, sent=True), started)
         log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,
                                     "latency_ms": self._elapsed_ms(started)})
+        document = _document(body) if len(body) <= MAX_ANSWER_BYTES else _NOT_JSON
+        if document is _NOT_JSON and (response.status_code == 200 or len(body) > MAX_ANSWER_BYTES):
+            log.warning("sdm answer unreadable", extra={"sdm_operation": operation, "sdm_status": response.status_code,
+                                                        "sdm_answer_bytes": len(body)})
+        # The error classification reads the body from the response: only what was read, and only
+        # when it parses (a body too deep to parse is classified by its HTTP status alone).
+        response._content = body if document is not _NOT_JSON else b""
         if response.status_code != 200:
             error = _error_for(operation, response)
             if isinstance(error, ProjectUnavailable):
                 log.error("sdm project unavailable", extra={"sdm_operation": operation,
                                                              "sdm_reason": error.reason})
             raise error
-        return response
+        return document
 
     def _failed(self, error: SdmError, started: float) -> SdmError:
         log.warning("sdm call failed", extra={"sdm_operation": error.operation, "sdm_error": type(error).__name__,
@@ -404,6 +461,36 @@ class SdmClient:
 
     def _elapsed_ms(self, started: float) -> float:
         return round((self._clock() - started) * 1000.0, 1)
+
+
+def _check_token(operation: str, token: Any) -> None:
+    """Unauthenticated, as Google answers a token it never issued, for one that cannot be an HTTP header
+    (_BEARER_TOKEN): nothing is sent, cached or looked up."""
+    if not (isinstance(token, str) and _BEARER_TOKEN.match(token)):
+        raise Unauthenticated(operation)
+
+
+def _read_capped(response: requests.Response) -> bytes:
+    """The decoded body, cut off past MAX_ANSWER_BYTES: urllib3 inflates gzip or deflate a chunk at a
+    time, so a small body that inflates to gigabytes costs at most this much. A body read to its end
+    leaves the connection to the pool for the next request; one cut off, or broken, closes it. Read
+    failures are requests' exceptions."""
+    chunks: List[bytes] = []
+    size = 0
+    try:
+        for chunk in response.raw.stream(_READ_CHUNK_BYTES, decode_content=True):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                response.close()
+                break
+    except urllib3.exceptions.ReadTimeoutError:
+        response.close()
+        raise requests.ReadTimeout("read timed out") from None
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        response.close()
+        raise requests.ConnectionError(str(error)) from None
+    return b"".join(chunks)
 
 
 def _error_for(operation: str, response: requests.Response) -> SdmError:

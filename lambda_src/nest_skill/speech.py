@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Optional, Sequence, Tuple
 
+from nest_skill import temperatures
 from nest_skill.controls import (AlreadyInMode, BeyondLimit, CannotChange, Change, EcoOn, EcoWhileOff,
-                                 FanAlreadyOff, ModeUnavailable, NoFan, NotInEco, NotReporting, Offline, OutOfRange,
-                                 TurnedOff)
+                                 FanAlreadyOff, ModeUnavailable, NoControls, NoFan, NotInEco, NotReporting, Offline,
+                                 OutOfRange, RangeTooNarrow, TurnedOff)
+from nest_skill.sdm_errors import Failure
 from nest_skill.thermostats import Hvac, Mode, Thermostat
 
 CARD_TITLE = "Nest thermostats"
@@ -63,6 +65,8 @@ def cannot_change(reason: CannotChange) -> str:
     subject = _capitalized(_the(reason.thermostat))
     if isinstance(reason, NotReporting):
         return f"{subject} isn't reporting to Nest right now, so I couldn't change it. Please try again later."
+    if isinstance(reason, NoControls):
+        return _no_controls(reason.thermostat)
     if isinstance(reason, Offline):
         return _offline(reason.thermostat)
     if isinstance(reason, TurnedOff):
@@ -90,6 +94,8 @@ def cannot_change(reason: CannotChange) -> str:
     if isinstance(reason, OutOfRange):
         return (f"{subject} can be set between {_n(reason.low)} and {_n(reason.high)} degrees. "
                 "What temperature would you like?")
+    if isinstance(reason, RangeTooNarrow):
+        return _too_narrow(reason.thermostat)
     return f"{subject} isn't in a mode I can set, so I didn't change it."
 
 
@@ -99,17 +105,51 @@ def unconfirmed(thermostat: Thermostat) -> str:
             f"been made. Ask me for the status in a moment.")
 
 
-def refused(thermostat: Thermostat, detail: str) -> str:
-    """SDM's FAILED_PRECONDITION: its message says whether eco, being offline or the mode was in the way."""
-    words = set(re.split(r"[^A-Z]+", detail.upper()))
-    if "ECO" in words:
-        return _eco_on(thermostat)
-    if "OFFLINE" in words:
+_FAILURES = {
+    Failure.RATE_LIMITED: RATE_LIMITED, Failure.TIMED_OUT: TIMED_OUT, Failure.INVALID: REJECTED,
+    Failure.PROJECT_UNAVAILABLE: PROJECT_UNAVAILABLE, Failure.CREDENTIALS_EXPIRED: LINK_ACCOUNT,
+    Failure.CREDENTIALS_INVALID: LINK_ACCOUNT, Failure.NOT_SHARED: NO_ACCESS,
+}
+"""What each Failure that is not about one thermostat says; the others name it (failure())."""
+
+
+def failure(kind: Failure, thermostat: Optional[Thermostat] = None) -> str:
+    """What the user hears for an SDM failure (sdm_errors.classify), naming the thermostat when the
+    failure is about the one being changed. A refusal the thermostat's state explains is worded as
+    when the skill itself knew beforehand (cannot_change)."""
+    if kind in _FAILURES:
+        return _FAILURES[kind]
+    if thermostat is None:
+        return UNAVAILABLE
+    subject = _capitalized(_the(thermostat))
+    if kind is Failure.OFFLINE:
         return _offline(thermostat)
-    if "FAN" in words:
-        return f"{_capitalized(_the(thermostat))} has no fan that Nest can control."
-    return (f"{_capitalized(_the(thermostat))} isn't in a mode that allows that right now, so nothing changed. "
-            "Check its mode in the Nest app.")
+    if kind is Failure.ECO_DISALLOWS:
+        return _eco_on(thermostat)
+    if kind is Failure.MODE_DISALLOWS:
+        return (f"{subject} isn't in a mode that allows that right now, so nothing changed. "
+                "Check its mode in the Nest app.")
+    if kind is Failure.REFUSED:
+        return f"Nest refused that change to {_the(thermostat)} just now, so nothing changed. Check it in the Nest app."
+    if kind is Failure.OUT_OF_RANGE:
+        low, high = temperatures.LIMITS[thermostat.scale]
+        return f"{subject} can be set between {_n(low)} and {_n(high)} degrees, so nothing changed."
+    if kind is Failure.RANGE_TOO_NARROW:
+        return _too_narrow(thermostat)
+    if kind is Failure.NOT_FOUND:
+        return gone(thermostat)
+    if kind is Failure.UNCONFIRMED:
+        return unconfirmed(thermostat)
+    return UNAVAILABLE
+
+
+def _too_narrow(thermostat: Thermostat) -> str:
+    return (f"Nest needs the heat and cool setpoints of {_the(thermostat)} at least "
+            f"{_n(temperatures.min_span(thermostat.scale))} degrees apart, so nothing changed.")
+
+
+def _no_controls(thermostat: Thermostat) -> str:
+    return f"{_capitalized(_the(thermostat))} only reports its readings to Nest, so I can't change it."
 
 
 def _eco_on(thermostat: Thermostat) -> str:
@@ -222,7 +262,7 @@ def humidity(thermostats: Sequence[Thermostat]) -> str:
     lines = []
     for thermostat in thermostats:
         subject = _capitalized(_the(thermostat))
-        if not thermostat.reporting or thermostat.humidity is None:
+        if not thermostat.reporting or not thermostat.capabilities.humidity:
             lines.append(f"{subject} isn't reporting humidity right now.")
         else:
             lines.append(f"The humidity at {_the(thermostat)} is {int(thermostat.humidity + 0.5)} percent.")

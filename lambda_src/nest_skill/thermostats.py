@@ -3,14 +3,18 @@ that decides how closely a spoken name matches a thermostat.
 
 SDM reports what a device can do through its traits (its `type` must not be relied on for that),
 and a missing trait means the feature is unavailable right now, so every trait here is optional.
-The type only tells a thermostat that reports nothing at all (`"traits": {}` during an outage)
-from a camera, so that it can be named as not reporting rather than overlooked.
+A trait's presence is not enough either: SDM lists `"sdm.devices.traits.Fan": {}` for a thermostat
+without a fan. Capabilities.from_traits is the one place that decides what a thermostat can do or
+report, each from the field SDM documents for it. The type only tells a thermostat that reports
+nothing at all (`"traits": {}` during an outage) from a camera, so that it can be named as not
+reporting rather than overlooked.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Any, List, Mapping, Optional, Sequence, Tuple
@@ -50,6 +54,57 @@ class Mode(str, Enum):
 
 STANDARD_MODES = (Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF)
 """ThermostatMode's own modes (SetMode takes these); eco is a separate trait."""
+_FAN_TIMER_MODES = ("ON", "OFF")
+_CONNECTIVITY = ("ONLINE", "OFFLINE")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a thermostat can do and report, each only when the field SDM documents for it says so
+    (developers.google.com/nest/device-access/traits): a trait listed empty, or with values SDM does
+    not document, gives nothing. As Home Assistant's nest integration does for the fan (offered
+    only when `timerMode` is present)."""
+
+    modes: Tuple[Mode, ...] = ()
+    """The standard modes in `ThermostatMode.availableModes` (SetMode takes these); unknown values are left out."""
+    eco: bool = False
+    """`ThermostatEco.availableModes` holds MANUAL_ECO: eco can be turned on."""
+    fan: bool = False
+    """`Fan.timerMode` is ON or OFF: the fan timer can be read and set."""
+    temperature: bool = False
+    """`Temperature.ambientTemperatureCelsius` is a number: the room temperature is reported."""
+    humidity: bool = False
+    """`Humidity.ambientHumidityPercent` is a number."""
+    connectivity: bool = False
+    """`Connectivity.status` is ONLINE or OFFLINE: whether the thermostat is online is known."""
+
+    @property
+    def dual_setpoints(self) -> bool:
+        """HEATCOOL is available: a heat-cool range (SetRange) can be set."""
+        return Mode.HEATCOOL in self.modes
+
+    @property
+    def controls(self) -> bool:
+        """Anything that takes a command: a mode, eco or the fan. A thermostat without any only reports."""
+        return bool(self.modes) or self.eco or self.fan
+
+    @classmethod
+    def from_traits(cls, traits: Mapping[str, Any]) -> "Capabilities":
+        def field(trait: str, name: str) -> Any:
+            value = traits.get(_TRAIT + trait)
+            return value.get(name) if isinstance(value, Mapping) else None
+
+        listed = field("ThermostatMode", "availableModes")
+        listed = listed if isinstance(listed, list) else []
+        eco_modes = field("ThermostatEco", "availableModes")
+        return cls(
+            modes=tuple(m for m in STANDARD_MODES if m.value in listed),
+            eco=isinstance(eco_modes, list) and Mode.ECO.value in eco_modes,
+            fan=field("Fan", "timerMode") in _FAN_TIMER_MODES,
+            temperature=temperatures.finite(field("Temperature", "ambientTemperatureCelsius")) is not None,
+            humidity=temperatures.finite(field("Humidity", "ambientHumidityPercent")) is not None,
+            connectivity=field("Connectivity", "status") in _CONNECTIVITY,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,10 +122,10 @@ class Thermostat:
     heat_c: Optional[float]
     """In eco mode these are the eco setpoints: SDM returns no others then."""
     cool_c: Optional[float]
-    available_modes: Tuple[Mode, ...] = ()
-    """`ThermostatMode.availableModes`; empty when the trait does not say."""
+    capabilities: Capabilities = Capabilities()
+    """What it can do and report (Capabilities.from_traits)."""
     reporting: bool = True
-    """False when SDM lists the thermostat without any thermostat trait (an outage)."""
+    """False when SDM lists the thermostat with nothing it can do or report (an outage)."""
     structure: str = ""
     """`enterprises/{p}/structures/{s}` from the device's parentRelations, when given."""
     home: str = ""
@@ -84,9 +139,7 @@ class Thermostat:
     humidity: Optional[float] = None
     """`Humidity.ambientHumidityPercent`."""
     fan: Optional[bool] = None
-    """Whether the fan timer is on (`Fan.timerMode`); None when the thermostat has no Fan trait."""
-    has_eco: bool = True
-    """Whether SDM lists the ThermostatEco trait (from_sdm reads it; unknown counts as yes, like `can`)."""
+    """Whether the fan timer is on (`Fan.timerMode`); None without the fan capability."""
 
     @classmethod
     def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
@@ -96,10 +149,10 @@ class Thermostat:
             value = traits.get(_TRAIT + name)
             return value if isinstance(value, Mapping) else {}
 
-        custom_name = str(trait("Info").get("customName") or "").strip()
+        custom_name = clean_name(trait("Info").get("customName"))
         relations = device.get("parentRelations")
         relations = [r for r in (relations if isinstance(relations, list) else []) if isinstance(r, Mapping)]
-        room = next((name for name in (str(r.get("displayName") or "").strip() for r in relations) if name), "")
+        room = next((name for name in (clean_name(r.get("displayName")) for r in relations) if name), "")
         parent = next((str(r.get("parent")) for r in relations if isinstance(r.get("parent"), str)), "")
         structure = parent.partition("/rooms/")[0] if "/structures/" in parent else ""
         eco = trait("ThermostatEco").get("mode") == Mode.ECO.value
@@ -120,10 +173,7 @@ class Thermostat:
             hvac: Optional[Hvac] = Hvac(trait("ThermostatHvac").get("status"))
         except ValueError:
             hvac = None
-        fan_trait = traits.get(_TRAIT + "Fan")
-        listed = trait("ThermostatMode").get("availableModes")
-        available = tuple(Mode(m) for m in (listed if isinstance(listed, list) else [])
-                          if m in {standard.value for standard in STANDARD_MODES})
+        capabilities = Capabilities.from_traits(traits)
         return cls(
             device_name=str(device.get("name") or ""),
             name=custom_name or room or "thermostat",
@@ -135,16 +185,16 @@ class Thermostat:
             ambient_c=temperatures.finite(trait("Temperature").get("ambientTemperatureCelsius")),
             heat_c=temperatures.finite(setpoints.get("heatCelsius")),
             cool_c=temperatures.finite(setpoints.get("coolCelsius")),
-            available_modes=available,
-            reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS),
+            capabilities=capabilities,
+            reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS) or capabilities.temperature
+            or capabilities.humidity or capabilities.connectivity or capabilities.fan,
             structure=structure,
             base_mode=base_mode,
             eco_heat_c=temperatures.finite(trait("ThermostatEco").get("heatCelsius")),
             eco_cool_c=temperatures.finite(trait("ThermostatEco").get("coolCelsius")),
             hvac=hvac,
             humidity=temperatures.finite(trait("Humidity").get("ambientHumidityPercent")),
-            fan=fan_trait.get("timerMode") == "ON" if isinstance(fan_trait, Mapping) else None,
-            has_eco=_TRAIT + "ThermostatEco" in traits,
+            fan=trait("Fan").get("timerMode") == "ON" if capabilities.fan else None,
         )
 
     def shown(self, celsius: Optional[float]) -> Optional[float]:
@@ -152,18 +202,19 @@ class Thermostat:
         return temperatures.displayed(celsius, self.scale)
 
     def can(self, mode: Mode) -> bool:
-        """Whether `mode` (HEAT, COOL, HEATCOOL, OFF) is in availableModes, unknown counting as yes;
-        ECO whether the thermostat has the eco trait."""
+        """Whether the thermostat can be switched to `mode`: HEAT, COOL, HEATCOOL, OFF when listed in
+        `ThermostatMode.availableModes`, ECO when `ThermostatEco.availableModes` lists MANUAL_ECO."""
         if mode is Mode.ECO:
-            return self.has_eco
-        return not self.available_modes or mode in self.available_modes
+            return self.capabilities.eco
+        return mode in self.capabilities.modes
 
     def usable_setpoints(self, heat_c: Optional[float], cool_c: Optional[float]
                          ) -> Tuple[Optional[float], Optional[float]]:
         """(heat, cool) in Celsius, each None when the thermostat cannot use it: a heat-only
         thermostat in eco still reports an eco cool setpoint that nothing will ever act on."""
-        heats = self.can(Mode.HEAT) or self.can(Mode.HEATCOOL)
-        cools = self.can(Mode.COOL) or self.can(Mode.HEATCOOL)
+        modes = set(self.capabilities.modes) or {self.base_mode}
+        heats = bool(modes & {Mode.HEAT, Mode.HEATCOOL})
+        cools = bool(modes & {Mode.COOL, Mode.HEATCOOL})
         return (heat_c if heats else None), (cool_c if cools else None)
 
 
@@ -178,10 +229,42 @@ def structure_names(structures: Sequence[Mapping[str, Any]]) -> Mapping[str, str
     names = {}
     for structure in structures:
         info = _traits(structure).get(_STRUCTURE_INFO)
-        name = str(info.get("customName") or "").strip() if isinstance(info, Mapping) else ""
+        name = clean_name(info.get("customName")) if isinstance(info, Mapping) else ""
         if isinstance(structure.get("name"), str) and name:
             names[structure["name"]] = name
     return names
+
+
+NAME_MAX_CHARS = 128
+"""The longest name kept: Alexa's endpoint object takes a friendlyName (and a description, which
+names the home) of 1 to 128 characters (Amazon's Smart Home message schema; the discovery objects
+page allows 256 for friendlyName)."""
+_BREAKS = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Unicode categories that are no text anyone reads or says, and so stand between words: controls (NUL,
+BEL, tab, newline), lone surrogates, private-use and unassigned code points (U+FFFE), line and paragraph
+separators. XML 1.0 forbids most of them: SSML holding one does not parse."""
+_INVISIBLE = "Cf"
+"""Format characters (a soft hyphen, a zero-width joiner, a bidi override): dropped, joining what they split."""
+
+
+def readable(text: str) -> str:
+    """`text` as words anyone can read: each character of a _BREAKS category becomes a space, format
+    characters go, runs of white space become one space, and the ends are trimmed. The one cleaning of
+    text from outside, for the names both front doors show and for all speech."""
+    kept = "".join(" " if category in _BREAKS else "" if category == _INVISIBLE else c
+                   for c, category in ((c, unicodedata.category(c)) for c in text))
+    return " ".join(kept.split())
+
+
+def clean_name(value: Any) -> str:
+    """A name from SDM (a device's Info.customName, a room's displayName, a structure's Info.customName)
+    as Alexa and the user may have it: readable, at most NAME_MAX_CHARS (cut at a word when one ends in
+    the second half), "" when nothing readable is left: the caller falls back to the next name."""
+    name = readable(value) if isinstance(value, str) else ""
+    if len(name) <= NAME_MAX_CHARS:
+        return name
+    cut = name[:NAME_MAX_CHARS + 1].rfind(" ")
+    return name[:cut if cut > NAME_MAX_CHARS // 2 else NAME_MAX_CHARS].rstrip()
 
 
 def _traits(device: Mapping[str, Any]) -> Mapping[str, Any]:

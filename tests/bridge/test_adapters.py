@@ -134,7 +134,7 @@ def test_lambda_refusals_are_html_pages(lambda_entry, make_event):
     result = lambda_entry.lambda_handler(make_event("/callback", "code=abc"), None)
     assert result["statusCode"] == 400
     assert result["headers"]["Content-Type"] == "text/html; charset=utf-8"
-    assert "no state parameter" in result["body"]
+    assert "missing the part that ties it to your Alexa app" in result["body"]
     assert lambda_entry.lambda_handler(make_event("/health"), None)["statusCode"] == 200
     assert lambda_entry.lambda_handler(make_event("/health", method="POST"), None)["statusCode"] == 405
 
@@ -184,7 +184,7 @@ def test_wsgi_runs_the_whole_flow_behind_a_tls_proxy(wsgi_entry, grant):
 def test_wsgi_pages_have_status_line_and_length(wsgi_entry):
     status, headers, body = call_wsgi(wsgi_entry.application, "/callback", "code=x")
     assert status == "400 BAD REQUEST"
-    assert dict(headers)["Content-Length"] == str(len(body)) and b"no state parameter" in body
+    assert dict(headers)["Content-Length"] == str(len(body)) and b"missing the part that ties it to your Alexa app" in body
     status, headers, body = call_wsgi(wsgi_entry.application, "/health")
     assert (status, body) == ("200 OK", b'{"status": "ok"}')
     status, _, body = call_wsgi(wsgi_entry.application, "/health", REQUEST_METHOD="HEAD")

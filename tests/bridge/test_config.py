@@ -48,3 +48,17 @@ def test_unusable_values_are_refused_with_their_name(name, value):
 def test_authorization_url_may_carry_a_query():
     url = AUTH_URL + "?hl=en"
     assert BridgeConfig.from_env({**REQUIRED, "OAUTH_AUTHORIZATION_URL": url}).authorization_url == url
+
+
+@pytest.mark.parametrize("contact", ["privacy@example.org", "first.last+skill@mail.example.co.uk",
+                                     "https://example.org/contact?topic=privacy"])
+def test_the_privacy_contact_is_an_email_address_or_an_https_url(contact):
+    assert BridgeConfig.from_env({**REQUIRED, "PRIVACY_CONTACT": f" {contact} "}).privacy_contact == contact
+    assert BridgeConfig.from_env(REQUIRED).privacy_contact is None
+
+
+@pytest.mark.parametrize("contact", ["not an address", "http://example.org/contact", "javascript:alert(1)",
+                                     "https://user@example.org/", 'https://example.org/"><script>', "a@b"])
+def test_a_privacy_contact_that_is_neither_is_refused_by_name(contact):
+    with pytest.raises(ConfigError, match="PRIVACY_CONTACT"):
+        BridgeConfig.from_env({**REQUIRED, "PRIVACY_CONTACT": contact})

@@ -18,8 +18,8 @@ from oauth_bridge.spent_states import SpentStates
 from oauth_bridge.token_exchange import TokenClient, TokenExchangeError, TokenFailure
 from sandbox.processes import free_port
 from tests.bridge.helpers import (ACCESS_TOKEN, AUTH_URL, BUCKET, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, KEY,
-                                  TOKEN_URL, VENDOR, assert_back_to_alexa, assert_refused, callback, get, make_config,
-                                  start)
+                                  TOKEN_URL, VENDOR, Flow, assert_back_to_alexa, assert_refused, callback, get,
+                                  make_config, start)
 
 REQUIRED = {"SECRETS_BUCKET": BUCKET, "SECRETS_KEY": KEY, "ALEXA_VENDOR_ID": VENDOR, "OAUTH_AUTHORIZATION_URL": AUTH_URL}
 
@@ -85,18 +85,19 @@ def test_the_flow_cookie_is_named_with_the_host_prefix(bridge):
     assert cookie.startswith("__Host-linking=") and "; Secure" in cookie and "; Path=/" in cookie
 
 
-def test_an_expired_sign_in_page_says_how_to_start_again_and_what_the_owner_checks(secrets_bucket, monotonic, wall):
+def test_a_refusal_page_says_how_to_start_again_and_what_the_owner_checks(secrets_bucket, monotonic, wall):
     bridge = Bridge(make_config(public_base_url=None), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
                     TokenClient(TOKEN_URL), wall_clock=wall)
     flow = start(bridge)
-    wall.advance(601)
-    assert_refused(callback(bridge, flow), 400, "<p>Please start linking again from the Alexa app (Skills, then this "
-                                                "skill, then Link account).</p>")
+    tampered = Flow(flow.state[:-3] + ("AAA" if not flow.state.endswith("AAA") else "BBB"), flow.nonce)
+    assert_refused(callback(bridge, tampered), 400, "<p>To try again, start linking in the Alexa app: Skills, then "
+                                                    "Home Thermostat, then Link account.</p>\n"
+                                                    "<p>You can close this window.</p>")
     bad_host = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
                                           "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}"},
                    {"host": "a b"})
-    assert_refused(bad_host, 400, "<p>If this keeps happening, the skill&#x27;s owner needs to check the bridge&#x27;s "
-                                  "logs and settings.</p>")
+    assert_refused(bad_host, 400, "<p>If this keeps happening, the person who set up Home Thermostat needs to check "
+                                  "its linking service.</p>")
 
 
 def test_a_token_answer_with_an_unusable_lifetime_goes_back_as_server_error_and_is_logged_as_such(

@@ -313,7 +313,7 @@ OUTCOMES = [
     (lambda b, w: lambda: get(b, "/callback", {"code": "c", "state": ALEXA_STATE}),
      "GET /callback -> 400 state_unsealed", {}),
     (lambda b, w: lambda: callback(b, tampered(start(b))), "GET /callback -> 400 state_invalid", {}),
-    (expired, "GET /callback -> 400 state_expired", {}),
+    (expired, "GET /callback -> 302 state_expired", {}),
     (lambda b, w: lambda: callback(b, sealed_for("https://evil.example/", w)),
      "GET /callback -> 400 state_redirect_not_allowed", {}),
     (lambda b, w: lambda: get(b, "/callback", {"code": "c", "state": start(b).state}),
@@ -377,7 +377,7 @@ def test_a_state_sealed_into_exactly_2048_characters_goes_to_google_and_a_longer
     monkeypatch.setattr(bridge_app, "new_nonce", lambda: "fixed-nonce")
     sent = location(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1804]}))
     assert len(sent.query["state"]) == 2048
-    assert_refused(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1805]}), 400, "too long to carry")
+    assert_refused(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1805]}), 400, "more than can be carried")
 
 
 def test_a_failed_exchange_is_logged_with_googles_status_error_and_the_attempts(bridge, token_endpoint, caplog):
@@ -449,10 +449,13 @@ def test_a_page_without_advice_in_full(bridge):
     assert "Allow" not in response.headers
     assert body(response) == (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>Not found</title>\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Page not found - Home Thermostat</title>\n"
         "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
-        "line-height:1.5}</style>\n</head>\n<body>\n<h1>Not found</h1>\n<p>There is nothing at this address.</p>\n"
-        "</body>\n</html>\n")
+        "line-height:1.5;overflow-wrap:anywhere}</style>\n</head>\n<body>\n"
+        "<p>Home Thermostat: linking your Google account</p>\n<h1>Page not found</h1>\n"
+        "<p>There is no page at this address of Home Thermostat&#x27;s linking service.</p>\n"
+        "<p>You can close this window.</p>\n</body>\n</html>\n")
 
 
 # -- spent states --------------------------------------------------------------------------------------------------

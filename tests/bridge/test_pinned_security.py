@@ -122,7 +122,7 @@ def test_the_flow_cookie_and_state_live_600_s_through_the_bridge(bridge, wall, g
     assert location(callback(bridge, flow)).fragment["access_token"] == ACCESS_TOKEN
     late = start(bridge)
     wall.advance(601)
-    assert_refused(callback(bridge, late), 400)
+    assert_back_to_alexa(callback(bridge, late), "access_denied")
     assert len(grant.calls) == 1
 
 
@@ -226,7 +226,7 @@ def test_the_production_s3_client_bounds_each_read():
 def test_del_and_other_control_characters_are_refused(bridge):
     for raw in ("%7F", "%1F", "%00"):
         assert_refused(get(bridge, "/authorize", f"state=a{raw}b&response_type=token&redirect_uri="
-                                                 f"{ALEXA_REDIRECT}"), 400, "control")
+                                                 f"{ALEXA_REDIRECT}"), 400, "characters that do not belong")
 
 
 def test_a_value_of_2048_bytes_passes_and_one_more_is_too_long(bridge):

@@ -91,7 +91,7 @@ def test_without_public_base_url_the_callback_is_where_the_request_came(secrets_
 @pytest.mark.parametrize("host", ["", "evil.example/path", "a b", "bridge.example.com\r\nX: y", "[::1]:80"])
 def test_an_unusable_host_header_is_refused(secrets_bucket, monotonic, wall, host):
     bridge = with_bridge(secrets_bucket, monotonic, wall, public_base_url=None)
-    assert_refused(get(bridge, "/authorize", authorize_params(), {"host": host}), 400, "Host header")
+    assert_refused(get(bridge, "/authorize", authorize_params(), {"host": host}), 400, "does not recognise")
 
 
 @pytest.mark.parametrize("redirect_uri", ALL_ALEXA_REDIRECTS)
@@ -116,13 +116,13 @@ def test_each_alexa_redirect_url_of_the_vendor_is_accepted(bridge, redirect_uri)
 ])
 def test_a_redirect_uri_off_the_list_gets_400_and_no_redirect(bridge, secrets_bucket, redirect_uri):
     assert_refused(get(bridge, "/authorize", authorize_params(redirect_uri=redirect_uri)), 400,
-                   "not one of Alexa")
+                   "does not lead back to the Alexa app")
     assert secrets_bucket.get_object_calls == 0
 
 
 @pytest.mark.parametrize("state", [None, "", "   "])
 def test_authorize_without_a_state_is_refused(bridge, state):
-    assert_refused(get(bridge, "/authorize", authorize_params(state=state)), 400, "no state parameter")
+    assert_refused(get(bridge, "/authorize", authorize_params(state=state)), 400, "missing the part that ties it to your Alexa app")
 
 
 @pytest.mark.parametrize("response_type", [None, "code", "id_token"])
@@ -136,7 +136,7 @@ def test_an_alexa_state_too_long_to_seal_is_refused(bridge):
     """Under 2 KB from Alexa, but over 2 KB once sealed: Google would hand back a state /callback refuses."""
     state = secrets.token_urlsafe(1400)
     assert len(state) < 2048
-    assert_refused(get(bridge, "/authorize", authorize_params(state=state)), 400, "too long to carry")
+    assert_refused(get(bridge, "/authorize", authorize_params(state=state)), 400, "more than can be carried")
 
 
 def test_a_long_alexa_state_that_fits_when_sealed_goes_through(bridge, grant):
@@ -179,11 +179,50 @@ def test_callback_exchanges_the_code_and_returns_the_token_to_alexa(bridge, gran
                                            "grant_type": ["authorization_code"], "redirect_uri": [CALLBACK]}
 
 
-def test_the_callback_response_clears_the_flow_cookie(bridge, grant):
-    for response in (callback(bridge, start(bridge)), callback(bridge, start(bridge), error="access_denied"),
-                     get(bridge, "/callback", {"code": CODE})):
-        cleared = set_cookies(response)[FLOW_COOKIE]
-        assert cleared.startswith(f"{FLOW_COOKIE}=;") and "Max-Age=0" in cleared and "Path=/" in cleared
+def assert_clears_the_flow_cookie(response) -> None:
+    cleared = set_cookies(response)[FLOW_COOKIE]
+    assert cleared.startswith(f"{FLOW_COOKIE}=;") and "Max-Age=0" in cleared and "Path=/" in cleared
+
+
+def test_the_callback_of_the_browsers_own_flow_clears_its_cookie_whatever_the_outcome(bridge, grant, wall):
+    assert_clears_the_flow_cookie(callback(bridge, start(bridge)))
+    assert_clears_the_flow_cookie(callback(bridge, start(bridge), code=None, error="access_denied"))
+    assert_clears_the_flow_cookie(callback(bridge, start(bridge), code=" "))
+    expired = start(bridge)
+    wall.advance(MAX_AGE_S + 1)
+    assert_clears_the_flow_cookie(callback(bridge, expired))
+
+
+def test_finishing_an_older_sign_in_leaves_the_newer_flow_to_finish(bridge, grant):
+    """A person starts linking (A), starts again (B) before finishing A, then finishes A's Google page:
+    the browser sends B's cookie with A's state. A goes back to Alexa refused; B's cookie stays and B links."""
+    older, newer = start(bridge, state="alexa-state-a"), start(bridge, state="alexa-state-b")
+    response = get(bridge, "/callback", {"code": CODE, "state": older.state}, cookies=newer.cookies)
+    assert_back_to_alexa(response, "access_denied", state="alexa-state-a")
+    assert FLOW_COOKIE not in set_cookies(response)
+    assert location(callback(bridge, newer)).fragment["access_token"] == ACCESS_TOKEN
+    assert len(grant.calls) == 1
+
+
+@pytest.mark.parametrize("query", [{}, {"code": CODE}, {"code": CODE, "state": ALEXA_STATE},
+                                   {"error": "access_denied", "state": "sealed2~garbage"}, "state=a&state=b"],
+                         ids=["bare", "no state", "unsealed state", "garbage state", "unreadable"])
+def test_a_stray_visit_to_the_callback_leaves_the_browsers_flow_alone(bridge, grant, query):
+    flow = start(bridge)
+    stray = get(bridge, "/callback", query, cookies=flow.cookies)
+    assert stray.status_code == 400 and FLOW_COOKIE not in set_cookies(stray)
+    assert location(callback(bridge, flow)).fragment["access_token"] == ACCESS_TOKEN
+
+
+def test_an_expired_older_sign_in_goes_back_to_alexa_and_leaves_the_newer_flow_alone(bridge, grant, wall):
+    older = start(bridge, state="alexa-state-a")
+    wall.advance(MAX_AGE_S - 5)
+    newer = start(bridge, state="alexa-state-b")
+    wall.advance(10)
+    response = get(bridge, "/callback", {"code": CODE, "state": older.state}, cookies=newer.cookies)
+    assert_back_to_alexa(response, "access_denied", state="alexa-state-a")
+    assert FLOW_COOKIE not in set_cookies(response)
+    assert location(callback(bridge, newer)).fragment["access_token"] == ACCESS_TOKEN
 
 
 def test_another_browser_never_gets_a_token_for_the_state(bridge, grant):
@@ -223,7 +262,8 @@ def test_reuse_is_refused_until_the_state_would_have_expired(secrets_bucket, wal
     assert_back_to_alexa(callback(bridge, flow), "access_denied")
     spent_clock.advance(2)
     wall.advance(2)
-    assert_refused(callback(bridge, flow), 400, "More than 10 minutes")
+    assert_back_to_alexa(callback(bridge, flow), "access_denied")
+    assert len(token_endpoint.calls) == 1
 
 
 def test_the_fragment_is_fully_url_encoded(bridge, token_endpoint):
@@ -255,7 +295,7 @@ def test_expires_in_is_left_out_when_google_sends_none(bridge, token_endpoint):
 @pytest.mark.parametrize("params", [{"code": CODE, "state": ALEXA_STATE}, {"error": "access_denied",
                                                                              "state": ALEXA_STATE}])
 def test_a_state_the_bridge_did_not_seal_is_refused(bridge, token_endpoint, params):
-    assert_refused(get(bridge, "/callback", params), 400, "not started by this service")
+    assert_refused(get(bridge, "/callback", params), 400, "not started from the Alexa app")
     assert len(token_endpoint.calls) == 0
 
 
@@ -266,35 +306,49 @@ def test_the_inner_state_of_an_expired_sealed_state_cannot_be_resent(bridge, tok
     inner = URLSafeTimedSerializer("any key").loads_unsafe(flow.state.removeprefix(PREFIX))[1]
     assert inner["s"] == ALEXA_STATE
     response = get(bridge, "/callback", {"code": CODE, "state": inner["s"]}, cookies=flow.cookies)
-    assert_refused(response, 400, "not started by this service")
+    assert_refused(response, 400, "not started from the Alexa app")
     assert len(token_endpoint.calls) == 0
 
 
 def test_a_tampered_sealed_state_is_refused(bridge, token_endpoint):
     flow = start(bridge)
     tampered = Flow(flow.state[:-3] + ("AAA" if not flow.state.endswith("AAA") else "BBB"), flow.nonce)
-    assert_refused(callback(bridge, tampered), 400, "could not be verified")
-    assert_refused(callback(bridge, tampered, code=None, error="access_denied"), 400, "could not be verified")
+    assert_refused(callback(bridge, tampered), 400, "cannot be matched")
+    assert_refused(callback(bridge, tampered, code=None, error="access_denied"), 400, "cannot be matched")
     assert len(token_endpoint.calls) == 0
 
 
-def test_an_expired_sealed_state_is_refused(bridge, token_endpoint, wall):
+@pytest.mark.parametrize("own_browser", [True, False])
+def test_an_expired_sign_in_goes_back_to_alexa_so_the_user_sees_alexas_own_retry(bridge, token_endpoint, wall,
+                                                                                 own_browser):
+    """Authentic but past 10 minutes: RFC 6749 §4.2.2.1 access_denied with Alexa's state, from the browser
+    that started it or one whose cookie has already expired with it, never a token and never a page."""
     flow = start(bridge)
     wall.advance(MAX_AGE_S + 1)
-    assert_refused(callback(bridge, flow), 400, "More than 10 minutes")
+    response = get(bridge, "/callback", {"code": CODE, "state": flow.state},
+                   cookies=flow.cookies if own_browser else None)
+    assert_back_to_alexa(response, "access_denied")
     assert len(token_endpoint.calls) == 0
+
+
+def test_an_expired_sign_in_to_an_address_no_longer_listed_gets_a_page(secrets_bucket, monotonic, wall,
+                                                                       token_endpoint):
+    flow = start(with_bridge(secrets_bucket, monotonic, wall))
+    wall.advance(MAX_AGE_S + 1)
+    other_vendor = with_bridge(secrets_bucket, monotonic, wall, alexa_vendor_id="OTHERVENDOR1")
+    assert_refused(callback(other_vendor, flow), 400, "cannot be matched")
 
 
 def test_a_state_sealed_before_a_vendor_change_is_refused(secrets_bucket, monotonic, wall, token_endpoint):
     flow = start(with_bridge(secrets_bucket, monotonic, wall))
     other_vendor = with_bridge(secrets_bucket, monotonic, wall, alexa_vendor_id="OTHERVENDOR1")
-    assert_refused(callback(other_vendor, flow), 400, "could not be verified")
+    assert_refused(callback(other_vendor, flow), 400, "cannot be matched")
 
 
 @pytest.mark.parametrize("params, phrase", [
-    ({"code": CODE}, "no state parameter"),
-    ({"code": CODE, "state": ""}, "no state parameter"),
-    ({}, "no state parameter"),
+    ({"code": CODE}, "missing the part that ties it to your Alexa app"),
+    ({"code": CODE, "state": ""}, "missing the part that ties it to your Alexa app"),
+    ({}, "missing the part that ties it to your Alexa app"),
 ])
 def test_missing_or_empty_state(bridge, token_endpoint, params, phrase):
     assert_refused(get(bridge, "/callback", params), 400, phrase)
@@ -302,15 +356,15 @@ def test_missing_or_empty_state(bridge, token_endpoint, params, phrase):
 
 
 @pytest.mark.parametrize("query, phrase", [
-    (f"code={CODE}&state={'s' * 2049}", "longer than 2 KB"),
-    (f"code={'c' * 2049}&state=abc", "longer than 2 KB"),
-    (f"code={CODE}&state=abc%0D%0ASet-Cookie:%20x=1", "line breaks"),
-    (f"code={CODE}&state=abc%0Adef", "line breaks"),
-    (f"code={CODE}&state=abc%00", "line breaks"),
-    (f"code={CODE}&state=a&state=b", "could not be read"),
-    (f"code={CODE}&state=%FF%FE", "could not be read"),
-    ("&".join(f"p{n}=1" for n in range(30)), "could not be read"),
-    ("x=" + "y" * 50_000, "longer than 2 KB"),
+    (f"code={CODE}&state={'s' * 2049}", "is too long"),
+    (f"code={'c' * 2049}&state=abc", "is too long"),
+    (f"code={CODE}&state=abc%0D%0ASet-Cookie:%20x=1", "characters that do not belong"),
+    (f"code={CODE}&state=abc%0Adef", "characters that do not belong"),
+    (f"code={CODE}&state=abc%00", "characters that do not belong"),
+    (f"code={CODE}&state=a&state=b", "is damaged"),
+    (f"code={CODE}&state=%FF%FE", "is damaged"),
+    ("&".join(f"p{n}=1" for n in range(30)), "is damaged"),
+    ("x=" + "y" * 50_000, "is too long"),
 ])
 def test_unreadable_parameters(bridge, token_endpoint, query, phrase):
     assert_refused(get(bridge, "/callback", query), 400, phrase)
@@ -320,7 +374,7 @@ def test_unreadable_parameters(bridge, token_endpoint, query, phrase):
 def test_a_repeated_code_with_a_good_state_is_refused_too(bridge, token_endpoint):
     flow = start(bridge)
     query = f"code=one&code=two&state={quote(flow.state)}"
-    assert_refused(get(bridge, "/callback", query, cookies=flow.cookies), 400, "could not be read")
+    assert_refused(get(bridge, "/callback", query, cookies=flow.cookies), 400, "is damaged")
     assert len(token_endpoint.calls) == 0
 
 
@@ -465,9 +519,9 @@ def test_pages_never_reflect_input(bridge):
 
 
 def test_unknown_path_and_other_methods(bridge):
-    assert_refused(get(bridge, "/admin"), 404, "nothing at this address")
+    assert_refused(get(bridge, "/admin"), 404, "no page at this address")
     response = get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE}, method="POST")
-    assert_refused(response, 405, "only answers GET")
+    assert_refused(response, 405, "open only as ordinary links")
     assert response.headers["Allow"] == "GET, HEAD"
 
 
@@ -478,7 +532,7 @@ def test_an_unexpected_error_before_the_state_is_known_is_a_plain_500_page(bridg
     monkeypatch.setattr("oauth_bridge.app.single_params", broken)
     with caplog.at_level(logging.ERROR, logger="oauth_bridge"):
         response = get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE})
-    assert_refused(response, 500, "unexpected error")
+    assert_refused(response, 500, "unexpected problem")
     assert "Traceback" not in body(response) and "bug in parsing" not in body(response)
 
 

@@ -1,6 +1,8 @@
-"""The pip bundler ships bytecode only for the Lambda runtime's Python, in a form Lambda loads as is.
+"""The pip bundler installs exactly the wheels its lock file names, each checked against the lock's hashes,
+and ships bytecode only for the Lambda runtime's Python, in a form Lambda loads as is.
 
-Each test bundles a small source tree whose requirements.txt lists nothing, so pip needs no network.
+Each test bundles a small source tree whose requirements.txt lists nothing, or wheels made here and found
+with --no-index, so pip needs no network (the integration test bundles the real sources from the index).
 "Runtime versions" here are parameters: this machine's interpreter stands in for Lambda's python3.14
 where a test needs the bytecode path.
 """
@@ -8,15 +10,19 @@ where a test needs the bytecode path.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from stacks import python_lambda
-from stacks.python_lambda import RUNTIME_PYTHON, Bytecode, PipBundler, bytecode_for
+from stacks.python_lambda import BRIDGE_SOURCE, RUNTIME_PYTHON, SKILL_SOURCE, Bytecode, PipBundler, bytecode_for
 from tests.infra.conftest import build_app
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -60,6 +66,83 @@ def run_from(asset: Path, code: str) -> str:
     """A fresh interpreter on the asset alone that writes no bytecode, as in Lambda's read-only /var/task."""
     return subprocess.run([sys.executable, "-S", "-c", code], cwd=asset, capture_output=True, text=True, check=True,
                           env={"PYTHONPATH": str(asset), "PYTHONDONTWRITEBYTECODE": "1"}, timeout=60).stdout
+
+
+def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> tuple[Path, str]:
+    """A pure-Python wheel of package `name`, declaring `requires`, and the sha256 a lock would list for it."""
+    dist = f"{name}-{version}"
+    files = {
+        f"{name}/__init__.py": f"VERSION = {version!r}\n",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                      + "".join(f"Requires-Dist: {requirement}\n" for requirement in requires),
+        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    files[f"{dist}.dist-info/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{dist}.dist-info/RECORD"])
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return path, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def lock(source: Path, wheels: Path, *lines: str) -> None:
+    """The source's requirements.txt: `lines`, served from `wheels` only."""
+    (source / "requirements.txt").write_text("\n".join(["--no-index", f"--find-links {wheels}", *lines]) + "\n")
+
+
+def shipped_distributions(asset: Path) -> list[str]:
+    return sorted(f"{canonicalize_name(d.name.split('-')[0])}=={d.name.removesuffix('.dist-info').split('-')[1]}"
+                  for d in asset.glob("*.dist-info"))
+
+
+def test_the_asset_holds_exactly_the_wheels_the_lock_names(source, tmp_path):
+    """The lock is the whole resolution: a dependency the wheel declares is not resolved again on the build
+    machine (whose Python is not Lambda's), so the asset holds the locked packages and nothing else."""
+    wheels = tmp_path / "wheels"
+    _, digest = make_wheel(wheels, "locked", "1.0", requires=("unlocked>=2",))
+    make_wheel(wheels, "unlocked", "2.0")
+    lock(source, wheels, f"locked==1.0 --hash=sha256:{digest}")
+    asset = bundle(source, tmp_path / "asset", THIS_PYTHON)
+    assert shipped_distributions(asset) == ["locked==1.0"]
+    assert run_from(asset, "import locked; print(locked.VERSION)") == "1.0\n"
+
+
+def test_a_wheel_whose_hash_the_lock_does_not_list_fails_the_bundle(source, tmp_path):
+    wheels = tmp_path / "wheels"
+    make_wheel(wheels, "locked", "1.0")
+    lock(source, wheels, f"locked==1.0 --hash=sha256:{hashlib.sha256(b'another build').hexdigest()}")
+    with pytest.raises(RuntimeError, match=r"(?s)pip could not bundle src for Lambda.*DO NOT MATCH THE HASHES"):
+        bundle(source, tmp_path / "asset", THIS_PYTHON)
+    assert not (tmp_path / "asset" / "locked").exists()
+
+
+def test_a_requirement_without_a_hash_fails_the_bundle(source, tmp_path):
+    wheels = tmp_path / "wheels"
+    _, digest = make_wheel(wheels, "locked", "1.0")
+    make_wheel(wheels, "unhashed", "1.0")
+    lock(source, wheels, f"locked==1.0 --hash=sha256:{digest}", "unhashed==1.0")
+    with pytest.raises(RuntimeError, match=r"(?s)pip could not bundle src.*Hashes are required in --require-hashes"):
+        bundle(source, tmp_path / "asset", THIS_PYTHON)
+    assert not (tmp_path / "asset" / "locked").exists()
+
+
+def _lock_pins(requirements: Path) -> list[str]:
+    return sorted(f"{canonicalize_name(name)}=={version}" for name, version in
+                  re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", requirements.read_text(), re.M))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("source_dir", [SKILL_SOURCE, BRIDGE_SOURCE], ids=["skill", "bridge"])
+def test_the_real_assets_install_their_locks_wheels_for_lambda(source_dir, tmp_path):
+    """From the package index, as `cdk synth` bundles: the lock's hashes cover the wheels pip picks for
+    Lambda's Python on arm64, and the compiled ones are built for it."""
+    asset = bundle(source_dir, tmp_path / "asset", RUNTIME_PYTHON)
+    assert shipped_distributions(asset) == _lock_pins(source_dir / "requirements.txt")
+    tag = python_lambda._cache_tag(RUNTIME_PYTHON)
+    extensions = [path.name for path in asset.rglob("*.so")]
+    assert all(f"{tag}-aarch64-linux-gnu" in name or "abi3" in name and "aarch64" in name for name in extensions), \
+        extensions
 
 
 def test_bytecode_for_this_python_is_compiled_by_this_interpreter():

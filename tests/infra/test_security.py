@@ -242,6 +242,18 @@ def test_a_public_base_url_reaches_the_bridge_and_its_outputs(tmp_path, hosting)
     assert '"PUBLIC_BASE_URL"' in json.dumps(template) and '"https://link.example.com"' in json.dumps(template)
 
 
+@pytest.mark.parametrize("hosting", [{}, BEANSTALK], ids=["lambda", "beanstalk"])
+@pytest.mark.parametrize("contact", ["privacy@example.org", "https://example.org/contact"])
+def test_a_privacy_contact_reaches_the_bridges_privacy_page(tmp_path, hosting, contact):
+    _, stacks = build_app({**hosting, "privacy_contact": contact}, tmp_path)
+    template = json.dumps(Template.from_stack(stacks.bridge).to_json())
+    assert '"PRIVACY_CONTACT"' in template and json.dumps(contact) in template
+
+
+def test_no_privacy_contact_leaves_the_bridge_environment_as_it_is(synth):
+    assert "PRIVACY_CONTACT" not in json.dumps(synth("lambda-auth_code").bridge.to_json())
+
+
 ACCOUNT_ROOT = {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
                                           ":root"]]}}
 BRIDGE_ROLE_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},

@@ -392,7 +392,7 @@ def test_deploy_warns_when_the_region_is_far_from_the_locales_alexa_region(works
     else:
         (said,) = workspace.messages
         assert said == (f"warning: deploying to {region}, but {warning}. Set 'locales' to your Echo's language and "
-                        f"deploy in its region (README: Configuration)")
+                        f"deploy in its region (docs: deploy/configuration.md)")
 
 
 def test_every_package_locale_has_an_alexa_region():

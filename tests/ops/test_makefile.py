@@ -1,9 +1,11 @@
 """The Makefile's set-up rules, dry-run (`make -n`) in a scratch copy with a stand-in .venv: a
-`PYTHON=` naming another interpreter recreates the venv; an unusable one is refused in one line."""
+`PYTHON=` naming another interpreter recreates the venv; an unusable one is refused in one line; pip
+installs in hash-checking mode. And `make lock`, run for real there with the venv's uv."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -12,8 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = ("requirements.txt", "requirements-dev.txt", "requirements-lambda-tests.txt",
-                "lambda_src/requirements.txt", "bridge_src/requirements.txt", "package.json", "package-lock.json")
+LOCKS = ("requirements-dev.txt", "requirements.txt", "requirements-lambda-tests.txt",
+         "lambda_src/requirements.txt", "bridge_src/requirements.txt")
+REQUIREMENTS = (*LOCKS, *(lock.removesuffix(".txt") + ".in" for lock in LOCKS), "package.json", "package-lock.json")
 
 
 def fake_python(path: Path, version: tuple[int, int]) -> Path:
@@ -72,3 +75,61 @@ def test_a_python_too_old_or_missing_is_refused_in_one_line(checkout):
             f"error: PYTHON={python} is not a Python 3.11 or newer on PATH: install one or name it, "
             f"e.g. make test PYTHON=python3.12")
         assert not (checkout / ".venv" / "bin" / "pip").exists()
+
+
+def test_setup_installs_every_package_with_hash_checking(checkout):
+    """The only install is the dev lock's, each file checked against its hash: no bare `pip install --upgrade`."""
+    python = fake_python(checkout / "py" / "python3.12", (3, 12))
+    installs = [line for line in make(checkout, "-n", "setup", f"PYTHON={python}").stdout.splitlines()
+                if "pip install" in line]
+    assert installs == [".venv/bin/pip install --disable-pip-version-check --progress-bar on --require-hashes "
+                        "-r requirements-dev.txt"]
+
+
+def _with_uv(checkout: Path) -> Path:
+    uv = ROOT / ".venv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.fail("the venv has no uv: `make setup` installs it from requirements-dev.txt")
+    (checkout / ".venv" / "bin" / "uv").symlink_to(uv)
+    return checkout
+
+
+def make_lock(checkout: Path) -> subprocess.CompletedProcess:
+    """`make lock` with the real venv's uv and Python (the scratch venv's python is a stand-in)."""
+    return make(_with_uv(checkout), "lock", f"PY={ROOT / '.venv' / 'bin' / 'python'}")
+
+
+def _locks(root: Path) -> dict[str, str]:
+    return {name: (root / name).read_text(encoding="utf-8") for name in LOCKS}
+
+
+@pytest.mark.integration
+def test_make_lock_on_the_committed_files_changes_nothing(checkout):
+    """The locks are what `make lock` makes of the .in files (resolved again from the package index)."""
+    result = make_lock(checkout)
+    assert result.returncode == 0, result.stderr
+    assert _locks(checkout) == _locks(ROOT)
+
+
+@pytest.mark.integration
+def test_a_pin_added_to_an_in_file_reaches_every_lock_that_includes_it(checkout):
+    """Adding a top-level dependency is an edit of one .in file and `make lock`: the skill's lock, the Lambda
+    tests' and the dev lock (which include it by -r) gain it with the same hashes; the CDK's does not."""
+    with (checkout / "lambda_src" / "requirements.in").open("a") as source:
+        source.write("python-json-logger==4.2.0\n")
+    result = make_lock(checkout)
+    assert result.returncode == 0, result.stderr
+    entries = {name: re.search(r"^python-json-logger==4\.2\.0 \\\n((?:    --hash=sha256:\w+.*\n)+)", text, re.M)
+               for name, text in _locks(checkout).items()}
+    assert entries["requirements.txt"] is None
+    hashes = {name: entry.group(1) for name, entry in entries.items() if entry}
+    assert sorted(hashes) == ["bridge_src/requirements.txt", "lambda_src/requirements.txt",
+                              "requirements-dev.txt", "requirements-lambda-tests.txt"]
+    assert len(set(hashes.values())) == 1
+
+
+def test_the_locks_are_resolved_from_the_projects_oldest_python():
+    """`make lock` resolves for every Python from LOCK_PYTHON on: the oldest the project supports (pyproject)."""
+    lock_python = re.search(r"^LOCK_PYTHON := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
+    floor = re.search(r'^requires-python = ">=(\S+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert lock_python.split(".")[:2] == floor.split(".")[:2]

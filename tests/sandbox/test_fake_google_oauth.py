@@ -193,7 +193,10 @@ def test_access_token_expires_after_its_lifetime(client, clock, token):
 
     clock.advance(2)
 
-    assert client.sdm("GET", "devices", token).status_code == 401
+    expired = client.sdm("GET", "devices", token)
+    assert expired.status_code == 401
+    assert [d["reason"] for d in expired.json()["error"]["details"]] == ["ACCESS_TOKEN_EXPIRED"]
+    assert "details" not in client.sdm("GET", "devices", "fake-access-never-issued").json()["error"]
 
 
 # -- the fake's own token misbehaviours (the bridge's failure paths) ---------------------------------

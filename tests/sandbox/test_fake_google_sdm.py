@@ -458,3 +458,101 @@ def test_a_mode_outside_available_modes_is_refused(client, token):
     response = client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="COOL")
     assert response.status_code == 400
     assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "OFF"
+
+
+# --- situations for one reading of SDM and capabilities from documented fields ----------------------
+
+def test_offline_on_command_is_listed_online_and_refuses_every_command_as_offline(fake, client, token):
+    fake.use_scenario("offline-on-command")
+    listed = traits(client, token, "living-room-thermostat")
+    assert listed["sdm.devices.traits.Connectivity"] == {"status": "ONLINE"}
+    for command, params in (("ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+                            ("ThermostatMode.SetMode", {"mode": "OFF"})):
+        refused = client.command(token, "living-room-thermostat", command, **params)
+        assert (refused.status_code, refused.json()) == (400, error(400, "FAILED_PRECONDITION", "Device is offline."))
+    assert traits(client, token, "living-room-thermostat") == listed
+
+
+@pytest.mark.parametrize("refusal, code, status, message", [
+    ("eco", 400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."),
+    ("out-of-range", 400, "INVALID_ARGUMENT",
+     "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS."),
+    ("rate-limited", 429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
+])
+def test_a_device_can_be_made_to_refuse_commands_with_each_documented_answer(fake, client, token, refusal, code,
+                                                                              status, message):
+    fake.update_device("living-room-thermostat", refusal=refusal)
+    refused = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=20.0)
+    assert (refused.status_code, refused.json()) == (code, error(code, status, message))
+    fake.update_device("living-room-thermostat", refusal="")
+    assert client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
+                          heatCelsius=20.0).status_code == 200
+    with pytest.raises(ValueError):
+        fake.update_device("living-room-thermostat", refusal="sideways")
+
+
+def test_the_capability_scenarios_list_what_sdm_lists(fake, client, token):
+    fake.use_scenario("empty-fan-trait")
+    assert traits(client, token, "bedroom-thermostat")["sdm.devices.traits.Fan"] == {}
+    fake.use_scenario("no-manual-eco")
+    assert traits(client, token, "kitchen-thermostat")["sdm.devices.traits.ThermostatEco"]["availableModes"] == ["OFF"]
+    refused = client.command(token, "kitchen-thermostat", "ThermostatEco.SetMode", mode="MANUAL_ECO")
+    assert refused.status_code == 400
+    fake.use_scenario("sensor-only")
+    hallway = client.sdm("GET", "devices/hallway-thermostat", token).json()
+    assert hallway["type"] == "sdm.devices.types.THERMOSTAT"
+    assert sorted(hallway["traits"]) == ["sdm.devices.traits.Humidity", "sdm.devices.traits.Info",
+                                         "sdm.devices.traits.Temperature"]
+    assert client.command(token, "hallway-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 400
+
+
+# --- answers no client should trust (issue 22's situations), on any SDM client --------------------
+
+def test_the_gzip_bomb_scenario_lists_devices_as_150_mb_of_valid_json_in_150_kb(fake, client, token):
+    import zlib
+
+    from sandbox.fake_google import GZIP_BOMB_INFLATED_BYTES
+
+    fake.use_scenario("gzip-bomb")
+    response = client.sdm("GET", "devices", token, stream=True)
+    assert (response.status_code, response.headers["Content-Encoding"]) == (200, "gzip")
+    compressed = response.raw.read(decode_content=False)
+    assert len(compressed) < 200_000
+    inflater, inflated, head = zlib.decompressobj(31), 0, b""
+    pending = compressed
+    while pending or not inflater.eof:
+        piece = inflater.decompress(pending, 1024 * 1024)
+        pending = inflater.unconsumed_tail
+        head = head or piece[:13]
+        inflated += len(piece)
+        if not piece and not pending:
+            break
+    assert (head, inflated) == (b'{"devices": [', len(b'{"devices": [') + GZIP_BOMB_INFLATED_BYTES + len(b"]}"))
+    assert client.sdm("GET", "structures", token).headers.get("Content-Encoding") is None
+
+
+def test_the_deep_nesting_scenario_lists_devices_nested_100000_deep(fake, client, token):
+    fake.use_scenario("deep-nesting")
+    body = client.sdm("GET", "devices", token).content
+    assert body.startswith(b'{"devices": ' + b"[" * 100_000 + b"]") and len(body) == 200_013
+
+
+def test_the_set_cookie_scenario_sets_a_cookie_on_every_sdm_answer_and_keeps_what_came_back(fake, client, token):
+    """A client that keeps cookies (as `client`'s session does) sends the first answer's back."""
+    fake.use_scenario("set-cookie")
+    answers = [client.sdm(method, path, token) for method, path in (
+        ("GET", "devices"), ("GET", "structures"), ("GET", "devices/living-room-thermostat"))]
+    cookies = [answer.headers["Set-Cookie"] for answer in answers]
+    assert cookies[0].startswith("sdm_affinity=") and cookies == [cookies[0]] * 3
+    assert fake.received_cookies()[-3:] == ["", cookies[0].split(";")[0], cookies[0].split(";")[0]]
+    fake.use_scenario("default")
+    assert "Set-Cookie" not in client.sdm("GET", "devices", token).headers
+
+
+def test_the_hostile_names_scenario_names_a_thermostat_with_308_characters_and_control_characters(fake, client, token):
+    fake.use_scenario("hostile-names")
+    devices = {d["name"].rsplit("/", 1)[-1]: d for d in client.sdm("GET", "devices", token).json()["devices"]}
+    name = devices["office-thermostat"]["traits"]["sdm.devices.traits.Info"]["customName"]
+    assert len(name) == 308 and {"\x00", "\x07", "\ud800"} <= set(name)
+    assert devices["guest-room-thermostat"]["parentRelations"][0]["displayName"] == "\x07\u2028"
+    assert fake.stats()["counts"]["devices.list"] == 1

@@ -187,3 +187,144 @@ def test_nests_rate_limit_applies_to_the_new_commands_too(fake, skill):
                            "OK, the fan of the Living Room is off."] * 2 + [
         "OK, the fan of the Living Room will run for 1 hour."]
     assert replies[5] == "Nest is limiting requests right now. Please try again in a minute."
+
+
+# --- one reading of SDM and capabilities from documented fields, produced by the fake's scenarios -------
+
+def directive(skill, event):
+    reply = skill.lambda_handler(event, None)
+    alexa.valid_smart_home(reply, event)
+    return reply
+
+
+def test_a_thermostat_listed_online_that_answers_offline_is_offline_at_both_doors(fake, skill):
+    """The field's case: the device list says ONLINE, executeCommand answers FAILED_PRECONDITION
+    "Device is offline." (scenario offline-on-command)."""
+    fake.use_scenario("offline-on-command")
+    token = fake.grant_access_token()
+    reply = skill.lambda_handler(alexa.set_temp("20", "living room", token=token), None)
+    assert spoken(reply) == "The Living Room is offline, so I couldn't change it."
+    answer = directive(skill, alexa.set_target("living-room-thermostat", 20, "CELSIUS", token=token))
+    assert (alexa.error_type(answer), answer["event"]["header"]["namespace"]) == ("ENDPOINT_UNREACHABLE", "Alexa")
+    assert fake.device("living-room-thermostat")["traits"][
+        "sdm.devices.traits.ThermostatTemperatureSetpoint"] == {"heatCelsius": 21.0}
+
+
+@pytest.mark.parametrize("refusal, said, alexa_error", [
+    ("mode", "The Living Room isn't in a mode that allows that right now, so nothing changed. "
+             "Check its mode in the Nest app.", "NOT_SUPPORTED_IN_CURRENT_MODE"),
+    ("eco", "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.",
+     "NOT_SUPPORTED_IN_CURRENT_MODE"),
+    ("precondition", "Nest refused that change to the Living Room just now, so nothing changed. "
+                     "Check it in the Nest app.", "NOT_SUPPORTED_IN_CURRENT_MODE"),
+    ("out-of-range", "The Living Room can be set between 10 and 32 degrees, so nothing changed.",
+     "TEMPERATURE_VALUE_OUT_OF_RANGE"),
+    ("range-too-narrow", "Nest needs the heat and cool setpoints of the Living Room at least 2 degrees apart, "
+                         "so nothing changed.", "REQUESTED_SETPOINTS_TOO_CLOSE"),
+    ("invalid", "Sorry, Nest didn't accept that change.", "INVALID_VALUE"),
+    ("permission-denied", "Your linked Nest account doesn't give me access to that thermostat. To share it, link "
+                          "your account again in the Alexa app. I've sent a card there.",
+     "INVALID_AUTHORIZATION_CREDENTIAL"),
+    ("rate-limited", "Nest is limiting requests right now. Please try again in a minute.", "RATE_LIMIT_EXCEEDED"),
+    ("internal", "Sorry, I couldn't reach Nest just now. Please try again later.", "INTERNAL_ERROR"),
+])
+def test_each_refusal_the_fake_gives_is_read_once_for_both_doors(fake, skill, refusal, said, alexa_error):
+    fake.update_device("living-room-thermostat", refusal=refusal)
+    token = fake.grant_access_token()
+    assert spoken(skill.lambda_handler(alexa.set_temp("20", "living room", token=token), None)) == said
+    answer = directive(skill, alexa.set_target("living-room-thermostat", 20, "CELSIUS", token=token))
+    assert alexa.error_type(answer) == alexa_error
+
+
+def test_an_expired_token_is_told_apart_from_an_invalid_one(load_skill):
+    """Google's 401 for a token past its hour carries ErrorInfo reason ACCESS_TOKEN_EXPIRED."""
+    clock = [0.0]
+    fake = FakeGoogle(PROJECT, "skill-test.apps.googleusercontent.com", "skill-test-secret",
+                      ["https://layla.amazon.com/api/skill/link/SKILLTEST"], clock=lambda: clock[0])
+    token = fake.grant_access_token()
+    clock[0] += 3600.0
+    with running(fake) as url:
+        skill = load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{url}/v1")
+        assert card_type(skill.lambda_handler(alexa.status(token=token), None)) == "LinkAccount"
+        expired = directive(skill, alexa.report_state("living-room-thermostat", token=token))
+        invalid = directive(skill, alexa.report_state("living-room-thermostat", token="fake-access-never-issued"))
+    assert (alexa.error_type(expired), alexa.error_type(invalid)) == (
+        "EXPIRED_AUTHORIZATION_CREDENTIAL", "INVALID_AUTHORIZATION_CREDENTIAL")
+
+
+def test_an_empty_fan_trait_is_no_fan_at_either_door(fake, skill):
+    fake.use_scenario("empty-fan-trait")
+    token = fake.grant_access_token()
+    assert fake.device("bedroom-thermostat")["traits"]["sdm.devices.traits.Fan"] == {}
+    reply = skill.lambda_handler(fan("on", "ON", None, "bedroom", token=token), None)
+    assert spoken(reply) == "The Bedroom has no fan that Nest can control."
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+
+
+def test_eco_without_manual_eco_is_not_offered_at_either_door(fake, skill):
+    fake.use_scenario("no-manual-eco")
+    token = fake.grant_access_token()
+    found = directive(skill, alexa.discover(token=token))["event"]["payload"]["endpoints"]
+    modes = {e["endpointId"]: next(c["configuration"]["supportedModes"] for c in e["capabilities"]
+                                   if c["interface"] == "Alexa.ThermostatController") for e in found}
+    assert modes["kitchen-thermostat"] == ["HEAT", "COOL", "AUTO", "OFF"] and "ECO" in modes["bedroom-thermostat"]
+    assert spoken(skill.lambda_handler(set_mode("eco", "ECO", "kitchen", token=token), None)) == (
+        "The Kitchen can't be set to eco, so I didn't change it.")
+    assert alexa.error_type(directive(skill, alexa.set_mode("kitchen-thermostat", "ECO", token=token))) == (
+        "UNSUPPORTED_THERMOSTAT_MODE")
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+
+
+def test_a_sensor_only_thermostat_is_discovered_as_a_sensor_and_reports_its_temperature(fake, skill):
+    fake.use_scenario("sensor-only")
+    token = fake.grant_access_token()
+    found = directive(skill, alexa.discover(token=token))["event"]["payload"]["endpoints"]
+    hallway = next(e for e in found if e["endpointId"] == "hallway-thermostat")
+    assert hallway["displayCategories"] == ["TEMPERATURE_SENSOR"]
+    assert [c["interface"] for c in hallway["capabilities"]] == ["Alexa", "Alexa.TemperatureSensor"]
+    assert alexa.properties(directive(skill, alexa.report_state("hallway-thermostat", token=token))) == {
+        "temperature": alexa.degrees(20.0, "CELSIUS")}
+    assert "The Hallway is 20 degrees." in spoken(skill.lambda_handler(alexa.status(token=token), None))
+    assert spoken(skill.lambda_handler(alexa.set_temp("70", "hallway", token=token), None)) == (
+        "The Hallway only reports its readings to Nest, so I can't change it.")
+    assert alexa.error_type(directive(skill, alexa.set_target("hallway-thermostat", 70, token=token))) == (
+        "INVALID_DIRECTIVE")
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+
+
+# --- answers no client should trust: the fake's answer scenarios and hostile names ---------------
+
+@pytest.mark.parametrize("scenario", ["gzip-bomb", "deep-nesting"])
+def test_an_unreadable_device_list_is_answered_as_documented_by_both_doors(fake, skill, scenario):
+    fake.use_scenario(scenario)
+    token = fake.grant_access_token()
+    discover = alexa.discover(token=token)
+    reply = skill.lambda_handler(discover, None)
+    alexa.valid_smart_home(reply, discover)
+    assert reply["event"]["payload"]["endpoints"] == []
+    said = skill.lambda_handler(alexa.status(token=token), None)
+    assert spoken(said) == "Sorry, I couldn't reach Nest just now. Please try again later."
+    fake.use_scenario("default")
+    assert len(skill.lambda_handler(discover, None)["event"]["payload"]["endpoints"]) == 5
+
+
+def test_a_cookie_sdm_sets_for_one_user_goes_out_with_no_request(fake, skill):
+    fake.use_scenario("set-cookie")
+    first, second = fake.grant_access_token(), fake.grant_access_token()
+    for token in (first, second, first, second):
+        skill.lambda_handler(alexa.set_temp("21", "living room", token=token), None)
+    assert fake.stats()["counts"]["devices.executeCommand"] == 4
+    assert fake.received_cookies() == [""] * sum(fake.stats()["counts"].values())
+
+
+def test_hostile_names_from_the_home_reach_neither_door(fake, skill):
+    fake.use_scenario("hostile-names")
+    token = fake.grant_access_token()
+    discover = alexa.discover(token=token)
+    reply = skill.lambda_handler(discover, None)
+    alexa.valid_smart_home(reply, discover)
+    names = {e["endpointId"]: e["friendlyName"] for e in reply["event"]["payload"]["endpoints"]}
+    assert names["office-thermostat"] == "Den" + " Upstairs Den" * 9
+    assert names["guest-room-thermostat"] == "thermostat"
+    said = spoken(skill.lambda_handler(alexa.status(token=token), None))
+    assert "Den" + " Upstairs Den" * 9 + " is 16 degrees" in said

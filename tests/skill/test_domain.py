@@ -10,7 +10,7 @@ import pytest
 from nest_skill import temperatures
 from nest_skill.controls import Adjust, BeyondLimit, EcoWhileOff, Fan, ModeUnavailable, SetMode, action_from_json
 from nest_skill.temperatures import Scale
-from nest_skill.thermostats import (Closeness, Mode, Thermostat, choose, closeness, match, structure_names,
+from nest_skill.thermostats import (Capabilities, Closeness, Mode, Thermostat, choose, closeness, match, structure_names,
                                     thermostats_in)
 from tests.conftest import ROOT
 from tests.skill.sdm import camera, f_to_c, thermostat
@@ -55,7 +55,9 @@ def test_device_json_becomes_a_thermostat():
     assert parsed == Thermostat(device_name="enterprises/project-under-test/devices/t1", name="Hall",
                                 named_by_room=True, aliases=("Hall",), scale=C, online=True, mode=Mode.HEATCOOL,
                                 ambient_c=20.2, heat_c=19.0, cool_c=23.0,
-                                available_modes=(Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF),
+                                capabilities=Capabilities(modes=(Mode.HEAT, Mode.COOL, Mode.HEATCOOL, Mode.OFF),
+                                                          eco=True, fan=True, temperature=True, humidity=True,
+                                                          connectivity=True),
                                 structure="enterprises/project-under-test/structures/home", base_mode=Mode.HEATCOOL,
                                 eco_heat_c=16.7, eco_cool_c=26.7, hvac=None, humidity=41.0, fan=False)
 

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from nest_skill import controls, speech, temperatures
+from nest_skill import controls, sdm_client, speech, temperatures
 from nest_skill.controls import Adjust, Fan, SetMode, SetTemperature
+from nest_skill.sdm_errors import classify
 from nest_skill.temperatures import Scale
 from nest_skill.thermostats import (Closeness, Mode, Thermostat, choose, closeness, match, structure_names,
                                    thermostats_in)
@@ -286,8 +287,13 @@ def test_eco_off_to_an_unknown_mode():
     assert speech.changed(controls.EcoOff().plan(eco)) == "OK, eco is off for the Living Room."
 
 
-def test_a_refusal_naming_the_fan():
-    assert speech.refused(OFFICE, "Fan timer is not supported.") == "The Office has no fan that Nest can control."
+def test_a_fan_command_refused_in_the_current_mode_is_a_mode_refusal_not_a_missing_fan():
+    """SDM's message names the command ("...Fan.SetTimer command not allowed in current thermostat
+    mode.", home-assistant/core#57584): the cause is the mode, the word "Fan" is the command's."""
+    refusal = sdm_client.FailedPrecondition(
+        "devices.executeCommand", 400, "sdm.devices.commands.Fan.SetTimer command not allowed in current thermostat mode.")
+    assert speech.failure(classify(refusal), OFFICE) == (
+        "The Office isn't in a mode that allows that right now, so nothing changed. Check its mode in the Nest app.")
 
 
 def test_homes_and_names_in_questions():

@@ -1,4 +1,6 @@
-"""Every way SDM can fail becomes a spoken answer, in time, never a crash."""
+"""Every way SDM can fail becomes a spoken answer, in time, never a crash. Each SDM answer is read once
+(nest_skill.sdm_errors); tests/smart_home/test_failures.py checks the same answers through the
+smart-home door."""
 
 from __future__ import annotations
 
@@ -48,9 +50,21 @@ FAILURES = {
                                                  "Command not allowed in current thermostat mode.")),
     "400-eco": dict(status=400, json=error_body(400, "FAILED_PRECONDITION",
                                                 "Command not allowed when thermostat in MANUAL_ECO mode.")),
+    "400-mode-named": dict(status=400, json=error_body(
+        400, "FAILED_PRECONDITION",
+        "sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange command not allowed in current thermostat mode.")),
     "400-offline": dict(status=400, json=error_body(400, "FAILED_PRECONDITION", "Device is offline.")),
-    "400-argument": dict(status=400, json=error_body(400, "INVALID_ARGUMENT",
-                                                     "Temperature setpoint is out of range.")),
+    "400-precondition": dict(status=400, json=error_body(400, "FAILED_PRECONDITION", "Precondition check failed.")),
+    "400-out-of-range": dict(status=400, json=error_body(
+        400, "INVALID_ARGUMENT", "Temperature setpoint is out of range [10.000000, 32.222301] in FAHRENHEIT.")),
+    "400-range-too-narrow": dict(status=400, json=error_body(
+        400, "INVALID_ARGUMENT", "Temperature setpoint range is smaller than minimum 1.666700 in FAHRENHEIT.")),
+    "400-argument": dict(status=400, json=error_body(400, "INVALID_ARGUMENT", "Contains invalid value.")),
+    "401-expired": dict(status=401, json=error_body(401, "UNAUTHENTICATED",
+                                                    "Request had invalid authentication credentials.",
+                                                    "ACCESS_TOKEN_EXPIRED")),
+    "404-enterprise": dict(status=404, json=error_body(404, "NOT_FOUND",
+                                                       f"Enterprise enterprises/{PROJECT} not found.")),
     "500": dict(status=500, json=error_body(500, "INTERNAL", "Internal error encountered.")),
     "503-html": dict(status=503, body="<html>Service Unavailable</html>", content_type="text/html"),
     "302": dict(status=302, headers={"Location": "https://accounts.google.com/"}),
@@ -63,12 +77,14 @@ FAILURES = {
 
 @pytest.mark.parametrize("failure, expected, card", [
     ("401", LINK, "LinkAccount"),
+    ("401-expired", LINK, "LinkAccount"),
     ("403", NO_ACCESS, "LinkAccount"),
     ("403-scope", NO_ACCESS, "LinkAccount"),
     ("403-service-disabled", NOT_AVAILABLE, None),
     ("403-billing-disabled", NOT_AVAILABLE, None),
     ("403-consumer-invalid", NOT_AVAILABLE, None),
-    ("404", UNAVAILABLE, None),
+    # A 404 on the list is the enterprise (the operator's Device Access project), not a thermostat.
+    ("404-enterprise", NOT_AVAILABLE, None),
     ("429", RATE_LIMITED, None),
     ("500", UNAVAILABLE, None),
     ("503-html", UNAVAILABLE, None),
@@ -96,6 +112,9 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
                  "Check its mode in the Nest app.", None),
     ("400-eco", "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.", None),
     ("400-offline", "The Living Room is offline, so I couldn't change it.", None),
+    ("400-precondition", "Nest refused that change to the Living Room just now, so nothing changed. "
+                         "Check it in the Nest app.", None),
+    ("400-out-of-range", "The Living Room can be set between 50 and 90 degrees, so nothing changed.", None),
     ("400-argument", "Sorry, Nest didn't accept that change.", None),
     ("500", UNAVAILABLE, None),
     ("connection", UNAVAILABLE, None),

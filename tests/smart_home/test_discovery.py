@@ -83,3 +83,19 @@ def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):
     descriptions = sorted(e["description"] for e in send(alexa.discover())["event"]["payload"]["endpoints"])
     assert descriptions == ["Nest thermostat in Home (through Home Thermostat)",
                             "Nest thermostat in Lake House (through Home Thermostat)"]
+
+
+def test_a_hostile_nest_name_is_discovered_readable_and_within_alexas_limits(send, sdm_api):
+    """A 308-character custom name with NUL, BEL and a lone surrogate; a room named only with control
+    characters; a 128-character home name (which the description must also fit)."""
+    from sandbox.thermostats import HOSTILE_NAME
+
+    setup(sdm_api, thermostat("a", "Den", custom_name=HOSTILE_NAME, structure="home"),
+          thermostat("b", "\x07\u2028", custom_name="\x00\x1b", structure="lake"))
+    sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home"), structure("lake", "Lake " * 40)))
+    found = {e["endpointId"]: e for e in send(alexa.discover())["event"]["payload"]["endpoints"]}
+    assert found["a"]["friendlyName"] == "Den" + " Upstairs Den" * 9
+    assert found["b"]["friendlyName"] == "thermostat"
+    assert len(found["b"]["description"]) <= 128
+    assert found["b"]["description"].startswith("Nest thermostat in Lake Lake")
+    assert found["b"]["description"].endswith("(through Home Thermostat)")

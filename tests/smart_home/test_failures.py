@@ -1,5 +1,7 @@
 """Every failure is one valid ErrorResponse, in time, mapped once from what the domain knows; no
-exception escapes, and nothing is sent to a thermostat that was not exactly the one addressed."""
+exception escapes, and nothing is sent to a thermostat that was not exactly the one addressed. Each
+SDM answer is classified once (nest_skill.sdm_errors): the tables below send it through both front
+doors, the custom skill's speech and the smart-home door's error type."""
 
 from __future__ import annotations
 
@@ -7,9 +9,93 @@ import pytest
 import requests
 
 from sandbox import alexa
+from sandbox.alexa import card_type, spoken
 from tests.skill.conftest import LambdaContext
-from tests.skill.sdm import DEVICES_URL, command_url, device_list, device_url, error_body, thermostat
+from tests.skill.sdm import DEVICES_URL, command_url, device_list, device_url, error_body, f_to_c, thermostat
+from tests.skill.test_sdm_errors import FAILURES, LINK, NO_ACCESS, NOT_AVAILABLE, RATE_LIMITED, TIMED_OUT, UNAVAILABLE
 from tests.smart_home.conftest import setup
+
+THERMOSTAT = "Alexa.ThermostatController"
+HEAT_COOL = thermostat("living", "Living Room", mode="HEATCOOL", heat_c=f_to_c(68), cool_c=f_to_c(74))
+"""Set to 70 by either door, it is sent SetRange 66-74 °F; SDM's answer is the row's."""
+OTHER_MODE = {"currentDeviceMode": "OTHER"}
+MODE_REFUSED = ("The Living Room isn't in a mode that allows that right now, so nothing changed. "
+                "Check its mode in the Nest app.")
+
+# SDM's answer to executeCommand -> what the custom skill says (and its card) -> the smart-home ErrorResponse.
+COMMAND_ANSWERS = [
+    ("400-offline", "The Living Room is offline, so I couldn't change it.", None,
+     ("Alexa", "ENDPOINT_UNREACHABLE", {})),
+    ("400-mode", MODE_REFUSED, None, ("Alexa", "NOT_SUPPORTED_IN_CURRENT_MODE", OTHER_MODE)),
+    ("400-mode-named", MODE_REFUSED, None, ("Alexa", "NOT_SUPPORTED_IN_CURRENT_MODE", OTHER_MODE)),
+    ("400-eco", "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.", None,
+     ("Alexa", "NOT_SUPPORTED_IN_CURRENT_MODE", OTHER_MODE)),
+    ("400-precondition", "Nest refused that change to the Living Room just now, so nothing changed. "
+                         "Check it in the Nest app.", None, ("Alexa", "NOT_SUPPORTED_IN_CURRENT_MODE", OTHER_MODE)),
+    ("400-out-of-range", "The Living Room can be set between 50 and 90 degrees, so nothing changed.", None,
+     ("Alexa", "TEMPERATURE_VALUE_OUT_OF_RANGE", {"validRange": {"minimumValue": alexa.degrees(50.0),
+                                                                 "maximumValue": alexa.degrees(90.0)}})),
+    ("400-range-too-narrow", "Nest needs the heat and cool setpoints of the Living Room at least 3 degrees apart, "
+                             "so nothing changed.", None,
+     (THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", {"minimumTemperatureDelta": alexa.degrees(3.0)})),
+    ("400-argument", "Sorry, Nest didn't accept that change.", None, ("Alexa", "INVALID_VALUE", {})),
+    ("429", RATE_LIMITED, None, ("Alexa", "RATE_LIMIT_EXCEEDED", {})),
+    ("401", LINK, "LinkAccount", ("Alexa", "INVALID_AUTHORIZATION_CREDENTIAL", {})),
+    ("401-expired", LINK, "LinkAccount", ("Alexa", "EXPIRED_AUTHORIZATION_CREDENTIAL", {})),
+    ("403", NO_ACCESS, "LinkAccount", ("Alexa", "INVALID_AUTHORIZATION_CREDENTIAL", {})),
+    ("403-service-disabled", NOT_AVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("404", "I couldn't find the Living Room on your Nest account any more. It may have been removed.", None,
+     ("Alexa", "NO_SUCH_ENDPOINT", {})),
+    ("500", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("connection", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("timeout", "Nest didn't confirm the change to the Living Room in time, so it may or may not have been made. "
+                "Ask me for the status in a moment.", None, ("Alexa", "INTERNAL_ERROR", {})),
+]
+
+# SDM's answer to the device list -> the custom skill's status answer -> ReportState's ErrorResponse.
+LIST_ANSWERS = [
+    ("401", LINK, "LinkAccount", "INVALID_AUTHORIZATION_CREDENTIAL"),
+    ("401-expired", LINK, "LinkAccount", "EXPIRED_AUTHORIZATION_CREDENTIAL"),
+    ("403", NO_ACCESS, "LinkAccount", "INVALID_AUTHORIZATION_CREDENTIAL"),
+    ("403-scope", NO_ACCESS, "LinkAccount", "INVALID_AUTHORIZATION_CREDENTIAL"),
+    ("403-service-disabled", NOT_AVAILABLE, None, "INTERNAL_ERROR"),
+    ("404-enterprise", NOT_AVAILABLE, None, "INTERNAL_ERROR"),
+    ("429", RATE_LIMITED, None, "RATE_LIMIT_EXCEEDED"),
+    ("500", UNAVAILABLE, None, "INTERNAL_ERROR"),
+    ("invalid-json", UNAVAILABLE, None, "INTERNAL_ERROR"),
+    ("connection", UNAVAILABLE, None, "INTERNAL_ERROR"),
+    ("timeout", TIMED_OUT, None, "INTERNAL_ERROR"),
+]
+
+
+def error_of(reply):
+    """An ErrorResponse as (namespace, type, the type's own payload fields)."""
+    payload = reply["event"]["payload"]
+    return (reply["event"]["header"]["namespace"], payload["type"],
+            {k: v for k, v in payload.items() if k not in ("type", "message")})
+
+
+@pytest.mark.parametrize("answer, said, card, alexa_error", COMMAND_ANSWERS, ids=[row[0] for row in COMMAND_ANSWERS])
+def test_each_sdm_answer_to_a_command_is_read_once_for_both_doors(skill, send, sdm_api, answer, said, card,
+                                                                   alexa_error):
+    """A refusal fresh state could explain is checked against the device read again, here unchanged
+    (or gone, for the 404), so the refusal's own reason is the answer. The offline row is the field's:
+    the device list says ONLINE, the command answers "Device is offline."."""
+    sdm_api.get(DEVICES_URL, json=device_list(HEAT_COOL))
+    sdm_api.post(command_url("living"), **FAILURES[answer])
+    sdm_api.get(device_url("living"), **(FAILURES["404"] if answer == "404" else {"json": HEAT_COOL}))
+    spoken_reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
+    assert (spoken(spoken_reply), card_type(spoken_reply)) == (said, card)
+    assert error_of(send(alexa.set_target("living", 70))) == alexa_error
+
+
+@pytest.mark.parametrize("answer, said, card, alexa_error", LIST_ANSWERS, ids=[row[0] for row in LIST_ANSWERS])
+def test_each_sdm_answer_to_the_device_list_is_read_once_for_both_doors(skill, send, sdm_api, answer, said, card,
+                                                                        alexa_error):
+    sdm_api.get(DEVICES_URL, **FAILURES[answer])
+    spoken_reply = skill.lambda_handler(alexa.status(), None)
+    assert (spoken(spoken_reply), card_type(spoken_reply)) == (said, card)
+    assert error_of(send(alexa.report_state("living"))) == ("Alexa", alexa_error, {})
 
 
 def commands(sdm_api):

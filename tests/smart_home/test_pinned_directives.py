@@ -59,7 +59,7 @@ def altered(directive, header=None, endpoint=None, **body):
     (thermostat(), alexa.set_target("living"), ("Alexa", "INVALID_VALUE", "no setpoint given")),
     (thermostat(), alexa.set_mode("living", "HEATCOOL"),
      (THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", "not a mode a Nest thermostat has")),
-    (thermostat(), mode_payload("HEAT"), (THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", "not a mode a Nest thermostat has")),
+    (thermostat(), mode_payload("HEAT"), ("Alexa", "INVALID_VALUE", "thermostatMode is not a mode object")),
     # A range (lower/upper) asked of a thermostat that cannot take one now.
     (thermostat(mode="OFF"), alexa.set_target("living", lower=66, upper=74),
      (THERMOSTAT, "THERMOSTAT_IS_OFF", "the thermostat is off")),
@@ -98,7 +98,7 @@ def test_what_alexa_is_told_when_nothing_is_sent(send, sdm_api, device, directiv
     (altered(alexa.report_state("living"), endpoint={"scope": {"type": "BearerToken", "token": 123}}),
      ("Alexa", "INVALID_AUTHORIZATION_CREDENTIAL", "no linked account token")),
     (altered(alexa.discover(), payload="not an object"),
-     ("Alexa", "INVALID_AUTHORIZATION_CREDENTIAL", "no linked account token")),
+     ("Alexa", "INVALID_DIRECTIVE", "endpoint or payload is not an object")),
 ], ids=["version-2", "no-namespace", "no-name", "no-endpoint", "endpoint-id-not-a-string", "unknown-endpoint",
         "no-token", "token-not-a-string", "payload-not-an-object"])
 def test_what_alexa_is_told_of_a_directive_the_skill_cannot_act_on(skill, sdm_api, directive, expected):

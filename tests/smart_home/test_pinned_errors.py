@@ -44,6 +44,8 @@ def answer(error):
                                   {"currentDeviceMode": "OTHER"})),
     (controls.NoSetpoint(CELSIUS), ("Alexa", "NOT_SUPPORTED_IN_CURRENT_MODE", "not possible in OFF",
                                     {"currentDeviceMode": "OTHER"})),
+    (controls.NoControls(CELSIUS), ("Alexa", "INVALID_DIRECTIVE",
+                                    "the endpoint only reports readings: it has no ThermostatController", {})),
     # Reasons only the custom skill's intents meet (eco off, fan): never sent by a directive, still answered.
     (controls.NoFan(FAHRENHEIT), ("Alexa", "INTERNAL_ERROR", "NoFan", {})),
     (controls.NotInEco(FAHRENHEIT), ("Alexa", "INTERNAL_ERROR", "NotInEco", {})),
@@ -65,6 +67,14 @@ def test_each_reason_nothing_was_sent(reason, expected):
      ("NOT_SUPPORTED_IN_CURRENT_MODE", "devices.executeCommand: FailedPrecondition (HTTP 400)",
       {"currentDeviceMode": "OTHER"})),
     (sdm_client.Rejected("devices.executeCommand", 400), ("INVALID_VALUE", "devices.executeCommand: Rejected (HTTP 400)", {})),
+    (sdm_client.FailedPrecondition("devices.executeCommand", 400, "Device is offline."),
+     ("ENDPOINT_UNREACHABLE", "devices.executeCommand: FailedPrecondition (HTTP 400)", {})),
+    (sdm_client.FailedPrecondition("devices.executeCommand", 400, "Precondition check failed."),
+     ("NOT_SUPPORTED_IN_CURRENT_MODE", "devices.executeCommand: FailedPrecondition (HTTP 400)",
+      {"currentDeviceMode": "OTHER"})),
+    (sdm_client.Rejected("devices.executeCommand", 400, "Temperature setpoint is out of range [10.0, 32.2] in CELSIUS."),
+     ("INVALID_VALUE", "devices.executeCommand: Rejected (HTTP 400)", {})),  # no thermostat: no validRange to give
+    (sdm_client.NotFound("devices.list", 404), ("INTERNAL_ERROR", "devices.list: NotFound (HTTP 404)", {})),
     (sdm_client.TimedOut("devices.executeCommand", sent=True),
      ("INTERNAL_ERROR", "devices.executeCommand: TimedOut: no answer, the command may have been made", {})),
     (sdm_client.TimedOut("devices.executeCommand", sent=False), ("INTERNAL_ERROR", "devices.executeCommand: TimedOut", {})),
@@ -75,3 +85,17 @@ def test_each_reason_nothing_was_sent(reason, expected):
 ], ids=lambda value: type(value).__name__ if isinstance(value, sdm_client.SdmError) else "")
 def test_each_sdm_failure(error, expected):
     assert answer(for_sdm_error(error)) == ("Alexa", *expected)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("Temperature setpoint is out of range [10.000000, 32.222301] in FAHRENHEIT.",
+     ("Alexa", "TEMPERATURE_VALUE_OUT_OF_RANGE", {"validRange": {"minimumValue": {"value": 50.0, "scale": "FAHRENHEIT"},
+                                                                 "maximumValue": {"value": 90.0, "scale": "FAHRENHEIT"}}})),
+    ("Temperature setpoint range is smaller than minimum 1.666700 in FAHRENHEIT.",
+     (THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", {"minimumTemperatureDelta": {"value": 3.0, "scale": "FAHRENHEIT"}})),
+    ("Cool value must be greater than heat value.",
+     (THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", {"minimumTemperatureDelta": {"value": 3.0, "scale": "FAHRENHEIT"}})),
+])
+def test_a_setpoint_sdm_refused_gives_the_thermostats_own_limits(message, expected):
+    error = for_sdm_error(sdm_client.Rejected("devices.executeCommand", 400, message), FAHRENHEIT)
+    assert (error.namespace, error.error_type, error.extra) == expected

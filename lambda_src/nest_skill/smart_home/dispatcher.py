@@ -3,14 +3,20 @@ as the custom skill (NestAccount, controls' Actions).
 
 Every directive gets exactly one answer event, in time: SDM shares one wall-clock deadline per
 directive (Deadline.for_request), and whatever goes wrong becomes an ErrorResponse through
-errors.py. A command acts only on the endpoint whose endpointId is exactly the one addressed.
+errors.py. Each directive is parsed once, before anything is asked of SDM: its envelope
+(Directive.parse: INVALID_DIRECTIVE) and its payload as the handler's typed request (Temperature,
+Setpoints, Delta, ModeChoice: INVALID_VALUE, TEMPERATURE_VALUE_OUT_OF_RANGE,
+UNSUPPORTED_THERMOSTAT_MODE). Every answer, an error to a malformed directive too, carries the
+directive's correlationToken and endpointId when they are what Alexa sends (`_echo`). A command acts
+only on the endpoint whose endpointId is exactly the one addressed.
 Handlers are looked up by (namespace, name); `Alexa.Authorization.AcceptGrant` would join them
-when properties are reported proactively (README: Smart home).
+when properties are reported proactively (docs: how-it-works/smart-home.md).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -28,12 +34,42 @@ log = logging.getLogger(__name__)
 
 _KELVIN = "KELVIN"
 _SCALES = {"CELSIUS", "FAHRENHEIT", _KELVIN}
+MAX_DEGREES = 1000.0
+"""The largest temperature or change a directive may give, in any scale, before it is answered
+TEMPERATURE_VALUE_OUT_OF_RANGE at once: no thermostat is set a thousand degrees, and below it the
+arithmetic stays finite (1e308 °F in Celsius and back is infinity). Within it the thermostat's own
+limits decide (controls: 50–90 °F, 10–32 °C, answered in its own scale)."""
+MAX_CORRELATION_TOKEN_CHARS = 16 * 1024
+"""The longest correlationToken echoed: Alexa's are opaque strings of about a kilobyte. A longer or
+non-string one is left out of the answer rather than copied back."""
+_INTERFACE_NAME = re.compile(r"^[A-Za-z0-9.]{0,128}$")
+"""A header namespace or name as Alexa writes them ("Alexa.ThermostatController", "ReportState");
+anything else counts as absent, so it is never echoed into a message or a log line."""
+
+
+def _echo(event: Any) -> Tuple[Optional[str], Optional[str]]:
+    """The correlationToken and endpointId an answer to `event` repeats, whatever else is wrong with
+    it: each only when it is what Alexa sends (a string; a token of at most
+    MAX_CORRELATION_TOKEN_CHARS, an endpointId of Alexa's characters, at most 256), else None."""
+    directive = event.get("directive") if isinstance(event, Mapping) else None
+    header = directive.get("header") if isinstance(directive, Mapping) else None
+    endpoint = directive.get("endpoint") if isinstance(directive, Mapping) else None
+    correlation = header.get("correlationToken") if isinstance(header, Mapping) else None
+    endpoint_id = endpoint.get("endpointId") if isinstance(endpoint, Mapping) else None
+    return (correlation if isinstance(correlation, str) and 0 < len(correlation) <= MAX_CORRELATION_TOKEN_CHARS
+            else None,
+            endpoint_id if endpoints.is_endpoint_id(endpoint_id) else None)
+
+
+def _interface_name(value: Any) -> str:
+    return value if isinstance(value, str) and _INTERFACE_NAME.match(value) else ""
 
 
 @dataclass(frozen=True)
 class Directive:
     """The parts of a v3 directive the handlers read. `token` is the linked Google access token:
-    `payload.scope.token` for Discover, `endpoint.scope.token` for the others."""
+    `payload.scope.token` for Discover, `endpoint.scope.token` for the others. `request` is the
+    payload as the handler's typed request (PAYLOADS), None for a directive without one."""
 
     namespace: str
     name: str
@@ -41,26 +77,136 @@ class Directive:
     endpoint_id: Optional[str]
     token: str
     payload: Mapping[str, Any]
+    request: Any = None
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> "Directive":
-        """Raises AlexaError INVALID_DIRECTIVE when the event is not a v3 directive."""
+        """Raises AlexaError INVALID_DIRECTIVE when the event is not a v3 directive (a header with
+        payloadVersion "3"; endpoint and payload objects when present; an endpointId of Alexa's
+        characters), and the payload's own error (PAYLOADS) when its fields are not what the
+        directive takes."""
         directive = event.get("directive")
         header = directive.get("header") if isinstance(directive, Mapping) else None
         if not isinstance(header, Mapping) or header.get("payloadVersion") != messages.PAYLOAD_VERSION:
             raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "not an Alexa Smart Home v3 directive")
-        payload = directive.get("payload")
-        payload = payload if isinstance(payload, Mapping) else {}
-        endpoint = directive.get("endpoint")
-        endpoint = endpoint if isinstance(endpoint, Mapping) else {}
+        payload = directive.get("payload", {})
+        endpoint = directive.get("endpoint", {})
+        if not isinstance(payload, Mapping) or not isinstance(endpoint, Mapping):
+            raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "endpoint or payload is not an object")
         scope = endpoint.get("scope") if endpoint else payload.get("scope")
         token = scope.get("token") if isinstance(scope, Mapping) else None
-        correlation = header.get("correlationToken")
-        endpoint_id = endpoint.get("endpointId")
-        return cls(namespace=str(header.get("namespace") or ""), name=str(header.get("name") or ""),
-                   correlation_token=correlation if isinstance(correlation, str) else None,
-                   endpoint_id=endpoint_id if isinstance(endpoint_id, str) else None,
-                   token=token if isinstance(token, str) else "", payload=payload)
+        correlation_token, endpoint_id = _echo(event)
+        if "endpointId" in endpoint and endpoint_id is None:
+            raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "no endpointId")
+        namespace, name = _interface_name(header.get("namespace")), _interface_name(header.get("name"))
+        read_payload = PAYLOADS.get((namespace, name))
+        return cls(namespace=namespace, name=name, correlation_token=correlation_token, endpoint_id=endpoint_id,
+                   token=token if isinstance(token, str) else "", payload=payload,
+                   request=read_payload(payload) if read_payload else None)
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """An Alexa temperature object `{"value": number, "scale": "CELSIUS" | "FAHRENHEIT" | "KELVIN"}`
+    as a directive gave it: a finite number within MAX_DEGREES."""
+
+    value: float
+    scale: str
+
+    @classmethod
+    def parse(cls, payload: Mapping[str, Any], field: str) -> Optional["Temperature"]:
+        """The temperature at `field`, None when absent; INVALID_VALUE when it is not a temperature
+        object, TEMPERATURE_VALUE_OUT_OF_RANGE beyond MAX_DEGREES."""
+        if field not in payload:
+            return None
+        temperature = payload[field]
+        value = temperatures.finite(temperature.get("value")) if isinstance(temperature, Mapping) else None
+        scale = temperature.get("scale") if isinstance(temperature, Mapping) else None
+        if value is None or not isinstance(scale, str) or scale not in _SCALES:
+            raise AlexaError(ALEXA, "INVALID_VALUE", f"{field} is not a temperature")
+        if abs(value) > MAX_DEGREES:
+            raise _beyond_any_thermostat(field, scale)
+        return cls(value, scale)
+
+    def reading(self, scale: Scale) -> float:
+        """This reading in `scale`."""
+        celsius = self.value - 273.15 if self.scale == _KELVIN else temperatures.to_celsius(self.value,
+                                                                                            Scale(self.scale))
+        return temperatures.from_celsius(celsius, scale)
+
+    def difference(self, scale: Scale) -> float:
+        """This temperature difference in `scale` (a kelvin is a degree Celsius)."""
+        return temperatures.difference(self.value, Scale.CELSIUS if self.scale == _KELVIN else Scale(self.scale),
+                                       scale)
+
+
+def _beyond_any_thermostat(field: str, scale: str) -> AlexaError:
+    """TEMPERATURE_VALUE_OUT_OF_RANGE with the Nest app's limits in the directive's own scale: the
+    thermostat (and so its scale) is not looked up for a value no thermostat takes."""
+    low, high = temperatures.LIMITS[Scale.CELSIUS if scale == _KELVIN else Scale(scale)]
+    offset = 273.15 if scale == _KELVIN else 0.0
+    return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", f"{field} is beyond any thermostat's limits",
+                      {"validRange": {"minimumValue": {"value": low + offset, "scale": scale},
+                                      "maximumValue": {"value": high + offset, "scale": scale}}})
+
+
+@dataclass(frozen=True)
+class Setpoints:
+    """`SetTargetTemperature`'s payload: `targetSetpoint`, `lowerSetpoint`, `upperSetpoint`, at least one."""
+
+    target: Optional[Temperature]
+    lower: Optional[Temperature]
+    upper: Optional[Temperature]
+
+    @classmethod
+    def parse(cls, payload: Mapping[str, Any]) -> "Setpoints":
+        setpoints = cls(*(Temperature.parse(payload, f) for f in ("targetSetpoint", "lowerSetpoint", "upperSetpoint")))
+        if setpoints.target is None and setpoints.lower is None and setpoints.upper is None:
+            raise AlexaError(ALEXA, "INVALID_VALUE", "no setpoint given")
+        return setpoints
+
+
+@dataclass(frozen=True)
+class Delta:
+    """`AdjustTargetTemperature`'s payload: a non-zero `targetSetpointDelta`."""
+
+    delta: Temperature
+
+    @classmethod
+    def parse(cls, payload: Mapping[str, Any]) -> "Delta":
+        delta = Temperature.parse(payload, "targetSetpointDelta")
+        if delta is None or delta.value == 0:
+            raise AlexaError(ALEXA, "INVALID_VALUE", "no non-zero targetSetpointDelta")
+        return cls(delta)
+
+
+@dataclass(frozen=True)
+class ModeChoice:
+    """`SetThermostatMode`'s payload: `thermostatMode.value`, one of Alexa's modes a Nest thermostat has."""
+
+    mode: Mode
+
+    @classmethod
+    def parse(cls, payload: Mapping[str, Any]) -> "ModeChoice":
+        """INVALID_VALUE when `thermostatMode` is not an object with a string `value`;
+        UNSUPPORTED_THERMOSTAT_MODE for a mode no Nest thermostat has (CUSTOM, or SDM's own HEATCOOL)."""
+        mode = payload.get("thermostatMode")
+        value = mode.get("value") if isinstance(mode, Mapping) else None
+        if not isinstance(value, str):
+            raise AlexaError(ALEXA, "INVALID_VALUE", "thermostatMode is not a mode object")
+        wanted = endpoints.ALEXA_MODES.get(value)
+        if wanted is None:
+            raise AlexaError(errors.THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", "not a mode a Nest thermostat has")
+        return cls(wanted)
+
+
+PAYLOADS: Dict[Tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
+    (errors.THERMOSTAT, "SetTargetTemperature"): Setpoints.parse,
+    (errors.THERMOSTAT, "AdjustTargetTemperature"): Delta.parse,
+    (errors.THERMOSTAT, "SetThermostatMode"): ModeChoice.parse,
+}
+"""Each directive's payload as its handler's typed request; directives without one read no payload
+(Discover reads only its scope)."""
 
 
 Handler = Callable[[Directive, NestAccount], Dict[str, Any]]
@@ -102,26 +248,9 @@ def report_state(directive: Directive, account: NestAccount) -> Dict[str, Any]:
                                  endpoints.state(thermostat, _now()))
 
 
-def _degrees(payload: Mapping[str, Any], field: str) -> Optional[Tuple[float, str]]:
-    """`{"value": n, "scale": s}` at `field` as (value, scale), None when absent; INVALID_VALUE when malformed."""
-    if field not in payload:
-        return None
-    temperature = payload[field]
-    value = temperatures.finite(temperature.get("value")) if isinstance(temperature, Mapping) else None
-    scale = temperature.get("scale") if isinstance(temperature, Mapping) else None
-    if value is None or scale not in _SCALES:
-        raise AlexaError(ALEXA, "INVALID_VALUE", f"{field} is not a temperature")
-    return value, scale
-
-
-def _reading(payload: Mapping[str, Any], field: str, thermostat: Thermostat) -> Optional[float]:
-    """A temperature reading at `field`, in the thermostat's own scale."""
-    degrees = _degrees(payload, field)
-    if degrees is None:
-        return None
-    value, scale = degrees
-    celsius = value - 273.15 if scale == _KELVIN else temperatures.to_celsius(value, Scale(scale))
-    return temperatures.from_celsius(celsius, thermostat.scale)
+def _reading(temperature: Optional[Temperature], thermostat: Thermostat) -> Optional[float]:
+    """A reading in the thermostat's own scale; None when the directive gave none."""
+    return None if temperature is None else temperature.reading(thermostat.scale)
 
 
 def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, action: Action) -> Dict[str, Any]:
@@ -132,6 +261,8 @@ def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, act
         change = account.carry_out(thermostat, action)
     except AlreadyInMode:
         return messages.response(directive.correlation_token, endpoint_id, endpoints.state(thermostat, _now()))
+    except SdmError as error:  # about this thermostat: its limits and scale go into the answer
+        raise errors.for_sdm_error(error, thermostat) from None
     return messages.response(directive.correlation_token, endpoint_id, endpoints.state(
         change.thermostat, _now(), mode=change.mode, setpoints=change.setpoints))
 
@@ -141,14 +272,12 @@ def set_target_temperature(directive: Directive, account: NestAccount) -> Dict[s
     heat-cool, or when no target is given: then DUAL_SETPOINTS_UNSUPPORTED outside heat-cool). A lone
     target in heat-cool becomes a range around it (controls.SetTemperature)."""
     thermostat = _addressed(directive, account)
-    target = _reading(directive.payload, "targetSetpoint", thermostat)
-    low = _reading(directive.payload, "lowerSetpoint", thermostat)
-    high = _reading(directive.payload, "upperSetpoint", thermostat)
-    ranged = low is not None or high is not None
-    if ranged and (target is None or thermostat.mode is Mode.HEATCOOL):
+    setpoints: Setpoints = directive.request
+    target = _reading(setpoints.target, thermostat)
+    low = _reading(setpoints.lower, thermostat)
+    high = _reading(setpoints.upper, thermostat)
+    if target is None or ((low is not None or high is not None) and thermostat.mode is Mode.HEATCOOL):
         return _act(directive, account, thermostat, SetRange(low, high))
-    if target is None:
-        raise AlexaError(ALEXA, "INVALID_VALUE", "no setpoint given")
     return _act(directive, account, thermostat, SetTemperature(target))
 
 
@@ -156,24 +285,16 @@ def adjust_target_temperature(directive: Directive, account: NestAccount) -> Dic
     """`AdjustTargetTemperature`: `targetSetpointDelta` converted as a temperature difference to the
     thermostat's scale; in heat-cool both ends move (controls.Adjust)."""
     thermostat = _addressed(directive, account)
-    degrees = _degrees(directive.payload, "targetSetpointDelta")
-    if degrees is None or degrees[0] == 0:
-        raise AlexaError(ALEXA, "INVALID_VALUE", "no non-zero targetSetpointDelta")
-    delta, scale = degrees
-    amount = temperatures.difference(abs(delta), Scale.CELSIUS if scale == _KELVIN else Scale(scale),
-                                     thermostat.scale)
-    return _act(directive, account, thermostat, Adjust(up=delta > 0, amount=amount))
+    delta: Temperature = directive.request.delta
+    amount = abs(delta.difference(thermostat.scale))
+    return _act(directive, account, thermostat, Adjust(up=delta.value > 0, amount=amount))
 
 
 def set_thermostat_mode(directive: Directive, account: NestAccount) -> Dict[str, Any]:
     """`SetThermostatMode`: HEAT, COOL, AUTO (SDM's HEATCOOL), OFF, or ECO (the eco trait);
     anything else is UNSUPPORTED_THERMOSTAT_MODE."""
     thermostat = _addressed(directive, account)
-    mode = directive.payload.get("thermostatMode")
-    wanted = endpoints.ALEXA_MODES.get(mode.get("value")) if isinstance(mode, Mapping) else None
-    if wanted is None:
-        raise AlexaError(errors.THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", "not a mode a Nest thermostat has")
-    return _act(directive, account, thermostat, SetMode(wanted.value))
+    return _act(directive, account, thermostat, SetMode(directive.request.mode.value))
 
 
 HANDLERS: Dict[Tuple[str, str], Handler] = {
@@ -196,15 +317,15 @@ class SmartHome:
         the outcome and the latency, never a token."""
         started = time.monotonic()
         directive: Optional[Directive] = None
+        correlation_token, endpoint_id = _echo(event)
         try:
             directive = Directive.parse(event)
             reply = self._answer(directive, lambda_context)
         except AlexaError as error:
-            reply = error.response(directive and directive.correlation_token, directive and directive.endpoint_id)
+            reply = error.response(correlation_token, endpoint_id)
         except Exception:  # the last resort: Alexa must still get an answer
             log.exception("directive failed")
-            reply = AlexaError(ALEXA, "INTERNAL_ERROR", "unexpected failure").response(
-                directive and directive.correlation_token, directive and directive.endpoint_id)
+            reply = AlexaError(ALEXA, "INTERNAL_ERROR", "unexpected failure").response(correlation_token, endpoint_id)
         header = reply["event"]["header"]
         log.info("directive handled", extra={
             "directive": f"{directive.namespace}.{directive.name}" if directive else "invalid",

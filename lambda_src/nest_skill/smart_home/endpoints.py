@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S
 from nest_skill.smart_home.messages import Property
-from nest_skill.thermostats import STANDARD_MODES, Mode, Thermostat
+from nest_skill.thermostats import NAME_MAX_CHARS, STANDARD_MODES, Mode, Thermostat, clean_name
 
 MANUFACTURER = "Google Nest"
 THERMOSTAT = "Alexa.ThermostatController"
@@ -24,6 +24,7 @@ HEALTH = "Alexa.EndpointHealth"
 ALEXA_MODES = {"HEAT": Mode.HEAT, "COOL": Mode.COOL, "AUTO": Mode.HEATCOOL, "OFF": Mode.OFF, "ECO": Mode.ECO}
 _ALEXA_MODE_OF = {mode: name for name, mode in ALEXA_MODES.items()}
 _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9 _\-=#;:?@&]{1,256}$")
+_DESCRIPTION = "Nest thermostat{where} (through Home Thermostat)"
 # State read from SDM's device list may be as old as the warm container's cache of it.
 LIST_UNCERTAINTY_MS = int(DEVICE_CACHE_TTL_S * 1000)
 
@@ -38,17 +39,43 @@ def endpoint_id(thermostat: Thermostat) -> str:
     return "sdm:" + hashlib.sha256(thermostat.device_name.encode()).hexdigest()
 
 
+def is_endpoint_id(value: Any) -> bool:
+    """Whether `value` is an endpointId by Alexa's rules (letters, digits, space and `_-=#;:?@&`, 1 to 256)."""
+    return isinstance(value, str) and _ENDPOINT_ID.fullmatch(value) is not None
+
+
 def addressed(thermostats: Sequence[Thermostat], wanted: str) -> Optional[Thermostat]:
     """The thermostat whose endpointId is exactly `wanted`, else None: never a near one."""
     return next((t for t in thermostats if endpoint_id(t) == wanted), None)
 
 
 def supported_modes(thermostat: Thermostat) -> List[str]:
-    """Alexa's names for `availableModes` (HEATCOOL as AUTO), ECO when the thermostat has the eco
-    trait; every standard mode when SDM does not list them."""
-    listed = thermostat.available_modes or STANDARD_MODES
-    modes = [_ALEXA_MODE_OF[m] for m in listed]
+    """Alexa's names for the modes the thermostat can be switched to (Capabilities: `availableModes`,
+    HEATCOOL as AUTO; ECO when eco's `availableModes` lists MANUAL_ECO). Empty: no ThermostatController."""
+    modes = [_ALEXA_MODE_OF[m] for m in STANDARD_MODES if thermostat.can(m)]
     return modes + ["ECO"] if thermostat.can(Mode.ECO) else modes
+
+
+def _setpoints(modes: Sequence[str]) -> List[str]:
+    """The setpoint properties the modes take: a target for heat or cool, lower and upper for
+    heat-cool, and for eco on a thermostat that both heats and cools (as `state` reports it)."""
+    both_ends = "AUTO" in modes or {"ECO", "HEAT", "COOL"} <= set(modes)
+    return (["targetSetpoint"] if {"HEAT", "COOL"} & set(modes) else []) + (
+        ["lowerSetpoint", "upperSetpoint"] if both_ends else [])
+
+
+def declared(thermostat: Thermostat) -> Dict[str, List[str]]:
+    """The properties discovery declares, by interface: only what the thermostat's Capabilities
+    allow. A state report holds nothing else (Alexa drops what was not declared)."""
+    interfaces: Dict[str, List[str]] = {}
+    modes = supported_modes(thermostat)
+    if modes:
+        interfaces[THERMOSTAT] = [*_setpoints(modes), "thermostatMode"]
+    if thermostat.capabilities.temperature:
+        interfaces[SENSOR] = ["temperature"]
+    if thermostat.capabilities.connectivity:
+        interfaces[HEALTH] = ["connectivity"]
+    return interfaces
 
 
 def _interface(name: str, supported: Sequence[str] = (), configuration: Optional[Dict[str, Any]] = None
@@ -63,29 +90,30 @@ def _interface(name: str, supported: Sequence[str] = (), configuration: Optional
 
 
 def discovery_endpoint(thermostat: Thermostat) -> Dict[str, Any]:
-    """One `Discover.Response` endpoint: display category THERMOSTAT, the setpoints the modes it
-    can be in take (a target for heat or cool, lower and upper for heat-cool), no scheduling.
-    Properties are retrievable (ReportState) and not proactively reported: that needs ChangeReports
-    (README: Smart home)."""
-    modes = supported_modes(thermostat)
-    # Eco holds both ends when the thermostat can both heat and cool (as `state` reports it).
-    both_ends = "AUTO" in modes or {"ECO", "HEAT", "COOL"} <= set(modes)
-    setpoints = (["targetSetpoint"] if {"HEAT", "COOL"} & set(modes) else []) + (
-        ["lowerSetpoint", "upperSetpoint"] if both_ends else [])
+    """One `Discover.Response` endpoint with the interfaces its Capabilities allow: a
+    ThermostatController when it has a mode to switch to (the setpoints those modes take, no
+    scheduling), a TemperatureSensor when it reports the room temperature, EndpointHealth when it
+    reports connectivity. One that only reports a temperature is a TEMPERATURE_SENSOR. Properties are
+    retrievable (ReportState) and not proactively reported: that needs ChangeReports (docs: how-it-works/smart-home.md)."""
+    interfaces = declared(thermostat)
+    capabilities = [_interface("Alexa")]
+    if THERMOSTAT in interfaces:
+        capabilities.append(_interface(THERMOSTAT, interfaces[THERMOSTAT],
+                                       {"supportedModes": supported_modes(thermostat), "supportsScheduling": False}))
+    capabilities += [_interface(name, interfaces[name]) for name in (SENSOR, HEALTH) if name in interfaces]
+    sensor_only = THERMOSTAT not in interfaces and SENSOR in interfaces
     where = f" in {thermostat.home}" if thermostat.home else ""
+    # The home's name may take up to NAME_MAX_CHARS on its own: shortened to keep the whole within them.
+    room_for_home = NAME_MAX_CHARS - len(_DESCRIPTION.format(where=" in "))
+    if len(where) > room_for_home + len(" in "):
+        where = f" in {clean_name(thermostat.home[:room_for_home])}"
     return {
         "endpointId": endpoint_id(thermostat),
         "manufacturerName": MANUFACTURER,
         "friendlyName": thermostat.name,
-        "description": f"Nest thermostat{where} (through Home Thermostat)",
-        "displayCategories": ["THERMOSTAT"],
-        "capabilities": [
-            _interface("Alexa"),
-            _interface(THERMOSTAT, [*setpoints, "thermostatMode"],
-                       {"supportedModes": modes, "supportsScheduling": False}),
-            _interface(SENSOR, ["temperature"]),
-            _interface(HEALTH, ["connectivity"]),
-        ],
+        "description": _DESCRIPTION.format(where=where),
+        "displayCategories": ["TEMPERATURE_SENSOR" if sensor_only else "THERMOSTAT"],
+        "capabilities": capabilities,
     }
 
 
@@ -102,8 +130,8 @@ def _temperature(thermostat: Thermostat, celsius: Optional[float]) -> Optional[D
 def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_UNCERTAINTY_MS,
           mode: Optional[Mode] = None, setpoints: Sequence[float] = ()) -> List[Property]:
     """The endpoint's properties: connectivity, mode, the mode's setpoint(s) and the room
-    temperature. `mode` and `setpoints` (own scale) override what SDM listed: the state a command
-    just set. A setpoint SDM does not report (nor those of a mode just switched to), or a mode it
+    temperature, each only when discovery declared it (`declared`). `mode` and `setpoints` (own
+    scale) override what SDM listed: the state a command just set. A setpoint SDM does not report (nor those of a mode just switched to), or a mode it
     does not know, is left out, never guessed."""
     switched = mode is not None and mode is not thermostat.mode and not setpoints
     mode = thermostat.mode if mode is None else mode
@@ -113,11 +141,13 @@ def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_
     values = [degrees(v, thermostat) for v in setpoints] if setpoints else [
         _temperature(thermostat, c) for c in celsius if c is not None]
 
+    interfaces = declared(thermostat)
+
     def prop(namespace: str, name: str, value: Any) -> Property:
         return Property(namespace, name, value, sampled_at, uncertainty_ms)
 
     properties = [prop(HEALTH, "connectivity", {"value": "OK" if thermostat.online else "UNREACHABLE"})]
-    if mode in _ALEXA_MODE_OF:
+    if _ALEXA_MODE_OF.get(mode) in supported_modes(thermostat):
         properties.append(prop(THERMOSTAT, "thermostatMode", _ALEXA_MODE_OF[mode]))
     if len(values) == 1 and mode is not Mode.HEATCOOL:
         properties.append(prop(THERMOSTAT, "targetSetpoint", values[0]))
@@ -126,4 +156,4 @@ def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_
     ambient = _temperature(thermostat, thermostat.ambient_c)
     if ambient is not None:
         properties.append(prop(SENSOR, "temperature", ambient))
-    return properties
+    return [p for p in properties if p.name in interfaces.get(p.namespace, ())]

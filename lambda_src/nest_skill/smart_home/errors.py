@@ -1,18 +1,21 @@
-"""What the domain knows, as Alexa's error types: the one place a CannotChange or an SdmError
-becomes an `ErrorResponse` (developer.amazon.com/docs/device-apis/alexa-errorresponse.html and
-alexa-thermostatcontroller-errorresponse.html)."""
+"""What the domain knows, as Alexa's error types: the one place a CannotChange or an SDM failure
+(as sdm_errors classifies it) becomes an `ErrorResponse`
+(developer.amazon.com/docs/device-apis/alexa-errorresponse.html and
+alexa-thermostatcontroller-errorresponse.html). A failure SDM reports after a command and the same
+reason known before sending (offline, eco, out of range, a range too narrow) get the same type."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from nest_skill import controls, sdm_client
+from nest_skill import controls, sdm_client, temperatures
+from nest_skill.sdm_errors import Failure, classify
 from nest_skill.smart_home import messages
 from nest_skill.smart_home.endpoints import THERMOSTAT, degrees
+from nest_skill.thermostats import Thermostat
 
 ALEXA = "Alexa"
-# Google's ErrorInfo reason on a 401 for an access token past its lifetime.
-EXPIRED_TOKEN_REASON = "ACCESS_TOKEN_EXPIRED"
+_OTHER_MODE = {"currentDeviceMode": "OTHER"}
 
 
 class AlexaError(Exception):
@@ -37,41 +40,73 @@ def for_cannot_change(reason: controls.CannotChange) -> AlexaError:
     if isinstance(reason, (controls.TurnedOff, controls.EcoWhileOff)):
         return AlexaError(THERMOSTAT, "THERMOSTAT_IS_OFF", "the thermostat is off")
     if isinstance(reason, controls.OutOfRange):
-        return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", "outside the Nest setpoint limits",
-                          {"validRange": {"minimumValue": degrees(reason.low, thermostat),
-                                          "maximumValue": degrees(reason.high, thermostat)}})
+        return _out_of_range(thermostat, "outside the Nest setpoint limits")
     if isinstance(reason, controls.RangeTooNarrow):
-        return AlexaError(THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", "narrower than SDM's minimum heat-cool gap",
-                          {"minimumTemperatureDelta": degrees(reason.minimum, thermostat)})
+        return _too_close(thermostat, "narrower than SDM's minimum heat-cool gap")
+    if isinstance(reason, controls.NoControls):
+        return AlexaError(ALEXA, "INVALID_DIRECTIVE", "the endpoint only reports readings: it has no "
+                                                      "ThermostatController")
     if isinstance(reason, controls.SingleSetpoint):
         return AlexaError(THERMOSTAT, "DUAL_SETPOINTS_UNSUPPORTED", "the current mode takes one setpoint")
     if isinstance(reason, controls.ModeUnavailable):
         return AlexaError(THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", f"{reason.mode.value} is not available")
     if isinstance(reason, (controls.EcoOn, controls.NoSetpoint)):
         return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", f"not possible in {reason.thermostat.mode.value}",
-                          {"currentDeviceMode": "OTHER"})
+                          dict(_OTHER_MODE))
     return AlexaError(ALEXA, "INTERNAL_ERROR", type(reason).__name__)
 
 
-def for_sdm_error(error: sdm_client.SdmError) -> AlexaError:
-    """An SDM failure, as Alexa names it: 429 is RATE_LIMIT_EXCEEDED, 401 an expired (Google's
-    ACCESS_TOKEN_EXPIRED) or otherwise invalid credential, 404 NO_SUCH_ENDPOINT, anything the user
-    cannot act on INTERNAL_ERROR. The message names the SDM operation and error class, never a body."""
+def _out_of_range(thermostat: Thermostat, message: str) -> AlexaError:
+    low, high = temperatures.LIMITS[thermostat.scale]
+    return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", message,
+                      {"validRange": {"minimumValue": degrees(low, thermostat),
+                                      "maximumValue": degrees(high, thermostat)}})
+
+
+def _too_close(thermostat: Thermostat, message: str) -> AlexaError:
+    return AlexaError(THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", message,
+                      {"minimumTemperatureDelta": degrees(temperatures.min_span(thermostat.scale), thermostat)})
+
+
+_ALEXA_TYPES: Dict[Failure, str] = {
+    Failure.OFFLINE: "ENDPOINT_UNREACHABLE",
+    Failure.MODE_DISALLOWS: "NOT_SUPPORTED_IN_CURRENT_MODE",
+    Failure.ECO_DISALLOWS: "NOT_SUPPORTED_IN_CURRENT_MODE",
+    Failure.REFUSED: "NOT_SUPPORTED_IN_CURRENT_MODE",
+    Failure.INVALID: "INVALID_VALUE",
+    Failure.OUT_OF_RANGE: "INVALID_VALUE",  # only without a thermostat to give validRange in its scale
+    Failure.RANGE_TOO_NARROW: "INVALID_VALUE",  # likewise
+    Failure.RATE_LIMITED: "RATE_LIMIT_EXCEEDED",
+    Failure.CREDENTIALS_EXPIRED: "EXPIRED_AUTHORIZATION_CREDENTIAL",
+    Failure.CREDENTIALS_INVALID: "INVALID_AUTHORIZATION_CREDENTIAL",
+    Failure.NOT_SHARED: "INVALID_AUTHORIZATION_CREDENTIAL",
+    Failure.NOT_FOUND: "NO_SUCH_ENDPOINT",
+    Failure.PROJECT_UNAVAILABLE: "INTERNAL_ERROR",
+    Failure.TIMED_OUT: "INTERNAL_ERROR",
+    Failure.UNCONFIRMED: "INTERNAL_ERROR",
+    Failure.UNAVAILABLE: "INTERNAL_ERROR",
+}
+"""Each Failure's generic Alexa.ErrorResponse type; OUT_OF_RANGE and RANGE_TOO_NARROW of a thermostat
+get their own types with its limits (for_failure)."""
+
+
+def for_sdm_error(error: sdm_client.SdmError, thermostat: Optional[Thermostat] = None) -> AlexaError:
+    """An SDM failure (sdm_errors.classify), as Alexa names it; `thermostat` is the one a command was
+    for. The message names the SDM operation and error class, never a body."""
     message = str(error)
-    if isinstance(error, sdm_client.RateLimited):
-        return AlexaError(ALEXA, "RATE_LIMIT_EXCEEDED", message)
-    if isinstance(error, sdm_client.Unauthenticated):
-        expired = error.reason == EXPIRED_TOKEN_REASON
-        return AlexaError(ALEXA, "EXPIRED_AUTHORIZATION_CREDENTIAL" if expired else "INVALID_AUTHORIZATION_CREDENTIAL",
-                          message)
-    if isinstance(error, sdm_client.PermissionDenied):
-        return AlexaError(ALEXA, "INVALID_AUTHORIZATION_CREDENTIAL", message)
-    if isinstance(error, sdm_client.NotFound):
-        return AlexaError(ALEXA, "NO_SUCH_ENDPOINT", message)
-    if isinstance(error, sdm_client.FailedPrecondition):
-        return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", message, {"currentDeviceMode": "OTHER"})
-    if isinstance(error, sdm_client.Rejected):
-        return AlexaError(ALEXA, "INVALID_VALUE", message)
-    if isinstance(error, sdm_client.NoAnswer) and error.command_may_have_run:
-        return AlexaError(ALEXA, "INTERNAL_ERROR", f"{message}: no answer, the command may have been made")
-    return AlexaError(ALEXA, "INTERNAL_ERROR", message)
+    kind = classify(error)
+    if kind is Failure.UNCONFIRMED:
+        message += ": no answer, the command may have been made"
+    return for_failure(kind, message, thermostat)
+
+
+def for_failure(kind: Failure, message: str, thermostat: Optional[Thermostat] = None) -> AlexaError:
+    """One Failure as an ErrorResponse: ENDPOINT_UNREACHABLE for an offline thermostat (whatever the
+    device list said), its limits for a setpoint out of range, its minimum gap for a range too narrow."""
+    if thermostat is not None and kind is Failure.OUT_OF_RANGE:
+        return _out_of_range(thermostat, message)
+    if thermostat is not None and kind is Failure.RANGE_TOO_NARROW:
+        return _too_close(thermostat, message)
+    error_type = _ALEXA_TYPES[kind]
+    return AlexaError(ALEXA, error_type, message,
+                      dict(_OTHER_MODE) if error_type == "NOT_SUPPORTED_IN_CURRENT_MODE" else None)

@@ -1,0 +1,75 @@
+"""What a person reads at the bridge: every error page and the privacy policy, as served."""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+
+import pytest
+
+from oauth_bridge import legal, pages
+from oauth_bridge.app import Bridge
+from oauth_bridge.credentials import CredentialStore
+from oauth_bridge.token_exchange import TokenClient
+from tests.bridge.helpers import BUCKET, KEY, TOKEN_URL, body, get, make_config
+
+DEVELOPER_TERMS = re.compile(r"\b(state|parameters?|cookies?|oauth|headers?|query|redirects?|tokens?|nonce|https?|"
+                             r"callback|uri|url|bridge|endpoint|scope|client|host|[45]\d\d)\b", re.IGNORECASE)
+"""Words a person linking their thermostat should never have to read."""
+
+
+def visible_text(page: str) -> str:
+    """The text a browser shows: the title and the body without tags or the style sheet."""
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    shown = re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])
+    return html.unescape(f"{title} {shown}")
+
+
+def test_every_error_page_is_listed():
+    assert set(pages.PAGES) == {value for value in vars(pages).values() if isinstance(value, pages.ErrorPage)}
+
+
+@pytest.mark.parametrize("page", pages.PAGES, ids=lambda page: f"{page.status}-{page.title}")
+def test_each_page_names_the_skill_says_the_window_can_be_closed_and_speaks_plainly(page):
+    text = visible_text(pages.render(page))
+    assert "Home Thermostat" in text and "You can close this window." in text
+    assert DEVELOPER_TERMS.findall(text) == [], text
+    assert re.search(r"\bGET\b", text) is None
+
+
+def test_the_developer_terms_check_catches_the_words_it_lists():
+    assert DEVELOPER_TERMS.findall("The link has no state parameter; the Host header; the OAuth cookie; 400") == [
+        "state", "parameter", "Host", "header", "OAuth", "cookie", "400"]
+
+
+@pytest.fixture
+def served(secrets_bucket, monotonic, wall):
+    def privacy(contact: str | None = None) -> str:
+        bridge = Bridge(make_config(privacy_contact=contact), CredentialStore(secrets_bucket.s3, BUCKET, KEY,
+                                                                              clock=monotonic),
+                        TokenClient(TOKEN_URL), wall_clock=wall)
+        response = get(bridge, "/privacy")
+        assert response.status_code == 200
+        return body(response)
+    return privacy
+
+
+def test_the_privacy_policy_and_terms_carry_the_date_of_their_wording(served, bridge):
+    assert legal.UPDATED <= datetime.date.today()
+    dated = f"Last updated: {legal.UPDATED.day} {legal.UPDATED:%B %Y}."
+    assert dated in visible_text(served()) and dated in visible_text(body(get(bridge, "/terms")))
+
+
+def test_without_a_configured_contact_the_policy_says_who_to_ask(served):
+    assert legal.NO_CONTACT in visible_text(served())
+
+
+@pytest.mark.parametrize("contact, link", [
+    ("privacy@example.org", '<a href="mailto:privacy@example.org">privacy@example.org</a>'),
+    ("https://example.org/contact?topic=privacy&x=1",
+     '<a href="https://example.org/contact?topic=privacy&amp;x=1">https://example.org/contact?topic=privacy&amp;x=1</a>'),
+])
+def test_a_configured_contact_is_a_link_on_the_privacy_policy(served, contact, link):
+    page = served(contact)
+    assert link in page and legal.NO_CONTACT not in visible_text(page)
