@@ -70,11 +70,11 @@ chromium:
 
 ## Mutation testing (mutmut, not part of `make test`): MODULE="lambda_src/nest_skill/temperatures.py ..." or SERVICE=skill|bridge; prints each module's score and writes docs/generated/mutation.json and mutation.md.
 mutation: setup
-	$(PY) -m tests.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS)) $(if $(RECHECK),--recheck)
+	$(PY) -m tools.mutation $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE)) $(if $(JOBS),--jobs $(JOBS)) $(if $(RECHECK),--recheck)
 
 ## Mutants of the module-level constants mutmut leaves alone, one per constant, each run against its unit tests in a scratch copy: MODULE=... or SERVICE=skill|bridge; lists the survivors.
 mutation-constants: setup
-	$(PY) -m tests.mutation constants $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE))
+	$(PY) -m tools.mutation constants $(foreach m,$(MODULE),--module $(m)) $(if $(SERVICE),--service $(SERVICE))
 
 ## Synthesize the CloudFormation templates into cdk.out/ (CDK_ARGS="-c key=value ...").
 synth: setup
@@ -105,9 +105,19 @@ destroy: setup
 credentials: setup
 	$(PY) -m ops credentials store $(CDK_ARGS)
 
+## Rotate the OAuth client secret everywhere it is used (bucket, and Alexa's account linking in auth_code mode), then say when the old one may be disabled at Google; NEST_CLIENT_SECRET or a prompt.
+.PHONY: rotate-secret
+rotate-secret: setup
+	$(PY) -m ops credentials rotate $(CDK_ARGS)
+
 ## Print what the secrets bucket holds, with the secret and the state key redacted.
 show-credentials: setup
 	$(PY) -m ops credentials show $(CDK_ARGS)
+
+## Run the project's pinned ask-cli (node_modules/.bin/ask), never npm's unrelated `ask` package: make ask ARGS="configure --no-browser".
+.PHONY: ask
+ask: node_modules/.installed
+	$(CURDIR)/node_modules/.bin/ask $(ARGS)
 
 ## Render the deployable ASK CLI project under build/ask-project from build/cdk-outputs.json.
 render: setup
@@ -127,6 +137,6 @@ help:
 		/^[a-z][a-z-]*:/ && doc {split($$0, name, ":"); printf "  %-20s %s\n", name[1], doc} {doc = ""}' \
 		$(firstword $(MAKEFILE_LIST))
 
-## Remove cdk.out/, build/ (the docs site too), .pytest_cache/ and mutants/.
+## Remove cdk.out/, build/ (the docs site too), .pytest_cache/ and mutants/; never nest-skill.json, where the deploy keeps the skill ID.
 clean:
 	rm -rf cdk.out build .pytest_cache mutants

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""CDK entry point: config from context (cdk.json, `-c key=value`), then the stacks."""
+"""CDK entry point: config from the owner's nest-skill.json and context (cdk.json, `-c key=value`), then the stacks."""
 
 import os
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
-from stacks.config import AppConfig, ConfigError
+from stacks.config import SETTINGS_FILE_NAME, AppConfig, ConfigError
 from stacks.nest_skill_app import add_stacks
 
 app = cdk.App()
 try:
-    config = AppConfig.from_mapping(app.node.get_all_context())
+    project = Path(__file__).resolve().parent
+    config = AppConfig.from_project(app.node.get_all_context(), project / SETTINGS_FILE_NAME, project / "cdk.json")
 except ConfigError as error:
     sys.exit(f"error: {error}")
 # The CDK CLI passes the region it deploys to; the skill stacks of the locales' other regions are added beside it.

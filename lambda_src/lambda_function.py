@@ -1,19 +1,28 @@
 """The skill's Lambda entry point: configuration from the environment, once per container, and the
 two front doors over one SdmClient: Smart Home v3 directives (an event with a top-level
-`directive`) to the smart_home dispatcher, everything else to the ask-sdk-core custom skill."""
+`directive`) to the smart_home dispatcher, everything else to the ask-sdk-core custom skill
+(custom_skill: its handlers and interceptors, registered here)."""
 
 import os
 
 from ask_sdk_core.skill_builder import SkillBuilder
 
-from nest_skill import handlers
 from nest_skill.config import SkillConfig
-from nest_skill.logs import RequestTimer, ResponseLogger
-from nest_skill.sdm_client import SdmClient
+from nest_skill.custom_skill import handlers
+from nest_skill.custom_skill.interceptors import ChangeReporter, RequestTimer, ResponseLogger, SpeechChooser
+from nest_skill.live_state.config import LiveStateConfig
+from nest_skill.sdm_client import SDM_BUDGET_S, SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
 
 config = SkillConfig.from_mapping(os.environ)
 sdm = SdmClient(config)
+# Live state (ChangeReports, AcceptGrant) only when the stacks configured it: off, nothing more loads.
+live_state_config = LiveStateConfig.from_mapping(os.environ)
+live_state = None
+if live_state_config is not None:
+    from nest_skill.live_state.reporter import REPORT_BUDGET_S, LiveState
+
+    live_state = LiveState(live_state_config, sdm)
 
 skill_builder = SkillBuilder()
 skill_builder.skill_id = config.skill_id
@@ -39,10 +48,13 @@ for handler in (
     skill_builder.add_request_handler(handler)
 skill_builder.add_exception_handler(handlers.CatchAllExceptionHandler())
 skill_builder.add_global_request_interceptor(RequestTimer())
+skill_builder.add_global_request_interceptor(SpeechChooser())
+if live_state is not None:
+    skill_builder.add_global_response_interceptor(ChangeReporter(live_state, REPORT_BUDGET_S, SDM_BUDGET_S))
 skill_builder.add_global_response_interceptor(ResponseLogger())
 
 custom_skill = skill_builder.lambda_handler()
-smart_home = SmartHome(sdm)
+smart_home = SmartHome(sdm, live_state)
 
 
 def lambda_handler(event, context):

@@ -55,10 +55,54 @@ class AskProjectError(Exception):
 
 def ask_cli_profile(env: Mapping[str, str]) -> str:
     """The profile ask-cli uses when given no --profile, so the rendered project defines that one."""
-    has_token = bool(env.get("ASK_REFRESH_TOKEN") or env.get("ASK_ACCESS_TOKEN"))
-    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY") and has_token and env.get("ASK_VENDOR_ID"):
+    if is_env_profile(env):
         return ASK_ENV_PROFILE
     return env.get("ASK_DEFAULT_PROFILE") or ASK_DEFAULT_PROFILE
+
+
+def wants_env_profile(env: Mapping[str, str]) -> bool:
+    """The operator gave ask-cli its credentials in the environment (an ASK token and ASK_VENDOR_ID)."""
+    return bool((env.get("ASK_REFRESH_TOKEN") or env.get("ASK_ACCESS_TOKEN")) and env.get("ASK_VENDOR_ID"))
+
+
+def is_env_profile(env: Mapping[str, str]) -> bool:
+    """ask-cli's own rule (`profileHelper.isEnvProfile`, ask-cli 2.x): it reads the ASK variables only
+    when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are exported too, and otherwise ignores them
+    and reads ~/.ask/cli_config."""
+    return bool(env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY") and wants_env_profile(env))
+
+
+def ask_cli_problems(env: Mapping[str, str], vendor_id: str, home: Path) -> list[str]:
+    """What stops ask-cli, run with `env`, from acting for `vendor_id`: read as ask-cli reads it
+    (`profileHelper.runtimeProfile`, `AppConfig.getToken`/`getVendorId`). With the environment form
+    the vendor is ASK_VENDOR_ID; otherwise the profile (ASK_DEFAULT_PROFILE, else `default`) must be
+    in ~/.ask/cli_config with a token and a vendor ID, which an interrupted `ask configure` leaves out."""
+    configure = 'run `make ask ARGS="configure --no-browser"`, or export ASK_REFRESH_TOKEN and ASK_VENDOR_ID'
+    if wants_env_profile(env):
+        vendor, source = env["ASK_VENDOR_ID"], "ASK_VENDOR_ID"
+    else:
+        profile = env.get("ASK_DEFAULT_PROFILE") or ASK_DEFAULT_PROFILE
+        path = home / ".ask" / "cli_config"
+        try:
+            profiles = json.loads(path.read_text(encoding="utf-8")).get("profiles")
+        except FileNotFoundError:
+            return [f"no ask-cli profile ({path} does not exist): {configure}"]
+        except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
+            return [f"{path} is not ask-cli's JSON configuration: move it aside and {configure}"]
+        entry = profiles.get(profile) if isinstance(profiles, dict) else None
+        if not isinstance(entry, dict):
+            return [f"ask-cli has no profile '{profile}' in {path} (an interrupted `ask configure` leaves none): "
+                    f"{configure}"]
+        token = entry.get("token")
+        if not isinstance(token, dict) or not (token.get("refresh_token") or token.get("access_token")):
+            return [f"ask-cli profile '{profile}' in {path} has no token: {configure}"]
+        vendor, source = entry.get("vendor_id") or "", f"ask-cli profile '{profile}'"
+        if not vendor:
+            return [f"ask-cli profile '{profile}' in {path} has no vendor ID: {configure}"]
+    if vendor != vendor_id:
+        return [f"{source} names vendor {vendor} but alexa_vendor_id is {vendor_id}: they must be the same "
+                f"developer account"]
+    return []
 
 
 def render_account_linking(config: AppConfig, outputs: Outputs, client_secret: str | None) -> dict[str, Any]:

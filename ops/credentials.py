@@ -80,8 +80,24 @@ def stored_credentials(location: CredentialsLocation, s3: Any) -> StoredCredenti
                              response.get("VersionId"))
 
 
+@dataclass(frozen=True)
+class WrittenCredentials:
+    """What one store wrote: the object version S3 made and the body's length, which the operator can
+    read back (ListObjectVersions) without reading the object."""
+
+    version_id: str | None
+    size: int
+    message: str
+
+
 def store_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3: Any) -> str:
-    """Writes clientid/clientsecret and a new state key; returns what happened, in words.
+    """Writes clientid/clientsecret and a new state key; returns what happened, in words."""
+    return write_credentials(location, client_id, client_secret, s3).message
+
+
+def write_credentials(location: CredentialsLocation, client_id: str, client_secret: str,
+                      s3: Any) -> WrittenCredentials:
+    """Writes clientid/clientsecret and a new state key; returns the version written and what happened.
 
     The state key cannot be kept, since the operator may not read the object: each store makes a
     new one, and account linkings started before it (their state sealed with the old key) fail once
@@ -95,15 +111,34 @@ def store_credentials(location: CredentialsLocation, client_id: str, client_secr
     except MalformedProperties as error:
         raise CredentialsError(f"cannot store these values: {error}") from None
     tags = urlencode({CLIENT_ID_TAG: client_id, PROPERTIES_TAG: " ".join(values)}, quote_via=quote)
+    encoded = body.encode("utf-8")
     try:
-        s3.put_object(Bucket=location.bucket, Key=location.key, Body=body.encode("utf-8"),
-                      ServerSideEncryption="aws:kms", SSEKMSKeyId=location.kms_key_arn,
-                      ContentType="text/plain; charset=utf-8", Tagging=tags)
+        response = s3.put_object(Bucket=location.bucket, Key=location.key, Body=encoded,
+                                 ServerSideEncryption="aws:kms", SSEKMSKeyId=location.kms_key_arn,
+                                 ContentType="text/plain; charset=utf-8", Tagging=tags)
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         raise CredentialsError(f"cannot write {location}: {code}") from None
-    return (f"stored client ID {client_id} and its secret in {location} (SSE-KMS) with a new state key "
-            f"(account linkings in progress must be started again)")
+    return WrittenCredentials(
+        response.get("VersionId"), len(encoded),
+        f"stored client ID {client_id} and its secret in {location} (SSE-KMS) with a new state key "
+        f"(account linkings in progress must be started again)")
+
+
+def current_version(location: CredentialsLocation, s3: Any) -> tuple[str | None, int] | None:
+    """(version ID, size in bytes) of the object's current version from ListObjectVersions, which needs
+    s3:ListBucketVersions, not a read of the object; None when there is none."""
+    try:
+        listing = s3.list_object_versions(Bucket=location.bucket, Prefix=location.key)
+    except (ClientError, BotoCoreError) as error:
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        raise CredentialsError(f"cannot list the versions of {location}: {code}") from None
+    latest = [version for version in listing.get("Versions", [])
+              if version["Key"] == location.key and version.get("IsLatest")]
+    if not latest:
+        return None
+    version_id = latest[0].get("VersionId")
+    return (None if version_id in (None, "null") else version_id), latest[0]["Size"]
 
 
 def describe_credentials(location: CredentialsLocation, s3: Any) -> str:

@@ -1,11 +1,13 @@
 """`make deploy`: the ordered flow for a real AWS account and Alexa developer account.
 
 Every step is safe to repeat: CloudFormation and ask-cli skip what is unchanged, stored credentials
-are kept, and a skill ID that ask-cli recorded is reused (and passed to every `cdk deploy`, so the
-skill's trigger never loses its binding). Prerequisites, including what the account must allow, are
-all checked before the first change; a failing step stops the flow with what failed and what to run
-next. The CLIs it runs get its environment without NEST_CLIENT_SECRET: none of them needs it (the
-account-linking update reads the secret from a file written for it).
+are kept, and the skill ID ask-cli creates is written to the owner's settings file (nest-skill.json,
+which neither `make clean` nor `git pull` touches) and passed to every `cdk deploy`, so later deploys
+update that skill and its trigger never loses its binding. Prerequisites, including who the AWS
+credentials are, each needed region's CDK bootstrap, ask-cli's credentials and what the account must
+allow, are all checked before the first change; a failing step stops the flow with what failed and
+what to run next. The CLIs it runs get its environment without NEST_CLIENT_SECRET: none of them
+needs it (the account-linking update reads the secret from a file written for it).
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import BUILD_DIR
-from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_profile,
-                             locales_without_endpoint, read_skill_id, render_account_linking, render_ask_project,
-                             smart_home_api)
-from ops.aws import ALEXA_LAMBDA_REGIONS, Clients, aws_clients, aws_region
+from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_problems,
+                             ask_cli_profile, locales_without_endpoint, read_skill_id, render_account_linking,
+                             render_ask_project, smart_home_api, wants_env_profile)
+from ops.aws import (ALEXA_LAMBDA_REGIONS, BOOTSTRAP_MIN_VERSION, AwsSetupError, Clients, Identity, aws_clients,
+                     aws_region, aws_session, bootstrap_parameter, bootstrap_state, caller_identity, is_access_denied)
 from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
                              prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
 from ops.outputs import Outputs, OutputsError, load_outputs
+import ops.settings
+from ops.settings import record_skill_id
 from stacks.config import ALEXA_REGIONS, BRIDGE_STACK, SECRETS_STACK, AppConfig, regional_skill_stack
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
@@ -36,6 +40,11 @@ OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 # PutFunctionConcurrency); the quota itself is Service Quotas' L-B99A9384, "Concurrent executions".
 LAMBDA_MIN_UNRESERVED = 100
 Runner = Callable[[Sequence[str], Path | None, Mapping[str, str]], int]
+# The IAM actions of the reads the prerequisite check makes, by API operation (docs/deploy/permissions.md).
+_CHECK_ACTIONS = {"GetParameter": "ssm:GetParameter", "GetAccountSettings": "lambda:GetAccountSettings",
+                  "GetFunctionConcurrency": "lambda:GetFunctionConcurrency",
+                  "DescribeStackResources": "cloudformation:DescribeStackResources",
+                  "ListAvailableSolutionStacks": "elasticbeanstalk:ListAvailableSolutionStacks"}
 # The deploy's steps in order: (what `[n/9]` prints, the Deployer method that does it).
 STEPS = (
     ("Deploy the secrets stack", "deploy_secrets_stack"),
@@ -55,9 +64,11 @@ ENVIRONMENT = (
     ("NEST_CLIENT_ID", "the OAuth client ID to store (default: nest_client_id)"),
     ("AWS_PROFILE, AWS_REGION, AWS_*", "the AWS account and region, as for the AWS CLI"),
     ("ASK_REFRESH_TOKEN, ASK_VENDOR_ID", "ask-cli's credentials without a profile (CI); the vendor must be "
-                                         "alexa_vendor_id"),
+                                         "alexa_vendor_id. ask-cli reads them only beside AWS keys in the "
+                                         "environment: with a profile or SSO, the deploy hands ask-cli the "
+                                         "profile's resolved keys"),
     ("ASK_ACCESS_TOKEN, ASK_DEFAULT_PROFILE", "the other ask-cli settings the rendered project follows"),
-    ("CI", "'true' refuses to deploy without skill_id in cdk.json"),
+    ("CI", "'true' refuses to deploy without skill_id in nest-skill.json or -c"),
     ("PATH", "where cdk and ask are found (make puts node_modules/.bin first)"),
 )
 
@@ -80,7 +91,8 @@ def run_command(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str]) -
 @dataclass
 class Operation:
     """What `make deploy` and `make destroy` share: config, the `-c` pairs to hand on to cdk, the
-    environment, the runner of cdk and ask-cli, the files they keep under build/, and the output."""
+    environment, the runner of cdk and ask-cli, the files they keep under build/, the owner's settings
+    file, and the output."""
 
     config: AppConfig
     context_args: Sequence[str] = ()
@@ -88,6 +100,7 @@ class Operation:
     run: Runner = run_command
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
+    settings_file: Path = field(default_factory=lambda: ops.settings.SETTINGS_FILE)
     clients: Clients | None = None
     # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
     say: Callable[[str], None] = functools.partial(print, flush=True)
@@ -97,12 +110,51 @@ class Operation:
 
     @property
     def child_environ(self) -> dict[str, str]:
-        """What `cdk` and `ask` run with: this environment without the client secret."""
+        """What `cdk` runs with: this environment without the client secret (`ask` gets ask_environ)."""
         return {name: value for name, value in self.environ.items() if name != CLIENT_SECRET_ENV}
+
+    @property
+    def ask_environ(self) -> dict[str, str]:
+        """What `ask` runs with: child_environ, and when the operator exported ASK_REFRESH_TOKEN (or
+        ASK_ACCESS_TOKEN) and ASK_VENDOR_ID but the AWS credentials come from a profile or SSO, those
+        credentials resolved into AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN: ask-cli
+        ignores its variables without them (ops.ask_project.is_env_profile). Only ask gets them."""
+        environ = self.child_environ
+        if not wants_env_profile(environ) or (environ.get("AWS_ACCESS_KEY_ID")
+                                              and environ.get("AWS_SECRET_ACCESS_KEY")):
+            return environ
+        try:
+            credentials = aws_session().get_credentials()
+            frozen = credentials.get_frozen_credentials() if credentials else None
+        except (AwsSetupError, BotoCoreError):
+            frozen = None
+        if frozen is None or not frozen.access_key or not frozen.secret_key:
+            return environ
+        environ.update(AWS_ACCESS_KEY_ID=frozen.access_key, AWS_SECRET_ACCESS_KEY=frozen.secret_key)
+        if frozen.token:
+            environ["AWS_SESSION_TOKEN"] = frozen.token
+        return environ
+
+    @property
+    def ask_profile(self) -> str:
+        """The ask-cli profile `ask` runs as, which the rendered project must define."""
+        return ask_cli_profile(self.ask_environ)
 
     def context_argv(self, extra: Sequence[str] = ()) -> list[str]:
         """The `-c key=value` arguments for cdk, so it synthesizes the same config."""
         return [arg for pair in (*self.context_args, *extra) for arg in ("-c", pair)]
+
+    def send_account_linking(self, outputs: Outputs, skill_id: str, client_secret: str | None) -> dict:
+        """`ask smapi update-account-linking-info` for the development stage with this config's request;
+        returns the request sent. The secret reaches ask-cli only in a file readable by the owner,
+        removed afterwards (ops.ask_project.account_linking_file), never in its argv or environment."""
+        request = render_account_linking(self.config, outputs, client_secret)
+        with account_linking_file(request, BUILD_DIR) as path:
+            argv = ["ask", "smapi", "update-account-linking-info", "--skill-id", skill_id, "--stage",
+                    "development", "--account-linking-request", f"file:{path}"]
+            if self.run(argv, None, self.ask_environ) != 0:
+                raise DeployError("`ask smapi update-account-linking-info` failed (see its output above)")
+        return request
 
 
 @dataclass
@@ -129,49 +181,79 @@ class Deployer(Operation):
             self.say(f"      {done}")
 
     def check_prerequisites(self) -> None:
-        """Everything missing, named at once, before anything changes."""
-        problems = [f"set '{key}' in the context block of cdk.json (it still has the example value)"
+        """Everything missing, named at once, before anything changes: config, tools, who the AWS
+        credentials are (STS, once), the region, each needed region's CDK bootstrap, ask-cli's
+        credentials as ask-cli reads them, and what the account must allow."""
+        problems = [f"set '{key}' in {self.settings_file.name} (it still has the example value)"
                     for key in self.config.keys_with_example_values()]
         problems += missing_tools(self.environ)
-        region, source = aws_region(self.environ)
+        identity = None
+        try:
+            region, source = aws_region(self.environ)
+        except AwsSetupError as error:  # the profile does not exist: that is the one problem to name
+            problems.append(str(error))
+            region, source = None, ""
+        else:
+            try:
+                identity = caller_identity(self.clients, self.environ, region)
+            except AwsSetupError as error:
+                problems.append(str(error))
         allowed = ", ".join(ALEXA_LAMBDA_REGIONS)
-        account_ready = False
-        has_credentials = boto3.Session().get_credentials() is not None
-        if not has_credentials:
-            problems.append("no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) "
-                            "or, in CI, the OIDC role")
-        if not region:
+        if not source:
+            pass
+        elif not region:
             problems.append(f"no AWS region: set AWS_REGION to one where Alexa can call the skill's Lambda "
                             f"({allowed})")
         elif region not in ALEXA_LAMBDA_REGIONS:
             problems.append(f"AWS region {region} (from {source}) cannot host the skill: Alexa calls custom-skill "
                             f"Lambdas only in {allowed}; set AWS_REGION to one of them")
-        else:
-            account_ready = has_credentials
-        has_env_profile = self.environ.get("ASK_REFRESH_TOKEN") and self.environ.get("ASK_VENDOR_ID")
-        if not has_env_profile and not (Path.home() / ".ask" / "cli_config").exists():
-            problems.append("no ask-cli profile: run `npx ask configure --no-browser`, or set "
-                            "ASK_REFRESH_TOKEN and ASK_VENDOR_ID")
-        vendor = self.environ.get("ASK_VENDOR_ID")
-        if vendor and vendor != self.config.alexa_vendor_id:
-            problems.append(f"ASK_VENDOR_ID is {vendor} but cdk.json's alexa_vendor_id is "
-                            f"{self.config.alexa_vendor_id}: they must be the same developer account")
+        elif identity:
+            problems.extend(self._bootstrap_problems(identity, region))
+        problems += ask_cli_problems(self.ask_environ, self.config.alexa_vendor_id, Path.home())
         if (self.config.account_linking == "auth_code" and not self.environ.get(CLIENT_SECRET_ENV, "").strip()
                 and not has_terminal()):
             problems.append(f"set {CLIENT_SECRET_ENV}: auth_code account linking hands the client secret to Alexa "
                             f"on every deploy, and there is no terminal to prompt for it")
         if self.environ.get("CI") == "true" and not self.config.skill_id:
-            problems.append("in CI, set 'skill_id' in cdk.json: a fresh clone has no ask-cli state, so every "
-                            "run would create a new skill (deploy once from a workstation to get the ID)")
+            problems.append(f"in CI, set 'skill_id' in {self.settings_file.name} (or -c skill_id=...): a fresh clone "
+                            f"has no record of the skill, so every run would create a new one (deploy once from "
+                            f"a workstation to get the ID)")
         try:
-            self._skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir,
-                                                                   ask_cli_profile(self.environ)) or ""
+            self._skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, self.ask_profile) or ""
         except AskProjectError as error:
             problems.append(str(error))
-        if account_ready:
+        if identity and region in ALEXA_LAMBDA_REGIONS:
             problems.extend(self._account_problems(region))
         if problems:
             raise DeployError("cannot deploy yet:\n  - " + "\n  - ".join(problems))
+
+    def _bootstrap_problems(self, identity: Identity, home: str) -> list[str]:
+        """Each region the stacks go to (home, and the locales' other Alexa regions) must have CDK's
+        bootstrap: one line naming those without it, with the one command that bootstraps them all,
+        and one line per region whose parameter the credentials may not read."""
+        regions = (home, *self.config.regional_skill_regions(home))
+        served = {region: [locale for locale in self.config.locales if ALEXA_REGIONS[locale] == region]
+                  for region in regions}
+        states = []
+        for region in regions:
+            try:
+                states.append(bootstrap_state(self.clients, region))
+            except (ClientError, BotoCoreError) as error:
+                return [f"cannot read CDK's bootstrap parameter in {region}: {_error_code(error)}"]
+        problems = [f"cannot tell whether CDK is bootstrapped in {state.region}: {identity.arn} may not "
+                    f"{state.denied} on {bootstrap_parameter()} (see docs/deploy/permissions.md)"
+                    for state in states if state.denied]
+        missing = [state for state in states if not state.denied and not state.ready]
+        if missing:
+            described = ", ".join(
+                state.region + (f" (version {state.version}, older than {BOOTSTRAP_MIN_VERSION})"
+                                if state.version is not None else "")
+                + (f" for {', '.join(served[state.region])}" if served[state.region] else " (home region)")
+                for state in missing)
+            command = " ".join(["node_modules/.bin/cdk bootstrap",
+                                *(f"aws://{identity.account}/{state.region}" for state in missing)])
+            problems.append(f"CDK is not bootstrapped in {described}: run `{command}`")
+        return problems
 
     def warn_about_region(self, region: str) -> None:
         """Alexa calls the skill's Lambda from the Alexa region of the user's locale (North America
@@ -197,8 +279,8 @@ class Deployer(Operation):
             if cap is not None:
                 problems.extend(self._concurrency_problems(cap, region))
         except (ClientError, BotoCoreError) as error:
-            code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-            problems.append(f"cannot read this account's settings in {region} to check the config: {code}")
+            problems.append(f"cannot read this account's settings in {region} to check the config: "
+                            f"{_error_code(error)}")
         return problems
 
     def _concurrency_problems(self, cap: int, region: str) -> list[str]:
@@ -270,7 +352,7 @@ class Deployer(Operation):
         """The ASK project, with apis.smartHome when it can have one (ops.ask_project.smart_home_api);
         names each configured locale no deployed skill function serves."""
         outputs = self._outputs()
-        path = render_ask_project(self.config, outputs, self.ask_project_dir, profile=ask_cli_profile(self.environ),
+        path = render_ask_project(self.config, outputs, self.ask_project_dir, profile=self.ask_profile,
                                   skill_id=self._skill_id)
         self._smart_home_rendered = smart_home_api(self.config, outputs, self._skill_id) is not None
         lines = [f"rendered {path}"]
@@ -286,33 +368,37 @@ class Deployer(Operation):
 
     def deploy_skill_package(self) -> str:
         argv = ["ask", "deploy", "--target", "skill-metadata"]
-        if self.run(argv, self.ask_project_dir, self.child_environ) != 0:
+        code = self.run(argv, self.ask_project_dir, self.ask_environ)
+        # ask-cli writes the new skill's ID before its import finishes: keep it even when the import failed.
+        self._record_new_skill()
+        if code != 0:
             raise DeployError(f"`{' '.join(argv)}` in {self.ask_project_dir} failed (see its output above)")
         return "skill manifest and interaction models deployed"
 
+    def _record_new_skill(self) -> str | None:
+        """The skill ID ask-cli recorded under build/, copied to the settings file when config has
+        none, so `make clean` cannot make the next deploy create a second skill."""
+        recorded = read_skill_id(self.ask_project_dir, self.ask_profile)
+        if recorded and not self.config.skill_id:
+            record_skill_id(self.settings_file, recorded)
+        return recorded
+
     def read_skill_id(self) -> str:
-        recorded = read_skill_id(self.ask_project_dir, ask_cli_profile(self.environ))
+        recorded = self._record_new_skill()
         if not recorded:
             raise DeployError(f"ask-cli recorded no skill ID in {self.ask_project_dir}/.ask/ask-states.json")
         if self.config.skill_id and recorded != self.config.skill_id:
-            raise DeployError(f"ask-cli deployed skill {recorded}, but cdk.json's skill_id is {self.config.skill_id}")
+            raise DeployError(f"ask-cli deployed skill {recorded}, but the configured skill_id is {self.config.skill_id}")
         self._skill_id = recorded
         if self.config.skill_id:
             return f"skill {recorded}"
-        return (f"new skill {recorded}: add \"skill_id\": \"{recorded}\" to the context block of cdk.json and "
-                f"commit it, so later deploys (and CI) update this skill instead of creating another")
+        return (f"new skill {recorded}: recorded as \"skill_id\" in {self.settings_file.name}, so later deploys "
+                f"update this skill instead of creating another. Keep that file; for CI, commit it in your "
+                f"fork (`git add -f {self.settings_file.name}`) or pass -c skill_id={recorded}")
 
     def update_account_linking(self) -> str:
-        outputs = self._outputs()
-        secret = None
-        if self.config.account_linking == "auth_code":
-            secret = self._client_secret
-        request = render_account_linking(self.config, outputs, secret)
-        with account_linking_file(request, BUILD_DIR) as path:
-            argv = ["ask", "smapi", "update-account-linking-info", "--skill-id", self._skill_id, "--stage",
-                    "development", "--account-linking-request", f"file:{path}"]
-            if self.run(argv, None, self.child_environ) != 0:
-                raise DeployError("`ask smapi update-account-linking-info` failed (see its output above)")
+        secret = self._client_secret if self.config.account_linking == "auth_code" else None
+        self.send_account_linking(self._outputs(), self._skill_id, secret)
         return f"{self.config.account_linking} account linking set on the development stage"
 
     def bind_trigger(self) -> str:
@@ -335,3 +421,12 @@ class Deployer(Operation):
         return "add these to the OAuth client's Authorized redirect URIs in Google Cloud:\n" + "\n".join(
             f"        {url}" for url in urls)
 
+
+def _error_code(error: Exception) -> str:
+    """A boto error as one line: its code, and for AccessDenied the IAM action that was refused."""
+    if not isinstance(error, ClientError):
+        return type(error).__name__
+    if is_access_denied(error):
+        action = _CHECK_ACTIONS.get(error.operation_name, error.operation_name)
+        return f"AccessDenied: the credentials may not {action} (see docs/deploy/permissions.md)"
+    return error.response.get("Error", {}).get("Code", "") or str(error)

@@ -18,9 +18,10 @@ from typing import Any, Callable, Sequence
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops.ask_project import ask_cli_profile, read_skill_id
-from ops.aws import aws_region
+from ops.ask_project import read_skill_id
+from ops.aws import aws_region, aws_session
 from ops.deploy import Operation, missing_tools
+from ops.settings import forget_skill_id
 from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK, regional_skill_stack
 
 STATELESS_STACKS = (BRIDGE_STACK, SKILL_STACK)
@@ -51,7 +52,7 @@ class Destroyer(Operation):
     def destroy(self, confirmed: bool = False) -> None:
         """Show the plan, get a confirmation (unless `confirmed`), then remove the stacks and the skill."""
         problems = missing_tools(self.environ)
-        session = boto3.Session(region_name=aws_region(self.environ)[0])
+        session = aws_session(aws_region(self.environ)[0])
         if session.get_credentials() is None or not session.region_name:
             problems.append("no AWS credentials or no region: use the profile and region you deployed with")
         if problems:
@@ -61,7 +62,7 @@ class Destroyer(Operation):
         deployed += [regional_skill_stack(region) for region in self.config.skill_regions
                      if region != session.region_name
                      and _stack(session.client("cloudformation", region_name=region), regional_skill_stack(region))]
-        skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, ask_cli_profile(self.environ))
+        skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, self.ask_profile)
         removed = [f"stack {name}" for name in deployed] + ([f"the Alexa skill {skill_id} (every stage)"]
                                                             if skill_id else [])
         try:
@@ -78,21 +79,28 @@ class Destroyer(Operation):
                                    "asking (CI)")
             if self.ask(f"Type '{CONFIRMATION}' to remove them: ").strip() != CONFIRMATION:
                 raise DestroyError("not confirmed: nothing was removed")
+        forgotten = False
         if skill_id:
             argv = ["ask", "smapi", "delete-skill", "--skill-id", skill_id]
-            if self.run(argv, None, self.child_environ) != 0:
+            if self.run(argv, None, self.ask_environ) != 0:
                 raise DestroyError(f"`{' '.join(argv)}` failed (see its output above). If the skill is already "
-                                   f"gone, remove skill_id from cdk.json and run `make destroy` again")
+                                   f"gone, remove skill_id from {self.settings_file.name} and run `make destroy` "
+                                   f"again")
             self._forget_skill()
             self.say(f"deleted the Alexa skill {skill_id}")
+            forgotten = forget_skill_id(self.settings_file, skill_id)
+            if forgotten:
+                self.say(f"removed \"skill_id\": \"{skill_id}\" from {self.settings_file.name}: the next deploy "
+                         f"creates a new skill")
         if deployed:
             argv = ["cdk", "destroy", *deployed, "--exclusively", "--force", *self.context_argv()]
             if self.run(argv, None, self.child_environ) != 0:
                 raise DestroyError(f"`{' '.join(argv)}` failed (see its output above)")
             self._forget_outputs(deployed)
             self.say(f"destroyed {', '.join(deployed)}")
-        if self.config.skill_id:
-            self.say(f"remove \"skill_id\": \"{skill_id}\" from cdk.json: that skill no longer exists")
+        if self.config.skill_id and not forgotten:
+            self.say(f"remove \"skill_id\": \"{skill_id}\" from where you set it (-c, or cdk.json): that skill "
+                     f"no longer exists")
 
     def _forget_skill(self) -> None:
         """ask-cli's record of the deleted skill would make the next deploy update a skill that is gone."""
@@ -149,6 +157,10 @@ def kept_resources(session: boto3.Session, stacks: Sequence[str]) -> list[Kept]:
                     f"whatever it encrypted is unreadable for good)",
                     (f"aws kms schedule-key-deletion --key-id {physical_id} "
                      f"--pending-window-in-days {KEY_DELETION_WINDOW_DAYS}",)))
+            elif kind == "AWS::DynamoDB::Table":
+                kept.append(Kept(f"DynamoDB table {physical_id} (RETAIN: live state's encrypted Alexa tokens; "
+                                 f"without them each user links again to get ChangeReports)",
+                                 (f"aws dynamodb delete-table --table-name {physical_id}",)))
             elif kind == "AWS::Logs::LogGroup":
                 kept.append(Kept(f"log group {physical_id} (RETAIN)",
                                  (f"aws logs delete-log-group --log-group-name {physical_id}",)))

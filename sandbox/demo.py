@@ -644,7 +644,7 @@ def smart_home(talk: Conversation, token: str) -> None:
 
 def one_reading(talk: Conversation, token: str, directive: Callable, error: Callable) -> None:
     """SDM's answers read once for both doors, and capabilities only from SDM's documented fields, each
-    situation produced by one of the fake's scenarios (sandbox/thermostats.py SCENARIOS)."""
+    situation produced by one of the fake's scenarios (sandbox/fake_devices.py SCENARIOS)."""
     talk.transcript.phase("9a. One reading of SDM for both doors; capabilities only from documented fields")
     talk.fake_google("scenario/offline-on-command", "the Living Room is listed ONLINE, but SDM answers its "
                      "commands 400 FAILED_PRECONDITION \"Device is offline.\"")

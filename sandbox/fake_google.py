@@ -36,10 +36,10 @@ from http import HTTPStatus
 from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from sandbox.fake_devices import (SCENARIOS, FakeSdmError, FakeStructure, FakeThermostat, default_devices,
+                                  default_structures, service_disabled)
 from sandbox.processes import LOOPBACK
 from sandbox.serving import ServesTls, in_background, serve
-from sandbox.thermostats import (SCENARIOS, SdmError, Structure, Thermostat, default_devices, default_structures,
-                                 service_disabled)
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ACCESS_TOKEN_LIFETIME_S = 3599
@@ -48,12 +48,12 @@ CODE_LIFETIME_S = 600
 # device (trait-command and THERMOSTAT device-instance levels) and 100 an hour per thermostat.
 SANDBOX_COMMAND_LIMITS: tuple[tuple[int, float], ...] = ((5, 60.0), (100, 3600.0))
 
-UNAUTHENTICATED = SdmError(
+UNAUTHENTICATED = FakeSdmError(
     401, "UNAUTHENTICATED",
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
     "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
-RATE_LIMITED = SdmError(429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user.")
-TOKEN_EXPIRED = SdmError(
+RATE_LIMITED = FakeSdmError(429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user.")
+TOKEN_EXPIRED = FakeSdmError(
     401, "UNAUTHENTICATED", UNAUTHENTICATED.message,
     ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_EXPIRED", "domain": "googleapis.com",
       "metadata": {"service": "smartdevicemanagement.googleapis.com"}},))
@@ -266,7 +266,7 @@ class FakeGoogle:
     """WSGI app holding all state in memory; every public method and request is serialised by one lock."""
 
     def __init__(self, project_id: str, client_id: str, client_secret: str, redirect_uris: Sequence[str],
-                 devices: Iterable[Thermostat] | None = None,
+                 devices: Iterable[FakeThermostat] | None = None,
                  command_limits: Sequence[tuple[int, float]] = SANDBOX_COMMAND_LIMITS,
                  clock: Callable[[], float] = time.monotonic, consent_screen: bool = False):
         self.project_id = project_id
@@ -276,8 +276,8 @@ class FakeGoogle:
         self.command_limits = tuple(command_limits)
         self._clock = clock
         self._lock = threading.Lock()
-        self._devices: dict[str, Thermostat] = {}
-        self._structures: list[Structure] = default_structures()
+        self._devices: dict[str, FakeThermostat] = {}
+        self._structures: list[FakeStructure] = default_structures()
         self._project_disabled = False
         self._answer_scenario: str | None = None
         self._received_cookies: list[str] = []
@@ -301,12 +301,13 @@ class FakeGoogle:
         with self._lock:
             return self._issue_access(_Grant(SDM_SCOPE))
 
-    def replace_devices(self, devices: Iterable[Thermostat], structures: Iterable[Structure] | None = None) -> None:
+    def replace_devices(self, devices: Iterable[FakeThermostat],
+                        structures: Iterable[FakeStructure] | None = None) -> None:
         with self._lock:
             self._replace(list(devices), list(default_structures() if structures is None else structures))
 
     def use_scenario(self, name: str) -> None:
-        """Switch to one of sandbox.thermostats.SCENARIOS ("default", "two-homes", "outage",
+        """Switch to one of sandbox.fake_devices.SCENARIOS ("default", "two-homes", "outage",
         "hostile-names"), make every SDM call fail as when the project's SDM API is disabled
         ("service-disabled"), or answer as one of ANSWER_SCENARIOS does with the devices as they are;
         any other scenario enables the API again and answers normally."""
@@ -315,12 +316,12 @@ class FakeGoogle:
 
     def update_device(self, device_id: str, **changes: object) -> dict:
         """Change a device as its owner would in the Nest app (mode, eco_mode), as an outage does
-        (online, reporting), or make SDM refuse its commands (refusal, a sandbox.thermostats.REFUSALS
+        (online, reporting), or make SDM refuse its commands (refusal, a sandbox.fake_devices.REFUSALS
         name; "" to accept them again); see DEVICE_UPDATES. Returns the device's new SDM JSON."""
         with self._lock:
             return self._update_device(device_id, changes)
 
-    def _replace(self, devices: list[Thermostat], structures: list[Structure]) -> None:
+    def _replace(self, devices: list[FakeThermostat], structures: list[FakeStructure]) -> None:
         self._devices = {device.device_id: device for device in devices}
         self._structures = structures
         self._command_times.clear()
@@ -408,7 +409,7 @@ class FakeGoogle:
                 self.counts[name] += 1
             try:
                 response = handler(request, *args)
-            except SdmError as error:
+            except FakeSdmError as error:
                 response = _json(error.code, error.body())
             except OAuthError as error:
                 return _json(error.code, {"error": error.error, "error_description": error.description})
@@ -611,14 +612,14 @@ class FakeGoogle:
         if grant is None or grant.revoked:
             raise UNAUTHENTICATED
         if project_id != self.project_id:
-            raise SdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
+            raise FakeSdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
         if self._project_disabled:
             raise service_disabled("123456789012")
 
-    def _find(self, project_id: str, device_id: str) -> Thermostat:
+    def _find(self, project_id: str, device_id: str) -> FakeThermostat:
         device = self._devices.get(device_id)
         if device is None:
-            raise SdmError(404, "NOT_FOUND", f"Device enterprises/{project_id}/devices/{device_id} not found.")
+            raise FakeSdmError(404, "NOT_FOUND", f"Device enterprises/{project_id}/devices/{device_id} not found.")
         return device
 
     def _list_devices(self, request: _Request, project_id: str) -> _Response:
@@ -639,9 +640,9 @@ class FakeGoogle:
         try:
             payload = json.loads(request.body or b"{}")
         except ValueError:
-            raise SdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unexpected token.") from None
+            raise FakeSdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unexpected token.") from None
         if not isinstance(payload, dict):
-            raise SdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object.")
+            raise FakeSdmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Expected an object.")
         self._count_command(device_id)
         device.execute(payload.get("command", ""), payload.get("params", {}))
         return _json(200, {})

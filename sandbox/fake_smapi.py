@@ -1,6 +1,7 @@
 """A local stand-in for Amazon's Skill Management API (SMAPI) and Login with Amazon's token endpoint,
 for the calls ask-cli 2.30.7 makes in `ask deploy --target skill-metadata` (new skill and update)
-and `ask smapi update-account-linking-info`, so `make deploy` can be rehearsed with the real CLI.
+and `ask smapi update-account-linking-info` / `get-account-linking-info`, so `make deploy` and
+`python -m ops credentials rotate` can be rehearsed with the real CLI.
 
 Point ask-cli at it with ASK_SMAPI_SERVER_BASE_URL and ASK_LWA_TOKEN_HOST (both http://127.0.0.1:N).
 Paths, methods, status codes and bodies follow SMAPI's REST reference; responses are built and
@@ -12,6 +13,8 @@ requests read with ask-smapi-model, SMAPI's own published models:
   POST /v1/skills/{skillId}/imports    {location}: imports into that skill; 202 + Location
   GET  /v1/skills/imports/{importId}   ImportResponse: IN_PROGRESS, then SUCCEEDED or FAILED
   PUT  /v1/skills/{skillId}/stages/{stage}/accountLinkingClient   {"accountLinkingRequest": ...}: 204
+  GET  /v1/skills/{skillId}/stages/{stage}/accountLinkingClient   200 {"accountLinkingResponse": ...} and an
+       ETag: what was set, with the redirect URLs, never the client secret (SMAPI does not return it)
   POST /v1/skills/{skillId}/stages/{stage}/validations   {locales}: the certification checks; 202 {id, status}
   GET  /v1/skills/{skillId}/stages/{stage}/validations/{validationId}   ValidationsApiResponse
   DELETE /v1/skills/{skillId}          `ask smapi delete-skill`: 204
@@ -35,6 +38,9 @@ Not faithful: no model build (an import reports IN_PROGRESS for `--in-progress-p
 its result); a failed create leaves no skill behind; uploads never expire; the upload URL is plain
 http on this server; one vendor, one refresh token. GET /__fake/state is the fake's own: skills,
 what each import held, account linking per stage and the request log, for tests.
+POST /__fake/refusals {"method", "path" (a regular expression), "status", "times"} makes the next
+`times` matching SMAPI calls fail with that status and SMAPI's error body (429 throttling, 500, 503
+outages), so a failure between two calls of one operation can be rehearsed.
 
 Run: FAKE_SMAPI_REFRESH_TOKEN=... python -m sandbox.fake_smapi --port N --vendor-id V
 """
@@ -61,6 +67,7 @@ from urllib.parse import parse_qs, urlsplit
 from ask_sdk_model_runtime.exceptions import SerializationException
 from ask_sdk_model_runtime.serializer import DefaultSerializer
 from ask_smapi_model.v1.bad_request_error import BadRequestError
+from ask_smapi_model.v1.skill.account_linking.account_linking_response import AccountLinkingResponse
 from ask_smapi_model.v1.skill.action import Action
 from ask_smapi_model.v1.skill.import_response import ImportResponse
 from ask_smapi_model.v1.skill.import_response_skill import ImportResponseSkill
@@ -77,6 +84,7 @@ from ask_smapi_model.v1.skill.validations.validations_api_response_status import
 
 from sandbox.processes import LOOPBACK
 from sandbox.serving import serve
+from stacks.config import ALEXA_REDIRECT_HOSTS
 
 ACCESS_TOKEN_LIFETIME_S = 3600
 UPLOAD_URL_LIFETIME = timedelta(hours=1)
@@ -87,6 +95,8 @@ MODELS = {
     "manifest": "ask_smapi_model.v1.skill.manifest.skill_manifest_envelope.SkillManifestEnvelope",
     "interaction model": "ask_smapi_model.v1.skill.interaction_model.interaction_model_data.InteractionModelData",
     "account linking": "ask_smapi_model.v1.skill.account_linking.account_linking_request.AccountLinkingRequest",
+    "account linking response":
+        "ask_smapi_model.v1.skill.account_linking.account_linking_response.AccountLinkingResponse",
 }
 _LAMBDA_ARN = re.compile(r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
                          r"(:[A-Za-z0-9$_-]{1,128})?$")
@@ -102,6 +112,9 @@ _VALIDATIONS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/
 _VALIDATION = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations/"
                          r"(?P<validation_id>[0-9a-f-]{36})$")
 ICON_SIZES = {"smallIconUri": 108, "largeIconUri": 512}
+# SMAPI's error messages for the statuses a refusal may inject (its REST reference's error table).
+REFUSAL_MESSAGES = {429: "Exceeds the permitted request limit.", 500: "Internal Server Error.",
+                    503: "Service Unavailable."}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _serializer = DefaultSerializer()
 
@@ -322,6 +335,7 @@ class FakeSmapi:
         self._validations: dict[str, ValidationsApiResponse] = {}
         self.skills: dict[str, dict[str, Any]] = {}
         self.log: list[dict[str, Any]] = []
+        self._refusals: list[dict[str, Any]] = []
 
     def __call__(self, environ, start_response):
         request = _Request(
@@ -347,6 +361,8 @@ class FakeSmapi:
             return 200, self._token(request), []
         if path == "/__fake/state" and method == "GET":
             return 200, self.state(), []
+        if path == "/__fake/refusals" and method == "POST":
+            return self._add_refusal(request)
         match = _UPLOAD.match(path)
         if match and method == "PUT":
             return self._put_upload(request, match["upload_id"])
@@ -356,6 +372,7 @@ class FakeSmapi:
             ("POST", _SKILL_IMPORTS, self._update_skill),
             ("GET", _IMPORT, self._import_status),
             ("PUT", _ACCOUNT_LINKING, self._update_account_linking),
+            ("GET", _ACCOUNT_LINKING, self._account_linking),
             ("POST", _VALIDATIONS, self._start_validation),
             ("GET", _VALIDATION, self._validation),
             ("DELETE", _SKILL, self._delete_skill),
@@ -363,11 +380,26 @@ class FakeSmapi:
             match = pattern.match(path)
             if match and route_method == method:
                 self._authenticate(request)
+                self._refuse_if_asked(request)
                 return handler(request, **match.groupdict())
         raise _error(404, "The resource being requested is not found.")
 
     def state(self) -> dict[str, Any]:
         return {"vendorId": self.vendor_id, "skills": self.skills, "requests": self.log}
+
+    def _add_refusal(self, request: _Request) -> tuple[int, Any, list]:
+        body = request.json()
+        if not isinstance(body, dict) or body.get("status") not in REFUSAL_MESSAGES:
+            raise _bad_request(f"a refusal needs method, path and a status of {sorted(REFUSAL_MESSAGES)}")
+        self._refusals.append({"method": str(body.get("method", "")), "path": re.compile(str(body.get("path", ""))),
+                               "status": body["status"], "times": int(body.get("times", 1))})
+        return 204, None, []
+
+    def _refuse_if_asked(self, request: _Request) -> None:
+        for refusal in self._refusals:
+            if refusal["times"] > 0 and refusal["method"] == request.method and refusal["path"].search(request.path):
+                refusal["times"] -= 1
+                raise _error(refusal["status"], REFUSAL_MESSAGES[refusal["status"]])
 
     # -- Login with Amazon -----------------------------------------------------------------------
 
@@ -477,6 +509,19 @@ class FakeSmapi:
             raise _bad_request(problem)
         self.skills[skill_id]["accountLinking"][stage] = body["accountLinkingRequest"]
         return 204, None, []
+
+    def _account_linking(self, request: _Request, skill_id: str, stage: str) -> tuple[int, Any, list]:
+        """What was set, as AccountLinkingResponse: every field it shares with the request (so never the
+        client secret) and the redirect URLs Alexa gives this vendor."""
+        linking = (self.skills.get(skill_id) or {}).get("accountLinking", {}).get(stage)
+        if stage not in STAGES or not linking:
+            raise _error(404, "The specified skill/stage/accountLinkingClient doesn't exist.")
+        shown = {name: linking[name] for name in AccountLinkingResponse.attribute_map.values() if name in linking}
+        shown["redirectUrls"] = [f"https://{host}/api/skill/link/{self.vendor_id}" for host in ALEXA_REDIRECT_HOSTS]
+        body = {"accountLinkingResponse": _serializer.serialize(
+            _serializer.deserialize(json.dumps(shown), MODELS["account linking response"]))}
+        e_tag = hashlib.sha256(json.dumps(linking, sort_keys=True).encode()).hexdigest()
+        return 200, body, [("ETag", e_tag)]
 
     def _delete_skill(self, request: _Request, skill_id: str) -> tuple[int, Any, list]:
         if self.skills.pop(skill_id, None) is None:

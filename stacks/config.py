@@ -1,14 +1,19 @@
-"""The project's one typed configuration, built from CDK context (cdk.json plus `-c key=value`).
+"""The project's one typed configuration, built from the owner's settings and CDK context.
 
-Both the CDK app and the operator CLI build it here, so a value means the same thing to each, and a
-bad value stops them with one line naming the key, the value and what is allowed. This module
-imports nothing from aws_cdk: the operator CLI uses it without loading the CDK.
+The owner's values live in nest-skill.json beside cdk.json: a JSON object of the keys below, which
+the repository never ships (it is git-ignored), so `git pull` never touches it and `make clean`
+never removes it. cdk.json is the project's own file (the CDK's feature flags); `-c key=value`
+overrides either for one run. Both the CDK app and the operator CLI build the config here
+(AppConfig.from_project), so a value means the same thing to each, and a bad value stops them with
+one line naming the key, the value and what is allowed. This module imports nothing from aws_cdk:
+the operator CLI uses it without loading the CDK.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -20,6 +25,8 @@ GOOGLE_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
 SDM_API_BASE_URL = "https://smartdevicemanagement.googleapis.com/v1"
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ALEXA_REDIRECT_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
+# The owner's settings file, beside cdk.json; git-ignored, so an update never changes it.
+SETTINGS_FILE_NAME = "nest-skill.json"
 SECRETS_STACK = "NestSkillSecrets"
 SKILL_STACK = "NestSkill"
 BRIDGE_STACK = "NestSkillBridge"
@@ -56,6 +63,8 @@ _PATTERNS = {
 _CHOICES = {
     "bridge_hosting": ("lambda", "beanstalk"),
     "account_linking": ("auth_code", "implicit"),
+    # Live state: ChangeReports to Alexa's event gateway, AcceptGrant, the token table (docs: how-it-works/live-state.md).
+    "live_state": ("off", "on"),
 }
 # An email address or an https URL, as the bridge reads PRIVACY_CONTACT (bridge_src/oauth_bridge/config.py).
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -114,6 +123,7 @@ class AppConfig:
     privacy_policy_url: str = ""
     terms_of_use_url: str = ""
     privacy_contact: str = ""
+    live_state: str = "off"
 
     def __post_init__(self) -> None:
         for name, (pattern, allowed) in _PATTERNS.items():
@@ -141,6 +151,12 @@ class AppConfig:
             _check("bridge_public_base_url", self.bridge_public_base_url, False,
                    "https://<a name the certificate covers> when certificate_arn is set "
                    "(the environment's *.elasticbeanstalk.com name is not covered)")
+        if self.live_state == "on":
+            # Alexa sends AcceptGrant to the Lambda of the user's region and the tokens must be stored
+            # where that Lambda reads them: one region's skill holds the table's only readers for now.
+            _check("live_state", self.live_state, len(self.skill_regions) == 1,
+                   "'off' while the locales span several Alexa regions "
+                   f"({', '.join(self.skill_regions)}): live state serves one region's locales")
         if self.bridge_hosting == "beanstalk":
             # No default: a pinned platform version is superseded within months, and Elastic Beanstalk
             # lets only accounts that used a superseded version in the last 30 days create environments on it.
@@ -175,6 +191,17 @@ class AppConfig:
                 raise ConfigError(f"config key '{name}' = {raw!r}: must be a string")
         return cls(**values)
 
+    @classmethod
+    def from_project(cls, context: Mapping[str, Any], settings_file: Path, cdk_json: Path) -> "AppConfig":
+        """Build from the owner's settings file with `context` over it.
+
+        `context` is what the CDK passes the app (cdk.json's context, cdk.context.json and `-c`) or
+        what the operator CLI reads (cdk.json's context and `-c`). A project key set both in the
+        settings file and in cdk.json is refused: the CDK gives the app cdk.json's value and `-c`'s
+        in one mapping, so the file could not tell them apart and would lose to an old cdk.json.
+        """
+        return cls.from_mapping(merged_context(context, read_settings(settings_file), cdk_json_context(cdk_json)))
+
     def keys_with_example_values(self) -> tuple[str, ...]:
         """The keys every deployment must set that still hold the example value cdk.json ships with."""
         return tuple(key for key in EXAMPLE_KEYS if getattr(self, key) == getattr(AppConfig, key))
@@ -195,6 +222,11 @@ class AppConfig:
         live): each gets its own stack, regional_skill_stack(region). None (a synth with no AWS
         region) gives none."""
         return tuple(region for region in self.skill_regions if home_region and region != home_region)
+
+    @property
+    def live_state_on(self) -> bool:
+        """Whether the skill reports changes to Alexa (AcceptGrant, the token table, ChangeReports)."""
+        return self.live_state == "on"
 
     @property
     def bridge_concurrency_cap(self) -> int | None:
@@ -224,6 +256,53 @@ def is_cdk_context_key(key: str) -> bool:
     """True for a context key the CDK itself defines or writes (see _CDK_KEY_PREFIXES)."""
     return (key.startswith(_CDK_KEY_PREFIXES) or key in _CDK_KEYS
             or key.partition(":")[0] in _CDK_LOOKUP_PROVIDERS and ":" in key)
+
+
+def project_keys() -> tuple[str, ...]:
+    """The keys this project defines (AppConfig's fields): the only ones the settings file may hold."""
+    return tuple(field.name for field in fields(AppConfig))
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """The owner's settings file as a mapping: empty when there is none; one-line ConfigError when
+    it is not a JSON object of this project's keys."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path.name} is not valid JSON ({error}): fix it, or move it aside to start "
+                          f"from the defaults") from None
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{path.name} must hold one JSON object of config keys, e.g. "
+                          f'{{"nest_project_id": "..."}}')
+    for key in settings:
+        if is_cdk_context_key(key):
+            raise ConfigError(f"config key '{key}' in {path.name}: the CDK's own keys belong in cdk.json; "
+                              f"{path.name} holds this project's keys")
+    return settings
+
+
+def cdk_json_context(path: Path) -> dict[str, Any]:
+    """cdk.json's context block (empty when there is no cdk.json, as in a test's scratch directory)."""
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
+    except FileNotFoundError:
+        return {}
+
+
+def merged_context(context: Mapping[str, Any], settings: Mapping[str, Any],
+                   cdk_json: Mapping[str, Any]) -> dict[str, Any]:
+    """`settings` (the owner's file) with `context` over it; a key set in both the file and
+    cdk.json is a ConfigError naming where to keep it."""
+    for key in settings:
+        if key in cdk_json and not is_cdk_context_key(key):
+            raise ConfigError(f"config key '{key}' is set both in cdk.json and in {SETTINGS_FILE_NAME}: keep it "
+                              f"in {SETTINGS_FILE_NAME} only and restore cdk.json (`git checkout cdk.json`; "
+                              f"docs: operate/updating.md)")
+    return {**settings, **context}
 
 
 def _locales(raw: Any) -> tuple[str, ...]:

@@ -12,15 +12,44 @@ which imports from this one, so a reference back would be a cycle, and KMS and S
 whose Principal names a role that does not exist yet. The role's name is therefore fixed
 (`bridge_role_name`) and its ARN is built here from it. The bucket's name is fixed for the same
 reason: the key policy names the bucket (S3's encryption context), and the bucket names the key.
+
+With live state on, the skill functions of every region the locales need (NestSkill-<region> roles,
+fixed names) read the messaging credentials object and use the token table in this, the home,
+region. Their parts here have fixed names too (`LiveStateHome`: the table, the token key's alias,
+the bucket), so a skill stack in another region names them without a cross-region reference, and
+the two keys' policies grant the skill roles their KMS use directly (a key policy statement that
+allows a principal of the key's own account needs no IAM grant beside it): no skill role's IAM
+policy names a key, and none names anything with a wildcard. Those statements' principal is `*`
+narrowed to exactly the skill roles by `aws:PrincipalArn` and to this account by
+`kms:CallerAccount`, because KMS refuses a key policy whose Principal names a role that does not
+exist yet, and the regional roles are created after this stack.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import aws_dynamodb as dynamodb, aws_iam as iam, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import BRIDGE_STACK
+from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK
+
+# Live state: the object holding the skill's Alexa Skill Messaging credentials (JSON clientId,
+# clientSecret), written by the deploy from SMAPI, read by the skill alone.
+MESSAGING_OBJECT_KEY = "alexa-messaging-credentials.json"
+# Live state's token table and its key's alias: fixed names, so a skill stack in any region can name them.
+LIVE_STATE_TABLE = f"{SECRETS_STACK}-LiveStateTokens"
+LIVE_STATE_KEY_ALIAS = "alias/NestSkill-live-state"
+# What DynamoDB does with the token table's key on the callers' behalf (AWS KMS developer guide, "How
+# Amazon DynamoDB uses AWS KMS": the key policy of a customer managed key).
+DYNAMODB_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:CreateGrant")
+
+# What DynamoDB does with the key on behalf of a caller reading and writing items (the CDK's table
+# grants give a table's readers and writers the same).
+DYNAMODB_ITEM_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 # What the account's IAM identities may do to the key: manage it, never use it to decrypt. No
 # kms:CreateGrant either, since a grant would hand out Decrypt around the key policy.
@@ -44,11 +73,64 @@ def bridge_role_arn(stack: cdk.Stack) -> str:
     return stack.format_arn(service="iam", region="", resource="role", resource_name=bridge_role_name(stack))
 
 
+def skill_role_name(stack: cdk.Stack) -> str:
+    """The skill role's fixed name with live state on (the fences name it, as the bridge's)."""
+    return f"{SKILL_STACK}-{stack.region}"
+
+
+def skill_role_arn(stack: cdk.Stack, region: str | None = None) -> str:
+    """The ARN of the skill role serving `region` (default: `stack`'s own)."""
+    name = f"{SKILL_STACK}-{region}" if region else skill_role_name(stack)
+    return stack.format_arn(service="iam", region="", resource="role", resource_name=name)
+
+
+def credentials_bucket_name(account: str, home_region: str) -> str:
+    return f"{SECRETS_STACK.lower()}-credentials-{account}-{home_region}"
+
+
+@dataclass(frozen=True)
+class LiveStateHome:
+    """Live state's parts in the home region, by their fixed names, as a skill stack in any region
+    names them. `region` is the home region's name, or None for the skill stack that is itself in
+    the home region (it then uses its own AWS::Region)."""
+
+    region: str | None = None
+
+    def home(self, stack: cdk.Stack) -> str:
+        return self.region or stack.region
+
+    def table_arn(self, stack: cdk.Stack) -> str:
+        return stack.format_arn(service="dynamodb", region=self.home(stack), resource="table",
+                                resource_name=LIVE_STATE_TABLE)
+
+    def key_alias_arn(self, stack: cdk.Stack) -> str:
+        """The token key by its alias: KMS's Encrypt and Decrypt take an alias ARN as KeyId."""
+        return stack.format_arn(service="kms", region=self.home(stack), resource=LIVE_STATE_KEY_ALIAS,
+                                arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
+
+    def bucket_name(self, stack: cdk.Stack) -> str:
+        return credentials_bucket_name(stack.account, self.home(stack))
+
+    def messaging_object_arn(self, stack: cdk.Stack) -> str:
+        return stack.format_arn(service="s3", region="", account="", resource=self.bucket_name(stack),
+                                resource_name=MESSAGING_OBJECT_KEY)
+
+
+def _one_or_all(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
 class SecretsStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, object_key: str, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, object_key: str, live_state: bool = False,
+                 skill_regions: Sequence[str] = (), **kwargs) -> None:
+        """`skill_regions`: the regions besides this one whose skill functions use live state."""
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
+        assert construct_id == SECRETS_STACK, "the skill stacks name this stack's parts by SECRETS_STACK"
         self.object_key = object_key
-        bucket_name = f"{construct_id.lower()}-credentials-{self.account}-{self.region}"
+        self.live_state = live_state
+        # Every skill role of this deployment: the home region's, then each other region's.
+        skill_roles = _one_or_all([skill_role_arn(self), *(skill_role_arn(self, r) for r in skill_regions)])
+        bucket_name = credentials_bucket_name(self.account, self.region)
         bucket_arn = self.format_arn(service="s3", region="", account="", resource=bucket_name)
         bridge_role = bridge_role_arn(self)
         through_s3 = {"kms:ViaService": f"s3.{self.region}.amazonaws.com",
@@ -73,6 +155,14 @@ class SecretsStack(cdk.Stack):
                                     conditions={"StringEquals": {**through_s3, "aws:PrincipalArn": bridge_role}}),
             ]),
         )
+        if live_state:
+            # S3 Bucket Keys make the bucket, not the object, the encryption context: the key lets the
+            # skill roles decrypt in this bucket, and the bucket policy below keeps them to their object.
+            self.key.add_to_resource_policy(iam.PolicyStatement(
+                sid="DecryptMessagingCredentialsOnlyForTheSkill", principals=[iam.AnyPrincipal()],
+                actions=["kms:Decrypt"], resources=["*"],
+                conditions={"StringEquals": {**through_s3, "kms:CallerAccount": self.account,
+                                             "aws:PrincipalArn": skill_roles}}))
         access_logs = s3.Bucket(
             self, "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logs cannot be delivered to SSE-KMS buckets
@@ -121,15 +211,32 @@ class SecretsStack(cdk.Stack):
             conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id":
                                                     self.key.key_arn}},
         ))
-        # Whatever IAM grants elsewhere, no one else reads any object (or older version) here.
+        # Whatever IAM grants elsewhere, no one else reads any object (or older version) here; with live
+        # state, the messaging credentials object is the skill's alone, and the bridge cannot read it.
+        messaging_object = self.bucket.arn_for_objects(MESSAGING_OBJECT_KEY)
         self.bucket.add_to_resource_policy(iam.PolicyStatement(
             sid="DenyReadsExceptByTheBridge",
             effect=iam.Effect.DENY,
             principals=[iam.AnyPrincipal()],
             actions=["s3:GetObject", "s3:GetObjectVersion"],
-            resources=[self.bucket.arn_for_objects("*")],
+            **({"not_resources": [messaging_object]} if live_state else
+               {"resources": [self.bucket.arn_for_objects("*")]}),
             conditions={"ArnNotEquals": {"aws:PrincipalArn": bridge_role}},
         ))
+        if live_state:
+            self.bucket.add_to_resource_policy(iam.PolicyStatement(
+                sid="DenyMessagingCredentialsReadsExceptByTheSkill",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[messaging_object],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": skill_roles}},
+            ))
+
+        self.token_table: dynamodb.Table | None = None
+        self.token_key: kms.Key | None = None
+        if live_state:
+            self._add_token_table(account, skill_roles)
 
         cdk.CfnOutput(self, "SecretsBucketName", value=self.bucket.bucket_name,
                       description="Bucket holding the OAuth client credentials object")
@@ -141,3 +248,55 @@ class SecretsStack(cdk.Stack):
     @property
     def object_arn(self) -> str:
         return self.bucket.arn_for_objects(self.object_key)
+
+    @property
+    def messaging_object_arn(self) -> str:
+        return self.bucket.arn_for_objects(MESSAGING_OBJECT_KEY)
+
+    def _add_token_table(self, account: iam.IPrincipal, skill_roles: str | list[str]) -> None:
+        """Live state's token table: on demand, point-in-time recovery, retained, encrypted at rest with
+        its own customer managed key, which also seals each user's tokens before they are written
+        (kms:Encrypt/Decrypt directly, the skill roles only, the table's name in the encryption context).
+        The account (CloudFormation creating the table, an administrator) uses the key through
+        DynamoDB as IAM allows it; the skill roles are granted their use through DynamoDB here."""
+        table_name = LIVE_STATE_TABLE
+        the_skill = {"kms:CallerAccount": self.account, "aws:PrincipalArn": skill_roles}
+        self.token_key = kms.Key(
+            self, "LiveStateKey",
+            description="Encrypts the Nest skill's live-state token table and seals the tokens in it",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            policy=iam.PolicyDocument(statements=[
+                iam.PolicyStatement(sid="AdministerTheKeyFromTheAccount", principals=[account],
+                                    actions=list(KEY_ADMIN_ACTIONS), resources=["*"]),
+                iam.PolicyStatement(sid="EncryptTheTableThroughDynamoDbFromTheAccount", principals=[account],
+                                    actions=list(DYNAMODB_KEY_ACTIONS), resources=["*"],
+                                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com",
+                                                                 "kms:CallerAccount": self.account}}),
+                iam.PolicyStatement(sid="UseTheTableThroughDynamoDbForTheSkill", principals=[iam.AnyPrincipal()],
+                                    actions=list(DYNAMODB_ITEM_KEY_ACTIONS), resources=["*"],
+                                    conditions={"StringEquals": {
+                                        "kms:ViaService": f"dynamodb.{self.region}.amazonaws.com", **the_skill}}),
+                iam.PolicyStatement(sid="SealTokensOnlyForTheSkill", principals=[iam.AnyPrincipal()],
+                                    actions=["kms:Encrypt", "kms:Decrypt"], resources=["*"],
+                                    conditions={"StringEquals": {**the_skill,
+                                                                 "kms:EncryptionContext:table": table_name}}),
+            ]),
+            alias=LIVE_STATE_KEY_ALIAS,
+        )
+        self.token_table = dynamodb.Table(
+            self, "LiveStateTokens",
+            table_name=table_name,
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.token_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        cdk.CfnOutput(self, "LiveStateTableName", value=self.token_table.table_name,
+                      description="Live state's token table (kept by make destroy)")
+        cdk.CfnOutput(self, "MessagingCredentialsObjectKey", value=MESSAGING_OBJECT_KEY,
+                      description="Key of the Alexa Skill Messaging credentials object (JSON), read by the skill only")

@@ -29,8 +29,33 @@ _STRUCTURE_INFO = "sdm.structures.traits.Info"
 # Two differing words are the same word misheard at this difflib ratio or above ("rom"/"room",
 # "leaving"/"living"); distinct room words stay below it ("dining"/"living" 0.67, "bedroom"/"bathroom" 0.67).
 _WORD_CUTOFF = 0.75
-_ORDINALS = {"first": 0, "1st": 0, "one": 0, "second": 1, "2nd": 1, "two": 1, "third": 2, "3rd": 2, "three": 2,
-             "fourth": 3, "4th": 3, "four": 3, "fifth": 4, "5th": 4, "five": 4}
+_ORDINAL_WORDS = (
+    # English; German; French; Spanish; Italian (each form a "which one?" answer may take, articles dropped)
+    ("first 1st one erste ersten erster erstes eins premier première premiere un une primero primera primer uno "
+     "una primo prima"),
+    ("second 2nd two zweite zweiten zweiter zweites zwei deuxième deuxieme seconde segundo segunda dos secondo "
+     "seconda due"),
+    "third 3rd three dritte dritten dritter drittes drei troisième troisieme trois tercero tercera tres terzo terza tre",
+    ("fourth 4th four vierte vierten vierter viertes vier quatrième quatrieme quatre cuarto cuarta cuatro quarto "
+     "quarta quattro"),
+    "fifth 5th five fünfte fünften fünfter fünftes fünf cinquième cinquieme cinq quinto quinta cinco cinque",
+)
+_JAPANESE_ORDINALS = ("一", "二", "三", "四", "五")
+_ORDINALS = {word: index for index, words in enumerate(_ORDINAL_WORDS) for word in words.split()}
+# Japanese: 1番目, 一番目, 1つ目, 一つ目, ひとつ目 (with or without の, のやつ, の方, のほう after it), 最初
+_ORDINALS.update({f"{number}{suffix}{tail}": index
+                  for index, kanji in enumerate(_JAPANESE_ORDINALS)
+                  for number in (str(index + 1), kanji, chr(ord("１") + index))
+                  for suffix in ("番目", "つ目", "個目", "台目")
+                  for tail in ("", "の", "のやつ", "の方", "のほう", "です")})
+_ORDINALS.update({"最初": 0, "最初の": 0, "最初のやつ": 0, "最初の方": 0, "最初のほう": 0,
+                  "ひとつ目": 0, "ふたつ目": 1, "みっつ目": 2})
+_LAST_WORDS = frozenset("last letzte letzten letzter letztes dernier dernière derniere último última ultimo ultima "
+                        "最後 最後の 最後のやつ 最後の方 最後のほう".split())
+_ARTICLES = frozenset("the der die das den dem le la les l el los las il lo gli i".split())
+"""Articles a spoken name may start with ("the bedroom", "das Wohnzimmer", "la cuisine", "el salón"),
+dropped on both sides of a comparison."""
+_THERMOSTAT_WORDS = frozenset("thermostat thermostats thermostate thermostaten termostato termostati".split())
 
 
 class Hvac(str, Enum):
@@ -280,13 +305,14 @@ class Closeness(IntEnum):
 
 
 def _words(name: str) -> List[str]:
-    """Lower-case words without "the ... thermostat"; apostrophes and a final s are dropped, so
+    """Lower-case words without "the ... thermostat" (or its German, French, Spanish or Italian article,
+    and "Thermostat", "termostato"); apostrophes and a final s are dropped, so
     "Dad's Office", "dads office" and "Dad's Offices" compare equal."""
     words = re.sub(r"[^\w\s]", " ", name.lower().replace("'", "").replace("\u2019", "")).split()
-    if words and words[0] == "the":
-        words = words[1:]
-    if words and words[-1] in ("thermostat", "thermostats"):
+    if words and words[-1] in _THERMOSTAT_WORDS:
         words = words[:-1]
+    if words and (words[0] == "the" or (len(words) > 1 and words[0] in _ARTICLES)):
+        words = words[1:]
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words]
 
 
@@ -345,19 +371,24 @@ def _best(spoken: str, thermostat: Thermostat) -> Closeness:
     return max(closeness(spoken, name) for name in names)
 
 
-_AT_HOME = re.compile(r"^\s*(?:the one\s+)?(?:at|in)\s+", re.IGNORECASE)
-"""How people answer "at Lake House, or at Home?": the question's own preposition comes back."""
+_AT_HOME = re.compile(r"^\s*(?:the one\s+|das\s+|der\s+|celui\s+|celle\s+|el\s+|la\s+|quello\s+|quella\s+)?"
+                      r"(?:at|in|im|à|a|au|chez|de|en|del|de la|nel|nella|della|del)\s+", re.IGNORECASE)
+"""How people answer "at Lake House, or at Home?" ("in Seehaus", "à la maison", "en la casa", "nella casa"):
+the question's own preposition comes back."""
+_JAPANESE_HOME = re.compile(r"(?:の方|のほう|のやつ|の)$")
+"""A Japanese answer to "湖の家のリビングですか、それとも自宅のほうですか？": "自宅のほう", "自宅の"."""
 
 
 def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat]:
     """The candidate an answer to "which one?" picks: an ordinal ("the first one", "second"), or a
     home or thermostat name that fits exactly one candidate ("lake house", "at Lake House", "the
     one at home")."""
-    answer = _AT_HOME.sub("", answer)
     words = _words(answer)
-    ordinal = len(candidates) - 1 if "last" in words else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
-    if ordinal is not None and words and set(words) <= set(_ORDINALS) | {"last"}:
+    last = bool(_LAST_WORDS & set(words))
+    ordinal = len(candidates) - 1 if last else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
+    if ordinal is not None and words and set(words) <= set(_ORDINALS) | _LAST_WORDS:
         return candidates[ordinal] if ordinal < len(candidates) else None
+    answer = _JAPANESE_HOME.sub("", _AT_HOME.sub("", answer))
     for wanted in (Closeness.EXACT, Closeness.NEAR):
         fits = [t for t in candidates
                 if any(closeness(answer, name) >= wanted for name in (t.home, *t.aliases) if name)]

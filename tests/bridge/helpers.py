@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -28,6 +30,10 @@ ALEXA_REDIRECT = f"https://layla.amazon.com/api/skill/link/{VENDOR}"
 ALEXA_STATE = "AlexaState-0123456789abcdef"
 CODE = "test-auth-code-4/0AbCdEf"
 ACCESS_TOKEN = "test-access-token-xyz"
+AUTHORIZE = {"response_type": "token", "state": ALEXA_STATE, "redirect_uri": ALEXA_REDIRECT}
+"""What Alexa sends to /authorize to start linking."""
+INCOMPRESSIBLE = base64.urlsafe_b64encode(b"".join(hashlib.sha256(bytes([n])).digest() for n in range(45))).decode()
+"""1920 characters (under the 2 KB a parameter may have) that zlib shrinks little: over 2 KB once sealed."""
 
 
 def make_config(**overrides: Any) -> BridgeConfig:

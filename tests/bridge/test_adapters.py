@@ -141,7 +141,7 @@ def test_lambda_refusals_are_html_pages(lambda_entry, make_event):
 
 @pytest.mark.parametrize("path", ["/\ud800", "/callback\udfff", "/%ED%A0%80", "/\u00e9t\u00e9"])
 def test_a_path_that_is_not_clean_utf_8_gets_a_page_not_an_exception(lambda_entry, path):
-    """A lone surrogate in rawPath (JSON allows one) used to raise UnicodeEncodeError in the adapter."""
+    """A lone surrogate in rawPath (JSON allows one) cannot be encoded: the adapter answers with a page."""
     result = lambda_entry.lambda_handler(function_url_event(path), None)
     assert result["statusCode"] in (400, 404) and "<h1>" in result["body"]
     assert "Traceback" not in result["body"]

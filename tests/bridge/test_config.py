@@ -62,3 +62,77 @@ def test_the_privacy_contact_is_an_email_address_or_an_https_url(contact):
 def test_a_privacy_contact_that_is_neither_is_refused_by_name(contact):
     with pytest.raises(ConfigError, match="PRIVACY_CONTACT"):
         BridgeConfig.from_env({**REQUIRED, "PRIVACY_CONTACT": contact})
+
+
+def config_with(**values: str) -> BridgeConfig:
+    return BridgeConfig.from_env({**REQUIRED, **values})
+
+
+def test_without_a_token_url_the_bridge_exchanges_codes_at_googles():
+    assert config_with().token_url == "https://www.googleapis.com/oauth2/v4/token"
+
+
+@pytest.mark.parametrize("name, longest, shortest", [
+    ("SECRETS_BUCKET", "b" * 63, "bkt"),
+    ("SECRETS_KEY", "k" * 512, "k"),
+    ("ALEXA_VENDOR_ID", "V" * 20, "V" * 8),
+])
+def test_the_longest_and_shortest_values_s3_and_alexa_allow_and_one_past_them(name, longest, shortest):
+    """S3: bucket names of 3 to 63 characters, object keys up to 1,024 bytes (the bridge takes 512 plain
+    characters); Alexa vendor IDs are 8 to 20 upper-case letters and digits (14 in practice)."""
+    for value in (longest, shortest):
+        assert getattr(config_with(**{name: value}), name.lower()) == value
+    for value in (longest + longest[-1], shortest[:-1]):
+        with pytest.raises(ConfigError, match=name):
+            config_with(**{name: value})
+
+
+def config_error(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigError) as error:
+        BridgeConfig.from_env(env)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_an_absent_required_variable_is_named_as_missing(name):
+    env = {other: value for other, value in REQUIRED.items() if other != name}
+    assert config_error(env) == f"environment variable {name} is missing or empty"
+
+
+_NOT_A_URL = "no fragment; http:// only for 127.0.0.1 or localhost)"
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("SECRETS_BUCKET", "Bad_Bucket", "environment variable SECRETS_BUCKET='Bad_Bucket' is not an S3 bucket name"),
+    ("SECRETS_KEY", "/leading-slash", "environment variable SECRETS_KEY='/leading-slash' is not an S3 object key"),
+    ("ALEXA_VENDOR_ID", "vendor id",
+     "environment variable ALEXA_VENDOR_ID='vendor id' is not an Alexa vendor ID (8-20 A-Z/0-9)"),
+    ("OAUTH_AUTHORIZATION_URL", "http://nestservices.google.com/auth",
+     "environment variable OAUTH_AUTHORIZATION_URL='http://nestservices.google.com/auth' is not an https:// URL "
+     f"(a query is allowed, {_NOT_A_URL}"),
+    ("OAUTH_TOKEN_URL", "https://oauth2.example.com/token?x=1",
+     f"environment variable OAUTH_TOKEN_URL='https://oauth2.example.com/token?x=1' is not an https:// URL (no query, "
+     f"{_NOT_A_URL}"),
+    ("PUBLIC_BASE_URL", "https:///callback",
+     f"environment variable PUBLIC_BASE_URL='https:///callback' is not an https:// URL (no query, {_NOT_A_URL}"),
+])
+def test_what_the_operator_reads_for_an_unusable_value(name, value, message):
+    assert config_error({**REQUIRED, name: value}) == message
+
+
+def test_only_the_trailing_slashes_of_the_public_base_url_go():
+    config = BridgeConfig.from_env({**REQUIRED, "PUBLIC_BASE_URL": "https://home.example.com/ALEXA-X//"})
+    assert config.public_base_url == "https://home.example.com/ALEXA-X"
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8123/oauth2/v4/token", "http://LOCALHOST:8123/token",
+                                 "http://127.0.0.1:8123/token", "http://127.8.9.10/token", "http://[::1]:8123/token"])
+def test_plain_http_is_accepted_only_on_the_loopback(url):
+    assert BridgeConfig.from_env({**REQUIRED, "OAUTH_TOKEN_URL": url}).token_url == url
+
+
+@pytest.mark.parametrize("url", ["http://localhost.example.com/token", "http://mylocalhost/token",
+                                 "http://10.0.0.1/token", "http://[::2]/token"])
+def test_plain_http_elsewhere_is_refused(url):
+    with pytest.raises(ConfigError, match="OAUTH_TOKEN_URL"):
+        BridgeConfig.from_env({**REQUIRED, "OAUTH_TOKEN_URL": url})

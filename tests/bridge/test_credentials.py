@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import concurrent.futures
+import io
 import json
 import logging
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import boto3
 import pytest
 import requests
 import responses
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto.core import set_initial_no_auth_action_count
 
+from oauth_bridge import app as bridge_app
+from oauth_bridge import credentials as credentials_module
+from oauth_bridge.app import build_bridge
 from oauth_bridge.credentials import (CACHE_TTL_S, FAILURE_TTL_S, CredentialStore, Credentials,
                                       CredentialsUnavailable)
 from sandbox.processes import free_port
-from tests.bridge.helpers import BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY
+from tests.bridge.helpers import (BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, VENDOR, assert_back_to_alexa, get,
+                                  make_config, start)
 from tests.clock import Clock
 
 
@@ -178,7 +186,7 @@ def test_concurrent_misses_share_one_read(secrets_bucket):
 
 
 def test_while_s3_hangs_concurrent_requests_answer_by_the_wait_not_one_after_another(hanging_s3):
-    """Issue 10 point 6: four requests were answered after 6, 12, 18 and 24 s, queued behind a lock."""
+    """Queued behind one lock, four requests would be answered after 6, 12, 18 and 24 s: each waits on its own."""
     store = CredentialStore(hanging_s3, BUCKET, KEY, wait_s=1.0)
 
     def one(_: int) -> tuple[str, float]:
@@ -214,3 +222,124 @@ def test_a_read_that_outlasts_its_waiters_is_logged_once_by_a_daemon_reader(hang
         f"cannot use secrets object s3://{BUCKET}/{key}: Timeout"]
     readers = [thread for thread in threading.enumerate() if thread.name == "secrets-read"]
     assert readers and all(reader.daemon for reader in readers)
+
+
+def test_the_secrets_are_read_again_after_300_s_and_a_failed_read_after_10_s(bridge, secrets_bucket, monotonic):
+    assert start(bridge) and secrets_bucket.get_object_calls == 1
+    monotonic.advance(299.9)
+    start(bridge)
+    assert secrets_bucket.get_object_calls == 1
+    monotonic.advance(0.1)
+    secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
+    response = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                          "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}"})
+    assert secrets_bucket.get_object_calls == 2
+    assert_back_to_alexa(response, "temporarily_unavailable", state="s")
+    secrets_bucket.write_credentials()
+    monotonic.advance(9.9)
+    with pytest.raises(CredentialsUnavailable):
+        bridge._credentials.get()
+    assert secrets_bucket.get_object_calls == 2
+    monotonic.advance(0.1)
+    assert bridge._credentials.get().client_id == CLIENT_ID
+    assert secrets_bucket.get_object_calls == 3
+
+
+def test_a_request_waits_2_s_for_a_hanging_secrets_read(hanging_s3):
+    """The wall clock is the behaviour: the default wait of the production store, 2 s (plus scheduling)."""
+    store = CredentialStore(hanging_s3, BUCKET, KEY)
+    started = time.monotonic()
+    with pytest.raises(CredentialsUnavailable) as error:
+        store.get()
+    assert error.value.error_code == "Timeout"
+    assert 2.0 <= time.monotonic() - started < 2.15
+
+
+class FakeS3:
+    """GetObject answering with `body`, or raising `error`."""
+
+    def __init__(self, body: bytes = b"", error: Exception | None = None) -> None:
+        self.body, self.error = body, error
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict:
+        assert (Bucket, Key) == (BUCKET, KEY)
+        if self.error:
+            raise self.error
+        return {"Body": io.BytesIO(self.body)}
+
+
+_FIELDS = ("event", "bucket", "object_key", "error_code")
+
+
+def read(s3: FakeS3, caplog: pytest.LogCaptureFixture) -> tuple[Credentials | str, list[tuple]]:
+    """The credentials (or the error code), and the operator lines logged meanwhile: level, message and the
+    JSON fields they carry."""
+    with caplog.at_level(logging.INFO, logger="oauth_bridge.credentials"):
+        try:
+            outcome: Credentials | str = CredentialStore(s3, BUCKET, KEY, clock=Clock(0.0)).get()
+        except CredentialsUnavailable as error:
+            outcome = error.error_code
+    return outcome, [(record.levelname, record.getMessage(),
+                      {name: getattr(record, name) for name in _FIELDS if hasattr(record, name)})
+                     for record in caplog.records]
+
+
+OBJECT = f"s3://{BUCKET}/{KEY}"
+
+
+@pytest.mark.parametrize("s3, code", [
+    (FakeS3(error=ClientError({"Error": {"Code": "SlowDown"}}, "GetObject")), "SlowDown"),
+    (FakeS3(error=ClientError({"Error": {"Code": ""}}, "GetObject")), "UnknownClientError"),
+    (FakeS3(error=ClientError({}, "GetObject")), "UnknownClientError"),
+    (FakeS3(error=ConnectionResetError(104, "Connection reset by peer")), "ConnectionResetError"),
+    (FakeS3(b"statekey=" + b"k" * 32 + b"\n"), "MalformedProperties: missing or empty clientid, clientsecret"),
+    (FakeS3(b"clientid=a\nclientsecret=b\nstatekey=" + b"k" * 31 + b"\n"),
+     "MalformedProperties: statekey shorter than 32 characters"),
+], ids=["S3's code", "a blank code", "no error at all", "any other exception", "two values missing",
+        "a 31-character state key"])
+def test_what_the_operator_reads_for_an_unusable_secrets_object(caplog, s3, code):
+    assert read(s3, caplog) == (code, [("ERROR", f"cannot use secrets object {OBJECT}: {code}", {
+        "event": "credentials_unavailable", "bucket": BUCKET, "object_key": KEY, "error_code": code})])
+
+
+def test_a_32_character_state_key_is_enough_and_the_read_is_logged(caplog):
+    body = f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\nstatekey={'k' * 32}\n".encode()
+    assert read(FakeS3(body), caplog) == (Credentials(CLIENT_ID, CLIENT_SECRET, "k" * 32), [
+        ("INFO", f"read secrets object {OBJECT}", {"event": "credentials_loaded", "bucket": BUCKET,
+                                                   "object_key": KEY})])
+
+
+class EndsAsTheWaitExpires(Future):
+    """A read whose end the request sees only just after its wait expired."""
+
+    def result(self, timeout: float | None = None) -> Credentials:
+        self.exception()
+        raise FutureTimeout
+
+
+@pytest.mark.parametrize("s3, code", [
+    (FakeS3(error=ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")), "NoSuchKey"),
+    (FakeS3(f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\nstatekey={'k' * 32}\n".encode()), "Timeout"),
+], ids=["failed", "succeeded"])
+def test_a_read_ending_as_the_wait_expires(monkeypatch, s3, code):
+    """The request answers with the read's own failure, or, when it succeeded too late, with Timeout."""
+    monkeypatch.setattr(credentials_module, "Future", EndsAsTheWaitExpires)
+    with pytest.raises(CredentialsUnavailable) as error:
+        CredentialStore(s3, BUCKET, KEY, clock=Clock(0.0)).get()
+    assert error.value.error_code == code
+
+
+def test_the_production_s3_client_bounds_each_read():
+    """1 s to connect, 2 s per read, 3 attempts in all (botocore's max_attempts counts retries): about 6 s."""
+    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
+                          config=bridge_app.S3_CONFIG)
+    config = client.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (1, 2)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+
+
+def test_the_production_bridge_reads_s3_with_its_own_bounds(aws):
+    """1 s to connect, 2 s per read, 3 attempts: the background read ends within about 6 s."""
+    config = build_bridge(make_config())._credentials._s3.meta.config
+    assert (config.connect_timeout, config.read_timeout, config.retries) == (
+        1, 2, {"mode": "standard", "total_max_attempts": 3})

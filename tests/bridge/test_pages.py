@@ -12,7 +12,8 @@ from oauth_bridge import legal, pages
 from oauth_bridge.app import Bridge
 from oauth_bridge.credentials import CredentialStore
 from oauth_bridge.token_exchange import TokenClient
-from tests.bridge.helpers import BUCKET, KEY, TOKEN_URL, body, get, make_config
+from tests.bridge.helpers import (BUCKET, KEY, TOKEN_URL, VENDOR, Flow, assert_refused, body, callback, get,
+                                  make_config, start)
 
 DEVELOPER_TERMS = re.compile(r"\b(state|parameters?|cookies?|oauth|headers?|query|redirects?|tokens?|nonce|https?|"
                              r"callback|uri|url|bridge|endpoint|scope|client|host|[45]\d\d)\b", re.IGNORECASE)
@@ -73,3 +74,39 @@ def test_without_a_configured_contact_the_policy_says_who_to_ask(served):
 def test_a_configured_contact_is_a_link_on_the_privacy_policy(served, contact, link):
     page = served(contact)
     assert link in page and legal.NO_CONTACT not in visible_text(page)
+
+
+@pytest.mark.parametrize("path, title", [("/privacy", "Home Thermostat: privacy policy"),
+                                         ("/terms", "Home Thermostat: terms of use")])
+def test_the_legal_pages_are_titled(bridge, path, title):
+    text = body(get(bridge, path))
+    assert f"<title>{title}</title>" in text and f"<h1>{title}</h1>" in text
+
+
+def test_a_refusal_page_says_how_to_start_again_and_what_the_owner_checks(secrets_bucket, monotonic, wall):
+    bridge = Bridge(make_config(public_base_url=None), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                    TokenClient(TOKEN_URL), wall_clock=wall)
+    flow = start(bridge)
+    tampered = Flow(flow.state[:-3] + ("AAA" if not flow.state.endswith("AAA") else "BBB"), flow.nonce)
+    assert_refused(callback(bridge, tampered), 400, "<p>To try again, start linking in the Alexa app: Skills, then "
+                                                    "Home Thermostat, then Link account.</p>\n"
+                                                    "<p>You can close this window.</p>")
+    bad_host = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                          "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}"},
+                   {"host": "a b"})
+    assert_refused(bad_host, 400, "<p>If this keeps happening, the person who set up Home Thermostat needs to check "
+                                  "its linking service.</p>")
+
+
+def test_a_page_without_advice_in_full(bridge):
+    response = get(bridge, "/admin")
+    assert "Allow" not in response.headers
+    assert body(response) == (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Page not found - Home Thermostat</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
+        "line-height:1.5;overflow-wrap:anywhere}</style>\n</head>\n<body>\n"
+        "<p>Home Thermostat: linking your Google account</p>\n<h1>Page not found</h1>\n"
+        "<p>There is no page at this address of Home Thermostat&#x27;s linking service.</p>\n"
+        "<p>You can close this window.</p>\n</body>\n</html>\n")

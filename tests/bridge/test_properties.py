@@ -56,3 +56,13 @@ def test_what_the_cli_writes_reads_back_unchanged():
 def test_format_refuses_what_would_not_read_back(values):
     with pytest.raises(MalformedProperties):
         format_properties(values)
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"client secret": "x"}, "key 'client secret' is not letters, digits, '_', '.' or '-'"),
+    ({"clientsecret": "line\nbreak"}, "value of 'clientsecret' has surrounding whitespace or a line break"),
+])
+def test_what_the_operator_reads_when_values_cannot_be_written(values, message):
+    with pytest.raises(MalformedProperties) as error:
+        format_properties(values)
+    assert str(error.value) == message

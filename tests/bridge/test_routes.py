@@ -13,14 +13,16 @@ import requests
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
+from oauth_bridge import app as bridge_app
 from oauth_bridge.app import SDM_SCOPE, Bridge
 from oauth_bridge.credentials import CredentialStore
 from oauth_bridge.sealed_state import MAX_AGE_S, PREFIX, AlexaReturn, StateSealer
 from oauth_bridge.spent_states import SpentStates
 from oauth_bridge.token_exchange import TokenClient
 from oauth_bridge.http_messages import FLOW_COOKIE
-from tests.bridge.helpers import (ACCESS_TOKEN, ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, BUCKET, CALLBACK, CLIENT_ID,
-                                  CLIENT_SECRET, CODE, KEY, STATE_KEY, TOKEN_URL, VENDOR, Flow, assert_back_to_alexa,
+from tests.bridge.helpers import (ACCESS_TOKEN, ALEXA_REDIRECT, ALEXA_STATE, AUTH_URL, AUTHORIZE, BUCKET, CALLBACK,
+                                  CLIENT_ID, CLIENT_SECRET, CODE, INCOMPRESSIBLE, KEY, TOKEN_URL, VENDOR, Flow,
+                                  assert_back_to_alexa,
                                   assert_refused, body, callback, get, location, make_config, set_cookies, start)
 from tests.clock import Clock
 
@@ -50,6 +52,30 @@ def test_health_touches_no_secret(bridge, secrets_bucket):
     response = get(bridge, "/health")
     assert (response.status_code, body(response)) == (200, '{"status": "ok"}')
     assert secrets_bucket.get_object_calls == 0
+
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+@pytest.mark.parametrize("path, content_type, start, outcome", [
+    ("/health", "application/json", '{"status": "ok"}', "healthy"),
+    ("/privacy", "text/html; charset=utf-8", "<!doctype html>", "privacy_policy"),
+    ("/terms", "text/html; charset=utf-8", "<!doctype html>", "terms_of_use"),
+])
+def test_plain_answers_their_headers_and_their_log_line(bridge, caplog, path, content_type, start, outcome):
+    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
+        response = get(bridge, path)
+    assert (response.status_code, response.headers["Content-Type"]) == (200, content_type)
+    assert body(response).startswith(start)
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    [line] = [r for r in caplog.records if hasattr(r, "outcome")]
+    assert (line.getMessage(), line.outcome) == (f"GET {path} -> 200 {outcome}", outcome)
 
 
 # -- /authorize ---------------------------------------------------------------------------------------
@@ -145,7 +171,78 @@ def test_a_long_alexa_state_that_fits_when_sealed_goes_through(bridge, grant):
     assert back.fragment["state"] == state
 
 
-# -- the flow cookie: /authorize binds the state to the browser (issue 10 point 1) ---------------------
+def test_the_url_sent_to_google_byte_for_byte(secrets_bucket, monotonic, wall):
+    """The configured URL's own query first (spaces as %20, as everywhere the bridge encodes), then the bridge's."""
+    bridge = Bridge(make_config(authorization_url=AUTH_URL + "?hl=en&hint=a+b%2Fc"),
+                    CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic), TokenClient(TOKEN_URL),
+                    wall_clock=wall)
+    sent = get(bridge, "/authorize", AUTHORIZE).headers["Location"]
+    assert sent.startswith(f"{AUTH_URL}?hl=en&hint=a%20b%2Fc&client_id=1234567890-testclient.apps.googleusercontent.com"
+                           "&redirect_uri=https%3A%2F%2Fbridge.example.com%2Fcallback&response_type=code"
+                           "&access_type=offline&prompt=consent"
+                           "&scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fsdm.service&state=sealed2~")
+
+
+def test_a_blank_parameter_of_the_configured_authorization_url_is_kept(secrets_bucket, monotonic, wall):
+    bridge = Bridge(make_config(authorization_url=AUTH_URL + "?hd=&hl=en"),
+                    CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic), TokenClient(TOKEN_URL),
+                    wall_clock=wall)
+    sent = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                      "redirect_uri": "https://layla.amazon.com/api/skill/link/TESTVENDOR01"})
+    assert sent.headers["Location"].startswith(AUTH_URL + "?hd=&hl=en&")
+
+
+def test_google_is_asked_for_exactly_the_sdm_scope_offline_with_consent(bridge):
+    response = get(bridge, "/authorize", {"response_type": "token", "state": ALEXA_STATE,
+                                          "redirect_uri": ALEXA_REDIRECT})
+    sent = location(response).query
+    assert sent["scope"] == "https://www.googleapis.com/auth/sdm.service"
+    assert (sent["response_type"], sent["access_type"], sent["prompt"]) == ("code", "offline", "consent")
+    assert (sent["client_id"], sent["redirect_uri"]) == (CLIENT_ID, CALLBACK)
+
+
+@pytest.fixture
+def hostless(secrets_bucket, monotonic, wall) -> Bridge:
+    """A bridge without PUBLIC_BASE_URL: its callback URL comes from the request."""
+    return Bridge(make_config(public_base_url=None), CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+                  TokenClient(TOKEN_URL, budget_s=4.0), wall_clock=wall)
+
+
+def authorize(bridge: Bridge, headers: dict[str, str]):
+    return get(bridge, "/authorize", {"response_type": "token", "state": ALEXA_STATE,
+                                      "redirect_uri": ALEXA_REDIRECT}, headers=headers)
+
+
+@pytest.mark.parametrize("proto, scheme", [("https, http", "https"), ("http, https", "http"), ("HTTP", "http"),
+                                           ("gopher", "https"), ("", "https")])
+def test_the_first_forwarded_proto_names_the_callback_scheme(hostless, proto, scheme):
+    headers = {"host": "bridge.example.net:8443", **({"x-forwarded-proto": proto} if proto else {})}
+    assert location(authorize(hostless, headers)).query["redirect_uri"] == \
+        f"{scheme}://bridge.example.net:8443/callback"
+
+
+@pytest.mark.parametrize("headers", [{"accept": "text/html"}, {"host": ""}, {"host": "evil.example/x"}, {"host": "-a.example"},
+                                     {"host": "a.example:123456"}, {"host": "a" * 254}],
+                         ids=["no Host header at all", "blank", "path", "leading hyphen", "6-digit port", "254 chars"])
+def test_no_host_or_a_malformed_one_is_refused_without_redirect(hostless, headers):
+    assert_refused(authorize(hostless, headers), 400)
+
+
+def test_the_longest_host_accepted_is_253_characters(hostless):
+    host = "a" * 253
+    assert location(authorize(hostless, {"host": host})).query["redirect_uri"] == f"https://{host}/callback"
+
+
+def test_a_state_sealed_into_exactly_2048_characters_goes_to_google_and_a_longer_one_does_not(bridge, monkeypatch):
+    """With this nonce and clock, Alexa's state of 1804 characters seals into 2048, one of 1805 into 2050 (lengths
+    of CPython's zlib deflate, as on Lambda)."""
+    monkeypatch.setattr(bridge_app, "new_nonce", lambda: "fixed-nonce")
+    sent = location(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1804]}))
+    assert len(sent.query["state"]) == 2048
+    assert_refused(get(bridge, "/authorize", {**AUTHORIZE, "state": INCOMPRESSIBLE[:1805]}), 400, "more than can be carried")
+
+
+# -- the flow cookie: /authorize binds the state to the browser -------------------------------------
 
 
 def test_authorize_sets_a_secure_httponly_lax_cookie_for_the_state_lifetime(bridge):
@@ -161,6 +258,40 @@ def test_authorize_sets_a_secure_httponly_lax_cookie_for_the_state_lifetime(brid
 
 def test_each_authorize_gets_its_own_cookie(bridge):
     assert start(bridge).nonce != start(bridge).nonce
+
+
+def test_the_flow_cookie_is_named_with_the_host_prefix(bridge):
+    response = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                          "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}"})
+    [cookie] = response.headers.getlist("Set-Cookie")
+    assert cookie.startswith("__Host-linking=") and "; Secure" in cookie and "; Path=/" in cookie
+
+
+def test_the_flow_cookie_is_set_and_cleared_with_every_attribute_a_host_prefixed_cookie_needs(bridge, grant):
+    """Browsers ignore a `__Host-` cookie, set or cleared, that lacks Secure and Path=/ or has a Domain:
+    a clearing they ignored would leave the state usable again in that browser."""
+    started = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
+                                          "redirect_uri": "https://layla.amazon.com/api/skill/link/TESTVENDOR01"})
+    [set_cookie] = started.headers.getlist("Set-Cookie")
+    name_value, *attributes = set_cookie.split("; ")
+    assert name_value.startswith("__Host-linking=") and len(name_value) > len("__Host-linking=") + 20
+    assert sorted(a for a in attributes if not a.startswith("Expires=")) == [
+        "HttpOnly", "Max-Age=600", "Path=/", "SameSite=Lax", "Secure"]
+    state = location(started).query["state"]
+    finished = get(bridge, "/callback", {"state": state, "code": "c"}, cookies={"__Host-linking": name_value.split("=", 1)[1]})
+    [cleared] = finished.headers.getlist("Set-Cookie")
+    assert cleared.split("; ") == ["__Host-linking=", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "Max-Age=0", "Secure",
+                                   "HttpOnly", "Path=/", "SameSite=Lax"]
+
+
+def test_the_flow_cookie_and_state_live_600_s_through_the_bridge(bridge, wall, grant):
+    flow = start(bridge)
+    wall.advance(600)
+    assert location(callback(bridge, flow)).fragment["access_token"] == ACCESS_TOKEN
+    late = start(bridge)
+    wall.advance(601)
+    assert_back_to_alexa(callback(bridge, late), "access_denied")
+    assert len(grant.calls) == 1
 
 
 # -- /callback ----------------------------------------------------------------------------------------
@@ -289,7 +420,7 @@ def test_expires_in_is_left_out_when_google_sends_none(bridge, token_endpoint):
     assert back.fragment == {"state": ALEXA_STATE, "access_token": ACCESS_TOKEN, "token_type": "Bearer"}
 
 
-# -- only sealed states (point 2); the bridge's own page only when the state itself is bad -------------
+# -- only sealed states; the bridge's own page only when the state itself is bad -----------------------
 
 
 @pytest.mark.parametrize("params", [{"code": CODE, "state": ALEXA_STATE}, {"error": "access_denied",
@@ -378,7 +509,7 @@ def test_a_repeated_code_with_a_good_state_is_refused_too(bridge, token_endpoint
     assert len(token_endpoint.calls) == 0
 
 
-# -- failures with a good state go back to Alexa (point 3) ----------------------------------------------
+# -- failures with a good state go back to Alexa ------------------------------------------------------
 
 
 @pytest.mark.parametrize("google_error, alexa_error", [("access_denied", "access_denied"),
@@ -438,6 +569,28 @@ def test_an_unexpected_error_after_the_state_is_checked_still_goes_back_to_alexa
     assert record.exc_info is not None
 
 
+def test_a_blank_error_does_not_exchange_the_code(bridge, grant):
+    assert_back_to_alexa(callback(bridge, start(bridge), error=""), "server_error")
+    assert len(grant.calls) == 0
+
+
+@pytest.mark.parametrize("error, passed_on", [("access_denied", "access_denied"),
+                                              ("temporarily_unavailable", "temporarily_unavailable"),
+                                              ("invalid_scope", "server_error"), ("ACCESS_DENIED", "server_error")])
+def test_only_two_provider_errors_are_passed_on_to_alexa(bridge, grant, error, passed_on):
+    assert_back_to_alexa(callback(bridge, start(bridge), error=error, code=None), passed_on)
+    assert len(grant.calls) == 0
+
+
+@pytest.mark.parametrize("status, error", [(400, "access_denied"), (401, "server_error"), (500, "server_error"),
+                                           (502, "temporarily_unavailable"), (503, "temporarily_unavailable"),
+                                           (504, "temporarily_unavailable"), (505, "server_error")])
+def test_what_alexa_hears_for_each_token_endpoint_status(bridge, token_endpoint, status, error):
+    token_endpoint.post(TOKEN_URL, status=status,
+                        json={"error": "invalid_grant" if status == 400 else "other"})
+    assert_back_to_alexa(callback(bridge, start(bridge)), error)
+
+
 # -- secrets unavailable --------------------------------------------------------------------------------
 
 
@@ -471,7 +624,7 @@ def test_without_secrets_an_unknown_state_or_browser_gets_the_page(secrets_bucke
 
 
 def test_while_s3_hangs_concurrent_authorizations_all_go_back_to_alexa_within_the_wait(hanging_s3, wall):
-    """Issue 10 point 6 at the bridge: 8 requests at once, none queued behind another's read."""
+    """8 requests at once, none queued behind another's read of the secrets object."""
     bridge = Bridge(make_config(), CredentialStore(hanging_s3, BUCKET, KEY, wait_s=1.0), TokenClient(TOKEN_URL),
                     wall_clock=wall)
 
@@ -506,7 +659,7 @@ def test_privacy_policy_and_terms_are_plain_pages_reading_no_secret(bridge, secr
     assert secrets_bucket.get_object_calls == 0
 
 
-# -- pages, methods, logs ---------------------------------------------------------------------------------
+# -- pages and methods ------------------------------------------------------------------------------------
 
 
 def test_pages_never_reflect_input(bridge):
@@ -536,28 +689,3 @@ def test_an_unexpected_error_before_the_state_is_known_is_a_plain_500_page(bridg
     assert "Traceback" not in body(response) and "bug in parsing" not in body(response)
 
 
-def test_logs_never_hold_codes_tokens_states_or_secrets(bridge, grant, caplog):
-    with caplog.at_level(logging.DEBUG):
-        flow = start(bridge)
-        callback(bridge, flow)
-        callback(bridge, flow)
-        get(bridge, "/callback", {"code": CODE, "state": ALEXA_STATE})
-        callback(bridge, start(bridge), code=None, error="access_denied")
-    logged = "\n".join(f"{record.getMessage()} {vars(record)}" for record in caplog.records)
-    request_lines = [record for record in caplog.records if getattr(record, "event", None) == "request"]
-    assert [record.outcome for record in request_lines] == [
-        "sent_to_provider", "linked", "state_reused", "state_unsealed", "sent_to_provider",
-        "provider_error:access_denied"]
-    for secret in (CODE, ACCESS_TOKEN, ALEXA_STATE, flow.state, flow.nonce, CLIENT_SECRET, STATE_KEY,
-                   "test-refresh-token"):
-        assert secret not in logged
-
-
-def test_a_failed_exchange_logs_why(bridge, token_endpoint, caplog):
-    token_endpoint.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
-    flow = start(bridge)
-    with caplog.at_level(logging.INFO, logger="oauth_bridge"):
-        callback(bridge, flow)
-    [record] = [r for r in caplog.records if getattr(r, "event", None) == "request"]
-    assert (record.status, record.outcome, record.provider_status, record.provider_error, record.route) == (
-        302, "token_grant_refused", 400, "invalid_grant", "/callback")

@@ -3,7 +3,11 @@ valid 10 minutes."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from oauth_bridge.sealed_state import (MAX_AGE_S, PREFIX, AlexaReturn, StateRefused, StateSealer, binding_of,
                                        new_nonce, unverified)
@@ -97,3 +101,81 @@ def test_unverified_reads_the_payload_without_the_key(sealer):
     assert unverified(sealer.seal(ALEXA)) == ALEXA
     for garbage in (ALEXA_STATE, PREFIX, PREFIX + "e30.AAAAAA.sig", PREFIX + "W1tbWw.x.y"):
         assert unverified(garbage) is None
+
+
+KNOWN_KEY = "known-state-key-" + "k" * 32
+SEALED_AT = 1_800_000_000.0
+KNOWN_RETURN = AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, "bInDiNg")
+KNOWN_SEALED = ("sealed2~eyJzIjoiQWxleGFTdGF0ZS0wMTIzNDU2Nzg5YWJjZGVmIiwiciI6Imh0dHBzOi8vbGF5bGEuYW1hem9uLmNvbS9hcGkv"
+                "c2tpbGwvbGluay9URVNUVkVORE9SMDEiLCJiIjoiYkluRGlOZyJ9.a0nSAA.9WMGvIh7edvs-ifoZvBYtSlAZ3osHQsGxYPGcuXeUrY")
+"""KNOWN_RETURN sealed with KNOWN_KEY at SEALED_AT: the states in flight during a deploy were sealed by the
+version before it, so a change of prefix, salt, digest or payload names would refuse every one of them."""
+
+
+def test_one_known_sealed_string_for_a_fixed_key_clock_and_state():
+    assert StateSealer(KNOWN_KEY, Clock(SEALED_AT)).seal(KNOWN_RETURN) == KNOWN_SEALED
+    assert StateSealer(KNOWN_KEY, Clock(SEALED_AT + 10)).open(KNOWN_SEALED) == KNOWN_RETURN
+
+
+def test_a_state_opens_at_600_s_and_has_expired_at_601_s():
+    wall = Clock(SEALED_AT + 600)
+    assert StateSealer(KNOWN_KEY, wall).open(KNOWN_SEALED) == KNOWN_RETURN
+    wall.now = SEALED_AT + 601
+    with pytest.raises(StateRefused) as refused:
+        StateSealer(KNOWN_KEY, wall).open(KNOWN_SEALED)
+    assert refused.value.reason == "expired"
+
+
+def test_another_key_or_a_sealed1_state_is_refused():
+    with pytest.raises(StateRefused) as refused:
+        StateSealer("another-key-" + "k" * 32, Clock(SEALED_AT)).open(KNOWN_SEALED)
+    assert refused.value.reason == "invalid"
+    with pytest.raises(StateRefused) as refused:
+        StateSealer(KNOWN_KEY, Clock(SEALED_AT)).open("sealed1~" + KNOWN_SEALED.removeprefix("sealed2~"))
+    assert refused.value.reason == "unsealed"
+
+
+def _signed(payload: object) -> str:
+    """A payload signed with the right key, salt and digest: only its shape is wrong."""
+    serializer = URLSafeTimedSerializer(KNOWN_KEY, salt="oauth-bridge/alexa-state",
+                                        signer_kwargs={"digest_method": hashlib.sha256})
+    return "sealed2~" + serializer.dumps(payload)
+
+
+def test_the_salt_and_digest_are_the_published_ones():
+    sealed = _signed({"s": ALEXA_STATE, "r": ALEXA_REDIRECT, "b": "bInDiNg"})
+    assert StateSealer(KNOWN_KEY).open(sealed) == KNOWN_RETURN
+
+
+@pytest.mark.parametrize("payload", [
+    ["AlexaState", ALEXA_REDIRECT, "b"],
+    {"s": ALEXA_STATE, "r": ALEXA_REDIRECT},
+    {"s": 5, "r": ALEXA_REDIRECT, "b": "bInDiNg"},
+    {"s": ALEXA_STATE, "r": None, "b": "bInDiNg"},
+    {"s": ALEXA_STATE, "r": ALEXA_REDIRECT, "b": ["bInDiNg"]},
+    "just a string",
+])
+def test_a_rightly_signed_payload_of_the_wrong_shape_is_refused_not_a_crash(payload):
+    with pytest.raises(StateRefused) as refused:
+        StateSealer(KNOWN_KEY).open(_signed(payload))
+    assert refused.value.reason == "invalid"
+    assert unverified(_signed(payload)) is None
+
+
+def test_unverified_reads_the_payload_of_a_sealed2_state_only():
+    assert unverified(KNOWN_SEALED) == KNOWN_RETURN
+    assert unverified(KNOWN_SEALED.removeprefix("sealed2~")) is None
+    assert unverified("sealed2~not base64 at all") is None
+
+
+def test_the_browser_binding_is_the_unpadded_urlsafe_sha256_of_the_nonce():
+    assert binding_of("nonce") == "eDd7UldXtJRCf4kBT5fXmSjzk40U61HiD7XeyYNOswQ"
+    assert AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, binding_of("nonce")).bound_to("nonce")
+    assert not AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, binding_of("nonce")).bound_to("nonce2")
+    assert not AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, binding_of("nonce")).bound_to(None)
+
+
+def test_a_flow_nonce_is_128_random_bits_in_22_url_safe_characters():
+    nonces = {new_nonce() for _ in range(50)}
+    assert len(nonces) == 50
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{22}", nonce) for nonce in nonces)

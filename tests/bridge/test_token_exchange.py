@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gzip
 import http.server
+import json
+import select
 import socket
 import time
-from urllib.parse import parse_qs
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import parse_qs, parse_qsl
 
 import pytest
 import requests
+import responses
 
+from oauth_bridge import token_exchange
+from oauth_bridge.app import build_bridge
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure, _Deadline
 from sandbox.fake_google import (TOKEN_MISBEHAVIOURS, TRICKLING_MODES, FakeGoogle, TricklingFront,
                                  trickling_token_endpoint)
 from sandbox.serving import in_background, running
 from sandbox.processes import LOOPBACK, free_port
-from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL
+from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL, make_config
 
 PROJECT = "00000000-0000-4000-8000-0000000000bb"
 
@@ -144,6 +152,133 @@ def test_cookies_from_one_exchange_never_reach_the_next(token_endpoint):
     assert "Cookie" not in token_endpoint.calls[1].request.headers
 
 
+def test_the_token_request_asks_for_json_and_sends_the_form_google_expects(grant):
+    exchange_at(TOKEN_URL)
+    [call] = grant.calls
+    assert call.request.headers["Accept"] == "application/json"
+    assert dict(parse_qsl(call.request.body)) == {"code": CODE, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                                                  "grant_type": "authorization_code", "redirect_uri": CALLBACK}
+
+
+@pytest.mark.parametrize("length, logged", [(64, True), (65, False)])
+def test_a_provider_error_code_is_passed_on_up_to_64_characters(token_endpoint, length, logged):
+    code = "e" * length
+    token_endpoint.post(TOKEN_URL, status=400, json={"error": code})
+    with pytest.raises(TokenExchangeError) as error:
+        TokenClient(TOKEN_URL).exchange(code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                        redirect_uri=CALLBACK)
+    assert error.value.provider_error == (code if logged else None)
+
+
+@pytest.mark.parametrize("expires_in, kept", [(1, 1), (31_622_400, 31_622_400), ("31622400", 31_622_400)])
+def test_expires_in_from_one_second_to_366_days(token_endpoint, expires_in, kept):
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
+    assert exchange_at(TOKEN_URL) == AccessGrant(ACCESS_TOKEN, kept)
+
+
+@pytest.mark.parametrize("expires_in", [0, 31_622_401])
+def test_expires_in_outside_that_is_malformed(token_endpoint, expires_in):
+    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
+    assert failure_of(TOKEN_URL).kind is TokenFailure.MALFORMED
+
+
+def token_answer(body: bytes, headers: list[tuple[str, str]], chunks: int = 1):
+    def app(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "application/json"), *headers])
+        size = -(-len(body) // chunks)
+        return iter([body[i:i + size] for i in range(0, len(body), size)])
+    return app
+
+
+def exchange_at(token_url: str, budget_s: float = 4.0) -> AccessGrant:
+    return TokenClient(token_url, budget_s=budget_s).exchange(code=CODE, client_id=CLIENT_ID,
+                                                              client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
+
+
+def answer(status: str, body: bytes):
+    def app(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response(status, [("Content-Type", "application/json")])
+        return [body]
+    return app
+
+
+def failure_of(token_url: str) -> TokenExchangeError:
+    with pytest.raises(TokenExchangeError) as error:
+        exchange_at(token_url)
+    return error.value
+
+
+def padded(size: int, **fields) -> bytes:
+    """A JSON token answer of exactly `size` bytes."""
+    body = json.dumps({**fields, "pad": ""}).encode()
+    return body[:-2] + b"p" * (size - len(body)) + b'"}'
+
+
+def test_a_gzip_encoded_token_answer_links():
+    body = gzip.compress(json.dumps({"access_token": ACCESS_TOKEN, "expires_in": 3599}).encode())
+    with running(token_answer(body, [("Content-Encoding", "gzip")])) as base_url:
+        assert exchange_at(f"{base_url}/token") == AccessGrant(ACCESS_TOKEN, 3599)
+
+
+def test_a_9_kb_token_answer_arriving_in_several_reads_links():
+    body = json.dumps({"access_token": ACCESS_TOKEN, "expires_in": 3599, "id_token": "j" * 9000}).encode()
+    with running(token_answer(body, [], chunks=9)) as base_url:
+        assert exchange_at(f"{base_url}/token") == AccessGrant(ACCESS_TOKEN, 3599)
+
+
+def test_an_answer_of_exactly_64_kib_is_read_and_one_byte_more_is_not():
+    with running(answer("200 OK", padded(65536, access_token=ACCESS_TOKEN))) as base_url:
+        assert exchange_at(f"{base_url}/token") == AccessGrant(ACCESS_TOKEN, None)
+    with running(answer("200 OK", padded(65537, access_token=ACCESS_TOKEN))) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.http_status, error.attempts) == (TokenFailure.NOT_JSON, 200, 1)
+
+
+def oversized_then_stalled(environ, start_response):
+    """One byte over MAX_BODY_BYTES (64 KiB), a Content-Length promising more, then silence past the budget."""
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "70000")])
+    yield b" " * (64 * 1024 + 1)
+    time.sleep(3.0)
+    yield b" " * (70000 - 64 * 1024 - 1)
+
+
+def test_an_answer_one_byte_over_64_kib_is_refused_without_waiting_for_the_rest():
+    """The read stops at the byte that makes the answer too long: Alexa hears server_error (NOT_JSON) at once,
+    not temporarily_unavailable when the budget ends."""
+    with running(oversized_then_stalled) as base_url, pytest.raises(TokenExchangeError) as error:
+        exchange_at(f"{base_url}/token", budget_s=2.0)
+    assert error.value.kind is TokenFailure.NOT_JSON
+
+
+def test_a_300_with_a_token_is_no_grant():
+    with running(answer("300 Multiple Choices", json.dumps({"access_token": ACCESS_TOKEN}).encode())) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.http_status, error.attempts) == (TokenFailure.PROVIDER_ERROR, 300, 1)
+
+
+class _HangUp(http.server.BaseHTTPRequestHandler):
+    """Reads the request, then closes the connection without answering."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_connection_closed_after_the_request_is_not_retried():
+    """The provider may have spent the code: a dropped answer is a provider error, never a second POST."""
+    server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _HangUp)
+    server.daemon_threads = True
+    with in_background(server) as base_url:
+        error = failure_of(f"{base_url}/token")
+    assert (error.kind, error.attempts) == (TokenFailure.PROVIDER_ERROR, 1)
+
+
 # -- the time budget, against real slow servers on 127.0.0.1 -------------------------------------------
 
 
@@ -200,8 +335,8 @@ def test_an_answer_after_the_budget_times_out():
 
 @pytest.mark.parametrize("mode", TRICKLING_MODES)
 def test_headers_or_body_trickled_every_0_3_s_end_by_the_budget(mode):
-    """Issue 10 point 4: one header line every 0.3 s held /callback 12-20 s; a body trickled on a
-    connection without keep-alive, 7 s. Each read is quick, so only a wall clock can stop them."""
+    """Without a wall clock, one header line every 0.3 s holds /callback 12-20 s, and a body trickled on a
+    connection without keep-alive 7 s: each read is quick, so no read timeout stops them."""
     with trickling_token_endpoint(mode, interval_s=0.3, steps=40) as token_url:
         assert within_budget(token_url).kind is TokenFailure.TIMEOUT
 
@@ -246,7 +381,79 @@ def test_a_body_stalled_late_in_the_budget_still_ends_with_it(stalling_endpoint)
     assert within_budget(stalling_endpoint).kind is TokenFailure.TIMEOUT
 
 
-# -- concurrency (point 6) ---------------------------------------------------------------------------------
+def test_production_gives_google_4_s_and_connects_within_1_5_s(monkeypatch, secrets_bucket):
+    budgets = []
+
+    class Recorded(token_exchange._Deadline):
+        def __init__(self, budget_s: float) -> None:
+            budgets.append(budget_s)
+            super().__init__(budget_s)
+
+    monkeypatch.setattr(token_exchange, "_Deadline", Recorded)
+    with responses.RequestsMock() as google:
+        google.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": 3599})
+        client = build_bridge(make_config())._tokens
+        client.exchange(code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
+        connect, read = google.calls[0].request.req_kwargs["timeout"]
+    assert budgets == [4.0]
+    assert connect == 1.5 and 3.9 < read <= 4.0
+
+
+def test_a_prompt_answer_within_a_half_second_budget_links():
+    body = json.dumps({"access_token": ACCESS_TOKEN}).encode()
+    with running(token_answer(body, [])) as base_url:
+        assert exchange_at(f"{base_url}/token", budget_s=0.5) == AccessGrant(ACCESS_TOKEN, None)
+
+
+@pytest.mark.parametrize("budget_s, attempts", [(1.08, 2), (0.95, 1)])
+def test_a_refused_connection_is_tried_again_only_with_a_second_left(budget_s, attempts):
+    client = TokenClient(f"http://127.0.0.1:{free_port()}/oauth2/v4/token", budget_s=budget_s)
+    with pytest.raises(TokenExchangeError) as error:
+        client.exchange(code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
+    assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, attempts)
+
+
+def test_a_refused_connection_with_under_a_second_left_is_not_retried():
+    started = time.monotonic()
+    with pytest.raises(TokenExchangeError) as error:
+        exchange_at(f"http://{LOOPBACK}:{free_port()}/token", budget_s=0.9)
+    assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, 1)
+    assert time.monotonic() - started < 0.9
+
+
+@contextmanager
+def never_accepting_endpoint() -> Iterator[str]:
+    """A listener whose accept queue is full: the kernel drops the next SYN, so a connect never completes."""
+    with socket.create_server((LOOPBACK, 0), backlog=0) as listener, socket.socket() as queued:
+        queued.connect(listener.getsockname())
+        assert select.select([listener], [], [], 1.0)[0], "the first connection is in the accept queue"
+        yield f"http://{LOOPBACK}:{listener.getsockname()[1]}/token"
+
+
+def test_a_connect_that_never_completes_ends_with_a_quarter_second_budget():
+    """Before its socket can be watched, only the connect timeout bounds the wait: it is the budget left."""
+    with never_accepting_endpoint() as token_url:
+        started = time.monotonic()
+        with pytest.raises(TokenExchangeError) as error:
+            exchange_at(token_url, budget_s=0.25)
+        elapsed = time.monotonic() - started
+    assert (error.value.kind, error.value.attempts) == (TokenFailure.UNREACHABLE, 1)
+    assert 0.2 < elapsed < 0.75, f"a connect that never completes took {elapsed:.2f} s against a 0.25 s budget"
+
+
+def test_https_connections_to_google_are_watched_by_the_budget_too():
+    """The production token URL is https: its connections must be the watched kind (the loopback tests above
+    can only show http)."""
+    from oauth_bridge import token_exchange
+    with token_exchange._new_session() as session:
+        adapter = session.get_adapter("https://www.googleapis.com/oauth2/v4/token")
+        adapter.init_poolmanager(1, 1)
+        pool = adapter.poolmanager.connection_from_url("https://www.googleapis.com/")
+        assert type(pool).ConnectionCls is token_exchange._WatchedHTTPSConnection
+        assert adapter.max_retries.total == 0
+
+
+# -- concurrency ----------------------------------------------------------------------------------------------
 
 
 def test_many_concurrent_exchanges_neither_mix_nor_break_each_other():

@@ -1,5 +1,5 @@
 """The benchmark and mutation tables the docs include are generated: `make bench` (bench/report.py) and
-`make mutation` (tests/mutation.py) write every figure as JSON and the Markdown table from it, with the
+`make mutation` (tools/mutation.py) write every figure as JSON and the Markdown table from it, with the
 date, the machine and the Python; the committed Markdown is exactly what its JSON renders to."""
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import report
-from tests import mutation
+from tools import mutation
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "docs" / "generated"

@@ -33,9 +33,13 @@ VARIANTS = {
                         "bridge_public_base_url": "https://thermostat-bridge.example.com"},
     "with-skill-id": {"skill_id": SKILL_ID},
     "multi-region": {"skill_id": SKILL_ID},
+    "live-state": {"skill_id": SKILL_ID, "live_state": "on", "locales": ["en-US", "en-CA"]},
+    "live-state-beanstalk": {**BEANSTALK, "skill_id": SKILL_ID, "live_state": "on", "locales": ["en-GB"]},
+    # The default locales: Alexa's NA, EU and FE regions, skill functions in three AWS regions.
+    "live-state-multi-region": {"skill_id": SKILL_ID, "live_state": "on"},
 }
 # The region the CDK CLI would deploy to (CDK_DEFAULT_REGION); other variants synthesize without one.
-HOME_REGIONS = {"multi-region": "us-east-1"}
+HOME_REGIONS = {"multi-region": "us-east-1", "live-state-multi-region": "us-east-1"}
 
 
 class Synthesized:

@@ -35,7 +35,7 @@ def test_cli_synthesizes_the_bridge_variants(tmp_path, context, expected_type):
 @pytest.mark.parametrize("pair, message", [
     ("skill_id=amzn1.ask.skill.bad",
      "error: config key 'skill_id' = 'amzn1.ask.skill.bad' is not allowed: expected empty or amzn1.ask.skill.<uuid>"),
-    # `make synth CDK_ARGS="-c bridge_hostng=beanstalk"` used to synthesize the default Lambda bridge.
+    # A misspelled key is refused: ignored, `-c bridge_hostng=beanstalk` would synthesize the Lambda bridge.
     ("bridge_hostng=beanstalk",
      "error: config key 'bridge_hostng' = 'beanstalk' is not allowed: expected a key this project knows: "
      "did you mean 'bridge_hosting'?"),

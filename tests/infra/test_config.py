@@ -3,13 +3,14 @@
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from stacks.config import DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError
+from stacks.config import DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError, is_cdk_context_key
 from tests.infra.conftest import BEANSTALK
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +45,57 @@ def test_context_overrides_defaults_and_ignores_the_cdks_own_keys():
     assert config.skill_id == "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
 
 
-def test_cdk_json_holds_every_key_with_its_example_value():
+def test_the_tracked_cdk_json_holds_none_of_the_owners_keys():
+    """cdk.json is the project's (the CDK's flags): an owner's values there would conflict with every
+    update of it, so they live in the untracked nest-skill.json and the defaults in AppConfig."""
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    names = [field.name for field in dataclasses.fields(AppConfig)]
-    assert [key for key in context if not key.startswith("@")] == [key for key in context][:len(names)]
-    assert set(names) <= set(context)
+    assert [key for key in context if not is_cdk_context_key(key)] == []
     assert AppConfig.from_mapping(context) == AppConfig()
     assert AppConfig().keys_with_example_values() == ("nest_project_id", "nest_client_id", "alexa_vendor_id")
+
+
+def test_git_ignores_the_owners_settings_file_so_an_update_never_touches_it():
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", "nest-skill.json"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=30)
+    assert ignored.stdout.strip() == "nest-skill.json"
+
+
+def test_the_settings_file_is_merged_over_the_defaults_and_under_the_context(tmp_path):
+    settings = tmp_path / "nest-skill.json"
+    settings.write_text(json.dumps({"locales": ["en-GB", "en-IN"], "bridge_hosting": "beanstalk",
+                                    "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"}))
+    context = {"@aws-cdk/core:flag": True, "bridge_hosting": "lambda", "beanstalk_solution_stack": ""}
+
+    config = AppConfig.from_project(context, settings, tmp_path / "cdk.json")
+
+    assert config.locales == ("en-GB", "en-IN")
+    assert config.bridge_hosting == "lambda"  # -c (in the context the CDK passes) wins
+    assert config.nest_project_id == AppConfig().nest_project_id
+
+
+def test_a_key_in_both_the_settings_file_and_cdk_json_is_refused(tmp_path):
+    """The CDK passes cdk.json's and -c's values as one mapping: which one the owner meant cannot be told."""
+    (tmp_path / "cdk.json").write_text(json.dumps({"context": {"locales": ["en-US"]}}))
+    (tmp_path / "nest-skill.json").write_text(json.dumps({"locales": ["en-GB"]}))
+
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_project({"locales": ["en-US"]}, tmp_path / "nest-skill.json", tmp_path / "cdk.json")
+
+    assert str(raised.value).startswith("config key 'locales' is set both in cdk.json and in nest-skill.json: keep "
+                                        "it in nest-skill.json only")
+
+
+def test_the_cdk_app_reads_the_settings_file_beside_it(tmp_path):
+    """app.py, run as `cdk synth` runs it, refuses a bad value from nest-skill.json in one line."""
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    shutil.copy(ROOT / "cdk.json", tmp_path / "cdk.json")
+    (tmp_path / "nest-skill.json").write_text(json.dumps({"bridge_hosting": "ec2"}))
+    result = subprocess.run([sys.executable, str(tmp_path / "app.py")], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CDK_OUTDIR": str(tmp_path / "out"),
+                                 "CDK_CONTEXT_JSON": json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"])})
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("error: config key 'bridge_hosting' = 'ec2' is not allowed: expected lambda or "
+                                     "beanstalk")
 
 
 @pytest.mark.parametrize("key, nearest", [

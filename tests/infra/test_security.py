@@ -36,6 +36,11 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
+# Live state on adds the skill's own fence beside the bridge's (test_live_state_* below).
+OFF_VARIANTS = sorted(v for v in VARIANTS if VARIANTS[v].get("live_state") != "on")
+LIVE_VARIANTS = sorted(v for v in VARIANTS if VARIANTS[v].get("live_state") == "on")
+
+
 def test_credentials_key_is_customer_managed_rotated_and_retained(synth):
     key = only(synth().secrets, "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
@@ -124,7 +129,7 @@ def test_bridge_reads_a_custom_object_key(tmp_path):
     assert "/alexa/nest.properties" in text and "/nest.properties\"" not in text.replace("/alexa/nest.properties", "")
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", OFF_VARIANTS)
 def test_nothing_but_the_bridge_role_can_read_credentials(synth, variant):
     synthesized = synth(variant)
     skill_text = json.dumps(synthesized.skill.to_json())
@@ -270,7 +275,7 @@ KEY_USE_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEnc
 
 
 def key_policy(synthesized) -> dict[str, dict]:
-    key = only(synthesized.secrets, "AWS::KMS::Key")
+    key = only(synthesized.secrets, "AWS::KMS::Key", {"Description": Match.string_like_regexp("OAuth client")})
     return {statement["Sid"]: statement for statement in key["Properties"]["KeyPolicy"]["Statement"]}
 
 
@@ -286,7 +291,7 @@ def credentials_bucket_policy(secrets) -> dict[str, dict]:
     return {s.get("Sid", "EnforceSsl"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", OFF_VARIANTS)
 def test_key_policy_lets_the_account_administer_the_key_but_only_the_bridge_decrypt(synth, variant):
     statements = key_policy(synth(variant))
     assert set(statements) == {"AdministerTheKeyFromTheAccount", "EncryptCredentialsThroughS3FromTheAccount",
@@ -306,7 +311,7 @@ def test_key_policy_lets_the_account_administer_the_key_but_only_the_bridge_decr
         "Condition": {"StringEquals": {**THROUGH_S3, "aws:PrincipalArn": BRIDGE_ROLE_ARN}}}
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", OFF_VARIANTS)
 def test_bucket_policy_denies_reading_any_object_to_all_but_the_bridge(synth, variant):
     secrets = synth(variant).secrets
     bucket_id, _ = credentials_bucket(secrets)
@@ -317,7 +322,7 @@ def test_bucket_policy_denies_reading_any_object_to_all_but_the_bridge(synth, va
         "Condition": {"ArnNotEquals": {"aws:PrincipalArn": BRIDGE_ROLE_ARN}}}
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("variant", OFF_VARIANTS)
 def test_bucket_policy_refuses_uploads_encrypted_with_any_other_key(synth, variant):
     secrets = synth(variant).secrets
     bucket_id, _ = credentials_bucket(secrets)
@@ -362,3 +367,194 @@ def test_a_concurrency_cap_reserves_that_many_for_the_bridge_alone(tmp_path):
     skill = only(Template.from_stack(stacks.skill), "AWS::Lambda::Function")["Properties"]
     assert bridge["ReservedConcurrentExecutions"] == 25
     assert "ReservedConcurrentExecutions" not in skill
+
+
+SKILL_ROLE_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+                                   ":role/NestSkill-", {"Ref": "AWS::Region"}]]}
+
+
+def regional_role_arn(region: str) -> dict:
+    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
+                              f":role/NestSkill-{region}"]]}
+
+
+# The skill roles of each live-state variant: the home region's, then each other region's (conftest.VARIANTS).
+SKILL_ROLES = {"live-state": SKILL_ROLE_ARN, "live-state-beanstalk": SKILL_ROLE_ARN,
+               "live-state-multi-region": [SKILL_ROLE_ARN, regional_role_arn("eu-west-1"),
+                                           regional_role_arn("us-west-2")]}
+ANY_PRINCIPAL = {"AWS": "*"}
+THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def live_state_policy(template) -> dict[str, dict]:
+    policy = next(p for logical_id, p in resources(template, "AWS::IAM::Policy").items()
+                  if "LiveStatePolicy" in logical_id)
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def skill_templates(synthesized):
+    """(home region as the template names it, template) of every skill stack: home, then regional."""
+    yield {"Ref": "AWS::Region"}, synthesized.skill
+    for stack in synthesized.stacks.regional_skills:
+        yield stack.region, synthesized.templates[stack.stack_name]
+
+
+def token_key_policy(synthesized) -> dict[str, dict]:
+    key = only(synthesized.secrets, "AWS::KMS::Key", {"Description": Match.string_like_regexp("live-state")})
+    return {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+
+
+def test_live_state_variants_cover_one_region_and_the_default_three():
+    assert set(SKILL_ROLES) == set(LIVE_VARIANTS)
+
+
+@pytest.mark.parametrize("variant", LIVE_VARIANTS)
+def test_live_state_token_table_is_on_demand_encrypted_recoverable_and_retained(synth, variant):
+    secrets = synth(variant).secrets
+    table_id, table = next(iter(resources(secrets, "AWS::DynamoDB::Table").items()))
+    props = table["Properties"]
+    assert props["TableName"] == "NestSkillSecrets-LiveStateTokens"
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    key_id = next(k for k, v in resources(secrets, "AWS::KMS::Key").items()
+                  if "live-state" in v["Properties"]["Description"])
+    assert props["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}, "SSEEnabled": True,
+                                         "SSEType": "KMS"}
+    assert {k["AttributeName"]: k["KeyType"] for k in props["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
+    key = resources(secrets, "AWS::KMS::Key")[key_id]
+    assert key["Properties"]["EnableKeyRotation"] and key["DeletionPolicy"] == "Retain"
+    alias = only(secrets, "AWS::KMS::Alias")["Properties"]
+    assert alias == {"AliasName": "alias/NestSkill-live-state", "TargetKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
+    assert table_id
+
+
+@pytest.mark.parametrize("variant", LIVE_VARIANTS)
+def test_live_state_token_key_is_used_by_exactly_this_deployments_skill_roles(synth, variant):
+    """The key policy grants the skill roles (every region's) their use directly; no one else may
+    seal or unseal tokens, and the account uses the key only through DynamoDB (as IAM allows)."""
+    statements = token_key_policy(synth(variant))
+    assert set(statements) == {"AdministerTheKeyFromTheAccount", "EncryptTheTableThroughDynamoDbFromTheAccount",
+                               "UseTheTableThroughDynamoDbForTheSkill", "SealTokensOnlyForTheSkill"}
+    the_skill = {"kms:CallerAccount": THIS_ACCOUNT, "aws:PrincipalArn": SKILL_ROLES[variant]}
+    through_dynamodb = {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    assert statements["SealTokensOnlyForTheSkill"] == {
+        "Sid": "SealTokensOnlyForTheSkill", "Effect": "Allow", "Principal": ANY_PRINCIPAL,
+        "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*",
+        "Condition": {"StringEquals": {**the_skill, "kms:EncryptionContext:table": "NestSkillSecrets-LiveStateTokens"}}}
+    assert statements["UseTheTableThroughDynamoDbForTheSkill"] == {
+        "Sid": "UseTheTableThroughDynamoDbForTheSkill", "Effect": "Allow", "Principal": ANY_PRINCIPAL,
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
+        "Condition": {"StringEquals": {"kms:ViaService": through_dynamodb, **the_skill}}}
+    account = statements["EncryptTheTableThroughDynamoDbFromTheAccount"]
+    assert account["Principal"] == ACCOUNT_ROOT
+    assert account["Condition"]["StringEquals"]["kms:ViaService"] == through_dynamodb
+    admin = statements["AdministerTheKeyFromTheAccount"]
+    assert admin["Principal"] == ACCOUNT_ROOT and not KEY_USE_ACTIONS & set(admin["Action"])
+    # Every statement open to any principal is narrowed to this account's skill roles.
+    for statement in statements.values():
+        if statement["Principal"] == ANY_PRINCIPAL:
+            assert statement["Condition"]["StringEquals"].items() >= the_skill.items(), statement
+
+
+@pytest.mark.parametrize("variant", LIVE_VARIANTS)
+def test_live_state_skill_roles_do_exactly_the_item_operations_and_the_read_they_need(synth, variant):
+    """Each region's skill role: five item operations on the home region's table and a read of the
+    messaging object, both named in full; no KMS key (the key policies grant that), no wildcard."""
+    synthesized = synth(variant)
+    templates = list(skill_templates(synthesized))
+    assert len(templates) == (3 if variant == "live-state-multi-region" else 1)
+    for home, template in templates:
+        statements = live_state_policy(template)
+        assert statements == {
+            "TokenTableItems": {
+                "Sid": "TokenTableItems", "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                           "dynamodb:Query"],
+                "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":dynamodb:", home, ":",
+                                               {"Ref": "AWS::AccountId"},
+                                               ":table/NestSkillSecrets-LiveStateTokens"]]}
+                if isinstance(home, dict) else
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":dynamodb:{home}:", {"Ref": "AWS::AccountId"},
+                                   ":table/NestSkillSecrets-LiveStateTokens"]]}},
+            "ReadMessagingCredentials": {
+                "Sid": "ReadMessagingCredentials", "Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::nestskillsecrets-credentials-",
+                                               {"Ref": "AWS::AccountId"}, "-", home,
+                                               "/alexa-messaging-credentials.json"]]}
+                if isinstance(home, dict) else
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::nestskillsecrets-credentials-",
+                                   {"Ref": "AWS::AccountId"}, f"-{home}/alexa-messaging-credentials.json"]]}},
+        }
+        assert "kms:" not in json.dumps([p["Properties"] for p in resources(template, "AWS::IAM::Policy").values()])
+        assert "Fn::ImportValue" not in json.dumps(template.to_json())  # nothing from the secrets stack
+        env = only(template, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+        assert env["LIVE_STATE_TABLE"] == "NestSkillSecrets-LiveStateTokens"
+        assert env["MESSAGING_CREDENTIALS_OBJECT"] == "alexa-messaging-credentials.json"
+        assert env["LIVE_STATE_REGION"] == home
+        assert "alias/NestSkill-live-state" in json.dumps(env["LIVE_STATE_KEY"])
+        role = next(r for logical_id, r in resources(template, "AWS::IAM::Role").items()
+                    if "SkillRole" in logical_id)["Properties"]
+        # The name the home region's fences list: NestSkill-<the function's region>.
+        assert role["RoleName"] == ({"Fn::Join": ["", ["NestSkill-", {"Ref": "AWS::Region"}]]}
+                                    if template is synthesized.skill
+                                    else f"NestSkill-{template_region(synthesized, template)}")
+        assert "Path" not in role
+
+
+def template_region(synthesized, template) -> str:
+    return next(s.region for s in synthesized.stacks.regional_skills if synthesized.templates[s.stack_name] is template)
+
+
+@pytest.mark.parametrize("variant", LIVE_VARIANTS)
+def test_live_state_skill_stacks_deploy_after_the_secrets_stack(synth, variant):
+    stacks = synth(variant).stacks
+    for stack in (stacks.skill, *stacks.regional_skills):
+        assert stacks.secrets in stack.dependencies
+
+
+@pytest.mark.parametrize("variant", LIVE_VARIANTS)
+def test_live_state_messaging_credentials_are_the_skills_alone_and_the_google_secret_the_bridges(synth, variant):
+    synthesized = synth(variant)
+    statements = credentials_bucket_policy(synthesized.secrets)
+    bucket_id, _ = credentials_bucket(synthesized.secrets)
+    messaging = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/alexa-messaging-credentials.json"]]}
+    # Every object but the messaging credentials (the Google client secret among them): the bridge's alone.
+    assert statements["DenyReadsExceptByTheBridge"] == {
+        "Sid": "DenyReadsExceptByTheBridge", "Effect": "Deny", "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"], "NotResource": messaging,
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": BRIDGE_ROLE_ARN}}}
+    # The messaging credentials: the skill roles' alone, every region's (the bridge is refused them too).
+    assert statements["DenyMessagingCredentialsReadsExceptByTheSkill"] == {
+        "Sid": "DenyMessagingCredentialsReadsExceptByTheSkill", "Effect": "Deny", "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": messaging,
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": SKILL_ROLES[variant]}}}
+    keys = key_policy(synthesized)
+    assert keys["DecryptMessagingCredentialsOnlyForTheSkill"] == {
+        "Sid": "DecryptMessagingCredentialsOnlyForTheSkill", "Effect": "Allow", "Principal": ANY_PRINCIPAL,
+        "Action": "kms:Decrypt", "Resource": "*",
+        "Condition": {"StringEquals": {**THROUGH_S3, "kms:CallerAccount": THIS_ACCOUNT,
+                                       "aws:PrincipalArn": SKILL_ROLES[variant]}}}
+    assert keys["DecryptCredentialsOnlyForTheBridge"]["Condition"]["StringEquals"] == {
+        **THROUGH_S3, "aws:PrincipalArn": BRIDGE_ROLE_ARN}
+    # The bridge's grants are unchanged: it has no grant on the messaging object, the table or its key.
+    bridge_text = json.dumps(synthesized.bridge.to_json())
+    assert "alexa-messaging-credentials" not in bridge_text and "dynamodb" not in bridge_text
+    assert "live-state" not in bridge_text and "NestSkill-live-state" not in bridge_text
+    assert BRIDGE_ROLE_ARN not in as_list(SKILL_ROLES[variant])
+
+
+def test_live_state_with_the_default_locales_serves_all_three_alexa_regions(synth):
+    """The default locales need us-east-1, eu-west-1 and us-west-2: live state serves them all from
+    one table in the home region."""
+    synthesized = synth("live-state-multi-region")
+    assert {s.region for s in synthesized.stacks.regional_skills} == {"eu-west-1", "us-west-2"}
+    for stack in synthesized.stacks.regional_skills:
+        env = only(synthesized.templates[stack.stack_name], "AWS::Lambda::Function")["Properties"][
+            "Environment"]["Variables"]
+        assert env["LIVE_STATE_REGION"] == "us-east-1"
+        assert env["MESSAGING_CREDENTIALS_BUCKET"] == {"Fn::Join": ["", [
+            "nestskillsecrets-credentials-", {"Ref": "AWS::AccountId"}, "-us-east-1"]]}
+        assert env["LIVE_STATE_KEY"] == {"Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":kms:us-east-1:", {"Ref": "AWS::AccountId"},
+            ":alias/NestSkill-live-state"]]}

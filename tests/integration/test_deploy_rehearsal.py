@@ -2,8 +2,10 @@
 against the AWS emulator, the real ask-cli against the SMAPI and LWA stand-in (sandbox.fake_smapi).
 
 Each deploy runs in a fresh copy of the working tree, as a clone would be, because the deploy writes
-its ASK project and account-linking file under the tree's own build/ (ops has no option to move
-them) and this test must neither read nor overwrite a developer's real build/ask-project state.
+its ASK project and account-linking file under the tree's own build/ and the skill ID into the
+tree's nest-skill.json (ops has no option to move them), and this test must neither read nor
+overwrite a developer's real state. The refusals at the end stop before any change, so they run
+against the same emulator.
 `CDK_METHOD=direct` is the CDK CLI's own environment form of `--method=direct` (it reads any option
 from CDK_<OPTION>): moto's change sets lose cross-stack exports and outputs, its CreateStack does not.
 """
@@ -53,7 +55,7 @@ STEPS = [
     "Redirect URLs to register on the Google OAuth client",
 ]
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "cdk.out", "cdk.context.json", "tests",
-                                    "bench", "__pycache__", ".pytest_cache")
+                                    "bench", "__pycache__", ".pytest_cache", "nest-skill.json")
 HTTP_TIMEOUT = 10
 ICONS = ("assets/images/small-icon.png", "assets/images/large-icon.png")
 
@@ -86,6 +88,8 @@ class Rehearsal:
     destroy: Callable[..., Deploy]
     first: Deploy
     tool_log: Path
+    aws_env: dict[str, str]
+    work: Path
 
     def aws(self, service: str, region: str = REGION):
         return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=region, aws_access_key_id="test",
@@ -150,12 +154,12 @@ def rehearsal(tmp_path_factory):
         outputs_file = again.outputs_file if again else work / f"{name}-outputs.json"
         environment = child_env(**aws_env, PYTHONPATH=str(checkout))
         environment["PATH"] = os.pathsep.join([str(shims), environment["PATH"]])
+        environment = {**environment, "CDK_METHOD": "direct", "ASK_SMAPI_SERVER_BASE_URL": smapi_url,
+                       "ASK_LWA_TOKEN_HOST": smapi_url, "ASK_REFRESH_TOKEN": refresh_token, "ASK_VENDOR_ID": VENDOR_ID,
+                       "ASK_SKIP_NEW_VERSION_REMINDER": "true", "NEST_CLIENT_SECRET": client_secret, **env}
+        # A None in `env` leaves the variable out.
         result = run([sys.executable, "-m", "ops", "deploy", *CONTEXT, *args, "--outputs", str(outputs_file)],
-                     checkout, dict(environment, CDK_METHOD="direct",
-                                    ASK_SMAPI_SERVER_BASE_URL=smapi_url, ASK_LWA_TOKEN_HOST=smapi_url,
-                                    ASK_REFRESH_TOKEN=refresh_token, ASK_VENDOR_ID=VENDOR_ID,
-                                    ASK_SKIP_NEW_VERSION_REMINDER="true", NEST_CLIENT_SECRET=client_secret,
-                                    **env))
+                     checkout, {name: value for name, value in environment.items() if value is not None})
         state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
         return Deploy(result, checkout, outputs_file, state)
 
@@ -179,7 +183,7 @@ def rehearsal(tmp_path_factory):
                          "--no-notices"], work, child_env(**aws_env))
         assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
         yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"),
-                        tool_log)
+                        tool_log, aws_env, work)
 
 
 def step_names(stdout: str) -> list[str]:
@@ -223,7 +227,8 @@ def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
     # After the bind, the package again with apis.smartHome (its trigger now names the skill).
     assert "POST /v1/skills/amzn1.ask.skill.{id}/imports" in calls[6:]
     assert all(call["status"] < 300 for call in state["requests"])
-    assert f"new skill {rehearsal.skill_id}: add \"skill_id\"" in rehearsal.first.result.stdout
+    assert f"new skill {rehearsal.skill_id}: recorded as \"skill_id\" in nest-skill.json" in rehearsal.first.result.stdout
+    assert json.loads((rehearsal.first.checkout / "nest-skill.json").read_text()) == {"skill_id": rehearsal.skill_id}
 
 
 @pytest.mark.integration
@@ -347,7 +352,8 @@ def test_the_deployed_fences_name_the_deployed_bridge_role_and_bucket(rehearsal)
 
 @pytest.mark.integration
 def test_a_second_deploy_before_skill_id_is_committed_keeps_the_trigger_bound(rehearsal):
-    """The issue's case: `make deploy` again in the same checkout, cdk.json still without skill_id."""
+    """`make deploy` again in the same checkout, the skill ID only in the nest-skill.json the first deploy
+    wrote: the trigger stays bound."""
     assert rehearsal.first.result.returncode == 0, "the first deploy failed"
     before = len(rehearsal.tool_log.read_text().splitlines())
     again = rehearsal.deploy("again", again=rehearsal.first)
@@ -364,6 +370,66 @@ def test_a_region_alexa_cannot_call_stops_the_deploy_before_its_first_change(reh
     assert "AWS region us-east-2 (from AWS_REGION) cannot host the skill" in refused.output
     assert "[1/9]" not in refused.result.stdout and "Traceback" not in refused.output
     assert rehearsal.aws("cloudformation", "us-east-2").describe_stacks()["Stacks"] == []
+
+
+@pytest.mark.integration
+def test_after_make_clean_a_deploy_with_profile_credentials_updates_the_same_skill(rehearsal):
+    """Day two: `make clean` removes build/ (ask-cli's own record of the skill), and this deploy's AWS
+    credentials come from a profile while ASK_REFRESH_TOKEN and ASK_VENDOR_ID are exported, which the
+    real ask-cli ignores unless it is handed AWS keys too."""
+    assert rehearsal.first.result.returncode == 0, "the first deploy failed"
+    cleaned = subprocess.run(["make", "clean"], cwd=rehearsal.first.checkout, capture_output=True, text=True,
+                             timeout=60)
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert not (rehearsal.first.checkout / "build").exists()
+    credentials = rehearsal.work / "aws-credentials"
+    credentials.write_text("[operator]\naws_access_key_id = test\naws_secret_access_key = test\n")
+
+    again = rehearsal.deploy("after-clean", again=rehearsal.first, AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
+                             AWS_PROFILE="operator", AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+
+    assert again.result.returncode == 0, again.output[-5000:]
+    assert list(again.smapi_state["skills"]) == [rehearsal.skill_id]
+    assert f"      skill {rehearsal.skill_id}\n" in again.result.stdout and "new skill" not in again.result.stdout
+    assert "ENVIRONMENT_ASK_PROFILE" in (again.checkout / "build" / "ask-project" / "ask-resources.json").read_text()
+
+
+@pytest.mark.integration
+def test_a_deploy_that_cannot_work_names_every_problem_before_its_first_change(rehearsal, tmp_path):
+    """Not bootstrapped in the home region, and an interrupted `ask configure` with no ASK variables:
+    one line each, nothing is created, and the printed command bootstraps exactly what was missing."""
+    home = tmp_path / "home"
+    (home / ".ask").mkdir(parents=True)
+    (home / ".ask" / "cli_config").write_text('{"profiles": {}}')
+    tokyo = {"AWS_REGION": "ap-northeast-1", "AWS_DEFAULT_REGION": "ap-northeast-1", "HOME": str(home)}
+    refused = rehearsal.deploy("not-bootstrapped", **tokyo, ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None)
+
+    assert refused.result.returncode != 0 and "Traceback" not in refused.output
+    assert "[1/9]" not in refused.result.stdout
+    command = f"node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/ap-northeast-1"
+    assert [problem.strip() for problem in refused.result.stderr.split("\n  - ")[1:]] == [
+        f"CDK is not bootstrapped in ap-northeast-1 (home region): run `{command}`",
+        f"ask-cli has no profile 'default' in {home}/.ask/cli_config (an interrupted `ask configure` leaves none): "
+        f'run `make ask ARGS="configure --no-browser"`, or export ASK_REFRESH_TOKEN and ASK_VENDOR_ID']
+    assert rehearsal.aws("cloudformation", "ap-northeast-1").describe_stacks()["Stacks"] == []
+
+    bootstrapped = run(command.split(), refused.checkout, child_env(**rehearsal.aws_env))
+    assert bootstrapped.returncode == 0, bootstrapped.stderr[-3000:]
+    again = rehearsal.deploy("bootstrapped", again=refused, **tokyo, NEST_CLIENT_SECRET=None)
+    assert [problem.strip() for problem in again.result.stderr.split("\n  - ")[1:]] == [
+        "set NEST_CLIENT_SECRET: auth_code account linking hands the client secret to Alexa on every deploy, and "
+        "there is no terminal to prompt for it"]
+
+
+@pytest.mark.integration
+def test_credentials_that_cannot_work_are_one_line_each(rehearsal, tmp_path):
+    misspelled = rehearsal.deploy("misspelled-profile", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
+                                  AWS_PROFILE="opertor", AWS_CONFIG_FILE=str(tmp_path / "none"),
+                                  AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    assert misspelled.result.returncode != 0 and "Traceback" not in misspelled.output
+    assert [problem.strip() for problem in misspelled.result.stderr.split("\n  - ")[1:]] == [
+        "'opertor' is not an AWS profile (AWS_PROFILE or AWS_DEFAULT_PROFILE): check the name against "
+        "`aws configure list-profiles`"]
 
 
 def validate(http: requests.Session, url: str, skill_id: str, locales: list[str]) -> dict:
@@ -414,7 +480,7 @@ def test_destroy_removes_the_skill_and_the_stateless_stacks_and_lists_the_rest(r
                  "stack NestSkillSecrets (termination protection on)"):
         assert kept in stdout
     assert rehearsal.aws("s3").head_bucket(Bucket=outputs["SecretsBucketName"])
-    assert f'remove "skill_id": "{rehearsal.skill_id}" from cdk.json' in stdout
+    assert f'remove "skill_id": "{rehearsal.skill_id}" from where you set it (-c, or cdk.json)' in stdout
 
 
 def package_zip(files: dict[str, object]) -> bytes:

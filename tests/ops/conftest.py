@@ -4,12 +4,14 @@ moto's S3 + KMS holding the secrets stack's key and bucket."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
 
+import ops.settings
 from ops.credentials import CredentialsLocation
 from tests.ops.helpers import create_secrets_bucket
 
@@ -54,3 +56,11 @@ def secrets(aws_env) -> Iterator[Secrets]:
     with mock_aws():
         s3, kms = boto3.client("s3"), boto3.client("kms")
         yield Secrets(s3, kms, create_secrets_bucket(s3, kms))
+
+
+@pytest.fixture(autouse=True)
+def settings_file(tmp_path, monkeypatch) -> Path:
+    """The owner's settings file, in the test's own directory: no test reads or writes the checkout's."""
+    path = tmp_path / "nest-skill.json"
+    monkeypatch.setattr(ops.settings, "SETTINGS_FILE", path)
+    return path

@@ -1,4 +1,5 @@
-"""`python -m ops`: config from cdk.json plus `-c`, one-line errors, and what `render` prints."""
+"""`python -m ops`: config from the owner's nest-skill.json, cdk.json and `-c`, one-line errors, and what
+`render` prints."""
 
 from __future__ import annotations
 
@@ -67,6 +68,64 @@ def test_cdk_json_alone_gives_its_values(cdk_json):
 
     assert config.nest_project_id == PROJECT_ID
     assert config.account_linking == "auth_code"
+
+
+def test_the_owners_settings_file_overrides_cdk_json_and_c_overrides_both(tmp_path):
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": {"@aws-cdk/core:enablePartitionLiterals": True}}))
+    (tmp_path / "nest-skill.json").write_text(json.dumps({
+        "nest_project_id": PROJECT_ID, "nest_client_id": CLIENT_ID, "locales": ["en-GB"],
+        "account_linking": "implicit"}))
+
+    config = load_config(["account_linking=auth_code"], cdk_json)
+
+    assert (config.nest_project_id, config.nest_client_id, config.locales) == (PROJECT_ID, CLIENT_ID, ("en-GB",))
+    assert config.account_linking == "auth_code"
+    assert config.alexa_vendor_id == "EXAMPLEVENDORID"  # neither file sets it: the default
+
+
+def test_without_a_settings_file_the_cli_reads_the_projects_own(settings_file):
+    """`python -m ops` with no cdk.json argument: the settings file beside the project's cdk.json."""
+    settings_file.write_text(json.dumps({"nest_project_id": PROJECT_ID}))
+
+    assert load_config([]).nest_project_id == PROJECT_ID
+
+
+def test_an_owner_who_kept_settings_in_cdk_json_still_deploys_them(cdk_json):
+    """cdk.json's context is still read: settings there before the move keep working."""
+    assert load_config([], cdk_json).nest_project_id == PROJECT_ID
+
+
+@pytest.mark.parametrize("settings, message", [
+    ('{"nest_project_id": ', "nest-skill.json is not valid JSON"),
+    ('["nest_project_id"]', "nest-skill.json must hold one JSON object of config keys"),
+    ('{"@aws-cdk/core:enablePartitionLiterals": true}',
+     "config key '@aws-cdk/core:enablePartitionLiterals' in nest-skill.json: the CDK's own keys belong in cdk.json"),
+    ('{"acount_linking": "implicit"}',
+     "config key 'acount_linking' = 'implicit' is not allowed: expected a key this project knows: did you mean "
+     "'account_linking'?"),
+    ('{"bridge_hosting": "ec2"}', "config key 'bridge_hosting' = 'ec2' is not allowed: expected lambda or beanstalk"),
+    ('{"nest_project_id": "3f1c2a4e-8b7d-4c6e-9a0b-1d2e3f405162"}',
+     "config key 'nest_project_id' is set both in cdk.json and in nest-skill.json: keep it in nest-skill.json only"),
+], ids=["not JSON", "not an object", "a CDK key", "misspelled key", "value not allowed", "in both files"])
+def test_a_settings_file_mistake_is_one_line_naming_the_key(cdk_json, settings, message):
+    (cdk_json.parent / "nest-skill.json").write_text(settings)
+
+    with pytest.raises(ConfigError) as raised:
+        load_config([], cdk_json)
+
+    assert str(raised.value).startswith(message)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_settings_file_mistake_stops_the_command_line_without_a_traceback(settings_file, outputs_file, capsys):
+    settings_file.write_text('{"locales": ["en-XX"]}')
+
+    with pytest.raises(SystemExit) as raised:
+        main(["render", "--outputs", str(outputs_file)])
+
+    assert str(raised.value.code).startswith("error: config key 'locales' = 'en-XX' is not allowed: expected one or "
+                                             "more of en-AU")
 
 
 @pytest.mark.parametrize("pair, message", [
@@ -143,12 +202,12 @@ def test_render_in_implicit_mode_points_alexa_at_the_bridge(monkeypatch, tmp_pat
     assert "clientSecret" not in linking
 
 
-def test_render_warns_while_cdk_json_holds_the_example_values(monkeypatch, tmp_path, capsys, outputs_file):
+def test_render_warns_while_the_config_holds_the_example_values(monkeypatch, tmp_path, capsys, outputs_file):
     monkeypatch.setattr(ops.cli, "render_ask_project",
                         functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project"))
     main(["render", "--outputs", str(outputs_file), "-c", f"nest_project_id={PROJECT_ID}"])
-    assert capsys.readouterr().err == ("warning: nest_client_id, alexa_vendor_id still hold cdk.json's example "
-                                       "values: the rendered project cannot link a real account\n")
+    assert capsys.readouterr().err == ("warning: nest_client_id, alexa_vendor_id still hold the example values (set "
+                                       "them in nest-skill.json): the rendered project cannot link a real account\n")
     main(["render", "--outputs", str(outputs_file), *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair))])
     assert capsys.readouterr().err == ""
 

@@ -1,11 +1,15 @@
 """`make deploy` end to end with cdk and ask-cli played by a fake that leaves behind what they would:
 the outputs file, ask-cli's states file with the skill ID, and the account-linking request it read.
-The fake also records the environment each tool was given."""
+The fake also records the environment each tool was given. AWS is moto's, with CDK's bootstrap
+parameter in each Alexa Lambda region (as `cdk bootstrap` leaves it) unless a test says otherwise."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +18,15 @@ from typing import Sequence
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 
 import ops.deploy
 from ops.cli import load_config
 from ops.credentials import store_credentials
 from ops.deploy import Deployer, DeployError, run_command
 from ops.outputs import load_outputs
+from ops.ask_project import ASK_ENV_PROFILE, ask_cli_profile
+from ops.aws import ALEXA_LAMBDA_REGIONS
 from stacks.config import ALEXA_REGIONS, PACKAGE_LOCALES
 from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
                                SKILL_FUNCTION_ARN, VENDOR_ID, Stdin, stack_outputs)
@@ -43,6 +50,7 @@ class FakeTools:
     secrets: object = None
     new_skill_id: str = SKILL_ID
     fail: Sequence[str] = ()
+    crash: Sequence[str] = ()  # an argv prefix that does its work, then exits 1
     calls: list[tuple[list[str], Path | None]] = field(default_factory=list)
     environments: list[dict[str, str]] = field(default_factory=list)
     linking: list[LinkingCall] = field(default_factory=list)
@@ -62,7 +70,7 @@ class FakeTools:
             self._cdk_deploy(argv)
         elif argv[:2] == ["ask", "deploy"]:
             self._ask_deploy(cwd)
-        return 0
+        return 1 if self.crash and argv[:len(self.crash)] == list(self.crash) else 0
 
     @property
     def commands(self) -> list[list[str]]:
@@ -111,17 +119,24 @@ class Workspace:
     def outputs_file(self) -> Path:
         return self.root / "build" / "cdk-outputs.json"
 
-    def set_context(self, **values: str) -> None:
-        document = json.loads(self.cdk_json.read_text())
-        document["context"].update(values)
-        self.cdk_json.write_text(json.dumps(document))
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "nest-skill.json"
+
+    def settings(self) -> dict:
+        return json.loads(self.settings_file.read_text())
+
+    def set_settings(self, **values: str) -> None:
+        """The owner's nest-skill.json, with `values` set."""
+        existing = self.settings() if self.settings_file.exists() else {}
+        self.settings_file.write_text(json.dumps({**existing, **values}))
 
     def deployer(self, run, context_args: Sequence[str] = CONTEXT_ARGS, clients=None,
                  **environ: str | None) -> Deployer:
         merged = {name: value for name, value in {**self.environ, **environ}.items() if value is not None}
         return Deployer(load_config(list(context_args), self.cdk_json), list(context_args), environ=merged,
                         run=run, outputs_file=self.outputs_file, ask_project_dir=self.ask_project_dir,
-                        clients=clients, say=self.messages.append)
+                        settings_file=self.settings_file, clients=clients, say=self.messages.append)
 
     @property
     def said(self) -> str:
@@ -138,6 +153,21 @@ def tool_stubs(directory: Path, *names: str) -> Path:
     return directory
 
 
+BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
+
+
+def bootstrap(*regions: str, version: str = "29") -> None:
+    """What `cdk bootstrap aws://<account>/<region>` leaves for the deploy to read: its version parameter."""
+    for region in regions:
+        boto3.client("ssm", region_name=region).put_parameter(Name=BOOTSTRAP_PARAMETER, Value=version,
+                                                              Type="String", Overwrite=True)
+
+
+def unbootstrap(*regions: str) -> None:
+    for region in regions:
+        boto3.client("ssm", region_name=region).delete_parameter(Name=BOOTSTRAP_PARAMETER)
+
+
 @pytest.fixture
 def workspace(aws_env, tmp_path, monkeypatch) -> Workspace:
     monkeypatch.setattr(ops.deploy, "BUILD_DIR", tmp_path / "build")
@@ -146,7 +176,9 @@ def workspace(aws_env, tmp_path, monkeypatch) -> Workspace:
     cdk_json.write_text(json.dumps({"app": "python app.py", "context": {}}))
     environ = {"PATH": str(tool_stubs(tmp_path / "bin", "cdk", "ask")), "ASK_REFRESH_TOKEN": "test-ask-refresh-token",
                "ASK_VENDOR_ID": VENDOR_ID, "NEST_CLIENT_SECRET": CLIENT_SECRET}
-    return Workspace(tmp_path, environ, cdk_json)
+    with mock_aws():
+        bootstrap(*ALEXA_LAMBDA_REGIONS)
+        yield Workspace(tmp_path, environ, cdk_json)
 
 
 @pytest.fixture
@@ -194,17 +226,48 @@ def test_each_step_says_what_it_did_and_the_last_lists_the_redirect_urls(workspa
     assert workspace.messages[-1].splitlines()[1:] == [f"        {url}" for url in REDIRECT_URLS]
 
 
-def test_a_new_skill_id_is_reported_with_where_to_keep_it(workspace, tools):
+def test_a_new_skill_id_is_recorded_in_the_owners_settings_beside_their_own_keys(workspace, tools):
+    workspace.set_settings(privacy_contact="owner@example.com")
+
     workspace.deployer(tools).deploy()
 
-    assert f'"skill_id": "{SKILL_ID}"' in workspace.said
-    assert "cdk.json" in workspace.said
+    assert workspace.settings() == {"privacy_contact": "owner@example.com", "skill_id": SKILL_ID}
+    assert f'new skill {SKILL_ID}: recorded as "skill_id" in nest-skill.json' in workspace.said
+    assert "git add -f nest-skill.json" in workspace.said
+
+
+def test_after_make_clean_the_next_deploy_updates_the_same_skill(workspace, tools, secrets):
+    """`make clean` removes build/, ask-cli's own record of the skill; nest-skill.json keeps the ID."""
+    workspace.deployer(tools).deploy()
+    shutil.rmtree(workspace.root / "build")
+    again = FakeTools(stack_outputs(secrets.location), secrets,
+                      new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999")
+    workspace.messages.clear()
+
+    workspace.deployer(again).deploy()
+
+    deploys = [cwd for argv, cwd in again.calls if argv[:2] == ["ask", "deploy"]]
+    states = json.loads((deploys[0] / ".ask" / "ask-states.json").read_text())
+    assert states["profiles"]["__ENVIRONMENT_ASK_PROFILE__"]["skillId"] == SKILL_ID
+    smapi = next(argv for argv in again.commands if argv[:2] == ["ask", "smapi"])
+    assert smapi[smapi.index("--skill-id") + 1] == SKILL_ID
+    assert "new skill" not in workspace.said and workspace.settings() == {"skill_id": SKILL_ID}
+
+
+def test_a_skill_ask_cli_created_before_its_import_failed_is_recorded(workspace, tools):
+    """ask-cli writes the new skill's ID, then the import fails: the ID must outlive `make clean` too."""
+    tools.crash = ["ask", "deploy"]
+
+    with pytest.raises(DeployError, match="step 5"):
+        workspace.deployer(tools).deploy()
+
+    assert workspace.settings() == {"skill_id": SKILL_ID}
 
 
 def test_a_second_deploy_with_the_skill_id_configured_changes_nothing_more(workspace, tools, secrets):
     workspace.deployer(tools).deploy()
     stored = secrets.body()
-    workspace.set_context(skill_id=SKILL_ID)
+    assert workspace.settings()["skill_id"] == SKILL_ID
     again = FakeTools(stack_outputs(secrets.location), secrets,
                       new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999")
     workspace.messages.clear()
@@ -222,7 +285,7 @@ def test_a_second_deploy_with_the_skill_id_configured_changes_nothing_more(works
     assert secrets.body() == stored
     assert secrets.versions() == 1
     assert "credentials already in" in workspace.said
-    assert "add \"skill_id\"" not in workspace.said
+    assert "new skill" not in workspace.said
 
 
 def test_after_a_deploy_the_outputs_file_still_serves_the_other_commands(workspace, tools):
@@ -247,24 +310,23 @@ def test_every_missing_prerequisite_is_named_at_once_before_anything_runs(worksp
     assert message.startswith("cannot deploy yet:")
     for expected in ("'nest_project_id'", "'nest_client_id'", "'alexa_vendor_id'", "'cdk' is not on PATH",
                      "'ask' is not on PATH", "no AWS credentials", "no AWS region", "no ask-cli profile",
-                     "ASK_VENDOR_ID is OTHERVENDOR1 but cdk.json's alexa_vendor_id is EXAMPLEVENDORID",
                      "in CI, set 'skill_id'"):
         assert expected in message
-    assert message.count("\n  - ") == 10
+    assert message.count("\n  - ") == 9
     assert tools.calls == []
     assert workspace.messages == []
 
 
 @pytest.mark.parametrize("context_args, environ, unset, expected", [
-    (CONTEXT_ARGS[1:], {}, (), "set 'nest_project_id' in the context block of cdk.json"),
+    (CONTEXT_ARGS[1:], {}, (), "set 'nest_project_id' in nest-skill.json"),
     (CONTEXT_ARGS, {"PATH": "ask"}, (), "'cdk' is not on PATH"),
     (CONTEXT_ARGS, {"PATH": "cdk"}, (), "'ask' is not on PATH"),
     (CONTEXT_ARGS, {}, ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "no AWS credentials"),
     (CONTEXT_ARGS, {}, ("AWS_DEFAULT_REGION",), "no AWS region"),
     (CONTEXT_ARGS, {"ASK_REFRESH_TOKEN": None}, (), "no ask-cli profile"),
     (CONTEXT_ARGS, {"ASK_VENDOR_ID": "OTHERVENDOR1"}, (),
-     f"ASK_VENDOR_ID is OTHERVENDOR1 but cdk.json's alexa_vendor_id is {VENDOR_ID}"),
-    (CONTEXT_ARGS, {"CI": "true"}, (), "in CI, set 'skill_id' in cdk.json"),
+     f"ASK_VENDOR_ID names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}"),
+    (CONTEXT_ARGS, {"CI": "true"}, (), "in CI, set 'skill_id' in nest-skill.json (or -c skill_id=...)"),
 ], ids=["example project id", "no cdk", "no ask", "no AWS credentials", "no region", "no ask profile",
         "other vendor", "CI without skill_id"])
 def test_one_missing_prerequisite_is_named_and_nothing_runs(workspace, monkeypatch, tmp_path, context_args,
@@ -283,12 +345,61 @@ def test_one_missing_prerequisite_is_named_and_nothing_runs(workspace, monkeypat
     assert tools.calls == []
 
 
-def test_a_workstation_ask_profile_is_enough(workspace, tmp_path):
-    config_file = tmp_path / "home" / ".ask" / "cli_config"
-    config_file.parent.mkdir()
-    config_file.write_text("{}")
+def ask_cli_config(tmp_path: Path, document: object) -> Path:
+    """~/.ask/cli_config in the test's HOME, as `ask configure` writes it (or leaves it)."""
+    path = tmp_path / "home" / ".ask" / "cli_config"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return path
 
-    workspace.deployer(FakeTools({}), ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None).check_prerequisites()
+
+def configured_profile(vendor: str = VENDOR_ID) -> dict:
+    return {"aws_profile": "default", "vendor_id": vendor, "token": {
+        "access_token": "Atza|test", "refresh_token": "Atzr|test", "token_type": "bearer", "expires_in": 3600,
+        "expires_at": "2026-01-01T00:00:00.000Z"}}
+
+
+@pytest.mark.parametrize("profile_name", [None, "work"])
+def test_a_workstation_ask_profile_is_enough(workspace, tmp_path, profile_name):
+    ask_cli_config(tmp_path, {"profiles": {profile_name or "default": configured_profile()}})
+    tools = FakeTools({})
+
+    workspace.deployer(tools, ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None,
+                       ASK_DEFAULT_PROFILE=profile_name).check_prerequisites()
+
+
+@pytest.mark.parametrize("document, expected", [
+    ({"profiles": {}}, "ask-cli has no profile 'default' in {path} (an interrupted `ask configure` leaves none)"),
+    ({"profiles": {"other": configured_profile()}}, "ask-cli has no profile 'default' in {path}"),
+    ({"profiles": {"default": {**configured_profile(), "token": {}}}}, "ask-cli profile 'default' in {path} has no "
+                                                                       "token"),
+    ({"profiles": {"default": {**configured_profile(), "vendor_id": ""}}}, "ask-cli profile 'default' in {path} "
+                                                                           "has no vendor ID"),
+    ({"profiles": {"default": configured_profile("OTHERVENDOR1")}},
+     f"ask-cli profile 'default' names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}"),
+    ("{", "{path} is not ask-cli's JSON configuration"),
+], ids=["interrupted configure", "another profile only", "no token", "no vendor", "other vendor", "not JSON"])
+def test_an_ask_cli_profile_ask_cli_cannot_use_is_one_line_before_anything_runs(workspace, tmp_path, document,
+                                                                                 expected):
+    path = ask_cli_config(tmp_path, document)
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools, ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None).deploy()
+
+    assert raised.value.args[0].count("\n  - ") == 1
+    assert expected.format(path=path) in str(raised.value)
+    assert 'make ask ARGS="configure --no-browser"' in str(raised.value) or "OTHERVENDOR1" in str(raised.value)
+    assert tools.calls == []
+
+
+def test_ask_cli_variables_beside_a_profile_with_aws_credentials_are_ignored_by_ask_cli_so_the_profile_is_read(
+        workspace, tmp_path):
+    """ASK_VENDOR_ID without a token: ask-cli reads its profile, as the check does."""
+    ask_cli_config(tmp_path, {"profiles": {}})
+
+    with pytest.raises(DeployError, match="ask-cli has no profile 'default'"):
+        workspace.deployer(FakeTools({}), ASK_REFRESH_TOKEN=None).check_prerequisites()
 
 
 def test_ci_with_the_skill_id_configured_may_deploy(workspace):
@@ -459,8 +570,10 @@ def test_implicit_linking_with_stored_credentials_needs_no_secret(workspace, too
 
 
 def test_a_skill_id_recorded_by_ask_cli_reaches_every_cdk_deploy(workspace, tools, secrets):
-    """The issue's case: a second `make deploy` before skill_id is in cdk.json keeps the trigger bound."""
+    """A checkout whose only record of the skill is ask-cli's (the settings file was moved aside, or
+    predates it): every `cdk deploy` gets the ID with -c, and the settings file records it again."""
     workspace.deployer(tools).deploy()
+    workspace.settings_file.unlink()
     again = FakeTools(stack_outputs(secrets.location), secrets)
 
     workspace.deployer(again).deploy()
@@ -469,6 +582,18 @@ def test_a_skill_id_recorded_by_ask_cli_reaches_every_cdk_deploy(workspace, tool
     assert [argv[2] for argv in cdk_calls] == ["NestSkillSecrets", "--all"]
     for argv in cdk_calls:
         assert context_pairs(argv)[-1] == f"skill_id={SKILL_ID}"
+    assert f"the triggers were bound to {SKILL_ID} in step 3" in workspace.said
+    assert workspace.settings() == {"skill_id": SKILL_ID}
+
+
+def test_a_second_deploy_reads_the_recorded_skill_id_as_the_cdk_app_does(workspace, tools, secrets):
+    workspace.deployer(tools).deploy()
+    again = FakeTools(stack_outputs(secrets.location), secrets)
+
+    workspace.deployer(again).deploy()
+
+    assert load_config(list(CONTEXT_ARGS), workspace.cdk_json).skill_id == SKILL_ID  # what app.py builds
+    assert [argv[2] for argv in again.commands if argv[0] == "cdk"] == ["NestSkillSecrets", "--all"]
     assert f"the triggers were bound to {SKILL_ID} in step 3" in workspace.said
 
 
@@ -481,8 +606,9 @@ def test_a_deploy_that_failed_after_creating_the_skill_binds_the_trigger_on_the_
 
     workspace.deployer(again).deploy()
 
-    all_stacks = next(argv for argv in again.commands if argv[:3] == ["cdk", "deploy", "--all"])
-    assert f"skill_id={SKILL_ID}" in context_pairs(all_stacks)
+    # The settings file names the skill, so the cdk app binds the trigger to it from the first cdk deploy on.
+    assert load_config(list(CONTEXT_ARGS), workspace.cdk_json).skill_id == SKILL_ID
+    assert f"the triggers were bound to {SKILL_ID} in step 3" in workspace.said
 
 
 def test_an_unreadable_ask_cli_state_is_a_prerequisite_problem(workspace):
@@ -520,7 +646,7 @@ def test_a_region_alexa_cannot_call_is_refused_before_anything_runs(workspace, m
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1"])
 def test_aws_region_alone_is_enough_as_for_the_aws_cli(workspace, monkeypatch, region):
-    """The issue's new user: AWS_REGION exported, no AWS_DEFAULT_REGION, no region in the profile."""
+    """A new user's set-up: AWS_REGION exported, no AWS_DEFAULT_REGION, no region in the profile."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", region)
     deployer = workspace.deployer(FakeTools({}), AWS_REGION=region)
@@ -592,7 +718,9 @@ class FakeCloudFormation:
 
 
 def account(lambda_: FakeLambda, cloudformation: FakeCloudFormation = FakeCloudFormation()):
-    return {"lambda": lambda_, "cloudformation": cloudformation}.__getitem__
+    """These fakes for Lambda and CloudFormation; moto for the rest (STS, the bootstrap parameters)."""
+    fakes = {"lambda": lambda_, "cloudformation": cloudformation}
+    return lambda name, **kwargs: fakes.get(name) or boto3.client(name, **kwargs)
 
 
 def test_a_concurrency_cap_a_new_account_cannot_reserve_is_refused_naming_the_quota(workspace):
@@ -631,7 +759,9 @@ def test_a_concurrency_cap_must_leave_the_account_its_unreserved_minimum(workspa
 
 
 def test_without_a_cap_the_account_settings_are_not_read(workspace):
-    def no_client(name: str):
+    def no_client(name: str, **kwargs):
+        if name in ("sts", "ssm"):  # who the credentials are, and the bootstrap
+            return boto3.client(name, **kwargs)
         raise AssertionError(f"asked for a {name} client")
 
     workspace.deployer(FakeTools({}), clients=no_client).check_prerequisites()
@@ -655,7 +785,195 @@ def test_regional_outputs_serve_every_locale_and_the_deploy_lists_the_regional_s
 
 
 def test_implicit_linking_deploys_no_smart_home_and_says_why(workspace, tools):
-    workspace.set_context(account_linking="implicit")
+    workspace.set_settings(account_linking="implicit")
     workspace.deployer(tools).deploy()
     assert tools.deployed_apis == [{"custom"}]
     assert "no smart-home API: Alexa's smart home requires account_linking auth_code" in workspace.said
+
+
+ACCOUNT = "123456789012"  # moto's
+
+
+def test_every_region_the_locales_need_must_be_bootstrapped_and_one_command_fixes_them_all(workspace):
+    """The default locales deploy to us-east-1 (home), eu-west-1 and us-west-2: a home-only bootstrap is refused."""
+    unbootstrap("eu-west-1", "us-west-2")
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools).deploy()
+
+    problems = raised.value.args[0].split("\n  - ")[1:]
+    assert problems == [
+        "CDK is not bootstrapped in eu-west-1 for en-GB, en-IN, us-west-2 for en-AU: run "
+        f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1 aws://{ACCOUNT}/us-west-2`"]
+    assert tools.calls == []
+
+
+@pytest.mark.parametrize("locales, region, bootstrapped, expected", [
+    ("en-GB", "eu-west-1", (), f"eu-west-1 for en-GB: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`"),
+    ("en-AU", "ap-northeast-1", ("us-west-2",),
+     f"ap-northeast-1 (home region): run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/ap-northeast-1`"),
+    ("en-US,en-AU", "us-east-1", ("us-east-1",),
+     f"us-west-2 for en-AU: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/us-west-2`"),
+], ids=["home region", "home region serving no locale", "one other region"])
+def test_each_unbootstrapped_region_is_named_with_what_it_serves(workspace, monkeypatch, locales, region,
+                                                                 bootstrapped, expected):
+    unbootstrap(*ALEXA_LAMBDA_REGIONS)
+    bootstrap(*bootstrapped)
+    monkeypatch.setenv("AWS_REGION", region)
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(FakeTools({}), (*CONTEXT_ARGS, f"locales={locales}"), AWS_REGION=region).deploy()
+
+    assert raised.value.args[0].split("\n  - ")[1:] == [f"CDK is not bootstrapped in {expected}"]
+
+
+def test_a_bootstrap_older_than_the_templates_accept_is_refused_with_the_upgrade_command(workspace):
+    bootstrap("eu-west-1", version="5")
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(FakeTools({})).check_prerequisites()
+
+    assert (f"CDK is not bootstrapped in eu-west-1 (version 5, older than 6) for en-GB, en-IN: run "
+            f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`") in str(raised.value)
+
+
+def test_a_bootstrap_parameter_the_operator_may_not_read_names_the_missing_permission(workspace, monkeypatch):
+    from moto.core import set_initial_no_auth_action_count
+
+    @set_initial_no_auth_action_count(3)
+    def operator_without_ssm() -> str:
+        iam = boto3.client("iam")
+        iam.create_user(UserName="operator")
+        key = iam.create_access_key(UserName="operator")["AccessKey"]
+        iam.put_user_policy(UserName="operator", PolicyName="deploy", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks",
+                                                    "Resource": "*"}]}))
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        with pytest.raises(DeployError) as raised:
+            workspace.deployer(FakeTools({})).check_prerequisites()
+        return str(raised.value)
+
+    problems = operator_without_ssm().split("\n  - ")[1:]
+    assert problems == [f"cannot tell whether CDK is bootstrapped in {region}: arn:aws:iam::{ACCOUNT}:user/operator "
+                        f"may not ssm:GetParameter on /cdk-bootstrap/hnb659fds/version (see docs/deploy/permissions.md)"
+                        for region in ("us-east-1", "eu-west-1", "us-west-2")]
+
+
+def test_credentials_sts_refuses_are_one_line_before_anything_runs(workspace, monkeypatch):
+    from moto.core import set_initial_no_auth_action_count
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEREVOKED00")
+    tools = FakeTools({})
+
+    @set_initial_no_auth_action_count(0)
+    def deploy() -> str:
+        with pytest.raises(DeployError) as raised:
+            workspace.deployer(tools).deploy()
+        return str(raised.value)
+
+    problems = deploy().split("\n  - ")[1:]
+    assert problems == ["STS refused the AWS credentials (InvalidClientTokenId: The security token included in the "
+                        "request is invalid): they are wrong or expired; renew them (they come from AWS profile "
+                        "'default')"]
+    assert tools.calls == []
+
+
+def test_a_misspelled_aws_profile_is_one_line_not_a_traceback(workspace, monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_PROFILE", "opertor")
+    tools = FakeTools({})
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(tools, AWS_PROFILE="opertor").deploy()
+
+    assert raised.value.args[0].split("\n  - ")[1:] == [
+        "'opertor' is not an AWS profile (AWS_PROFILE or AWS_DEFAULT_PROFILE): check the name against "
+        "`aws configure list-profiles`"]
+    assert tools.calls == []
+
+
+def test_a_misspelled_aws_profile_through_the_command_line_prints_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "ops", "deploy", *(a for p in CONTEXT_ARGS for a in ("-c", p))],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60,
+                            stdin=subprocess.DEVNULL,
+                            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_PROFILE": "opertor",
+                                 "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true",
+                                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")})
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "  - 'opertor' is not an AWS profile" in result.stderr
+
+
+def test_an_expired_sso_session_is_one_line_naming_the_login_command(workspace, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    config = tmp_path / "aws-config"
+    config.write_text("[profile operator]\nsso_session = work\nsso_account_id = 123456789012\n"
+                      "sso_role_name = Deployer\nregion = us-east-1\n[sso-session work]\nsso_region = us-east-1\n"
+                      "sso_start_url = https://example.awsapps.com/start\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "operator")
+
+    with pytest.raises(DeployError) as raised:
+        workspace.deployer(FakeTools({}), AWS_PROFILE="operator").check_prerequisites()
+
+    assert raised.value.args[0].split("\n  - ")[1:] == [
+        "the SSO session of AWS profile 'operator' has expired or was never started: run "
+        "`aws sso login --profile operator`"]
+
+
+def test_ask_cli_gets_the_profiles_aws_keys_so_it_reads_its_exported_variables(workspace, tools, monkeypatch,
+                                                                                 tmp_path):
+    """The issue's case: AWS credentials from a profile, ASK_REFRESH_TOKEN and ASK_VENDOR_ID exported,
+    no ~/.ask/cli_config. ask-cli reads the variables only beside AWS keys in its environment: the
+    deploy hands it the profile's resolved keys, and only to ask."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    credentials = tmp_path / "aws-credentials"
+    credentials.write_text("[operator]\naws_access_key_id = AKIAPROFILEKEY000001\n"
+                           "aws_secret_access_key = profile-secret\naws_session_token = profile-session\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_PROFILE", "operator")
+
+    workspace.deployer(tools, AWS_PROFILE="operator").deploy()
+
+    for (argv, _), env in zip(tools.calls, tools.environments):
+        if argv[0] == "ask":
+            assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
+                "AKIAPROFILEKEY000001", "profile-secret", "profile-session")
+            assert ask_cli_profile(env) == ASK_ENV_PROFILE
+        else:
+            assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SESSION_TOKEN" not in env
+    resources = json.loads((workspace.ask_project_dir / "ask-resources.json").read_text())
+    assert list(resources["profiles"]) == [ASK_ENV_PROFILE]
+    assert workspace.settings() == {"skill_id": SKILL_ID}
+
+
+ASK_CLI_PROFILE_HELPER = Path(__file__).resolve().parents[2] / "node_modules/ask-cli/dist/lib/utils/profile-helper.js"
+
+
+@pytest.mark.skipif(not ASK_CLI_PROFILE_HELPER.exists(), reason="needs node_modules (make setup)")
+@pytest.mark.parametrize("environ", [
+    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V"},
+    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+    {"ASK_ACCESS_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+    {"ASK_REFRESH_TOKEN": "t", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k"},
+    {"ASK_DEFAULT_PROFILE": "work"},
+    {"ASK_DEFAULT_PROFILE": "work", "ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k",
+     "AWS_SECRET_ACCESS_KEY": "s"},
+    {},
+], ids=["ask variables only", "all four", "access token", "no vendor", "no secret key", "named profile",
+        "named profile and all four", "nothing"])
+def test_the_profile_is_the_one_the_pinned_ask_cli_picks(tmp_path, environ):
+    """ask_cli_profile against ask-cli's own profileHelper.runtimeProfile, run by the project's Node."""
+    ask_cli_config(tmp_path, {"profiles": {"default": configured_profile(), "work": configured_profile()}})
+    script = (f"const h = require({json.dumps(str(ASK_CLI_PROFILE_HELPER))}); "
+              "process.stdout.write(h.runtimeProfile());")
+    node = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "node"
+    picked = subprocess.run([str(node), "-e", script], env={"HOME": str(tmp_path / "home"), **environ},
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+
+    assert ask_cli_profile(environ) == picked

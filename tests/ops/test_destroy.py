@@ -108,7 +108,20 @@ def test_destroy_removes_the_skill_and_the_stateless_stacks_and_keeps_the_secret
     assert json.loads(outputs.read_text()) == {"NestSkillSecrets": {"SecretsBucketName": "b"}}
     text = "\n".join(said)
     assert "  - stack NestSkillBridge\n  - stack NestSkill\n  - the Alexa skill " + SKILL_ID in text
-    assert f'remove "skill_id": "{SKILL_ID}" from cdk.json' in text
+    assert f'remove "skill_id": "{SKILL_ID}" from where you set it (-c, or cdk.json)' in text
+
+
+def test_destroy_drops_the_deleted_skill_from_the_owners_settings(deployed, tmp_path, settings_file):
+    """The next deploy must create a skill, not update the deleted one; the owner's other keys stay."""
+    settings_file.write_text(json.dumps({"privacy_contact": "owner@example.com", "skill_id": SKILL_ID}))
+    tools, said = FakeTools(), []
+
+    destroyer(tmp_path, tools, said=said, context=CONTEXT_ARGS).destroy(confirmed=True)
+
+    assert tools.commands[0] == ["ask", "smapi", "delete-skill", "--skill-id", SKILL_ID]
+    assert json.loads(settings_file.read_text()) == {"privacy_contact": "owner@example.com"}
+    assert f'removed "skill_id": "{SKILL_ID}" from nest-skill.json' in "\n".join(said)
+    assert "from where you set it" not in "\n".join(said)
 
 
 def test_the_kept_list_names_every_retained_resource_with_its_commands_in_a_safe_order(deployed, tmp_path):
@@ -158,7 +171,7 @@ def test_the_skill_ask_cli_recorded_is_deleted_and_its_record_dropped(deployed, 
     destroyer(tmp_path, tools, said=said, context=CONTEXT_ARGS).destroy(confirmed=True)
     assert tools.commands[0] == ["ask", "smapi", "delete-skill", "--skill-id", SKILL_ID]
     assert not states.exists()
-    assert "from cdk.json" not in "\n".join(said)
+    assert "from where you set it" not in "\n".join(said)
 
 
 def test_a_second_destroy_removes_nothing_and_lists_what_is_kept(deployed, tmp_path):
@@ -172,7 +185,7 @@ def test_a_second_destroy_removes_nothing_and_lists_what_is_kept(deployed, tmp_p
 
 def test_a_failing_delete_skill_stops_before_the_stacks(deployed, tmp_path):
     tools = FakeTools(fail=["ask", "smapi", "delete-skill"])
-    with pytest.raises(DestroyError, match="If the skill is already gone, remove skill_id from cdk.json"):
+    with pytest.raises(DestroyError, match="If the skill is already gone, remove skill_id from nest-skill.json"):
         destroyer(tmp_path, tools).destroy(confirmed=True)
     assert stack_names(deployed) == {"NestSkillSecrets", "NestSkill", "NestSkillBridge"}
 
@@ -206,3 +219,22 @@ def test_destroy_also_removes_the_skill_stacks_of_the_locales_other_regions(depl
     cdk = next(argv for argv in tools.commands if argv[:2] == ["cdk", "destroy"])
     assert cdk[2:cdk.index("--exclusively")] == ["NestSkillBridge", "NestSkill", "NestSkill-eu-west-1"]
     assert "  - stack NestSkill-eu-west-1\n" in said[0]
+
+
+def test_live_states_token_table_is_listed_as_kept_with_its_delete_command(aws_env):
+    from ops.destroy import kept_resources
+
+    template = {"Resources": {**SECRETS_TEMPLATE["Resources"], "LiveStateTokens": {
+        "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"TableName": "NestSkillSecrets-LiveStateTokens", "BillingMode": "PAY_PER_REQUEST",
+                       "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                                {"AttributeName": "sk", "AttributeType": "S"}],
+                       "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                     {"AttributeName": "sk", "KeyType": "RANGE"}]}}}}
+    with mock_aws():
+        boto3.client("cloudformation").create_stack(StackName="NestSkillSecrets", TemplateBody=json.dumps(template),
+                                                    EnableTerminationProtection=True)
+        kept = kept_resources(boto3.Session(), ["NestSkillSecrets"])
+    [table] = [item for item in kept if "DynamoDB table" in item.what]
+    assert "NestSkillSecrets-LiveStateTokens" in table.what and "RETAIN" in table.what
+    assert table.commands == ("aws dynamodb delete-table --table-name NestSkillSecrets-LiveStateTokens",)

@@ -133,3 +133,25 @@ def test_the_locks_are_resolved_from_the_projects_oldest_python():
     lock_python = re.search(r"^LOCK_PYTHON := (\S+)$", (ROOT / "Makefile").read_text(), re.M).group(1)
     floor = re.search(r'^requires-python = ">=(\S+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     assert lock_python.split(".")[:2] == floor.split(".")[:2]
+
+
+def test_make_ask_runs_the_pinned_ask_cli_with_its_arguments(checkout):
+    """Run as ask-cli's own `ask configure` would be; `npx ask` before set-up fetches npm's unrelated `ask`."""
+    result = make(checkout, "ask", 'ARGS=configure --no-browser')
+    assert result.returncode != 0  # the scratch copy has no node_modules/.bin/ask: make ran exactly that path
+    assert f"{checkout}/node_modules/.bin/ask configure --no-browser" in result.stdout
+    (checkout / "node_modules" / ".installed").unlink()
+    assert make(checkout, "-n", "ask").stdout.splitlines()[-2:] == [
+        "touch node_modules/.installed", f"{checkout}/node_modules/.bin/ask "]
+
+
+def test_make_clean_keeps_the_owners_settings_and_removes_the_build(checkout):
+    (checkout / "build" / "ask-project" / ".ask").mkdir(parents=True)
+    (checkout / "build" / "ask-project" / ".ask" / "ask-states.json").write_text("{}")
+    settings = checkout / "nest-skill.json"
+    settings.write_text('{"skill_id": "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"}')
+
+    assert make(checkout, "clean").returncode == 0
+
+    assert not (checkout / "build").exists()
+    assert settings.read_text() == '{"skill_id": "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"}'

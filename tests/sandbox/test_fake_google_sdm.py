@@ -10,7 +10,7 @@ import requests
 
 from sandbox.fake_google import FakeGoogle, TricklingFront
 from sandbox.serving import in_background, running
-from sandbox.thermostats import Thermostat, fahrenheit_to_celsius
+from sandbox.fake_devices import FakeThermostat, fahrenheit_to_celsius
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, PROJECT, REDIRECT, Client
 
 SETPOINT = "sdm.devices.traits.ThermostatTemperatureSetpoint"
@@ -291,8 +291,8 @@ def test_rate_limit_is_configurable(clock):
 
 
 def test_replace_devices(fake, client, token):
-    fake.replace_devices([Thermostat("hall", "Hallway", "CELSIUS", "COOL", ambient_celsius=26.0,
-                                     humidity_percent=50, heat_celsius=18.0, cool_celsius=24.0)])
+    fake.replace_devices([FakeThermostat("hall", "Hallway", "CELSIUS", "COOL", ambient_celsius=26.0,
+                                         humidity_percent=50, heat_celsius=18.0, cool_celsius=24.0)])
 
     devices = client.sdm("GET", "devices", token).json()["devices"]
 
@@ -317,7 +317,7 @@ def test_unknown_path_and_wrong_method(client, token):
     assert client.sdm("DELETE", "devices", token).status_code == 405
 
 
-# --- situations the skill must survive (issue 9): homes, outages, a disabled API, changes in the app ---
+# --- situations the skill must survive: homes, outages, a disabled API, changes in the app -----------
 
 def test_structures_are_listed_with_their_names(fake, client, token):
     assert client.sdm("GET", "structures", token).json() == {"structures": [
@@ -419,7 +419,7 @@ def test_the_trickling_front_sends_a_body_a_byte_at_a_time(client, base_url, tok
     assert traits(client, token, "guest-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
 
 
-# --- issue 14: fan, available modes, eco while off ----------------------------------------------
+# --- the fan, the available modes, eco while off ------------------------------------------------
 
 def test_only_the_living_room_has_a_fan_and_only_the_guest_room_is_heat_only(client, token):
     devices = {d["parentRelations"][0]["displayName"]: d["traits"]
@@ -506,7 +506,7 @@ def test_the_capability_scenarios_list_what_sdm_lists(fake, client, token):
     assert client.command(token, "hallway-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 400
 
 
-# --- answers no client should trust (issue 22's situations), on any SDM client --------------------
+# --- answers no client should trust, on any SDM client -------------------------------------------
 
 def test_the_gzip_bomb_scenario_lists_devices_as_150_mb_of_valid_json_in_150_kb(fake, client, token):
     import zlib

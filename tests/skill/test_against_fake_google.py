@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.fake_google import FakeGoogle
-from sandbox.serving import running
-from sandbox.thermostats import Thermostat
 from sandbox import alexa
 from sandbox.alexa import card_type, spoken
-from tests.skill import test_controls
-from tests.skill.test_controls import adjust, eco_off, fan, humidity, set_mode
+from sandbox.fake_devices import FakeThermostat
+from sandbox.fake_google import FakeGoogle
+from sandbox.serving import running
+from tests.skill import test_change_intents
+from tests.skill.test_change_intents import adjust, eco_off, fan, humidity, set_mode
 
 PROJECT = "fake-sdm-project"
 
@@ -57,8 +57,8 @@ def test_a_set_changes_the_thermostat(fake, skill, room, said, device, expected,
     ("CELSIUS", ("10", "21", "32", "31.5", "10.5"), ("10 and 12", "20 and 22", "30 and 32", "30 and 32", "10 and 12")),
 ])
 def test_the_narrowest_heat_cool_range_is_accepted_at_every_limit(fake, skill, scale, said, heard):
-    fake.replace_devices([Thermostat("narrow", "Kitchen", scale, "HEATCOOL", ambient_celsius=20.0, humidity_percent=40,
-                                     heat_celsius=20.0, cool_celsius=20.5)])
+    fake.replace_devices([FakeThermostat("narrow", "Kitchen", scale, "HEATCOOL", ambient_celsius=20.0,
+                                         humidity_percent=40, heat_celsius=20.0, cool_celsius=20.5)])
     token = fake.grant_access_token()
     replies = [spoken(skill.lambda_handler(alexa.set_temp(s, "kitchen", token=token), None)) for s in said]
     assert replies == [f"OK, the Kitchen is set to heat-cool between {h}." for h in heard]
@@ -85,7 +85,7 @@ def test_nests_rate_limit_is_explained(fake, skill):
     assert replies[5] == "Nest is limiting requests right now. Please try again in a minute."
 
 
-# --- issue 9's situations, produced by the fake as the demo produces them ------------------------
+# --- names, failures and fresh state, produced by the fake as the demo produces them ------------
 
 def test_the_same_room_in_two_homes_is_asked_about_then_set_in_the_home_named(fake, skill):
     fake.use_scenario("two-homes")
@@ -132,9 +132,9 @@ def test_a_mode_changed_in_the_app_after_status_still_gets_the_temperature_set(f
     assert fake.stats()["counts"] == {"devices.list": 1, "devices.get": 1, "devices.executeCommand": 2}
 
 
-# --- issue 14's commands against the fake's documented traits and errors ------------------------
+# --- mode, eco, warmer, fan and humidity against the fake's documented traits and errors --------
 
-def test_each_new_command_changes_the_fake_thermostat(fake, skill):
+def test_each_mode_eco_adjust_and_fan_command_changes_the_fake_thermostat(fake, skill):
     token = fake.grant_access_token()
     trait = "sdm.devices.traits."
 
@@ -165,7 +165,7 @@ def test_each_new_command_changes_the_fake_thermostat(fake, skill):
 ], ids=["heat-only", "eco-while-off", "no-fan", "adjust-in-eco"])
 def test_refusals_send_nothing_to_the_fake(fake, skill, event_args, expected):
     build, *args = event_args
-    event = getattr(test_controls, build)(*args, token=fake.grant_access_token())
+    event = getattr(test_change_intents, build)(*args, token=fake.grant_access_token())
     assert spoken(skill.lambda_handler(event, None)) == expected
     assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
 
@@ -179,7 +179,7 @@ def test_eco_refused_by_the_fake_after_the_thermostat_was_turned_off_in_the_app(
     assert fake.stats()["counts"] == {"devices.list": 1, "devices.executeCommand": 1, "devices.get": 1}
 
 
-def test_nests_rate_limit_applies_to_the_new_commands_too(fake, skill):
+def test_nests_rate_limit_applies_to_fan_commands_too(fake, skill):
     token = fake.grant_access_token()
     replies = [spoken(skill.lambda_handler(fan("on" if n % 2 == 0 else "off", "ON" if n % 2 == 0 else "OFF",
                                                None, "living room", token=token), None)) for n in range(6)]

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
+from types import SimpleNamespace
 
+import pytest
 import requests
 
+from nest_skill.custom_skill import interceptors
 from sandbox import alexa
-from tests.skill.sdm import DEVICES_URL, command_url, device_list, error_body, thermostat
+from sandbox.alexa import spoken
+from tests.skill.sdm import DEVICES_URL, command_url, device_list, error_body, serve_devices, thermostat
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -65,3 +69,49 @@ def test_logs_never_hold_the_token_or_what_the_user_said(skill, sdm_api, caplog)
         line = json.dumps({"message": record.getMessage(), **fields(record)})  # what Lambda would print
         for secret in (alexa.TOKEN, "secret cellar", "hidden attic", "amzn1.ask.account"):
             assert secret not in line, f"{secret!r} logged in {line}"
+
+
+LIVING = thermostat("living", room="Living Room")
+
+
+@pytest.mark.parametrize("event, ends_session", [(alexa.launch(), False), (alexa.intent("AMAZON.StopIntent"), True)],
+                         ids=["launch", "stop"])
+def test_the_request_log_line_has_its_latency_in_tenths_of_a_millisecond(skill, caplog, monkeypatch, event,
+                                                                         ends_session):
+    """The request timer starts at 100 s on the monotonic clock and the line is written at 100.01234 s."""
+    readings = iter([100.0, 100.01234])
+    monkeypatch.setattr(interceptors, "time", SimpleNamespace(monotonic=lambda: next(readings)))
+    caplog.set_level(logging.INFO)
+    skill.lambda_handler(event, None)
+    [handled] = [fields(r) for r in caplog.records if r.getMessage() == "handled"]
+    assert (handled["latency_ms"], handled["ends_session"]) == (12.3, ends_session)
+
+
+def test_the_session_end_is_logged_with_its_reason_and_error_type(skill, caplog):
+    caplog.set_level(logging.INFO)
+    skill.lambda_handler(alexa.session_ended("ERROR", {"type": "INVALID_RESPONSE", "message": "m"}), None)
+    skill.lambda_handler(alexa.session_ended("USER_INITIATED"), None)
+    ended = [fields(r) for r in caplog.records if "reason" in fields(r)]
+    assert [(f["reason"], f["error_type"]) for f in ended] == [("ERROR", "INVALID_RESPONSE"), ("USER_INITIATED", None)]
+
+
+def test_a_session_end_without_a_reason_is_logged_as_such(skill, caplog):
+    caplog.set_level(logging.INFO)
+    event = alexa.session_ended()
+    del event["request"]["reason"]
+    reply = skill.lambda_handler(event, None)
+    assert "outputSpeech" not in reply.get("response", {})
+    [ended] = [fields(r) for r in caplog.records if r.getMessage() == "session ended"]
+    assert (ended["reason"], ended["error_type"]) == (None, None)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_an_unexpected_error_logs_where_it_happened(skill, sdm_api, caplog, monkeypatch):
+    from nest_skill.custom_skill import handlers
+    serve_devices(sdm_api, LIVING)
+    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(lambda thermostats: 1 / 0))
+    reply = skill.lambda_handler(alexa.status(), None)
+    assert spoken(reply) == "Sorry, something went wrong. Please try again."
+    [logged] = [fields(r) for r in caplog.records if fields(r).get("error_type") == "ZeroDivisionError"]
+    assert logged["where"] == "test_logs.py:" + str(test_an_unexpected_error_logs_where_it_happened
+                                                                .__code__.co_firstlineno + 3)

@@ -10,11 +10,11 @@ import pytest
 from nest_skill.thermostats import Thermostat, structure_names
 from sandbox import alexa
 from sandbox.alexa import spoken, valid_response
-from sandbox.thermostats import HOSTILE_NAME
+from sandbox.fake_devices import HOSTILE_NAME
 from tests.skill.sdm import DEVICES_URL, STRUCTURES_URL, device_list, structure, structure_list, thermostat
 
 HOSTILE_NAME_CLEANED = "Den" + " Upstairs Den" * 9
-"""sandbox.thermostats.HOSTILE_NAME without its NUL, BEL and lone surrogate, cut at the last word within 128."""
+"""sandbox.fake_devices.HOSTILE_NAME without its NUL, BEL and lone surrogate, cut at the last word within 128."""
 
 
 @pytest.mark.parametrize("raw, clean", [

@@ -124,3 +124,31 @@ def test_an_unexpected_request_gets_an_apology_not_a_crash(skill, caplog):
     record = next(r for r in caplog.records if r.getMessage() == "unhandled exception")
     assert record.intent == "NoSuchIntent"
     assert record.error_type == "DispatchException"
+
+
+WHAT_NEXT = "You can ask for the status, or tell me a temperature to set."
+
+
+@pytest.mark.parametrize("configured, used", [
+    ("http://127.0.0.1:8080/v1//", "http://127.0.0.1:8080/v1"),
+    (" https://proxy.example/nestX/ ", "https://proxy.example/nestX"),
+    ("  ", "https://smartdevicemanagement.googleapis.com/v1"),
+])
+def test_the_sdm_base_url_loses_only_its_trailing_slashes(configured, used):
+    assert SkillConfig.from_mapping({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": configured}).sdm_api_base_url == used
+
+
+@pytest.mark.parametrize("event, said", [
+    (alexa.launch(), "Welcome to Home Thermostat. You can ask for the status, or say, set the living room to 70. "
+                     "What would you like?"),
+    (alexa.intent("AMAZON.HelpIntent"),
+     "I can tell you what your Nest thermostats are doing, or set one, for example: set the living room to 70. "
+     "I can also switch a thermostat to heat, cool, heat and cool, eco or off, make it warmer or cooler, "
+     "tell you the humidity, and run the fan. What would you like?"),
+    (alexa.intent("AMAZON.FallbackIntent"),
+     "Sorry, I can't help with that. You can ask for the status, or tell me a temperature to set."),
+], ids=["launch", "help", "fallback"])
+def test_the_launch_help_and_fallback_answers_word_for_word(skill, sdm_api, event, said):
+    reply = skill.lambda_handler(event, None)
+    assert (spoken(reply), reprompt(reply), ends_session(reply)) == (said, WHAT_NEXT, False)
+    assert len(sdm_api.calls) == 0

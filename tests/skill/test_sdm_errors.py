@@ -10,7 +10,20 @@ import time
 import pytest
 import requests
 
-from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S, Deadline
+from nest_skill.sdm_client import (
+    LAMBDA_MARGIN_S,
+    SDM_BUDGET_S,
+    Deadline,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    ProjectUnavailable,
+    RateLimited,
+    Rejected,
+    SdmError,
+    Unauthenticated,
+    Unavailable,
+)
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, spoken
 from tests.skill.conftest import LambdaContext
@@ -28,7 +41,6 @@ SERVICE_DISABLED_MESSAGE = (
     "Smart Device Management API has not been used in project 123456789 before or it is disabled. Enable it by "
     "visiting https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
     "?project=123456789 then retry.")
-
 FAILURES = {
     "401": dict(status=401, json=error_body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.")),
     "403": dict(status=403, json=error_body(403, "PERMISSION_DENIED", "The caller does not have permission")),
@@ -188,3 +200,50 @@ def test_a_command_that_never_reached_nest_is_not_said_to_have_maybe_run(skill, 
     sdm_api.post(command_url("living"), body=failure)
     reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
     assert spoken(reply) == expected
+
+
+@pytest.mark.parametrize("status, body, kind, reason", [
+    (400, error_body(400, "RESOURCE_EXHAUSTED", "Rate limited"), RateLimited, ""),
+    (429, {}, RateLimited, ""),
+    (429, "not json", RateLimited, ""),
+    (503, "null", Unavailable, ""),
+    (404, "[1]", NotFound, ""),
+    (400, '"RESOURCE_EXHAUSTED"', Rejected, ""),
+    (400, error_body(400, "UNAUTHENTICATED", "no"), Unauthenticated, ""),
+    (401, {}, Unauthenticated, ""),
+    (400, error_body(400, "NOT_FOUND", "gone"), NotFound, ""),
+    (404, {"error": "a string"}, NotFound, ""),
+    (400, error_body(400, "FAILED_PRECONDITION", "offline"), FailedPrecondition, ""),
+    (403, {}, PermissionDenied, ""),
+    (400, error_body(400, "PERMISSION_DENIED", "no"), PermissionDenied, ""),
+    (403, error_body(403, "PERMISSION_DENIED", "scope", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"), PermissionDenied,
+     "ACCESS_TOKEN_SCOPE_INSUFFICIENT"),
+    (403, error_body(403, "PERMISSION_DENIED", "off", "SERVICE_DISABLED"), ProjectUnavailable, "SERVICE_DISABLED"),
+    (403, {"error": {"details": [{"@type": "other", "reason": "SERVICE_DISABLED"}]}}, PermissionDenied, ""),
+    (403, error_body(403, "INVALID_ARGUMENT", "no"), Rejected, ""),
+    (400, error_body(400, "INVALID_ARGUMENT", "Invalid value"), Rejected, ""),
+    (499, {}, Rejected, ""),
+    (500, error_body(500, "INTERNAL", "oops"), Unavailable, ""),
+    (503, {}, Unavailable, ""),
+    (302, {}, Unavailable, ""),
+])
+def test_each_sdm_error_is_classified(client, sdm_api, status, body, kind, reason):
+    if isinstance(body, str):
+        sdm_api.get(DEVICES_URL, status=status, body=body)
+    else:
+        sdm_api.get(DEVICES_URL, status=status, json=body)
+    with pytest.raises(SdmError) as error:
+        client.list_devices("token", Deadline(5))
+    said = body.get("error") if isinstance(body, dict) else None
+    assert type(error.value) is kind
+    assert (str(error.value), error.value.status, error.value.reason) == (
+        f"devices.list: {kind.__name__} (HTTP {status})", status, reason)
+    assert error.value.detail == (said.get("message", "") if isinstance(said, dict) else "")
+
+
+def test_an_error_info_without_a_reason_is_the_users_to_fix(client, sdm_api):
+    sdm_api.get(DEVICES_URL, status=403, json={"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                         "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo"}]}})
+    with pytest.raises(PermissionDenied) as error:
+        client.list_devices("token", Deadline(5))
+    assert (str(error.value), error.value.reason) == ("devices.list: PermissionDenied (HTTP 403)", "")

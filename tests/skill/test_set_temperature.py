@@ -9,7 +9,18 @@ import pytest
 
 from sandbox import alexa
 from sandbox.alexa import ends_session, reprompt, spoken, valid_response
-from tests.skill.sdm import COMMAND, DEVICES_URL, command_url, device_list, f_to_c, sent_command, thermostat
+from tests.skill.sdm import (
+    COMMAND,
+    DEVICES_URL,
+    PROJECT,
+    command_url,
+    device_list,
+    f_to_c,
+    sent_command,
+    serve_devices,
+    thermostat,
+)
+from tests.skill.test_change_intents import set_mode
 
 LIVING = thermostat("living", room="Living Room")
 BEDROOM = thermostat("bed", room="Bedroom", ambient_c=19.0, heat_c=18.0)
@@ -242,8 +253,9 @@ def test_without_an_entity_match_the_heard_words_are_used(skill, sdm_api):
 def test_an_unknown_name_lists_the_thermostats_and_keeps_the_number(skill, sdm_api):
     setup(sdm_api, LIVING, BEDROOM)
     reply = skill.lambda_handler(alexa.set_temp("70", "kitchen"), None)
-    assert spoken(reply) == ("I couldn't find a thermostat called kitchen. Your thermostats are the Living Room and "
-                             "the Bedroom. Which one should I set: the Living Room or the Bedroom?")
+    assert spoken(reply).startswith("I couldn't find a thermostat called kitchen. Your thermostats are the Living "
+                                    "Room and the Bedroom. If it's new")
+    assert spoken(reply).endswith("Which one should I set: the Living Room or the Bedroom?")
     assert not ends_session(reply)
     assert commands(sdm_api) == []
     answer = skill.lambda_handler(alexa.set_temp(None, "living room", attributes=reply["sessionAttributes"]), None)
@@ -287,3 +299,45 @@ def test_users_do_not_share_cached_device_lists(skill, sdm_api):
     skill.lambda_handler(alexa.status(token=alexa.OTHER_TOKEN), None)
     assert [c.request.headers["Authorization"] for c in sdm_api.calls] == [
         f"Bearer {alexa.TOKEN}", f"Bearer {alexa.OTHER_TOKEN}"]
+
+
+def posts(sdm_api):
+    return [(call.request.url, sent_command(call)) for call in sdm_api.calls if call.request.method == "POST"]
+
+
+GONE = f"enterprises/{PROJECT}/devices/gone"
+
+
+def test_after_an_out_of_range_number_the_next_one_sets_the_same_thermostat(skill, sdm_api):
+    serve_devices(sdm_api, LIVING, BEDROOM)
+    first = skill.lambda_handler(alexa.set_temp("95", "bedroom"), None)
+    assert spoken(first) == "The Bedroom can be set between 50 and 90 degrees. What temperature would you like?"
+    assert reprompt(first) == "What temperature?"
+    assert not ends_session(first)
+    second = skill.lambda_handler(alexa.set_temp("70", attributes=first["sessionAttributes"]), None)
+    assert posts(sdm_api) == [(command_url("bed"), {"command": COMMAND + "SetHeat", "params": {"heatCelsius": 21.1111}})]
+    assert spoken(second) == "OK, the Bedroom is heating to 70."
+    assert ends_session(second)
+
+
+def test_a_remembered_thermostat_that_is_gone_means_asking_again(skill, sdm_api):
+    serve_devices(sdm_api, LIVING, BEDROOM)
+    reply = skill.lambda_handler(alexa.set_temp("70", attributes={"pending_device": GONE}), None)
+    assert spoken(reply) == "Which thermostat should I set to 70: the Living Room or the Bedroom?"
+    assert posts(sdm_api) == []
+
+
+def test_asking_for_a_number_remembers_only_a_thermostat_that_was_named(skill, sdm_api):
+    serve_devices(sdm_api, LIVING, BEDROOM)
+    assert skill.lambda_handler(alexa.set_temp(), None).get("sessionAttributes", {}) == {}
+    assert skill.lambda_handler(set_mode(None, None), None).get("sessionAttributes", {}) == {}
+    named = skill.lambda_handler(set_mode(None, None, room="bedroom"), None)
+    assert named["sessionAttributes"] == {"pending_thermostat": "bedroom"}
+
+
+def test_a_room_alexa_could_not_resolve_is_taken_as_heard(skill, sdm_api):
+    serve_devices(sdm_api, LIVING, BEDROOM)
+    reply = skill.lambda_handler(alexa.set_temp("70", "bedroom", resolved="living room",
+                                                er_status="ER_SUCCESS_NO_MATCH"), None)
+    assert posts(sdm_api)[0][0] == command_url("bed")
+    assert spoken(reply) == "OK, the Bedroom is heating to 70."

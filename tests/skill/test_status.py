@@ -8,7 +8,7 @@ import pytest
 
 from sandbox import alexa
 from sandbox.alexa import TOKEN, card_type, ends_session, spoken, valid_response
-from tests.skill.sdm import DEVICES_URL, camera, device_list, f_to_c, thermostat
+from tests.skill.sdm import DEVICES_URL, TRAIT, camera, device_list, f_to_c, thermostat
 
 
 def status_of(skill, sdm_api, *devices) -> str:
@@ -108,8 +108,8 @@ def test_an_unknown_named_thermostat_lists_the_real_ones(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", room="Living Room"),
                                               thermostat("bed", room="Bedroom")))
     reply = skill.lambda_handler(alexa.status("garage"), None)
-    assert spoken(reply) == ("I couldn't find a thermostat called garage. "
-                             "Your thermostats are the Living Room and the Bedroom.")
+    assert spoken(reply).startswith("I couldn't find a thermostat called garage. "
+                                    "Your thermostats are the Living Room and the Bedroom. If it's new")
     assert ends_session(reply)
 
 
@@ -119,3 +119,19 @@ def test_a_non_finite_reading_is_left_out_rather_than_crashing(skill, sdm_api, r
     body = json.dumps(device_list(thermostat(ambient_c=12345.0, heat_c=f_to_c(68))))
     sdm_api.get(DEVICES_URL, body=body.replace("12345.0", reading))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == "The Living Room is heating to 68."
+
+
+def test_a_name_with_an_x_is_spoken_as_it_is(skill, sdm_api):
+    sdm_api.get(DEVICES_URL, json=device_list(thermostat(room="Xavier's Room")))
+    reply = skill.lambda_handler(alexa.status(), None)
+    assert spoken(reply) == "The Xavier's Room is 71 degrees, heating to 68."
+
+
+def test_a_thermostat_reporting_only_whether_it_runs_is_reporting(skill, sdm_api):
+    """Of the thermostat traits SDM lists only ThermostatHvac: the thermostat reports, so its room
+    temperature is read, not "isn't reporting"."""
+    device = thermostat(hvac="HEATING")
+    for name in ("ThermostatMode", "ThermostatEco", "ThermostatTemperatureSetpoint"):
+        device["traits"].pop(TRAIT + name, None)
+    sdm_api.get(DEVICES_URL, json=device_list(device))
+    assert spoken(skill.lambda_handler(alexa.status(), None)) == "The Living Room is 71 degrees."

@@ -1,4 +1,4 @@
-"""Issue 9, points 2 and 3: say what really went wrong (the LinkAccount card only when linking again
+"""Say what really went wrong (the LinkAccount card only when linking again
 helps), speak only setpoints a thermostat can use, and act on fresh state after a refusal."""
 
 from __future__ import annotations
@@ -7,12 +7,23 @@ import json
 import logging
 
 import pytest
+import responses
 
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, spoken
-from tests.skill.sdm import (COMMAND, DEVICES_URL, command_url, device_list, device_url, error_body, f_to_c,
-                             sent_command, thermostat)
+from tests.skill.sdm import (
+    COMMAND,
+    DEVICES_URL,
+    command_url,
+    device_list,
+    device_url,
+    error_body,
+    f_to_c,
+    sent_command,
+    thermostat,
+)
 from tests.skill.test_sdm_errors import FAILURES, NOT_AVAILABLE, SERVICE_DISABLED_MESSAGE
+from tests.skill.test_which_thermostat import HOME, LAKE, answer, setup
 
 MODE_REFUSAL = dict(status=400, json=error_body(400, "FAILED_PRECONDITION",
                                                 "sdm.devices.commands.ThermostatTemperatureSetpoint.SetHeat command "
@@ -29,8 +40,6 @@ def not_reporting(device_id: str = "living", room: str = "Living Room") -> dict:
 def commands(sdm_api):
     return [sent_command(c) for c in sdm_api.calls if c.request.method == "POST"]
 
-
-# --- 2. what really went wrong ------------------------------------------------------------------
 
 @pytest.mark.parametrize("event", [alexa.status(), alexa.set_temp("70", "living room")], ids=["status", "set"])
 def test_service_disabled_is_not_the_users_to_fix_and_the_operator_is_told(skill, sdm_api, caplog, event):
@@ -86,8 +95,6 @@ def test_eco_speaks_only_the_setpoints_the_thermostat_can_use(skill, sdm_api, av
     sdm_api.get(DEVICES_URL, json=device_list(device))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == f"The Living Room is 18 degrees, {expected}."
 
-
-# --- 3. fresh state -----------------------------------------------------------------------------
 
 def test_a_mode_changed_in_the_nest_app_since_the_list_was_cached_gets_the_right_command(skill, sdm_api):
     """Status (heating), then cool chosen in the Nest app, then "set the living room to 72"."""
@@ -160,3 +167,18 @@ def test_the_fresh_read_is_not_a_refusal_that_needs_linking(skill, sdm_api):
     reply = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
     assert spoken(reply) == "Nest is limiting requests right now. Please try again in a minute."
     assert card_type(reply) is None
+
+
+def test_a_retry_on_fresh_state_keeps_the_home_name(skill, sdm_api):
+    """The list said heat, the thermostat cools now: SDM refuses, the fresh read (devices.get knows no
+    home) gets SetCool, and the confirmation still names the home."""
+    setup(sdm_api, LAKE, HOME)
+    sdm_api.replace(responses.POST, command_url("lake-living"), **MODE_REFUSAL)
+    sdm_api.post(command_url("lake-living"), json={})
+    sdm_api.get(device_url("lake-living"), json=thermostat("lake-living", room="Living Room", structure="lake",
+                                                             mode="COOL", cool_c=24.0))
+    question = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
+    reply = answer(skill, question, "lake house")
+    assert spoken(reply) == "OK, the Living Room at Lake House is cooling to 72."
+    assert [sent_command(c)["command"].rsplit(".", 1)[-1] for c in sdm_api.calls if c.request.method == "POST"] == [
+        "SetHeat", "SetCool"]

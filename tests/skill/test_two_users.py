@@ -101,6 +101,6 @@ def test_two_interleaved_users_share_nothing_but_the_container(skill, sdm, caplo
             if hasattr(record, "alexa_request_id"):
                 assert record.alexa_request_id.startswith(f"amzn1.echo-api.request.{user}-")
     assert [user for user, records in handled if records] == ["A", "B", "B", "A", "B", "B"]
-    for name in ("nest_skill", "nest_skill.logs", "nest_skill.handlers", "nest_skill.smart_home.dispatcher",
-                 "nest_skill.sdm_client"):
+    for name in ("nest_skill", "nest_skill.custom_skill.interceptors", "nest_skill.custom_skill.handlers",
+                 "nest_skill.smart_home.dispatcher", "nest_skill.sdm_client"):
         assert logging.getLogger(name).filters == []

@@ -11,7 +11,7 @@ from sandbox import alexa
 from sandbox.alexa import spoken
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import DEVICES_URL, TRAIT, device_list, f_to_c, sent_command, thermostat
-from tests.skill.test_controls import fan, humidity, set_mode
+from tests.skill.test_change_intents import fan, humidity, set_mode
 from tests.smart_home.conftest import setup
 
 FORMS = ("absent", "empty", "unknown")

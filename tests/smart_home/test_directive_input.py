@@ -10,6 +10,7 @@ import copy
 import json
 import logging
 import random
+import uuid
 from typing import Any, Dict
 
 import pytest
@@ -152,8 +153,6 @@ def test_only_a_correlation_token_and_endpoint_id_alexa_could_send_are_echoed(sk
     json.dumps(event, allow_nan=False)
 
 
-# --- arbitrary JSON where a directive's fields should be ------------------------------------------
-
 _SAMPLES = 400
 
 
@@ -235,3 +234,30 @@ def test_any_json_in_place_of_any_field_gets_a_valid_answer_never_an_internal_er
         reply = skill.lambda_handler(event, LambdaContext(7000))
         _valid_answer(reply, event)
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def altered(directive, header=None, endpoint=None, **body):
+    """`directive` with fields of its header or endpoint, or of the directive itself, replaced (None: removed)."""
+    inner = directive["directive"]
+    for part, changes in (("header", header), ("endpoint", endpoint)):
+        for key, value in (changes or {}).items():
+            inner[part][key] = value
+            if value is None:
+                del inner[part][key]
+    inner.update(body)
+    return directive
+
+
+def test_a_correlation_token_that_is_not_a_string_is_not_answered_with(skill, sdm_api):
+    setup(sdm_api, thermostat())
+    reply = skill.lambda_handler(altered(alexa.report_state("living"), header={"correlationToken": 42}), None)
+    assert (reply["event"]["header"]["name"], "correlationToken" in reply["event"]["header"]) == ("StateReport", False)
+
+
+def test_each_answer_has_a_message_id_of_its_own(send, sdm_api):
+    """Alexa's messageId: a new UUID for every event."""
+    setup(sdm_api, thermostat())
+    ids = [send(directive)["event"]["header"]["messageId"] for directive in (
+        alexa.discover(), alexa.report_state("living"), alexa.report_state("living"), alexa.report_state("gone"))]
+    assert [uuid.UUID(i).version for i in ids] == [4, 4, 4, 4]
+    assert len(set(ids)) == 4

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox import alexa
-from tests.skill.sdm import (DEVICES_URL, PROJECT, STRUCTURES_URL, camera, error_body, structure, structure_list,
-                             thermostat)
+from tests.skill.sdm import (
+    DEVICES_URL,
+    PROJECT,
+    STRUCTURES_URL,
+    camera,
+    error_body,
+    structure,
+    structure_list,
+    thermostat,
+)
 from tests.smart_home.conftest import setup
 
 
@@ -88,7 +98,7 @@ def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):
 def test_a_hostile_nest_name_is_discovered_readable_and_within_alexas_limits(send, sdm_api):
     """A 308-character custom name with NUL, BEL and a lone surrogate; a room named only with control
     characters; a 128-character home name (which the description must also fit)."""
-    from sandbox.thermostats import HOSTILE_NAME
+    from sandbox.fake_devices import HOSTILE_NAME
 
     setup(sdm_api, thermostat("a", "Den", custom_name=HOSTILE_NAME, structure="home"),
           thermostat("b", "\x07\u2028", custom_name="\x00\x1b", structure="lake"))
@@ -99,3 +109,49 @@ def test_a_hostile_nest_name_is_discovered_readable_and_within_alexas_limits(sen
     assert len(found["b"]["description"]) <= 128
     assert found["b"]["description"].startswith("Nest thermostat in Lake Lake")
     assert found["b"]["description"].endswith("(through Home Thermostat)")
+
+
+THERMOSTAT = "Alexa.ThermostatController"
+
+
+def controller(reply):
+    [endpoint] = reply["event"]["payload"]["endpoints"]
+    return endpoint, next(c for c in endpoint["capabilities"] if c["interface"] == THERMOSTAT)
+
+
+def test_an_sdm_device_id_of_256_characters_is_the_endpoint_id_and_one_of_257_is_hashed(send, sdm_api):
+    """Alexa's endpointId: at most 256 characters (alexa-discovery.html)."""
+    longest, too_long = thermostat("hall", "Hallway"), thermostat("den", "Den")
+    longest["name"] = f"enterprises/{PROJECT}/devices/" + "a" * 256
+    too_long["name"] = f"enterprises/{PROJECT}/devices/" + "b" * 257
+    setup(sdm_api, longest, too_long)
+    found = endpoints(send(alexa.discover()))
+    assert (found["Hallway"]["endpointId"], found["Den"]["endpointId"]) == (
+        "a" * 256, "sdm:d666836d4bf11a526ed749bd2369556d2c5182f2419d98a62274a8dee82cda06")
+
+
+@pytest.mark.parametrize("available, eco, modes, properties", [
+    (("HEATCOOL", "OFF"), True, ["AUTO", "OFF", "ECO"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
+    (("HEATCOOL", "OFF"), False, ["AUTO", "OFF"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
+    (("HEAT", "COOL"), True, ["HEAT", "COOL", "ECO"],
+     ["targetSetpoint", "lowerSetpoint", "upperSetpoint", "thermostatMode"]),
+    (("HEAT", "COOL"), False, ["HEAT", "COOL"], ["targetSetpoint", "thermostatMode"]),
+    (("COOL", "OFF"), True, ["COOL", "OFF", "ECO"], ["targetSetpoint", "thermostatMode"]),
+    (("OFF",), True, ["OFF", "ECO"], ["thermostatMode"]),
+])
+def test_the_setpoints_discovery_declares_for_the_modes_a_thermostat_has(send, sdm_api, available, eco, modes,
+                                                                         properties):
+    device = thermostat("living", "Living Room", available_modes=available)
+    if not eco:
+        del device["traits"]["sdm.devices.traits.ThermostatEco"]
+    setup(sdm_api, device)
+    endpoint, capability = controller(send(alexa.discover()))
+    assert capability["configuration"]["supportedModes"] == modes
+    assert [p["name"] for p in capability["properties"]["supported"]] == properties
+    assert endpoint["description"] == "Nest thermostat (through Home Thermostat)"
+
+
+def test_discovery_answers_with_the_correlation_token_it_was_given(send, sdm_api):
+    setup(sdm_api, thermostat())
+    directive = alexa.directive("Alexa.Discovery", "Discover", correlation_token="dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8")
+    assert send(directive)["event"]["header"]["correlationToken"] == "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8"

@@ -90,3 +90,33 @@ def test_a_state_report_holds_only_properties_discovery_declared(send, sdm_api, 
     declared = {p["name"] for c in send(alexa.discover())["event"]["payload"]["endpoints"][0]["capabilities"]
                 for p in c.get("properties", {}).get("supported", [])}
     assert set(state(send)) <= declared
+
+
+def prop(namespace, name, value):
+    return {"namespace": namespace, "name": name, "value": value, "timeOfSample": "2023-11-14T22:13:21.99Z",
+            "uncertaintyInMilliseconds": 30000}
+
+
+AMBIENT = prop("Alexa.TemperatureSensor", "temperature", alexa.degrees(71))
+HEALTH = prop("Alexa.EndpointHealth", "connectivity", {"value": "OK"})
+MOMENT = 1700000001.996
+"""A `time.time()` whose hundredths (.99, truncated) and odd second tell the timestamp's arithmetic apart."""
+THERMOSTAT = "Alexa.ThermostatController"
+
+
+def heatcool(**kwargs):
+    return thermostat("living", "Living Room", mode="HEATCOOL", heat_c=f_to_c(66), cool_c=f_to_c(76), **kwargs)
+
+
+@pytest.mark.parametrize("device, properties", [
+    (thermostat(heat_c=f_to_c(68)),
+     [HEALTH, prop(THERMOSTAT, "thermostatMode", "HEAT"), prop(THERMOSTAT, "targetSetpoint", alexa.degrees(68)), AMBIENT]),
+    (heatcool(), [HEALTH, prop(THERMOSTAT, "thermostatMode", "AUTO"),
+                  prop(THERMOSTAT, "lowerSetpoint", alexa.degrees(66)),
+                  prop(THERMOSTAT, "upperSetpoint", alexa.degrees(76)), AMBIENT]),
+    (thermostat(mode="OFF", ambient_c=None), [HEALTH, prop(THERMOSTAT, "thermostatMode", "OFF")]),
+], ids=["heat", "heatcool", "off-without-a-reading"])
+def test_each_property_of_a_state_report(send, sdm_api, monkeypatch, device, properties):
+    monkeypatch.setattr("nest_skill.smart_home.dispatcher._now", lambda: MOMENT)
+    setup(sdm_api, device)
+    assert send(alexa.report_state("living"))["context"]["properties"] == properties

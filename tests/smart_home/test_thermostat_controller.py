@@ -8,6 +8,7 @@ import pytest
 from sandbox import alexa
 from tests.skill.sdm import f_to_c, sent_command, thermostat
 from tests.smart_home.conftest import setup
+from tests.smart_home.test_report_state import AMBIENT, HEALTH, MOMENT, prop
 
 CMD = "sdm.devices.commands."
 SETPOINT = CMD + "ThermostatTemperatureSetpoint."
@@ -185,3 +186,64 @@ def test_a_mode_the_thermostat_lacks_is_unsupported(send, sdm_api, mode, availab
 def test_eco_while_off_is_thermostat_is_off(send, sdm_api):
     setup(sdm_api, thermostat("living", "Living Room", mode="OFF"))
     assert alexa.error_type(send(alexa.set_mode("living", "ECO"))) == "THERMOSTAT_IS_OFF"
+
+
+def heatcool(**kwargs):
+    return thermostat("living", "Living Room", mode="HEATCOOL", heat_c=f_to_c(66), cool_c=f_to_c(76), **kwargs)
+
+
+def sent_commands(sdm_api):
+    return [sent_command(c) for c in sdm_api.calls if c.request.method == "POST"]
+
+
+THERMOSTAT = "Alexa.ThermostatController"
+
+
+@pytest.mark.parametrize("device, directive, sent, reported", [
+    # 295.15 K is 22 °C, 71.6 °F: the thermostat shows 72.
+    (thermostat(heat_c=f_to_c(66)), alexa.set_target("living", 295.15, scale="KELVIN"),
+     (SETPOINT + "SetHeat", {"heatCelsius": 22.2222}), {"targetSetpoint": alexa.degrees(72)}),
+    # A difference, not a reading: 4 °C warmer is 7.2 °F, 7 whole degrees; 5 °F is 2.78 °C, 3 half degrees.
+    (thermostat(heat_c=f_to_c(68)), alexa.adjust("living", 4, scale="CELSIUS"),
+     (SETPOINT + "SetHeat", {"heatCelsius": 23.8889}), {"targetSetpoint": alexa.degrees(75)}),
+    (thermostat(scale="CELSIUS", heat_c=19.0), alexa.adjust("living", 5),
+     (SETPOINT + "SetHeat", {"heatCelsius": 22.0}), {"targetSetpoint": alexa.degrees(22.0, "CELSIUS")}),
+    # A target beside a range: heat takes the target, heat-cool the range.
+    (thermostat(heat_c=f_to_c(66)), alexa.set_target("living", 70, lower=60, upper=80),
+     (SETPOINT + "SetHeat", {"heatCelsius": 21.1111}), {"targetSetpoint": alexa.degrees(70)}),
+    (heatcool(), alexa.set_target("living", 70, lower=60, upper=80),
+     (SETPOINT + "SetRange", {"heatCelsius": 15.5555, "coolCelsius": 26.6667}),
+     {"lowerSetpoint": alexa.degrees(60), "upperSetpoint": alexa.degrees(80)}),
+    # One end alone keeps the other; exactly the narrowest range SDM takes is sent.
+    (heatcool(), alexa.set_target("living", lower=68),
+     (SETPOINT + "SetRange", {"heatCelsius": 20.0, "coolCelsius": 24.4445}),
+     {"lowerSetpoint": alexa.degrees(68), "upperSetpoint": alexa.degrees(76)}),
+    (heatcool(), alexa.set_target("living", lower=70, upper=73),
+     (SETPOINT + "SetRange", {"heatCelsius": 21.111, "coolCelsius": 22.7778}),
+     {"lowerSetpoint": alexa.degrees(70), "upperSetpoint": alexa.degrees(73)}),
+    (thermostat(scale="CELSIUS", mode="HEATCOOL", heat_c=19.0, cool_c=24.0),
+     alexa.set_target("living", lower=21, upper=23, scale="CELSIUS"),
+     (SETPOINT + "SetRange", {"heatCelsius": 21.0, "coolCelsius": 23.0}),
+     {"lowerSetpoint": alexa.degrees(21.0, "CELSIUS"), "upperSetpoint": alexa.degrees(23.0, "CELSIUS")}),
+    # A mode just switched to reports no setpoint: heat's own setpoint is not heat-cool's lower end.
+    (heatcool(), alexa.set_mode("living", "HEAT"), ("sdm.devices.commands.ThermostatMode.SetMode", {"mode": "HEAT"}),
+     {}),
+], ids=["kelvin", "celsius-delta", "fahrenheit-delta", "target-in-heat", "range-in-heatcool", "lower-only",
+        "three-fahrenheit", "two-celsius", "switched-mode"])
+def test_the_command_sent_and_the_state_answered(send, sdm_api, device, directive, sent, reported):
+    setup(sdm_api, device)
+    reply = send(directive)
+    assert sent_commands(sdm_api) == [{"command": sent[0], "params": sent[1]}]
+    mode = alexa.properties(reply)["thermostatMode"]
+    scale = device["traits"]["sdm.devices.traits.Settings"]["temperatureScale"]
+    assert alexa.properties(reply) == {"connectivity": {"value": "OK"}, "thermostatMode": mode,
+                                       "temperature": alexa.degrees(71 if scale == "FAHRENHEIT" else 21.5, scale),
+                                       **reported}
+
+
+def test_a_range_set_is_answered_with_each_property(send, sdm_api, monkeypatch):
+    monkeypatch.setattr("nest_skill.smart_home.dispatcher._now", lambda: MOMENT)
+    setup(sdm_api, heatcool())
+    assert send(alexa.set_target("living", lower=64, upper=78))["context"]["properties"] == [
+        HEALTH, prop(THERMOSTAT, "thermostatMode", "AUTO"), prop(THERMOSTAT, "lowerSetpoint", alexa.degrees(64)),
+        prop(THERMOSTAT, "upperSetpoint", alexa.degrees(78)), AMBIENT]

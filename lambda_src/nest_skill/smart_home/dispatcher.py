@@ -9,8 +9,10 @@ Setpoints, Delta, ModeChoice: INVALID_VALUE, TEMPERATURE_VALUE_OUT_OF_RANGE,
 UNSUPPORTED_THERMOSTAT_MODE). Every answer, an error to a malformed directive too, carries the
 directive's correlationToken and endpointId when they are what Alexa sends (`_echo`). A command acts
 only on the endpoint whose endpointId is exactly the one addressed.
-Handlers are looked up by (namespace, name); `Alexa.Authorization.AcceptGrant` would join them
-when properties are reported proactively (docs: how-it-works/smart-home.md).
+Handlers are looked up by (namespace, name). `Alexa.Authorization.AcceptGrant` is answered by live
+state when it is on (live_state.reporter: the token in its payload is the grantee's), and
+`Alexa.Authorization.ErrorResponse` ACCEPT_GRANT_FAILED otherwise or when it fails; discovery then
+declares properties proactively reported (docs: how-it-works/live-state.md).
 """
 
 from __future__ import annotations
@@ -204,6 +206,7 @@ PAYLOADS: Dict[Tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
     (errors.THERMOSTAT, "SetTargetTemperature"): Setpoints.parse,
     (errors.THERMOSTAT, "AdjustTargetTemperature"): Delta.parse,
     (errors.THERMOSTAT, "SetThermostatMode"): ModeChoice.parse,
+    ("Alexa.Authorization", "AcceptGrant"): lambda payload: Grant.parse(payload),
 }
 """Each directive's payload as its handler's typed request; directives without one read no payload
 (Discover reads only its scope)."""
@@ -216,12 +219,13 @@ def _now() -> float:
     return time.time()
 
 
-def discover(directive: Directive, account: NestAccount) -> Dict[str, Any]:
+def discover(directive: Directive, account: NestAccount, proactive: bool = False) -> Dict[str, Any]:
     """`Alexa.Discovery.Discover`: one endpoint per thermostat (cameras and doorbells are not
-    listed). When SDM fails, an empty list, as Alexa.Discovery asks ("return an empty endpoint
-    array and not an error"): Alexa keeps the devices it already knows."""
+    listed), proactively reported when live state is on. When SDM fails, an empty list, as
+    Alexa.Discovery asks ("return an empty endpoint array and not an error"): Alexa keeps the
+    devices it already knows."""
     try:
-        found: List[Dict[str, Any]] = [endpoints.discovery_endpoint(t) for t in account.thermostats()]
+        found: List[Dict[str, Any]] = [endpoints.discovery_endpoint(t, proactive) for t in account.thermostats()]
     except SdmError as error:
         log.warning("discovery failed", extra={"sdm_error": type(error).__name__})
         found = []
@@ -306,11 +310,41 @@ HANDLERS: Dict[Tuple[str, str], Handler] = {
 }
 
 
-class SmartHome:
-    """The front door for directive events; one per warm container, sharing its SdmClient."""
+AUTHORIZATION = "Alexa.Authorization"
+ACCEPT_GRANT = (AUTHORIZATION, "AcceptGrant")
+MAX_GRANT_CHARS = 4096
+"""The longest grant code or grantee token taken: Alexa's codes are tens of characters, Google's
+access tokens at most 2048 bytes."""
 
-    def __init__(self, sdm: SdmClient):
+
+@dataclass(frozen=True)
+class Grant:
+    """`AcceptGrant`'s payload: `grant.code` (LWA's authorization code) and `grantee.token` (the
+    user's linked Google access token)."""
+
+    code: str
+    grantee_token: str
+
+    @classmethod
+    def parse(cls, payload: Mapping[str, Any]) -> "Grant":
+        grant, grantee = payload.get("grant"), payload.get("grantee")
+        code = grant.get("code") if isinstance(grant, Mapping) else None
+        token = grantee.get("token") if isinstance(grantee, Mapping) else None
+        if not all(isinstance(v, str) and 0 < len(v) <= MAX_GRANT_CHARS and v.isprintable() for v in (code, token)):
+            raise AlexaError(AUTHORIZATION, "ACCEPT_GRANT_FAILED", "no grant code or grantee token")
+        return cls(code, token)
+
+
+class SmartHome:
+    """The front door for directive events; one per warm container, sharing its SdmClient.
+    `live_state` (live_state.reporter.LiveState) when the deployment sends ChangeReports."""
+
+    def __init__(self, sdm: SdmClient, live_state: Any = None):
         self._sdm = sdm
+        self._live_state = live_state
+        self._handlers = dict(HANDLERS)
+        if live_state is not None:
+            self._handlers[("Alexa.Discovery", "Discover")] = lambda d, a: discover(d, a, proactive=True)
 
     def handle(self, event: Mapping[str, Any], lambda_context: Any = None) -> Dict[str, Any]:
         """The one response event for `event`; never raises. Logs one line: the directive's name,
@@ -334,7 +368,9 @@ class SmartHome:
         return reply
 
     def _answer(self, directive: Directive, lambda_context: Any) -> Dict[str, Any]:
-        handler = HANDLERS.get((directive.namespace, directive.name))
+        if (directive.namespace, directive.name) == ACCEPT_GRANT:
+            return self._accept_grant(directive, lambda_context)
+        handler = self._handlers.get((directive.namespace, directive.name))
         if handler is None:
             raise AlexaError(ALEXA, "INVALID_DIRECTIVE", f"{directive.namespace}.{directive.name} is not handled")
         if not directive.token:
@@ -346,3 +382,18 @@ class SmartHome:
             raise errors.for_cannot_change(reason) from None
         except SdmError as error:
             raise errors.for_sdm_error(error) from None
+
+    def _accept_grant(self, directive: Directive, lambda_context: Any) -> Dict[str, Any]:
+        """`AcceptGrant.Response` once the user's tokens are stored; ACCEPT_GRANT_FAILED when live
+        state is off or any step fails (the log names the step, never the code or a token)."""
+        grant: Grant = directive.request
+        if self._live_state is None:
+            raise AlexaError(AUTHORIZATION, "ACCEPT_GRANT_FAILED", "this deployment does not send Alexa events")
+        from nest_skill.live_state.reporter import AcceptGrantFailed
+
+        try:
+            self._live_state.accept_grant(grant.code, grant.grantee_token, Deadline.for_request(lambda_context))
+        except AcceptGrantFailed as error:
+            log.warning("accept grant failed", extra={"reason": str(error)})
+            raise AlexaError(AUTHORIZATION, "ACCEPT_GRANT_FAILED", "the grant could not be accepted") from None
+        return messages.accept_grant_response()

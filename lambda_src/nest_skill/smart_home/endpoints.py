@@ -78,29 +78,33 @@ def declared(thermostat: Thermostat) -> Dict[str, List[str]]:
     return interfaces
 
 
-def _interface(name: str, supported: Sequence[str] = (), configuration: Optional[Dict[str, Any]] = None
-               ) -> Dict[str, Any]:
+def _interface(name: str, supported: Sequence[str] = (), configuration: Optional[Dict[str, Any]] = None,
+               proactive: bool = False) -> Dict[str, Any]:
     capability: Dict[str, Any] = {"type": "AlexaInterface", "interface": name, "version": "3"}
     if supported:
         capability["properties"] = {"supported": [{"name": n} for n in supported],
-                                    "proactivelyReported": False, "retrievable": True}
+                                    "proactivelyReported": proactive, "retrievable": True}
     if configuration is not None:
         capability["configuration"] = configuration
     return capability
 
 
-def discovery_endpoint(thermostat: Thermostat) -> Dict[str, Any]:
+def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> Dict[str, Any]:
     """One `Discover.Response` endpoint with the interfaces its Capabilities allow: a
     ThermostatController when it has a mode to switch to (the setpoints those modes take, no
     scheduling), a TemperatureSensor when it reports the room temperature, EndpointHealth when it
     reports connectivity. One that only reports a temperature is a TEMPERATURE_SENSOR. Properties are
-    retrievable (ReportState) and not proactively reported: that needs ChangeReports (docs: how-it-works/smart-home.md)."""
+    retrievable (ReportState); proactively reported only when `proactive` (live state on: the
+    skill sends ChangeReports, docs: how-it-works/live-state.md), since Alexa requires properties
+    declared so to be reported on every change."""
     interfaces = declared(thermostat)
     capabilities = [_interface("Alexa")]
     if THERMOSTAT in interfaces:
         capabilities.append(_interface(THERMOSTAT, interfaces[THERMOSTAT],
-                                       {"supportedModes": supported_modes(thermostat), "supportsScheduling": False}))
-    capabilities += [_interface(name, interfaces[name]) for name in (SENSOR, HEALTH) if name in interfaces]
+                                       {"supportedModes": supported_modes(thermostat), "supportsScheduling": False},
+                                       proactive))
+    capabilities += [_interface(name, interfaces[name], proactive=proactive)
+                     for name in (SENSOR, HEALTH) if name in interfaces]
     sensor_only = THERMOSTAT not in interfaces and SENSOR in interfaces
     where = f" in {thermostat.home}" if thermostat.home else ""
     # The home's name may take up to NAME_MAX_CHARS on its own: shortened to keep the whole within them.

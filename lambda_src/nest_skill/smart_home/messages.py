@@ -3,8 +3,8 @@ alexa-errorresponse.html, alexa-statereport, alexa-discovery.html).
 
 Every event has a header with a new `messageId`, `payloadVersion` "3" and the directive's
 `correlationToken` when it had one. The endpoint is named by its `endpointId` only: the user's
-token (`scope`) is never written back. A proactive `ChangeReport` would be built here too, from the
-same `Property` values.
+token (`scope`) is never written back to Alexa's directives; a proactive `ChangeReport` (sent to the
+event gateway, not answered) carries the user's LWA token in `scope`, as the gateway requires.
 """
 
 from __future__ import annotations
@@ -79,3 +79,22 @@ def error_response(namespace: str, error_type: str, message: str, correlation_to
     Alexa's logs, never spoken; `extra` are the type's own fields (`validRange`, ...)."""
     payload = {"type": error_type, "message": message, **(extra or {})}
     return event(namespace, "ErrorResponse", correlation_token, payload, endpoint_id)
+
+
+def change_report(endpoint_id: str, scope_token: str, cause: str, changed: Sequence[Property],
+                  unchanged: Sequence[Property]) -> Dict[str, Any]:
+    """`Alexa.ChangeReport` (developer.amazon.com/docs/device-apis/alexa-changereport.html): the
+    properties that changed in `payload.change` with their `cause` (VOICE_INTERACTION, ...), the
+    endpoint's other properties in `context`; `scope` is the user's LWA access token. No
+    correlationToken: it answers no directive."""
+    message = event("Alexa", "ChangeReport", None,
+                    {"change": {"cause": {"type": cause}, "properties": [p.to_json() for p in changed]}},
+                    endpoint_id, unchanged)
+    message["event"]["endpoint"] = {"scope": {"type": "BearerToken", "token": scope_token},
+                                    "endpointId": endpoint_id}
+    return message
+
+
+def accept_grant_response() -> Dict[str, Any]:
+    """`Alexa.Authorization.AcceptGrant.Response` (developer.amazon.com/docs/device-apis/alexa-authorization.html)."""
+    return event("Alexa.Authorization", "AcceptGrant.Response", None, {})

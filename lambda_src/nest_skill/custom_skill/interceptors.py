@@ -1,0 +1,87 @@
+"""Request and response interceptors: the request's language (SpeechChooser), one structured log
+line per custom-skill request, and (live
+state on) the ChangeReport of a change the request made, sent once its answer is decided.
+
+Lambda's JSON log format turns `extra=` fields into JSON keys beside its own requestId, so these
+fields are all the skill adds: identifiers, intent names and timings, never tokens, slot values or
+envelopes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Dict
+
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Response
+
+from nest_skill.custom_skill.speech import Speech
+
+log = logging.getLogger(__name__)
+
+_STARTED = "started_monotonic"
+SPEECH = "speech"
+"""The request attribute holding the speech.Speech of the request's locale (SpeechChooser)."""
+CHANGE = "change"
+"""The request attribute holding the controls.Change a request made (handlers._carry_out)."""
+
+
+def request_fields(handler_input: HandlerInput) -> Dict[str, Any]:
+    """What identifies the request in a log line; latency once the request timer has started."""
+    request = handler_input.request_envelope.request
+    fields: Dict[str, Any] = {"alexa_request_id": request.request_id, "request_type": request.object_type}
+    if isinstance(request, IntentRequest):
+        fields["intent"] = request.intent.name
+    started = handler_input.attributes_manager.request_attributes.get(_STARTED)
+    if started is not None:
+        fields["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
+    return fields
+
+
+class RequestTimer(AbstractRequestInterceptor):
+    def process(self, handler_input: HandlerInput) -> None:
+        handler_input.attributes_manager.request_attributes[_STARTED] = time.monotonic()
+
+
+class SpeechChooser(AbstractRequestInterceptor):
+    """The words for the request's locale (`request.locale`, e.g. "de-DE"): its language's catalog,
+    overlaid by the locale's own (fr-CA over fr), English for a language the skill has no catalog for."""
+
+    def process(self, handler_input: HandlerInput) -> None:
+        locale = getattr(handler_input.request_envelope.request, "locale", None)
+        handler_input.attributes_manager.request_attributes[SPEECH] = Speech.for_locale(locale)
+
+
+class ResponseLogger(AbstractResponseInterceptor):
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        log.info("handled", extra={**request_fields(handler_input),
+                                   "ends_session": bool(response and response.should_end_session)})
+
+
+class ChangeReporter(AbstractResponseInterceptor):
+    """Live state: after the answer to a request that changed a thermostat is decided, one
+    ChangeReport (cause VOICE_INTERACTION) per user who sees it (live_state.reporter.LiveState),
+    within the request's own deadline and at most REPORT_BUDGET_S. A failure to report never
+    changes the answer."""
+
+    def __init__(self, live_state: Any, budget_s: float, request_budget_s: float):
+        self._live_state = live_state
+        self._budget_s = budget_s
+        self._request_budget_s = request_budget_s
+
+    def process(self, handler_input: HandlerInput, response: Response) -> None:
+        attributes = handler_input.attributes_manager.request_attributes
+        change = attributes.get(CHANGE)
+        if change is None:
+            return
+        from nest_skill.sdm_client import Deadline  # the domain's deadline, as the handlers use it
+
+        started = attributes.get(_STARTED, time.monotonic())
+        left = min(self._budget_s, self._request_budget_s - (time.monotonic() - started),
+                   Deadline.for_request(handler_input.context).remaining())
+        try:
+            self._live_state.report_change(change, Deadline(left))
+        except Exception:  # noqa: BLE001 - the answer stands whatever happens to the report
+            log.exception("change report failed", extra=request_fields(handler_input))

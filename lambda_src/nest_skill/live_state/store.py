@@ -1,0 +1,208 @@
+"""The token table: per linked user, their LWA tokens, the Alexa region whose gateway serves them and
+the endpoints they see; per endpoint, the users who see it.
+
+Keys (partition `pk`, sort `sk`, both strings):
+- `user#<user key>` / `tokens`: one item per user. The user key is the hash of the Google account the
+  user linked (`identity.user_key`), so linking again replaces the user's own item, and two people
+  who link their own Google accounts to one home have an item each. Attributes: `region` (NA, EU,
+  FE), `endpoints` (their endpointIds), `sealed` (the token pair, encrypted with the table's KMS
+  key, the user's key in its encryption context), `expires_at`, `version` (every write of tokens
+  is conditional on it), `relink_needed` once their grant was refused.
+- `endpoint#<endpointId>` / `user#<user key>`: one item per endpoint a user sees. A change of one
+  endpoint is reported to the users listed under it, and to no one else.
+
+The table is also encrypted at rest by DynamoDB with the same key; the token pair is encrypted
+before it is written as well, so that whoever can read items (a Scan, a backup, an export) without
+kms:Decrypt on this key, with this user's encryption context, sees ciphertext.
+
+boto3 is the Lambda runtime's, imported on first use: live state off never loads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from nest_skill.live_state.lwa import Tokens
+
+log = logging.getLogger(__name__)
+
+TOKENS_SK = "tokens"
+# Connections to DynamoDB and KMS in the home region: short timeouts and one attempt, so a slow AWS
+# call ends well within the request's deadline.
+AWS_CONNECT_TIMEOUT_S = 1.0
+AWS_READ_TIMEOUT_S = 1.5
+
+
+def user_pk(user: str) -> str:
+    return f"user#{user}"
+
+
+def endpoint_pk(endpoint_id: str) -> str:
+    return f"endpoint#{endpoint_id}"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One user's item. `tokens` is None once their grant was refused (`relink_needed`)."""
+
+    user: str
+    region: str
+    endpoints: tuple[str, ...]
+    tokens: Tokens | None
+    version: int
+    relink_needed: bool = False
+
+
+class StoreError(Exception):
+    """DynamoDB or KMS failed; the message names the operation, never a token."""
+
+
+def aws_clients(region: str) -> tuple[Any, Any]:
+    """DynamoDB and KMS clients for `region` (the runtime's boto3, imported here, once needed)."""
+    import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
+
+    config = Config(region_name=region, connect_timeout=AWS_CONNECT_TIMEOUT_S, read_timeout=AWS_READ_TIMEOUT_S,
+                    retries={"total_max_attempts": 1})
+    return boto3.client("dynamodb", config=config), boto3.client("kms", config=config)
+
+
+class TokenStore:
+    def __init__(self, table: str, key_id: str, clients: Callable[[], tuple[Any, Any]]):
+        self._table = table
+        self._key_id = key_id  # the key's alias ARN, as the stacks give it
+        self._make_clients = clients
+        self._clients: tuple[Any, Any] | None = None
+
+    def _aws(self) -> tuple[Any, Any]:
+        if self._clients is None:
+            self._clients = self._make_clients()
+        return self._clients
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def users_for(self, endpoint_id: str) -> list[str]:
+        """The users who see `endpoint_id` (one Query)."""
+        dynamodb, _ = self._aws()
+        items = self._call("Query", lambda: dynamodb.query(
+            TableName=self._table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": endpoint_pk(endpoint_id)}}, ProjectionExpression="sk"))["Items"]
+        return [item["sk"]["S"].removeprefix("user#") for item in items]
+
+    def load(self, user: str) -> Link | None:
+        """The user's item with their tokens decrypted; None when there is none."""
+        dynamodb, _ = self._aws()
+        item = self._call("GetItem", lambda: dynamodb.get_item(
+            TableName=self._table, Key=self._key(user), ConsistentRead=True)).get("Item")
+        if item is None:
+            return None
+        tokens = None
+        if "sealed" in item:
+            pair = json.loads(self._decrypt(user, item["sealed"]["B"]))
+            tokens = Tokens(access_token=pair["access_token"], refresh_token=pair["refresh_token"],
+                            expires_at=float(item["expires_at"]["N"]))
+        return Link(user=user, region=item["region"]["S"],
+                    endpoints=tuple(v["S"] for v in item.get("endpoints", {}).get("L", [])), tokens=tokens,
+                    version=int(item["version"]["N"]), relink_needed=item.get("relink_needed", {}).get("BOOL", False))
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    def link(self, user: str, region: str, endpoints: Sequence[str], tokens: Tokens) -> Link:
+        """AcceptGrant: the user's item replaced (a user linking again), their endpoints listed, the
+        endpoints they no longer see unlisted."""
+        dynamodb, _ = self._aws()
+        previous = self._call("GetItem", lambda: dynamodb.get_item(
+            TableName=self._table, Key=self._key(user), ProjectionExpression="endpoints, version",
+            ConsistentRead=True)).get("Item", {})
+        old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
+        version = int(previous.get("version", {}).get("N", "0")) + 1
+        unique = tuple(dict.fromkeys(endpoints))
+        item = {**self._key(user), "region": {"S": region}, "endpoints": {"L": [{"S": e} for e in unique]},
+                "version": {"N": str(version)}, **self._sealed(user, tokens)}
+        self._call("PutItem", lambda: dynamodb.put_item(TableName=self._table, Item=item))
+        for endpoint_id in unique:
+            index_item = {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
+            self._call("PutItem", functools.partial(dynamodb.put_item, TableName=self._table, Item=index_item))
+        self._unlist(user, old_endpoints - set(unique))
+        return Link(user=user, region=region, endpoints=unique, tokens=tokens, version=version)
+
+    def refreshed(self, link: Link, tokens: Tokens) -> Link:
+        """Store refreshed tokens unless another request stored some since `link` was read (a
+        conditional write on `version`): then theirs are kept and returned, so no token is lost."""
+        dynamodb, _ = self._aws()
+        sealed = self._sealed(link.user, tokens)
+        try:
+            dynamodb.update_item(
+                TableName=self._table, Key=self._key(link.user),
+                UpdateExpression="SET sealed = :sealed, expires_at = :expires, version = :next",
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={":sealed": sealed["sealed"], ":expires": sealed["expires_at"],
+                                           ":next": {"N": str(link.version + 1)}, ":seen": {"N": str(link.version)}})
+        except Exception as error:  # noqa: BLE001 - botocore's exceptions are classes of the client
+            if _code(error) != "ConditionalCheckFailedException":
+                raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
+            stored = self.load(link.user)
+            return stored if stored is not None else replace(link, tokens=None, relink_needed=True)
+        return replace(link, tokens=tokens, version=link.version + 1)
+
+    def forget(self, link: Link) -> bool:
+        """The user's grant was refused: their tokens deleted, `relink_needed` set, their endpoints
+        unlisted. Only while the item is the one `link` read (a user who linked again since keeps
+        the new tokens). True when this call made the change (so it is logged once)."""
+        dynamodb, _ = self._aws()
+        try:
+            dynamodb.update_item(
+                TableName=self._table, Key=self._key(link.user),
+                UpdateExpression="REMOVE sealed, expires_at SET relink_needed = :yes, endpoints = :none",
+                ConditionExpression="version = :seen AND attribute_exists(sealed)",
+                ExpressionAttributeValues={":yes": {"BOOL": True}, ":none": {"L": []},
+                                           ":seen": {"N": str(link.version)}})
+        except Exception as error:  # noqa: BLE001
+            if _code(error) != "ConditionalCheckFailedException":
+                raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
+            return False
+        self._unlist(link.user, set(link.endpoints))
+        return True
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _unlist(self, user: str, endpoint_ids: set) -> None:
+        dynamodb, _ = self._aws()
+        for endpoint_id in sorted(endpoint_ids):
+            index_key = {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
+            self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
+
+    def _key(self, user: str) -> dict[str, Any]:
+        return {"pk": {"S": user_pk(user)}, "sk": {"S": TOKENS_SK}}
+
+    def _context(self, user: str) -> dict[str, str]:
+        return {"table": self._table, "user": user}
+
+    def _sealed(self, user: str, tokens: Tokens) -> dict[str, Any]:
+        _, kms = self._aws()
+        plaintext = json.dumps({"access_token": tokens.access_token, "refresh_token": tokens.refresh_token})
+        blob = self._call("Encrypt", lambda: kms.encrypt(KeyId=self._key_id, Plaintext=plaintext.encode(),
+                                                         EncryptionContext=self._context(user)))["CiphertextBlob"]
+        return {"sealed": {"B": blob}, "expires_at": {"N": repr(tokens.expires_at)}}
+
+    def _decrypt(self, user: str, blob: bytes) -> bytes:
+        _, kms = self._aws()
+        return self._call("Decrypt", lambda: kms.decrypt(KeyId=self._key_id, CiphertextBlob=blob,
+                                                         EncryptionContext=self._context(user)))["Plaintext"]
+
+    @staticmethod
+    def _call(operation: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as error:  # noqa: BLE001 - botocore's errors, whatever the client
+            raise StoreError(f"{operation}: {_code(error) or type(error).__name__}") from None
+
+
+def _code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""

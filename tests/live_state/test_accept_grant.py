@@ -1,0 +1,132 @@
+"""Alexa.Authorization.AcceptGrant in the smart-home door: LWA's code exchanged with the messaging
+credentials, the user's tokens stored encrypted, ACCEPT_GRANT_FAILED when any step fails."""
+
+from __future__ import annotations
+
+import logging
+
+from nest_skill.config import SkillConfig
+from nest_skill.live_state.reporter import LiveState, user_key
+from nest_skill.sdm_client import SdmClient
+from nest_skill.smart_home.dispatcher import SmartHome
+
+from tests.live_state.conftest import REGION, TABLE, home, make_config, thermostat
+from tests.skill.sdm import PROJECT
+
+GOOGLE_TOKEN = "ya29.google-access-token-of-ann"
+
+
+def accept_grant(code: str, token: str = GOOGLE_TOKEN) -> dict:
+    return {"directive": {
+        "header": {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "messageId": "m-1",
+                   "payloadVersion": "3"},
+        "payload": {"grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+                    "grantee": {"type": "BearerToken", "token": token}}}}
+
+
+def test_accept_grant_stores_the_users_tokens_encrypted(door, live, amazon, aws, sdm_api, caplog):
+    home(sdm_api, thermostat("living"), thermostat("bedroom", room="Bedroom"))
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    code = amazon.lwa.issue_code("ann")
+    with caplog.at_level(logging.DEBUG):
+        reply = door.handle(accept_grant(code))
+    assert reply["event"]["header"]["namespace"] == "Alexa.Authorization"
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
+    assert reply["event"]["payload"] == {}
+    assert amazon.lwa.stats("ann") == {"exchanges": 1, "refreshes": 0}
+
+    user = user_key("google-sub-ann")
+    item = aws["dynamodb"].get_item(TableName=TABLE, Key={"pk": {"S": f"user#{user}"}, "sk": {"S": "tokens"}})["Item"]
+    assert item["region"] == {"S": "NA"}
+    assert [e["S"] for e in item["endpoints"]["L"]] == ["living", "bedroom"]
+    stored = repr(item).encode()
+    link = live.store.load(user)
+    assert link.tokens.access_token.startswith("Atza|")
+    # At rest the item holds only ciphertext: neither token appears in it.
+    assert link.tokens.access_token.encode() not in stored and link.tokens.refresh_token.encode() not in stored
+    assert b"Atz" not in item["sealed"]["B"]
+    for endpoint in ("living", "bedroom"):
+        assert live.store.users_for(endpoint) == [user]
+    text = caplog.text
+    assert code not in text and GOOGLE_TOKEN not in text and "Atz" not in text
+
+
+def test_linking_again_replaces_the_users_own_entry(door, live, amazon, sdm_api):
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    home(sdm_api, thermostat("living"), thermostat("bedroom", room="Bedroom"))
+    door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    first = live.store.load(user_key("google-sub-ann"))
+    sdm_api.replace("GET", sdm_api.registered()[0].url, json={"devices": [thermostat("living")]})
+    # The device list is cached per token for 30 s: a new link brings a new Google token.
+    amazon.tokeninfo.register("ya29.ann-again", "google-sub-ann")
+    assert door.handle(accept_grant(amazon.lwa.issue_code("ann"), "ya29.ann-again"))["event"]["header"]["name"] \
+        == "AcceptGrant.Response"
+    again = live.store.load(user_key("google-sub-ann"))
+    assert again.tokens.refresh_token != first.tokens.refresh_token
+    assert again.endpoints == ("living",) and again.version == first.version + 1
+    assert live.store.users_for("bedroom") == []  # no longer seen: unlisted
+    assert live.store.users_for("living") == [user_key("google-sub-ann")]
+
+
+def test_a_used_code_is_accept_grant_failed(door, amazon, sdm_api, caplog):
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    home(sdm_api, thermostat("living"))
+    code = amazon.lwa.issue_code("ann")
+    door.handle(accept_grant(code))
+    reply = door.handle(accept_grant(code))
+    assert reply["event"]["header"]["namespace"] == "Alexa.Authorization"
+    assert reply["event"]["header"]["name"] == "ErrorResponse"
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert code not in caplog.text
+
+
+def test_unknown_google_token_and_malformed_grants_fail(door, amazon, sdm_api):
+    home(sdm_api, thermostat("living"))
+    unknown = door.handle(accept_grant(amazon.lwa.issue_code("ann"), token="ya29.not-issued"))
+    assert unknown["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    for payload in ({}, {"grant": {"code": ""}, "grantee": {"token": "t"}}, {"grant": "x", "grantee": None}):
+        event = accept_grant("c")
+        event["directive"]["payload"] = payload
+        reply = door.handle(event)
+        assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+
+
+def test_lwa_failing_is_accept_grant_failed(door, amazon, sdm_api):
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    home(sdm_api, thermostat("living"))
+    amazon.lwa.failing_status = 500
+    reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+
+
+def test_live_state_off_answers_accept_grant_failed_and_discovery_is_not_proactive(sdm_api):
+    door = SmartHome(SdmClient(SkillConfig(nest_project_id=PROJECT)))
+    reply = door.handle(accept_grant("code"))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    home(sdm_api, thermostat("living"))
+    discovered = door.handle({"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
+                                                       "messageId": "m", "payloadVersion": "3"},
+                                            "payload": {"scope": {"type": "BearerToken", "token": "t"}}}})
+    flags = [c["properties"]["proactivelyReported"] for e in discovered["event"]["payload"]["endpoints"]
+             for c in e["capabilities"] if "properties" in c]
+    assert flags and not any(flags)
+
+
+def test_live_state_on_declares_every_property_proactively_reported_and_retrievable(door, sdm_api):
+    home(sdm_api, thermostat("living"))
+    discovered = door.handle({"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
+                                                       "messageId": "m", "payloadVersion": "3"},
+                                            "payload": {"scope": {"type": "BearerToken", "token": "t"}}}})
+    capabilities = discovered["event"]["payload"]["endpoints"][0]["capabilities"]
+    reported = {c["interface"]: c["properties"] for c in capabilities if "properties" in c}
+    assert "Alexa.EndpointHealth" in reported
+    assert all(p["proactivelyReported"] and p["retrievable"] for p in reported.values())
+
+
+def test_the_region_that_received_accept_grant_is_the_users(aws, amazon, sdm, sdm_api):
+    eu = LiveState(make_config(aws, amazon, aws_region="eu-west-1"), sdm, tokeninfo_url=amazon.tokeninfo_url)
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    home(sdm_api, thermostat("living"))
+    SmartHome(sdm, eu).handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert eu.store.load(user_key("google-sub-ann")).region == "EU"
+    assert REGION == "us-east-1"

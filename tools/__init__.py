@@ -1,0 +1,1 @@
+"""Maintainers' tools that are not tests: the mutation-testing driver (`python -m tools.mutation`)."""
