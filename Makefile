@@ -46,9 +46,20 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error --progress=true
 	touch $@
 
-## Run every test (snapshots, nag, cfn-lint, both services, the local rehearsal). PYTEST_ARGS=--snapshot-update to accept template changes.
-test: setup nginx-light chromium
+## Run the static checks (`make check`), then every test (snapshots, nag, cfn-lint, both services, the local rehearsal). PYTEST_ARGS=--snapshot-update to accept template changes.
+test: check nginx-light chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# mypy runs twice: the repository root with the skill's asset root (pyproject.toml's `files`), then the bridge's
+# asset root, apart because both asset roots hold a `lambda_function` module and one run cannot hold two modules
+# of one name (the bridge's run leaves the skill's per-module sections unused: no warning for those).
+## Static checks, configured in pyproject.toml: ruff's linter and formatter, then mypy (strict on the skill's domain and the bridge). `.venv/bin/ruff check --fix .` and `.venv/bin/ruff format .` apply what can be fixed.
+.PHONY: check
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --no-warn-unused-configs bridge_src
 
 ## Install Debian's nginx-light when nginx is missing: tests/bridge/test_nginx.py runs the bridge's .platform/nginx files in it.
 .PHONY: nginx-light

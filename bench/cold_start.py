@@ -25,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Sequence, Tuple
+from typing import Any
 
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 ONE_VCPU_MB = 1769
@@ -58,7 +59,7 @@ class Asset:
     compiled: Path
     plain: Path
 
-    def variants(self) -> Dict[str, Path]:
+    def variants(self) -> dict[str, Path]:
         return {"no bytecode": self.plain, "bytecode": self.compiled}
 
 
@@ -89,12 +90,13 @@ def lambda_asset(source_dir: Path) -> Iterator[Asset]:
                 _set_writable(tree, True)
 
 
-def package_bytes(root: Path, top_level: Sequence[str] = ()) -> Tuple[int, int]:
+def package_bytes(root: Path, top_level: Sequence[str] = ()) -> tuple[int, int]:
     """(unzipped, zipped) bytes of the files under `root`, or only under the given top-level entries
     of it: the zipped figure is what Lambda downloads (deflate, as the CDK zips assets)."""
     roots = [root / name for name in top_level] if top_level else [root]
-    files = [path for base in roots for path in ([base] if base.is_file() else sorted(base.rglob("*")))
-             if path.is_file()]
+    files = [
+        path for base in roots for path in ([base] if base.is_file() else sorted(base.rglob("*"))) if path.is_file()
+    ]
     with tempfile.TemporaryFile() as scratch:
         with zipfile.ZipFile(scratch, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
@@ -112,40 +114,59 @@ class Probe:
     stdin: str = ""
 
 
-def run_probe(asset_dir: Path, probe: Probe) -> Dict[str, float]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(asset_dir), "PYTHONDONTWRITEBYTECODE": "1",
-           **dict(probe.env)}
+def run_probe(asset_dir: Path, probe: Probe) -> dict[str, float]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(asset_dir),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **dict(probe.env),
+    }
     code = _CHILD.format(setup=probe.setup, request=probe.request)
-    done = subprocess.run([sys.executable, "-S", "-c", code], cwd=asset_dir, env=env, input=probe.stdin,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=asset_dir,
+        env=env,
+        input=probe.stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"probe failed in {asset_dir}:\n{done.stderr.strip()}")
     return json.loads(done.stdout)
 
 
-Medians = Dict[str, Dict[str, Dict[str, float]]]  # {variant: {probe: {figure: median}}}
+Medians = dict[str, dict[str, dict[str, float]]]  # {variant: {probe: {figure: median}}}
 
 
-def measure(asset: Asset, probes: Mapping[str, Probe], runs: int) -> Tuple[Medians, Dict[str, float]]:
+def measure(asset: Asset, probes: Mapping[str, Probe], runs: int) -> tuple[Medians, dict[str, float]]:
     """Medians of each figure, and import-time ratios taken within each round, then their median
     (robust to load shifting between rounds). The first probe is the floor, the second the target."""
-    samples: Dict[str, Dict[str, List[Dict[str, float]]]] = {
-        variant: {name: [] for name in probes} for variant in asset.variants()}
+    samples: dict[str, dict[str, list[dict[str, float]]]] = {
+        variant: {name: [] for name in probes} for variant in asset.variants()
+    }
     for _ in range(runs):
         for variant, tree in asset.variants().items():
             for name, probe in probes.items():
                 samples[variant][name].append(run_probe(tree, probe))
     if any(path.name == "__pycache__" for path in asset.plain.rglob("*")):
         raise RuntimeError("a probe wrote bytecode: the measurement did not run as Lambda does")
-    medians = {variant: {name: {figure: statistics.median(sample[figure] for sample in runs_) for figure in runs_[0]}
-                         for name, runs_ in by_probe.items()} for variant, by_probe in samples.items()}
+    medians = {
+        variant: {
+            name: {figure: statistics.median(sample[figure] for sample in runs_) for figure in runs_[0]}
+            for name, runs_ in by_probe.items()
+        }
+        for variant, by_probe in samples.items()
+    }
     floor, target = list(probes)[:2]
     plain, compiled = samples["no bytecode"], samples["bytecode"]
 
-    def ratio(over: List[Dict[str, float]], under: List[Dict[str, float]]) -> float:
-        return statistics.median(o["setup_ms"] / u["setup_ms"] for o, u in zip(over, under))
+    def ratio(over: list[dict[str, float]], under: list[dict[str, float]]) -> float:
+        return statistics.median(o["setup_ms"] / u["setup_ms"] for o, u in zip(over, under, strict=True))
 
     return medians, {
+        # Every probe after the floor, bytecode shipped (the target's is also the first figure below).
+        **{f"{name}/floor, bytecode": ratio(compiled[name], compiled[floor]) for name in list(probes)[2:]},
         "target/floor, bytecode": ratio(compiled[target], compiled[floor]),
         "target/floor, no bytecode": ratio(plain[target], plain[floor]),
         "no bytecode/bytecode, target": ratio(plain[target], compiled[target]),
@@ -153,41 +174,73 @@ def measure(asset: Asset, probes: Mapping[str, Probe], runs: int) -> Tuple[Media
     }
 
 
-def report(title: str, asset: Asset, probes: Mapping[str, Probe], runs: int,
-           target_ratio: float = 0.0) -> Dict[str, Any]:
+def report(
+    title: str, asset: Asset, probes: Mapping[str, Probe], runs: int, target_ratio: float = 0.0
+) -> dict[str, Any]:
     """Prints ratios first, then absolute figures, then the cold path at Lambda memory sizes, and returns
     the same figures for bench/report.py.
 
     The first probe is the floor, the second the function's cold import (with its first request, if any)."""
     figures, ratios = measure(asset, probes, runs)
     floor, target = list(probes)[:2]
-    print(f"\n{title}: {asset.name} asset bundled for Python {THIS_PYTHON}, read-only copy, "
-          f"PYTHONDONTWRITEBYTECODE=1, median of {runs} fresh processes per figure")
+    print(
+        f"\n{title}: {asset.name} asset bundled for Python {THIS_PYTHON}, read-only copy, "
+        f"PYTHONDONTWRITEBYTECODE=1, median of {runs} fresh processes per figure"
+    )
     print(f"  floor: {probes[floor].setup}")
-    print(f"  {target} / floor, bytecode shipped: {ratios['target/floor, bytecode']:.2f}x"
-          + (f" (target <= {target_ratio:.2f}x)" if target_ratio else ""))
+    print(
+        f"  {target} / floor, bytecode shipped: {ratios['target/floor, bytecode']:.2f}x"
+        + (f" (target <= {target_ratio:.2f}x)" if target_ratio else "")
+    )
     print(f"  {target} / floor, no bytecode:             {ratios['target/floor, no bytecode']:.2f}x")
-    print(f"  no bytecode / bytecode shipped: {target} {ratios['no bytecode/bytecode, target']:.2f}x, "
-          f"floor {ratios['no bytecode/bytecode, floor']:.2f}x")
+    for name in list(probes)[2:]:
+        print(f"  {name} / floor, bytecode shipped: {ratios[name + '/floor, bytecode']:.2f}x"
+              + (f" (target <= {target_ratio:.2f}x)" if target_ratio else ""))
+    print(
+        f"  no bytecode / bytecode shipped: {target} {ratios['no bytecode/bytecode, target']:.2f}x, "
+        f"floor {ratios['no bytecode/bytecode, floor']:.2f}x"
+    )
     print(f"  {'':44} {'no bytecode':>14} {'bytecode':>14}")
-    rows = [("import, wall ms", "setup_ms"), ("import, CPU ms", "setup_cpu_ms"),
-            ("first request after it, wall ms", "request_ms"), ("whole process CPU ms", "process_cpu_ms")]
+    rows = [
+        ("import, wall ms", "setup_ms"),
+        ("import, CPU ms", "setup_cpu_ms"),
+        ("first request after it, wall ms", "request_ms"),
+        ("whole process CPU ms", "process_cpu_ms"),
+    ]
     for name in probes:
         for label, key in rows:
             if key == "request_ms" and not probes[name].request:
                 continue
-            print(f"  {name + ': ' + label:44} "
-                  + " ".join(f"{figures[v][name][key]:14.1f}" for v in asset.variants()))
-        print(f"  {name + ': peak memory MiB':44} "
-              + " ".join(f"{figures[v][name]['peak_kb'] / 1024:14.1f}" for v in asset.variants()))
+            print(f"  {name + ': ' + label:44} " + " ".join(f"{figures[v][name][key]:14.1f}" for v in asset.variants()))
+        print(
+            f"  {name + ': peak memory MiB':44} "
+            + " ".join(f"{figures[v][name]['peak_kb'] / 1024:14.1f}" for v in asset.variants())
+        )
     print(f"  cold path ({target}, whole process CPU) if CPU-bound, at Lambda memory sizes (1,769 MB = 1 vCPU):")
     sizes = []
     for memory in MEMORY_SIZES_MB:
         share = memory / ONE_VCPU_MB
-        sizes.append({"memory_mb": memory, "vcpu": share,
-                      **{v: figures[v][target]["process_cpu_ms"] / share for v in asset.variants()}})
-        print(f"    {memory:5d} MB ({share:4.2f} vCPU): "
-              + ", ".join(f"{v} {figures[v][target]['process_cpu_ms'] / share:6.0f} ms" for v in asset.variants()))
-    return {"title": title, "runs": runs, "bundled_for": f"Python {THIS_PYTHON}", "floor": floor, "target": target,
-            "floor_import": probes[floor].setup, "target_ratio": target_ratio, "ratios": ratios, "figures": figures,
-            "with_request": [name for name in probes if probes[name].request], "lambda_memory_ms": sizes}
+        sizes.append(
+            {
+                "memory_mb": memory,
+                "vcpu": share,
+                **{v: figures[v][target]["process_cpu_ms"] / share for v in asset.variants()},
+            }
+        )
+        print(
+            f"    {memory:5d} MB ({share:4.2f} vCPU): "
+            + ", ".join(f"{v} {figures[v][target]['process_cpu_ms'] / share:6.0f} ms" for v in asset.variants())
+        )
+    return {
+        "title": title,
+        "runs": runs,
+        "bundled_for": f"Python {THIS_PYTHON}",
+        "floor": floor,
+        "target": target,
+        "floor_import": probes[floor].setup,
+        "target_ratio": target_ratio,
+        "ratios": ratios,
+        "figures": figures,
+        "with_request": [name for name in probes if probes[name].request],
+        "lambda_memory_ms": sizes,
+    }

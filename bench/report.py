@@ -11,13 +11,15 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ROOT / "docs" / "generated"
 JSON_NAME, MARKDOWN_NAME = "bench.json", "bench.md"
-HEADER = ("<!-- Written by `make bench` (bench/report.py) from bench.json beside it. Do not edit: run "
-          "`make bench` again. -->\n")
+HEADER = (
+    "<!-- Written by `make bench` (bench/report.py) from bench.json beside it. Do not edit: run "
+    "`make bench` again. -->\n"
+)
 SECTIONS = ("skill", "bridge")
 
 
@@ -41,18 +43,23 @@ def _memory_gib() -> float | None:
         return None
 
 
-def machine() -> Dict[str, Any]:
+def machine() -> dict[str, Any]:
     """Where and when the figures were measured: the date (UTC), the CPU model and the cores this
     process may use, the memory, the architecture, the Python, and the load average of the last minute
     (other work on a shared machine moves every wall-clock figure)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(), "cpu_model": _cpu_model(),
-            "cores": cores, "memory_gib": _memory_gib(), "architecture": platform.machine(),
-            "python": f"{platform.python_implementation()} {platform.python_version()}",
-            "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    return {
+        "date": datetime.datetime.now(datetime.UTC).date().isoformat(),
+        "cpu_model": _cpu_model(),
+        "cores": cores,
+        "memory_gib": _memory_gib(),
+        "architecture": platform.machine(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+    }
 
 
-def record(section: str, figures: Dict[str, Any], directory: Path = GENERATED) -> Path:
+def record(section: str, figures: dict[str, Any], directory: Path = GENERATED) -> Path:
     """Stores `figures` as `section` of bench.json (the other sections kept), stamped with `machine()`,
     and renders bench.md from the whole file. Returns the Markdown's path."""
     if section not in SECTIONS:
@@ -68,42 +75,67 @@ def record(section: str, figures: Dict[str, Any], directory: Path = GENERATED) -
     return markdown
 
 
-def _table(header: List[str], rows: List[List[str]]) -> str:
+def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def _measured(measured: Dict[str, Any]) -> str:
+def _measured(measured: dict[str, Any]) -> str:
     memory = f", {measured['memory_gib']} GiB" if measured.get("memory_gib") else ""
-    load = (f" Load average over the run's last minute: {measured['load_average']:.1f} on {measured['cores']} cores "
-            "(the benchmark itself keeps one or two busy; well above that, other work shared the CPU and the "
-            "wall-clock figures are slower than on an idle machine)."
-            if measured.get("load_average") is not None else "")
-    return (f"Measured on {measured['date']}: {measured['cores']} cores ({measured['cpu_model']}, "
-            f"{measured['architecture']}{memory}), {measured['python']}.{load}")
+    load = (
+        f" Load average over the run's last minute: {measured['load_average']:.1f} on {measured['cores']} cores "
+        "(the benchmark itself keeps one or two busy; well above that, other work shared the CPU and the "
+        "wall-clock figures are slower than on an idle machine)."
+        if measured.get("load_average") is not None
+        else ""
+    )
+    return (
+        f"Measured on {measured['date']}: {measured['cores']} cores ({measured['cpu_model']}, "
+        f"{measured['architecture']}{memory}), {measured['python']}.{load}"
+    )
 
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def _cold_start(cold: Dict[str, Any]) -> str:
+def _cold_start(cold: dict[str, Any]) -> str:
     """Ratios, then each probe's figures without and with bytecode, then the Lambda memory sizes."""
-    target, floor = cold["target"], cold["floor"]
+    target = cold["target"]
     ratios = cold["ratios"]
     goal = f" (target ≤ {cold['target_ratio']:.2f}×)" if cold.get("target_ratio") else ""
-    out = [f"**{cold['title']}**: median of {cold['runs']} fresh processes per figure, the asset bundled "
-           f"for {cold['bundled_for']} in a read-only directory, `PYTHONDONTWRITEBYTECODE=1`. "
-           f"Floor: `{cold['floor_import']}`.\n\n"]
-    out.append(_table(["ratio", "value"], [
-        [f"`{target}` import / floor import, bytecode shipped", f"**{ratios['target/floor, bytecode']:.2f}×**{goal}"],
-        [f"`{target}` import / floor import, no bytecode", f"{ratios['target/floor, no bytecode']:.2f}×"],
-        [f"`{target}` import, no bytecode / bytecode shipped", f"**{ratios['no bytecode/bytecode, target']:.2f}×**"],
-        ["floor import, no bytecode / bytecode shipped", f"{ratios['no bytecode/bytecode, floor']:.2f}×"],
-    ]))
-    labels = [("import, CPU ms", "setup_cpu_ms"), ("import, wall ms", "setup_ms"),
-              ("first request after it, wall ms", "request_ms"), ("whole process, CPU ms", "process_cpu_ms")]
+    out = [
+        f"**{cold['title']}**: median of {cold['runs']} fresh processes per figure, the asset bundled "
+        f"for {cold['bundled_for']} in a read-only directory, `PYTHONDONTWRITEBYTECODE=1`. "
+        f"Floor: `{cold['floor_import']}`.\n\n"
+    ]
+    out.append(
+        _table(
+            ["ratio", "value"],
+            [
+                [
+                    f"`{target}` import / floor import, bytecode shipped",
+                    f"**{ratios['target/floor, bytecode']:.2f}×**{goal}",
+                ],
+                [f"`{target}` import / floor import, no bytecode", f"{ratios['target/floor, no bytecode']:.2f}×"],
+                [
+                    f"`{target}` import, no bytecode / bytecode shipped",
+                    f"**{ratios['no bytecode/bytecode, target']:.2f}×**",
+                ],
+                ["floor import, no bytecode / bytecode shipped", f"{ratios['no bytecode/bytecode, floor']:.2f}×"],
+                *([f"`{name}` import / floor import, bytecode shipped", f"**{value:.2f}×**{goal}"]
+                  for key, value in ratios.items() if key.endswith("/floor, bytecode")
+                  and (name := key.removesuffix("/floor, bytecode")) != "target"),
+            ],
+        )
+    )
+    labels = [
+        ("import, CPU ms", "setup_cpu_ms"),
+        ("import, wall ms", "setup_ms"),
+        ("first request after it, wall ms", "request_ms"),
+        ("whole process, CPU ms", "process_cpu_ms"),
+    ]
     rows = []
     figures = cold["figures"]
     for probe in figures["no bytecode"]:
@@ -114,59 +146,117 @@ def _cold_start(cold: Dict[str, Any]) -> str:
         rows.append([f"`{probe}`: peak memory, MiB", _ms(plain["peak_kb"] / 1024), _ms(compiled["peak_kb"] / 1024)])
     out.append("\n" + _table(["figure", "no bytecode", "bytecode"], rows))
     sizes = cold["lambda_memory_ms"]
-    out.append(f"\nThe cold path (`{target}`, whole process CPU) if CPU-bound, at Lambda memory sizes "
-               "(1,769 MB = one vCPU):\n\n")
-    out.append(_table(["memory (vCPU share)", "no bytecode, ms", "bytecode, ms"],
-                      [[f"{row['memory_mb']} MB ({row['vcpu']:.2f})", f"{row['no bytecode']:.0f}", f"{row['bytecode']:.0f}"]
-                       for row in sizes]))
+    out.append(
+        f"\nThe cold path (`{target}`, whole process CPU) if CPU-bound, at Lambda memory sizes "
+        "(1,769 MB = one vCPU):\n\n"
+    )
+    out.append(
+        _table(
+            ["memory (vCPU share)", "no bytecode, ms", "bytecode, ms"],
+            [
+                [f"{row['memory_mb']} MB ({row['vcpu']:.2f})", f"{row['no bytecode']:.0f}", f"{row['bytecode']:.0f}"]
+                for row in sizes
+            ],
+        )
+    )
     return "".join(out)
 
 
-def _latency(title: str, latency: Dict[str, Any]) -> str:
-    rows = [[row["request"], f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['sdm_calls']:.2f}"]
-            for row in latency["rows"]]
-    return (f"**{title}**, {latency['runs']} requests each, against the loopback fake SDM in its own process:\n\n"
-            + _table(["request", "p50 ms", "p99 ms", "SDM calls per request"], rows))
+def _latency(title: str, latency: dict[str, Any]) -> str:
+    rows = [
+        [row["request"], f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['sdm_calls']:.2f}"]
+        for row in latency["rows"]
+    ]
+    return (
+        f"**{title}**, {latency['runs']} requests each, against the loopback fake SDM in its own process:\n\n"
+        + _table(["request", "p50 ms", "p99 ms", "SDM calls per request"], rows)
+    )
 
 
-def _skill(skill: Dict[str, Any]) -> str:
+def _skill(skill: dict[str, Any]) -> str:
     burst = skill["report_state_burst"]
-    return "\n".join([
-        "### The skill (`bench/skill_bench.py`)\n", _measured(skill["measured"]) + "\n", _cold_start(skill["cold_start"]),
-        f"A set-temperature in a cold container: **{skill['cold_set_sdm_calls']}** SDM calls (list + executeCommand).\n",
-        _latency("Warm handler latency per intent", skill["warm"]),
-        _latency("Smart-home directives, warm", skill["smart_home"]),
-        f"The Alexa app's burst: {burst['requests']} ReportStates ({burst['openings']} openings of the app, "
-        f"{burst['thermostats']} thermostats) in a fresh container cost **{burst['sdm_calls']}** SDM call(s) in all.\n",
-    ])
+    return "\n".join(
+        [
+            "### The skill (`bench/skill_bench.py`)\n",
+            _measured(skill["measured"]) + "\n",
+            _cold_start(skill["cold_start"]),
+            f"A set-temperature in a cold container: **{skill['cold_set_sdm_calls']}** SDM calls "
+            "(list + executeCommand).\n",
+            _latency("Warm handler latency per intent", skill["warm"]),
+            _latency("Smart-home directives, warm", skill["smart_home"]),
+            f"The Alexa app's burst: {burst['requests']} ReportStates ({burst['openings']} openings of the app, "
+            f"{burst['thermostats']} thermostats) in a fresh container cost **{burst['sdm_calls']}** SDM call(s) "
+            "in all.\n",
+            *([_live_state(skill["live_state"])] if "live_state" in skill else []),
+        ]
+    )
 
 
-def _bridge(bridge: Dict[str, Any]) -> str:
+def _live_state(live: dict[str, Any]) -> str:
+    rows = [[row["request"], f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['gateway_calls']:.2f}",
+             f"{row['lwa_calls']:.2f}"] for row in live["rows"]]
+    hour = live["hour"]
+    return (
+        f"**Live state, warm** ({live['runs']} requests each): the Login-with-Amazon, event-gateway and tokeninfo "
+        "stand-ins on loopback (sandbox/fake_amazon.py), moto's DynamoDB, KMS and S3 in process, the fake SDM "
+        "in its own process. A voice change includes its ChangeReport, sent before the answer returns.\n\n"
+        + _table(["request", "p50 ms", "p99 ms", "gateway calls per request", "LWA calls per request"], rows)
+        + f"\nAn hour of use ({hour['changes']} voice changes, one every {hour['interval_s']:.0f} s, on a simulated "
+        f"clock): **{hour['refreshes']}** LWA refresh(es) for the user (at most 1 per hour), "
+        f"**{hour['gateway_calls_per_change']:.2f}** gateway call(s) per change (exactly 1).\n"
+    )
+
+
+def _bridge(bridge: dict[str, Any]) -> str:
     load, reads, asset = bridge["load"], bridge["s3_get_object"], bridge["asset_mib"]
-    rows = [[f"`{row['scenario']}`", str(row["requests"]), str(row["errors"]), f"{row['requests_per_s']:.0f}",
-             _ms(row["p50_ms"]), _ms(row["p99_ms"])] for row in load["rows"]]
-    worst = [[row["case"], f"{row['seconds']:.2f} s", f"{row['budget_s']:.1f} s" if row.get("budget_s") is not None
-              else "(failure remembered)"] for row in bridge["worst_cases"]]
-    verdict = "within every budget" if bridge["passed"] else "**FAILED**: a request failed, the warm path read S3 or a worst case outlasted its budget"
-    return "\n".join([
-        "### The bridge (`bench/bridge_bench.py`)\n", _measured(bridge["measured"]) + "\n", _cold_start(bridge["cold_start"]),
-        f"Asset size: {asset['plain']:.1f} MiB ({asset['plain_zipped']:.1f} MiB zipped) without bytecode, "
-        f"{asset['bytecode']:.1f} MiB ({asset['bytecode_zipped']:.1f} MiB zipped) with it; "
-        f"{', '.join(asset['boto3_packages'])}: {asset['boto3']:.1f} MiB ({asset['boto3_zipped']:.1f} MiB zipped) of the sources.\n",
-        f"**Load**: gunicorn with the Procfile's {load['workers']} workers on 127.0.0.1, moto S3/KMS, the fake Google's "
-        f"token endpoint; {load['threads']} client threads, up to {load['requests']} requests or "
-        f"{load['time_limit_s']:.0f} s per scenario. `/callback` counts whole linkings (`/authorize` + Google + "
-        "`/callback`); its latencies are the `/callback` request alone, token exchange included.\n",
-        _table(["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms"], rows),
-        f"S3 `GetObject` on the credentials object: {reads['warming']} while warming {load['workers']} workers, "
-        f"**{reads['warm_path']}** on the warm path (must be 0).\n",
-        "**Worst cases** (production settings):\n",
-        _table(["worst case", "answered after", "budget"], worst),
-        f"Result: {verdict}.\n",
-    ])
+    rows = [
+        [
+            f"`{row['scenario']}`",
+            str(row["requests"]),
+            str(row["errors"]),
+            f"{row['requests_per_s']:.0f}",
+            _ms(row["p50_ms"]),
+            _ms(row["p99_ms"]),
+        ]
+        for row in load["rows"]
+    ]
+    worst = [
+        [
+            row["case"],
+            f"{row['seconds']:.2f} s",
+            f"{row['budget_s']:.1f} s" if row.get("budget_s") is not None else "(failure remembered)",
+        ]
+        for row in bridge["worst_cases"]
+    ]
+    verdict = (
+        "within every budget"
+        if bridge["passed"]
+        else "**FAILED**: a request failed, the warm path read S3 or a worst case outlasted its budget"
+    )
+    return "\n".join(
+        [
+            "### The bridge (`bench/bridge_bench.py`)\n",
+            _measured(bridge["measured"]) + "\n",
+            _cold_start(bridge["cold_start"]),
+            f"Asset size: {asset['plain']:.1f} MiB ({asset['plain_zipped']:.1f} MiB zipped) without bytecode, "
+            f"{asset['bytecode']:.1f} MiB ({asset['bytecode_zipped']:.1f} MiB zipped) with it; "
+            f"{', '.join(asset['boto3_packages'])}: {asset['boto3']:.1f} MiB "
+            f"({asset['boto3_zipped']:.1f} MiB zipped) of the sources.\n",
+            f"**Load**: gunicorn with the Procfile's {load['workers']} workers on 127.0.0.1, moto S3/KMS, "
+            f"the fake Google's token endpoint; {load['threads']} client threads, up to {load['requests']} requests or "
+            f"{load['time_limit_s']:.0f} s per scenario. `/callback` counts whole linkings (`/authorize` + Google + "
+            "`/callback`); its latencies are the `/callback` request alone, token exchange included.\n",
+            _table(["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms"], rows),
+            f"S3 `GetObject` on the credentials object: {reads['warming']} while warming {load['workers']} workers, "
+            f"**{reads['warm_path']}** on the warm path (must be 0).\n",
+            "**Worst cases** (production settings):\n",
+            _table(["worst case", "answered after", "budget"], worst),
+            f"Result: {verdict}.\n",
+        ]
+    )
 
 
-def render(data: Dict[str, Any]) -> str:
+def render(data: dict[str, Any]) -> str:
     """The Markdown the docs include, from bench.json's content."""
     parts = [HEADER]
     if "skill" in data:

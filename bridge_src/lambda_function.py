@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from werkzeug.wrappers import Request, Response
@@ -63,8 +64,13 @@ def to_environ(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def to_result(response: Response) -> dict[str, Any]:
     headers = {name: value for name, value in response.headers.items() if name.lower() != "set-cookie"}
-    return {"statusCode": response.status_code, "headers": headers, "cookies": response.headers.getlist("Set-Cookie"),
-            "body": response.get_data(as_text=True), "isBase64Encoded": False}
+    return {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "cookies": response.headers.getlist("Set-Cookie"),
+        "body": response.get_data(as_text=True),
+        "isBase64Encoded": False,
+    }
 
 
 def lambda_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -200,9 +200,22 @@ def smart_home_api(config: AppConfig, outputs: Outputs, skill_id: str) -> dict[s
     return {"endpoint": {"uri": home}, "regions": regions, "protocolVersion": "3"}
 
 
+# The "Send Alexa Events" permission: Alexa then sends AcceptGrant to every linked user and the
+# skill may post to the event gateway (developer.amazon.com/docs/smarthome/send-events-to-the-alexa-event-gateway.html).
+SEND_EVENTS_PERMISSION = "alexa::async_event:write"
+
+
+def sends_events(config: AppConfig, smart_home: dict[str, Any] | None, events_ready: bool = True) -> bool:
+    """Whether the manifest asks for SEND_EVENTS_PERMISSION: live state on, a smart-home API (events
+    are about its endpoints) and `events_ready`, which the deploy holds False until the AcceptGrant
+    handler is deployed and can read its messaging credentials (Alexa sends AcceptGrant to
+    already-linked users as soon as the permission appears)."""
+    return config.live_state_on and smart_home is not None and events_ready
+
+
 def render_ask_project(
     config: AppConfig, outputs: Outputs, build_dir: Path = ASK_PROJECT_DIR, profile: str = ASK_DEFAULT_PROFILE,
-    skill_id: str = "",
+    skill_id: str = "", events_ready: bool = True,
 ) -> Path:
     """Render the project `ask deploy --target skill-metadata` runs in; returns its directory.
 
@@ -213,7 +226,8 @@ def render_ask_project(
     .ask/ask-states.json is ask-cli's record of which skill the project deploys to: it is written
     when config names a skill, and otherwise left as a previous `ask deploy` wrote it, since it then
     holds the ID of the skill that deploy created. `apis.smartHome` is rendered by smart_home_api
-    for `skill_id` (default: config.skill_id), or left out.
+    for `skill_id` (default: config.skill_id), or left out. `permissions` asks for sending Alexa
+    events when sends_events says so, and is otherwise absent (live state off: today's manifest).
     """
     endpoint = outputs.require(SKILL_FUNCTION_OUTPUT)
     if not _LAMBDA_ARN.match(endpoint):
@@ -232,6 +246,10 @@ def render_ask_project(
         del manifest["apis"]["smartHome"]
     else:
         manifest["apis"]["smartHome"] = smart_home
+    if sends_events(config, smart_home, events_ready):
+        manifest["permissions"] = [{"name": SEND_EVENTS_PERMISSION}]
+    else:
+        manifest.pop("permissions", None)
     publishing = manifest["publishingInformation"]
     publishing["locales"] = {locale: publishing["locales"][locale] for locale in config.locales}
     publishing["distributionCountries"] = list(dict.fromkeys(locale.split("-")[1] for locale in config.locales))

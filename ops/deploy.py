@@ -8,6 +8,11 @@ credentials are, each needed region's CDK bootstrap, ask-cli's credentials and w
 allow, are all checked before the first change; a failing step stops the flow with what failed and
 what to run next. The CLIs it runs get its environment without NEST_CLIENT_SECRET: none of them
 needs it (the account-linking update reads the secret from a file written for it).
+
+With live state on, the skill's Alexa Skill Messaging credentials go from SMAPI to their object
+(ops.messaging) once the stacks are deployed and the skill ID is known, and only then does the
+manifest ask for the "Send Alexa Events" permission: Alexa sends AcceptGrant to every linked user
+as soon as the permission appears, and the handler must be live and able to read its credentials.
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ops import BUILD_DIR
 from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_problems,
                              ask_cli_profile, locales_without_endpoint, read_skill_id, render_account_linking,
-                             render_ask_project, smart_home_api, wants_env_profile)
+                             render_ask_project, sends_events, smart_home_api, wants_env_profile)
 from ops.aws import (ALEXA_LAMBDA_REGIONS, BOOTSTRAP_MIN_VERSION, AwsSetupError, Clients, Identity, aws_clients,
                      aws_region, aws_session, bootstrap_parameter, bootstrap_state, caller_identity, is_access_denied)
 from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
                              prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
+from ops.messaging import Capture, MessagingError, capture_command, ensure_messaging_credentials
 from ops.outputs import Outputs, OutputsError, load_outputs
 import ops.settings
 from ops.settings import record_skill_id
@@ -163,6 +169,11 @@ class Deployer(Operation):
     _bound_skill_id: str | None = field(default=None, init=False)
     _client_secret: str | None = field(default=None, init=False)
     _smart_home_rendered: bool = field(default=False, init=False)
+    # Live state: the messaging credentials are stored (the manifest may ask for events), and whether it does.
+    _events_ready: bool = field(default=False, init=False)
+    _events_rendered: bool = field(default=False, init=False)
+    # How `ask smapi get-skill-credentials` runs: its answer (the messaging secret) is read from a pipe.
+    capture: Capture = capture_command
 
     def deploy(self) -> None:
         self.check_prerequisites()
@@ -174,7 +185,8 @@ class Deployer(Operation):
             self.say(f"[{number}/{len(STEPS)}] {name}")
             try:
                 done = getattr(self, method)()
-            except (DeployError, CredentialsError, OutputsError, AskProjectError, OSError, ValueError) as error:
+            except (DeployError, CredentialsError, MessagingError, OutputsError, AskProjectError, OSError,
+                    ValueError) as error:
                 raise DeployError(
                     f"step {number} ({name}) failed: {error}\n"
                     f"Fix that, then run `make deploy` again: the steps before it are safe to repeat.") from None
@@ -343,18 +355,34 @@ class Deployer(Operation):
         return store_credentials(location, client_id, self._client_secret, self.clients("s3"))
 
     def deploy_all_stacks(self) -> str:
+        """`cdk deploy --all`; with live state on and the skill known, then its messaging credentials
+        (the AcceptGrant handler is live from here on, so step 4 may ask for the permission)."""
         self._cdk_deploy("--all")
         regional = [regional_skill_stack(r) for r in self.config.regional_skill_regions(aws_region(self.environ)[0])]
         also = f" (with {', '.join(regional)} for the locales' other Alexa regions)" if regional else ""
-        return f"all stacks are up to date{also}; outputs in {self.outputs_file}"
+        done = f"all stacks are up to date{also}; outputs in {self.outputs_file}"
+        if self.config.live_state_on and self.config.skill_id:
+            done += "\n      " + self._store_messaging_credentials(self.config.skill_id)
+        return done
+
+    def _store_messaging_credentials(self, skill_id: str) -> str:
+        """Live state: the skill's messaging client from SMAPI into its object (ops.messaging)."""
+        done = ensure_messaging_credentials(skill_id, self._outputs(), self.clients("s3"), self.ask_environ,
+                                            self.capture)
+        self._events_ready = True
+        return done
 
     def render_ask_project(self) -> str:
         """The ASK project, with apis.smartHome when it can have one (ops.ask_project.smart_home_api);
         names each configured locale no deployed skill function serves."""
         outputs = self._outputs()
         path = render_ask_project(self.config, outputs, self.ask_project_dir, profile=self.ask_profile,
-                                  skill_id=self._skill_id)
+                                  skill_id=self._skill_id, events_ready=self._events_ready)
         self._smart_home_rendered = smart_home_api(self.config, outputs, self._skill_id) is not None
+        # What the manifest now says (render_ask_project also takes the configured skill ID).
+        self._events_rendered = sends_events(
+            self.config, smart_home_api(self.config, outputs, self._skill_id or self.config.skill_id),
+            self._events_ready)
         lines = [f"rendered {path}"]
         if self.config.account_linking != "auth_code":
             lines.append("no smart-home API: Alexa's smart home requires account_linking auth_code")
@@ -410,10 +438,17 @@ class Deployer(Operation):
             # --all, not just the skill stack: cdk rewrites the outputs file with the stacks it deployed.
             self._cdk_deploy("--all")
             done = f"the Alexa triggers now accept only {self._skill_id}"
-        if self.config.account_linking == "auth_code" and not self._smart_home_rendered:
+        events_missing = self.config.live_state_on and not self._events_rendered
+        if self.config.account_linking == "auth_code" and (not self._smart_home_rendered or events_missing):
+            added = [] if self._smart_home_rendered else ["apis.smartHome"]
+            if events_missing:
+                # The triggers name the skill now: its AcceptGrant handler can be reached and answer.
+                if not self._events_ready:
+                    done += "\n      " + self._store_messaging_credentials(self._skill_id)
+                added.append("the Send Alexa Events permission")
             rendered = self.render_ask_project()
             self.deploy_skill_package()
-            done += f"; apis.smartHome added to the skill manifest\n      {rendered}"
+            done += f"; {' and '.join(added)} added to the skill manifest\n      {rendered}"
         return done
 
     def redirect_urls(self) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ops import REPO_ROOT
-from stacks.config import SETTINGS_FILE_NAME, read_settings
+from stacks.config import read_settings, settings_path
 
-SETTINGS_FILE = REPO_ROOT / SETTINGS_FILE_NAME
+SETTINGS_FILE = settings_path(REPO_ROOT, os.environ)
 
 
 def record_skill_id(path: Path, skill_id: str) -> None:

@@ -49,13 +49,14 @@ def envelope(request: Dict[str, Any], *, token: Optional[str] = TOKEN, session: 
     return event
 
 
-def _request(request_type: str, **fields: Any) -> Dict[str, Any]:
+def _request(request_type: str, locale: str = "en-US", **fields: Any) -> Dict[str, Any]:
+    """A request in the user's locale (the language and country of their Alexa device, e.g. "de-DE")."""
     return {"type": request_type, "requestId": "amzn1.echo-api.request.TESTREQUEST",
-            "timestamp": "2026-11-24T12:00:00Z", "locale": "en-US", **fields}
+            "timestamp": "2026-11-24T12:00:00Z", "locale": locale, **fields}
 
 
-def launch(**kwargs: Any) -> Dict[str, Any]:
-    return envelope(_request("LaunchRequest"), **kwargs)
+def launch(locale: str = "en-US", **kwargs: Any) -> Dict[str, Any]:
+    return envelope(_request("LaunchRequest", locale), **kwargs)
 
 
 def session_ended(reason: str = "USER_INITIATED", error: Optional[Dict[str, str]] = None, **kwargs: Any):
@@ -95,11 +96,12 @@ def resolved_slot(name: str, heard: Optional[str], type_name: str, slot_id: Opti
     return result
 
 
-def intent(name: str, slots: Optional[Mapping[str, Dict[str, Any]]] = None, **kwargs: Any) -> Dict[str, Any]:
+def intent(name: str, slots: Optional[Mapping[str, Dict[str, Any]]] = None, locale: str = "en-US",
+           **kwargs: Any) -> Dict[str, Any]:
     body: Dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if slots is not None:
         body["slots"] = dict(slots)
-    return envelope(_request("IntentRequest", dialogState="COMPLETED", intent=body), **kwargs)
+    return envelope(_request("IntentRequest", locale, dialogState="COMPLETED", intent=body), **kwargs)
 
 
 def set_temp(temperature: Optional[str] = None, thermostat: Optional[str] = None, resolved: Optional[str] = None,
@@ -186,7 +188,12 @@ _ERROR_TYPES = {
                                    "UNSUPPORTED_THERMOSTAT_MODE", "DUAL_SETPOINTS_UNSUPPORTED",
                                    "TRIPLE_SETPOINTS_UNSUPPORTED", "UNWILLING_TO_SET_SCHEDULE",
                                    "UNWILLING_TO_SET_VALUE"},
+    # alexa-authorization.html: the one answer to an AcceptGrant that failed (no endpoint, no correlation token).
+    "Alexa.Authorization": {"ACCEPT_GRANT_FAILED"},
 }
+_NAME_MARKS = {"'", "\u2019", "-", "\u2010"}
+"""The punctuation a friendlyName may hold besides letters, digits and spaces (Amazon's discovery objects:
+"alphanumeric characters and spaces"): apostrophes and hyphens, which the Alexa app accepts in a name."""
 _NOT_TEXT = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 """Unicode categories of no readable text (controls, format characters, lone surrogates, private-use and
 unassigned code points, line and paragraph separators): never in a name or description Alexa shows."""
@@ -273,6 +280,9 @@ def _endpoint(endpoint: Dict[str, Any]) -> None:
         assert isinstance(endpoint[field], str) and 0 < len(endpoint[field]) <= 128, field
         assert not [c for c in endpoint[field] if unicodedata.category(c) in _NOT_TEXT], (field, endpoint[field])
         assert endpoint[field] == " ".join(endpoint[field].split()), (field, endpoint[field])
+    categories = [(c, unicodedata.category(c)) for c in endpoint["friendlyName"]]
+    assert all(c.isspace() or c in _NAME_MARKS or (category[0] in "LNM" and category != "Me")
+               for c, category in categories), endpoint["friendlyName"]
     assert endpoint["displayCategories"] and set(endpoint["displayCategories"]) <= _DISPLAY_CATEGORIES
     interfaces = [c["interface"] for c in endpoint["capabilities"]]
     assert "Alexa" in interfaces and len(set(interfaces)) == len(interfaces), interfaces

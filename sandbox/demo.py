@@ -13,7 +13,12 @@
    Alexa performs it with the rendered account-linking request;
 6. a scripted smart-home session (Alexa Smart Home API v3 directives) through the same handler,
    answered by the skill function deployed in the second Alexa region (NestSkill-eu-west-1), with
-   the manifest's apis.smartHome rendered from the deployed regions.
+   the manifest's apis.smartHome rendered from the deployed regions;
+7. live state (deployed on): the skill's messaging credentials stored as the deploy stores them,
+   AcceptGrant at the eu-west-1 function exchanging its code with a Login-with-Amazon stand-in and
+   storing the user's tokens sealed in the home region's table (read back from the emulator's
+   DynamoDB), and a voice change reported to the EU event-gateway stand-in (sandbox/fake_amazon.py,
+   in this process).
 
 It prints a transcript and one summary line, exits non-zero if any step deviates, binds 127.0.0.1
 only, and stops every process it started (by PID) on success, failure or Ctrl-C.
@@ -39,14 +44,16 @@ import boto3
 
 from ops import BUILD_DIR, REPO_ROOT
 from ops.ask_project import render_account_linking, smart_home_api
+from ops.messaging import MessagingCredentials, messaging_location, store_messaging_credentials
 from ops.outputs import Outputs, load_outputs
-from sandbox import alexa
+from sandbox import alexa, fake_amazon
 from sandbox.browser import BrowserSession
 from sandbox.entry_points import load_module
 from sandbox.fake_google import TricklingFront
 from sandbox.serving import in_background
 from sandbox.processes import LOOPBACK, Service, bridge_procfile_argv, free_port
-from stacks.config import BRIDGE_STACK, SDM_SCOPE, SKILL_STACK, AppConfig, regional_skill_stack
+from stacks.config import (BRIDGE_STACK, SDM_SCOPE, SETTINGS_ENV, SETTINGS_FILE_NAME, SKILL_STACK, AppConfig,
+                           regional_skill_stack)
 
 WORKDIR = BUILD_DIR / "demo"
 ACCOUNT = "123456789012"
@@ -57,6 +64,8 @@ DEMO_LOCALES = "en-US,en-GB"
 PROJECT_ID = "5a1f0c3e-7b2d-4e8f-9a6b-1c2d3e4f5a6b"
 CLIENT_ID = "123456789012-nestdemo.apps.googleusercontent.com"
 VENDOR_ID = "DEMOVENDOR01"
+# The skill's Alexa Skill Messaging client in the Login-with-Amazon stand-in (SMAPI gives the real one).
+MESSAGING_CLIENT_ID = "amzn1.application-oa2-client.demo0000000000000000000000000001"
 AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": REGION,
                 "AWS_DEFAULT_REGION": REGION}
 HTTP_TIMEOUT = 10
@@ -95,13 +104,15 @@ class Rehearsal:
     outputs: Outputs
     config: AppConfig
     client_secret: str  # the fake Google client's; Alexa holds it in auth-code mode, the operator cannot read it back
+    amazon: fake_amazon.AmazonStandIns | None = None  # LWA, the event gateways and tokeninfo (live state)
 
 
 def child_env(**extra: str) -> dict[str, str]:
     path = os.pathsep.join([str(REPO_ROOT / "node_modules" / ".bin"), str(Path(sys.executable).parent),
                             os.environ.get("PATH", "")])
+    # The owner's own nest-skill.json never reaches the rehearsal: its settings file is the demo's (none).
     return {"PATH": path, "HOME": os.environ.get("HOME", str(WORKDIR)), "PYTHONPATH": str(REPO_ROOT),
-            "LANG": "C.UTF-8", **extra}
+            "LANG": "C.UTF-8", SETTINGS_ENV: str(WORKDIR / SETTINGS_FILE_NAME), **extra}
 
 
 def run_logged(argv: list[str], env: dict[str, str], log: Path, what: str) -> None:
@@ -486,6 +497,25 @@ def more_controls(talk: Conversation, token: str) -> None:
              expect=spoken_has("not running right now", "and cooling right now"))
 
 
+def other_languages(talk: Conversation, token: str) -> None:
+    """A household in Germany and one in Japan: the same skill answers in the request's language
+    (the request's locale), reading numbers as the language does; names stay as the user wrote them."""
+    talk.transcript.phase("7c. The household's language: German and Japanese")
+    talk.say("Alexa, frage heimthermostat nach der temperatur im living room",
+             alexa.status("living room", token=token, locale="de-DE"), expect=spoken_has("living room:", "grad"))
+    talk.say("Alexa, sage heimthermostat stell das living room auf einundzwanzig komma fünf grad",
+             alexa.set_temp("21.5", "living room", token=token, locale="de-DE"),
+             expect=spoken_has("okay, living room heizt jetzt auf 21,5 grad"))
+    talk.say("Alexa, frage heimthermostat nach der luftfeuchtigkeit",
+             alexa.intent("HumidityIntent", {"thermostat": alexa.slot("thermostat")}, token=token, locale="de-DE"),
+             expect=spoken_has("prozent luftfeuchtigkeit"))
+    talk.say("アレクサ、おうちのサーモスタットでリビングの温度を教えて",
+             alexa.status("living room", token=token, locale="ja-JP"), expect=spoken_has("living roomは", "度"))
+    talk.say("アレクサ、おうちのサーモスタットでリビングを二十一度にして",
+             alexa.set_temp("21", "living room", token=token, locale="ja-JP"),
+             expect=spoken_has("わかりました。living roomを暖房で21度に設定しました。"))
+
+
 def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     talk = Conversation(transcript, rehearsal)
     transcript.phase("4. Before linking")
@@ -528,6 +558,7 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     field_situations(talk, token)
     talk.say("Alexa, ask home thermostat for the temperature", alexa.status(token=token), expect=spoken_has("heating to 21", "cooling to 72", "between 66 and 74"))
     more_controls(talk, token)
+    other_languages(talk, token)
     revoked = talk.http.post(f"{rehearsal.google_url}/revoke", params={"token": token}, timeout=HTTP_TIMEOUT)
     transcript.note(f"the user removes the skill's access at Google (revoke: HTTP {revoked.status_code})")
     talk.say("Alexa, ask home thermostat to set the kitchen to 71", alexa.set_temp("71", "kitchen", token=token), expect=link_card)
@@ -535,6 +566,7 @@ def converse(transcript: Transcript, rehearsal: Rehearsal) -> None:
     auth_code_token = talk.link_with_auth_code()
     talk.say("Alexa, ask home thermostat what the bedroom is set to", alexa.status("bedroom", token=auth_code_token), expect=spoken_has("bedroom", "cooling to 72"))
     smart_home(talk, auth_code_token)
+    live_state(talk, auth_code_token)
 
 
 def _shown(value: object) -> str:
@@ -673,6 +705,110 @@ def one_reading(talk: Conversation, token: str, directive: Callable, error: Call
              expect=spoken_has("only reports its readings"))
 
 
+def live_state(talk: Conversation, token: str) -> None:
+    """Issue 25: Alexa keeps a current picture. The deployed stacks have live state on: the messaging
+    credentials go to their object, AcceptGrant reaches the en-GB user's function (eu-west-1) and
+    stores their tokens in the home region's table, and a voice change is reported to the EU gateway."""
+    transcript, rehearsal = talk.transcript, talk.rehearsal
+    amazon = rehearsal.amazon
+    assert amazon is not None
+    transcript.phase("10. Live state: AcceptGrant, the sealed token store, a voice change reported to Alexa")
+    s3 = emulator_client("s3", rehearsal.aws_env)
+    location = messaging_location(rehearsal.outputs)
+    said = store_messaging_credentials(location, MessagingCredentials(amazon.lwa.client_id, amazon.lwa.client_secret),
+                                       s3)
+    transcript.note("the deploy reads the skill's messaging client from SMAPI (`ask smapi get-skill-credentials`, "
+                    "rehearsed in tests/integration/test_deploy_rehearsal.py); here the stand-in's: " + said)
+    head = s3.head_object(Bucket=location.bucket, Key=location.key)
+    transcript.check("the messaging object is SSE-KMS with the secrets key, beside the Google client secret",
+                     head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == location.kms_key_arn)
+    talk.fake_google("scenario/default", "the fake's default thermostats, with fresh command quotas",
+                     fresh_container=False)
+    previous = os.environ["AWS_REGION"]
+    os.environ["AWS_REGION"] = SECOND_REGION  # as Lambda sets it for the en-GB user's function
+    try:
+        europe = talk.skill_behind(os.environ["SDM_API_BASE_URL"])
+    finally:
+        os.environ["AWS_REGION"] = previous
+    amazon.tokeninfo.register(token, "demo-google-account")
+    code = amazon.lwa.issue_code("demo-alexa-user")
+    event = alexa.directive("Alexa.Authorization", "AcceptGrant", {
+        "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+        "grantee": {"type": "BearerToken", "token": token}}, token=None, correlation_token=None)
+    print("\n   USER   (links the skill in the Alexa app; Alexa sends AcceptGrant to the en-GB function)")
+    reply = europe(event, None)
+    header = reply["event"]["header"]
+    print(f"   ALEXA  {header['namespace']}.{header['name']}")
+    transcript.check("AcceptGrant.Response (Alexa.Authorization)",
+                     (header["namespace"], header["name"]) == ("Alexa.Authorization", "AcceptGrant.Response"))
+    transcript.check("the grant code was exchanged once with LWA, with the messaging client",
+                     amazon.lwa.stats("demo-alexa-user") == {"exchanges": 1, "refreshes": 0})
+
+    table = os.environ["LIVE_STATE_TABLE"]
+    dynamodb = emulator_client("dynamodb", rehearsal.aws_env)  # the home region's, us-east-1
+    items = dynamodb.scan(TableName=table)["Items"]
+    user = next((item for item in items if item["sk"]["S"] == "tokens"), None)
+    if user is None:
+        raise Deviation(f"no user item in {table}")
+    sealed = user.get("sealed", {}).get("B", b"")
+    transcript.note(f"{table} in {REGION} (moto's DynamoDB): {len(items)} items; the user's: pk "
+                    f"{user['pk']['S'][:17]}…, region {user['region']['S']}, endpoints "
+                    f"{', '.join(e['S'] for e in user['endpoints']['L'])}, sealed {len(sealed)} bytes "
+                    f"({sealed[:12].hex()}…), expires_at {user['expires_at']['N']}")
+    transcript.check("one item for the user (a SHA-256 of Google's sub), listing the five thermostats, served "
+                     "by the EU gateway", user["pk"]["S"].startswith("user#") and "demo-google-account" not in
+                     json.dumps(items, default=str) and len(user["endpoints"]["L"]) == 5
+                     and user["region"]["S"] == "EU")
+    transcript.check("each thermostat lists the user (the index a change is reported through)",
+                     sorted(item["pk"]["S"] for item in items if item["sk"]["S"] != "tokens")
+                     == sorted(f"endpoint#{e['S']}" for e in user["endpoints"]["L"]))
+    transcript.check("the stored item holds ciphertext only: neither LWA token appears in it",
+                     b"Atz" not in sealed and "Atz" not in json.dumps(items, default=str))
+    template = emulator_client("cloudformation", rehearsal.aws_env).get_template(
+        StackName="NestSkillSecrets")["TemplateBody"]
+    template = template if isinstance(template, dict) else json.loads(template)
+    deployed = next(r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table")
+    transcript.check("the deployed table is encrypted at rest with its own customer managed key (SSE-KMS) and "
+                     "point-in-time recovery (moto's DescribeTable does not report CloudFormation's SSE)",
+                     deployed["SSESpecification"].get("SSEType") == "KMS" and "KMSMasterKeyId" in
+                     deployed["SSESpecification"] and deployed["PointInTimeRecoverySpecification"] ==
+                     {"PointInTimeRecoveryEnabled": True})
+    kms = emulator_client("kms", rehearsal.aws_env)
+    try:
+        kms.decrypt(CiphertextBlob=sealed)
+        opened = True
+    except kms.exceptions.ClientError:
+        opened = False
+    transcript.check("the sealed pair does not open without its encryption context (table and user)", not opened)
+
+    before = len(amazon.gateway.events())
+    talk.say("Alexa, ask home thermostat to set the living room to 20 (en-GB, eu-west-1)",
+             alexa.set_temp("20", "living room", token=token), expect=spoken_has("heating to 20"), handler=europe)
+    received = amazon.gateway.events()[before:]
+    if len(received) != 1:
+        raise Deviation(f"the gateway stand-ins received {len(received)} events for one change")
+    report = received[0]
+    event = report.event["event"]
+    change = event["payload"]["change"]
+    changed = {p["name"]: p["value"] for p in change["properties"]}
+    print(f"   GATEWAY {report.region} received {event['header']['namespace']}.{event['header']['name']} for "
+          f"{event['endpoint']['endpointId']}: cause {change['cause']['type']}, changed "
+          + ", ".join(f"{name} {_shown(value)}" for name, value in changed.items())
+          + f"; context: {', '.join(p['name'] for p in report.event['context']['properties'])}")
+    transcript.check("one Alexa.ChangeReport, to the EU gateway, with the user's own LWA token",
+                     (event["header"]["namespace"], event["header"]["name"]) == ("Alexa", "ChangeReport")
+                     and report.region == "EU" and report.customer == "demo-alexa-user"
+                     and event["endpoint"]["scope"]["type"] == "BearerToken")
+    transcript.check("for the Living Room, cause VOICE_INTERACTION, the new setpoint in payload.change",
+                     event["endpoint"]["endpointId"] == "living-room-thermostat"
+                     and change["cause"]["type"] == "VOICE_INTERACTION"
+                     and changed.get("targetSetpoint") == alexa.degrees(20.0, "CELSIUS"))
+    transcript.check("the unchanged properties in context (connectivity among them)",
+                     "connectivity" in {p["name"] for p in report.event["context"]["properties"]}
+                     and not set(changed) & {p["name"] for p in report.event["context"]["properties"]})
+    transcript.check("no LWA refresh for a fresh token", amazon.lwa.stats("demo-alexa-user")["refreshes"] == 0)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """Ctrl-C reaches the demo and its children at once: a child that dies of it must not read as a
     deviation, and a second Ctrl-C must not cut the clean-up short."""
@@ -694,7 +830,7 @@ def main() -> int:
                "account_linking": "implicit", "sdm_api_base_url": f"{google_url}/v1",
                "skill_id": alexa.SKILL_ID, "locales": DEMO_LOCALES,
                "oauth_authorization_url": f"{google_url}/partnerconnections/{PROJECT_ID}/auth",
-               "oauth_token_url": f"{google_url}/oauth2/v4/token"}
+               "oauth_token_url": f"{google_url}/oauth2/v4/token", "live_state": "on"}
     redirect_uris = [f"{bridge_url}/callback", *AppConfig.from_mapping(context).alexa_redirect_urls]
     emulator_log = WORKDIR / "aws_emulator.log"
     print(f"make demo: a local rehearsal of the deployment (logs in {WORKDIR.relative_to(REPO_ROOT)}/)")
@@ -709,6 +845,8 @@ def main() -> int:
                                 *[arg for uri in redirect_uris for arg in ("--redirect-uri", uri)]],
                 google_port, env=child_env(FAKE_GOOGLE_CLIENT_SECRET=client_secret),
                 log_path=WORKDIR / "fake_google.log"))
+            amazon = processes.enter_context(fake_amazon.serving(MESSAGING_CLIENT_ID, "demo-messaging-"
+                                                                 + secrets.token_urlsafe(24)))
             outputs = deploy(transcript, aws_env, context, emulator_log)
             store_credentials(transcript, aws_env, client_secret, context)
 
@@ -721,8 +859,14 @@ def main() -> int:
             skill_env = deployed_environment(SKILL_STACK, aws_env)
             transcript.note("deployed skill environment: " + json.dumps(skill_env))
             os.environ.update(skill_env)
+            # What Lambda gives the function (its region, credentials) and, in the sandbox only, where
+            # Amazon's and Google's live-state hosts are: the stand-ins on 127.0.0.1.
+            os.environ.update(aws_env, LWA_TOKEN_URL=amazon.lwa_url, GOOGLE_TOKENINFO_URL=amazon.tokeninfo_url,
+                              **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()})
+            transcript.note(f"live-state stand-ins: LWA {amazon.lwa_url}, event gateways "
+                            + ", ".join(f"{r} {u}" for r, u in amazon.gateway_urls.items()))
             rehearsal = Rehearsal(aws_env, google_url, bridge_url, outputs, AppConfig.from_mapping(context),
-                                  client_secret)
+                                  client_secret, amazon)
             converse(transcript, rehearsal)
     except KeyboardInterrupt:
         print("\ninterrupted: every process the demo started has been stopped")

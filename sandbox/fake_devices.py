@@ -87,12 +87,19 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
     "permission-denied": (403, "PERMISSION_DENIED", "The caller does not have permission"),
     "rate-limited": (429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
     "internal": (500, "INTERNAL", "Internal error encountered."),
+    "unknown": (500, "UNKNOWN", "Unknown error."),
+    "deadline-exceeded": (504, "DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
+    "unavailable": (503, "UNAVAILABLE", "The service is currently unavailable."),
+    "unknown-command": (404, "NOT_FOUND", "No command provided."),
 }
 """Answers the live API gave to executeCommand whatever the device's state said (home-assistant/core
 #81388 and #88206: "Device is offline." while the device list says ONLINE; #88206 and the errors page:
 the mode and eco refusals; #82172: "Precondition check failed."; #70013 and #47009: out of range and a
-range too narrow; #49095 and #106745: the rate limit). A device whose `refusal` names one answers every
-command with it: how the tests and the demo produce each kind of SDM failure."""
+range too narrow; #49095 and #106745: the rate limit), and those Google's API documents for any call
+(google.rpc.Code: 500 INTERNAL and UNKNOWN, 504 DEADLINE_EXCEEDED, 503 UNAVAILABLE; the errors page: 404
+NOT_FOUND for an invalid command name, worded as this fake answers a command it does not know). A device
+whose `refusal` names one answers every command with it: how the tests and the demo produce each kind of
+SDM failure."""
 
 
 @dataclass

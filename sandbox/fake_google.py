@@ -321,6 +321,27 @@ class FakeGoogle:
         with self._lock:
             return self._update_device(device_id, changes)
 
+    def nest_app_change(self, device_id: str, publish: Callable[[dict], object] | None = None,
+                        **changes: object) -> dict:
+        """The owner changes a thermostat in the Nest app (`update_device`'s changes), and SDM publishes
+        the event it causes: a `resourceUpdate` carrying only the changed fields of the changed traits,
+        handed to `publish` (a sandbox.fake_pubsub push to the events function). Returns the event."""
+        from sandbox.fake_pubsub import sdm_event
+
+        with self._lock:
+            before = self._devices[device_id].to_sdm(self.project_id)
+            after = self._update_device(device_id, changes)
+        traits: dict[str, dict] = {}
+        for trait, fields in after.get("traits", {}).items():
+            old = before.get("traits", {}).get(trait, {})
+            changed = {name: value for name, value in fields.items() if old.get(name) != value}
+            if changed:
+                traits[trait] = changed
+        event = sdm_event(resource=after["name"], traits=traits)
+        if publish is not None and traits:
+            publish(event)
+        return event
+
     def _replace(self, devices: list[FakeThermostat], structures: list[FakeStructure]) -> None:
         self._devices = {device.device_id: device for device in devices}
         self._structures = structures

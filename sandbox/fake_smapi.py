@@ -18,6 +18,9 @@ requests read with ask-smapi-model, SMAPI's own published models:
   POST /v1/skills/{skillId}/stages/{stage}/validations   {locales}: the certification checks; 202 {id, status}
   GET  /v1/skills/{skillId}/stages/{stage}/validations/{validationId}   ValidationsApiResponse
   DELETE /v1/skills/{skillId}          `ask smapi delete-skill`: 204
+  GET  /v1/skills/{skillId}/credentials   `ask smapi get-skill-credentials`: 200 SkillCredentials
+       {skillMessagingCredentials {clientId, clientSecret}}, the skill's Alexa Skill Messaging client
+       (one per skill, made when first asked for; GET /__fake/state shows it, for tests)
 Every SMAPI call needs an access token this server issued: ask-cli's own client sends it bare,
 ask-smapi-sdk (behind `ask smapi`) as "Bearer <token>"; SMAPI takes both.
 
@@ -72,6 +75,8 @@ from ask_smapi_model.v1.skill.action import Action
 from ask_smapi_model.v1.skill.import_response import ImportResponse
 from ask_smapi_model.v1.skill.import_response_skill import ImportResponseSkill
 from ask_smapi_model.v1.skill.resource_import_status import ResourceImportStatus
+from ask_smapi_model.v1.skill.skill_credentials import SkillCredentials
+from ask_smapi_model.v1.skill.skill_messaging_credentials import SkillMessagingCredentials
 from ask_smapi_model.v1.skill.response_status import ResponseStatus
 from ask_smapi_model.v1.skill.standardized_error import StandardizedError
 from ask_smapi_model.v1.skill.upload_response import UploadResponse
@@ -108,6 +113,7 @@ _IMPORT = re.compile(r"^/v1/skills/imports/(?P<import_id>[0-9a-f-]{36})$")
 _ACCOUNT_LINKING = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/accountLinkingClient$")
 _UPLOAD = re.compile(r"^/__fake/uploads/(?P<upload_id>[0-9a-f-]{36})$")
 _SKILL = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)$")
+_CREDENTIALS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/credentials$")
 _VALIDATIONS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations$")
 _VALIDATION = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations/"
                          r"(?P<validation_id>[0-9a-f-]{36})$")
@@ -376,6 +382,7 @@ class FakeSmapi:
             ("POST", _VALIDATIONS, self._start_validation),
             ("GET", _VALIDATION, self._validation),
             ("DELETE", _SKILL, self._delete_skill),
+            ("GET", _CREDENTIALS, self._skill_credentials),
         ):
             match = pattern.match(path)
             if match and route_method == method:
@@ -522,6 +529,18 @@ class FakeSmapi:
             _serializer.deserialize(json.dumps(shown), MODELS["account linking response"]))}
         e_tag = hashlib.sha256(json.dumps(linking, sort_keys=True).encode()).hexdigest()
         return 200, body, [("ETag", e_tag)]
+
+    def _skill_credentials(self, request: _Request, skill_id: str) -> tuple[int, Any, list]:
+        """SkillCredentials: the skill's messaging client, made the first time it is asked for."""
+        skill = self.skills.get(skill_id)
+        if skill is None:
+            raise _error(404, f"Skill {skill_id} not found.")
+        messaging = skill.setdefault("messagingCredentials", {
+            "clientId": "amzn1.application-oa2-client." + secrets.token_hex(16),
+            "clientSecret": "amzn1.oa2-cs.v1." + secrets.token_hex(32)})
+        body = SkillCredentials(skill_messaging_credentials=SkillMessagingCredentials(
+            client_id=messaging["clientId"], client_secret=messaging["clientSecret"]))
+        return 200, _serializer.serialize(body), []
 
     def _delete_skill(self, request: _Request, skill_id: str) -> tuple[int, Any, list]:
         if self.skills.pop(skill_id, None) is None:

@@ -8,10 +8,11 @@ account must keep 100 unreserved and new accounts start with a quota of 10 (docs
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_lambda as lambda_
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.python_lambda import BRIDGE_SOURCE, PythonLambda
@@ -24,16 +25,27 @@ BRIDGE_MEMORY_MB = 1024
 
 
 class BridgeLambda(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, role: iam.IRole,
-                 environment: Mapping[str, str], reserved_concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role: iam.IRole,
+        environment: Mapping[str, str],
+        reserved_concurrency: int | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.function = PythonLambda(
-            self, "Bridge", source_dir=BRIDGE_SOURCE, role=role, timeout=BRIDGE_TIMEOUT, memory_size=BRIDGE_MEMORY_MB,
+            self,
+            "Bridge",
+            source_dir=BRIDGE_SOURCE,
+            role=role,
+            timeout=BRIDGE_TIMEOUT,
+            memory_size=BRIDGE_MEMORY_MB,
             environment=environment,
             description="Nest skill OAuth bridge: /authorize, /callback, /health",
+            reserved_concurrent_executions=reserved_concurrency,
         ).function
-        if reserved_concurrency is not None:
-            self.function.node.default_child.reserved_concurrent_executions = reserved_concurrency
         # Public by design: browsers arrive here from Alexa and Google during account linking.
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         self.base_url = self.url.url

@@ -27,6 +27,9 @@ SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 ALEXA_REDIRECT_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
 # The owner's settings file, beside cdk.json; git-ignored, so an update never changes it.
 SETTINGS_FILE_NAME = "nest-skill.json"
+# An environment variable naming another settings file: the local rehearsal names its own, so an owner's
+# nest-skill.json never reaches it.
+SETTINGS_ENV = "NEST_SKILL_SETTINGS"
 SECRETS_STACK = "NestSkillSecrets"
 SKILL_STACK = "NestSkill"
 BRIDGE_STACK = "NestSkillBridge"
@@ -79,8 +82,12 @@ PACKAGE_LOCALES = tuple(sorted(path.stem for path in
 DEFAULT_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 # The AWS region Alexa sends each locale's requests from ("Select the optimal region for your AWS
 # Lambda function", developer.amazon.com/.../host-a-custom-skill-as-an-aws-lambda-function.html).
+# North America (NA): the US, Canada and Mexico; Europe and India (EU); the Far East and Australia (FE).
 ALEXA_REGIONS = {"en-US": "us-east-1", "en-CA": "us-east-1", "en-GB": "eu-west-1", "en-IN": "eu-west-1",
-                 "en-AU": "us-west-2"}
+                 "en-AU": "us-west-2",
+                 "fr-CA": "us-east-1", "es-MX": "us-east-1", "es-US": "us-east-1",
+                 "de-DE": "eu-west-1", "fr-FR": "eu-west-1", "es-ES": "eu-west-1", "it-IT": "eu-west-1",
+                 "ja-JP": "us-west-2"}
 # The manifest's region codes for those AWS regions (`apis.smartHome.regions`): smart-home directives
 # reach only a Lambda in the region serving the user's locale (alexa-smart-home.md, section 2).
 ALEXA_API_REGIONS = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
@@ -151,12 +158,6 @@ class AppConfig:
             _check("bridge_public_base_url", self.bridge_public_base_url, False,
                    "https://<a name the certificate covers> when certificate_arn is set "
                    "(the environment's *.elasticbeanstalk.com name is not covered)")
-        if self.live_state == "on":
-            # Alexa sends AcceptGrant to the Lambda of the user's region and the tokens must be stored
-            # where that Lambda reads them: one region's skill holds the table's only readers for now.
-            _check("live_state", self.live_state, len(self.skill_regions) == 1,
-                   "'off' while the locales span several Alexa regions "
-                   f"({', '.join(self.skill_regions)}): live state serves one region's locales")
         if self.bridge_hosting == "beanstalk":
             # No default: a pinned platform version is superseded within months, and Elastic Beanstalk
             # lets only accounts that used a superseded version in the last 30 days create environments on it.
@@ -261,6 +262,12 @@ def is_cdk_context_key(key: str) -> bool:
 def project_keys() -> tuple[str, ...]:
     """The keys this project defines (AppConfig's fields): the only ones the settings file may hold."""
     return tuple(field.name for field in fields(AppConfig))
+
+
+def settings_path(project_dir: Path, environ: Mapping[str, str]) -> Path:
+    """The owner's settings file: NEST_SKILL_SETTINGS when set, else nest-skill.json in `project_dir`."""
+    named = environ.get(SETTINGS_ENV, "").strip()
+    return Path(named) if named else project_dir / SETTINGS_FILE_NAME
 
 
 def read_settings(path: Path) -> dict[str, Any]:

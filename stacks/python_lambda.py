@@ -12,13 +12,15 @@ import functools
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
 
 import aws_cdk as cdk
 import jsii
-from aws_cdk import aws_iam as iam, aws_lambda as lambda_, aws_logs as logs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +44,7 @@ class Bytecode:
     """
 
     version: str
-    interpreter: Optional[str]
+    interpreter: str | None
 
     @property
     def cache_tag(self) -> str:
@@ -55,9 +57,11 @@ class Bytecode:
 
     @property
     def notice(self) -> str:
-        return (f"Lambda bundling: no python{self.version} found (this is Python "
-                f"{sys.version_info.major}.{sys.version_info.minor}), so the assets ship without bytecode and "
-                f"Lambda compiles every module on each cold start. Put python{self.version} on PATH to ship it.")
+        return (
+            f"Lambda bundling: no python{self.version} found (this is Python "
+            f"{sys.version_info.major}.{sys.version_info.minor}), so the assets ship without bytecode and "
+            f"Lambda compiles every module on each cold start. Put python{self.version} on PATH to ship it."
+        )
 
 
 def _cache_tag(version: str) -> str:
@@ -73,19 +77,23 @@ def bytecode_for(version: str) -> Bytecode:
     return _probe(version, shutil.which(f"python{version}"))
 
 
-@functools.lru_cache(maxsize=None)
-def _probe(version: str, candidate: Optional[str]) -> Bytecode:
+@functools.cache
+def _probe(version: str, candidate: str | None) -> Bytecode:
     """Whether `candidate` is CPython `version`: one subprocess per interpreter and synth, not per asset."""
     cache_tag = _cache_tag(version)
     if candidate:
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.implementation.cache_tag)"],
-                               capture_output=True, text=True, timeout=60)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.implementation.cache_tag)"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if probe.returncode == 0 and probe.stdout.strip() == cache_tag:
             return Bytecode(version, candidate)
     return Bytecode(version, None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _announce_no_bytecode(bytecode: Bytecode) -> None:
     """Once per synth, not once per asset."""
     print(bytecode.notice, file=sys.stderr)
@@ -98,9 +106,22 @@ def compile_bytecode(interpreter: str, directory: str) -> None:
     Lambda's read-only code directory. Tracebacks name /var/task paths. Raises RuntimeError if a
     module does not compile."""
     compiled = subprocess.run(
-        [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash",
-         "-d", LAMBDA_TASK_ROOT, directory],
-        capture_output=True, text=True, timeout=600,
+        [
+            interpreter,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-d",
+            LAMBDA_TASK_ROOT,
+            directory,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if compiled.returncode != 0:
         raise RuntimeError(f"{interpreter} could not compile {directory}:\n{compiled.stdout.strip()}")
@@ -123,20 +144,42 @@ class PipBundler:
         self._python_version = python_version
         self.bytecode = bytecode_for(python_version)
 
-    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage, **_options) -> bool:
+    def try_bundle(self, output_dir: str, *, image: cdk.DockerImage | None, **_options: object) -> bool:
+        """Bundles locally, so `image` (the CDK's Docker fallback) is unused: callers outside the CDK pass None."""
         platforms = [arg for platform in _PLATFORMS for arg in ("--platform", platform)]
         pip = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-             "--require-hashes", "--no-deps",
-             "--only-binary=:all:", "--implementation", "cp", "--python-version", self._python_version, *platforms,
-             "--target", output_dir, "--requirement", str(self._source_dir / "requirements.txt")],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--require-hashes",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--implementation",
+                "cp",
+                "--python-version",
+                self._python_version,
+                *platforms,
+                "--target",
+                output_dir,
+                "--requirement",
+                str(self._source_dir / "requirements.txt"),
+            ],
+            capture_output=True,
+            text=True,
         )
         if pip.returncode != 0:
-            raise RuntimeError(f"pip could not bundle {self._source_dir.name} for Lambda "
-                               f"(Python {self._python_version}, arm64):\n{pip.stderr.strip()}")
-        shutil.copytree(self._source_dir, output_dir, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(*ASSET_EXCLUDES))
+            raise RuntimeError(
+                f"pip could not bundle {self._source_dir.name} for Lambda "
+                f"(Python {self._python_version}, arm64):\n{pip.stderr.strip()}"
+            )
+        shutil.copytree(
+            self._source_dir, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ASSET_EXCLUDES)
+        )
         if self.bytecode.interpreter:
             compile_bytecode(self.bytecode.interpreter, output_dir)
         else:
@@ -148,26 +191,44 @@ class PythonLambda(Construct):
     """A function from `source_dir` (handler `lambda_function.lambda_handler`, deps in its
     `requirements.txt`) with its own log group, which `role` may write to and nothing more."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, source_dir: Path, role: iam.IRole, description: str,
-                 timeout: cdk.Duration, memory_size: int, environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        source_dir: Path,
+        role: iam.IRole,
+        description: str,
+        timeout: cdk.Duration,
+        memory_size: int,
+        environment: Mapping[str, str],
+        reserved_concurrent_executions: int | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY)
         log_group.grant_write(role)
         bundler = PipBundler(source_dir)
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             description=description,
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
             handler="lambda_function.lambda_handler",
             code=lambda_.Code.from_asset(
-                str(source_dir), exclude=ASSET_EXCLUDES,
+                str(source_dir),
+                exclude=ASSET_EXCLUDES,
                 # The bundling options are part of the asset hash, so shipping bytecode changes the asset.
-                bundling=cdk.BundlingOptions(image=LAMBDA_RUNTIME.bundling_image, local=bundler,
-                                             environment={"BYTECODE": bundler.bytecode.hash_key})),
+                bundling=cdk.BundlingOptions(
+                    image=LAMBDA_RUNTIME.bundling_image,
+                    local=bundler,
+                    environment={"BYTECODE": bundler.bytecode.hash_key},
+                ),
+            ),
             role=role,
             memory_size=memory_size,
             timeout=timeout,
+            reserved_concurrent_executions=reserved_concurrent_executions,
             log_group=log_group,
             # Lambda's native JSON logs: `logger.info(msg, extra={...})` becomes JSON fields with the request id.
             logging_format=lambda_.LoggingFormat.JSON,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
 ALEXA_HOSTS = ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
@@ -13,8 +13,10 @@ def allowed_redirect_urls(vendor_id: str) -> frozenset[str]:
     return frozenset(
         url
         for host in ALEXA_HOSTS
-        for url in (f"https://{host}/api/skill/link/{vendor_id}",
-                    f"https://{host}/spa/skill/account-linking-status.html?vendorId={vendor_id}")
+        for url in (
+            f"https://{host}/api/skill/link/{vendor_id}",
+            f"https://{host}/spa/skill/account-linking-status.html?vendorId={vendor_id}",
+        )
     )
 
 

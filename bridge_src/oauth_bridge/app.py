@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import boto3
@@ -30,9 +31,8 @@ from werkzeug.wrappers import Request, Response
 from . import legal, pages
 from .alexa_redirects import allowed_redirect_urls, with_fragment
 from .config import BridgeConfig
-from .credentials import CredentialStore, Credentials, CredentialsUnavailable
-from .http_messages import (FLOW_COOKIE, clear_flow_cookie, html_response, json_ok, redirect,
-                            set_flow_cookie)
+from .credentials import Credentials, CredentialStore, CredentialsUnavailable
+from .http_messages import FLOW_COOKIE, clear_flow_cookie, html_response, json_ok, redirect, set_flow_cookie
 from .query import MAX_VALUE_BYTES, BadQuery, single_params
 from .sealed_state import MAX_AGE_S, AlexaReturn, StateRefused, StateSealer, binding_of, new_nonce, unverified
 from .spent_states import SpentStates
@@ -40,8 +40,11 @@ from .token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenF
 
 SDM_SCOPE = "https://www.googleapis.com/auth/sdm.service"
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?$")
-_QUERY_PAGES = {"malformed": pages.MALFORMED_QUERY, "too_long": pages.PARAMETER_TOO_LONG,
-                "control_chars": pages.CONTROL_CHARACTERS}
+_QUERY_PAGES = {
+    "malformed": pages.MALFORMED_QUERY,
+    "too_long": pages.PARAMETER_TOO_LONG,
+    "control_chars": pages.CONTROL_CHARACTERS,
+}
 _STATE_PAGES = {"invalid": pages.STATE_INVALID, "unsealed": pages.LEGACY_STATE}
 """An expired state is authentic: it goes back to Alexa, never to a page."""
 _ALEXA_ERRORS = {
@@ -95,20 +98,34 @@ class _Expired(Exception):
 
 
 class Bridge:
-    def __init__(self, config: BridgeConfig, credentials: CredentialStore, tokens: TokenClient, *,
-                 wall_clock: Callable[[], float] = time.time, spent: SpentStates | None = None) -> None:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        credentials: CredentialStore,
+        tokens: TokenClient,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        spent: SpentStates | None = None,
+    ) -> None:
         self._config = config
         self._credentials = credentials
         self._tokens = tokens
         self._wall_clock = wall_clock
         self._spent = spent or SpentStates(MAX_AGE_S)
         self._alexa_urls = allowed_redirect_urls(config.alexa_vendor_id)
-        self._privacy_policy = legal.privacy_policy(config.privacy_contact)
+        self._privacy_policy = legal.privacy_policy(config.privacy_contact, config.live_state)
         self._routes: dict[str, Callable[[Request], _Result]] = {
-            "/authorize": self._authorize, "/callback": self._callback, "/health": self._health,
-            "/privacy": self._privacy, "/terms": self._terms}
-        self._urls = Map([Rule(path, endpoint=path, methods=["GET"]) for path in self._routes],
-                         merge_slashes=False, strict_slashes=False).bind("bridge")
+            "/authorize": self._authorize,
+            "/callback": self._callback,
+            "/health": self._health,
+            "/privacy": self._privacy,
+            "/terms": self._terms,
+        }
+        self._urls = Map(
+            [Rule(path, endpoint=path, methods=["GET"]) for path in self._routes],
+            merge_slashes=False,
+            strict_slashes=False,
+        ).bind("bridge")
         """Bound once: matching reads the map only, so threads share it."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -135,10 +152,21 @@ class Bridge:
         except Exception:
             logger.exception("unexpected error", extra={"event": "internal_error", "route": route})
             response, outcome = html_response(500, pages.render(pages.INTERNAL_ERROR)), "internal_error"
-        logger.info("%s %s -> %d %s", request.method[:16], route or "(unknown)", response.status_code, outcome,
-                    extra={"event": "request", "route": route, "status": response.status_code,
-                           "outcome": outcome, "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                           **log_fields})
+        logger.info(
+            "%s %s -> %d %s",
+            request.method[:16],
+            route or "(unknown)",
+            response.status_code,
+            outcome,
+            extra={
+                "event": "request",
+                "route": route,
+                "status": response.status_code,
+                "outcome": outcome,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                **log_fields,
+            },
+        )
         return response
 
     def _health(self, request: Request) -> _Result:
@@ -165,22 +193,31 @@ class Bridge:
         try:
             credentials = self._credentials.get()
         except CredentialsUnavailable as error:
-            return _error_to_alexa(redirect_uri, state, "temporarily_unavailable"), "secrets_unavailable", \
-                {"error_code": error.error_code}
+            return (
+                _error_to_alexa(redirect_uri, state, "temporarily_unavailable"),
+                "secrets_unavailable",
+                {"error_code": error.error_code},
+            )
         nonce = new_nonce()
         sealed = StateSealer(credentials.state_key, self._wall_clock).seal(
-            AlexaReturn(state, redirect_uri, binding_of(nonce)))
+            AlexaReturn(state, redirect_uri, binding_of(nonce))
+        )
         if len(sealed) > MAX_VALUE_BYTES:
             raise Refusal(pages.STATE_TOO_LONG, "state_too_long")
-        response = redirect(_with_query(self._config.authorization_url, {
-            "client_id": credentials.client_id,
-            "redirect_uri": callback_url,
-            "response_type": "code",
-            "access_type": "offline",
-            "prompt": "consent",
-            "scope": SDM_SCOPE,
-            "state": sealed,
-        }))
+        response = redirect(
+            _with_query(
+                self._config.authorization_url,
+                {
+                    "client_id": credentials.client_id,
+                    "redirect_uri": callback_url,
+                    "response_type": "code",
+                    "access_type": "offline",
+                    "prompt": "consent",
+                    "scope": SDM_SCOPE,
+                    "state": sealed,
+                },
+            )
+        )
         set_flow_cookie(response, nonce, MAX_AGE_S)
         return response, "sent_to_provider", {}
 
@@ -198,8 +235,11 @@ class Bridge:
             alexa = unverified(sealed)
             if alexa is None or alexa.redirect_uri not in self._alexa_urls or not alexa.bound_to(nonce):
                 raise Refusal(pages.SECRETS_UNAVAILABLE, "secrets_unavailable", error_code=error.error_code) from None
-            return _ends_flow(_error_to_alexa(alexa.redirect_uri, alexa.state, "temporarily_unavailable")), \
-                "secrets_unavailable", {"error_code": error.error_code}
+            return (
+                _ends_flow(_error_to_alexa(alexa.redirect_uri, alexa.state, "temporarily_unavailable")),
+                "secrets_unavailable",
+                {"error_code": error.error_code},
+            )
         try:
             alexa = self._open(sealed, credentials.state_key)
         except _Expired as expired:
@@ -237,8 +277,9 @@ class Bridge:
             raise Refusal(pages.STATE_INVALID, "state_redirect_not_allowed")
         return alexa
 
-    def _redeem(self, request: Request, params: dict[str, str], alexa: AlexaReturn, nonce: str | None,
-                credentials: Credentials) -> AccessGrant:
+    def _redeem(
+        self, request: Request, params: dict[str, str], alexa: AlexaReturn, nonce: str | None, credentials: Credentials
+    ) -> AccessGrant:
         """The grant for this browser's flow, at most once; raises _BackToAlexa for every failure."""
         if not alexa.bound_to(nonce):
             raise _BackToAlexa("access_denied", "flow_cookie_missing" if nonce is None else "flow_cookie_mismatch")
@@ -255,14 +296,21 @@ class Bridge:
         except Refusal as refusal:
             raise _BackToAlexa("server_error", refusal.outcome) from None
         try:
-            return self._tokens.exchange(code=code, client_id=credentials.client_id,
-                                         client_secret=credentials.client_secret, redirect_uri=callback_url)
+            return self._tokens.exchange(
+                code=code,
+                client_id=credentials.client_id,
+                client_secret=credentials.client_secret,
+                redirect_uri=callback_url,
+            )
         except TokenExchangeError as failure:
             busy = failure.kind is TokenFailure.PROVIDER_ERROR and failure.http_status in _GATEWAY_BUSY
-            raise _BackToAlexa("temporarily_unavailable" if busy else _ALEXA_ERRORS[failure.kind],
-                               f"token_{failure.kind.value}",
-                               provider_status=failure.http_status, provider_error=failure.provider_error,
-                               attempts=failure.attempts) from None
+            raise _BackToAlexa(
+                "temporarily_unavailable" if busy else _ALEXA_ERRORS[failure.kind],
+                f"token_{failure.kind.value}",
+                provider_status=failure.http_status,
+                provider_error=failure.provider_error,
+                attempts=failure.attempts,
+            ) from None
 
     def _callback_url(self, request: Request) -> str:
         """Under PUBLIC_BASE_URL, else at the address the request came to (behind a TLS proxy: X-Forwarded-Proto).
@@ -282,8 +330,7 @@ def build_bridge(config: BridgeConfig) -> Bridge:
     requests wait for it at most credentials.WAIT_S, so with the 4 s token budget /callback answers within
     about 6 s whatever S3 and Google do."""
     s3 = boto3.client("s3", config=S3_CONFIG)
-    return Bridge(config, CredentialStore(s3, config.secrets_bucket, config.secrets_key),
-                  TokenClient(config.token_url))
+    return Bridge(config, CredentialStore(s3, config.secrets_bucket, config.secrets_key), TokenClient(config.token_url))
 
 
 def _ends_flow(response: Response) -> Response:

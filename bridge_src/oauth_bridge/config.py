@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 from urllib.parse import urlsplit
 
 GOOGLE_TOKEN_URL = "https://www.googleapis.com/oauth2/v4/token"
@@ -32,9 +32,12 @@ class BridgeConfig:
     privacy_contact: str | None = None
     """PRIVACY_CONTACT: where users reach the operator about their data, an email address or an https URL,
     shown on /privacy. Unset, the page sends them to the person who set the skill up (legal.py)."""
+    live_state: bool = False
+    """LIVE_STATE "on": the skill keeps each linked user's Alexa event credentials so that the Alexa app
+    shows changes (the stacks set it only then); /privacy then says what that stores."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "BridgeConfig":
+    def from_env(cls, env: Mapping[str, str]) -> BridgeConfig:
         return cls(
             secrets_bucket=_matching(env, "SECRETS_BUCKET", _BUCKET, "an S3 bucket name"),
             secrets_key=_matching(env, "SECRETS_KEY", _OBJECT_KEY, "an S3 object key"),
@@ -43,10 +46,11 @@ class BridgeConfig:
             token_url=_url(env, "OAUTH_TOKEN_URL", default=GOOGLE_TOKEN_URL),
             public_base_url=_url(env, "PUBLIC_BASE_URL").rstrip("/") or None,
             privacy_contact=_contact(env, "PRIVACY_CONTACT"),
+            live_state=_switch(env, "LIVE_STATE"),
         )
 
 
-def _matching(env: Mapping[str, str], name: str, pattern: re.Pattern, expected: str) -> str:
+def _matching(env: Mapping[str, str], name: str, pattern: re.Pattern[str], expected: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise ConfigError(f"environment variable {name} is missing or empty")
@@ -55,8 +59,9 @@ def _matching(env: Mapping[str, str], name: str, pattern: re.Pattern, expected: 
     return value
 
 
-def _url(env: Mapping[str, str], name: str, *, required: bool = False, default: str = "",
-         query_allowed: bool = False) -> str:
+def _url(
+    env: Mapping[str, str], name: str, *, required: bool = False, default: str = "", query_allowed: bool = False
+) -> str:
     """An https URL (plain http only on loopback, for local runs): Google and Alexa require TLS."""
     value = env.get(name, "").strip() or default
     if not value:
@@ -68,8 +73,10 @@ def _url(env: Mapping[str, str], name: str, *, required: bool = False, default: 
     secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
     if not host or not secure or parts.fragment or parts.username or (parts.query and not query_allowed):
         query = "a query is allowed" if query_allowed else "no query"
-        raise ConfigError(f"environment variable {name}={value!r} is not an https:// URL ({query}, no fragment; "
-                          "http:// only for 127.0.0.1 or localhost)")
+        raise ConfigError(
+            f"environment variable {name}={value!r} is not an https:// URL ({query}, no fragment; "
+            "http:// only for 127.0.0.1 or localhost)"
+        )
     return value
 
 
@@ -80,9 +87,17 @@ def _contact(env: Mapping[str, str], name: str) -> str | None:
     if _EMAIL.match(value):
         return value
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or parts.username or any(c in value for c in '<>"\' \\'):
+    if parts.scheme != "https" or not parts.hostname or parts.username or any(c in value for c in "<>\"' \\"):
         raise ConfigError(f"environment variable {name}={value!r} is not an email address or an https:// URL")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    """"on" or "off" (unset: off). Anything else is refused: a typo must not make /privacy say less."""
+    value = env.get(name, "").strip()
+    if value not in ("", "on", "off"):
+        raise ConfigError(f"environment variable {name}={value!r} is not on or off")
+    return value == "on"
 
 
 def _is_loopback(host: str) -> bool:

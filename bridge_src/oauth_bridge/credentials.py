@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -47,9 +48,17 @@ class CredentialsUnavailable(Exception):
 
 
 class CredentialStore:
-    def __init__(self, s3_client: Any, bucket: str, key: str, *, ttl_s: float = CACHE_TTL_S,
-                 failure_ttl_s: float = FAILURE_TTL_S, wait_s: float = WAIT_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        s3_client: Any,
+        bucket: str,
+        key: str,
+        *,
+        ttl_s: float = CACHE_TTL_S,
+        failure_ttl_s: float = FAILURE_TTL_S,
+        wait_s: float = WAIT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._s3 = s3_client
         self._bucket = bucket
         self._key = key
@@ -76,8 +85,9 @@ class CredentialStore:
                 raise self._failure
             if self._reading is None:
                 self._reading = Future()
-                threading.Thread(target=self._read_into, args=(self._reading,), daemon=True,
-                                 name="secrets-read").start()
+                threading.Thread(
+                    target=self._read_into, args=(self._reading,), daemon=True, name="secrets-read"
+                ).start()
             reading = self._reading
         try:
             return reading.result(timeout=self._wait_s)
@@ -124,12 +134,25 @@ class CredentialStore:
             raise self._unavailable(f"MalformedProperties: missing or empty {', '.join(missing)}")
         if len(values["statekey"]) < MIN_STATE_KEY_CHARS:
             raise self._unavailable(f"MalformedProperties: statekey shorter than {MIN_STATE_KEY_CHARS} characters")
-        logger.info("read secrets object s3://%s/%s", self._bucket, self._key,
-                    extra={"event": "credentials_loaded", "bucket": self._bucket, "object_key": self._key})
+        logger.info(
+            "read secrets object s3://%s/%s",
+            self._bucket,
+            self._key,
+            extra={"event": "credentials_loaded", "bucket": self._bucket, "object_key": self._key},
+        )
         return Credentials(values["clientid"], values["clientsecret"], values["statekey"])
 
     def _unavailable(self, error_code: str) -> CredentialsUnavailable:
-        logger.error("cannot use secrets object s3://%s/%s: %s", self._bucket, self._key, error_code,
-                     extra={"event": "credentials_unavailable", "bucket": self._bucket,
-                            "object_key": self._key, "error_code": error_code})
+        logger.error(
+            "cannot use secrets object s3://%s/%s: %s",
+            self._bucket,
+            self._key,
+            error_code,
+            extra={
+                "event": "credentials_unavailable",
+                "bucket": self._bucket,
+                "object_key": self._key,
+                "error_code": error_code,
+            },
+        )
         return CredentialsUnavailable(error_code)

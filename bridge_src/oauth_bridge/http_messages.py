@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from werkzeug.wrappers import Response
 
@@ -25,8 +25,12 @@ def redirect(location: str) -> Response:
 
 
 def html_response(status: int, html: str, extra_headers: Mapping[str, str] | None = None) -> Response:
-    return Response(html, status=status, content_type="text/html; charset=utf-8",
-                    headers={**SECURITY_HEADERS, **(extra_headers or {})})
+    return Response(
+        html,
+        status=status,
+        content_type="text/html; charset=utf-8",
+        headers={**SECURITY_HEADERS, **(extra_headers or {})},
+    )
 
 
 def json_ok(body: str) -> Response:

@@ -2,8 +2,9 @@
 `privacyPolicyUrl` and `termsOfUseUrl` (Alexa requires a privacy policy for skills with account linking).
 
 Fixed text about this project: what data flows where, what is kept, who operates it, dated UPDATED
-(change it with the text). The one setting they show is the operator's contact (PRIVACY_CONTACT, see
-config.py), escaped; nothing is read from the request or the secrets object.
+(change it with the text). The settings they show are the operator's contact (PRIVACY_CONTACT, see
+config.py), escaped, and whether live state is on (LIVE_STATE), which adds what it stores
+(lambda_src/nest_skill/live_state/store.py); nothing is read from the request or the secrets object.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ UPDATED = datetime.date(2026, 12, 7)
 """The date of the current wording of both documents, shown at their top."""
 _UPDATED_LINE = f"<p><em>Last updated: {UPDATED.day} {UPDATED:%B %Y}.</em></p>"
 
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-          "h2{margin-top:1.8rem}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+    "h2{margin-top:1.8rem}"
+)
 
 
 def _document(title: str, body: str) -> str:
@@ -93,23 +96,58 @@ this skill's project. The token then stops working at once.</li>
 <p>Changes to this policy are published at this address, with a new date at the top.</p>
 """
 
-NO_CONTACT = ("This copy's operator has not published a contact address. Ask the person who set up this skill "
-              "for you; if you set it up yourself, you are its operator and hold all of its data.")
+_READS_ONLY_WHEN_ASKED = "It does not poll or read anything otherwise."
+_STORES_NOTHING = "<p>Nothing about you is stored by the skill, except"
+_LIVE_STATE_READS = ("It does not poll, and reads nothing otherwise except as described under \u201cChanges "
+                     "shown in the Alexa app\u201d below.")
+_LIVE_STATE_STORES = "<p>Besides what the next section describes, nothing about you is stored by the skill, except"
+LIVE_STATE_SECTION = """
+<h2>Changes shown in the Alexa app</h2>
+<p>This copy of the skill keeps the Alexa app up to date when a thermostat changes. For that it stores,
+for each person who links an account, in a database (Amazon DynamoDB) in the operator's AWS account:
+the credentials Amazon issues for sending these updates to Alexa on your behalf (a Login with Amazon
+access token and refresh token, encrypted with a key in the operator's AWS Key Management Service),
+the Alexa region that serves you, and the identifiers of the thermostats you see. The record is filed
+under a one-way hash of your Google account's identifier, never the identifier itself. When you link
+your account, the skill asks Google which Google account the token belongs to and lists your
+thermostats; after a change, it sends Alexa the thermostat's new state.</p>
+<p>This is kept until you disable the skill or unlink your account. The next time the skill then
+tries to send Alexa a change of one of your thermostats, Alexa refuses it and the skill deletes your
+credentials and your list of thermostats; what remains is the hashed identifier, your Alexa region
+and a note that the account must be linked again before updates resume.</p>
+"""
+"""/privacy's account of live state, shown only when it is on (config.live_state)."""
+
+NO_CONTACT = (
+    "This copy's operator has not published a contact address. Ask the person who set up this skill "
+    "for you; if you set it up yourself, you are its operator and hold all of its data."
+)
 """What /privacy says without PRIVACY_CONTACT: most copies serve one household, set up by one of its members."""
 
 
-def privacy_policy(contact: str | None) -> str:
-    """The privacy policy naming `contact` (an email address or an https URL, checked by config.py)."""
+def privacy_policy(contact: str | None, live_state: bool = False) -> str:
+    """The privacy policy naming `contact` (an email address or an https URL, checked by config.py);
+    with `live_state`, what live state stores and reads (LIVE_STATE_SECTION)."""
     if contact is None:
         line = html.escape(NO_CONTACT)
     else:
         href = contact if contact.startswith("https://") else f"mailto:{contact}"
-        line = (f"Questions about your data or this policy go to the operator of this copy of the skill: "
-                f'<a href="{html.escape(href)}">{html.escape(contact)}</a>.')
-    return _document("Home Thermostat: privacy policy", _UPDATED_LINE + _PRIVACY_POLICY.replace("{contact}", line))
+        line = (
+            f"Questions about your data or this policy go to the operator of this copy of the skill: "
+            f'<a href="{html.escape(href)}">{html.escape(contact)}</a>.'
+        )
+    policy = _PRIVACY_POLICY
+    if live_state:
+        policy = (policy.replace(_READS_ONLY_WHEN_ASKED, _LIVE_STATE_READS)
+                  .replace(_STORES_NOTHING, _LIVE_STATE_STORES)
+                  .replace("\n<h2>Logs</h2>", LIVE_STATE_SECTION + "\n<h2>Logs</h2>"))
+    return _document("Home Thermostat: privacy policy", _UPDATED_LINE + policy.replace("{contact}", line))
 
 
-TERMS_OF_USE = _document("Home Thermostat: terms of use", _UPDATED_LINE + """
+TERMS_OF_USE = _document(
+    "Home Thermostat: terms of use",
+    _UPDATED_LINE
+    + """
 <p>Home Thermostat is an Alexa skill that reads and sets Google Nest thermostats through Google's Smart
 Device Management (SDM) API. It is open-source software, deployed and operated by whoever set up this
 copy of it in their own Amazon Web Services account (the operator).</p>
@@ -141,4 +179,5 @@ app, and revoke its access in your Google Account.</p>
 
 <h2>Changes</h2>
 <p>The operator may change these terms; changes are published at this address.</p>
-""")
+""",
+)

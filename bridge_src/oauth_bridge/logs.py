@@ -16,6 +16,7 @@ from pythonjsonlogger.json import JsonFormatter
 def configure_json_logging(level: int = logging.INFO) -> None:
     """One JSON line per record on stdout (the web server's log on Beanstalk); keeps existing handlers."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter("{levelname}{name}{message}", style="{", timestamp=True,
-                                       rename_fields={"levelname": "level"}))
+    handler.setFormatter(
+        JsonFormatter("{levelname}{name}{message}", style="{", timestamp=True, rename_fields={"levelname": "level"})
+    )
     logging.basicConfig(level=level, handlers=[handler])

@@ -16,6 +16,10 @@ SKILL = "Home Thermostat"
 RETRY = f"To try again, start linking in the Alexa app: Skills, then {SKILL}, then Link account."
 OWNER = f"If this keeps happening, the person who set up {SKILL} needs to check its linking service."
 CLOSE = "You can close this window."
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5;overflow-wrap:anywhere}"
+)
 
 
 @dataclass(frozen=True)
@@ -27,34 +31,76 @@ class ErrorPage:
 
 
 NOT_FOUND = ErrorPage(404, "Page not found", f"There is no page at this address of {SKILL}'s linking service.", "")
-METHOD_NOT_ALLOWED = ErrorPage(405, "Page not available", f"{SKILL}'s linking pages open only as ordinary links.",
-                               "")
-MALFORMED_QUERY = ErrorPage(400, "This link does not work", f"The link to this page is damaged, so linking {SKILL} "
-                                                            "to your Google account cannot go on.")
-PARAMETER_TOO_LONG = ErrorPage(400, "This link does not work", f"The link to this page is too long, so linking "
-                                                               f"{SKILL} to your Google account cannot go on.")
-CONTROL_CHARACTERS = ErrorPage(400, "This link does not work", "The link to this page contains characters that do "
-                                                               f"not belong in it, so linking {SKILL} cannot go on.")
-BAD_HOST = ErrorPage(400, "This link does not work", f"This page was opened at an address {SKILL}'s linking "
-                                                     "service does not recognise.", OWNER)
-REDIRECT_NOT_ALLOWED = ErrorPage(400, "This link does not work", f"The link does not lead back to the Alexa app's "
-                                 f"page for {SKILL}, so linking cannot go on here.")
-MISSING_STATE = ErrorPage(400, "Linking cannot go on", f"The link is missing the part that ties it to your Alexa "
-                                                       f"app, so {SKILL} cannot finish linking.")
-STATE_TOO_LONG = ErrorPage(400, "Linking cannot go on", "The Alexa app sent more than can be carried through the "
-                                                        f"Google sign-in, so {SKILL} cannot finish linking.")
-STATE_INVALID = ErrorPage(400, "Sign-in not recognised", f"This Google sign-in cannot be matched to a linking of "
-                                                         f"{SKILL} that you started: the link was changed, or did "
-                                                         "not come from this service.")
-LEGACY_STATE = ErrorPage(400, "Sign-in not recognised", f"This Google sign-in was not started from the Alexa app "
-                                                        f"for {SKILL}: linking always starts there.")
-SECRETS_UNAVAILABLE = ErrorPage(503, "Temporarily unavailable", f"{SKILL}'s linking service cannot read its "
-                                                                "settings right now.", f"{RETRY} {OWNER}")
-INTERNAL_ERROR = ErrorPage(500, "Something went wrong", f"{SKILL}'s linking service ran into an unexpected problem.",
-                           f"{RETRY} {OWNER}")
-PAGES = (NOT_FOUND, METHOD_NOT_ALLOWED, MALFORMED_QUERY, PARAMETER_TOO_LONG, CONTROL_CHARACTERS, BAD_HOST,
-         REDIRECT_NOT_ALLOWED, MISSING_STATE, STATE_TOO_LONG, STATE_INVALID, LEGACY_STATE, SECRETS_UNAVAILABLE,
-         INTERNAL_ERROR)
+METHOD_NOT_ALLOWED = ErrorPage(405, "Page not available", f"{SKILL}'s linking pages open only as ordinary links.", "")
+MALFORMED_QUERY = ErrorPage(
+    400,
+    "This link does not work",
+    f"The link to this page is damaged, so linking {SKILL} to your Google account cannot go on.",
+)
+PARAMETER_TOO_LONG = ErrorPage(
+    400,
+    "This link does not work",
+    f"The link to this page is too long, so linking {SKILL} to your Google account cannot go on.",
+)
+CONTROL_CHARACTERS = ErrorPage(
+    400,
+    "This link does not work",
+    f"The link to this page contains characters that do not belong in it, so linking {SKILL} cannot go on.",
+)
+BAD_HOST = ErrorPage(
+    400,
+    "This link does not work",
+    f"This page was opened at an address {SKILL}'s linking service does not recognise.",
+    OWNER,
+)
+REDIRECT_NOT_ALLOWED = ErrorPage(
+    400,
+    "This link does not work",
+    f"The link does not lead back to the Alexa app's page for {SKILL}, so linking cannot go on here.",
+)
+MISSING_STATE = ErrorPage(
+    400,
+    "Linking cannot go on",
+    f"The link is missing the part that ties it to your Alexa app, so {SKILL} cannot finish linking.",
+)
+STATE_TOO_LONG = ErrorPage(
+    400,
+    "Linking cannot go on",
+    f"The Alexa app sent more than can be carried through the Google sign-in, so {SKILL} cannot finish linking.",
+)
+STATE_INVALID = ErrorPage(
+    400,
+    "Sign-in not recognised",
+    f"This Google sign-in cannot be matched to a linking of "
+    f"{SKILL} that you started: the link was changed, or did "
+    "not come from this service.",
+)
+LEGACY_STATE = ErrorPage(
+    400,
+    "Sign-in not recognised",
+    f"This Google sign-in was not started from the Alexa app for {SKILL}: linking always starts there.",
+)
+SECRETS_UNAVAILABLE = ErrorPage(
+    503, "Temporarily unavailable", f"{SKILL}'s linking service cannot read its settings right now.", f"{RETRY} {OWNER}"
+)
+INTERNAL_ERROR = ErrorPage(
+    500, "Something went wrong", f"{SKILL}'s linking service ran into an unexpected problem.", f"{RETRY} {OWNER}"
+)
+PAGES = (
+    NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    MALFORMED_QUERY,
+    PARAMETER_TOO_LONG,
+    CONTROL_CHARACTERS,
+    BAD_HOST,
+    REDIRECT_NOT_ALLOWED,
+    MISSING_STATE,
+    STATE_TOO_LONG,
+    STATE_INVALID,
+    LEGACY_STATE,
+    SECRETS_UNAVAILABLE,
+    INTERNAL_ERROR,
+)
 
 
 def render(page: ErrorPage) -> str:
@@ -68,7 +114,7 @@ def render(page: ErrorPage) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - {html.escape(SKILL)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;overflow-wrap:anywhere}}</style>
+<style>{_STYLE}</style>
 </head>
 <body>
 <p>{html.escape(SKILL)}: linking your Google account</p>

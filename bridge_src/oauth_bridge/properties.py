@@ -8,7 +8,7 @@ keys, never values: the values are secrets.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 

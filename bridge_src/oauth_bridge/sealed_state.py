@@ -16,8 +16,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -72,8 +73,12 @@ class _ClockedSigner(TimestampSigner):
 
 
 def _serializer(key: str, wall_clock: Callable[[], float]) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(key, salt=_SALT, signer=_ClockedSigner,
-                                  signer_kwargs={"digest_method": hashlib.sha256, "wall_clock": wall_clock})
+    return URLSafeTimedSerializer(
+        key,
+        salt=_SALT,
+        signer=_ClockedSigner,
+        signer_kwargs={"digest_method": hashlib.sha256, "wall_clock": wall_clock},
+    )
 
 
 def _alexa_return(payload: object) -> AlexaReturn | None:
@@ -112,8 +117,9 @@ class StateSealer:
         try:
             payload = self._serializer.loads(sealed.removeprefix(PREFIX), max_age=MAX_AGE_S)
         except SignatureExpired as expired:
+            signed = expired.payload  # the signed bytes, set whenever the signature held
             try:
-                flow = _alexa_return(self._serializer.load_payload(expired.payload))
+                flow = _alexa_return(self._serializer.load_payload(signed)) if isinstance(signed, bytes) else None
             except BadData:
                 flow = None
             raise StateRefused("expired" if flow else "invalid", flow) from None

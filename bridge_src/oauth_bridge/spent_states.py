@@ -1,21 +1,23 @@
 """Single use of a sealed state within one process: the bindings already redeemed, until they expire.
 
 Across processes and instances the flow cookie does the work instead: /callback clears it, so the
-browser that started the flow cannot present the state a second time anywhere (docs: how-it-works/account-linking.md)."""
+browser that started the flow cannot present the state a second time anywhere
+(docs: how-it-works/account-linking.md)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 MAX_ENTRIES = 100_000
 """About 10 MB at most; past it the oldest entries go first (they are the closest to expiring anyway)."""
 
 
 class SpentStates:
-    def __init__(self, lifetime_s: float, clock: Callable[[], float] = time.monotonic,
-                 max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(
+        self, lifetime_s: float, clock: Callable[[], float] = time.monotonic, max_entries: int = MAX_ENTRIES
+    ) -> None:
         self._lifetime_s = lifetime_s
         self._clock = clock
         self._max_entries = max_entries

@@ -12,6 +12,7 @@ sent twice.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import http.cookiejar
 import json
@@ -20,10 +21,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_POOLBLOCK, HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -61,8 +63,9 @@ class TokenFailure(enum.Enum):
 
 
 class TokenExchangeError(Exception):
-    def __init__(self, kind: TokenFailure, *, http_status: int | None = None, provider_error: str | None = None,
-                 attempts: int) -> None:
+    def __init__(
+        self, kind: TokenFailure, *, http_status: int | None = None, provider_error: str | None = None, attempts: int
+    ) -> None:
         super().__init__(kind.value)
         self.kind = kind
         self.http_status = http_status
@@ -116,10 +119,8 @@ class _Deadline:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):  # not connected (yet, or any more): nothing to interrupt
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # not connected (yet, or any more): nothing to interrupt
-        pass
 
 
 _exchange = threading.local()
@@ -149,8 +150,10 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
 
 
 class _WatchedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().init_poolmanager(*args, **kwargs)
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
@@ -171,8 +174,13 @@ class TokenClient:
 
     def exchange(self, *, code: str, client_id: str, client_secret: str, redirect_uri: str) -> AccessGrant:
         """Raises TokenExchangeError; returns or raises by `budget_s` after the call, whatever the server does."""
-        form = {"code": code, "client_id": client_id, "client_secret": client_secret,
-                "grant_type": "authorization_code", "redirect_uri": redirect_uri}
+        form = {
+            "code": code,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+        }
         deadline = _Deadline(self._budget_s)
         _exchange.deadline = deadline
         attempts = 1
@@ -198,9 +206,14 @@ class TokenClient:
         remaining = max(deadline.remaining(), 0.001)
         with _new_session() as session:
             try:
-                response = session.post(self._token_url, data=form, stream=True, allow_redirects=False,
-                                        headers={"Accept": "application/json"},
-                                        timeout=(min(CONNECT_TIMEOUT_S, remaining), remaining))
+                response = session.post(
+                    self._token_url,
+                    data=form,
+                    stream=True,
+                    allow_redirects=False,
+                    headers={"Accept": "application/json"},
+                    timeout=(min(CONNECT_TIMEOUT_S, remaining), remaining),
+                )
             except requests.ConnectTimeout:
                 raise _NotConnected from None
             except requests.ConnectionError as error:
@@ -240,13 +253,14 @@ def _grant_from(status: int, body: bytes, attempts: int) -> AccessGrant:
     elif not parsed:
         failure = TokenFailure.NOT_JSON
     else:
-        token = document.get("access_token") if isinstance(document, dict) else None
+        fields = document if isinstance(document, dict) else {}
+        token = fields.get("access_token")
         if not (isinstance(token, str) and token.strip()):
             failure = TokenFailure.NO_ACCESS_TOKEN
-        elif "expires_in" not in document:
+        elif "expires_in" not in fields:
             return AccessGrant(access_token=token, expires_in=None)
         else:
-            expires_in = _seconds(document["expires_in"])
+            expires_in = _seconds(fields["expires_in"])
             if expires_in is not None:
                 return AccessGrant(access_token=token, expires_in=expires_in)
             failure = TokenFailure.MALFORMED

@@ -8,7 +8,7 @@ from typing import List
 
 from nest_skill.controls import Action, Change
 from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, RateLimited, Rejected,
-                                   SdmClient, Unavailable, Unreachable)
+                                   SdmClient, Unavailable, UnknownCommand, Unreachable)
 from nest_skill.thermostats import Thermostat, structure_names, thermostats_in
 
 
@@ -37,7 +37,9 @@ class NestAccount:
         state calls for a different command, send that one, once, within the same deadline.
 
         Raises CannotChange (nothing sent; after a refusal, the fresh state's reason) or SdmError
-        (the refusal itself when the fresh state gives no other command; NotFound when it is gone).
+        (the refusal itself when the fresh state gives no other command; NotFound when the device is
+        gone). A NOT_FOUND for a device the fresh read finds is UnknownCommand: SDM documents 404
+        for an invalid command name too, so the device is not said to be removed.
         """
         change = action.plan(thermostat)
         try:
@@ -47,6 +49,8 @@ class NestAccount:
             fresh = self.refresh(thermostat)
             retry = action.plan(fresh)
             if (retry.command, dict(retry.params)) == (change.command, dict(change.params)):
+                if isinstance(refusal, NotFound):
+                    raise UnknownCommand(refusal.operation, refusal.status, refusal.detail, refusal.reason) from None
                 raise refusal
         self._send(retry)
         return retry

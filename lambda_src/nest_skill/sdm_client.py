@@ -117,7 +117,8 @@ class ProjectUnavailable(SdmError):
 
 
 class NotFound(SdmError):
-    """404 NOT_FOUND: the device (or the enterprise) is gone."""
+    """404 NOT_FOUND: the device (or the enterprise) is gone, or (on executeCommand) the command is
+    one SDM does not know: its errors page documents 404 for an invalid command name too."""
 
 
 class RateLimited(SdmError):
@@ -132,8 +133,26 @@ class Rejected(SdmError):
     """Any other 4xx, such as INVALID_ARGUMENT."""
 
 
+class UnknownCommand(Rejected):
+    """404 NOT_FOUND on executeCommand for a device that a fresh `devices.get` still finds (raised
+    by NestAccount.carry_out): what SDM did not find is the command, not the device."""
+
+
 class Unavailable(SdmError):
-    """5xx or an answer SDM never gives (a redirect, an unexpected status)."""
+    """5xx or an answer SDM never gives (a redirect, an unexpected status). 503 UNAVAILABLE: the
+    service did not take the request."""
+
+
+class ServerFailed(Unavailable):
+    """500 INTERNAL or UNKNOWN, 504 DEADLINE_EXCEEDED (or those HTTP codes without a status): SDM took
+    the request and failed while carrying it out, so a command may have run all the same. Google's
+    google.rpc.Code: DEADLINE_EXCEEDED "may be returned even if the operation has completed
+    successfully"; INTERNAL means "some invariants expected by the underlying system have been
+    broken"; UNKNOWN is an error with no more information. None of them says nothing was done."""
+
+    @property
+    def command_may_have_run(self) -> bool:
+        return self.operation == EXECUTE_COMMAND
 
 
 class InvalidResponse(SdmError):
@@ -163,8 +182,9 @@ class TimedOut(NoAnswer):
 
 # google.rpc.Code names (error.status) first, the HTTP code only when the body has none.
 _BY_RPC_STATUS = {"UNAUTHENTICATED": Unauthenticated, "NOT_FOUND": NotFound, "RESOURCE_EXHAUSTED": RateLimited,
-                  "FAILED_PRECONDITION": FailedPrecondition}
-_BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited}
+                  "FAILED_PRECONDITION": FailedPrecondition, "INTERNAL": ServerFailed, "UNKNOWN": ServerFailed,
+                  "DEADLINE_EXCEEDED": ServerFailed, "UNAVAILABLE": Unavailable}
+_BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited, 500: ServerFailed, 504: ServerFailed}
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -443,11 +463,9 @@ class SdmClient:
         if document is _NOT_JSON and (response.status_code == 200 or len(body) > MAX_ANSWER_BYTES):
             log.warning("sdm answer unreadable", extra={"sdm_operation": operation, "sdm_status": response.status_code,
                                                         "sdm_answer_bytes": len(body)})
-        # The error classification reads the body from the response: only what was read, and only
-        # when it parses (a body too deep to parse is classified by its HTTP status alone).
-        response._content = body if document is not _NOT_JSON else b""
         if response.status_code != 200:
-            error = _error_for(operation, response)
+            # A body that did not parse (too deep, too long, not JSON) is classified by its HTTP status alone.
+            error = _error_for(operation, response.status_code, None if document is _NOT_JSON else document)
             if isinstance(error, ProjectUnavailable):
                 log.error("sdm project unavailable", extra={"sdm_operation": operation,
                                                              "sdm_reason": error.reason})
@@ -493,12 +511,12 @@ def _read_capped(response: requests.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _error_for(operation: str, response: requests.Response) -> SdmError:
+def _error_for(operation: str, status: int, document: Any) -> SdmError:
     """SDM's error from its documented body {"error": {"code", "status", "message", "details"}}
-    (developers.google.com/nest/device-access/reference/errors/api; google.rpc.Status), else the
-    HTTP status. A 403 is the user's to fix (link again) unless its ErrorInfo reason names the project."""
-    error = _rpc_status(response)
-    status = response.status_code
+    (developers.google.com/nest/device-access/reference/errors/api; google.rpc.Status), already
+    parsed as `document` (None when the body was not JSON), else the HTTP status. A 403 is the
+    user's to fix (link again) unless its ErrorInfo reason names the project."""
+    error = _rpc_status(document)
     rpc_status = error.get("status")
     message = str(error.get("message") or "")
     details = error.get("details")
@@ -513,10 +531,8 @@ def _error_for(operation: str, response: requests.Response) -> SdmError:
     return kind(operation, status, message, reason)
 
 
-def _rpc_status(response: requests.Response) -> Dict[str, Any]:
-    """The body's `error` object (google.rpc.Status as JSON); empty when the body has none."""
-    try:
-        error = response.json()["error"]
-    except (ValueError, KeyError, TypeError):  # not JSON; no "error"; a list, string or null
-        return {}
+def _rpc_status(document: Any) -> Dict[str, Any]:
+    """The body's `error` object (google.rpc.Status as JSON); empty when the body has none (not
+    JSON; no "error"; a list, string or null)."""
+    error = document.get("error") if isinstance(document, dict) else None
     return error if isinstance(error, dict) else {}

@@ -3,7 +3,8 @@ into speech (speech.failure), the smart-home door into an Alexa error type (smar
 
 sdm_client sorts each answer by google.rpc status (its exception classes); here the class is read
 together with what SDM documents beside it: the ErrorInfo `reason` (401, 403), the operation
-(a 404 on a list is the project's enterprise, on a device the device), and, where SDM documents
+(a 404 on a list is the project's enterprise, on a device the device; a 5xx on a command whether it
+may have run), and, where SDM documents
 nothing but text, the message (FAILED_PRECONDITION and INVALID_ARGUMENT on executeCommand).
 
 Sources: developers.google.com/nest/device-access/reference/errors/api (the body, "Command not
@@ -20,7 +21,8 @@ import re
 from enum import Enum
 
 from nest_skill.sdm_client import (EXECUTE_COMMAND, FailedPrecondition, NoAnswer, NotFound, PermissionDenied,
-                                   ProjectUnavailable, RateLimited, Rejected, SdmError, TimedOut, Unauthenticated)
+                                   ProjectUnavailable, RateLimited, Rejected, SdmError, ServerFailed, TimedOut,
+                                   Unauthenticated, UnknownCommand)
 
 # Google's ErrorInfo reason on a 401 for an access token past its lifetime.
 EXPIRED_TOKEN_REASON = "ACCESS_TOKEN_EXPIRED"
@@ -44,7 +46,8 @@ class Failure(Enum):
     RANGE_TOO_NARROW = "range too narrow"
     """INVALID_ARGUMENT "Temperature setpoint range is smaller than minimum ..." (or cool not above heat)."""
     INVALID = "invalid"
-    """Any other 4xx (INVALID_ARGUMENT about something else): Nest did not accept the request."""
+    """Any other 4xx (INVALID_ARGUMENT about something else), or a command's 404 NOT_FOUND while the
+    device is still there (a command SDM does not know): Nest did not accept the request."""
     RATE_LIMITED = "rate limited"
     """429 RESOURCE_EXHAUSTED: SDM's per-user, per-device quotas."""
     CREDENTIALS_EXPIRED = "credentials expired"
@@ -56,13 +59,15 @@ class Failure(Enum):
     PROJECT_UNAVAILABLE = "project unavailable"
     """403 with a project ErrorInfo reason (SERVICE_DISABLED, ...), or 404 on a list (the enterprise)."""
     NOT_FOUND = "not found"
-    """404 on one device: the device is gone."""
+    """404 on one device that a fresh read does not find either: the device is gone."""
     TIMED_OUT = "timed out"
     """No answer before the request's deadline, and no command can have run."""
     UNCONFIRMED = "unconfirmed"
-    """A command went out and its answer never came: it may have been carried out."""
+    """A command went out and its outcome is unknown: its answer never came, or SDM failed while
+    carrying it out (500 INTERNAL or UNKNOWN, 504 DEADLINE_EXCEEDED): it may have been carried out."""
     UNAVAILABLE = "unavailable"
-    """5xx, no connection, a redirect, or a body that is not SDM's documented JSON."""
+    """5xx (on a command, 503 UNAVAILABLE and those SDM does not document), no connection, a redirect,
+    or a body that is not SDM's documented JSON."""
 
     @property
     def needs_linking(self) -> bool:
@@ -88,8 +93,12 @@ def classify(error: SdmError) -> Failure:
         return Failure.NOT_FOUND if error.operation in DEVICE_OPERATIONS else Failure.PROJECT_UNAVAILABLE
     if isinstance(error, FailedPrecondition):
         return _precondition(error.detail)
+    if isinstance(error, UnknownCommand):
+        return Failure.INVALID
     if isinstance(error, Rejected):
         return _argument(error.detail)
+    if isinstance(error, ServerFailed) and error.command_may_have_run:
+        return Failure.UNCONFIRMED
     return Failure.UNAVAILABLE
 
 

@@ -371,8 +371,8 @@ def _best(spoken: str, thermostat: Thermostat) -> Closeness:
     return max(closeness(spoken, name) for name in names)
 
 
-_AT_HOME = re.compile(r"^\s*(?:the one\s+|das\s+|der\s+|celui\s+|celle\s+|el\s+|la\s+|quello\s+|quella\s+)?"
-                      r"(?:at|in|im|à|a|au|chez|de|en|del|de la|nel|nella|della|del)\s+", re.IGNORECASE)
+_AT_HOME = re.compile(r"^\s*(?:the one\s+|das\s+|der\s+|celui\s+|celle\s+|el\s+|la\s+|quello\s+"
+                      r"|quella\s+)?(?:at|in|im|à|a|au|chez|de|en|del|nel|nella|della)\s+", re.IGNORECASE)
 """How people answer "at Lake House, or at Home?" ("in Seehaus", "à la maison", "en la casa", "nella casa"):
 the question's own preposition comes back."""
 _JAPANESE_HOME = re.compile(r"(?:の方|のほう|のやつ|の)$")

@@ -64,6 +64,19 @@ def test_a_privacy_contact_that_is_neither_is_refused_by_name(contact):
         BridgeConfig.from_env({**REQUIRED, "PRIVACY_CONTACT": contact})
 
 
+def test_live_state_is_on_only_when_the_stacks_say_so():
+    assert BridgeConfig.from_env({**REQUIRED, "LIVE_STATE": "on"}).live_state is True
+    assert BridgeConfig.from_env({**REQUIRED, "LIVE_STATE": " off "}).live_state is False
+    assert BridgeConfig.from_env(REQUIRED).live_state is False
+
+
+@pytest.mark.parametrize("value", ["ON", "true", "1", "yes"])
+def test_a_live_state_switch_that_is_not_on_or_off_is_refused_by_name(value):
+    """Read as off, a typo would make /privacy leave out what live state stores."""
+    with pytest.raises(ConfigError, match="LIVE_STATE"):
+        BridgeConfig.from_env({**REQUIRED, "LIVE_STATE": value})
+
+
 def config_with(**values: str) -> BridgeConfig:
     return BridgeConfig.from_env({**REQUIRED, **values})
 

@@ -46,9 +46,9 @@ def test_the_developer_terms_check_catches_the_words_it_lists():
 
 @pytest.fixture
 def served(secrets_bucket, monotonic, wall):
-    def privacy(contact: str | None = None) -> str:
-        bridge = Bridge(make_config(privacy_contact=contact), CredentialStore(secrets_bucket.s3, BUCKET, KEY,
-                                                                              clock=monotonic),
+    def privacy(contact: str | None = None, live_state: bool = False) -> str:
+        bridge = Bridge(make_config(privacy_contact=contact, live_state=live_state),
+                        CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
                         TokenClient(TOKEN_URL), wall_clock=wall)
         response = get(bridge, "/privacy")
         assert response.status_code == 200
@@ -74,6 +74,24 @@ def test_without_a_configured_contact_the_policy_says_who_to_ask(served):
 def test_a_configured_contact_is_a_link_on_the_privacy_policy(served, contact, link):
     page = served(contact)
     assert link in page and legal.NO_CONTACT not in visible_text(page)
+
+
+def test_with_live_state_on_the_policy_says_what_is_stored_for_each_user_and_until_when(served):
+    """lambda_src/nest_skill/live_state/store.py: per user, the LWA token pair sealed with the KMS key,
+    the Alexa region and the endpoint IDs, under a hash of the Google account; a refused report deletes
+    the tokens and the endpoints, leaving the hash, the region and relink_needed."""
+    off, on = visible_text(served()), visible_text(served(live_state=True))
+    assert "Changes shown in the Alexa app" not in off and "DynamoDB" not in off
+    assert "Nothing about you is stored by the skill, except a list of your thermostats" in off
+    assert "It does not poll or read anything otherwise." in off
+    section = on[on.index("Changes shown in the Alexa app"):on.index("Logs")]
+    for stated in ("Login with Amazon access token and refresh token", "encrypted with a key in the operator's AWS "
+                   "Key Management Service", "the Alexa region that serves you", "the identifiers of the thermostats "
+                   "you see", "one-way hash of your Google account's identifier", "until you disable the skill or "
+                   "unlink your account", "deletes your credentials and your list of thermostats"):
+        assert stated in " ".join(section.split()), stated
+    # Nothing on the page still says that nothing is stored or read beyond the request.
+    assert "Nothing about you is stored by the skill" not in on and "read anything otherwise" not in on
 
 
 @pytest.mark.parametrize("path, title", [("/privacy", "Home Thermostat: privacy policy"),

@@ -67,7 +67,7 @@ def _uses_lines(text: str) -> list[str]:
 
 def test_every_action_is_pinned_to_a_commit_with_its_release_in_a_comment():
     uses = [(path.name, line) for path in WORKFLOWS for line in _uses_lines(path.read_text(encoding="utf-8"))]
-    assert len(uses) == 16
+    assert len(uses) == 14
     for name, line in uses:
         assert PINNED_USES.match(line), f"{name}: {line.strip()!r} is not `owner/repo@<40-hex SHA> # vX.Y.Z`"
     for path in WORKFLOWS:
@@ -169,7 +169,20 @@ def test_the_lambda_code_is_tested_on_the_lambda_runtimes_python():
                     'python -m pytest -q "$TESTS"']
     assert next(s for s in lambda_code["steps"] if s.get("run", "").startswith("python -m pytest"))["env"] == \
         {"TESTS": "${{ matrix.tests }}"}
-    assert _setup_python(jobs["test"])["with"]["python-version"] == TOOLING_PYTHON
+
+
+def test_make_test_runs_in_debian_bookworm_on_the_toolings_python():
+    """`make chromium` installs Debian's chromium and chromium-driver (Ubuntu's are snap stubs without
+    /usr/bin/chromedriver): both test gates run in a bookworm image of the tooling's Python, with no
+    setup-python (built for the runner's Ubuntu, not a container) and Node from setup-node."""
+    for job in (workflow("ci.yml")["jobs"]["test"], workflow("deploy.yml")["jobs"]["test"]):
+        assert job["container"]["image"] == f"python:{TOOLING_PYTHON}-bookworm"
+        assert "--shm-size=" in job["container"]["options"]
+        uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+        assert uses == ["actions/checkout", "actions/setup-node"]
+        assert next(step for step in job["steps"] if "uses" in step and "setup-node" in step["uses"])["with"][
+            "node-version"] == 24
+        assert job["steps"][-1] == {"run": "make test"}
 
 
 def test_the_jobs_that_bundle_have_the_runtimes_python_beside_the_toolings():

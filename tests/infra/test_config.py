@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError, is_cdk_context_key
+from stacks.config import ALEXA_REGIONS, DEFAULT_LOCALES, PACKAGE_LOCALES, AppConfig, ConfigError, is_cdk_context_key
 from tests.infra.conftest import BEANSTALK
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +98,21 @@ def test_the_cdk_app_reads_the_settings_file_beside_it(tmp_path):
                                      "beanstalk")
 
 
+def test_nest_skill_settings_names_another_settings_file_and_the_one_beside_it_is_not_read(tmp_path):
+    """The local rehearsal names its own settings file, so an owner's nest-skill.json never reaches it."""
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    shutil.copy(ROOT / "cdk.json", tmp_path / "cdk.json")
+    (tmp_path / "nest-skill.json").write_text(json.dumps({"bridge_hosting": "ec2"}))
+    named = tmp_path / "elsewhere.json"
+    named.write_text(json.dumps({"account_linking": "password"}))
+    result = subprocess.run([sys.executable, str(tmp_path / "app.py")], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "CDK_OUTDIR": str(tmp_path / "out"),
+                                 "NEST_SKILL_SETTINGS": str(named),
+                                 "CDK_CONTEXT_JSON": json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"])})
+    assert result.stderr.strip() == ("error: config key 'account_linking' = 'password' is not allowed: expected "
+                                     "auth_code or implicit")
+
+
 @pytest.mark.parametrize("key, nearest", [
     ("bridge_hostng", "bridge_hosting"),
     ("acount_linking", "account_linking"),
@@ -113,9 +128,17 @@ def test_misspelled_key_is_refused_naming_the_nearest_known_one(key, nearest):
                                  f"knows: did you mean '{nearest}'?")
 
 
-def test_locales_default_to_the_five_english_ones_and_match_the_package():
+def test_locales_default_to_the_five_english_ones_and_the_package_models_them_and_more():
     assert AppConfig().locales == DEFAULT_LOCALES == ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
-    assert set(PACKAGE_LOCALES) == set(DEFAULT_LOCALES)
+    assert set(DEFAULT_LOCALES) < set(PACKAGE_LOCALES)
+    assert set(PACKAGE_LOCALES) <= set(ALEXA_REGIONS)
+
+
+@pytest.mark.parametrize("locales, regions", [
+    ("de-DE", ("eu-west-1",)), ("ja-JP", ("us-west-2",)), ("en-US,de-DE,ja-JP", ("us-east-1", "eu-west-1", "us-west-2")),
+])
+def test_a_language_locale_is_served_from_its_alexa_region(locales, regions):
+    assert AppConfig.from_mapping({"locales": locales}).skill_regions == regions
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -128,13 +151,13 @@ def test_locales_come_as_a_list_or_a_comma_separated_string(raw, expected):
 
 
 @pytest.mark.parametrize("raw, shown", [
-    ("de-DE", "'de-DE'"), ("en-US,en-US", "'en-US,en-US'"), ("", "''"), ([], "''"), ("en_US", "'en_US'"),
+    ("pt-BR", "'pt-BR'"), ("en-US,en-US", "'en-US,en-US'"), ("", "''"), ([], "''"), ("en_US", "'en_US'"),
 ])
 def test_locales_without_an_interaction_model_are_refused(raw, shown):
     with pytest.raises(ConfigError) as raised:
         AppConfig.from_mapping({"locales": raw})
     assert str(raised.value) == (f"config key 'locales' = {shown} is not allowed: expected one or more of "
-                                 f"en-AU, en-CA, en-GB, en-IN, en-US (the package's interaction models), each once")
+                                 f"{', '.join(PACKAGE_LOCALES)} (the package's interaction models), each once")
 
 
 def test_locales_of_the_wrong_type_are_refused():

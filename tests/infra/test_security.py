@@ -7,7 +7,7 @@ from aws_cdk.assertions import Match, Template
 
 from pathlib import Path
 
-from tests.infra.conftest import BEANSTALK, SKILL_ID, VARIANTS, build_app
+from tests.infra.conftest import BEANSTALK, HOME_REGIONS, SKILL_ID, VARIANTS, build_app
 
 
 def resources(template, type_):
@@ -259,6 +259,21 @@ def test_no_privacy_contact_leaves_the_bridge_environment_as_it_is(synth):
     assert "PRIVACY_CONTACT" not in json.dumps(synth("lambda-auth_code").bridge.to_json())
 
 
+def bridge_environment(template) -> dict:
+    """The bridge's environment variables, whether it runs on Lambda or Elastic Beanstalk."""
+    if resources(template, "AWS::ElasticBeanstalk::Environment"):
+        return {name: value for (namespace, name), value in option_settings(template)[1].items()
+                if namespace == "aws:elasticbeanstalk:application:environment"}
+    return only(template, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize("variant", ["lambda-auth_code", "beanstalk-auth_code", "live-state", "live-state-beanstalk"])
+def test_the_bridge_is_told_live_state_is_on_exactly_when_it_is(synth, variant):
+    """LIVE_STATE=on makes /privacy say what live state stores; off, the bridge's template is as it was."""
+    live = VARIANTS[variant].get("live_state") == "on"
+    assert bridge_environment(synth(variant).bridge).get("LIVE_STATE") == ("on" if live else None)
+
+
 ACCOUNT_ROOT = {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
                                           ":root"]]}}
 BRIDGE_ROLE_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"},
@@ -392,11 +407,22 @@ def live_state_policy(template) -> dict[str, dict]:
     return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
-def skill_templates(synthesized):
-    """(home region as the template names it, template) of every skill stack: home, then regional."""
-    yield {"Ref": "AWS::Region"}, synthesized.skill
+def flat(value) -> str:
+    """A template string value as one string: Fn::Join joined, a Ref as ${Name}."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    separator, parts = value["Fn::Join"]
+    return separator.join(flat(part) for part in parts)
+
+
+def skill_templates(synthesized, variant):
+    """(partition, home region, own region, template) of every skill stack as its template names them:
+    the home stack's are its own pseudo parameters, a regional stack's are literals."""
+    yield "${AWS::Partition}", "${AWS::Region}", "${AWS::Region}", synthesized.skill
     for stack in synthesized.stacks.regional_skills:
-        yield stack.region, synthesized.templates[stack.stack_name]
+        yield "aws", HOME_REGIONS[variant], stack.region, synthesized.templates[stack.stack_name]
 
 
 def token_key_policy(synthesized) -> dict[str, dict]:
@@ -440,11 +466,11 @@ def test_live_state_token_key_is_used_by_exactly_this_deployments_skill_roles(sy
     through_dynamodb = {"Fn::Join": ["", ["dynamodb.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
     assert statements["SealTokensOnlyForTheSkill"] == {
         "Sid": "SealTokensOnlyForTheSkill", "Effect": "Allow", "Principal": ANY_PRINCIPAL,
-        "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*",
+        "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*",
         "Condition": {"StringEquals": {**the_skill, "kms:EncryptionContext:table": "NestSkillSecrets-LiveStateTokens"}}}
     assert statements["UseTheTableThroughDynamoDbForTheSkill"] == {
         "Sid": "UseTheTableThroughDynamoDbForTheSkill", "Effect": "Allow", "Principal": ANY_PRINCIPAL,
-        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*",
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], "Resource": "*",
         "Condition": {"StringEquals": {"kms:ViaService": through_dynamodb, **the_skill}}}
     account = statements["EncryptTheTableThroughDynamoDbFromTheAccount"]
     assert account["Principal"] == ACCOUNT_ROOT
@@ -462,48 +488,32 @@ def test_live_state_skill_roles_do_exactly_the_item_operations_and_the_read_they
     """Each region's skill role: five item operations on the home region's table and a read of the
     messaging object, both named in full; no KMS key (the key policies grant that), no wildcard."""
     synthesized = synth(variant)
-    templates = list(skill_templates(synthesized))
+    templates = list(skill_templates(synthesized, variant))
     assert len(templates) == (3 if variant == "live-state-multi-region" else 1)
-    for home, template in templates:
+    for partition, home, region, template in templates:
         statements = live_state_policy(template)
-        assert statements == {
-            "TokenTableItems": {
-                "Sid": "TokenTableItems", "Effect": "Allow",
-                "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                           "dynamodb:Query"],
-                "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":dynamodb:", home, ":",
-                                               {"Ref": "AWS::AccountId"},
-                                               ":table/NestSkillSecrets-LiveStateTokens"]]}
-                if isinstance(home, dict) else
-                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":dynamodb:{home}:", {"Ref": "AWS::AccountId"},
-                                   ":table/NestSkillSecrets-LiveStateTokens"]]}},
-            "ReadMessagingCredentials": {
-                "Sid": "ReadMessagingCredentials", "Effect": "Allow", "Action": "s3:GetObject",
-                "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::nestskillsecrets-credentials-",
-                                               {"Ref": "AWS::AccountId"}, "-", home,
-                                               "/alexa-messaging-credentials.json"]]}
-                if isinstance(home, dict) else
-                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::nestskillsecrets-credentials-",
-                                   {"Ref": "AWS::AccountId"}, f"-{home}/alexa-messaging-credentials.json"]]}},
-        }
+        assert set(statements) == {"TokenTableItems", "ReadMessagingCredentials"}
+        table, read = statements["TokenTableItems"], statements["ReadMessagingCredentials"]
+        assert (table["Effect"], table["Action"]) == ("Allow", [
+            "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"])
+        assert flat(table["Resource"]) == (f"arn:{partition}:dynamodb:{home}:${{AWS::AccountId}}:"
+                                           "table/NestSkillSecrets-LiveStateTokens")
+        assert (read["Effect"], read["Action"]) == ("Allow", "s3:GetObject")
+        assert flat(read["Resource"]) == (f"arn:{partition}:s3:::nestskillsecrets-credentials-${{AWS::AccountId}}-"
+                                          f"{home}/alexa-messaging-credentials.json")
         assert "kms:" not in json.dumps([p["Properties"] for p in resources(template, "AWS::IAM::Policy").values()])
         assert "Fn::ImportValue" not in json.dumps(template.to_json())  # nothing from the secrets stack
         env = only(template, "AWS::Lambda::Function")["Properties"]["Environment"]["Variables"]
-        assert env["LIVE_STATE_TABLE"] == "NestSkillSecrets-LiveStateTokens"
-        assert env["MESSAGING_CREDENTIALS_OBJECT"] == "alexa-messaging-credentials.json"
-        assert env["LIVE_STATE_REGION"] == home
-        assert "alias/NestSkill-live-state" in json.dumps(env["LIVE_STATE_KEY"])
+        assert {name: flat(value) for name, value in env.items() if name.startswith(("LIVE", "MESSAGING"))} == {
+            "LIVE_STATE_TABLE": "NestSkillSecrets-LiveStateTokens",
+            "LIVE_STATE_KEY": f"arn:{partition}:kms:{home}:${{AWS::AccountId}}:alias/NestSkill-live-state",
+            "LIVE_STATE_REGION": home,
+            "MESSAGING_CREDENTIALS_BUCKET": f"nestskillsecrets-credentials-${{AWS::AccountId}}-{home}",
+            "MESSAGING_CREDENTIALS_OBJECT": "alexa-messaging-credentials.json"}
         role = next(r for logical_id, r in resources(template, "AWS::IAM::Role").items()
                     if "SkillRole" in logical_id)["Properties"]
-        # The name the home region's fences list: NestSkill-<the function's region>.
-        assert role["RoleName"] == ({"Fn::Join": ["", ["NestSkill-", {"Ref": "AWS::Region"}]]}
-                                    if template is synthesized.skill
-                                    else f"NestSkill-{template_region(synthesized, template)}")
-        assert "Path" not in role
-
-
-def template_region(synthesized, template) -> str:
-    return next(s.region for s in synthesized.stacks.regional_skills if synthesized.templates[s.stack_name] is template)
+        # The name the home region's fences list: NestSkill-<the function's own region>.
+        assert flat(role["RoleName"]) == f"NestSkill-{region}" and "Path" not in role
 
 
 @pytest.mark.parametrize("variant", LIVE_VARIANTS)
@@ -546,15 +556,14 @@ def test_live_state_messaging_credentials_are_the_skills_alone_and_the_google_se
 
 def test_live_state_with_the_default_locales_serves_all_three_alexa_regions(synth):
     """The default locales need us-east-1, eu-west-1 and us-west-2: live state serves them all from
-    one table in the home region."""
+    one table in the home region, and the home region's fences name all three skill roles."""
     synthesized = synth("live-state-multi-region")
     assert {s.region for s in synthesized.stacks.regional_skills} == {"eu-west-1", "us-west-2"}
     for stack in synthesized.stacks.regional_skills:
         env = only(synthesized.templates[stack.stack_name], "AWS::Lambda::Function")["Properties"][
             "Environment"]["Variables"]
         assert env["LIVE_STATE_REGION"] == "us-east-1"
-        assert env["MESSAGING_CREDENTIALS_BUCKET"] == {"Fn::Join": ["", [
-            "nestskillsecrets-credentials-", {"Ref": "AWS::AccountId"}, "-us-east-1"]]}
-        assert env["LIVE_STATE_KEY"] == {"Fn::Join": ["", [
-            "arn:", {"Ref": "AWS::Partition"}, ":kms:us-east-1:", {"Ref": "AWS::AccountId"},
-            ":alias/NestSkill-live-state"]]}
+    roles = {flat(arn) for arn in SKILL_ROLES["live-state-multi-region"]}
+    assert roles == {"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/NestSkill-${AWS::Region}",
+                     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/NestSkill-eu-west-1",
+                     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/NestSkill-us-west-2"}

@@ -103,4 +103,22 @@ def door(live, sdm):
     return SmartHome(sdm, live)
 
 
+@pytest.fixture
+def pubsub():
+    """The Pub/Sub push stand-in (sandbox.fake_pubsub) with its certificates served; `certs_url` set."""
+    from sandbox import fake_pubsub
+
+    with fake_pubsub.serving() as (stand_in, certs_url):
+        stand_in.certs_url = certs_url
+        yield stand_in
+
+
+@pytest.fixture
+def events(aws, amazon, pubsub):
+    """One warm events function (nest_events.NestEvents) against the stand-ins."""
+    from tests.live_state.events_support import make_events
+
+    return make_events(aws, amazon, pubsub)
+
+
 __all__ = ["home", "make_config", "thermostat"]

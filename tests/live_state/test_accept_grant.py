@@ -13,7 +13,7 @@ from nest_skill.smart_home.dispatcher import SmartHome
 from tests.live_state.conftest import REGION, TABLE, home, make_config, thermostat
 from tests.skill.sdm import PROJECT
 
-GOOGLE_TOKEN = "ya29.google-access-token-of-ann"
+GOOGLE_TOKEN = "google-access-token-of-ann"  # a stand-in, not shaped as a real one
 
 
 def accept_grant(code: str, token: str = GOOGLE_TOKEN) -> dict:

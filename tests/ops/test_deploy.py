@@ -57,6 +57,7 @@ class FakeTools:
     credentials_before_all: bool | None = None
     deployed_endpoint: str | None = None
     deployed_apis: list[set[str]] = field(default_factory=list)
+    deployed_permissions: list[list[dict]] = field(default_factory=list)
 
     def __call__(self, argv: Sequence[str], cwd: Path | None, env: dict[str, str]) -> int:
         argv = list(argv)
@@ -90,6 +91,7 @@ class FakeTools:
         manifest = json.loads((project / "skill-package" / "skill.json").read_text())
         self.deployed_endpoint = manifest["manifest"]["apis"]["custom"]["endpoint"]["uri"]
         self.deployed_apis.append(set(manifest["manifest"]["apis"]))
+        self.deployed_permissions.append(manifest["manifest"].get("permissions", []))
         states_path = project / ".ask" / "ask-states.json"
         states = (json.loads(states_path.read_text()) if states_path.exists()
                   else {"askcliStatesVersion": "2020-03-31", "profiles": {}})
@@ -864,7 +866,7 @@ def test_a_bootstrap_parameter_the_operator_may_not_read_names_the_missing_permi
 def test_credentials_sts_refuses_are_one_line_before_anything_runs(workspace, monkeypatch):
     from moto.core import set_initial_no_auth_action_count
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEREVOKED00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "revoked-example-key-id")
     tools = FakeTools({})
 
     @set_initial_no_auth_action_count(0)
@@ -932,7 +934,7 @@ def test_ask_cli_gets_the_profiles_aws_keys_so_it_reads_its_exported_variables(w
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
     credentials = tmp_path / "aws-credentials"
-    credentials.write_text("[operator]\naws_access_key_id = AKIAPROFILEKEY000001\n"
+    credentials.write_text("[operator]\naws_access_key_id = profile-example-key-id\n"
                            "aws_secret_access_key = profile-secret\naws_session_token = profile-session\n")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_PROFILE", "operator")
@@ -942,7 +944,7 @@ def test_ask_cli_gets_the_profiles_aws_keys_so_it_reads_its_exported_variables(w
     for (argv, _), env in zip(tools.calls, tools.environments):
         if argv[0] == "ask":
             assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
-                "AKIAPROFILEKEY000001", "profile-secret", "profile-session")
+                "profile-example-key-id", "profile-secret", "profile-session")
             assert ask_cli_profile(env) == ASK_ENV_PROFILE
         else:
             assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SESSION_TOKEN" not in env
@@ -977,3 +979,92 @@ def test_the_profile_is_the_one_the_pinned_ask_cli_picks(tmp_path, environ):
                             capture_output=True, text=True, timeout=60, check=True).stdout
 
     assert ask_cli_profile(environ) == picked
+
+
+MESSAGING_OBJECT = "alexa-messaging-credentials.json"
+MESSAGING_SECRET = "amzn1.oa2-cs.v1.messaging-secret-for-deploy-tests"
+SMAPI_CREDENTIALS = json.dumps({"skillMessagingCredentials": {
+    "clientId": "amzn1.application-oa2-client.deploytests", "clientSecret": MESSAGING_SECRET}})
+LIVE_STATE_ARGS = (*CONTEXT_ARGS, "live_state=on")
+SEND_EVENTS = [{"name": "alexa::async_event:write"}]
+
+
+def live_deployer(workspace, tools, answer: tuple[int, str] = (0, SMAPI_CREDENTIALS)) -> Deployer:
+    """A deployer with live state on; `ask smapi get-skill-credentials` answers `answer`, in order with
+    the other tools' calls (tools.calls)."""
+    tools.outputs["NestSkillSecrets"]["MessagingCredentialsObjectKey"] = MESSAGING_OBJECT
+    deployer = workspace.deployer(tools, LIVE_STATE_ARGS)
+
+    def capture(argv, env):
+        tools.calls.append((list(argv), None))
+        tools.environments.append(dict(env))
+        return answer
+
+    deployer.capture = capture
+    return deployer
+
+
+def messaging_object(secrets) -> dict:
+    body = secrets.s3.get_object(Bucket=secrets.location.bucket, Key=MESSAGING_OBJECT)["Body"].read()
+    return json.loads(body)
+
+
+def test_a_first_live_state_deploy_asks_for_events_only_once_accept_grant_can_be_answered(workspace, tools, secrets):
+    """The skill is created without the permission; the triggers are bound, the messaging credentials
+    stored, and only then does the manifest (with apis.smartHome) ask for Send Alexa Events."""
+    live_deployer(workspace, tools).deploy()
+
+    order = [argv[:3] for argv in tools.commands]
+    assert order == [["cdk", "deploy", "NestSkillSecrets"], ["cdk", "deploy", "--all"],
+                     ["ask", "deploy", "--target"], ["ask", "smapi", "update-account-linking-info"],
+                     ["cdk", "deploy", "--all"], ["ask", "smapi", "get-skill-credentials"],
+                     ["ask", "deploy", "--target"]]
+    assert tools.commands[5] == ["ask", "smapi", "get-skill-credentials", "--skill-id", SKILL_ID]
+    assert context_pairs(tools.commands[4])[-1] == f"skill_id={SKILL_ID}"  # the trigger names the skill first
+    assert tools.deployed_apis == [{"custom"}, {"custom", "smartHome"}]
+    assert tools.deployed_permissions == [[], SEND_EVENTS]
+    assert messaging_object(secrets)["clientSecret"] == MESSAGING_SECRET
+    head = secrets.s3.head_object(Bucket=secrets.location.bucket, Key=MESSAGING_OBJECT)
+    assert head["SSEKMSKeyId"] == secrets.location.kms_key_arn
+    assert MESSAGING_SECRET not in workspace.said
+    assert "apis.smartHome and the Send Alexa Events permission added to the skill manifest" in workspace.said
+
+
+def test_a_live_state_deploy_of_a_known_skill_stores_the_credentials_before_the_manifest(workspace, tools, secrets):
+    """Turning live state on for a skill people use: Alexa sends AcceptGrant to every linked user as
+    soon as the permission appears, so the stacks and the credentials come first."""
+    workspace.set_settings(skill_id=SKILL_ID)
+    live_deployer(workspace, tools).deploy()
+
+    order = [argv[:3] for argv in tools.commands]
+    assert order == [["cdk", "deploy", "NestSkillSecrets"], ["cdk", "deploy", "--all"],
+                     ["ask", "smapi", "get-skill-credentials"], ["ask", "deploy", "--target"],
+                     ["ask", "smapi", "update-account-linking-info"]]
+    assert tools.deployed_permissions == [SEND_EVENTS]
+    assert messaging_object(secrets)["clientId"] == "amzn1.application-oa2-client.deploytests"
+    assert "[3/9]" in workspace.said and "stored the skill's Alexa Skill Messaging client" in workspace.said
+
+    workspace.messages.clear()
+    again = FakeTools(tools.outputs, secrets)
+    live_deployer(workspace, again).deploy()
+    assert again.deployed_permissions == [SEND_EVENTS]  # kept, never dropped and added again
+    assert "is already in" in workspace.said
+    versions = secrets.s3.list_object_versions(Bucket=secrets.location.bucket, Prefix=MESSAGING_OBJECT)["Versions"]
+    assert len(versions) == 1
+
+
+def test_without_messaging_credentials_the_manifest_never_asks_for_events(workspace, tools, secrets):
+    workspace.set_settings(skill_id=SKILL_ID)
+    with pytest.raises(DeployError, match=r"step 3 .* `ask smapi get-skill-credentials --skill-id .*` failed"):
+        live_deployer(workspace, tools, answer=(1, SMAPI_CREDENTIALS)).deploy()
+    assert tools.deployed_permissions == []
+    assert ["ask", "deploy", "--target", "skill-metadata"] not in tools.commands
+    assert MESSAGING_SECRET not in workspace.said
+
+
+def test_with_live_state_off_the_messaging_credentials_are_never_asked_for(workspace, tools, secrets):
+    workspace.set_settings(skill_id=SKILL_ID)
+    deployer = workspace.deployer(tools)
+    deployer.capture = lambda argv, env: pytest.fail(f"{argv} ran with live state off")
+    deployer.deploy()
+    assert tools.deployed_permissions == [[]]

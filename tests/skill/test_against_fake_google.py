@@ -12,6 +12,7 @@ from sandbox.fake_google import FakeGoogle
 from sandbox.serving import running
 from tests.skill import test_change_intents
 from tests.skill.test_change_intents import adjust, eco_off, fan, humidity, set_mode
+from tests.skill.test_sdm_errors import UNCONFIRMED
 
 PROJECT = "fake-sdm-project"
 
@@ -226,7 +227,11 @@ def test_a_thermostat_listed_online_that_answers_offline_is_offline_at_both_door
                           "your account again in the Alexa app. I've sent a card there.",
      "INVALID_AUTHORIZATION_CREDENTIAL"),
     ("rate-limited", "Nest is limiting requests right now. Please try again in a minute.", "RATE_LIMIT_EXCEEDED"),
-    ("internal", "Sorry, I couldn't reach Nest just now. Please try again later.", "INTERNAL_ERROR"),
+    ("internal", UNCONFIRMED, "INTERNAL_ERROR"),
+    ("unknown", UNCONFIRMED, "INTERNAL_ERROR"),
+    ("deadline-exceeded", UNCONFIRMED, "INTERNAL_ERROR"),
+    ("unavailable", "Sorry, I couldn't reach Nest just now. Please try again later.", "INTERNAL_ERROR"),
+    ("unknown-command", "Sorry, Nest didn't accept that change.", "INVALID_VALUE"),
 ])
 def test_each_refusal_the_fake_gives_is_read_once_for_both_doors(fake, skill, refusal, said, alexa_error):
     fake.update_device("living-room-thermostat", refusal=refusal)

@@ -109,7 +109,7 @@ def test_a_session_end_without_a_reason_is_logged_as_such(skill, caplog):
 def test_an_unexpected_error_logs_where_it_happened(skill, sdm_api, caplog, monkeypatch):
     from nest_skill.custom_skill import handlers
     serve_devices(sdm_api, LIVING)
-    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(lambda thermostats: 1 / 0))
+    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(lambda words, thermostats: 1 / 0))
     reply = skill.lambda_handler(alexa.status(), None)
     assert spoken(reply) == "Sorry, something went wrong. Please try again."
     [logged] = [fields(r) for r in caplog.records if fields(r).get("error_type") == "ZeroDivisionError"]

@@ -21,6 +21,7 @@ from nest_skill.sdm_client import (
     RateLimited,
     Rejected,
     SdmError,
+    ServerFailed,
     Unauthenticated,
     Unavailable,
 )
@@ -37,6 +38,8 @@ RATE_LIMITED = "Nest is limiting requests right now. Please try again in a minut
 UNAVAILABLE = "Sorry, I couldn't reach Nest just now. Please try again later."
 TIMED_OUT = "Sorry, Nest didn't answer in time. Please try again in a moment."
 NOT_AVAILABLE = "Sorry, Nest isn't available to this skill right now. Please try again later."
+UNCONFIRMED = ("Nest didn't confirm the change to the Living Room, so it may or may not have been made. "
+               "Ask me for the status in a moment.")
 SERVICE_DISABLED_MESSAGE = (
     "Smart Device Management API has not been used in project 123456789 before or it is disabled. Enable it by "
     "visiting https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
@@ -77,7 +80,14 @@ FAILURES = {
                                                     "ACCESS_TOKEN_EXPIRED")),
     "404-enterprise": dict(status=404, json=error_body(404, "NOT_FOUND",
                                                        f"Enterprise enterprises/{PROJECT} not found.")),
+    "404-command": dict(status=404, json=error_body(
+        404, "NOT_FOUND", "Command sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange not found.")),
     "500": dict(status=500, json=error_body(500, "INTERNAL", "Internal error encountered.")),
+    "500-unknown": dict(status=500, json=error_body(500, "UNKNOWN", "Unknown error.")),
+    "500-html": dict(status=500, body="<html>Server Error</html>", content_type="text/html"),
+    "504": dict(status=504, json=error_body(504, "DEADLINE_EXCEEDED", "Deadline expired before operation could "
+                                                                      "complete.")),
+    "503": dict(status=503, json=error_body(503, "UNAVAILABLE", "The service is currently unavailable.")),
     "503-html": dict(status=503, body="<html>Service Unavailable</html>", content_type="text/html"),
     "302": dict(status=302, headers={"Location": "https://accounts.google.com/"}),
     "invalid-json": dict(status=200, body="<html>not json</html>", content_type="text/html"),
@@ -128,9 +138,9 @@ def test_a_failed_device_list_is_explained(skill, sdm_api, failure, expected, ca
                          "Check it in the Nest app.", None),
     ("400-out-of-range", "The Living Room can be set between 50 and 90 degrees, so nothing changed.", None),
     ("400-argument", "Sorry, Nest didn't accept that change.", None),
-    ("500", UNAVAILABLE, None),
+    ("500", UNCONFIRMED, None),
     ("connection", UNAVAILABLE, None),
-    ("timeout", "Nest didn't confirm the change to the Living Room in time, so it may or may not have been made. "
+    ("timeout", "Nest didn't confirm the change to the Living Room, so it may or may not have been made. "
                 "Ask me for the status in a moment.", None),
 ])
 def test_a_failed_command_is_explained(skill, sdm_api, failure, expected, card):
@@ -223,7 +233,14 @@ def test_a_command_that_never_reached_nest_is_not_said_to_have_maybe_run(skill, 
     (403, error_body(403, "INVALID_ARGUMENT", "no"), Rejected, ""),
     (400, error_body(400, "INVALID_ARGUMENT", "Invalid value"), Rejected, ""),
     (499, {}, Rejected, ""),
-    (500, error_body(500, "INTERNAL", "oops"), Unavailable, ""),
+    (500, error_body(500, "INTERNAL", "oops"), ServerFailed, ""),
+    (500, error_body(500, "UNKNOWN", "oops"), ServerFailed, ""),
+    (504, error_body(504, "DEADLINE_EXCEEDED", "late"), ServerFailed, ""),
+    (500, {}, ServerFailed, ""),
+    (504, "<html>Gateway Timeout</html>", ServerFailed, ""),
+    (500, error_body(500, "UNAVAILABLE", "overloaded"), Unavailable, ""),
+    (503, error_body(503, "UNAVAILABLE", "The service is currently unavailable."), Unavailable, ""),
+    (502, {}, Unavailable, ""),
     (503, {}, Unavailable, ""),
     (302, {}, Unavailable, ""),
 ])

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from nest_skill import sdm_client
-from nest_skill.controls import Fan
+from nest_skill.controls import BeyondLimit, Fan
 from nest_skill.custom_skill import speech
 from nest_skill.sdm_errors import classify
 from nest_skill.thermostats import Thermostat
@@ -75,9 +75,31 @@ def test_homes_and_names_in_questions():
     assert speech.ask_which([DEN]) == ("Which thermostat: the Den?", "Which one: the Den?")
 
 
-def test_fan_durations_as_heard():
-    assert speech.changed(Fan(True, 5430).plan(t())) == \
-        "OK, the fan of the Living Room will run for 1 hour, 30 minutes and 30 seconds."
+@pytest.mark.parametrize("seconds, heard", [
+    (5430, "1 hour, 30 minutes and 30 seconds"),
+    (5400, "1 hour and 30 minutes"),
+    (3630, "1 hour and 30 seconds"),
+    (90, "1 minute and 30 seconds"),
+    (7200, "2 hours"),
+    (60, "1 minute"),
+    (1, "1 second"),
+])
+def test_fan_durations_as_heard(seconds, heard):
+    assert speech.changed(Fan(True, seconds).plan(t())) == f"OK, the fan of the Living Room will run for {heard}."
+
+
+@pytest.mark.parametrize("scale, heard", [("FAHRENHEIT", "It's set to 51 and 61."),
+                                          ("CELSIUS", "It's set to 10.5 and 16.")])
+def test_two_setpoints_beyond_a_limit_are_read_as_a_pair(scale, heard):
+    living = t(mode="HEATCOOL", scale=scale, heat_c=10.5, cool_c=16.0)
+    setpoints = (living.shown(living.heat_c), living.shown(living.cool_c))
+    assert speech.cannot_change(BeyondLimit(living, living.shown(10.0), setpoints)).endswith(heard)
+
+
+def test_a_change_nest_did_not_confirm_may_or_may_not_have_been_made():
+    """The same words whether the answer never came or SDM failed (500, 504) while carrying it out."""
+    assert speech.unconfirmed(t()) == ("Nest didn't confirm the change to the Living Room, so it may or may not "
+                                       "have been made. Ask me for the status in a moment.")
 
 
 def test_a_fan_command_refused_in_the_current_mode_is_a_mode_refusal_not_a_missing_fan():

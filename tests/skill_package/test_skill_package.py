@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill_package"
 LOCALE_COUNTRIES = {"en-US": "US", "en-GB": "GB", "en-CA": "CA", "en-AU": "AU", "en-IN": "IN"}
 MODEL_PATHS = {locale: PACKAGE / "interactionModels" / "custom" / f"{locale}.json" for locale in LOCALE_COUNTRIES}
+# Every locale the package publishes: the English ones (checked word for word here) and the other
+# languages (checked in test_language_models.py).
+PUBLISHED_LOCALES = {**LOCALE_COUNTRIES, "de-DE": "DE", "ja-JP": "JP", "fr-FR": "FR", "fr-CA": "CA",
+                     "es-ES": "ES", "es-MX": "MX", "es-US": "US", "it-IT": "IT"}
 CUSTOM_INTENTS = {"StatusIntent": {"thermostat"}, "SetTempIntent": {"temperature", "thermostat"},
                   "SetModeIntent": {"thermostat", "mode"}, "EcoOffIntent": {"thermostat"},
                   "AdjustTempIntent": {"thermostat", "direction", "amount"}, "HumidityIntent": {"thermostat"},
@@ -155,7 +159,7 @@ def test_the_read_back_check_catches_a_misspelled_key_and_a_bad_enum(smapi_read_
 def test_package_holds_exactly_the_manifest_the_models_the_icons_and_the_account_linking_settings():
     files = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*") if path.is_file()}
     assert files == {"skill.json", "accountLinking.json", *ICONS.values(),
-                     *(path.relative_to(PACKAGE).as_posix() for path in MODEL_PATHS.values())}
+                     *(f"interactionModels/custom/{locale}.json" for locale in PUBLISHED_LOCALES)}
 
 
 # --- icons and certification --------------------------------------------------------------------
@@ -187,11 +191,11 @@ def test_the_certification_check_names_a_missing_or_wrong_icon_and_a_missing_pri
 
 # --- manifest -----------------------------------------------------------------------------------
 
-def test_manifest_publishes_the_five_english_locales_in_their_countries_only():
+def test_manifest_publishes_each_modelled_locale_in_its_country_only():
     publishing = manifest()["publishingInformation"]
-    assert set(publishing["locales"]) == set(LOCALE_COUNTRIES)
+    assert set(publishing["locales"]) == set(PUBLISHED_LOCALES)
     assert publishing["isAvailableWorldwide"] is False
-    assert sorted(publishing["distributionCountries"]) == sorted(LOCALE_COUNTRIES.values())
+    assert sorted(publishing["distributionCountries"]) == sorted(set(PUBLISHED_LOCALES.values()))
     for locale, info in publishing["locales"].items():
         assert info["name"] and info["summary"] and info["description"] and info["keywords"], locale
 

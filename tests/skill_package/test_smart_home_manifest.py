@@ -109,3 +109,34 @@ def test_a_home_region_alexa_sends_no_directives_to_is_never_the_smart_home_endp
     with_na = Outputs({**outputs, "SkillFunctionArn": TOKYO, "SkillFunctionArnNA": HOME}, outputs.source)
     api = smart_home_api(replace(config, locales=("en-US",)), with_na, SKILL_ID)
     assert api == {"endpoint": {"uri": HOME}, "regions": {"NA": {"endpoint": {"uri": HOME}}}, "protocolVersion": "3"}
+
+
+def rendered_manifest(tmp_path, config, outputs, **kwargs) -> dict:
+    project = render_ask_project(config, outputs, tmp_path / "ask-project", **kwargs)
+    return json.loads((project / "skill-package" / "skill.json").read_text())
+
+
+def test_live_state_asks_for_the_send_alexa_events_permission(tmp_path, config, regional_outputs, smapi_read_back):
+    live = replace(config, skill_id=SKILL_ID, live_state="on", locales=("en-US", "en-CA"))
+    manifest = rendered_manifest(tmp_path, live, regional_outputs)
+    assert manifest["manifest"]["permissions"] == [{"name": "alexa::async_event:write"}]
+    assert smapi_read_back(manifest, "manifest") == manifest
+    assert "permissions" in read_package(zipped(tmp_path / "ask-project" / "skill-package")).manifest["manifest"]
+
+
+@pytest.mark.parametrize("change", [
+    {"live_state": "off"},  # today's manifest exactly
+    {"live_state": "on", "account_linking": "implicit"},  # no smart-home endpoints to report on
+    {"live_state": "on", "skill_id": ""},  # no smart-home API yet: the permission comes with it
+])
+def test_no_permission_without_live_state_and_a_smart_home_api(tmp_path, config, regional_outputs, change):
+    settings = replace(config, **{"skill_id": SKILL_ID, "locales": ("en-US",), **change})
+    assert "permissions" not in rendered_manifest(tmp_path, settings, regional_outputs)["manifest"]
+
+
+def test_the_permission_waits_until_the_deploy_says_accept_grant_can_be_answered(tmp_path, config, regional_outputs):
+    """Alexa sends AcceptGrant to every linked user once the permission appears: the deploy renders
+    it only after the stacks and the messaging credentials are in place."""
+    live = replace(config, skill_id=SKILL_ID, live_state="on", locales=("en-US",))
+    assert "permissions" not in rendered_manifest(tmp_path, live, regional_outputs, events_ready=False)["manifest"]
+    assert "permissions" in rendered_manifest(tmp_path, live, regional_outputs, events_ready=True)["manifest"]

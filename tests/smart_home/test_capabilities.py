@@ -221,11 +221,12 @@ def test_a_thermostat_listing_only_readings_is_read_and_never_commanded(skill, s
     assert commands(sdm_api) == []
 
 
-def test_a_thermostat_reporting_nothing_is_discovered_without_capabilities_it_cannot_show(send, sdm_api):
-    """`"traits": {}` (an outage): nothing is known it can do, so nothing is declared; ReportState
-    says ENDPOINT_UNREACHABLE (tests/smart_home/test_report_state.py)."""
+def test_a_thermostat_reporting_nothing_is_not_described_without_its_capabilities(send, sdm_api):
+    """`"traits": {}` (an outage): what it can do is unknown, not absent, so discovery describes no
+    endpoint at all rather than one without controls (Alexa keeps those it knows:
+    tests/smart_home/test_discovery.py); ReportState says ENDPOINT_UNREACHABLE
+    (tests/smart_home/test_report_state.py)."""
     silent = living_room()
     silent["traits"] = {}
     setup(sdm_api, silent)
-    endpoint = discovered(send)
-    assert (endpoint["displayCategories"], interfaces(endpoint)) == (["THERMOSTAT"], {"Alexa": ([], None)})
+    assert send(alexa.discover())["event"]["payload"]["endpoints"] == []

@@ -138,6 +138,7 @@ def test_an_error_to_any_malformed_directive_carries_its_correlation_token_and_e
 @pytest.mark.parametrize("correlation_token, endpoint_id, echoed", [
     ("c" * MAX_CORRELATION_TOKEN_CHARS, "living", ("c" * MAX_CORRELATION_TOKEN_CHARS, "living")),
     ("c" * (MAX_CORRELATION_TOKEN_CHARS + 1), "living", (None, "living")),
+    ("", "living", ("", "living")),
     (alexa.CORRELATION_TOKEN, "living\x00", (alexa.CORRELATION_TOKEN, None)),
     (alexa.CORRELATION_TOKEN, "x" * 257, (alexa.CORRELATION_TOKEN, None)),
     (alexa.CORRELATION_TOKEN, "living/room", (alexa.CORRELATION_TOKEN, None)),
@@ -205,7 +206,7 @@ def _valid_answer(reply: Dict[str, Any], sent: Any) -> None:
         assert reply["event"]["payload"]["type"] != "INTERNAL_ERROR"
     asked = sent.get("directive", {}).get("header") if isinstance(sent.get("directive"), dict) else None
     token = asked.get("correlationToken") if isinstance(asked, dict) else None
-    if isinstance(token, str) and 0 < len(token) <= MAX_CORRELATION_TOKEN_CHARS:
+    if isinstance(token, str) and len(token) <= MAX_CORRELATION_TOKEN_CHARS:
         assert header["correlationToken"] == token
     else:
         assert "correlationToken" not in header

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from sandbox import alexa
+from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import (
     DEVICES_URL,
     PROJECT,
     STRUCTURES_URL,
     camera,
+    command_url,
+    device_list,
     error_body,
     structure,
     structure_list,
@@ -65,6 +68,34 @@ def test_without_the_eco_trait_there_is_no_eco_mode(send, sdm_api):
     assert "ECO" not in controller["configuration"]["supportedModes"]
 
 
+@pytest.mark.parametrize("custom_name, room, friendly", [
+    ("Kids & Guests", "Den", "Kids Guests"),
+    ("\U0001f525 Living Room \u2764\ufe0f", "Den", "Living Room"),
+    ("Dad's Office", "Den", "Dad's Office"),
+    ("Dad\u2019s Office", "Den", "Dad\u2019s Office"),
+    ("Up-stairs", "Den", "Up-stairs"),
+    ("B\u00fcro (oben) + Flur", "Den", "B\u00fcro oben Flur"),
+    ("Room #2 \u2013 north", "Den", "Room 2 north"),
+    ("1\ufe0f\u20e3 Floor", "Den", "1 Floor"),
+    ("\u30ea\u30d3\u30f3\u30b0", "Den", "\u30ea\u30d3\u30f3\u30b0"),
+    ("\U0001f525\U0001f525", "Den", "Den"),
+    ("\U0001f44d\U0001f3fd", "\u2605", "thermostat"),
+], ids=["ampersand", "emoji", "apostrophe", "typographic-apostrophe", "hyphen", "brackets-plus", "hash-dash",
+        "keycap", "japanese", "only-emoji-falls-back-to-room", "nothing-left"])
+def test_the_friendly_name_holds_letters_digits_spaces_apostrophes_and_hyphens(send, sdm_api, custom_name, room,
+                                                                               friendly):
+    """Amazon's discovery objects: friendlyName is "alphanumeric characters and spaces"."""
+    setup(sdm_api, thermostat("hall", room, custom_name=custom_name))
+    [endpoint] = send(alexa.discover())["event"]["payload"]["endpoints"]
+    assert endpoint["friendlyName"] == friendly
+
+
+def test_speech_keeps_the_name_as_the_nest_app_shows_it(skill, sdm_api):
+    """Only the friendlyName loses its symbols: the custom skill names the thermostat as the user wrote it."""
+    setup(sdm_api, thermostat("hall", "Den", custom_name="Kids & Guests"))
+    assert alexa.spoken(skill.lambda_handler(alexa.status(), None)).startswith("Kids & Guests is ")
+
+
 def test_an_sdm_device_id_alexa_would_refuse_gets_a_stable_hashed_endpoint_id(send, sdm_api):
     odd = thermostat("hall", "Hallway")
     odd["name"] = f"enterprises/{PROJECT}/devices/" + "x" * 300
@@ -85,6 +116,52 @@ def test_an_sdm_failure_during_discovery_is_an_empty_list_not_an_error(send, sdm
     reply = send(alexa.discover())
     assert reply["event"]["header"]["name"] == "Discover.Response"
     assert reply["event"]["payload"]["endpoints"] == []
+
+
+def silent(device):
+    """`device` as SDM lists it during an outage: `"traits": {}`."""
+    return {**device, "traits": {}}
+
+
+def known_after(known, reply):
+    """The endpoints Alexa knows after a Discover.Response: each one listed replaces the one of the same
+    endpointId, capabilities and all; an empty list, what a skill answers when its device cloud fails
+    (Alexa.Discovery: "return an empty endpoint array and not an error"), changes nothing."""
+    return {**known, **{e["endpointId"]: e for e in reply["event"]["payload"]["endpoints"]}}
+
+
+def test_discovery_during_an_outage_leaves_alexa_its_endpoints_and_control_resumes_when_it_ends(
+        load_skill, sdm_api, caplog):
+    """Each discovery by a fresh container (whose device list is not cached). During the outage
+    SDM lists the thermostat with no traits: described from that, it would have no
+    ThermostatController until the next discovery."""
+    living = thermostat("living", "Living Room")
+    sdm_api.post(command_url("living"), json={})
+    known = {}
+    for listed in (living, silent(living)):
+        sdm_api.upsert("GET", DEVICES_URL, json=device_list(listed))
+        directive = alexa.discover()
+        reply = load_skill().lambda_handler(directive, LambdaContext(7000))
+        alexa.valid_smart_home(reply, directive)
+        known = known_after(known, reply)
+    assert [c["interface"] for c in known["living"]["capabilities"]] == [
+        "Alexa", "Alexa.ThermostatController", "Alexa.TemperatureSensor", "Alexa.EndpointHealth"]
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "discovery deferred: thermostats not reporting"]
+
+    sdm_api.upsert("GET", DEVICES_URL, json=device_list(living))  # the outage ends
+    directive = alexa.set_target("living", 70)
+    reply = load_skill().lambda_handler(directive, LambdaContext(7000))
+    alexa.valid_smart_home(reply, directive)
+    assert (reply["event"]["header"]["name"], alexa.properties(reply)["targetSetpoint"]) == (
+        "Response", alexa.degrees(70.0))
+
+
+def test_one_thermostat_not_reporting_defers_the_whole_discovery(send, sdm_api):
+    """Listing the others and leaving the silent one out would say it is gone: no endpoint is
+    described until every thermostat reports."""
+    setup(sdm_api, thermostat("living", "Living Room"), silent(thermostat("bed", "Bedroom")))
+    assert send(alexa.discover())["event"]["payload"]["endpoints"] == []
 
 
 def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):

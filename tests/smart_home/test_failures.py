@@ -24,7 +24,8 @@ from tests.skill.sdm import (
     sent_command,
     thermostat,
 )
-from tests.skill.test_sdm_errors import FAILURES, LINK, NO_ACCESS, NOT_AVAILABLE, RATE_LIMITED, TIMED_OUT, UNAVAILABLE
+from tests.skill.test_sdm_errors import (FAILURES, LINK, NO_ACCESS, NOT_AVAILABLE, RATE_LIMITED, TIMED_OUT, UNAVAILABLE,
+                                        UNCONFIRMED)
 from tests.smart_home.conftest import setup
 from tests.smart_home.test_directive_input import altered
 
@@ -60,10 +61,18 @@ COMMAND_ANSWERS = [
     ("403-service-disabled", NOT_AVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
     ("404", "I couldn't find the Living Room on your Nest account any more. It may have been removed.", None,
      ("Alexa", "NO_SUCH_ENDPOINT", {})),
-    ("500", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
+    # SDM documents 404 NOT_FOUND for an invalid command name too: the device read afresh is still there.
+    ("404-command", "Sorry, Nest didn't accept that change.", None, ("Alexa", "INVALID_VALUE", {})),
+    # SDM failed while carrying the command out (google.rpc.Code: DEADLINE_EXCEEDED "may be returned even
+    # if the operation has completed successfully"): it may have been made. 503 UNAVAILABLE: nothing ran.
+    ("500", UNCONFIRMED, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("500-unknown", UNCONFIRMED, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("500-html", UNCONFIRMED, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("504", UNCONFIRMED, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("503", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("503-html", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
     ("connection", UNAVAILABLE, None, ("Alexa", "INTERNAL_ERROR", {})),
-    ("timeout", "Nest didn't confirm the change to the Living Room in time, so it may or may not have been made. "
-                "Ask me for the status in a moment.", None, ("Alexa", "INTERNAL_ERROR", {})),
+    ("timeout", UNCONFIRMED, None, ("Alexa", "INTERNAL_ERROR", {})),
 ]
 
 
@@ -343,6 +352,13 @@ def test_each_reason_nothing_was_sent(reason, expected):
     (sdm_client.ProjectUnavailable("devices.list", 403, "off", "SERVICE_DISABLED"),
      ("INTERNAL_ERROR", "devices.list: ProjectUnavailable (HTTP 403)", {})),
     (sdm_client.Unavailable("devices.list", 503), ("INTERNAL_ERROR", "devices.list: Unavailable (HTTP 503)", {})),
+    (sdm_client.Unavailable("devices.executeCommand", 503),
+     ("INTERNAL_ERROR", "devices.executeCommand: Unavailable (HTTP 503)", {})),
+    (sdm_client.ServerFailed("devices.executeCommand", 504, "Deadline expired"),
+     ("INTERNAL_ERROR", "devices.executeCommand: ServerFailed (HTTP 504): the command may have been made", {})),
+    (sdm_client.ServerFailed("devices.list", 500), ("INTERNAL_ERROR", "devices.list: ServerFailed (HTTP 500)", {})),
+    (sdm_client.UnknownCommand("devices.executeCommand", 404, "Command not found."),
+     ("INVALID_VALUE", "devices.executeCommand: UnknownCommand (HTTP 404)", {})),
 ], ids=lambda value: type(value).__name__ if isinstance(value, sdm_client.SdmError) else "")
 def test_each_sdm_failure(error, expected):
     assert answer(for_sdm_error(error)) == ("Alexa", *expected)

@@ -67,8 +67,29 @@ def test_an_error_response_that_breaks_a_documented_rule_is_refused(answered, ch
     lambda r: r["event"]["payload"]["endpoints"][0]["capabilities"][1]["configuration"].update(
         supportedModes=["HEAT", "HEATCOOL"]),
     lambda r: r["event"]["payload"]["endpoints"].append(r["event"]["payload"]["endpoints"][0]),
+    lambda r: r["event"]["payload"]["endpoints"][0].update(friendlyName="Kids & Guests"),
+    lambda r: r["event"]["payload"]["endpoints"][0].update(friendlyName="Living Room \U0001f525"),
 ])
 def test_a_discovery_that_breaks_a_documented_rule_is_refused(answered, change):
     directive, reply = answered(alexa.discover())
     with pytest.raises(AssertionError):
         alexa.valid_smart_home(broken(reply, change), directive)
+
+
+ACCEPT_GRANT = {"directive": {
+    "header": {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "messageId": "m-1", "payloadVersion": "3"},
+    "payload": {"grant": {"type": "OAuth2.AuthorizationCode", "code": "c"},
+                "grantee": {"type": "BearerToken", "token": alexa.TOKEN}}}}
+
+
+def test_the_accept_grant_failure_alexa_documents_is_accepted_and_no_other(skill):
+    """Alexa.Authorization.ErrorResponse ACCEPT_GRANT_FAILED (alexa-authorization.html), as a deployment
+    without live state answers every AcceptGrant."""
+    reply = skill.lambda_handler(copy.deepcopy(ACCEPT_GRANT), None)
+    assert (reply["event"]["header"]["namespace"], alexa.error_type(reply)) == (
+        "Alexa.Authorization", "ACCEPT_GRANT_FAILED")
+    alexa.valid_smart_home(reply, ACCEPT_GRANT)
+    for change in (lambda r: r["event"]["payload"].update(type="INTERNAL_ERROR"),
+                   lambda r: r["event"]["header"].update(namespace="Alexa.ThermostatController")):
+        with pytest.raises(AssertionError):
+            alexa.valid_smart_home(broken(reply, change), ACCEPT_GRANT)

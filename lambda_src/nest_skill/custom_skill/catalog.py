@@ -70,13 +70,13 @@ class CatalogError(ValueError):
 
 
 def parse(text: str) -> Tuple[Node, ...]:
-    nodes, end = _parse(text, 0, in_plural=False, nested=False)
+    nodes, end = _parse(text, 0, in_plural=False)
     if end != len(text):
         raise CatalogError(f"unmatched '}}' at {end} in {text!r}")
     return nodes
 
 
-def _parse(text: str, pos: int, in_plural: bool, nested: bool) -> Tuple[Tuple[Node, ...], int]:
+def _parse(text: str, pos: int, in_plural: bool) -> Tuple[Tuple[Node, ...], int]:
     nodes: List[Node] = []
     literal: List[str] = []
     while pos < len(text):
@@ -133,7 +133,7 @@ def _parse_placeholder(text: str, pos: int) -> Tuple[Node, int]:
         key = text[pos:brace].strip()
         if not key or key in variants:
             raise CatalogError(f"missing or repeated variant key {key!r} in {text!r}")
-        body, pos = _parse(text, brace + 1, in_plural=kind == "plural", nested=True)
+        body, pos = _parse(text, brace + 1, in_plural=kind == "plural")
         if pos >= len(text) or text[pos] != "}":
             raise CatalogError(f"unclosed variant {key!r} in {text!r}")
         variants[key] = body
@@ -158,9 +158,10 @@ def arguments(nodes: Tuple[Node, ...]) -> frozenset:
 
 _SENTENCE_ENDS = (". ", "? ", "! ")
 PHRASES = frozenset({"thermostat", "thermostat_at_home", "list_and", "list_or", "list_separator", "at_home",
-                     "ordinal", "hours", "minutes", "seconds"})
-"""Messages that are parts of a sentence (a name, a list, a duration), filled into whole-sentence
-messages as arguments: never capitalized on their own."""
+                     "ordinal", "hours", "minutes", "seconds", "duration", "setpoint", "sentence_separator"})
+"""Messages that are parts of a sentence (a name, a list, a duration, a setpoint in a list) or what
+goes between two sentences (a space, none in Japanese), filled into whole-sentence messages as
+arguments or joined by the code: never capitalized on their own."""
 
 
 class Catalog:

@@ -97,11 +97,13 @@ class PendingChoiceHandler(_NestIntentHandler):
                             session.pending(action, device=candidates[0]))
             if not candidates:
                 return _tell(handler_input, _words(handler_input).NO_THERMOSTATS)
-            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates), session.pending(action, choices=candidates))
+            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
+                        session.pending(action, choices=candidates))
         heard = slots.thermostat_names(handler_input)
         chosen = next((c for c in (choose(candidates, said) for said in heard) if c), None)
         if chosen is None:
-            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates), session.pending(action, choices=candidates))
+            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
+                        session.pending(action, choices=candidates))
         return _carry_out(handler_input, account, chosen, action)
 
 
@@ -140,7 +142,8 @@ class _ReadIntentHandler(_NestIntentHandler):
         if named and thermostats:
             found = match(thermostats, *named)
             if not (found.exact or found.near):
-                return _tell(handler_input, _words(handler_input).not_found(named[0], thermostats), _share_card(handler_input, named[0]))
+                return _tell(handler_input, _words(handler_input).not_found(named[0], thermostats),
+                             _share_card(handler_input, named[0]))
             thermostats = list(found.exact or found.near)
         text = self.report(_words(handler_input), thermostats)
         return _tell(handler_input, text, SimpleCard(_words(handler_input).CARD_TITLE, text))
@@ -279,11 +282,13 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
         return _carry_out(handler_input, account, found.exact[0], action)
     if found.exact or len(found.near) > 1:
         candidates = found.exact or found.near
-        return _ask(handler_input, *_words(handler_input).ask_which_of(candidates), session.pending(action, choices=candidates))
+        return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
+                    session.pending(action, choices=candidates))
     if found.near:
-        return _ask(handler_input, *_words(handler_input).confirm(found.near[0]), session.pending(action, device=found.near[0]))
-    return _ask(handler_input, *_words(handler_input).unknown_thermostat(named[0], thermostats), session.pending(action),
-                _share_card(handler_input, named[0]))
+        return _ask(handler_input, *_words(handler_input).confirm(found.near[0]),
+                    session.pending(action, device=found.near[0]))
+    return _ask(handler_input, *_words(handler_input).unknown_thermostat(named[0], thermostats),
+                session.pending(action), _share_card(handler_input, named[0]))
 
 
 def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Thermostat, action: Action) -> Response:
@@ -291,7 +296,8 @@ def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Th
         change = account.carry_out(thermostat, action)
     except OutOfRange as reason:
         if isinstance(action, SetTemperature):  # Adjust's BeyondLimit says where the setpoint is: no question
-            return _ask(handler_input, _words(handler_input).cannot_change(reason), _words(handler_input).WHICH_TEMPERATURE,
+            words = _words(handler_input)
+            return _ask(handler_input, words.cannot_change(reason), words.WHICH_TEMPERATURE,
                         {session.PENDING_DEVICE: reason.thermostat.device_name})
         return _tell(handler_input, _words(handler_input).cannot_change(reason))
     except CannotChange as reason:

@@ -68,13 +68,19 @@ class Speech:
             return items[0] if items else ""
         return self._(f"list_{conjunction}", items=self._("list_separator").join(items[:-1]), last=items[-1])
 
-    def _numbers(self, values: Sequence[float]) -> str:
-        return self.listed([self._.number(v) for v in values], "and")
+    def sentences(self, texts: Sequence[str]) -> str:
+        """Whole sentences one after another, as the language writes them ("。" needs no space after it)."""
+        return self._("sentence_separator").join(texts)
+
+    def _setpoints(self, values: Sequence[float], scale: str) -> str:
+        """"20 and 24" in English, "20度と24度" in Japanese: each setpoint with its unit where the language
+        puts it on every number rather than once after the list."""
+        return self.listed([self._("setpoint", value=v, scale=scale) for v in values], "and")
 
     # --- readings ----------------------------------------------------------------------------
 
     def status(self, thermostats: Sequence[Thermostat]) -> str:
-        return " ".join(self._status_line(t) for t in thermostats) if thermostats else self.NO_THERMOSTATS
+        return self.sentences([self._status_line(t) for t in thermostats]) if thermostats else self.NO_THERMOSTATS
 
     def _status_line(self, thermostat: Thermostat) -> str:
         subject = self.the(thermostat)
@@ -109,7 +115,7 @@ class Speech:
             else:
                 lines.append(self._("humidity", thermostat=self.the(thermostat),
                                     percent=int(thermostat.humidity + 0.5)))
-        return " ".join(lines)
+        return self.sentences(lines)
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -147,7 +153,7 @@ class Speech:
         if isinstance(reason, BeyondLimit):
             side = "above" if reason.limit == reason.high else "below"
             return self._("cannot_beyond_limit", thermostat=subject, side=side, limit=reason.limit,
-                          setpoints=self._numbers(reason.setpoints), scale=scale)
+                          setpoints=self._setpoints(reason.setpoints, scale), scale=scale)
         if isinstance(reason, OutOfRange):
             return self._("cannot_out_of_range", thermostat=subject, low=reason.low, high=reason.high, scale=scale)
         if isinstance(reason, RangeTooNarrow):
@@ -155,7 +161,8 @@ class Speech:
         return self._("cannot_no_setpoint", thermostat=subject)
 
     def unconfirmed(self, thermostat: Thermostat) -> str:
-        """The command went out but its answer did not come back in time: it may have been carried out."""
+        """The command went out and its outcome is unknown (no answer before the deadline, or SDM's 500 or
+        504 while carrying it out): it may or may not have been carried out."""
         return self._("unconfirmed", thermostat=self.the(thermostat))
 
     def failure(self, kind: Failure, thermostat: Optional[Thermostat] = None) -> str:
@@ -194,10 +201,14 @@ class Speech:
         return self._("gone", thermostat=self.the(thermostat))
 
     def _duration(self, seconds: int) -> str:
+        """"1 hour and 30 minutes", "1時間30分": the units present, each counted as the language counts
+        (`hours`, `minutes`, `seconds`), put together by the `duration` message for that combination
+        (`parts`: the units present, joined by "_")."""
         hours, rest = divmod(seconds, 3600)
         minutes, secs = divmod(rest, 60)
-        return self.listed([self._(unit, count=n) for n, unit in ((hours, "hours"), (minutes, "minutes"),
-                                                                   (secs, "seconds")) if n], "and")
+        units = {unit: self._(unit, count=n) for n, unit in ((hours, "hours"), (minutes, "minutes"),
+                                                             (secs, "seconds")) if n}
+        return self._("duration", parts="_".join(units), **units)
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -243,7 +254,7 @@ class Speech:
 
     def unknown_thermostat(self, spoken: str, thermostats: Sequence[Thermostat]) -> Tuple[str, str]:
         question = self._("which_to_set", choices=self.listed([self.the(t) for t in thermostats], "or"))
-        return f"{self.not_found(spoken, thermostats)} {question}", question
+        return self.sentences([self.not_found(spoken, thermostats), question]), question
 
     def ask_temperature(self, spoken_thermostat: Optional[str]) -> Tuple[str, str]:
         if spoken_thermostat:

@@ -52,13 +52,14 @@ anything else counts as absent, so it is never echoed into a message or a log li
 def _echo(event: Any) -> Tuple[Optional[str], Optional[str]]:
     """The correlationToken and endpointId an answer to `event` repeats, whatever else is wrong with
     it: each only when it is what Alexa sends (a string; a token of at most
-    MAX_CORRELATION_TOKEN_CHARS, an endpointId of Alexa's characters, at most 256), else None."""
+    MAX_CORRELATION_TOKEN_CHARS, the empty one too, since Alexa matches the answer by it as given;
+    an endpointId of Alexa's characters, at most 256), else None."""
     directive = event.get("directive") if isinstance(event, Mapping) else None
     header = directive.get("header") if isinstance(directive, Mapping) else None
     endpoint = directive.get("endpoint") if isinstance(directive, Mapping) else None
     correlation = header.get("correlationToken") if isinstance(header, Mapping) else None
     endpoint_id = endpoint.get("endpointId") if isinstance(endpoint, Mapping) else None
-    return (correlation if isinstance(correlation, str) and 0 < len(correlation) <= MAX_CORRELATION_TOKEN_CHARS
+    return (correlation if isinstance(correlation, str) and len(correlation) <= MAX_CORRELATION_TOKEN_CHARS
             else None,
             endpoint_id if endpoints.is_endpoint_id(endpoint_id) else None)
 
@@ -223,12 +224,20 @@ def discover(directive: Directive, account: NestAccount, proactive: bool = False
     """`Alexa.Discovery.Discover`: one endpoint per thermostat (cameras and doorbells are not
     listed), proactively reported when live state is on. When SDM fails, an empty list, as
     Alexa.Discovery asks ("return an empty endpoint array and not an error"): Alexa keeps the
-    devices it already knows."""
+    devices it already knows. So too when a thermostat is listed reporting nothing (`"traits": {}`
+    during an outage): its capabilities are then unknown, not absent, and an endpoint described
+    from them would replace the one Alexa knows with one that has no controls until the next
+    discovery."""
     try:
-        found: List[Dict[str, Any]] = [endpoints.discovery_endpoint(t, proactive) for t in account.thermostats()]
+        thermostats = account.thermostats()
     except SdmError as error:
         log.warning("discovery failed", extra={"sdm_error": type(error).__name__})
-        found = []
+        return messages.discover_response(directive.correlation_token, [])
+    silent = sum(1 for t in thermostats if not t.reporting)
+    if silent:
+        log.warning("discovery deferred: thermostats not reporting", extra={"not_reporting": silent})
+        return messages.discover_response(directive.correlation_token, [])
+    found: List[Dict[str, Any]] = [endpoints.discovery_endpoint(t, proactive) for t in thermostats]
     return messages.discover_response(directive.correlation_token, found)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from typing import Any, Dict, List, Optional, Sequence
 
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S
@@ -27,6 +28,29 @@ _ENDPOINT_ID = re.compile(r"^[A-Za-z0-9 _\-=#;:?@&]{1,256}$")
 _DESCRIPTION = "Nest thermostat{where} (through Home Thermostat)"
 # State read from SDM's device list may be as old as the warm container's cache of it.
 LIST_UNCERTAINTY_MS = int(DEVICE_CACHE_TTL_S * 1000)
+
+
+_NAME_MARKS = frozenset("'\u2019-\u2010")
+"""Punctuation a friendlyName keeps: apostrophes (straight and typographic) and hyphens, which the
+Alexa app accepts in a name and name matching ignores."""
+_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def friendly_name(thermostat: Thermostat) -> str:
+    """The endpoint's `friendlyName`: the thermostat's name (its custom name, else its room) in the
+    letters, digits and spaces Amazon's discovery objects allow, keeping apostrophes and hyphens. Every
+    symbol (emoji, `&`, `+`, `$`), enclosing mark and other punctuation becomes a space, and variation
+    selectors go with the emoji they dress. When nothing is left, the next name, then "thermostat".
+    Speech and name matching keep the name as the Nest app shows it (thermostats.clean_name)."""
+
+    def kept(c: str) -> bool:
+        category = unicodedata.category(c)
+        return c in _NAME_MARKS or (category[0] not in "SP" and category != "Me")
+
+    def spoken(name: str) -> str:
+        return " ".join("".join(c if kept(c) else " " for c in _VARIATION_SELECTORS.sub("", name)).split())
+
+    return next((n for n in map(spoken, (thermostat.name, *thermostat.aliases)) if n), "thermostat")
 
 
 def endpoint_id(thermostat: Thermostat) -> str:
@@ -114,7 +138,7 @@ def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> Dict[
     return {
         "endpointId": endpoint_id(thermostat),
         "manufacturerName": MANUFACTURER,
-        "friendlyName": thermostat.name,
+        "friendlyName": friendly_name(thermostat),
         "description": _DESCRIPTION.format(where=where),
         "displayCategories": ["TEMPERATURE_SENSOR" if sensor_only else "THERMOSTAT"],
         "capabilities": capabilities,

@@ -96,7 +96,8 @@ def for_sdm_error(error: sdm_client.SdmError, thermostat: Optional[Thermostat] =
     message = str(error)
     kind = classify(error)
     if kind is Failure.UNCONFIRMED:
-        message += ": no answer, the command may have been made"
+        message += (": no answer, the command may have been made" if isinstance(error, sdm_client.NoAnswer)
+                    else ": the command may have been made")
     return for_failure(kind, message, thermostat)
 
 
