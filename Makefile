@@ -99,6 +99,7 @@ diff: setup
 bench: setup
 	$(PY) bench/skill_bench.py
 	$(PY) bench/bridge_bench.py
+	$(PY) bench/events_bench.py
 
 ## The whole system deployed and exercised locally: moto, fake Google, the bridge, a scripted conversation.
 demo: setup
@@ -148,6 +149,6 @@ help:
 		/^[a-z][a-z-]*:/ && doc {split($$0, name, ":"); printf "  %-20s %s\n", name[1], doc} {doc = ""}' \
 		$(firstword $(MAKEFILE_LIST))
 
-## Remove cdk.out/, build/ (the docs site too), .pytest_cache/ and mutants/; never nest-skill.json, where the deploy keeps the skill ID.
+## Remove cdk.out/, build/ (the docs site too), .pytest_cache/, mutants/ and the static checkers' caches; never nest-skill.json, where the deploy keeps the skill ID.
 clean:
-	rm -rf cdk.out build .pytest_cache mutants
+	rm -rf cdk.out build .pytest_cache mutants .mypy_cache .ruff_cache

@@ -13,7 +13,9 @@ from stacks.nest_skill_app import add_stacks
 app = cdk.App()
 try:
     project = Path(__file__).resolve().parent
-    config = AppConfig.from_project(app.node.get_all_context(), settings_path(project, os.environ), project / "cdk.json")
+    config = AppConfig.from_project(
+        app.node.get_all_context(), settings_path(project, os.environ), project / "cdk.json"
+    )
 except ConfigError as error:
     sys.exit(f"error: {error}")
 # The CDK CLI passes the region it deploys to; the skill stacks of the locales' other regions are added beside it.

@@ -194,8 +194,10 @@ def report(
     )
     print(f"  {target} / floor, no bytecode:             {ratios['target/floor, no bytecode']:.2f}x")
     for name in list(probes)[2:]:
-        print(f"  {name} / floor, bytecode shipped: {ratios[name + '/floor, bytecode']:.2f}x"
-              + (f" (target <= {target_ratio:.2f}x)" if target_ratio else ""))
+        print(
+            f"  {name} / floor, bytecode shipped: {ratios[name + '/floor, bytecode']:.2f}x"
+            + (f" (target <= {target_ratio:.2f}x)" if target_ratio else "")
+        )
     print(
         f"  no bytecode / bytecode shipped: {target} {ratios['no bytecode/bytecode, target']:.2f}x, "
         f"floor {ratios['no bytecode/bytecode, floor']:.2f}x"

@@ -6,6 +6,7 @@ other script's section; the Markdown is always rendered from the whole JSON, nev
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -20,7 +21,7 @@ HEADER = (
     "<!-- Written by `make bench` (bench/report.py) from bench.json beside it. Do not edit: run "
     "`make bench` again. -->\n"
 )
-SECTIONS = ("skill", "bridge")
+SECTIONS = ("skill", "bridge", "events")
 
 
 def _cpu_model() -> str:
@@ -75,6 +76,17 @@ def record(section: str, figures: dict[str, Any], directory: Path = GENERATED) -
     return markdown
 
 
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--imports` (fresh processes per cold-start figure) and `--output-dir`, as every benchmark takes them."""
+    parser.add_argument("--imports", type=int, default=9, help="fresh processes per cold-start figure (default 9)")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=GENERATED,
+        help="where bench.json and bench.md are written (default docs/generated)",
+    )
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -124,9 +136,11 @@ def _cold_start(cold: dict[str, Any]) -> str:
                     f"**{ratios['no bytecode/bytecode, target']:.2f}×**",
                 ],
                 ["floor import, no bytecode / bytecode shipped", f"{ratios['no bytecode/bytecode, floor']:.2f}×"],
-                *([f"`{name}` import / floor import, bytecode shipped", f"**{value:.2f}×**{goal}"]
-                  for key, value in ratios.items() if key.endswith("/floor, bytecode")
-                  and (name := key.removesuffix("/floor, bytecode")) != "target"),
+                *(
+                    [f"`{name}` import / floor import, bytecode shipped", f"**{value:.2f}×**{goal}"]
+                    for key, value in ratios.items()
+                    if key.endswith("/floor, bytecode") and (name := key.removesuffix("/floor, bytecode")) != "target"
+                ),
             ],
         )
     )
@@ -193,8 +207,16 @@ def _skill(skill: dict[str, Any]) -> str:
 
 
 def _live_state(live: dict[str, Any]) -> str:
-    rows = [[row["request"], f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", f"{row['gateway_calls']:.2f}",
-             f"{row['lwa_calls']:.2f}"] for row in live["rows"]]
+    rows = [
+        [
+            row["request"],
+            f"{row['p50_ms']:.2f}",
+            f"{row['p99_ms']:.2f}",
+            f"{row['gateway_calls']:.2f}",
+            f"{row['lwa_calls']:.2f}",
+        ]
+        for row in live["rows"]
+    ]
     hour = live["hour"]
     return (
         f"**Live state, warm** ({live['runs']} requests each): the Login-with-Amazon, event-gateway and tokeninfo "
@@ -256,6 +278,38 @@ def _bridge(bridge: dict[str, Any]) -> str:
     )
 
 
+def _events(events: dict[str, Any]) -> str:
+    warm = events["warm"]
+    verdict = "within" if warm["p99_ms"] < warm["target_p99_ms"] else "**over**"
+    return "\n".join(
+        [
+            "### The events function (`bench/events_bench.py`)\n",
+            _measured(events["measured"]) + "\n",
+            f"**A Nest event to Alexa, warm** ({warm['runs']} pushes on loopback): from a signed Pub/Sub push "
+            "(sandbox/fake_pubsub.py) arriving at the function URL stand-in to its answer, which follows the "
+            "ChangeReport's acceptance by the event-gateway stand-in (sandbox/fake_amazon.py); moto's DynamoDB, "
+            "KMS and S3 in process.\n",
+            _table(
+                ["figure", "value"],
+                [
+                    ["push to ChangeReport accepted, p50 ms", f"{warm['p50_ms']:.2f}"],
+                    [
+                        "push to ChangeReport accepted, p99 ms",
+                        f"**{warm['p99_ms']:.2f}** ({verdict} the target of {warm['target_p99_ms']:.0f} ms)",
+                    ],
+                    ["token verification (google-auth), p50 ms", f"{warm['verify_p50_ms']:.2f}"],
+                    ["token verification's share of the time", f"{warm['verify_share']:.0%}"],
+                    ["SDM calls per event", f"**{warm['sdm_calls_per_event']:.2f}**"],
+                    ["Google certificate fetches in the run", str(warm["certificate_fetches"])],
+                ],
+            ),
+            _cold_start(events["cold_start"])
+            if "cold_start" in events
+            else f"**Cold start**: {events.get('cold_start_unavailable', 'not measured')}.\n",
+        ]
+    )
+
+
 def render(data: dict[str, Any]) -> str:
     """The Markdown the docs include, from bench.json's content."""
     parts = [HEADER]
@@ -263,6 +317,8 @@ def render(data: dict[str, Any]) -> str:
         parts.append(_skill(data["skill"]))
     if "bridge" in data:
         parts.append(_bridge(data["bridge"]))
+    if "events" in data:
+        parts.append(_events(data["events"]))
     if len(parts) == 1:
         parts.append("Not yet measured by the generator: run `make bench`.\n")
     return "\n".join(parts)

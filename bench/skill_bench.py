@@ -87,7 +87,8 @@ def cold_start(base_url: str, token: str, runs: int) -> dict[str, Any]:
             env={"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url},
             stdin=json.dumps(alexa.status(token=token)),
         ),
-        # Live state on: its modules load with the skill, boto3 only when AWS is first needed.
+        # Live state on: the import reads its settings; its parts load at the first AcceptGrant, Discover or
+        # change to report (the live-state figures below), boto3 when AWS is first needed.
         "lambda_function, live state on": Probe(
             SKILL_IMPORT, env={"NEST_PROJECT_ID": PROJECT, "SDM_API_BASE_URL": base_url, **LIVE_STATE_ENV}
         ),
@@ -298,7 +299,10 @@ def _accept_grant(code: str, token: str) -> dict:
     return alexa.directive(
         "Alexa.Authorization",
         "AcceptGrant",
-        {"grant": {"type": "OAuth2.AuthorizationCode", "code": code}, "grantee": {"type": "BearerToken", "token": token}},
+        {
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+            "grantee": {"type": "BearerToken", "token": token},
+        },
         token=None,
         correlation_token=None,
     )
@@ -317,8 +321,14 @@ def live_state(base_url: str, fake_url: str, token: str, runs: int) -> dict[str,
         try:
             handler = load_module("lambda_src/lambda_function.py", "bench_live_state_container").lambda_handler
         finally:
-            for name in (*LIVE_STATE_ENV, "LWA_TOKEN_URL", "GOOGLE_TOKENINFO_URL", "EVENT_GATEWAY_URL_NA",
-                         "EVENT_GATEWAY_URL_EU", "EVENT_GATEWAY_URL_FE"):
+            for name in (
+                *LIVE_STATE_ENV,
+                "LWA_TOKEN_URL",
+                "GOOGLE_TOKENINFO_URL",
+                "EVENT_GATEWAY_URL_NA",
+                "EVENT_GATEWAY_URL_EU",
+                "EVENT_GATEWAY_URL_FE",
+            ):
                 os.environ.pop(name, None)
         amazon.tokeninfo.register(token, "bench-google-account")
         # The Kitchen (heat-cool) set to 71 and 73 in turn: each change moves its range, so each is reported.
@@ -386,20 +396,30 @@ def an_hour_of_changes(base_url: str, token: str, interval_s: float = 60.0) -> d
     from nest_skill.thermostats import thermostats_in
 
     now = [time.time()]
-    clock = lambda: now[0]  # noqa: E731
+
+    def clock() -> float:
+        return now[0]
+
     with fake_amazon.serving(*MESSAGING_CLIENT, clock=clock) as amazon:
         config = LiveStateConfig.from_mapping(
-            {**LIVE_STATE_ENV, "LWA_TOKEN_URL": amazon.lwa_url,
-             **{f"EVENT_GATEWAY_URL_{region}": url for region, url in amazon.gateway_urls.items()}}
+            {
+                **LIVE_STATE_ENV,
+                "LWA_TOKEN_URL": amazon.lwa_url,
+                **{f"EVENT_GATEWAY_URL_{region}": url for region, url in amazon.gateway_urls.items()},
+            }
         )
+        assert config is not None, "LIVE_STATE_ENV turns live state on"
         sdm = SdmClient(SkillConfig(nest_project_id=PROJECT, sdm_api_base_url=base_url))
         live = LiveState(config, sdm, tokeninfo_url=amazon.tokeninfo_url, clock=clock)
         amazon.tokeninfo.register(token, "bench-hour-account")
         live.accept_grant(amazon.lwa.issue_code("hour-user"), token, Deadline(5.0))
         kitchen = next(t for t in thermostats_in(sdm.list_devices(token, Deadline(5.0))) if t.name == "Kitchen")
         # Two setpoints that each differ from the Kitchen's present range, so that every change is reported.
-        plans = [plan for plan in (SetTemperature(t).plan(kitchen) for t in (68, 70, 74, 76))
-                 if changed_properties(plan, clock())[0]][:2]
+        plans = [
+            plan
+            for plan in (SetTemperature(t).plan(kitchen) for t in (68, 70, 74, 76))
+            if changed_properties(plan, clock())[0]
+        ][:2]
         changes = int(3600 / interval_s)
         gateway_calls = accepted = 0
         for step in range(changes):

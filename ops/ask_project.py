@@ -91,8 +91,10 @@ def ask_cli_problems(env: Mapping[str, str], vendor_id: str, home: Path) -> list
             return [f"{path} is not ask-cli's JSON configuration: move it aside and {configure}"]
         entry = profiles.get(profile) if isinstance(profiles, dict) else None
         if not isinstance(entry, dict):
-            return [f"ask-cli has no profile '{profile}' in {path} (an interrupted `ask configure` leaves none): "
-                    f"{configure}"]
+            return [
+                f"ask-cli has no profile '{profile}' in {path} (an interrupted `ask configure` leaves none): "
+                f"{configure}"
+            ]
         token = entry.get("token")
         if not isinstance(token, dict) or not (token.get("refresh_token") or token.get("access_token")):
             return [f"ask-cli profile '{profile}' in {path} has no token: {configure}"]
@@ -100,8 +102,10 @@ def ask_cli_problems(env: Mapping[str, str], vendor_id: str, home: Path) -> list
         if not vendor:
             return [f"ask-cli profile '{profile}' in {path} has no vendor ID: {configure}"]
     if vendor != vendor_id:
-        return [f"{source} names vendor {vendor} but alexa_vendor_id is {vendor_id}: they must be the same "
-                f"developer account"]
+        return [
+            f"{source} names vendor {vendor} but alexa_vendor_id is {vendor_id}: they must be the same "
+            f"developer account"
+        ]
     return []
 
 
@@ -188,8 +192,11 @@ def smart_home_api(config: AppConfig, outputs: Outputs, skill_id: str) -> dict[s
     if config.account_linking != "auth_code" or not skill_id:
         return None
     deployed = skill_endpoints(outputs)
-    regions = {ALEXA_API_REGIONS[region]: {"endpoint": {"uri": deployed[region]}}
-               for region in config.skill_regions if region in deployed}
+    regions = {
+        ALEXA_API_REGIONS[region]: {"endpoint": {"uri": deployed[region]}}
+        for region in config.skill_regions
+        if region in deployed
+    }
     home = outputs.require(SKILL_FUNCTION_OUTPUT)
     if home.split(":")[3] not in ALEXA_API_REGIONS:
         # Smart-home directives come only from NA, EU and FE's regions (a custom skill may also be in
@@ -214,8 +221,12 @@ def sends_events(config: AppConfig, smart_home: dict[str, Any] | None, events_re
 
 
 def render_ask_project(
-    config: AppConfig, outputs: Outputs, build_dir: Path = ASK_PROJECT_DIR, profile: str = ASK_DEFAULT_PROFILE,
-    skill_id: str = "", events_ready: bool = True,
+    config: AppConfig,
+    outputs: Outputs,
+    build_dir: Path = ASK_PROJECT_DIR,
+    profile: str = ASK_DEFAULT_PROFILE,
+    skill_id: str = "",
+    events_ready: bool = True,
 ) -> Path:
     """Render the project `ask deploy --target skill-metadata` runs in; returns its directory.
 
@@ -237,8 +248,9 @@ def render_ask_project(
     if package_dir.exists():
         shutil.rmtree(package_dir)
     unused_models = [f"{locale}.json" for locale in PACKAGE_LOCALES if locale not in config.locales]
-    shutil.copytree(SKILL_PACKAGE_DIR, package_dir,
-                    ignore=shutil.ignore_patterns(ACCOUNT_LINKING_TEMPLATE.name, *unused_models))
+    shutil.copytree(
+        SKILL_PACKAGE_DIR, package_dir, ignore=shutil.ignore_patterns(ACCOUNT_LINKING_TEMPLATE.name, *unused_models)
+    )
     manifest_path = package_dir / "skill.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))["manifest"]
     manifest["apis"]["custom"]["endpoint"] = {"uri": endpoint}
@@ -255,13 +267,19 @@ def render_ask_project(
     publishing["distributionCountries"] = list(dict.fromkeys(locale.split("-")[1] for locale in config.locales))
     base_url = outputs.require("BridgeBaseUrl")
     manifest["privacyAndCompliance"]["locales"] = {
-        locale: {"privacyPolicyUrl": config.page_url(base_url, "privacy"),
-                 "termsOfUseUrl": config.page_url(base_url, "terms")} for locale in config.locales}
+        locale: {
+            "privacyPolicyUrl": config.page_url(base_url, "privacy"),
+            "termsOfUseUrl": config.page_url(base_url, "terms"),
+        }
+        for locale in config.locales
+    }
     _write_json(manifest_path, {"manifest": manifest})
     _write_json(
         build_dir / "ask-resources.json",
-        {"askcliResourcesVersion": ASK_FILES_VERSION,
-         "profiles": {profile: {"skillMetadata": {"src": "./skill-package"}}}},
+        {
+            "askcliResourcesVersion": ASK_FILES_VERSION,
+            "profiles": {profile: {"skillMetadata": {"src": "./skill-package"}}},
+        },
     )
     if config.skill_id:
         _pin_skill_id(build_dir, profile, config.skill_id)

@@ -8,12 +8,21 @@ refuses and an expired SSO session are each one line (AwsSetupError), never a tr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import boto3
-from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError,
-                                 PartialCredentialsError, ProfileNotFound, SSOError, TokenRetrievalError)
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
+)
 
 from stacks.config import ALEXA_API_REGIONS
 
@@ -28,8 +37,14 @@ ALEXA_LAMBDA_REGIONS = (*ALEXA_API_REGIONS, "ap-northeast-1")
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 BOOTSTRAP_MIN_VERSION = 6
 # STS error codes for credentials that exist but are not (or no longer) valid.
-_REFUSED_CREDENTIALS = ("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
-                        "UnrecognizedClientException", "InvalidAccessKeyId")
+_REFUSED_CREDENTIALS = (
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "UnrecognizedClientException",
+    "InvalidAccessKeyId",
+)
 
 Clients = Callable[..., Any]
 
@@ -55,8 +70,10 @@ def aws_session(region: str | None = None) -> boto3.Session:
     try:
         return boto3.Session(region_name=region)
     except ProfileNotFound as error:
-        raise AwsSetupError(f"{error.kwargs.get('profile')!r} is not an AWS profile (AWS_PROFILE or "
-                            f"AWS_DEFAULT_PROFILE): check the name against `aws configure list-profiles`") from None
+        raise AwsSetupError(
+            f"{error.kwargs.get('profile')!r} is not an AWS profile (AWS_PROFILE or "
+            f"AWS_DEFAULT_PROFILE): check the name against `aws configure list-profiles`"
+        ) from None
 
 
 def aws_region(environ: Mapping[str, str]) -> tuple[str | None, str]:
@@ -76,6 +93,7 @@ def aws_clients(environ: Mapping[str, str]) -> Clients:
         if not sessions:
             sessions.append(aws_session(aws_region(environ)[0]))
         return sessions[0].client(service, **kwargs)
+
     return client
 
 
@@ -87,21 +105,27 @@ def caller_identity(clients: Clients, environ: Mapping[str, str], region: str | 
     try:
         answer = clients("sts", region_name=region or "us-east-1").get_caller_identity()
     except (NoCredentialsError, PartialCredentialsError):
-        raise AwsSetupError("no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) "
-                            "or, in CI, the OIDC role") from None
+        raise AwsSetupError(
+            "no AWS credentials: configure a profile (AWS_PROFILE, `aws configure sso`) or, in CI, the OIDC role"
+        ) from None
     except (SSOError, TokenRetrievalError):
-        raise AwsSetupError(f"the SSO session of AWS profile '{profile}' has expired or was never started: "
-                            f"run `aws sso login --profile {profile}`") from None
+        raise AwsSetupError(
+            f"the SSO session of AWS profile '{profile}' has expired or was never started: "
+            f"run `aws sso login --profile {profile}`"
+        ) from None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in _REFUSED_CREDENTIALS:
-            raise AwsSetupError(f"STS refused the AWS credentials ({code}: "
-                                f"{error.response['Error'].get('Message', '').rstrip('.')}): they are wrong or "
-                                f"expired; renew them ({_credentials_source(environ)})") from None
+            raise AwsSetupError(
+                f"STS refused the AWS credentials ({code}: "
+                f"{error.response['Error'].get('Message', '').rstrip('.')}): they are wrong or "
+                f"expired; renew them ({_credentials_source(environ)})"
+            ) from None
         raise AwsSetupError(f"STS GetCallerIdentity failed: {code or error}") from None
     except EndpointConnectionError as error:
-        raise AwsSetupError(f"cannot reach AWS STS ({error.kwargs.get('endpoint_url')}): check the network "
-                            f"and the region") from None
+        raise AwsSetupError(
+            f"cannot reach AWS STS ({error.kwargs.get('endpoint_url')}): check the network and the region"
+        ) from None
     except BotoCoreError as error:
         raise AwsSetupError(f"the AWS credentials cannot be used: {error}") from None
     return Identity(answer["Account"], answer["Arn"])
@@ -131,8 +155,9 @@ def bootstrap_state(clients: Clients, region: str, qualifier: str = BOOTSTRAP_QU
     """The region's `/cdk-bootstrap/<qualifier>/version` SSM parameter, which `cdk bootstrap` writes
     and every deploy of a synthesized template reads."""
     try:
-        value = clients("ssm", region_name=region).get_parameter(
-            Name=bootstrap_parameter(qualifier))["Parameter"]["Value"]
+        value = clients("ssm", region_name=region).get_parameter(Name=bootstrap_parameter(qualifier))["Parameter"][
+            "Value"
+        ]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
             return Bootstrap(region)

@@ -12,13 +12,14 @@ import getpass
 import os
 import secrets
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError
-from oauth_bridge.properties import MalformedProperties, format_properties
 
+from oauth_bridge.properties import MalformedProperties, format_properties
 from ops.outputs import Outputs
 
 CLIENT_ID_ENV = "NEST_CLIENT_ID"
@@ -39,9 +40,10 @@ class CredentialsLocation:
     kms_key_arn: str
 
     @classmethod
-    def from_outputs(cls, outputs: Outputs) -> "CredentialsLocation":
-        return cls(outputs.require("SecretsBucketName"), outputs.require("SecretsObjectKey"),
-                   outputs.require("SecretsKeyArn"))
+    def from_outputs(cls, outputs: Outputs) -> CredentialsLocation:
+        return cls(
+            outputs.require("SecretsBucketName"), outputs.require("SecretsObjectKey"), outputs.require("SecretsKeyArn")
+        )
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
@@ -76,8 +78,9 @@ def stored_credentials(location: CredentialsLocation, s3: Any) -> StoredCredenti
     except BotoCoreError as error:
         raise CredentialsError(f"cannot read the tags of {location}: {type(error).__name__}") from None
     tags = {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
-    return StoredCredentials(tags.get(CLIENT_ID_TAG, ""), tuple(tags.get(PROPERTIES_TAG, "").split()),
-                             response.get("VersionId"))
+    return StoredCredentials(
+        tags.get(CLIENT_ID_TAG, ""), tuple(tags.get(PROPERTIES_TAG, "").split()), response.get("VersionId")
+    )
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,7 @@ def store_credentials(location: CredentialsLocation, client_id: str, client_secr
     return write_credentials(location, client_id, client_secret, s3).message
 
 
-def write_credentials(location: CredentialsLocation, client_id: str, client_secret: str,
-                      s3: Any) -> WrittenCredentials:
+def write_credentials(location: CredentialsLocation, client_id: str, client_secret: str, s3: Any) -> WrittenCredentials:
     """Writes clientid/clientsecret and a new state key; returns the version written and what happened.
 
     The state key cannot be kept, since the operator may not read the object: each store makes a
@@ -113,16 +115,24 @@ def write_credentials(location: CredentialsLocation, client_id: str, client_secr
     tags = urlencode({CLIENT_ID_TAG: client_id, PROPERTIES_TAG: " ".join(values)}, quote_via=quote)
     encoded = body.encode("utf-8")
     try:
-        response = s3.put_object(Bucket=location.bucket, Key=location.key, Body=encoded,
-                                 ServerSideEncryption="aws:kms", SSEKMSKeyId=location.kms_key_arn,
-                                 ContentType="text/plain; charset=utf-8", Tagging=tags)
+        response = s3.put_object(
+            Bucket=location.bucket,
+            Key=location.key,
+            Body=encoded,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=location.kms_key_arn,
+            ContentType="text/plain; charset=utf-8",
+            Tagging=tags,
+        )
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         raise CredentialsError(f"cannot write {location}: {code}") from None
     return WrittenCredentials(
-        response.get("VersionId"), len(encoded),
+        response.get("VersionId"),
+        len(encoded),
         f"stored client ID {client_id} and its secret in {location} (SSE-KMS) with a new state key "
-        f"(account linkings in progress must be started again)")
+        f"(account linkings in progress must be started again)",
+    )
 
 
 def current_version(location: CredentialsLocation, s3: Any) -> tuple[str | None, int] | None:
@@ -133,8 +143,9 @@ def current_version(location: CredentialsLocation, s3: Any) -> tuple[str | None,
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         raise CredentialsError(f"cannot list the versions of {location}: {code}") from None
-    latest = [version for version in listing.get("Versions", [])
-              if version["Key"] == location.key and version.get("IsLatest")]
+    latest = [
+        version for version in listing.get("Versions", []) if version["Key"] == location.key and version.get("IsLatest")
+    ]
     if not latest:
         return None
     version_id = latest[0].get("VersionId")
@@ -159,9 +170,12 @@ def describe_credentials(location: CredentialsLocation, s3: Any) -> str:
     return "\n".join(lines)
 
 
-def prompt_for_credentials(default_client_id: str, environ: Mapping[str, str] = os.environ,
-                           ask: Callable[[str], str] | None = None,
-                           ask_secret: Callable[[str], str] | None = None) -> tuple[str, str]:
+def prompt_for_credentials(
+    default_client_id: str,
+    environ: Mapping[str, str] = os.environ,
+    ask: Callable[[str], str] | None = None,
+    ask_secret: Callable[[str], str] | None = None,
+) -> tuple[str, str]:
     """Client ID and secret from the environment, else from an interactive prompt (input, getpass)."""
     client_id = environ.get(CLIENT_ID_ENV, "").strip()
     if not client_id and has_terminal():
@@ -169,8 +183,7 @@ def prompt_for_credentials(default_client_id: str, environ: Mapping[str, str] = 
     return client_id or default_client_id, prompt_for_secret(environ, ask_secret)
 
 
-def prompt_for_secret(environ: Mapping[str, str] = os.environ,
-                      ask_secret: Callable[[str], str] | None = None) -> str:
+def prompt_for_secret(environ: Mapping[str, str] = os.environ, ask_secret: Callable[[str], str] | None = None) -> str:
     """The client secret from NEST_CLIENT_SECRET, else from an unechoed prompt on a terminal."""
     client_secret = environ.get(CLIENT_SECRET_ENV, "").strip()
     if not client_secret:

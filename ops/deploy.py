@@ -17,29 +17,67 @@ as soon as the permission appears, and the handler must be live and able to read
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import BUILD_DIR
-from ops.ask_project import (ASK_PROJECT_DIR, AskProjectError, account_linking_file, ask_cli_problems,
-                             ask_cli_profile, locales_without_endpoint, read_skill_id, render_account_linking,
-                             render_ask_project, sends_events, smart_home_api, wants_env_profile)
-from ops.aws import (ALEXA_LAMBDA_REGIONS, BOOTSTRAP_MIN_VERSION, AwsSetupError, Clients, Identity, aws_clients,
-                     aws_region, aws_session, bootstrap_parameter, bootstrap_state, caller_identity, is_access_denied)
-from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, has_terminal,
-                             prompt_for_credentials, prompt_for_secret, store_credentials, stored_credentials)
-from ops.messaging import Capture, MessagingError, capture_command, ensure_messaging_credentials
-from ops.outputs import Outputs, OutputsError, load_outputs
 import ops.settings
+from ops import BUILD_DIR
+from ops.ask_project import (
+    ASK_PROJECT_DIR,
+    AskProjectError,
+    account_linking_file,
+    ask_cli_problems,
+    ask_cli_profile,
+    locales_without_endpoint,
+    read_skill_id,
+    render_account_linking,
+    render_ask_project,
+    sends_events,
+    smart_home_api,
+    wants_env_profile,
+)
+from ops.aws import (
+    ALEXA_LAMBDA_REGIONS,
+    BOOTSTRAP_MIN_VERSION,
+    AwsSetupError,
+    Clients,
+    Identity,
+    aws_clients,
+    aws_region,
+    aws_session,
+    bootstrap_parameter,
+    bootstrap_state,
+    caller_identity,
+    is_access_denied,
+)
+from ops.credentials import (
+    CLIENT_SECRET_ENV,
+    CredentialsError,
+    CredentialsLocation,
+    has_terminal,
+    prompt_for_credentials,
+    prompt_for_secret,
+    store_credentials,
+    stored_credentials,
+)
+from ops.messaging import Capture, MessagingError, capture_command, ensure_messaging_credentials
+from ops.nest_events import setup_text
+from ops.outputs import Outputs, OutputsError, load_outputs
 from ops.settings import record_skill_id
-from stacks.config import ALEXA_REGIONS, BRIDGE_STACK, SECRETS_STACK, AppConfig, regional_skill_stack
+from stacks.config import (
+    ALEXA_REGIONS,
+    BRIDGE_STACK,
+    EVENTS_URL_OUTPUT,
+    SECRETS_STACK,
+    AppConfig,
+    regional_skill_stack,
+)
 
 OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 # Reservations must leave this much of the account's concurrency unreserved (Lambda API reference,
@@ -47,10 +85,13 @@ OUTPUTS_FILE = BUILD_DIR / "cdk-outputs.json"
 LAMBDA_MIN_UNRESERVED = 100
 Runner = Callable[[Sequence[str], Path | None, Mapping[str, str]], int]
 # The IAM actions of the reads the prerequisite check makes, by API operation (docs/deploy/permissions.md).
-_CHECK_ACTIONS = {"GetParameter": "ssm:GetParameter", "GetAccountSettings": "lambda:GetAccountSettings",
-                  "GetFunctionConcurrency": "lambda:GetFunctionConcurrency",
-                  "DescribeStackResources": "cloudformation:DescribeStackResources",
-                  "ListAvailableSolutionStacks": "elasticbeanstalk:ListAvailableSolutionStacks"}
+_CHECK_ACTIONS = {
+    "GetParameter": "ssm:GetParameter",
+    "GetAccountSettings": "lambda:GetAccountSettings",
+    "GetFunctionConcurrency": "lambda:GetFunctionConcurrency",
+    "DescribeStackResources": "cloudformation:DescribeStackResources",
+    "ListAvailableSolutionStacks": "elasticbeanstalk:ListAvailableSolutionStacks",
+}
 # The deploy's steps in order: (what `[n/9]` prints, the Deployer method that does it).
 STEPS = (
     ("Deploy the secrets stack", "deploy_secrets_stack"),
@@ -65,14 +106,20 @@ STEPS = (
 )
 # What the deploy reads from its environment, for `deploy --help`.
 ENVIRONMENT = (
-    ("NEST_CLIENT_SECRET", "the OAuth client secret (else prompted for): stored if the bucket holds none, and "
-                           "in auth_code mode handed to Alexa on every deploy"),
+    (
+        "NEST_CLIENT_SECRET",
+        "the OAuth client secret (else prompted for): stored if the bucket holds none, and "
+        "in auth_code mode handed to Alexa on every deploy",
+    ),
     ("NEST_CLIENT_ID", "the OAuth client ID to store (default: nest_client_id)"),
     ("AWS_PROFILE, AWS_REGION, AWS_*", "the AWS account and region, as for the AWS CLI"),
-    ("ASK_REFRESH_TOKEN, ASK_VENDOR_ID", "ask-cli's credentials without a profile (CI); the vendor must be "
-                                         "alexa_vendor_id. ask-cli reads them only beside AWS keys in the "
-                                         "environment: with a profile or SSO, the deploy hands ask-cli the "
-                                         "profile's resolved keys"),
+    (
+        "ASK_REFRESH_TOKEN, ASK_VENDOR_ID",
+        "ask-cli's credentials without a profile (CI); the vendor must be "
+        "alexa_vendor_id. ask-cli reads them only beside AWS keys in the "
+        "environment: with a profile or SSO, the deploy hands ask-cli the "
+        "profile's resolved keys",
+    ),
     ("ASK_ACCESS_TOKEN, ASK_DEFAULT_PROFILE", "the other ask-cli settings the rendered project follows"),
     ("CI", "'true' refuses to deploy without skill_id in nest-skill.json or -c"),
     ("PATH", "where cdk and ask are found (make puts node_modules/.bin first)"),
@@ -85,13 +132,21 @@ class DeployError(RuntimeError):
 
 def missing_tools(environ: Mapping[str, str]) -> list[str]:
     """A problem line for each of the CLIs the deploy and destroy run that is not on PATH."""
-    return [f"'{tool}' is not on PATH: run it through make, which installs node_modules"
-            for tool in ("cdk", "ask") if not shutil.which(tool, path=environ.get("PATH"))]
+    return [
+        f"'{tool}' is not on PATH: run it through make, which installs node_modules"
+        for tool in ("cdk", "ask")
+        if not shutil.which(tool, path=environ.get("PATH"))
+    ]
 
 
 def run_command(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str]) -> int:
     """Runs a CLI with exactly `env` and its output on the terminal; returns its exit code."""
     return subprocess.run(list(argv), cwd=cwd, env=dict(env)).returncode
+
+
+def _say(line: str) -> None:
+    """Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs."""
+    print(line, flush=True)
 
 
 @dataclass
@@ -107,12 +162,13 @@ class Operation:
     outputs_file: Path = OUTPUTS_FILE
     ask_project_dir: Path = ASK_PROJECT_DIR
     settings_file: Path = field(default_factory=lambda: ops.settings.SETTINGS_FILE)
-    clients: Clients | None = None
-    # Flushed: on a pipe (CI) each step line must come out before the output of the tools it runs.
-    say: Callable[[str], None] = functools.partial(print, flush=True)
+    clients: Clients = field(init=False)
+    say: Callable[[str], None] = _say
+    aws: InitVar[Clients | None] = None
+    """The boto3 client factory `clients` is (tests pass fakes or moto's); default: aws_clients(environ)."""
 
-    def __post_init__(self) -> None:
-        self.clients = self.clients or aws_clients(self.environ)
+    def __post_init__(self, aws: Clients | None) -> None:
+        self.clients = aws or aws_clients(self.environ)
 
     @property
     def child_environ(self) -> dict[str, str]:
@@ -126,8 +182,9 @@ class Operation:
         credentials resolved into AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN: ask-cli
         ignores its variables without them (ops.ask_project.is_env_profile). Only ask gets them."""
         environ = self.child_environ
-        if not wants_env_profile(environ) or (environ.get("AWS_ACCESS_KEY_ID")
-                                              and environ.get("AWS_SECRET_ACCESS_KEY")):
+        if not wants_env_profile(environ) or (
+            environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY")
+        ):
             return environ
         try:
             credentials = aws_session().get_credentials()
@@ -156,8 +213,17 @@ class Operation:
         removed afterwards (ops.ask_project.account_linking_file), never in its argv or environment."""
         request = render_account_linking(self.config, outputs, client_secret)
         with account_linking_file(request, BUILD_DIR) as path:
-            argv = ["ask", "smapi", "update-account-linking-info", "--skill-id", skill_id, "--stage",
-                    "development", "--account-linking-request", f"file:{path}"]
+            argv = [
+                "ask",
+                "smapi",
+                "update-account-linking-info",
+                "--skill-id",
+                skill_id,
+                "--stage",
+                "development",
+                "--account-linking-request",
+                f"file:{path}",
+            ]
             if self.run(argv, None, self.ask_environ) != 0:
                 raise DeployError("`ask smapi update-account-linking-info` failed (see its output above)")
         return request
@@ -180,24 +246,47 @@ class Deployer(Operation):
         if self.config.account_linking == "auth_code":
             # Step 7 hands the secret to Alexa, and nobody but the bridge can read it back: ask now, not midway.
             self._client_secret = prompt_for_secret(self.environ)
-        self.warn_about_region(aws_region(self.environ)[0])
+        region = aws_region(self.environ)[0]
+        if region:  # check_prerequisites stops a deploy without one
+            self.warn_about_region(region)
         for number, (name, method) in enumerate(STEPS, start=1):
             self.say(f"[{number}/{len(STEPS)}] {name}")
             try:
                 done = getattr(self, method)()
-            except (DeployError, CredentialsError, MessagingError, OutputsError, AskProjectError, OSError,
-                    ValueError) as error:
+            except (
+                DeployError,
+                CredentialsError,
+                MessagingError,
+                OutputsError,
+                AskProjectError,
+                OSError,
+                ValueError,
+            ) as error:
                 raise DeployError(
                     f"step {number} ({name}) failed: {error}\n"
-                    f"Fix that, then run `make deploy` again: the steps before it are safe to repeat.") from None
+                    f"Fix that, then run `make deploy` again: the steps before it are safe to repeat."
+                ) from None
             self.say(f"      {done}")
+        if self.config.live_state_on:
+            self.say(self.nest_events_setup())
+
+    def nest_events_setup(self) -> str:
+        """Live state: the owner's Google side of Nest events, with their values and the EventsUrl output."""
+        try:
+            events_url = self._outputs().require(EVENTS_URL_OUTPUT)
+        except OutputsError as error:
+            raise DeployError(f"the Nest events set-up cannot be shown: {error}") from None
+        return "      " + setup_text(self.config, events_url)
 
     def check_prerequisites(self) -> None:
         """Everything missing, named at once, before anything changes: config, tools, who the AWS
         credentials are (STS, once), the region, each needed region's CDK bootstrap, ask-cli's
         credentials as ask-cli reads them, and what the account must allow."""
-        problems = [f"set '{key}' in {self.settings_file.name} (it still has the example value)"
-                    for key in self.config.keys_with_example_values()]
+        problems = [
+            f"set '{key}' in {self.settings_file.name} (it still has the example value)"
+            for key in self.config.keys_with_example_values()
+        ]
+        problems += self.config.events_problems(self.settings_file.name)
         problems += missing_tools(self.environ)
         identity = None
         try:
@@ -214,22 +303,30 @@ class Deployer(Operation):
         if not source:
             pass
         elif not region:
-            problems.append(f"no AWS region: set AWS_REGION to one where Alexa can call the skill's Lambda "
-                            f"({allowed})")
+            problems.append(f"no AWS region: set AWS_REGION to one where Alexa can call the skill's Lambda ({allowed})")
         elif region not in ALEXA_LAMBDA_REGIONS:
-            problems.append(f"AWS region {region} (from {source}) cannot host the skill: Alexa calls custom-skill "
-                            f"Lambdas only in {allowed}; set AWS_REGION to one of them")
+            problems.append(
+                f"AWS region {region} (from {source}) cannot host the skill: Alexa calls custom-skill "
+                f"Lambdas only in {allowed}; set AWS_REGION to one of them"
+            )
         elif identity:
             problems.extend(self._bootstrap_problems(identity, region))
         problems += ask_cli_problems(self.ask_environ, self.config.alexa_vendor_id, Path.home())
-        if (self.config.account_linking == "auth_code" and not self.environ.get(CLIENT_SECRET_ENV, "").strip()
-                and not has_terminal()):
-            problems.append(f"set {CLIENT_SECRET_ENV}: auth_code account linking hands the client secret to Alexa "
-                            f"on every deploy, and there is no terminal to prompt for it")
+        if (
+            self.config.account_linking == "auth_code"
+            and not self.environ.get(CLIENT_SECRET_ENV, "").strip()
+            and not has_terminal()
+        ):
+            problems.append(
+                f"set {CLIENT_SECRET_ENV}: auth_code account linking hands the client secret to Alexa "
+                f"on every deploy, and there is no terminal to prompt for it"
+            )
         if self.environ.get("CI") == "true" and not self.config.skill_id:
-            problems.append(f"in CI, set 'skill_id' in {self.settings_file.name} (or -c skill_id=...): a fresh clone "
-                            f"has no record of the skill, so every run would create a new one (deploy once from "
-                            f"a workstation to get the ID)")
+            problems.append(
+                f"in CI, set 'skill_id' in {self.settings_file.name} (or -c skill_id=...): a fresh clone "
+                f"has no record of the skill, so every run would create a new one (deploy once from "
+                f"a workstation to get the ID)"
+            )
         try:
             self._skill_id = self.config.skill_id or read_skill_id(self.ask_project_dir, self.ask_profile) or ""
         except AskProjectError as error:
@@ -244,26 +341,36 @@ class Deployer(Operation):
         bootstrap: one line naming those without it, with the one command that bootstraps them all,
         and one line per region whose parameter the credentials may not read."""
         regions = (home, *self.config.regional_skill_regions(home))
-        served = {region: [locale for locale in self.config.locales if ALEXA_REGIONS[locale] == region]
-                  for region in regions}
+        served = {
+            region: [locale for locale in self.config.locales if ALEXA_REGIONS[locale] == region] for region in regions
+        }
         states = []
         for region in regions:
             try:
                 states.append(bootstrap_state(self.clients, region))
             except (ClientError, BotoCoreError) as error:
                 return [f"cannot read CDK's bootstrap parameter in {region}: {_error_code(error)}"]
-        problems = [f"cannot tell whether CDK is bootstrapped in {state.region}: {identity.arn} may not "
-                    f"{state.denied} on {bootstrap_parameter()} (see docs/deploy/permissions.md)"
-                    for state in states if state.denied]
+        problems = [
+            f"cannot tell whether CDK is bootstrapped in {state.region}: {identity.arn} may not "
+            f"{state.denied} on {bootstrap_parameter()} (see docs/deploy/permissions.md)"
+            for state in states
+            if state.denied
+        ]
         missing = [state for state in states if not state.denied and not state.ready]
         if missing:
             described = ", ".join(
-                state.region + (f" (version {state.version}, older than {BOOTSTRAP_MIN_VERSION})"
-                                if state.version is not None else "")
+                state.region
+                + (
+                    f" (version {state.version}, older than {BOOTSTRAP_MIN_VERSION})"
+                    if state.version is not None
+                    else ""
+                )
                 + (f" for {', '.join(served[state.region])}" if served[state.region] else " (home region)")
-                for state in missing)
-            command = " ".join(["node_modules/.bin/cdk bootstrap",
-                                *(f"aws://{identity.account}/{state.region}" for state in missing)])
+                for state in missing
+            )
+            command = " ".join(
+                ["node_modules/.bin/cdk bootstrap", *(f"aws://{identity.account}/{state.region}" for state in missing)]
+            )
             problems.append(f"CDK is not bootstrapped in {described}: run `{command}`")
         return problems
 
@@ -274,8 +381,10 @@ class Deployer(Operation):
         far = {locale: ALEXA_REGIONS[locale] for locale in self.config.locales if ALEXA_REGIONS[locale] != region}
         if far:
             served = ", ".join(f"{locale} from {alexa_region}" for locale, alexa_region in far.items())
-            self.say(f"warning: deploying to {region}, but Alexa serves {served}: their requests travel to {region}. "
-                     f"Set 'locales' to your Echo's language and deploy in its region (docs: deploy/configuration.md)")
+            self.say(
+                f"warning: deploying to {region}, but Alexa serves {served}: their requests travel to {region}. "
+                f"Set 'locales' to your Echo's language and deploy in its region (docs: deploy/configuration.md)"
+            )
 
     def _account_problems(self, region: str) -> list[str]:
         """What this account cannot do that the config asks for: read from its APIs, changing nothing."""
@@ -286,13 +395,15 @@ class Deployer(Operation):
                 if self.config.beanstalk_solution_stack not in available:
                     problems.append(
                         f"beanstalk_solution_stack '{self.config.beanstalk_solution_stack}' is not available "
-                        f"in {region}: set a current one from `aws elasticbeanstalk list-available-solution-stacks`")
+                        f"in {region}: set a current one from `aws elasticbeanstalk list-available-solution-stacks`"
+                    )
             cap = self.config.bridge_concurrency_cap
             if cap is not None:
                 problems.extend(self._concurrency_problems(cap, region))
         except (ClientError, BotoCoreError) as error:
-            problems.append(f"cannot read this account's settings in {region} to check the config: "
-                            f"{_error_code(error)}")
+            problems.append(
+                f"cannot read this account's settings in {region} to check the config: {_error_code(error)}"
+            )
         return problems
 
     def _concurrency_problems(self, cap: int, region: str) -> list[str]:
@@ -302,33 +413,48 @@ class Deployer(Operation):
         reservable = unreserved + self._bridge_reservation() - LAMBDA_MIN_UNRESERVED
         if cap <= reservable:
             return []
-        return [f"bridge_reserved_concurrency = {cap} cannot be applied in {region}: the account's Lambda "
-                f"'Concurrent executions' quota (L-B99A9384) is {quota}, {unreserved} of it unreserved, and Lambda "
-                f"keeps {LAMBDA_MIN_UNRESERVED} unreserved, so at most {max(reservable, 0)} can be reserved; "
-                f"leave the key empty or raise the quota in Service Quotas"]
+        return [
+            f"bridge_reserved_concurrency = {cap} cannot be applied in {region}: the account's Lambda "
+            f"'Concurrent executions' quota (L-B99A9384) is {quota}, {unreserved} of it unreserved, and Lambda "
+            f"keeps {LAMBDA_MIN_UNRESERVED} unreserved, so at most {max(reservable, 0)} can be reserved; "
+            f"leave the key empty or raise the quota in Service Quotas"
+        ]
 
     def _bridge_reservation(self) -> int:
         """What the deployed bridge function reserves now (0 if none): redeploying frees it first."""
         try:
-            resources = self.clients("cloudformation").describe_stack_resources(
-                StackName=BRIDGE_STACK)["StackResources"]
+            resources = self.clients("cloudformation").describe_stack_resources(StackName=BRIDGE_STACK)[
+                "StackResources"
+            ]
         except ClientError as error:
             if error.response["Error"]["Code"] == "ValidationError":  # no such stack yet
                 return 0
             raise
-        function = next((r["PhysicalResourceId"] for r in resources
-                         if r["ResourceType"] == "AWS::Lambda::Function"), None)
+        function = next(
+            (r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::Function"), None
+        )
         if function is None:
             return 0
-        return self.clients("lambda").get_function_concurrency(FunctionName=function).get(
-            "ReservedConcurrentExecutions", 0)
+        return (
+            self.clients("lambda")
+            .get_function_concurrency(FunctionName=function)
+            .get("ReservedConcurrentExecutions", 0)
+        )
 
     def _cdk_deploy(self, *stacks: str) -> None:
         """`cdk deploy`, with the skill ID whenever one is known, so the trigger keeps its binding."""
         self.outputs_file.parent.mkdir(parents=True, exist_ok=True)
         extra = [f"skill_id={self._skill_id}"] if self._skill_id and not self.config.skill_id else []
-        argv = ["cdk", "deploy", *stacks, "--require-approval", "never", "--outputs-file",
-                str(self.outputs_file), *self.context_argv(extra)]
+        argv = [
+            "cdk",
+            "deploy",
+            *stacks,
+            "--require-approval",
+            "never",
+            "--outputs-file",
+            str(self.outputs_file),
+            *self.context_argv(extra),
+        ]
         if self.run(argv, None, self.child_environ) != 0:
             raise DeployError(f"`{' '.join(argv)}` failed (see its output above)")
         if "--all" in stacks:
@@ -346,9 +472,11 @@ class Deployer(Operation):
         stored = stored_credentials(location, self.clients("s3"))
         if stored is not None and stored.is_complete:
             if stored.client_id != self.config.nest_client_id:
-                raise DeployError(f"{location} holds client ID {stored.client_id}, but cdk.json's "
-                                  f"nest_client_id is {self.config.nest_client_id}: run `make credentials` "
-                                  f"or fix cdk.json")
+                raise DeployError(
+                    f"{location} holds client ID {stored.client_id}, but cdk.json's "
+                    f"nest_client_id is {self.config.nest_client_id}: run `make credentials` "
+                    f"or fix cdk.json"
+                )
             return f"credentials already in {location} (`make credentials` replaces them)"
         environ = {**self.environ, CLIENT_SECRET_ENV: self._client_secret} if self._client_secret else self.environ
         client_id, self._client_secret = prompt_for_credentials(self.config.nest_client_id, environ)
@@ -367,8 +495,9 @@ class Deployer(Operation):
 
     def _store_messaging_credentials(self, skill_id: str) -> str:
         """Live state: the skill's messaging client from SMAPI into its object (ops.messaging)."""
-        done = ensure_messaging_credentials(skill_id, self._outputs(), self.clients("s3"), self.ask_environ,
-                                            self.capture)
+        done = ensure_messaging_credentials(
+            skill_id, self._outputs(), self.clients("s3"), self.ask_environ, self.capture
+        )
         self._events_ready = True
         return done
 
@@ -376,22 +505,32 @@ class Deployer(Operation):
         """The ASK project, with apis.smartHome when it can have one (ops.ask_project.smart_home_api);
         names each configured locale no deployed skill function serves."""
         outputs = self._outputs()
-        path = render_ask_project(self.config, outputs, self.ask_project_dir, profile=self.ask_profile,
-                                  skill_id=self._skill_id, events_ready=self._events_ready)
+        path = render_ask_project(
+            self.config,
+            outputs,
+            self.ask_project_dir,
+            profile=self.ask_profile,
+            skill_id=self._skill_id,
+            events_ready=self._events_ready,
+        )
         self._smart_home_rendered = smart_home_api(self.config, outputs, self._skill_id) is not None
         # What the manifest now says (render_ask_project also takes the configured skill ID).
         self._events_rendered = sends_events(
-            self.config, smart_home_api(self.config, outputs, self._skill_id or self.config.skill_id),
-            self._events_ready)
+            self.config,
+            smart_home_api(self.config, outputs, self._skill_id or self.config.skill_id),
+            self._events_ready,
+        )
         lines = [f"rendered {path}"]
         if self.config.account_linking != "auth_code":
             lines.append("no smart-home API: Alexa's smart home requires account_linking auth_code")
         elif not self._smart_home_rendered:
             lines.append("apis.smartHome is added in step 8, once the skill ID is known")
         else:
-            lines += [f"warning: no skill function serves {locale}: Alexa finds no smart-home devices there; "
-                      f"deploy again from a region with credentials for it" for locale in
-                      locales_without_endpoint(self.config, outputs)]
+            lines += [
+                f"warning: no skill function serves {locale}: Alexa finds no smart-home devices there; "
+                f"deploy again from a region with credentials for it"
+                for locale in locales_without_endpoint(self.config, outputs)
+            ]
         return "\n      ".join(lines)
 
     def deploy_skill_package(self) -> str:
@@ -416,13 +555,17 @@ class Deployer(Operation):
         if not recorded:
             raise DeployError(f"ask-cli recorded no skill ID in {self.ask_project_dir}/.ask/ask-states.json")
         if self.config.skill_id and recorded != self.config.skill_id:
-            raise DeployError(f"ask-cli deployed skill {recorded}, but the configured skill_id is {self.config.skill_id}")
+            raise DeployError(
+                f"ask-cli deployed skill {recorded}, but the configured skill_id is {self.config.skill_id}"
+            )
         self._skill_id = recorded
         if self.config.skill_id:
             return f"skill {recorded}"
-        return (f"new skill {recorded}: recorded as \"skill_id\" in {self.settings_file.name}, so later deploys "
-                f"update this skill instead of creating another. Keep that file; for CI, commit it in your "
-                f"fork (`git add -f {self.settings_file.name}`) or pass -c skill_id={recorded}")
+        return (
+            f'new skill {recorded}: recorded as "skill_id" in {self.settings_file.name}, so later deploys '
+            f"update this skill instead of creating another. Keep that file; for CI, commit it in your "
+            f"fork (`git add -f {self.settings_file.name}`) or pass -c skill_id={recorded}"
+        )
 
     def update_account_linking(self) -> str:
         secret = self._client_secret if self.config.account_linking == "auth_code" else None
@@ -454,7 +597,8 @@ class Deployer(Operation):
     def redirect_urls(self) -> str:
         urls = self._outputs().require("OAuthRedirectUrls").split(",")
         return "add these to the OAuth client's Authorized redirect URIs in Google Cloud:\n" + "\n".join(
-            f"        {url}" for url in urls)
+            f"        {url}" for url in urls
+        )
 
 
 def _error_code(error: Exception) -> str:

@@ -16,7 +16,7 @@ import json
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -47,8 +47,9 @@ class MessagingCredentials:
 def capture_command(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, str]:
     """`argv` with exactly `env`, stdout captured (a pipe), stderr on the terminal, bounded in time."""
     try:
-        result = subprocess.run(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                text=True, timeout=300)
+        result = subprocess.run(
+            list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, timeout=300
+        )
     except subprocess.TimeoutExpired:
         return 124, ""
     return result.returncode, result.stdout
@@ -63,17 +64,29 @@ def parse_skill_credentials(answer: str) -> MessagingCredentials:
     messaging = document.get("skillMessagingCredentials") if isinstance(document, dict) else None
     client_id = messaging.get("clientId") if isinstance(messaging, dict) else None
     client_secret = messaging.get("clientSecret") if isinstance(messaging, dict) else None
-    if not all(isinstance(v, str) and v.strip() and v.isprintable() for v in (client_id, client_secret)):
-        raise MessagingError("SMAPI's skill credentials answer has no skillMessagingCredentials clientId and "
-                             "clientSecret")
+    if not (_credential(client_id) and _credential(client_secret)):
+        raise MessagingError(
+            "SMAPI's skill credentials answer has no skillMessagingCredentials clientId and clientSecret"
+        )
     return MessagingCredentials(client_id.strip(), client_secret.strip())
 
 
-def read_skill_credentials(skill_id: str, env: Mapping[str, str], capture: Capture = capture_command,
-                           profile: str | None = None) -> MessagingCredentials:
+def _credential(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
+def read_skill_credentials(
+    skill_id: str, env: Mapping[str, str], capture: Capture = capture_command, profile: str | None = None
+) -> MessagingCredentials:
     """`ask smapi get-skill-credentials` for `skill_id`, its answer kept out of the terminal."""
-    argv = ["ask", "smapi", "get-skill-credentials", "--skill-id", skill_id,
-            *(["--profile", profile] if profile else [])]
+    argv = [
+        "ask",
+        "smapi",
+        "get-skill-credentials",
+        "--skill-id",
+        skill_id,
+        *(["--profile", profile] if profile else []),
+    ]
     code, answer = capture(argv, env)
     if code != 0:
         raise MessagingError(f"`{' '.join(argv)}` failed (exit {code}; see its output above)")
@@ -82,8 +95,9 @@ def read_skill_credentials(skill_id: str, env: Mapping[str, str], capture: Captu
 
 def messaging_location(outputs: Outputs) -> CredentialsLocation:
     """The messaging object: the secrets bucket, the MessagingCredentialsObjectKey output, the same key."""
-    return CredentialsLocation(outputs.require("SecretsBucketName"), outputs.require(MESSAGING_OBJECT_OUTPUT),
-                               outputs.require("SecretsKeyArn"))
+    return CredentialsLocation(
+        outputs.require("SecretsBucketName"), outputs.require(MESSAGING_OBJECT_OUTPUT), outputs.require("SecretsKeyArn")
+    )
 
 
 def stored_messaging_client(location: CredentialsLocation, s3: Any) -> str | None:
@@ -105,17 +119,32 @@ def store_messaging_credentials(location: CredentialsLocation, credentials: Mess
     stack's key as the bucket policy requires, tagged with the client ID; returns what it did."""
     body = json.dumps({"clientId": credentials.client_id, "clientSecret": credentials.client_secret}).encode()
     try:
-        s3.put_object(Bucket=location.bucket, Key=location.key, Body=body, ServerSideEncryption="aws:kms",
-                      SSEKMSKeyId=location.kms_key_arn, ContentType="application/json",
-                      Tagging=urlencode({CLIENT_ID_TAG: credentials.client_id}, quote_via=quote))
+        s3.put_object(
+            Bucket=location.bucket,
+            Key=location.key,
+            Body=body,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=location.kms_key_arn,
+            ContentType="application/json",
+            Tagging=urlencode({CLIENT_ID_TAG: credentials.client_id}, quote_via=quote),
+        )
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         raise MessagingError(f"cannot write {location}: {code}") from None
-    return f"stored the skill's Alexa Skill Messaging client {credentials.client_id} and its secret in {location} (SSE-KMS)"
+    return (
+        f"stored the skill's Alexa Skill Messaging client {credentials.client_id} and its secret in {location} "
+        "(SSE-KMS)"
+    )
 
 
-def ensure_messaging_credentials(skill_id: str, outputs: Outputs, s3: Any, env: Mapping[str, str],
-                                 capture: Capture = capture_command, profile: str | None = None) -> str:
+def ensure_messaging_credentials(
+    skill_id: str,
+    outputs: Outputs,
+    s3: Any,
+    env: Mapping[str, str],
+    capture: Capture = capture_command,
+    profile: str | None = None,
+) -> str:
     """The deploy's step: read the skill's messaging credentials from SMAPI and store them unless the
     object already holds this client's (the messaging client of a skill does not change)."""
     location = messaging_location(outputs)
@@ -123,4 +152,3 @@ def ensure_messaging_credentials(skill_id: str, outputs: Outputs, s3: Any, env: 
     if stored_messaging_client(location, s3) == credentials.client_id:
         return f"the skill's messaging client {credentials.client_id} is already in {location}"
     return store_messaging_credentials(location, credentials, s3)
-

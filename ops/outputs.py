@@ -25,7 +25,9 @@ def load_outputs(path: Path) -> Outputs:
     try:
         stacks = json.loads(path.read_text())
     except FileNotFoundError:
-        raise OutputsError(f"no CDK outputs at {path}: run `make deploy` (or cdk deploy --outputs-file {path})")
+        raise OutputsError(
+            f"no CDK outputs at {path}: run `make deploy` (or cdk deploy --outputs-file {path})"
+        ) from None
     except json.JSONDecodeError as error:
-        raise OutputsError(f"{path} is not JSON ({error})")
+        raise OutputsError(f"{path} is not JSON ({error})") from None
     return Outputs({name: value for outputs in stacks.values() for name, value in outputs.items()}, path)

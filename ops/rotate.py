@@ -25,18 +25,27 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from json import JSONDecodeError, JSONDecoder
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import requests
-from oauth_bridge.credentials import CACHE_TTL_S
 
+from oauth_bridge.credentials import CACHE_TTL_S
 from ops.ask_project import AskProjectError, ask_cli_problems, read_skill_id
-from ops.credentials import (CLIENT_SECRET_ENV, CredentialsError, CredentialsLocation, current_version,
-                             has_terminal, prompt_for_secret, stored_credentials, write_credentials)
+from ops.credentials import (
+    CLIENT_SECRET_ENV,
+    CredentialsError,
+    CredentialsLocation,
+    current_version,
+    has_terminal,
+    prompt_for_secret,
+    stored_credentials,
+    write_credentials,
+)
 from ops.deploy import DeployError, Operation
 from ops.outputs import Outputs, OutputsError, load_outputs
 
@@ -68,22 +77,33 @@ def capture_command(argv: Sequence[str], cwd: Path | None, env: Mapping[str, str
 def google_refusal(token_url: str, client_id: str, client_secret: str, post: Post = requests.post) -> str | None:
     """None when Google's token endpoint authenticates the client with this secret, else why not."""
     try:
-        response = post(token_url, data={"grant_type": "refresh_token", "refresh_token": PROBE_REFRESH_TOKEN,
-                                         "client_id": client_id, "client_secret": client_secret},
-                        timeout=GOOGLE_TIMEOUT_S)
+        response = post(
+            token_url,
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": PROBE_REFRESH_TOKEN,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            timeout=GOOGLE_TIMEOUT_S,
+        )
     except requests.RequestException as error:
         return f"cannot reach {token_url} to check the new secret ({type(error).__name__}): try again"
     try:
-        error = response.json().get("error")
+        refusal = response.json().get("error")
     except (ValueError, AttributeError):
-        error = None
-    if error == "invalid_grant":
+        refusal = None
+    if refusal == "invalid_grant":
         return None
-    if error in CLIENT_REFUSED:
-        return (f"Google does not accept this secret for client {client_id} ({error}): copy the new secret of "
-                f"this client again (Google Cloud console → Google Auth Platform → Clients)")
-    return (f"Google's token endpoint answered HTTP {response.status_code} {error or 'without an OAuth error'} "
-            f"to the secret check: try again later")
+    if refusal in CLIENT_REFUSED:
+        return (
+            f"Google does not accept this secret for client {client_id} ({refusal}): copy the new secret of "
+            f"this client again (Google Cloud console → Google Auth Platform → Clients)"
+        )
+    return (
+        f"Google's token endpoint answered HTTP {response.status_code} {refusal or 'without an OAuth error'} "
+        f"to the secret check: try again later"
+    )
 
 
 def linking_shown(stdout: str) -> dict[str, Any] | None:
@@ -117,7 +137,7 @@ class SecretRotation(Operation):
     read: Reader = capture_command
     post: Post = requests.post
     ask_secret: Callable[[str], str] | None = None
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
     def auth_code(self) -> bool:
@@ -140,8 +160,10 @@ class SecretRotation(Operation):
 
     def check(self) -> _Plan:
         """Everything the rotation needs, named at once, before anything changes."""
-        problems = [f"set '{key}' in the context block of cdk.json (it still has the example value)"
-                    for key in self.config.keys_with_example_values()]
+        problems = [
+            f"set '{key}' in the context block of cdk.json (it still has the example value)"
+            for key in self.config.keys_with_example_values()
+        ]
         if not self.environ.get(CLIENT_SECRET_ENV, "").strip() and not has_terminal():
             problems.append(f"set {CLIENT_SECRET_ENV} to the new secret (no terminal to prompt for it)")
         plan = None
@@ -156,8 +178,9 @@ class SecretRotation(Operation):
         if self.auth_code:
             problems += self._alexa_problems(plan)
         if problems or plan is None:
-            raise RotationError("cannot rotate the client secret yet (nothing was changed):\n  - "
-                                + "\n  - ".join(problems))
+            raise RotationError(
+                "cannot rotate the client secret yet (nothing was changed):\n  - " + "\n  - ".join(problems)
+            )
         return plan
 
     def _stored_problems(self, plan: _Plan) -> list[str]:
@@ -169,9 +192,11 @@ class SecretRotation(Operation):
         if stored is None or not stored.is_complete:
             return [f"{plan.location} holds no complete credentials to rotate: run `make deploy` first"]
         if stored.client_id != self.config.nest_client_id:
-            return [f"{plan.location} holds client ID {stored.client_id}, but cdk.json's nest_client_id is "
-                    f"{self.config.nest_client_id}: a secret belongs to one client; to change clients run "
-                    f"`make credentials` and `make deploy`"]
+            return [
+                f"{plan.location} holds client ID {stored.client_id}, but cdk.json's nest_client_id is "
+                f"{self.config.nest_client_id}: a secret belongs to one client; to change clients run "
+                f"`make credentials` and `make deploy`"
+            ]
         plan.version_before = version[0] if version else None
         return []
 
@@ -185,15 +210,17 @@ class SecretRotation(Operation):
         except AskProjectError as error:
             return [*problems, str(error)]
         if not skill_id:
-            problems.append("no skill ID: set 'skill_id' in cdk.json to the skill `make deploy` created")
+            return [*problems, "no skill ID: set 'skill_id' in cdk.json to the skill `make deploy` created"]
         if problems:
             return problems
         shown, problem = self._read_alexa_linking(skill_id)
         if problem:
             return [problem]
         if shown.get("type") != "AUTH_CODE" or shown.get("clientId") != self.config.nest_client_id:
-            return [f"skill {skill_id}'s account linking is {shown.get('type')} with client {shown.get('clientId')}, "
-                    f"not AUTH_CODE with nest_client_id {self.config.nest_client_id}: run `make deploy` first"]
+            return [
+                f"skill {skill_id}'s account linking is {shown.get('type')} with client {shown.get('clientId')}, "
+                f"not AUTH_CODE with nest_client_id {self.config.nest_client_id}: run `make deploy` first"
+            ]
         if plan is not None:
             plan.skill_id = skill_id
         return []
@@ -203,8 +230,10 @@ class SecretRotation(Operation):
         code, stdout = self.read(argv, None, self.ask_environ)
         shown = linking_shown(stdout) if code == 0 else None
         if shown is None:
-            return {}, (f"ask-cli could not read skill {skill_id}'s account linking (`{' '.join(argv)}`, its error "
-                        f"above): check its profile or ASK_REFRESH_TOKEN and ASK_VENDOR_ID, and that the skill exists")
+            return {}, (
+                f"ask-cli could not read skill {skill_id}'s account linking (`{' '.join(argv)}`, its error "
+                f"above): check its profile or ASK_REFRESH_TOKEN and ASK_VENDOR_ID, and that the skill exists"
+            )
         return shown, None
 
     def store(self, plan: _Plan, secret: str) -> str:
@@ -218,17 +247,28 @@ class SecretRotation(Operation):
             stored = stored_credentials(plan.location, s3)
             version = current_version(plan.location, s3)
         except CredentialsError as error:
-            raise RotationError(f"the new secret was written to {plan.location} but cannot be read back ({error}); "
-                                f"Alexa was not changed: {KEEP_OLD} and {AGAIN}") from None
+            raise RotationError(
+                f"the new secret was written to {plan.location} but cannot be read back ({error}); "
+                f"Alexa was not changed: {KEEP_OLD} and {AGAIN}"
+            ) from None
         expected = (written.version_id, written.size)
-        if (stored is None or not stored.is_complete or stored.client_id != self.config.nest_client_id
-                or version != expected or (written.version_id and written.version_id == plan.version_before)):
-            raise RotationError(f"{plan.location} does not read back as written (version and length {version}, "
-                                f"expected {expected}; tags {stored}): something else wrote it. Alexa was not "
-                                f"changed: {KEEP_OLD} and {AGAIN}")
-        return (f"{written.message}\n      read back: client ID {stored.client_id}, "
-                f"{' '.join(stored.properties)} set, version {written.version_id or 'unversioned'} "
-                f"({written.size} bytes)")
+        if (
+            stored is None
+            or not stored.is_complete
+            or stored.client_id != self.config.nest_client_id
+            or version != expected
+            or (written.version_id and written.version_id == plan.version_before)
+        ):
+            raise RotationError(
+                f"{plan.location} does not read back as written (version and length {version}, "
+                f"expected {expected}; tags {stored}): something else wrote it. Alexa was not "
+                f"changed: {KEEP_OLD} and {AGAIN}"
+            )
+        return (
+            f"{written.message}\n      read back: client ID {stored.client_id}, "
+            f"{' '.join(stored.properties)} set, version {written.version_id or 'unversioned'} "
+            f"({written.size} bytes)"
+        )
 
     def hand_to_alexa(self, plan: _Plan, secret: str) -> str:
         """The deploy's account-linking update with the new secret, then SMAPI's settings read back."""
@@ -238,24 +278,34 @@ class SecretRotation(Operation):
             raise RotationError(
                 f"{error}\nState: the bucket holds the new secret; Alexa's account linking was not updated, so "
                 f"Alexa refreshes users' tokens with the old secret, which Google still accepts: users are "
-                f"unaffected. To finish: {KEEP_OLD}, fix the cause above, then {AGAIN}.") from None
+                f"unaffected. To finish: {KEEP_OLD}, fix the cause above, then {AGAIN}."
+            ) from None
         shown, problem = self._read_alexa_linking(plan.skill_id)
         differ = sorted(name for name, value in sent.items() if name in shown and shown[name] != value)
         if problem or differ or shown.get("type") != sent["type"]:
             raise RotationError(
                 f"{problem or 'Alexa shows ' + ', '.join(differ) + ' unlike what was sent'}\nState: the bucket "
                 f"holds the new secret; Alexa accepted the update but its settings do not read back as sent. Both "
-                f"secrets work at Google, so users are unaffected. To finish: {KEEP_OLD}, then {AGAIN}.")
+                f"secrets work at Google, so users are unaffected. To finish: {KEEP_OLD}, then {AGAIN}."
+            )
         checked = ", ".join(sorted(name for name in sent if name in shown))
-        return (f"skill {plan.skill_id} ({STAGE}) accepted the new secret; read back: {checked} as sent "
-                f"(SMAPI never shows the secret itself)")
+        return (
+            f"skill {plan.skill_id} ({STAGE}) accepted the new secret; read back: {checked} as sent "
+            f"(SMAPI never shows the secret itself)"
+        )
 
     def when_old_may_go(self) -> str:
-        google = ("Google Cloud console → Google Auth Platform → Clients → your client: disable the old secret, "
-                  "then delete it once nothing fails")
+        google = (
+            "Google Cloud console → Google Auth Platform → Clients → your client: disable the old secret, "
+            "then delete it once nothing fails"
+        )
         if self.auth_code:
-            return (f"the new secret is in the bucket and in Alexa's account linking, and Google accepts it: "
-                    f"the old one may be disabled now. {google}")
+            return (
+                f"the new secret is in the bucket and in Alexa's account linking, and Google accepts it: "
+                f"the old one may be disabled now. {google}"
+            )
         after = (self.now() + timedelta(seconds=CACHE_TTL_S)).strftime("%H:%M UTC")
-        return (f"the bridge reads the credentials at most {CACHE_TTL_S / 60:.0f} minutes old: disable the old secret "
-                f"after {after}, not before. {google}")
+        return (
+            f"the bridge reads the credentials at most {CACHE_TTL_S / 60:.0f} minutes old: disable the old secret "
+            f"after {after}, not before. {google}"
+        )

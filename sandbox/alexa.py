@@ -7,7 +7,8 @@ import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ElementTree
-from typing import Any, Dict, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any
 
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import ResponseEnvelope
@@ -19,13 +20,19 @@ SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
 USER_ID = "amzn1.ask.account.TESTUSER"
 
 
-def envelope(request: Dict[str, Any], *, token: Optional[str] = TOKEN, session: bool = True,
-             attributes: Optional[Mapping[str, Any]] = None, application_id: str = SKILL_ID) -> Dict[str, Any]:
-    user: Dict[str, Any] = {"userId": USER_ID}
+def envelope(
+    request: dict[str, Any],
+    *,
+    token: str | None = TOKEN,
+    session: bool = True,
+    attributes: Mapping[str, Any] | None = None,
+    application_id: str = SKILL_ID,
+) -> dict[str, Any]:
+    user: dict[str, Any] = {"userId": USER_ID}
     if token is not None:
         user["accessToken"] = token
     application = {"applicationId": application_id}
-    event: Dict[str, Any] = {
+    event: dict[str, Any] = {
         "version": "1.0",
         "context": {
             "System": {
@@ -49,75 +56,97 @@ def envelope(request: Dict[str, Any], *, token: Optional[str] = TOKEN, session: 
     return event
 
 
-def _request(request_type: str, locale: str = "en-US", **fields: Any) -> Dict[str, Any]:
+def _request(request_type: str, locale: str = "en-US", **fields: Any) -> dict[str, Any]:
     """A request in the user's locale (the language and country of their Alexa device, e.g. "de-DE")."""
-    return {"type": request_type, "requestId": "amzn1.echo-api.request.TESTREQUEST",
-            "timestamp": "2026-11-24T12:00:00Z", "locale": locale, **fields}
+    return {
+        "type": request_type,
+        "requestId": "amzn1.echo-api.request.TESTREQUEST",
+        "timestamp": "2026-11-24T12:00:00Z",
+        "locale": locale,
+        **fields,
+    }
 
 
-def launch(locale: str = "en-US", **kwargs: Any) -> Dict[str, Any]:
+def launch(locale: str = "en-US", **kwargs: Any) -> dict[str, Any]:
     return envelope(_request("LaunchRequest", locale), **kwargs)
 
 
-def session_ended(reason: str = "USER_INITIATED", error: Optional[Dict[str, str]] = None, **kwargs: Any):
-    fields: Dict[str, Any] = {"reason": reason}
+def session_ended(reason: str = "USER_INITIATED", error: dict[str, str] | None = None, **kwargs: Any):
+    fields: dict[str, Any] = {"reason": reason}
     if error:
         fields["error"] = error
     return envelope(_request("SessionEndedRequest", **fields), **kwargs)
 
 
-def slot(name: str, value: Optional[str] = None, resolved: Optional[str] = None,
-         er_status: str = "ER_SUCCESS_MATCH") -> Dict[str, Any]:
+def slot(
+    name: str, value: str | None = None, resolved: str | None = None, er_status: str = "ER_SUCCESS_MATCH"
+) -> dict[str, Any]:
     """A slot as Alexa sends it; `resolved` adds a custom slot type's entity resolution."""
-    result: Dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+    result: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if value is not None:
         result["value"] = value
         result["source"] = "USER"
     if resolved is not None or er_status != "ER_SUCCESS_MATCH":
         values = [{"value": {"name": resolved, "id": resolved.upper().replace(" ", "_")}}] if resolved else []
-        result["resolutions"] = {"resolutionsPerAuthority": [{
-            "authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.ROOM",
-            "status": {"code": er_status},
-            **({"values": values} if values else {}),
-        }]}
+        result["resolutions"] = {
+            "resolutionsPerAuthority": [
+                {
+                    "authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.ROOM",
+                    "status": {"code": er_status},
+                    **({"values": values} if values else {}),
+                }
+            ]
+        }
     return result
 
 
-def resolved_slot(name: str, heard: Optional[str], type_name: str, slot_id: Optional[str]) -> Dict[str, Any]:
+def resolved_slot(name: str, heard: str | None, type_name: str, slot_id: str | None) -> dict[str, Any]:
     """A custom-type slot with entity resolution's verdict: ER_SUCCESS_MATCH with `slot_id`, or
     ER_SUCCESS_NO_MATCH when `slot_id` is None (what was heard is kept either way)."""
     result = slot(name, heard)
     if heard is not None:
-        authority: Dict[str, Any] = {"authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{type_name}",
-                                     "status": {"code": "ER_SUCCESS_MATCH" if slot_id else "ER_SUCCESS_NO_MATCH"}}
+        authority: dict[str, Any] = {
+            "authority": f"amzn1.er-authority.echo-sdk.{SKILL_ID}.{type_name}",
+            "status": {"code": "ER_SUCCESS_MATCH" if slot_id else "ER_SUCCESS_NO_MATCH"},
+        }
         if slot_id:
             authority["values"] = [{"value": {"name": heard, "id": slot_id}}]
         result["resolutions"] = {"resolutionsPerAuthority": [authority]}
     return result
 
 
-def intent(name: str, slots: Optional[Mapping[str, Dict[str, Any]]] = None, locale: str = "en-US",
-           **kwargs: Any) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+def intent(
+    name: str, slots: Mapping[str, dict[str, Any]] | None = None, locale: str = "en-US", **kwargs: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if slots is not None:
         body["slots"] = dict(slots)
     return envelope(_request("IntentRequest", locale, dialogState="COMPLETED", intent=body), **kwargs)
 
 
-def set_temp(temperature: Optional[str] = None, thermostat: Optional[str] = None, resolved: Optional[str] = None,
-             er_status: str = "ER_SUCCESS_MATCH", **kwargs: Any) -> Dict[str, Any]:
+def set_temp(
+    temperature: str | None = None,
+    thermostat: str | None = None,
+    resolved: str | None = None,
+    er_status: str = "ER_SUCCESS_MATCH",
+    **kwargs: Any,
+) -> dict[str, Any]:
     """SetTempIntent as Alexa sends it: both slots are always listed, unfilled ones without a value."""
-    return intent("SetTempIntent", {
-        "temperature": slot("temperature", temperature),
-        "thermostat": slot("thermostat", thermostat, resolved, er_status if thermostat else "ER_SUCCESS_MATCH"),
-    }, **kwargs)
+    return intent(
+        "SetTempIntent",
+        {
+            "temperature": slot("temperature", temperature),
+            "thermostat": slot("thermostat", thermostat, resolved, er_status if thermostat else "ER_SUCCESS_MATCH"),
+        },
+        **kwargs,
+    )
 
 
-def status(thermostat: Optional[str] = None, resolved: Optional[str] = None, **kwargs: Any) -> Dict[str, Any]:
+def status(thermostat: str | None = None, resolved: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return intent("StatusIntent", {"thermostat": slot("thermostat", thermostat, resolved)}, **kwargs)
 
 
-def valid_response(reply: Dict[str, Any]) -> Dict[str, Any]:
+def valid_response(reply: dict[str, Any]) -> dict[str, Any]:
     """Assert `reply` is a response envelope Alexa accepts; return its `response`."""
     assert reply["version"] == "1.0"
     response = reply["response"]
@@ -143,24 +172,24 @@ def valid_response(reply: Dict[str, Any]) -> Dict[str, Any]:
     return response
 
 
-def spoken(reply: Dict[str, Any]) -> str:
+def spoken(reply: dict[str, Any]) -> str:
     """The reply's speech as the user hears it (SSML tags and entities removed)."""
     return _heard(valid_response(reply)["outputSpeech"])
 
 
-def reprompt(reply: Dict[str, Any]) -> str:
+def reprompt(reply: dict[str, Any]) -> str:
     return _heard(valid_response(reply)["reprompt"]["outputSpeech"])
 
 
-def _heard(speech: Dict[str, str]) -> str:
+def _heard(speech: dict[str, str]) -> str:
     return "".join(ElementTree.fromstring(speech["ssml"]).itertext())
 
 
-def ends_session(reply: Dict[str, Any]) -> bool:
+def ends_session(reply: dict[str, Any]) -> bool:
     return valid_response(reply).get("shouldEndSession") is True
 
 
-def card_type(reply: Dict[str, Any]) -> Optional[str]:
+def card_type(reply: dict[str, Any]) -> str | None:
     card = valid_response(reply).get("card")
     return card["type"] if card else None
 
@@ -177,17 +206,40 @@ _SCALES = {"CELSIUS", "FAHRENHEIT", "KELVIN"}
 _MODES = {"AUTO", "COOL", "HEAT", "ECO", "OFF", "CUSTOM"}
 _DISPLAY_CATEGORIES = {"THERMOSTAT", "TEMPERATURE_SENSOR"}
 _ERROR_TYPES = {
-    "Alexa": {"ALREADY_IN_OPERATION", "BRIDGE_UNREACHABLE", "CLOUD_CONTROL_DISABLED", "ENDPOINT_BUSY",
-              "ENDPOINT_LOW_POWER", "ENDPOINT_UNREACHABLE", "EXPIRED_AUTHORIZATION_CREDENTIAL",
-              "FIRMWARE_OUT_OF_DATE", "HARDWARE_MALFUNCTION", "INSUFFICIENT_PERMISSIONS", "INTERNAL_ERROR",
-              "INVALID_AUTHORIZATION_CREDENTIAL", "INVALID_DIRECTIVE", "INVALID_VALUE", "NO_SUCH_ENDPOINT",
-              "NOT_CALIBRATED", "NOT_SUPPORTED_IN_CURRENT_MODE", "NOT_IN_OPERATION", "POWER_LEVEL_NOT_SUPPORTED",
-              "RATE_LIMIT_EXCEEDED", "TEMPERATURE_VALUE_OUT_OF_RANGE", "TOO_MANY_FAILED_ATTEMPTS",
-              "VALUE_OUT_OF_RANGE"},
-    "Alexa.ThermostatController": {"REQUESTED_SETPOINTS_TOO_CLOSE", "THERMOSTAT_IS_OFF",
-                                   "UNSUPPORTED_THERMOSTAT_MODE", "DUAL_SETPOINTS_UNSUPPORTED",
-                                   "TRIPLE_SETPOINTS_UNSUPPORTED", "UNWILLING_TO_SET_SCHEDULE",
-                                   "UNWILLING_TO_SET_VALUE"},
+    "Alexa": {
+        "ALREADY_IN_OPERATION",
+        "BRIDGE_UNREACHABLE",
+        "CLOUD_CONTROL_DISABLED",
+        "ENDPOINT_BUSY",
+        "ENDPOINT_LOW_POWER",
+        "ENDPOINT_UNREACHABLE",
+        "EXPIRED_AUTHORIZATION_CREDENTIAL",
+        "FIRMWARE_OUT_OF_DATE",
+        "HARDWARE_MALFUNCTION",
+        "INSUFFICIENT_PERMISSIONS",
+        "INTERNAL_ERROR",
+        "INVALID_AUTHORIZATION_CREDENTIAL",
+        "INVALID_DIRECTIVE",
+        "INVALID_VALUE",
+        "NO_SUCH_ENDPOINT",
+        "NOT_CALIBRATED",
+        "NOT_SUPPORTED_IN_CURRENT_MODE",
+        "NOT_IN_OPERATION",
+        "POWER_LEVEL_NOT_SUPPORTED",
+        "RATE_LIMIT_EXCEEDED",
+        "TEMPERATURE_VALUE_OUT_OF_RANGE",
+        "TOO_MANY_FAILED_ATTEMPTS",
+        "VALUE_OUT_OF_RANGE",
+    },
+    "Alexa.ThermostatController": {
+        "REQUESTED_SETPOINTS_TOO_CLOSE",
+        "THERMOSTAT_IS_OFF",
+        "UNSUPPORTED_THERMOSTAT_MODE",
+        "DUAL_SETPOINTS_UNSUPPORTED",
+        "TRIPLE_SETPOINTS_UNSUPPORTED",
+        "UNWILLING_TO_SET_SCHEDULE",
+        "UNWILLING_TO_SET_VALUE",
+    },
     # alexa-authorization.html: the one answer to an AcceptGrant that failed (no endpoint, no correlation token).
     "Alexa.Authorization": {"ACCEPT_GRANT_FAILED"},
 }
@@ -201,17 +253,27 @@ _DEVICE_MODES = {"COLOR", "ASLEEP", "NOT_PROVISIONED", "OTHER"}
 _TEMPERATURE_PROPERTIES = {"targetSetpoint", "lowerSetpoint", "upperSetpoint", "temperature"}
 
 
-def directive(namespace: str, name: str, payload: Optional[Dict[str, Any]] = None, *,
-              endpoint_id: Optional[str] = None, token: Optional[str] = TOKEN,
-              correlation_token: Optional[str] = CORRELATION_TOKEN) -> Dict[str, Any]:
+def directive(
+    namespace: str,
+    name: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    endpoint_id: str | None = None,
+    token: str | None = TOKEN,
+    correlation_token: str | None = CORRELATION_TOKEN,
+) -> dict[str, Any]:
     """A v3 directive as Alexa sends it: the token in `endpoint.scope` (or in `payload.scope` for
     Discover, which has no endpoint), `correlationToken` on everything but Discover."""
-    header: Dict[str, Any] = {"namespace": namespace, "name": name, "payloadVersion": "3",
-                              "messageId": "1bd5d003-31b9-476f-ad03-71d471922820"}
+    header: dict[str, Any] = {
+        "namespace": namespace,
+        "name": name,
+        "payloadVersion": "3",
+        "messageId": "1bd5d003-31b9-476f-ad03-71d471922820",
+    }
     if correlation_token is not None:
         header["correlationToken"] = correlation_token
     scope = {"type": "BearerToken", "token": token} if token is not None else None
-    body: Dict[str, Any] = {"header": header}
+    body: dict[str, Any] = {"header": header}
     if endpoint_id is not None:
         body["endpoint"] = {"endpointId": endpoint_id, "cookie": {}, **({"scope": scope} if scope else {})}
     body["payload"] = dict(payload or {})
@@ -220,33 +282,52 @@ def directive(namespace: str, name: str, payload: Optional[Dict[str, Any]] = Non
     return {"directive": body}
 
 
-def discover(**kwargs: Any) -> Dict[str, Any]:
+def discover(**kwargs: Any) -> dict[str, Any]:
     return directive("Alexa.Discovery", "Discover", correlation_token=None, **kwargs)
 
 
-def report_state(endpoint_id: str, **kwargs: Any) -> Dict[str, Any]:
+def report_state(endpoint_id: str, **kwargs: Any) -> dict[str, Any]:
     return directive("Alexa", "ReportState", endpoint_id=endpoint_id, **kwargs)
 
 
-def degrees(value: float, scale: str = "FAHRENHEIT") -> Dict[str, Any]:
+def degrees(value: float, scale: str = "FAHRENHEIT") -> dict[str, Any]:
     return {"value": value, "scale": scale}
 
 
-def set_target(endpoint_id: str, target: Optional[float] = None, scale: str = "FAHRENHEIT",
-               lower: Optional[float] = None, upper: Optional[float] = None, **kwargs: Any) -> Dict[str, Any]:
-    payload = {field: degrees(value, scale) for field, value in
-               (("targetSetpoint", target), ("lowerSetpoint", lower), ("upperSetpoint", upper)) if value is not None}
+def set_target(
+    endpoint_id: str,
+    target: float | None = None,
+    scale: str = "FAHRENHEIT",
+    lower: float | None = None,
+    upper: float | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    payload = {
+        field: degrees(value, scale)
+        for field, value in (("targetSetpoint", target), ("lowerSetpoint", lower), ("upperSetpoint", upper))
+        if value is not None
+    }
     return directive("Alexa.ThermostatController", "SetTargetTemperature", payload, endpoint_id=endpoint_id, **kwargs)
 
 
-def adjust(endpoint_id: str, delta: float, scale: str = "FAHRENHEIT", **kwargs: Any) -> Dict[str, Any]:
-    return directive("Alexa.ThermostatController", "AdjustTargetTemperature",
-                     {"targetSetpointDelta": degrees(delta, scale)}, endpoint_id=endpoint_id, **kwargs)
+def adjust(endpoint_id: str, delta: float, scale: str = "FAHRENHEIT", **kwargs: Any) -> dict[str, Any]:
+    return directive(
+        "Alexa.ThermostatController",
+        "AdjustTargetTemperature",
+        {"targetSetpointDelta": degrees(delta, scale)},
+        endpoint_id=endpoint_id,
+        **kwargs,
+    )
 
 
-def set_mode(endpoint_id: str, mode: str, **kwargs: Any) -> Dict[str, Any]:
-    return directive("Alexa.ThermostatController", "SetThermostatMode", {"thermostatMode": {"value": mode}},
-                     endpoint_id=endpoint_id, **kwargs)
+def set_mode(endpoint_id: str, mode: str, **kwargs: Any) -> dict[str, Any]:
+    return directive(
+        "Alexa.ThermostatController",
+        "SetThermostatMode",
+        {"thermostatMode": {"value": mode}},
+        endpoint_id=endpoint_id,
+        **kwargs,
+    )
 
 
 def _temperature(value: Any, where: str) -> None:
@@ -255,7 +336,7 @@ def _temperature(value: Any, where: str) -> None:
     assert value["scale"] in _SCALES, where
 
 
-def _capability(capability: Dict[str, Any]) -> None:
+def _capability(capability: dict[str, Any]) -> None:
     assert set(capability) <= {"type", "interface", "version", "properties", "configuration"}, capability
     assert capability["type"] == "AlexaInterface" and capability["version"] == "3", capability
     assert isinstance(capability["interface"], str) and capability["interface"].startswith("Alexa")
@@ -272,17 +353,28 @@ def _capability(capability: Dict[str, Any]) -> None:
         assert isinstance(configuration["supportsScheduling"], bool)
 
 
-def _endpoint(endpoint: Dict[str, Any]) -> None:
-    assert set(endpoint) <= {"endpointId", "manufacturerName", "friendlyName", "description", "displayCategories",
-                             "capabilities", "cookie", "additionalAttributes", "connections", "relationships"}
+def _endpoint(endpoint: dict[str, Any]) -> None:
+    assert set(endpoint) <= {
+        "endpointId",
+        "manufacturerName",
+        "friendlyName",
+        "description",
+        "displayCategories",
+        "capabilities",
+        "cookie",
+        "additionalAttributes",
+        "connections",
+        "relationships",
+    }
     assert _ENDPOINT_ID.match(endpoint["endpointId"]), endpoint["endpointId"]
     for field in ("manufacturerName", "friendlyName", "description"):
         assert isinstance(endpoint[field], str) and 0 < len(endpoint[field]) <= 128, field
         assert not [c for c in endpoint[field] if unicodedata.category(c) in _NOT_TEXT], (field, endpoint[field])
         assert endpoint[field] == " ".join(endpoint[field].split()), (field, endpoint[field])
     categories = [(c, unicodedata.category(c)) for c in endpoint["friendlyName"]]
-    assert all(c.isspace() or c in _NAME_MARKS or (category[0] in "LNM" and category != "Me")
-               for c, category in categories), endpoint["friendlyName"]
+    assert all(
+        c.isspace() or c in _NAME_MARKS or (category[0] in "LNM" and category != "Me") for c, category in categories
+    ), endpoint["friendlyName"]
     assert endpoint["displayCategories"] and set(endpoint["displayCategories"]) <= _DISPLAY_CATEGORIES
     interfaces = [c["interface"] for c in endpoint["capabilities"]]
     assert "Alexa" in interfaces and len(set(interfaces)) == len(interfaces), interfaces
@@ -290,7 +382,7 @@ def _endpoint(endpoint: Dict[str, Any]) -> None:
         _capability(capability)
 
 
-def _property(prop: Dict[str, Any]) -> None:
+def _property(prop: dict[str, Any]) -> None:
     assert set(prop) == {"namespace", "name", "value", "timeOfSample", "uncertaintyInMilliseconds"}, prop
     assert _TIME.match(prop["timeOfSample"]), prop["timeOfSample"]
     assert isinstance(prop["uncertaintyInMilliseconds"], int) and prop["uncertaintyInMilliseconds"] >= 0
@@ -302,7 +394,7 @@ def _property(prop: Dict[str, Any]) -> None:
         assert prop["value"] in ({"value": "OK"}, {"value": "UNREACHABLE"}), prop
 
 
-def valid_smart_home(reply: Dict[str, Any], sent: Dict[str, Any]) -> Dict[str, Any]:
+def valid_smart_home(reply: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     """Assert `reply` is a v3 message Alexa accepts for the directive `sent`: the documented header
     (new messageId, payloadVersion "3", the directive's correlationToken), the endpoint addressed,
     and per event its payload and properties. Returns `reply["event"]`."""
@@ -358,11 +450,11 @@ def valid_smart_home(reply: Dict[str, Any], sent: Dict[str, Any]) -> Dict[str, A
     return event
 
 
-def properties(reply: Dict[str, Any]) -> Dict[str, Any]:
+def properties(reply: dict[str, Any]) -> dict[str, Any]:
     """`context.properties` as {name: value}."""
     return {p["name"]: p["value"] for p in reply.get("context", {}).get("properties", [])}
 
 
-def error_type(reply: Dict[str, Any]) -> Optional[str]:
+def error_type(reply: dict[str, Any]) -> str | None:
     event = reply["event"]
     return event["payload"]["type"] if event["header"]["name"] == "ErrorResponse" else None

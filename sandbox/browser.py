@@ -14,8 +14,9 @@ import contextlib
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -23,7 +24,6 @@ from sandbox.processes import LOOPBACK
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
-
 
 
 class BrowserSession(requests.Session):
@@ -40,9 +40,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CERTUTIL = "certutil"
 """Debian's chromium, chromium-driver and libnss3-tools (`make chromium` installs them)."""
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions", "--no-default-browser-check")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-default-browser-check",
+)
 """No sandbox (root in CI), no GPU, and nothing the browser would fetch on its own (no network here)."""
 PAGE_LOAD_TIMEOUT_S = 15
 
@@ -66,8 +76,9 @@ def trust_in_nss(home: Path, ca_file: Path) -> None:
 
 
 @contextlib.contextmanager
-def chromium(directory: Path, hosts: Mapping[str, int], ca_file: Path | None = None,
-             window: tuple[int, int] = (1280, 900)) -> Iterator[WebDriver]:
+def chromium(
+    directory: Path, hosts: Mapping[str, int], ca_file: Path | None = None, window: tuple[int, int] = (1280, 900)
+) -> Iterator[WebDriver]:
     """A fresh headless Chromium profile in `directory` (its own HOME, NSS database and user data): each call
     is another browser, sharing no cookie with any other. `hosts` maps each host name to a port on 127.0.0.1
     (Chromium's --host-resolver-rules), so https://bridge.test/ reaches a loopback server with no DNS; any
@@ -85,11 +96,16 @@ def chromium(directory: Path, hosts: Mapping[str, int], ca_file: Path | None = N
     options = ChromeOptions()
     options.binary_location = str(CHROMIUM)
     rules = ", ".join(f"MAP {host} {LOOPBACK}:{port}" for host, port in hosts.items())
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={directory / 'profile'}", f"--window-size={window[0]},{window[1]}",
-                 f"--host-resolver-rules={rules}, EXCLUDE localhost"):
+    for flag in (
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={directory / 'profile'}",
+        f"--window-size={window[0]},{window[1]}",
+        f"--host-resolver-rules={rules}, EXCLUDE localhost",
+    ):
         options.add_argument(flag)
-    service = ChromeService(str(CHROMEDRIVER), env={**os.environ, "HOME": str(home)},
-                            log_output=str(directory / "chromedriver.log"))
+    service = ChromeService(
+        str(CHROMEDRIVER), env={**os.environ, "HOME": str(home)}, log_output=str(directory / "chromedriver.log")
+    )
     driver = webdriver.Chrome(options=options, service=service)
     try:
         driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT_S)

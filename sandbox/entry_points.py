@@ -18,6 +18,8 @@ def load_module(relative_path: str, name: str) -> ModuleType:
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
     spec = importlib.util.spec_from_file_location(name, REPO_ROOT / relative_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{relative_path} is not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

@@ -39,9 +39,17 @@ NEVER_S = 30.0
 
 def _answer(start_response: Callable, status: int, document: dict | None = None) -> list[bytes]:
     body = json.dumps(document).encode() if document is not None else b""
-    reason = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-              404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
-              500: "Internal Server Error"}.get(status, "Error")
+    reason = {
+        200: "OK",
+        202: "Accepted",
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        429: "Too Many Requests",
+        500: "Internal Server Error",
+    }.get(status, "Error")
     start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]
 
@@ -64,8 +72,13 @@ class _Customer:
 class FakeLwa:
     """LWA's token endpoint for one skill's messaging client."""
 
-    def __init__(self, client_id: str, client_secret: str, access_ttl_s: int = ACCESS_TTL_S,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        access_ttl_s: int = ACCESS_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ):
         self.client_id, self.client_secret = client_id, client_secret
         self.access_ttl_s = access_ttl_s
         self._clock = clock
@@ -125,8 +138,14 @@ class FakeLwa:
                 record.exchanges += 1
                 record.refresh_token = "Atzr|" + secrets.token_urlsafe(24)
             elif form.get("grant_type") == "refresh_token":
-                record = next((r for r in self._customers.values()
-                               if r.refresh_token and r.refresh_token == form.get("refresh_token")), None)
+                record = next(
+                    (
+                        r
+                        for r in self._customers.values()
+                        if r.refresh_token and r.refresh_token == form.get("refresh_token")
+                    ),
+                    None,
+                )
                 if record is None:
                     return _answer(start_response, 400, {"error": "invalid_grant"})
                 record.refreshes += 1
@@ -134,8 +153,16 @@ class FakeLwa:
                 return _answer(start_response, 400, {"error": "unsupported_grant_type"})
             access = "Atza|" + secrets.token_urlsafe(24)
             record.access_tokens[access] = self._clock() + self.access_ttl_s
-            return _answer(start_response, 200, {"access_token": access, "refresh_token": record.refresh_token,
-                                                 "token_type": "bearer", "expires_in": self.access_ttl_s})
+            return _answer(
+                start_response,
+                200,
+                {
+                    "access_token": access,
+                    "refresh_token": record.refresh_token,
+                    "token_type": "bearer",
+                    "expires_in": self.access_ttl_s,
+                },
+            )
 
 
 @dataclass
@@ -205,11 +232,13 @@ def _error(code: str) -> dict:
 
 
 class FakeTokenInfo:
-    """Google's tokeninfo for access tokens: the `sub` of a registered token, else 400."""
+    """Google's tokeninfo for access tokens: the `sub` of a registered token, else 400. `asked`
+    counts the requests."""
 
     def __init__(self) -> None:
         self._subs: dict[str, str] = {}
         self.default_sub: str | None = None
+        self.asked = 0
 
     def register(self, access_token: str, sub: str) -> None:
         self._subs[access_token] = sub
@@ -217,6 +246,7 @@ class FakeTokenInfo:
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
         if environ.get("PATH_INFO") != "/tokeninfo":
             return _answer(start_response, 404, None)
+        self.asked += 1
         sub = self._subs.get(_form(environ).get("access_token", ""), self.default_sub)
         if sub is None:
             return _answer(start_response, 400, {"error": "invalid_token"})

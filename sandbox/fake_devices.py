@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 MODES = ("HEAT", "COOL", "HEATCOOL", "OFF")
 ECO_MODES = ("MANUAL_ECO", "OFF")
@@ -59,18 +60,32 @@ class FakeSdmError(Exception):
 def service_disabled(project_number: str) -> FakeSdmError:
     """What SDM answers every call when the Cloud project's SDM API is disabled (MatKlucznyk/GoogleNest#1):
     403 PERMISSION_DENIED with a Help link and an ErrorInfo whose reason is SERVICE_DISABLED."""
-    url = (f"https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
-           f"?project={project_number}")
-    return FakeSdmError(403, "PERMISSION_DENIED",
-                        f"Smart Device Management API has not been used in project {project_number} before or it is "
-                        f"disabled. Enable it by visiting {url} then retry. If you enabled this API recently, wait a "
-                        "few minutes for the action to propagate to our systems and retry.",
-                        ({"@type": "type.googleapis.com/google.rpc.Help",
-                      "links": [{"description": "Google developers console API activation", "url": url}]},
-                     {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
-                      "domain": "googleapis.com",
-                      "metadata": {"consumer": f"projects/{project_number}",
-                                   "service": "smartdevicemanagement.googleapis.com"}}))
+    url = (
+        f"https://console.developers.google.com/apis/api/smartdevicemanagement.googleapis.com/overview"
+        f"?project={project_number}"
+    )
+    return FakeSdmError(
+        403,
+        "PERMISSION_DENIED",
+        f"Smart Device Management API has not been used in project {project_number} before or it is "
+        f"disabled. Enable it by visiting {url} then retry. If you enabled this API recently, wait a "
+        "few minutes for the action to propagate to our systems and retry.",
+        (
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [{"description": "Google developers console API activation", "url": url}],
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "SERVICE_DISABLED",
+                "domain": "googleapis.com",
+                "metadata": {
+                    "consumer": f"projects/{project_number}",
+                    "service": "smartdevicemanagement.googleapis.com",
+                },
+            },
+        ),
+    )
 
 
 REFUSALS: dict[str, tuple[int, str, str]] = {
@@ -79,10 +94,16 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
     "mode": (400, "FAILED_PRECONDITION", "Command not allowed in current thermostat mode."),
     "eco": (400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."),
     "precondition": (400, "FAILED_PRECONDITION", "Precondition check failed."),
-    "out-of-range": (400, "INVALID_ARGUMENT",
-                     "Temperature setpoint is out of range [10.000000, 32.222301] in {scale}."),
-    "range-too-narrow": (400, "INVALID_ARGUMENT",
-                         "Temperature setpoint range is smaller than minimum 1.666700 in {scale}."),
+    "out-of-range": (
+        400,
+        "INVALID_ARGUMENT",
+        "Temperature setpoint is out of range [10.000000, 32.222301] in {scale}.",
+    ),
+    "range-too-narrow": (
+        400,
+        "INVALID_ARGUMENT",
+        "Temperature setpoint range is smaller than minimum 1.666700 in {scale}.",
+    ),
     "invalid": (400, "INVALID_ARGUMENT", "Contains invalid value."),
     "permission-denied": (403, "PERMISSION_DENIED", "The caller does not have permission"),
     "rate-limited": (429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
@@ -111,8 +132,10 @@ class FakeStructure:
 
     def to_sdm(self, project_id: str) -> dict:
         """The structure resource as GET enterprises/{p}/structures lists it."""
-        return {"name": f"enterprises/{project_id}/structures/{self.structure_id}",
-                "traits": {"sdm.structures.traits.Info": {"customName": self.name}}}
+        return {
+            "name": f"enterprises/{project_id}/structures/{self.structure_id}",
+            "traits": {"sdm.structures.traits.Info": {"customName": self.name}},
+        }
 
 
 def fahrenheit_to_celsius(degrees_f: float) -> float:
@@ -169,11 +192,17 @@ class FakeThermostat:
     """A REFUSALS name: every command is answered with it, whatever the listed state says."""
 
     def __post_init__(self) -> None:
-        if (self.scale not in SCALES or self.mode not in self.available_modes or self.eco_mode not in ECO_MODES
-                or not set(self.available_modes) <= set(MODES) or not set(self.eco_available_modes) <= set(ECO_MODES)
-                or self.refusal not in ("", *REFUSALS)):
-            raise ValueError(f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}"
-                             f"/{self.refusal}")
+        if (
+            self.scale not in SCALES
+            or self.mode not in self.available_modes
+            or self.eco_mode not in ECO_MODES
+            or not set(self.available_modes) <= set(MODES)
+            or not set(self.eco_available_modes) <= set(ECO_MODES)
+            or self.refusal not in ("", *REFUSALS)
+        ):
+            raise ValueError(
+                f"invalid thermostat {self.device_id}: {self.scale}/{self.mode}/{self.eco_mode}/{self.refusal}"
+            )
 
     @property
     def room_id(self) -> str:
@@ -184,6 +213,8 @@ class FakeThermostat:
 
     def hvac_status(self) -> str:
         """What the equipment does now, from the active setpoints and the room temperature."""
+        heat: float | None
+        cool: float | None
         if self.eco_mode == "MANUAL_ECO":
             heat, cool = self.eco_heat_celsius, self.eco_cool_celsius
         else:
@@ -214,10 +245,12 @@ class FakeThermostat:
             "name": self.name(project_id),
             "type": "sdm.devices.types.THERMOSTAT",
             "traits": self._traits() if self.reporting else {},
-            "parentRelations": [{
-                "parent": f"enterprises/{project_id}/structures/{self.structure_id}/rooms/{self.room_id}",
-                "displayName": self.room,
-            }],
+            "parentRelations": [
+                {
+                    "parent": f"enterprises/{project_id}/structures/{self.structure_id}/rooms/{self.room_id}",
+                    "displayName": self.room,
+                }
+            ],
         }
 
     def _traits(self) -> dict:
@@ -226,14 +259,14 @@ class FakeThermostat:
             traits[_TRAIT + "Fan"] = self.fan_trait()
         traits.update({_TRAIT + name: {} for name in self.empty_traits})
         if self.listed_traits:
-            traits = {name: value for name, value in traits.items() if name[len(_TRAIT):] in self.listed_traits}
+            traits = {name: value for name, value in traits.items() if name[len(_TRAIT) :] in self.listed_traits}
         return traits
 
     def fan_trait(self) -> dict:
         """timerMode, and timerTimeout (RFC 3339) while the timer runs."""
         if self.fan_until <= time.time():
             return {"timerMode": "OFF"}
-        until = datetime.fromtimestamp(self.fan_until, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        until = datetime.fromtimestamp(self.fan_until, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"timerMode": "ON", "timerTimeout": until}
 
     def _thermostat_traits(self) -> dict:
@@ -243,8 +276,10 @@ class FakeThermostat:
             "sdm.devices.traits.Connectivity": {"status": "ONLINE" if self.online else "OFFLINE"},
             "sdm.devices.traits.ThermostatMode": {"mode": self.mode, "availableModes": list(self.available_modes)},
             "sdm.devices.traits.ThermostatEco": {
-                "availableModes": list(self.eco_available_modes), "mode": self.eco_mode,
-                "heatCelsius": self.eco_heat_celsius, "coolCelsius": self.eco_cool_celsius,
+                "availableModes": list(self.eco_available_modes),
+                "mode": self.eco_mode,
+                "heatCelsius": self.eco_heat_celsius,
+                "coolCelsius": self.eco_cool_celsius,
             },
             "sdm.devices.traits.ThermostatHvac": {"status": self.hvac_status()},
             "sdm.devices.traits.Settings": {"temperatureScale": self.scale},
@@ -260,7 +295,7 @@ class FakeThermostat:
         if self.refusal:
             code, status, message = REFUSALS[self.refusal]
             raise FakeSdmError(code, status, message.format(scale=self.scale))
-        trait = command[len(COMMAND_PREFIX):].partition(".")[0]
+        trait = command[len(COMMAND_PREFIX) :].partition(".")[0]
         if (self.listed_traits and trait not in self.listed_traits) or trait in self.empty_traits:
             raise _invalid_value()  # a trait the device does not list; SDM documents no message for it
         if not self.online:
@@ -277,8 +312,11 @@ class FakeThermostat:
 
     def _check_in_range(self, *values: float) -> None:
         if any(not MIN_SETPOINT_C <= value <= MAX_SETPOINT_C for value in values):
-            raise FakeSdmError(400, "INVALID_ARGUMENT", f"Temperature setpoint is out of range "
-                               f"[{MIN_SETPOINT_C:f}, {MAX_SETPOINT_C:f}] in {self.scale}.")
+            raise FakeSdmError(
+                400,
+                "INVALID_ARGUMENT",
+                f"Temperature setpoint is out of range [{MIN_SETPOINT_C:f}, {MAX_SETPOINT_C:f}] in {self.scale}.",
+            )
 
     def _set_heat(self, command: str, params: dict) -> None:
         heat = _number(params, "heatCelsius")
@@ -299,15 +337,18 @@ class FakeThermostat:
         if cool <= heat:
             raise FakeSdmError(400, "INVALID_ARGUMENT", "Cool value must be greater than heat value.")
         if cool - heat < MIN_RANGE_C - _RANGE_TOLERANCE_C:
-            raise FakeSdmError(400, "INVALID_ARGUMENT",
-                               f"Temperature setpoint range is smaller than minimum {MIN_RANGE_C:f} in {self.scale}.")
+            raise FakeSdmError(
+                400,
+                "INVALID_ARGUMENT",
+                f"Temperature setpoint range is smaller than minimum {MIN_RANGE_C:f} in {self.scale}.",
+            )
         self.heat_celsius, self.cool_celsius = heat, cool
 
     def _set_mode(self, command: str, params: dict) -> None:
         mode = params.get("mode")
         # A mode outside availableModes: SDM documents no error for it; the fake refuses it as an
         # invalid value rather than let a heat-only system "cool".
-        if mode not in self.available_modes:
+        if not isinstance(mode, str) or mode not in self.available_modes:
             raise _invalid_value()
         self.mode = mode
 
@@ -326,7 +367,7 @@ class FakeThermostat:
 
     def _set_eco(self, command: str, params: dict) -> None:
         mode = params.get("mode")
-        if mode not in self.eco_available_modes:
+        if not isinstance(mode, str) or mode not in self.eco_available_modes:
             raise _invalid_value()
         # Documented: eco cannot change while the thermostat is OFF. Observed (home-assistant/core
         # #75438, #80929): asking for the eco mode already in force is refused the same way.
@@ -362,20 +403,61 @@ def default_devices() -> list[FakeThermostat]:
     """Five thermostats: one per mode (HEAT, COOL, HEATCOOL, OFF, and HEAT under MANUAL_ECO), both
     scales; the Living Room has a fan, the Guest Room is heat-only."""
     return [
-        FakeThermostat("living-room-thermostat", "Living Room", "CELSIUS", "HEAT",
-                       ambient_celsius=19.5, humidity_percent=45, heat_celsius=21.0, cool_celsius=25.0, has_fan=True),
-        FakeThermostat("bedroom-thermostat", "Bedroom", "FAHRENHEIT", "COOL",
-                       ambient_celsius=fahrenheit_to_celsius(77), humidity_percent=52,
-                       heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(74)),
-        FakeThermostat("kitchen-thermostat", "Kitchen", "FAHRENHEIT", "HEATCOOL",
-                       ambient_celsius=fahrenheit_to_celsius(71), humidity_percent=40,
-                       heat_celsius=fahrenheit_to_celsius(68), cool_celsius=fahrenheit_to_celsius(76)),
-        FakeThermostat("guest-room-thermostat", "Guest Room", "CELSIUS", "OFF",
-                       ambient_celsius=17.0, humidity_percent=48, heat_celsius=19.0, cool_celsius=24.0,
-                       available_modes=("HEAT", "OFF")),
-        FakeThermostat("office-thermostat", "Office", "CELSIUS", "HEAT", eco_mode="MANUAL_ECO",
-                       ambient_celsius=16.0, humidity_percent=43, heat_celsius=20.0, cool_celsius=24.5,
-                       eco_heat_celsius=15.0, eco_cool_celsius=27.0),
+        FakeThermostat(
+            "living-room-thermostat",
+            "Living Room",
+            "CELSIUS",
+            "HEAT",
+            ambient_celsius=19.5,
+            humidity_percent=45,
+            heat_celsius=21.0,
+            cool_celsius=25.0,
+            has_fan=True,
+        ),
+        FakeThermostat(
+            "bedroom-thermostat",
+            "Bedroom",
+            "FAHRENHEIT",
+            "COOL",
+            ambient_celsius=fahrenheit_to_celsius(77),
+            humidity_percent=52,
+            heat_celsius=fahrenheit_to_celsius(66),
+            cool_celsius=fahrenheit_to_celsius(74),
+        ),
+        FakeThermostat(
+            "kitchen-thermostat",
+            "Kitchen",
+            "FAHRENHEIT",
+            "HEATCOOL",
+            ambient_celsius=fahrenheit_to_celsius(71),
+            humidity_percent=40,
+            heat_celsius=fahrenheit_to_celsius(68),
+            cool_celsius=fahrenheit_to_celsius(76),
+        ),
+        FakeThermostat(
+            "guest-room-thermostat",
+            "Guest Room",
+            "CELSIUS",
+            "OFF",
+            ambient_celsius=17.0,
+            humidity_percent=48,
+            heat_celsius=19.0,
+            cool_celsius=24.0,
+            available_modes=("HEAT", "OFF"),
+        ),
+        FakeThermostat(
+            "office-thermostat",
+            "Office",
+            "CELSIUS",
+            "HEAT",
+            eco_mode="MANUAL_ECO",
+            ambient_celsius=16.0,
+            humidity_percent=43,
+            heat_celsius=20.0,
+            cool_celsius=24.5,
+            eco_heat_celsius=15.0,
+            eco_cool_celsius=27.0,
+        ),
     ]
 
 
@@ -389,11 +471,21 @@ LAKE_HOUSE_STRUCTURE_ID = "fake-structure-lake-house"
 def _two_homes() -> tuple[list[FakeThermostat], list[FakeStructure]]:
     """The default home plus a Lake House whose Living Room is heat-only and in eco: the same room
     name in two homes, and eco setpoints of which only the heat one is usable."""
-    lake = FakeThermostat("lake-living-room-thermostat", "Living Room", "FAHRENHEIT", "HEAT", eco_mode="MANUAL_ECO",
-                          ambient_celsius=fahrenheit_to_celsius(58), humidity_percent=55,
-                          heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(78),
-                          eco_heat_celsius=15.5, eco_cool_celsius=29.0, available_modes=("HEAT", "OFF"),
-                          structure_id=LAKE_HOUSE_STRUCTURE_ID)
+    lake = FakeThermostat(
+        "lake-living-room-thermostat",
+        "Living Room",
+        "FAHRENHEIT",
+        "HEAT",
+        eco_mode="MANUAL_ECO",
+        ambient_celsius=fahrenheit_to_celsius(58),
+        humidity_percent=55,
+        heat_celsius=fahrenheit_to_celsius(66),
+        cool_celsius=fahrenheit_to_celsius(78),
+        eco_heat_celsius=15.5,
+        eco_cool_celsius=29.0,
+        available_modes=("HEAT", "OFF"),
+        structure_id=LAKE_HOUSE_STRUCTURE_ID,
+    )
     return [*default_devices(), lake], [*default_structures(), FakeStructure(LAKE_HOUSE_STRUCTURE_ID, "Lake House")]
 
 
@@ -404,7 +496,7 @@ def _outage() -> tuple[list[FakeThermostat], list[FakeStructure]]:
     return devices, default_structures()
 
 
-def _changed(device_id: str, **changes: object) -> tuple[list[FakeThermostat], list[FakeStructure]]:
+def _changed(device_id: str, **changes: Any) -> tuple[list[FakeThermostat], list[FakeStructure]]:
     devices = [replace(d, **changes) if d.device_id == device_id else d for d in default_devices()]
     return devices, default_structures()
 
@@ -412,10 +504,17 @@ def _changed(device_id: str, **changes: object) -> tuple[list[FakeThermostat], l
 def _sensor_only() -> tuple[list[FakeThermostat], list[FakeStructure]]:
     """A sixth thermostat, the Hallway, listing only Info, Temperature and Humidity: it reports a room
     temperature and takes no command."""
-    hallway = FakeThermostat("hallway-thermostat", "Hallway", "FAHRENHEIT", "HEAT",
-                             ambient_celsius=fahrenheit_to_celsius(68), humidity_percent=38,
-                             heat_celsius=fahrenheit_to_celsius(66), cool_celsius=fahrenheit_to_celsius(76),
-                             listed_traits=("Info", "Temperature", "Humidity"))
+    hallway = FakeThermostat(
+        "hallway-thermostat",
+        "Hallway",
+        "FAHRENHEIT",
+        "HEAT",
+        ambient_celsius=fahrenheit_to_celsius(68),
+        humidity_percent=38,
+        heat_celsius=fahrenheit_to_celsius(66),
+        cool_celsius=fahrenheit_to_celsius(76),
+        listed_traits=("Info", "Temperature", "Humidity"),
+    )
     return [*default_devices(), hallway], default_structures()
 
 

@@ -31,13 +31,20 @@ import ssl
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from typing import Callable, Iterable, Iterator, Sequence
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from sandbox.fake_devices import (SCENARIOS, FakeSdmError, FakeStructure, FakeThermostat, default_devices,
-                                  default_structures, service_disabled)
+from sandbox.fake_devices import (
+    SCENARIOS,
+    FakeSdmError,
+    FakeStructure,
+    FakeThermostat,
+    default_devices,
+    default_structures,
+    service_disabled,
+)
 from sandbox.processes import LOOPBACK
 from sandbox.serving import ServesTls, in_background, serve
 
@@ -49,14 +56,25 @@ CODE_LIFETIME_S = 600
 SANDBOX_COMMAND_LIMITS: tuple[tuple[int, float], ...] = ((5, 60.0), (100, 3600.0))
 
 UNAUTHENTICATED = FakeSdmError(
-    401, "UNAUTHENTICATED",
+    401,
+    "UNAUTHENTICATED",
     "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
-    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.")
+    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+)
 RATE_LIMITED = FakeSdmError(429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user.")
 TOKEN_EXPIRED = FakeSdmError(
-    401, "UNAUTHENTICATED", UNAUTHENTICATED.message,
-    ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_EXPIRED", "domain": "googleapis.com",
-      "metadata": {"service": "smartdevicemanagement.googleapis.com"}},))
+    401,
+    "UNAUTHENTICATED",
+    UNAUTHENTICATED.message,
+    (
+        {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "ACCESS_TOKEN_EXPIRED",
+            "domain": "googleapis.com",
+            "metadata": {"service": "smartdevicemanagement.googleapis.com"},
+        },
+    ),
+)
 """Google's 401 for a token it issued whose hour is over: the same message, with ErrorInfo reason
 ACCESS_TOKEN_EXPIRED (google.rpc.ErrorInfo, as Google APIs add to UNAUTHENTICATED)."""
 
@@ -134,8 +152,10 @@ def _json(status: int, payload: object) -> _Response:
 
 
 def _page(status: int, title: str, detail: str = "") -> _Response:
-    text = f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body>" \
-           f"<h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p></body></html>"
+    text = (
+        f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p></body></html>"
+    )
     return _Response(status, text.encode(), "text/html; charset=utf-8")
 
 
@@ -150,17 +170,29 @@ def _with_query(url: str, params: dict[str, str]) -> str:
 _FAKE_ACCESS = "fake-access-misbehaving"
 TOKEN_MISBEHAVIOURS: dict[str, tuple[int, str, bytes]] = {
     # mode: (status, content type, body), each sent after the code is spent, as a real failure would be.
-    "unavailable": (503, "text/html; charset=UTF-8",
-                    b"<!DOCTYPE html><html><title>Error 503 (Service Unavailable)</title>"
-                    b"<p>The service is currently unavailable.</p></html>"),
-    "server_error": (500, "application/json; charset=utf-8",
-                     b'{"error": "internal_failure", "error_description": "Backend Error"}'),
+    "unavailable": (
+        503,
+        "text/html; charset=UTF-8",
+        b"<!DOCTYPE html><html><title>Error 503 (Service Unavailable)</title>"
+        b"<p>The service is currently unavailable.</p></html>",
+    ),
+    "server_error": (
+        500,
+        "application/json; charset=utf-8",
+        b'{"error": "internal_failure", "error_description": "Backend Error"}',
+    ),
     "html": (200, "text/html; charset=UTF-8", b"<!DOCTYPE html><html><title>Sign in - Google Accounts</title></html>"),
     "no_access_token": (200, "application/json; charset=utf-8", b'{"token_type": "Bearer", "expires_in": 3599}'),
-    "expires_in_superscript": (200, "application/json; charset=utf-8",
-                               b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": "\xc2\xb2"}'),
-    "expires_in_5000_digits": (200, "application/json; charset=utf-8",
-                               b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": ' + b"9" * 5000 + b"}"),
+    "expires_in_superscript": (
+        200,
+        "application/json; charset=utf-8",
+        b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": "\xc2\xb2"}',
+    ),
+    "expires_in_5000_digits": (
+        200,
+        "application/json; charset=utf-8",
+        b'{"access_token": "' + _FAKE_ACCESS.encode() + b'", "expires_in": ' + b"9" * 5000 + b"}",
+    ),
     "deep_nesting": (200, "application/json; charset=utf-8", b"[" * 60_000),
 }
 """Well-formed HTTP that no token client should turn into a 500: errors, HTML, no token, odd `expires_in`,
@@ -201,7 +233,7 @@ class _TricklingTokenHandler(ServesTls, http.server.BaseHTTPRequestHandler):
     interval_s = 0.3
     steps = 40
 
-    def do_POST(self):  # noqa: N802 - the stdlib's name
+    def do_POST(self):  # the stdlib's method name
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n")
         try:
@@ -221,7 +253,7 @@ class _TricklingTokenHandler(ServesTls, http.server.BaseHTTPRequestHandler):
         except OSError:  # the client gave up: what a client with a deadline does
             pass
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):  # `format`: the stdlib's parameter name
         pass
 
 
@@ -236,14 +268,16 @@ class _TricklingServer(http.server.ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def trickling_token_endpoint(mode: str, interval_s: float = 0.3, steps: int = 40,
-                             tls: ssl.SSLContext | None = None) -> Iterator[str]:
+def trickling_token_endpoint(
+    mode: str, interval_s: float = 0.3, steps: int = 40, tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
     """A token endpoint on 127.0.0.1 that trickles per `mode` (TRICKLING_MODES), over HTTPS with `tls` (a
     server context, see sandbox.tls); yields its token URL."""
     if mode not in TRICKLING_MODES:
         raise ValueError(f"mode {mode!r} is not one of {', '.join(TRICKLING_MODES)}")
-    handler = type("TricklingTokenHandler", (_TricklingTokenHandler,),
-                   {"mode": mode, "interval_s": interval_s, "steps": steps})
+    handler = type(
+        "TricklingTokenHandler", (_TricklingTokenHandler,), {"mode": mode, "interval_s": interval_s, "steps": steps}
+    )
     with in_background(_TricklingServer(handler, tls)) as base_url:
         yield f"{base_url}/oauth2/v4/token"
 
@@ -252,6 +286,7 @@ _DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
 _STRUCTURES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/structures$")
 _FAKE_SCENARIO = re.compile(r"^/__fake/scenario/(?P<name>[\w-]+)$")
 _FAKE_DEVICE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+)$")
+_FAKE_NEST_APP = re.compile(r"^/__fake/nest-app/(?P<device>[^/:]+)$")
 # What a test or the demo may change on a device through the fake's own hooks.
 DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool, "refusal": str}
 _DEVICE = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices/(?P<device>[^/:]+)$")
@@ -265,10 +300,17 @@ _SDM_ROUTES = ("devices.list", "structures.list", "devices.get", "devices.execut
 class FakeGoogle:
     """WSGI app holding all state in memory; every public method and request is serialised by one lock."""
 
-    def __init__(self, project_id: str, client_id: str, client_secret: str, redirect_uris: Sequence[str],
-                 devices: Iterable[FakeThermostat] | None = None,
-                 command_limits: Sequence[tuple[int, float]] = SANDBOX_COMMAND_LIMITS,
-                 clock: Callable[[], float] = time.monotonic, consent_screen: bool = False):
+    def __init__(
+        self,
+        project_id: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: Sequence[str],
+        devices: Iterable[FakeThermostat] | None = None,
+        command_limits: Sequence[tuple[int, float]] = SANDBOX_COMMAND_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
+        consent_screen: bool = False,
+    ):
         self.project_id = project_id
         self.client_id = client_id
         self._client_secret = client_secret
@@ -301,8 +343,9 @@ class FakeGoogle:
         with self._lock:
             return self._issue_access(_Grant(SDM_SCOPE))
 
-    def replace_devices(self, devices: Iterable[FakeThermostat],
-                        structures: Iterable[FakeStructure] | None = None) -> None:
+    def replace_devices(
+        self, devices: Iterable[FakeThermostat], structures: Iterable[FakeStructure] | None = None
+    ) -> None:
         with self._lock:
             self._replace(list(devices), list(default_structures() if structures is None else structures))
 
@@ -321,26 +364,31 @@ class FakeGoogle:
         with self._lock:
             return self._update_device(device_id, changes)
 
-    def nest_app_change(self, device_id: str, publish: Callable[[dict], object] | None = None,
-                        **changes: object) -> dict:
+    def nest_app_change(
+        self, device_id: str, publish: Callable[[dict], object] | None = None, **changes: object
+    ) -> dict:
         """The owner changes a thermostat in the Nest app (`update_device`'s changes), and SDM publishes
         the event it causes: a `resourceUpdate` carrying only the changed fields of the changed traits,
         handed to `publish` (a sandbox.fake_pubsub push to the events function). Returns the event."""
+        with self._lock:
+            event = self._nest_app_change(device_id, changes)
+        if publish is not None and event["resourceUpdate"]["traits"]:
+            publish(event)
+        return event
+
+    def _nest_app_change(self, device_id: str, changes: dict) -> dict:
+        """nest_app_change's change and event, with the lock held."""
         from sandbox.fake_pubsub import sdm_event
 
-        with self._lock:
-            before = self._devices[device_id].to_sdm(self.project_id)
-            after = self._update_device(device_id, changes)
+        before = self._devices[device_id].to_sdm(self.project_id)
+        after = self._update_device(device_id, changes)
         traits: dict[str, dict] = {}
         for trait, fields in after.get("traits", {}).items():
             old = before.get("traits", {}).get(trait, {})
             changed = {name: value for name, value in fields.items() if old.get(name) != value}
             if changed:
                 traits[trait] = changed
-        event = sdm_event(resource=after["name"], traits=traits)
-        if publish is not None and traits:
-            publish(event)
-        return event
+        return sdm_event(resource=after["name"], traits=traits)
 
     def _replace(self, devices: list[FakeThermostat], structures: list[FakeStructure]) -> None:
         self._devices = {device.device_id: device for device in devices}
@@ -411,20 +459,26 @@ class FakeGoogle:
             cookie=environ.get("HTTP_COOKIE", ""),
         )
         response = self._dispatch(request)
-        headers = [("Content-Type", response.content_type), ("Content-Length", str(len(response.body))),
-                   ("Cache-Control", "no-store"), *response.headers]
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+            ("Cache-Control", "no-store"),
+            *response.headers,
+        ]
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
         return [response.body]
 
     def _dispatch(self, request: _Request) -> _Response:
         route = self._route(request)
         if route is None:
-            return _page(404, "Error 404 (Not Found)",
-                         f"The requested URL {request.path} was not found on this server.")
+            return _page(
+                404, "Error 404 (Not Found)", f"The requested URL {request.path} was not found on this server."
+            )
         name, method, handler, args = route
         if request.method != method:
-            return _page(405, "Error 405 (Method Not Allowed)",
-                         f"The request method {request.method} is inappropriate.")
+            return _page(
+                405, "Error 405 (Method Not Allowed)", f"The request method {request.method} is inappropriate."
+            )
         with self._lock:
             if name:  # the fake's own routes are not counted
                 self.counts[name] += 1
@@ -448,20 +502,25 @@ class FakeGoogle:
             "/__fake/stats": (None, "GET", self._stats),
             "/__fake/token-misbehaviour": (None, "POST", self._set_token_misbehaviour),
         }
-        for pattern, handler in ((_FAKE_SCENARIO, self._fake_scenario), (_FAKE_DEVICE, self._fake_device)):
+        for pattern, handler in (
+            (_FAKE_SCENARIO, self._fake_scenario),
+            (_FAKE_DEVICE, self._fake_device),
+            (_FAKE_NEST_APP, self._fake_nest_app),
+        ):
             match = pattern.match(path)
             if match:
                 return None, "POST", handler, tuple(match.groupdict().values())
         if path in fixed:
             return (*fixed[path], ())
-        for name, method, pattern, handler in (
+        routes: tuple[tuple[str, str, re.Pattern[str], Callable[..., _Response]], ...] = (
             ("auth", "GET", _AUTH, self._authorize),
             ("auth.approve", "POST", _APPROVE, self._approve),
             ("devices.list", "GET", _DEVICES, self._list_devices),
             ("structures.list", "GET", _STRUCTURES, self._list_structures),
             ("devices.get", "GET", _DEVICE, self._get_device),
             ("devices.executeCommand", "POST", _EXECUTE, self._execute),
-        ):
+        )
+        for name, method, pattern, handler in routes:
             match = pattern.match(path)
             if match:
                 return name, method, handler, tuple(match.groupdict().values())
@@ -485,8 +544,10 @@ class FakeGoogle:
 
     def _fake_scenario(self, request: _Request, name: str) -> _Response:
         if name not in SCENARIOS and name != "service-disabled" and name not in ANSWER_SCENARIOS:
-            return _json(404, {"error": f"unknown scenario {name}",
-                               "scenarios": [*SCENARIOS, "service-disabled", *ANSWER_SCENARIOS]})
+            return _json(
+                404,
+                {"error": f"unknown scenario {name}", "scenarios": [*SCENARIOS, "service-disabled", *ANSWER_SCENARIOS]},
+            )
         self._use_scenario(name)
         return _json(200, {"scenario": name})
 
@@ -499,6 +560,17 @@ class FakeGoogle:
         except ValueError as error:
             return _json(400, {"error": str(error)})
 
+    def _fake_nest_app(self, request: _Request, device_id: str) -> _Response:
+        """nest_app_change for a fake run as a process: the change made, the SDM event it causes
+        answered for the caller to publish (a sandbox.fake_pubsub push)."""
+        if device_id not in self._devices:
+            return _json(404, {"error": f"unknown device {device_id}"})
+        try:
+            changes = json.loads(request.body or b"{}")
+            return _json(200, self._nest_app_change(device_id, changes if isinstance(changes, dict) else {"?": 0}))
+        except ValueError as error:
+            return _json(400, {"error": str(error)})
+
     # -- OAuth -------------------------------------------------------------------------------------
 
     def _authorize(self, request: _Request, project_id: str) -> _Response:
@@ -507,18 +579,24 @@ class FakeGoogle:
         params = self._checked_authorization(project_id, request.query)
         if not self.consent_screen:
             return self._redirect_with_code(params)
-        fields = "".join(f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
-                         for name in _AUTHORIZATION_FIELDS if name in params)
-        text = ("<!DOCTYPE html><html><head><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>Sign in - Google Accounts</title></head><body><h1>Allow access to your Nest devices?</h1>"
-                f'<form method="post" action="/partnerconnections/{html.escape(project_id)}/approve">{fields}'
-                '<button type="submit" id="allow">Allow</button></form></body></html>')
+        fields = "".join(
+            f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
+            for name in _AUTHORIZATION_FIELDS
+            if name in params
+        )
+        text = (
+            '<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>Sign in - Google Accounts</title></head><body><h1>Allow access to your Nest devices?</h1>"
+            f'<form method="post" action="/partnerconnections/{html.escape(project_id)}/approve">{fields}'
+            '<button type="submit" id="allow">Allow</button></form></body></html>'
+        )
         return _Response(200, text.encode(), "text/html; charset=utf-8")
 
     def _approve(self, request: _Request, project_id: str) -> _Response:
         """The consent page's Allow: the same checks, then the redirect with a code."""
-        return self._redirect_with_code(self._checked_authorization(
-            project_id, _first_values(request.body.decode("utf-8", "replace"))))
+        return self._redirect_with_code(
+            self._checked_authorization(project_id, _first_values(request.body.decode("utf-8", "replace")))
+        )
 
     def _checked_authorization(self, project_id: str, params: dict[str, str]) -> dict[str, str]:
         if project_id != self.project_id:
@@ -529,24 +607,32 @@ class FakeGoogle:
         if params["client_id"] != self.client_id:
             raise PageError(401, "Error 401: invalid_client", "The OAuth client was not found.")
         if params["redirect_uri"] not in self.redirect_uris:
-            raise PageError(400, "Error 400: redirect_uri_mismatch",
-                            "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 "
-                            "policy. Register the redirect URI in the Google Cloud Console.")
+            raise PageError(
+                400,
+                "Error 400: redirect_uri_mismatch",
+                "You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 "
+                "policy. Register the redirect URI in the Google Cloud Console.",
+            )
         if params["response_type"] != "code":
-            raise PageError(400, "Error 400: unsupported_response_type",
-                            f"Invalid response_type: {params['response_type']}")
+            raise PageError(
+                400, "Error 400: unsupported_response_type", f"Invalid response_type: {params['response_type']}"
+            )
         return params
 
     def _redirect_with_code(self, params: dict[str, str]) -> _Response:
         code = "fake-code-" + secrets.token_urlsafe(24)
-        self._codes[code] = _Code(_Grant(params["scope"]), params["redirect_uri"],
-                                  offline=params.get("access_type") == "offline",
-                                  expires_at=self._clock() + CODE_LIFETIME_S)
+        self._codes[code] = _Code(
+            _Grant(params["scope"]),
+            params["redirect_uri"],
+            offline=params.get("access_type") == "offline",
+            expires_at=self._clock() + CODE_LIFETIME_S,
+        )
         reply = {"code": code, "scope": params["scope"]}
         if "state" in params:
             reply = {"state": params["state"], **reply}
-        return _Response(302, b"", "text/html; charset=utf-8",
-                         [("Location", _with_query(params["redirect_uri"], reply))])
+        return _Response(
+            302, b"", "text/html; charset=utf-8", [("Location", _with_query(params["redirect_uri"], reply))]
+        )
 
     def _client_credentials(self, request: _Request, form: dict[str, str]) -> tuple[str, str]:
         """HTTP Basic (what Alexa sends with HTTP_BASIC) or body credentials, as Google accepts both."""
@@ -588,8 +674,12 @@ class FakeGoogle:
             raise _invalid_grant()
         if form["redirect_uri"] != code.redirect_uri:
             raise OAuthError(400, "redirect_uri_mismatch", "Bad Request")
-        reply = {"access_token": self._issue_access(code.grant), "expires_in": ACCESS_TOKEN_LIFETIME_S,
-                 "scope": code.grant.scope, "token_type": "Bearer"}
+        reply = {
+            "access_token": self._issue_access(code.grant),
+            "expires_in": ACCESS_TOKEN_LIFETIME_S,
+            "scope": code.grant.scope,
+            "token_type": "Bearer",
+        }
         if code.offline:
             refresh = "fake-refresh-" + secrets.token_urlsafe(32)
             self._refresh[refresh] = code.grant
@@ -605,8 +695,12 @@ class FakeGoogle:
             raise _invalid_grant()
         if grant.revoked:
             raise _invalid_grant("Token has been expired or revoked.")
-        return {"access_token": self._issue_access(grant), "expires_in": ACCESS_TOKEN_LIFETIME_S,
-                "scope": grant.scope, "token_type": "Bearer"}
+        return {
+            "access_token": self._issue_access(grant),
+            "expires_in": ACCESS_TOKEN_LIFETIME_S,
+            "scope": grant.scope,
+            "token_type": "Bearer",
+        }
 
     def _issue_access(self, grant: _Grant) -> str:
         token = "fake-access-" + secrets.token_urlsafe(32)
@@ -695,13 +789,22 @@ class TricklingFront(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     max_requests_per_connection = 100
 
-    def __init__(self, upstream: str, part: str, interval: float = 0.4, max_seconds: float = 30.0, only: str = "",
-                 tls: ssl.SSLContext | None = None):
+    def __init__(
+        self,
+        upstream: str,
+        part: str,
+        interval: float = 0.4,
+        max_seconds: float = 30.0,
+        only: str = "",
+        tls: ssl.SSLContext | None = None,
+    ):
         if part not in ("headers", "body"):
             raise ValueError(f"part must be 'headers' or 'body', not {part!r}")
         super().__init__((LOOPBACK, 0), _TrickleHandler)
         upstream_parts = urlsplit(upstream)
-        self.upstream = (upstream_parts.hostname, upstream_parts.port)
+        if not upstream_parts.hostname:
+            raise ValueError(f"upstream must be a URL with a host, not {upstream!r}")
+        self.upstream: tuple[str, int | None] = (upstream_parts.hostname, upstream_parts.port)
         self.part, self.interval, self.max_seconds, self.only, self.tls = part, interval, max_seconds, only, tls
         self.url_scheme = "http" if tls is None else "https"
         self.connections = 0
@@ -729,23 +832,30 @@ class _TrickleHandler(ServesTls, socketserver.StreamRequestHandler):
             return False
         method, target, _ = request_line
         headers = {}
-        while (line := self.rfile.readline(65537).decode("latin-1").strip()):
+        while line := self.rfile.readline(65537).decode("latin-1").strip():
             name, _, value = line.partition(":")
             headers[name.strip()] = value.strip()
         length = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0") or 0)
         body = self.rfile.read(length) if length else None
         upstream = http.client.HTTPConnection(*self.server.upstream, timeout=10)
         try:
-            upstream.request(method, target, body=body, headers={k: v for k, v in headers.items()
-                                                                if k.lower() not in ("host", "connection")})
+            upstream.request(
+                method,
+                target,
+                body=body,
+                headers={k: v for k, v in headers.items() if k.lower() not in ("host", "connection")},
+            )
             answer = upstream.getresponse()
             payload = answer.read()
         finally:
             upstream.close()
         trickled = self.server.only in target
         head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
-        head += [f"{k}: {v}" for k, v in answer.getheaders()
-                 if k.lower() not in ("connection", "content-length", "transfer-encoding")]
+        head += [
+            f"{k}: {v}"
+            for k, v in answer.getheaders()
+            if k.lower() not in ("connection", "content-length", "transfer-encoding")
+        ]
         head += [f"Content-Length: {len(payload)}", "Connection: close" if trickled else "Connection: keep-alive", ""]
         if not trickled:
             self.wfile.write("\r\n".join(head).encode("latin-1") + b"\r\n" + payload)
@@ -754,7 +864,7 @@ class _TrickleHandler(ServesTls, socketserver.StreamRequestHandler):
         if self.server.part == "headers":
             pieces = [(line + "\r\n").encode("latin-1") for line in head] + [payload]
         else:
-            pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i:i + 1] for i in range(len(payload))]
+            pieces = ["\r\n".join(head).encode("latin-1") + b"\r\n"] + [payload[i : i + 1] for i in range(len(payload))]
         deadline = time.monotonic() + self.server.max_seconds
         for index, piece in enumerate(pieces):
             if index and time.monotonic() + self.server.interval > deadline:
@@ -772,8 +882,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--project-id", required=True)
     parser.add_argument("--client-id", required=True)
-    parser.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris",
-                        help="an authorized redirect URI of the OAuth client (repeat for several)")
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        required=True,
+        dest="redirect_uris",
+        help="an authorized redirect URI of the OAuth client (repeat for several)",
+    )
     args = parser.parse_args(argv)
     if args.host != LOOPBACK:
         parser.error(f"--host must be {LOOPBACK}, not {args.host}")

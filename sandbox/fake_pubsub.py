@@ -43,8 +43,18 @@ SERVICE_ACCOUNT = "nest-events-push@owner-project.iam.gserviceaccount.com"
 SUBSCRIPTION = "projects/owner-project/subscriptions/nest-events"
 CERTS_PATH = "/oauth2/v1/certs"
 CERTS_MAX_AGE_S = 21600
-TOKEN_KINDS = ("valid", "forged", "expired", "wrong-audience", "wrong-email", "unverified-email",
-               "wrong-issuer", "alg-none", "hs256", "unknown-key")
+TOKEN_KINDS = (
+    "valid",
+    "forged",
+    "expired",
+    "wrong-audience",
+    "wrong-email",
+    "unverified-email",
+    "wrong-issuer",
+    "alg-none",
+    "hs256",
+    "unknown-key",
+)
 _counter = itertools.count(1)
 
 
@@ -56,9 +66,16 @@ def _key_and_certificate() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-pubsub")])
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=2)).sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
     return key, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
@@ -86,9 +103,14 @@ class FakePubSub:
             start_response(f"{self.certs_status} Unavailable", [("Content-Type", "text/plain")])
             return [b""]
         body = json.dumps(self._certs).encode()
-        start_response("200 OK", [("Content-Type", "application/json; charset=UTF-8"),
-                                  ("Cache-Control", f"public, max-age={CERTS_MAX_AGE_S}, must-revalidate"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json; charset=UTF-8"),
+                ("Cache-Control", f"public, max-age={CERTS_MAX_AGE_S}, must-revalidate"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
         return [body]
 
     # -- tokens -----------------------------------------------------------------------------------
@@ -98,9 +120,15 @@ class FakePubSub:
             raise ValueError(kind)
         issued = int(time.time() if now is None else now)
         claims: dict[str, Any] = {
-            "aud": self.audience, "azp": "113774264463038321964", "email": self.service_account,
-            "email_verified": True, "iat": issued, "exp": issued + 3600, "iss": "https://accounts.google.com",
-            "sub": "113774264463038321964"}
+            "aud": self.audience,
+            "azp": "113774264463038321964",
+            "email": self.service_account,
+            "email_verified": True,
+            "iat": issued,
+            "exp": issued + 3600,
+            "iss": "https://accounts.google.com",
+            "sub": "113774264463038321964",
+        }
         header = {"alg": "RS256", "kid": self.key_id, "typ": "JWT"}
         key = self._key
         if kind == "forged":
@@ -145,13 +173,22 @@ def sdm_timestamp(moment: float) -> str:
     return datetime.datetime.fromtimestamp(moment, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def sdm_event(*, resource: str | None = None, traits: Mapping[str, Any] | None = None,
-              relation: tuple[str, str, str] | None = None, at: float | None = None,
-              event_id: str | None = None, user_id: str = "AVPHwEuBfnPOnTqzVFT4IONX2Qqhu9EJ4ubO-bNnQ-yi") -> dict:
+def sdm_event(
+    *,
+    resource: str | None = None,
+    traits: Mapping[str, Any] | None = None,
+    relation: tuple[str, str, str] | None = None,
+    at: float | None = None,
+    event_id: str | None = None,
+    user_id: str = "AVPHwEuBfnPOnTqzVFT4IONX2Qqhu9EJ4ubO-bNnQ-yi",
+) -> dict:
     """An SDM event: a `resourceUpdate` of `resource` with `traits` (full trait names), or a
     `relationUpdate` (type, subject, object)."""
-    document: dict[str, Any] = {"eventId": event_id or str(uuid.uuid4()),
-                                "timestamp": sdm_timestamp(time.time() if at is None else at), "userId": user_id}
+    document: dict[str, Any] = {
+        "eventId": event_id or str(uuid.uuid4()),
+        "timestamp": sdm_timestamp(time.time() if at is None else at),
+        "userId": user_id,
+    }
     if relation is not None:
         kind, subject, obj = relation
         document["relationUpdate"] = {"type": kind, "subject": subject, "object": obj}
@@ -164,24 +201,50 @@ def sdm_event(*, resource: str | None = None, traits: Mapping[str, Any] | None =
 def envelope(event: Mapping[str, Any]) -> dict:
     """Pub/Sub's push body (cloud.google.com/pubsub/docs/push: "wrapped" payload)."""
     number = str(next(_counter))
-    return {"message": {"data": base64.b64encode(json.dumps(event).encode()).decode(), "messageId": number,
-                        "message_id": number, "publishTime": sdm_timestamp(time.time()),
-                        "publish_time": sdm_timestamp(time.time()), "attributes": {}},
-            "subscription": SUBSCRIPTION}
+    return {
+        "message": {
+            "data": base64.b64encode(json.dumps(event).encode()).decode(),
+            "messageId": number,
+            "message_id": number,
+            "publishTime": sdm_timestamp(time.time()),
+            "publish_time": sdm_timestamp(time.time()),
+            "attributes": {},
+        },
+        "subscription": SUBSCRIPTION,
+    }
 
 
-def function_url_request(body: str | bytes, authorization: str | None, method: str = "POST",
-                         base64_encoded: bool = False) -> dict:
+def function_url_request(
+    body: str | bytes, authorization: str | None, method: str = "POST", base64_encoded: bool = False
+) -> dict:
     """The event a Lambda function URL hands its function (payload format version 2.0)."""
-    headers = {"content-type": "application/json", "user-agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)"}
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
+    }
     if authorization is not None:
         headers["authorization"] = authorization
     text = body.decode() if isinstance(body, bytes) else body
-    return {"version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "", "headers": headers,
-            "requestContext": {"http": {"method": method, "path": "/", "protocol": "HTTP/1.1",
-                                        "sourceIp": "127.0.0.1", "userAgent": headers["user-agent"]},
-                               "requestId": str(uuid.uuid4()), "timeEpoch": int(time.time() * 1000)},
-            "body": text, "isBase64Encoded": base64_encoded}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "http": {
+                "method": method,
+                "path": "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers["user-agent"],
+            },
+            "requestId": str(uuid.uuid4()),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "body": text,
+        "isBase64Encoded": base64_encoded,
+    }
 
 
 def push_request(pubsub: FakePubSub, event: Mapping[str, Any], kind: str = "valid") -> dict:
@@ -191,8 +254,9 @@ def push_request(pubsub: FakePubSub, event: Mapping[str, Any], kind: str = "vali
 
 def push(url: str, pubsub: FakePubSub, event: Mapping[str, Any], kind: str = "valid", timeout_s: float = 15.0) -> int:
     """POST one push of `event` to `url` as Pub/Sub does; the status it got."""
-    answer = requests.post(url, json=envelope(event), headers={"Authorization": pubsub.authorization(kind)},
-                           timeout=timeout_s)
+    answer = requests.post(
+        url, json=envelope(event), headers={"Authorization": pubsub.authorization(kind)}, timeout=timeout_s
+    )
     return answer.status_code
 
 
@@ -208,13 +272,19 @@ def function_url_app(handler: Callable[[dict, Any], dict]) -> Callable:
         size = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(min(size, MAX_FORWARDED_BYTES)) if size else b""
         authorization = environ.get("HTTP_AUTHORIZATION")
-        request = function_url_request(base64.b64encode(body).decode(), authorization,
-                                       method=environ.get("REQUEST_METHOD", "GET"), base64_encoded=True)
+        request = function_url_request(
+            base64.b64encode(body).decode(),
+            authorization,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            base64_encoded=True,
+        )
         answer = handler(request, None)
         status = int(answer.get("statusCode", 502))
         text = str(answer.get("body") or "").encode()
-        start_response(f"{status} -", [*((str(k), str(v)) for k, v in (answer.get("headers") or {}).items()),
-                                       ("Content-Length", str(len(text)))])
+        start_response(
+            f"{status} -",
+            [*((str(k), str(v)) for k, v in (answer.get("headers") or {}).items()), ("Content-Length", str(len(text)))],
+        )
         return [text]
 
     return app

@@ -29,9 +29,10 @@ one top-level folder); the manifest and every interactionModels/custom/<locale>.
 unchanged through ask-smapi-model (no unknown key, no bad enum); a custom endpoint is a Lambda ARN
 or an https URL; a smart-home API has protocol version 3 and Lambda endpoints, each manifest
 region's (NA, EU, FE) in the AWS region Alexa serves it from; accountLinking.json in a package is
-ignored with a warning (the Skill Package API does not carry account linking); the account-linking body has the `accountLinkingRequest` wrapper,
-reads back unchanged, uses https URLs, at most 15 scopes and domains, and for AUTH_CODE names the
-token URL, the secret and the token scheme; only the development stage can be updated; a
+ignored with a warning (the Skill Package API does not carry account linking); the account-linking body
+has the `accountLinkingRequest` wrapper, reads back unchanged, uses https URLs, at most 15 scopes and
+domains, and for AUTH_CODE names the token URL, the secret and the token scheme; only the development
+stage can be updated; a
 `file://assets/...` image in the manifest must be a file of the package. The certification
 validation requires, per locale, a small (108x108) and a large (512x512) PNG icon, and with account
 linking a privacy policy URL (Amazon's submission checklist); `ask deploy` to the development stage
@@ -61,10 +62,11 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ask_sdk_model_runtime.exceptions import SerializationException
@@ -75,9 +77,9 @@ from ask_smapi_model.v1.skill.action import Action
 from ask_smapi_model.v1.skill.import_response import ImportResponse
 from ask_smapi_model.v1.skill.import_response_skill import ImportResponseSkill
 from ask_smapi_model.v1.skill.resource_import_status import ResourceImportStatus
+from ask_smapi_model.v1.skill.response_status import ResponseStatus
 from ask_smapi_model.v1.skill.skill_credentials import SkillCredentials
 from ask_smapi_model.v1.skill.skill_messaging_credentials import SkillMessagingCredentials
-from ask_smapi_model.v1.skill.response_status import ResponseStatus
 from ask_smapi_model.v1.skill.standardized_error import StandardizedError
 from ask_smapi_model.v1.skill.upload_response import UploadResponse
 from ask_smapi_model.v1.skill.validations.response_validation import ResponseValidation
@@ -100,11 +102,14 @@ MODELS = {
     "manifest": "ask_smapi_model.v1.skill.manifest.skill_manifest_envelope.SkillManifestEnvelope",
     "interaction model": "ask_smapi_model.v1.skill.interaction_model.interaction_model_data.InteractionModelData",
     "account linking": "ask_smapi_model.v1.skill.account_linking.account_linking_request.AccountLinkingRequest",
-    "account linking response":
-        "ask_smapi_model.v1.skill.account_linking.account_linking_response.AccountLinkingResponse",
+    "account linking response": (
+        "ask_smapi_model.v1.skill.account_linking.account_linking_response.AccountLinkingResponse"
+    ),
 }
-_LAMBDA_ARN = re.compile(r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
-                         r"(:[A-Za-z0-9$_-]{1,128})?$")
+_LAMBDA_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+    r"(:[A-Za-z0-9$_-]{1,128})?$"
+)
 _LOCALE_MODEL = re.compile(r"^interactionModels/custom/(?P<locale>[a-z]{2}-[A-Z]{2})\.json$")
 _UPLOADS = re.compile(r"^/v1/skills/uploads$")
 _IMPORTS = re.compile(r"^/v1/skills/imports$")
@@ -115,12 +120,17 @@ _UPLOAD = re.compile(r"^/__fake/uploads/(?P<upload_id>[0-9a-f-]{36})$")
 _SKILL = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)$")
 _CREDENTIALS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/credentials$")
 _VALIDATIONS = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations$")
-_VALIDATION = re.compile(r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations/"
-                         r"(?P<validation_id>[0-9a-f-]{36})$")
+_VALIDATION = re.compile(
+    r"^/v1/skills/(?P<skill_id>[^/]+)/stages/(?P<stage>[^/]+)/validations/"
+    r"(?P<validation_id>[0-9a-f-]{36})$"
+)
 ICON_SIZES = {"smallIconUri": 108, "largeIconUri": 512}
 # SMAPI's error messages for the statuses a refusal may inject (its REST reference's error table).
-REFUSAL_MESSAGES = {429: "Exceeds the permitted request limit.", 500: "Internal Server Error.",
-                    503: "Service Unavailable."}
+REFUSAL_MESSAGES = {
+    429: "Exceeds the permitted request limit.",
+    500: "Internal Server Error.",
+    503: "Service Unavailable.",
+}
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _serializer = DefaultSerializer()
 
@@ -134,11 +144,18 @@ class SmapiError(Exception):
 
 
 def _error(status: int, message: str) -> SmapiError:
-    return SmapiError(status, _serializer.serialize(StandardizedError(message=message)))
+    return SmapiError(status, _as_json(StandardizedError(message=message)))
 
 
 def _bad_request(message: str) -> SmapiError:
-    return SmapiError(400, _serializer.serialize(BadRequestError(message=message)))
+    return SmapiError(400, _as_json(BadRequestError(message=message)))
+
+
+def _as_json(model: StandardizedError | BadRequestError) -> dict[str, Any]:
+    """An error model as SMAPI's JSON body (ask-smapi-model's serializer types any JSON value)."""
+    body = _serializer.serialize(model)
+    assert isinstance(body, dict), "a model serializes to an object"
+    return body
 
 
 def _read_back(document: Any, kind: str) -> str | None:
@@ -205,8 +222,9 @@ def _smart_home_problems(smart_home: Any) -> list[str]:
         uri = ((region or {}).get("endpoint") or {}).get("uri") or ""
         wanted = SMART_HOME_REGIONS.get(code)
         if not _LAMBDA_ARN.match(uri) or uri.split(":")[3] != wanted:
-            problems.append(f"skill.json: apis.smartHome.regions.{code}.endpoint.uri {uri!r} is not a Lambda "
-                            f"in {wanted}.")
+            problems.append(
+                f"skill.json: apis.smartHome.regions.{code}.endpoint.uri {uri!r} is not a Lambda in {wanted}."
+            )
     return problems
 
 
@@ -230,6 +248,9 @@ def read_package(data: bytes) -> _Package:
             except ValueError:
                 errors.append(f"{name} is not valid JSON.")
     manifest = documents.get("skill.json")
+    if manifest is not None and not isinstance(manifest, dict):
+        errors.append("skill.json is not a JSON object.")
+        manifest = None
     endpoint = None
     if manifest is not None:
         problem = _read_back(manifest, "manifest")
@@ -237,18 +258,22 @@ def read_package(data: bytes) -> _Package:
         custom = ((manifest.get("manifest") or {}).get("apis") or {}).get("custom")
         endpoint = ((custom or {}).get("endpoint") or {}).get("uri")
         if endpoint is not None and not (_LAMBDA_ARN.match(endpoint) or endpoint.startswith("https://")):
-            errors.append(f"skill.json: apis.custom.endpoint.uri {endpoint!r} is neither a Lambda ARN "
-                          f"nor an https URL.")
+            errors.append(
+                f"skill.json: apis.custom.endpoint.uri {endpoint!r} is neither a Lambda ARN nor an https URL."
+            )
         if custom is not None and not any(_LOCALE_MODEL.match(name) for name in files):
             errors.append("A custom skill needs an interaction model under interactionModels/custom/.")
         errors += _smart_home_problems(((manifest.get("manifest") or {}).get("apis") or {}).get("smartHome"))
-    for locale, info in (((manifest or {}).get("manifest") or {}).get("publishingInformation") or {}) \
-            .get("locales", {}).items():
+    for locale, info in (
+        (((manifest or {}).get("manifest") or {}).get("publishingInformation") or {}).get("locales", {}).items()
+    ):
         for uri_name in ICON_SIZES:
             uri = (info or {}).get(uri_name) or ""
             if uri.startswith("file://") and uri.removeprefix("file://") not in files:
-                errors.append(f"skill.json: publishingInformation.locales.{locale}.{uri_name} names {uri}, "
-                              f"which is not in the skill package.")
+                errors.append(
+                    f"skill.json: publishingInformation.locales.{locale}.{uri_name} names {uri}, "
+                    f"which is not in the skill package."
+                )
     locales = []
     for name in sorted(files):
         match = _LOCALE_MODEL.match(name)
@@ -258,14 +283,19 @@ def read_package(data: bytes) -> _Package:
             errors += [f"{name}: {problem}"] if problem else []
     if errors:
         raise PackageError(*errors)
-    warnings = [f"{name}: the Skill Package API does not support account linking; this file is ignored. "
-                f"Use the account linking operations of SMAPI instead."
-                for name in files if name.rsplit("/", 1)[-1] == "accountLinking.json"]
+    assert manifest is not None, "skill.json is there (checked above) and parsed, or its error was raised"
+    warnings = [
+        f"{name}: the Skill Package API does not support account linking; this file is ignored. "
+        f"Use the account linking operations of SMAPI instead."
+        for name in files
+        if name.rsplit("/", 1)[-1] == "accountLinking.json"
+    ]
     return _Package(manifest, endpoint, locales, sorted(files), warnings, hashlib.sha256(data).hexdigest(), files)
 
 
-def certification_problems(manifest: dict[str, Any], files: dict[str, bytes], locales: Sequence[str],
-                           account_linking: bool) -> list[tuple[str, str, str]]:
+def certification_problems(
+    manifest: dict[str, Any], files: dict[str, bytes], locales: Sequence[str], account_linking: bool
+) -> list[tuple[str, str, str]]:
     """(locale, title, description) for each certification requirement the skill fails in `locales`:
     both icons as PNGs of the required size, and a privacy policy URL when the skill links accounts."""
     body = manifest.get("manifest") or {}
@@ -280,9 +310,14 @@ def certification_problems(manifest: dict[str, Any], files: dict[str, bytes], lo
                 problems.append((locale, f"{uri_name} is not a {size}x{size} PNG", problem))
         url = (privacy.get(locale) or {}).get("privacyPolicyUrl") or ""
         if account_linking and urlsplit(url).scheme not in ("http", "https"):
-            problems.append((locale, "Privacy policy URL is missing",
-                             "A skill with account linking must link its privacy policy in every locale "
-                             "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl)."))
+            problems.append(
+                (
+                    locale,
+                    "Privacy policy URL is missing",
+                    "A skill with account linking must link its privacy policy in every locale "
+                    "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl).",
+                )
+            )
     return problems
 
 
@@ -314,16 +349,24 @@ class _Import:
             status = ResponseStatus.IN_PROGRESS
         else:
             status = ResponseStatus.FAILED if self.errors else ResponseStatus.SUCCEEDED
-        resources = [ResourceImportStatus(name=name, action=self.action, status=status)
-                     for name in ["Manifest", *(f"InteractionModel.{locale}" for locale in self.locales)]]
-        skill = ImportResponseSkill(skill_id=self.skill_id, e_tag=self.e_tag, resources=resources) \
-            if self.skill_id else None
+        resources = [
+            ResourceImportStatus(name=name, action=self.action, status=status)
+            for name in ["Manifest", *(f"InteractionModel.{locale}" for locale in self.locales)]
+        ]
+        skill = (
+            ImportResponseSkill(skill_id=self.skill_id, e_tag=self.e_tag, resources=resources)
+            if self.skill_id
+            else None
+        )
         done = status != ResponseStatus.IN_PROGRESS
         return ImportResponse(
-            status=status, skill=skill,
-            errors=[StandardizedError(code="INVALID_SKILL_PACKAGE", message=text) for text in self.errors] if done
+            status=status,
+            skill=skill,
+            errors=[StandardizedError(code="INVALID_SKILL_PACKAGE", message=text) for text in self.errors]
+            if done
             else None,
-            warnings=[StandardizedError(code="UNSUPPORTED_FILE", message=text) for text in self.warnings])
+            warnings=[StandardizedError(code="UNSUPPORTED_FILE", message=text) for text in self.warnings],
+        )
 
 
 class FakeSmapi:
@@ -345,10 +388,13 @@ class FakeSmapi:
 
     def __call__(self, environ, start_response):
         request = _Request(
-            method=environ["REQUEST_METHOD"], path=environ.get("PATH_INFO") or "/",
+            method=environ["REQUEST_METHOD"],
+            path=environ.get("PATH_INFO") or "/",
             host=environ.get("HTTP_HOST") or f"{LOOPBACK}:{environ['SERVER_PORT']}",
-            authorization=environ.get("HTTP_AUTHORIZATION", ""), content_type=environ.get("CONTENT_TYPE", ""),
-            body=environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+            authorization=environ.get("HTTP_AUTHORIZATION", ""),
+            content_type=environ.get("CONTENT_TYPE", ""),
+            body=environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)),
+        )
         with self._lock:
             try:
                 status, body, headers = self._dispatch(request)
@@ -357,8 +403,10 @@ class FakeSmapi:
             if not request.path.startswith("/__fake/state"):
                 self.log.append({"method": request.method, "path": request.path, "status": status})
         payload = b"" if body is None else json.dumps(body).encode()
-        start_response(f"{status} {HTTPStatus(status).phrase}",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *headers])
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *headers],
+        )
         return [payload]
 
     def _dispatch(self, request: _Request) -> tuple[int, Any, list[tuple[str, str]]]:
@@ -398,8 +446,14 @@ class FakeSmapi:
         body = request.json()
         if not isinstance(body, dict) or body.get("status") not in REFUSAL_MESSAGES:
             raise _bad_request(f"a refusal needs method, path and a status of {sorted(REFUSAL_MESSAGES)}")
-        self._refusals.append({"method": str(body.get("method", "")), "path": re.compile(str(body.get("path", ""))),
-                               "status": body["status"], "times": int(body.get("times", 1))})
+        self._refusals.append(
+            {
+                "method": str(body.get("method", "")),
+                "path": re.compile(str(body.get("path", ""))),
+                "status": body["status"],
+                "times": int(body.get("times", 1)),
+            }
+        )
         return 204, None, []
 
     def _refuse_if_asked(self, request: _Request) -> None:
@@ -417,17 +471,31 @@ class FakeSmapi:
         else:
             form = {key: values[0] for key, values in parse_qs(request.body.decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "refresh_token":
-            raise SmapiError(400, {"error": "unsupported_grant_type",
-                                   "error_description": "The authorization grant type is not supported"})
+            raise SmapiError(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "The authorization grant type is not supported",
+                },
+            )
         if not form.get("client_id") or not form.get("client_secret"):
             raise SmapiError(401, {"error": "invalid_client", "error_description": "Client authentication failed"})
         if not secrets.compare_digest(str(form.get("refresh_token", "")), self._refresh_token):
-            raise SmapiError(400, {"error": "invalid_grant",
-                                   "error_description": "The request has an invalid grant parameter : refresh_token"})
+            raise SmapiError(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "The request has an invalid grant parameter : refresh_token",
+                },
+            )
         token = "fake-lwa-access-" + secrets.token_urlsafe(32)
         self._access[token] = time.monotonic() + ACCESS_TOKEN_LIFETIME_S
-        return {"access_token": token, "refresh_token": self._refresh_token, "token_type": "bearer",
-                "expires_in": ACCESS_TOKEN_LIFETIME_S}
+        return {
+            "access_token": token,
+            "refresh_token": self._refresh_token,
+            "token_type": "bearer",
+            "expires_in": ACCESS_TOKEN_LIFETIME_S,
+        }
 
     def _authenticate(self, request: _Request) -> None:
         token = request.authorization.removeprefix("Bearer ").strip()
@@ -440,7 +508,7 @@ class FakeSmapi:
         upload_id = str(uuid.uuid4())
         url = f"http://{request.host}/__fake/uploads/{upload_id}"
         self._uploads[upload_id] = (url, None)
-        expires = datetime.now(timezone.utc).replace(microsecond=0) + UPLOAD_URL_LIFETIME
+        expires = datetime.now(UTC).replace(microsecond=0) + UPLOAD_URL_LIFETIME
         return 201, _serializer.serialize(UploadResponse(upload_url=url, expires_at=expires)), []
 
     def _put_upload(self, request: _Request, upload_id: str) -> tuple[int, Any, list]:
@@ -481,12 +549,19 @@ class FakeSmapi:
         else:
             job.skill_id = skill_id or f"amzn1.ask.skill.{uuid.uuid4()}"
             job.warnings, job.locales, job.e_tag = package.warnings, package.locales, package.e_tag
-            skill = self.skills.setdefault(job.skill_id, {"vendorId": self.vendor_id, "imports": [],
-                                                          "accountLinking": {}})
+            skill = self.skills.setdefault(
+                job.skill_id, {"vendorId": self.vendor_id, "imports": [], "accountLinking": {}}
+            )
             skill.update(manifest=package.manifest, endpoint=package.endpoint, locales=package.locales)
             self._packages[job.skill_id] = package.contents
-            skill["imports"].append({"importId": job.import_id, "action": action.value, "files": package.files,
-                                     "warnings": package.warnings})
+            skill["imports"].append(
+                {
+                    "importId": job.import_id,
+                    "action": action.value,
+                    "files": package.files,
+                    "warnings": package.warnings,
+                }
+            )
         self._imports[job.import_id] = job
         return 202, None, [("Location", f"/v1/skills/imports/{job.import_id}")]
 
@@ -506,11 +581,15 @@ class FakeSmapi:
         if skill_id not in self.skills:
             raise _error(404, "The specified skill/stage/accountLinkingClient doesn't exist.")
         if stage != EDITABLE_STAGE:
-            raise SmapiError(403, _serializer.serialize(BadRequestError(
-                message=f"Account linking can only be updated on the {EDITABLE_STAGE} stage.")))
+            raise SmapiError(
+                403,
+                _as_json(
+                    BadRequestError(message=f"Account linking can only be updated on the {EDITABLE_STAGE} stage.")
+                ),
+            )
         body = request.json()
         if not isinstance(body, dict) or not isinstance(body.get("accountLinkingRequest"), dict):
-            raise _bad_request("Parsing error due to empty body: expected {\"accountLinkingRequest\": {...}}.")
+            raise _bad_request('Parsing error due to empty body: expected {"accountLinkingRequest": {...}}.')
         problem = _read_back(body, "account linking") or _account_linking_problem(body["accountLinkingRequest"])
         if problem:
             raise _bad_request(problem)
@@ -525,8 +604,11 @@ class FakeSmapi:
             raise _error(404, "The specified skill/stage/accountLinkingClient doesn't exist.")
         shown = {name: linking[name] for name in AccountLinkingResponse.attribute_map.values() if name in linking}
         shown["redirectUrls"] = [f"https://{host}/api/skill/link/{self.vendor_id}" for host in ALEXA_REDIRECT_HOSTS]
-        body = {"accountLinkingResponse": _serializer.serialize(
-            _serializer.deserialize(json.dumps(shown), MODELS["account linking response"]))}
+        body = {
+            "accountLinkingResponse": _serializer.serialize(
+                _serializer.deserialize(json.dumps(shown), MODELS["account linking response"])
+            )
+        }
         e_tag = hashlib.sha256(json.dumps(linking, sort_keys=True).encode()).hexdigest()
         return 200, body, [("ETag", e_tag)]
 
@@ -535,11 +617,18 @@ class FakeSmapi:
         skill = self.skills.get(skill_id)
         if skill is None:
             raise _error(404, f"Skill {skill_id} not found.")
-        messaging = skill.setdefault("messagingCredentials", {
-            "clientId": "amzn1.application-oa2-client." + secrets.token_hex(16),
-            "clientSecret": "amzn1.oa2-cs.v1." + secrets.token_hex(32)})
-        body = SkillCredentials(skill_messaging_credentials=SkillMessagingCredentials(
-            client_id=messaging["clientId"], client_secret=messaging["clientSecret"]))
+        messaging = skill.setdefault(
+            "messagingCredentials",
+            {
+                "clientId": "amzn1.application-oa2-client." + secrets.token_hex(16),
+                "clientSecret": "amzn1.oa2-cs.v1." + secrets.token_hex(32),
+            },
+        )
+        body = SkillCredentials(
+            skill_messaging_credentials=SkillMessagingCredentials(
+                client_id=messaging["clientId"], client_secret=messaging["clientSecret"]
+            )
+        )
         return 200, _serializer.serialize(body), []
 
     def _delete_skill(self, request: _Request, skill_id: str) -> tuple[int, Any, list]:
@@ -558,19 +647,32 @@ class FakeSmapi:
         locales = body.get("locales") if isinstance(body, dict) else None
         if not locales or not all(locale in skill["locales"] for locale in locales):
             raise _bad_request(f"locales must name locales of the skill: {', '.join(skill['locales'])}.")
-        problems = certification_problems(skill["manifest"], self._packages[skill_id], locales,
-                                          bool(skill["accountLinking"].get(stage)))
+        problems = certification_problems(
+            skill["manifest"], self._packages[skill_id], locales, bool(skill["accountLinking"].get(stage))
+        )
         validation_id = str(uuid.uuid4())
         self._validations[validation_id] = ValidationsApiResponse(
             id=validation_id,
             status=ValidationsApiResponseStatus.FAILED if problems else ValidationsApiResponseStatus.SUCCESSFUL,
-            result=ValidationsApiResponseResult(validations=[
-                ResponseValidation(title=title, description=description, category="PUBLISHING", locale=locale,
-                                   importance=ResponseValidationImportance.REQUIRED,
-                                   status=ResponseValidationStatus.FAILED)
-                for locale, title, description in problems]))
-        return 202, {"id": validation_id, "status": "IN_PROGRESS"}, [
-            ("Location", f"/v1/skills/{skill_id}/stages/{stage}/validations/{validation_id}")]
+            result=ValidationsApiResponseResult(
+                validations=[
+                    ResponseValidation(
+                        title=title,
+                        description=description,
+                        category="PUBLISHING",
+                        locale=locale,
+                        importance=ResponseValidationImportance.REQUIRED,
+                        status=ResponseValidationStatus.FAILED,
+                    )
+                    for locale, title, description in problems
+                ]
+            ),
+        )
+        return (
+            202,
+            {"id": validation_id, "status": "IN_PROGRESS"},
+            [("Location", f"/v1/skills/{skill_id}/stages/{stage}/validations/{validation_id}")],
+        )
 
     def _validation(self, request: _Request, skill_id: str, stage: str, validation_id: str) -> tuple[int, Any, list]:
         result = self._validations.get(validation_id)
@@ -600,8 +702,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox.fake_smapi", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--vendor-id", required=True, help="the developer account the refresh token belongs to")
-    parser.add_argument("--in-progress-polls", type=int, default=1,
-                        help="import status polls answered IN_PROGRESS before the result (ask-cli waits 2 s after one)")
+    parser.add_argument(
+        "--in-progress-polls",
+        type=int,
+        default=1,
+        help="import status polls answered IN_PROGRESS before the result (ask-cli waits 2 s after one)",
+    )
     args = parser.parse_args(argv)
     refresh_token = os.environ.get("FAKE_SMAPI_REFRESH_TOKEN")
     if not refresh_token:

@@ -13,7 +13,6 @@ templates unchanged (imported for its effect by sandbox.aws_emulator):
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from moto.awslambda.models import FunctionUrlConfig, lambda_backends
@@ -57,15 +56,20 @@ class FunctionUrl(CloudFormationModel):
         return self.config.function.function_arn
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: dict[str, Any],
-                                        account_id: str, region_name: str, **kwargs: Any) -> "FunctionUrl":
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> FunctionUrl:
         properties = cloudformation_json["Properties"]
         backend = lambda_backends[account_id][region_name]
-        return cls(backend.create_function_url_config(
-            properties["TargetFunctionArn"], {"AuthType": properties["AuthType"], "Cors": properties.get("Cors")}))
+        return cls(
+            backend.create_function_url_config(
+                properties["TargetFunctionArn"], {"AuthType": properties["AuthType"], "Cors": properties.get("Cors")}
+            )
+        )
 
 
-CloudFormationResponse.update_termination_protection = _update_termination_protection
+# moto lacks UpdateTerminationProtection: this adds it to its CloudFormation responses (a new attribute to mypy).
+CloudFormationResponse.update_termination_protection = _update_termination_protection  # type: ignore[attr-defined]  # new
 
 
 def _keep_defaulted_parameters(self: CloudFormationBackend, instance: Any, incoming_params: list) -> Any:
@@ -74,4 +78,5 @@ def _keep_defaulted_parameters(self: CloudFormationBackend, instance: Any, incom
 
 
 _moto_resolve_update_parameters = CloudFormationBackend._resolve_update_parameters
-CloudFormationBackend._resolve_update_parameters = _keep_defaulted_parameters
+# Replaces moto's method on purpose (mypy's method-assign): defaulted parameters stay as the template says.
+CloudFormationBackend._resolve_update_parameters = _keep_defaulted_parameters  # type: ignore[method-assign]  # patch

@@ -6,6 +6,7 @@ whatever happens to the parent (exception, Ctrl-C).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -13,9 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 LOOPBACK = "127.0.0.1"
 BRIDGE_SOURCE = Path(__file__).resolve().parents[1] / "bridge_src"
@@ -46,31 +47,34 @@ class Service:
     env: Mapping[str, str] | None = None
     log_path: Path | None = None
     start_timeout_s: float = 30.0
-    process: subprocess.Popen | None = field(default=None, init=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
 
-    def start(self) -> "Service":
-        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
-        try:
-            self.process = subprocess.Popen(
-                list(self.argv), env=dict(self.env) if self.env is not None else None,
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    def start(self) -> Service:
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(open(self.log_path, "wb")) if self.log_path else subprocess.DEVNULL
+            self.process = process = subprocess.Popen(
+                list(self.argv),
+                env=dict(self.env) if self.env is not None else None,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
-        finally:
-            if self.log_path:
-                log.close()
-        self._wait_until_listening()
+        self._wait_until_listening(process)
         return self
 
-    def _wait_until_listening(self) -> None:
+    def _wait_until_listening(self, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with code {self.process.returncode} before listening"
-                                   + (f" (log: {self.log_path})" if self.log_path else ""))
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with code {process.returncode} before listening"
+                    + (f" (log: {self.log_path})" if self.log_path else "")
+                )
             try:
                 with socket.create_connection((LOOPBACK, self.port), timeout=0.5):
                     return
@@ -91,7 +95,7 @@ class Service:
             os.killpg(pgid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
-    def __enter__(self) -> "Service":
+    def __enter__(self) -> Service:
         return self.start()
 
     def __exit__(self, *exc) -> None:

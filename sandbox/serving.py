@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import ssl
 import socketserver
+import ssl
 import sys
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from sandbox.processes import LOOPBACK
@@ -18,6 +18,9 @@ from sandbox.processes import LOOPBACK
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    tls: ssl.SSLContext | None = None
+    """Set: each connection is wrapped in this server context (ServesTls)."""
+    url_scheme = "http"
 
 
 def _logging_handler(label: str) -> type[WSGIRequestHandler]:
@@ -25,7 +28,7 @@ def _logging_handler(label: str) -> type[WSGIRequestHandler]:
         def log_request(self, code="-", size="-"):
             sys.stderr.write(f"{label}: {self.command} {self.path.split('?')[0]} {code}\n")
 
-        def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        def log_message(self, format, *args):  # `format`: the stdlib's parameter name
             sys.stderr.write(f"{label}: {(format % args).split('?')[0]}\n")
 
     return LoggingHandler
@@ -34,20 +37,21 @@ def _logging_handler(label: str) -> type[WSGIRequestHandler]:
 class _QuietHandler(WSGIRequestHandler):
     """In-process use logs nothing: the caller has the responses."""
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):  # `format`: the stdlib's parameter name
         pass
 
 
-class ServesTls:
+class ServesTls(socketserver.StreamRequestHandler):
     """Mixin for a request handler: wraps each accepted socket in the server's `tls` context, when it has
     one. The handshake runs in the connection's own thread, so a stalled client holds up no other."""
 
     handshake_failed = False
 
     def setup(self) -> None:
-        if getattr(self.server, "tls", None) is not None:
+        tls: ssl.SSLContext | None = getattr(self.server, "tls", None)
+        if tls is not None:
             try:
-                self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+                self.request = tls.wrap_socket(self.request, server_side=True)
             except OSError:  # ssl.SSLError too: the client refused the certificate or hung up
                 self.handshake_failed = True
         super().setup()
@@ -81,8 +85,13 @@ def in_background(server: socketserver.TCPServer) -> Iterator[str]:
 def running(app: Callable, port: int = 0, tls: ssl.SSLContext | None = None) -> contextlib.AbstractContextManager[str]:
     """Serve the WSGI `app` from a background thread, over HTTPS with `tls` (a server context, see
     sandbox.tls); yields its base URL."""
-    server = make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler if tls is None else _QuietTlsHandler)
+    server = make_server(
+        LOOPBACK,
+        port,
+        app,
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler if tls is None else _QuietTlsHandler,
+    )
     if tls is not None:
         server.tls, server.url_scheme = tls, "https"
     return in_background(server)
@@ -90,11 +99,10 @@ def running(app: Callable, port: int = 0, tls: ssl.SSLContext | None = None) -> 
 
 def serve(app: Callable, port: int, label: str) -> None:
     """Serve on 127.0.0.1 from the main thread until SIGTERM or Ctrl-C, one log line per request."""
-    with make_server(LOOPBACK, port, app, server_class=_ThreadingWSGIServer,
-                     handler_class=_logging_handler(label)) as server:
+    with make_server(
+        LOOPBACK, port, app, server_class=_ThreadingWSGIServer, handler_class=_logging_handler(label)
+    ) as server:
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
         print(f"{label} listening on http://{LOOPBACK}:{server.server_port}", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass

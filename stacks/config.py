@@ -15,9 +15,10 @@ import difflib
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 GOOGLE_PCM_AUTH_URL = "https://nestservices.google.com/partnerconnections/{project_id}/auth"
@@ -36,6 +37,15 @@ BRIDGE_STACK = "NestSkillBridge"
 # The skill stacks' output naming the skill function; a regional stack's adds its Alexa region code
 # (SkillFunctionArnEU), so the one outputs file keeps them apart.
 SKILL_FUNCTION_OUTPUT = "SkillFunctionArn"
+# Live state's events function (Nest's events through the owner's Pub/Sub push subscription): its
+# role's fixed name is NestSkillEvents-<region>; its function URL is the home skill stack's output
+# EventsUrl, the subscription's push endpoint.
+EVENTS_ROLE_PREFIX = "NestSkillEvents"
+EVENTS_URL_OUTPUT = "EventsUrl"
+# The push subscription's acknowledgement deadline, in seconds: the events function's timeout, and
+# what `--ack-deadline` is set to (Pub/Sub's default; 10 to 600 may be set).
+EVENTS_ACK_DEADLINE_S = 10
+DEFAULT_EVENTS_AUDIENCE = "nest-skill-events"
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _PATTERNS = {
@@ -58,6 +68,22 @@ _PATTERNS = {
         re.compile(r"^(|[1-9][0-9]{0,3})$"),
         "empty (no cap) or a whole number of concurrent bridge requests from 1 to 9999",
     ),
+    # The push subscription's `--push-auth-token-audience`: a string the owner chooses (the events
+    # URL is only known after the deploy, and a fixed audience keeps the subscription valid when it changes).
+    "events_push_audience": (
+        re.compile(r"^[A-Za-z0-9._:/-]{1,200}$"),
+        "an audience string of 1-200 letters, digits and ._:/- (default 'nest-skill-events')",
+    ),
+    "events_service_account": (
+        re.compile(r"^(|[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com)$"),
+        "empty or a service account email, name@project.iam.gserviceaccount.com (name and project: "
+        "6-30 lowercase letters, digits and hyphens)",
+    ),
+    "events_topic": (
+        re.compile(r"^(|projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/topics/(?!goog)[A-Za-z][A-Za-z0-9._~+%-]{2,254})$"),
+        "empty or a Pub/Sub topic, projects/<project id>/topics/<name> (the name: 3-255 characters, "
+        "starting with a letter, not with 'goog')",
+    ),
     "certificate_arn": (
         re.compile(rf"^(|arn:aws(-[a-z]+)*:acm:[a-z]{{2}}(-[a-z]+)+-\d:\d{{12}}:certificate/{_UUID})$"),
         "empty or an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
@@ -66,28 +92,50 @@ _PATTERNS = {
 _CHOICES = {
     "bridge_hosting": ("lambda", "beanstalk"),
     "account_linking": ("auth_code", "implicit"),
-    # Live state: ChangeReports to Alexa's event gateway, AcceptGrant, the token table (docs: how-it-works/live-state.md).
+    # Live state: ChangeReports to Alexa's event gateway, AcceptGrant, the token table
+    # (docs: how-it-works/live-state.md).
     "live_state": ("off", "on"),
 }
 # An email address or an https URL, as the bridge reads PRIVACY_CONTACT (bridge_src/oauth_bridge/config.py).
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+$")
-_URLS = ("sdm_api_base_url", "oauth_authorization_url", "oauth_token_url", "bridge_public_base_url",
-         "privacy_policy_url", "terms_of_use_url")
+_URLS = (
+    "sdm_api_base_url",
+    "oauth_authorization_url",
+    "oauth_token_url",
+    "bridge_public_base_url",
+    "privacy_policy_url",
+    "terms_of_use_url",
+)
 _OPTIONAL_URLS = ("oauth_authorization_url", "bridge_public_base_url", "privacy_policy_url", "terms_of_use_url")
 
 # The locales the skill package has an interaction model for: the only ones `locales` may name.
-PACKAGE_LOCALES = tuple(sorted(path.stem for path in
-                               (Path(__file__).resolve().parents[1] / "skill_package" / "interactionModels" / "custom")
-                               .glob("*.json")))
+PACKAGE_LOCALES = tuple(
+    sorted(
+        path.stem
+        for path in (Path(__file__).resolve().parents[1] / "skill_package" / "interactionModels" / "custom").glob(
+            "*.json"
+        )
+    )
+)
 DEFAULT_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 # The AWS region Alexa sends each locale's requests from ("Select the optimal region for your AWS
 # Lambda function", developer.amazon.com/.../host-a-custom-skill-as-an-aws-lambda-function.html).
 # North America (NA): the US, Canada and Mexico; Europe and India (EU); the Far East and Australia (FE).
-ALEXA_REGIONS = {"en-US": "us-east-1", "en-CA": "us-east-1", "en-GB": "eu-west-1", "en-IN": "eu-west-1",
-                 "en-AU": "us-west-2",
-                 "fr-CA": "us-east-1", "es-MX": "us-east-1", "es-US": "us-east-1",
-                 "de-DE": "eu-west-1", "fr-FR": "eu-west-1", "es-ES": "eu-west-1", "it-IT": "eu-west-1",
-                 "ja-JP": "us-west-2"}
+ALEXA_REGIONS = {
+    "en-US": "us-east-1",
+    "en-CA": "us-east-1",
+    "en-GB": "eu-west-1",
+    "en-IN": "eu-west-1",
+    "en-AU": "us-west-2",
+    "fr-CA": "us-east-1",
+    "es-MX": "us-east-1",
+    "es-US": "us-east-1",
+    "de-DE": "eu-west-1",
+    "fr-FR": "eu-west-1",
+    "es-ES": "eu-west-1",
+    "it-IT": "eu-west-1",
+    "ja-JP": "us-west-2",
+}
 # The manifest's region codes for those AWS regions (`apis.smartHome.regions`): smart-home directives
 # reach only a Lambda in the region serving the user's locale (alexa-smart-home.md, section 2).
 ALEXA_API_REGIONS = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
@@ -99,9 +147,20 @@ ALEXA_API_REGIONS = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
 # the cloud assembly schema).
 _CDK_KEY_PREFIXES = ("@aws-cdk", "aws:", "aws-cdk:", "cdk-")
 _CDK_KEYS = ("acknowledged-issue-numbers", "$dontSaveContext")
-_CDK_LOOKUP_PROVIDERS = ("ami", "availability-zones", "cc-api-provider", "endpoint-service-availability-zones",
-                         "hosted-zone", "key-provider", "load-balancer", "load-balancer-listener", "plugin",
-                         "security-group", "ssm", "vpc-provider")
+_CDK_LOOKUP_PROVIDERS = (
+    "ami",
+    "availability-zones",
+    "cc-api-provider",
+    "endpoint-service-availability-zones",
+    "hosted-zone",
+    "key-provider",
+    "load-balancer",
+    "load-balancer-listener",
+    "plugin",
+    "security-group",
+    "ssm",
+    "vpc-provider",
+)
 
 
 class ConfigError(ValueError):
@@ -131,6 +190,9 @@ class AppConfig:
     terms_of_use_url: str = ""
     privacy_contact: str = ""
     live_state: str = "off"
+    events_push_audience: str = DEFAULT_EVENTS_AUDIENCE
+    events_service_account: str = ""
+    events_topic: str = ""
 
     def __post_init__(self) -> None:
         for name, (pattern, allowed) in _PATTERNS.items():
@@ -140,35 +202,63 @@ class AppConfig:
         for name in _URLS:
             value = getattr(self, name)
             if value or name not in _OPTIONAL_URLS:
-                _check(name, value, _is_service_url(value),
-                       "an https:// URL (http:// only for 127.0.0.1 or localhost), without query or fragment")
+                _check(
+                    name,
+                    value,
+                    _is_service_url(value),
+                    "an https:// URL (http:// only for 127.0.0.1 or localhost), without query or fragment",
+                )
         if self.privacy_contact:
-            _check("privacy_contact", self.privacy_contact,
-                   _EMAIL.match(self.privacy_contact) is not None or _is_contact_url(self.privacy_contact),
-                   "empty, an email address or an https:// URL where users reach you about their data")
+            _check(
+                "privacy_contact",
+                self.privacy_contact,
+                _EMAIL.match(self.privacy_contact) is not None or _is_contact_url(self.privacy_contact),
+                "empty, an email address or an https:// URL where users reach you about their data",
+            )
         locales = ",".join(self.locales)
-        _check("locales", locales, bool(self.locales) and set(self.locales) <= set(PACKAGE_LOCALES)
-               and len(set(self.locales)) == len(self.locales),
-               f"one or more of {', '.join(PACKAGE_LOCALES)} (the package's interaction models), each once")
+        _check(
+            "locales",
+            locales,
+            bool(self.locales)
+            and set(self.locales) <= set(PACKAGE_LOCALES)
+            and len(set(self.locales)) == len(self.locales),
+            f"one or more of {', '.join(PACKAGE_LOCALES)} (the package's interaction models), each once",
+        )
         if self.certificate_arn and self.bridge_hosting == "lambda":
-            _check("certificate_arn", self.certificate_arn, False,
-                   "empty with bridge_hosting lambda (the function URL has AWS's own certificate); "
-                   "it is for the beanstalk bridge's HTTPS listener")
+            _check(
+                "certificate_arn",
+                self.certificate_arn,
+                False,
+                "empty with bridge_hosting lambda (the function URL has AWS's own certificate); "
+                "it is for the beanstalk bridge's HTTPS listener",
+            )
         if self.certificate_arn and not self.bridge_public_base_url:
-            _check("bridge_public_base_url", self.bridge_public_base_url, False,
-                   "https://<a name the certificate covers> when certificate_arn is set "
-                   "(the environment's *.elasticbeanstalk.com name is not covered)")
+            _check(
+                "bridge_public_base_url",
+                self.bridge_public_base_url,
+                False,
+                "https://<a name the certificate covers> when certificate_arn is set "
+                "(the environment's *.elasticbeanstalk.com name is not covered)",
+            )
         if self.bridge_hosting == "beanstalk":
             # No default: a pinned platform version is superseded within months, and Elastic Beanstalk
             # lets only accounts that used a superseded version in the last 30 days create environments on it.
-            _check("beanstalk_solution_stack", self.beanstalk_solution_stack, bool(self.beanstalk_solution_stack),
-                   "a current Python platform name with bridge_hosting 'beanstalk' (pick one from "
-                   "`aws elasticbeanstalk list-available-solution-stacks`)")
-            _check("bridge_reserved_concurrency", self.bridge_reserved_concurrency,
-                   not self.bridge_reserved_concurrency, "empty with bridge_hosting 'beanstalk' (it caps the Lambda bridge)")
+            _check(
+                "beanstalk_solution_stack",
+                self.beanstalk_solution_stack,
+                bool(self.beanstalk_solution_stack),
+                "a current Python platform name with bridge_hosting 'beanstalk' (pick one from "
+                "`aws elasticbeanstalk list-available-solution-stacks`)",
+            )
+            _check(
+                "bridge_reserved_concurrency",
+                self.bridge_reserved_concurrency,
+                not self.bridge_reserved_concurrency,
+                "empty with bridge_hosting 'beanstalk' (it caps the Lambda bridge)",
+            )
 
     @classmethod
-    def from_mapping(cls, context: Mapping[str, Any]) -> "AppConfig":
+    def from_mapping(cls, context: Mapping[str, Any]) -> AppConfig:
         """Build from CDK context (cdk.json's block, `-c`, or `node.get_all_context()`).
 
         Unset keys keep their defaults. A key that is neither the CDK's nor a field here raises
@@ -193,7 +283,7 @@ class AppConfig:
         return cls(**values)
 
     @classmethod
-    def from_project(cls, context: Mapping[str, Any], settings_file: Path, cdk_json: Path) -> "AppConfig":
+    def from_project(cls, context: Mapping[str, Any], settings_file: Path, cdk_json: Path) -> AppConfig:
         """Build from the owner's settings file with `context` over it.
 
         `context` is what the CDK passes the app (cdk.json's context, cdk.context.json and `-c`) or
@@ -229,6 +319,28 @@ class AppConfig:
         """Whether the skill reports changes to Alexa (AcceptGrant, the token table, ChangeReports)."""
         return self.live_state == "on"
 
+    def events_problems(self, settings_name: str = SETTINGS_FILE_NAME) -> tuple[str, ...]:
+        """With live state on, each key the Nest events set-up still needs, as a line naming it and
+        what to set (empty with live state off, or with both set)."""
+        if not self.live_state_on:
+            return ()
+        needed = {
+            "events_service_account": "the service account Pub/Sub signs its pushes as, "
+            "name@project.iam.gserviceaccount.com",
+            "events_topic": "the Pub/Sub topic in your Google Cloud project that Nest publishes to, "
+            "projects/<project id>/topics/<name>",
+        }
+        return tuple(
+            f"set '{key}' in {settings_name} (live_state is on): {what}"
+            for key, what in needed.items()
+            if not getattr(self, key)
+        )
+
+    @property
+    def events_project(self) -> str:
+        """The Google Cloud project of `events_topic` (where the subscription goes too); empty without one."""
+        return self.events_topic.split("/")[1] if self.events_topic else ""
+
     @property
     def bridge_concurrency_cap(self) -> int | None:
         """Reserved concurrency for the Lambda bridge, or None for no reservation (the default)."""
@@ -255,8 +367,11 @@ EXAMPLE_KEYS = ("nest_project_id", "nest_client_id", "alexa_vendor_id")
 
 def is_cdk_context_key(key: str) -> bool:
     """True for a context key the CDK itself defines or writes (see _CDK_KEY_PREFIXES)."""
-    return (key.startswith(_CDK_KEY_PREFIXES) or key in _CDK_KEYS
-            or key.partition(":")[0] in _CDK_LOOKUP_PROVIDERS and ":" in key)
+    return (
+        key.startswith(_CDK_KEY_PREFIXES)
+        or key in _CDK_KEYS
+        or (key.partition(":")[0] in _CDK_LOOKUP_PROVIDERS and ":" in key)
+    )
 
 
 def project_keys() -> tuple[str, ...]:
@@ -280,15 +395,17 @@ def read_settings(path: Path) -> dict[str, Any]:
     try:
         settings = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"{path.name} is not valid JSON ({error}): fix it, or move it aside to start "
-                          f"from the defaults") from None
+        raise ConfigError(
+            f"{path.name} is not valid JSON ({error}): fix it, or move it aside to start from the defaults"
+        ) from None
     if not isinstance(settings, dict):
-        raise ConfigError(f"{path.name} must hold one JSON object of config keys, e.g. "
-                          f'{{"nest_project_id": "..."}}')
+        raise ConfigError(f'{path.name} must hold one JSON object of config keys, e.g. {{"nest_project_id": "..."}}')
     for key in settings:
         if is_cdk_context_key(key):
-            raise ConfigError(f"config key '{key}' in {path.name}: the CDK's own keys belong in cdk.json; "
-                              f"{path.name} holds this project's keys")
+            raise ConfigError(
+                f"config key '{key}' in {path.name}: the CDK's own keys belong in cdk.json; "
+                f"{path.name} holds this project's keys"
+            )
     return settings
 
 
@@ -300,15 +417,18 @@ def cdk_json_context(path: Path) -> dict[str, Any]:
         return {}
 
 
-def merged_context(context: Mapping[str, Any], settings: Mapping[str, Any],
-                   cdk_json: Mapping[str, Any]) -> dict[str, Any]:
+def merged_context(
+    context: Mapping[str, Any], settings: Mapping[str, Any], cdk_json: Mapping[str, Any]
+) -> dict[str, Any]:
     """`settings` (the owner's file) with `context` over it; a key set in both the file and
     cdk.json is a ConfigError naming where to keep it."""
     for key in settings:
         if key in cdk_json and not is_cdk_context_key(key):
-            raise ConfigError(f"config key '{key}' is set both in cdk.json and in {SETTINGS_FILE_NAME}: keep it "
-                              f"in {SETTINGS_FILE_NAME} only and restore cdk.json (`git checkout cdk.json`; "
-                              f"docs: operate/updating.md)")
+            raise ConfigError(
+                f"config key '{key}' is set both in cdk.json and in {SETTINGS_FILE_NAME}: keep it "
+                f"in {SETTINGS_FILE_NAME} only and restore cdk.json (`git checkout cdk.json`; "
+                f"docs: operate/updating.md)"
+            )
     return {**settings, **context}
 
 
@@ -337,8 +457,12 @@ def _is_service_url(value: str) -> bool:
 
 def _is_contact_url(value: str) -> bool:
     parts = urlsplit(value)
-    return (parts.scheme == "https" and bool(parts.hostname) and not parts.username
-            and not any(c in value for c in '<>"\' \\'))
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and not parts.username
+        and not any(c in value for c in "<>\"' \\")
+    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -13,8 +13,15 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.bridge_stack import BridgeStack
-from stacks.config import (ALEXA_API_REGIONS, BRIDGE_STACK, SECRETS_STACK, SKILL_FUNCTION_OUTPUT, SKILL_STACK,
-                           AppConfig, regional_skill_stack)
+from stacks.config import (
+    ALEXA_API_REGIONS,
+    BRIDGE_STACK,
+    SECRETS_STACK,
+    SKILL_FUNCTION_OUTPUT,
+    SKILL_STACK,
+    AppConfig,
+    regional_skill_stack,
+)
 from stacks.secrets_stack import LiveStateHome, SecretsStack
 from stacks.skill_stack import SkillStack
 
@@ -38,20 +45,41 @@ def add_stacks(app: cdk.App, config: AppConfig, home_region: str | None = None) 
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     live = config.live_state_on
     regions = config.regional_skill_regions(home_region)
-    secrets = SecretsStack(app, SECRETS_STACK, object_key=config.secrets_object_key, live_state=live,
-                           skill_regions=regions if live else (),
-                           description="Nest Alexa skill: encrypted OAuth client credentials (stateful)"
-                           + (" and live state's token table" if live else ""))
-    skill = SkillStack(app, SKILL_STACK, config=config, live_state=LiveStateHome() if live else None,
-                       description="Nest Alexa skill: the skill Lambda")
-    bridge = BridgeStack(app, BRIDGE_STACK, config=config, secrets=secrets,
-                         description=f"Nest Alexa skill: OAuth bridge on {config.bridge_hosting}")
+    secrets = SecretsStack(
+        app,
+        SECRETS_STACK,
+        object_key=config.secrets_object_key,
+        live_state=live,
+        skill_regions=regions if live else (),
+        description="Nest Alexa skill: encrypted OAuth client credentials (stateful)"
+        + (" and live state's token table" if live else ""),
+    )
+    skill = SkillStack(
+        app,
+        SKILL_STACK,
+        config=config,
+        live_state=LiveStateHome() if live else None,
+        description="Nest Alexa skill: the skill Lambda",
+    )
+    bridge = BridgeStack(
+        app,
+        BRIDGE_STACK,
+        config=config,
+        secrets=secrets,
+        description=f"Nest Alexa skill: OAuth bridge on {config.bridge_hosting}",
+    )
     regional = tuple(
-        SkillStack(app, regional_skill_stack(region), config=config, env=cdk.Environment(region=region),
-                   output_name=SKILL_FUNCTION_OUTPUT + ALEXA_API_REGIONS[region],
-                   live_state=LiveStateHome(home_region) if live and home_region else None,
-                   description=f"Nest Alexa skill: the skill Lambda for Alexa's {ALEXA_API_REGIONS[region]} region")
-        for region in regions)
+        SkillStack(
+            app,
+            regional_skill_stack(region),
+            config=config,
+            env=cdk.Environment(region=region),
+            output_name=SKILL_FUNCTION_OUTPUT + ALEXA_API_REGIONS[region],
+            live_state=LiveStateHome(home_region) if live and home_region else None,
+            description=f"Nest Alexa skill: the skill Lambda for Alexa's {ALEXA_API_REGIONS[region]} region",
+        )
+        for region in regions
+    )
     if live:
         # The skill stacks name the table, key and bucket without referencing this stack: deploy it first.
         for stack in (skill, *regional):

@@ -188,8 +188,9 @@ class PipBundler:
 
 
 class PythonLambda(Construct):
-    """A function from `source_dir` (handler `lambda_function.lambda_handler`, deps in its
-    `requirements.txt`) with its own log group, which `role` may write to and nothing more."""
+    """A function from `source_dir` (handler `lambda_function.lambda_handler` unless another is
+    named, deps in its `requirements.txt`) with its own log group, which `role` may write to and
+    nothing more."""
 
     def __init__(
         self,
@@ -203,6 +204,7 @@ class PythonLambda(Construct):
         memory_size: int,
         environment: Mapping[str, str],
         reserved_concurrent_executions: int | None = None,
+        handler: str = "lambda_function.lambda_handler",
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -214,7 +216,7 @@ class PythonLambda(Construct):
             description=description,
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
-            handler="lambda_function.lambda_handler",
+            handler=handler,
             code=lambda_.Code.from_asset(
                 str(source_dir),
                 exclude=ASSET_EXCLUDES,

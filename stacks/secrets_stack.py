@@ -23,6 +23,13 @@ policy names a key, and none names anything with a wildcard. Those statements' p
 narrowed to exactly the skill roles by `aws:PrincipalArn` and to this account by
 `kms:CallerAccount`, because KMS refuses a key policy whose Principal names a role that does not
 exist yet, and the regional roles are created after this stack.
+
+The events function (Nest's events through Pub/Sub push, in the home region's skill stack) has a
+role of its own with a fixed name too (`NestSkillEvents-<region>`): the same fences list it beside
+the skill roles, so it uses the token table, seals and unseals tokens and reads the messaging
+credentials object, and, like the skill, cannot read the Google client secret. The table's
+`delete_after` attribute is its time-to-live: the events function's records of applied events
+expire by it.
 """
 
 from __future__ import annotations
@@ -31,10 +38,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb, aws_iam as iam, aws_kms as kms, aws_s3 as s3
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.config import BRIDGE_STACK, SECRETS_STACK, SKILL_STACK
+from stacks.config import BRIDGE_STACK, EVENTS_ROLE_PREFIX, SECRETS_STACK, SKILL_STACK
 
 # Live state: the object holding the skill's Alexa Skill Messaging credentials (JSON clientId,
 # clientSecret), written by the deploy from SMAPI, read by the skill alone.
@@ -42,10 +52,22 @@ MESSAGING_OBJECT_KEY = "alexa-messaging-credentials.json"
 # Live state's token table and its key's alias: fixed names, so a skill stack in any region can name them.
 LIVE_STATE_TABLE = f"{SECRETS_STACK}-LiveStateTokens"
 LIVE_STATE_KEY_ALIAS = "alias/NestSkill-live-state"
+# The token table's time-to-live attribute: the events function's records of applied SDM events
+# (lambda_src/nest_skill/live_state/device_states.py TTL_ATTRIBUTE; never `expires_at`, the LWA
+# token's expiry on a user's item).
+LIVE_STATE_TTL_ATTRIBUTE = "delete_after"
 # What DynamoDB does with the token table's key on the callers' behalf (AWS KMS developer guide, "How
 # Amazon DynamoDB uses AWS KMS": the key policy of a customer managed key).
-DYNAMODB_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
-                        "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey", "kms:CreateGrant")
+DYNAMODB_KEY_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+    "kms:CreateGrant",
+)
 
 # What DynamoDB does with the key on behalf of a caller reading and writing items (the CDK's table
 # grants give a table's readers and writers the same).
@@ -55,11 +77,28 @@ DYNAMODB_ITEM_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"
 # kms:CreateGrant either, since a grant would hand out Decrypt around the key policy.
 # Source: AWS KMS developer guide, "Default key policy" (key administrators) and "Grants in AWS KMS".
 KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListKeyRotations",
-    "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RetireGrant", "kms:RevokeGrant", "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 )
 
@@ -84,6 +123,15 @@ def skill_role_arn(stack: cdk.Stack, region: str | None = None) -> str:
     return stack.format_arn(service="iam", region="", resource="role", resource_name=name)
 
 
+def events_role_name(stack: cdk.Stack) -> str:
+    """The events function's role: a fixed name, listed in the home region's fences like the skill's."""
+    return f"{EVENTS_ROLE_PREFIX}-{stack.region}"
+
+
+def events_role_arn(stack: cdk.Stack) -> str:
+    return stack.format_arn(service="iam", region="", resource="role", resource_name=events_role_name(stack))
+
+
 def credentials_bucket_name(account: str, home_region: str) -> str:
     return f"{SECRETS_STACK.lower()}-credentials-{account}-{home_region}"
 
@@ -100,20 +148,26 @@ class LiveStateHome:
         return self.region or stack.region
 
     def table_arn(self, stack: cdk.Stack) -> str:
-        return stack.format_arn(service="dynamodb", region=self.home(stack), resource="table",
-                                resource_name=LIVE_STATE_TABLE)
+        return stack.format_arn(
+            service="dynamodb", region=self.home(stack), resource="table", resource_name=LIVE_STATE_TABLE
+        )
 
     def key_alias_arn(self, stack: cdk.Stack) -> str:
         """The token key by its alias: KMS's Encrypt and Decrypt take an alias ARN as KeyId."""
-        return stack.format_arn(service="kms", region=self.home(stack), resource=LIVE_STATE_KEY_ALIAS,
-                                arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
+        return stack.format_arn(
+            service="kms",
+            region=self.home(stack),
+            resource=LIVE_STATE_KEY_ALIAS,
+            arn_format=cdk.ArnFormat.NO_RESOURCE_NAME,
+        )
 
     def bucket_name(self, stack: cdk.Stack) -> str:
         return credentials_bucket_name(stack.account, self.home(stack))
 
     def messaging_object_arn(self, stack: cdk.Stack) -> str:
-        return stack.format_arn(service="s3", region="", account="", resource=self.bucket_name(stack),
-                                resource_name=MESSAGING_OBJECT_KEY)
+        return stack.format_arn(
+            service="s3", region="", account="", resource=self.bucket_name(stack), resource_name=MESSAGING_OBJECT_KEY
+        )
 
 
 def _one_or_all(values: Sequence[str]) -> str | list[str]:
@@ -121,65 +175,110 @@ def _one_or_all(values: Sequence[str]) -> str | list[str]:
 
 
 class SecretsStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, object_key: str, live_state: bool = False,
-                 skill_regions: Sequence[str] = (), **kwargs) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        object_key: str,
+        live_state: bool = False,
+        skill_regions: Sequence[str] = (),
+        **kwargs,
+    ) -> None:
         """`skill_regions`: the regions besides this one whose skill functions use live state."""
         super().__init__(scope, construct_id, termination_protection=True, **kwargs)
         assert construct_id == SECRETS_STACK, "the skill stacks name this stack's parts by SECRETS_STACK"
         self.object_key = object_key
         self.live_state = live_state
-        # Every skill role of this deployment: the home region's, then each other region's.
-        skill_roles = _one_or_all([skill_role_arn(self), *(skill_role_arn(self, r) for r in skill_regions)])
+        # Every role of this deployment's skill functions: the home region's, then each other region's,
+        # then the events function's (home region only).
+        skill_roles = _one_or_all(
+            [skill_role_arn(self), *(skill_role_arn(self, r) for r in skill_regions), events_role_arn(self)]
+        )
         bucket_name = credentials_bucket_name(self.account, self.region)
         bucket_arn = self.format_arn(service="s3", region="", account="", resource=bucket_name)
         bridge_role = bridge_role_arn(self)
-        through_s3 = {"kms:ViaService": f"s3.{self.region}.amazonaws.com",
-                      # With S3 Bucket Keys the encryption context is the bucket's ARN.
-                      "kms:EncryptionContext:aws:s3:arn": bucket_arn}
+        through_s3 = {
+            "kms:ViaService": f"s3.{self.region}.amazonaws.com",
+            # With S3 Bucket Keys the encryption context is the bucket's ARN.
+            "kms:EncryptionContext:aws:s3:arn": bucket_arn,
+        }
 
         account = iam.AccountRootPrincipal()
         self.key = kms.Key(
-            self, "CredentialsKey",
+            self,
+            "CredentialsKey",
             description="Encrypts the Nest skill's OAuth client credentials",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
             # Replaces CDK's default policy, which gives the account kms:* (Decrypt included).
-            policy=iam.PolicyDocument(statements=[
-                iam.PolicyStatement(sid="AdministerTheKeyFromTheAccount", principals=[account],
-                                    actions=list(KEY_ADMIN_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(sid="EncryptCredentialsThroughS3FromTheAccount", principals=[account],
-                                    actions=["kms:GenerateDataKey"], resources=["*"],
-                                    conditions={"StringEquals": through_s3}),
-                iam.PolicyStatement(sid="DecryptCredentialsOnlyForTheBridge", principals=[account],
-                                    actions=["kms:Decrypt"], resources=["*"],
-                                    conditions={"StringEquals": {**through_s3, "aws:PrincipalArn": bridge_role}}),
-            ]),
+            policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AdministerTheKeyFromTheAccount",
+                        principals=[account],
+                        actions=list(KEY_ADMIN_ACTIONS),
+                        resources=["*"],
+                    ),
+                    iam.PolicyStatement(
+                        sid="EncryptCredentialsThroughS3FromTheAccount",
+                        principals=[account],
+                        actions=["kms:GenerateDataKey"],
+                        resources=["*"],
+                        conditions={"StringEquals": through_s3},
+                    ),
+                    iam.PolicyStatement(
+                        sid="DecryptCredentialsOnlyForTheBridge",
+                        principals=[account],
+                        actions=["kms:Decrypt"],
+                        resources=["*"],
+                        conditions={"StringEquals": {**through_s3, "aws:PrincipalArn": bridge_role}},
+                    ),
+                ]
+            ),
         )
         if live_state:
             # S3 Bucket Keys make the bucket, not the object, the encryption context: the key lets the
             # skill roles decrypt in this bucket, and the bucket policy below keeps them to their object.
-            self.key.add_to_resource_policy(iam.PolicyStatement(
-                sid="DecryptMessagingCredentialsOnlyForTheSkill", principals=[iam.AnyPrincipal()],
-                actions=["kms:Decrypt"], resources=["*"],
-                conditions={"StringEquals": {**through_s3, "kms:CallerAccount": self.account,
-                                             "aws:PrincipalArn": skill_roles}}))
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="DecryptMessagingCredentialsOnlyForTheSkill",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {
+                            **through_s3,
+                            "kms:CallerAccount": self.account,
+                            "aws:PrincipalArn": skill_roles,
+                        }
+                    },
+                )
+            )
         access_logs = s3.Bucket(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logs cannot be delivered to SSE-KMS buckets
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(365),
-                                              noncurrent_version_expiration=cdk.Duration.days(30))],
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        cdk.Validations.of(access_logs).acknowledge(cdk.Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="This is the access-log destination of the credentials bucket; logging it into itself would loop.",
-        ))
+        cdk.Validations.of(access_logs).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-S1",
+                reason=(
+                    "This is the access-log destination of the credentials bucket; logging it into itself would loop."
+                ),
+            )
+        )
         self.bucket = s3.Bucket(
-            self, "Credentials",
+            self,
+            "Credentials",
             bucket_name=bucket_name,
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key,
@@ -192,58 +291,76 @@ class SecretsStack(cdk.Stack):
             server_access_logs_prefix="credentials-bucket/",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyUploadsNotEncryptedWithKms",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[self.bucket.arn_for_objects("*")],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-        ))
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyUploadsNotEncryptedWithKms",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            )
+        )
         # `--sse aws:kms` without a key ID would encrypt with the account's aws/s3 key, which anyone in
         # the account may use; an upload that names no key gets the bucket default, this key.
-        self.bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyUploadsWithAnotherKmsKey",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[self.bucket.arn_for_objects("*")],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id":
-                                                    self.key.key_arn}},
-        ))
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyUploadsWithAnotherKmsKey",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self.key.key_arn}
+                },
+            )
+        )
         # Whatever IAM grants elsewhere, no one else reads any object (or older version) here; with live
         # state, the messaging credentials object is the skill's alone, and the bridge cannot read it.
         messaging_object = self.bucket.arn_for_objects(MESSAGING_OBJECT_KEY)
-        self.bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyReadsExceptByTheBridge",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:GetObject", "s3:GetObjectVersion"],
-            **({"not_resources": [messaging_object]} if live_state else
-               {"resources": [self.bucket.arn_for_objects("*")]}),
-            conditions={"ArnNotEquals": {"aws:PrincipalArn": bridge_role}},
-        ))
-        if live_state:
-            self.bucket.add_to_resource_policy(iam.PolicyStatement(
-                sid="DenyMessagingCredentialsReadsExceptByTheSkill",
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyReadsExceptByTheBridge",
                 effect=iam.Effect.DENY,
                 principals=[iam.AnyPrincipal()],
                 actions=["s3:GetObject", "s3:GetObjectVersion"],
-                resources=[messaging_object],
-                conditions={"ArnNotEquals": {"aws:PrincipalArn": skill_roles}},
-            ))
+                not_resources=[messaging_object] if live_state else None,
+                resources=None if live_state else [self.bucket.arn_for_objects("*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": bridge_role}},
+            )
+        )
+        if live_state:
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="DenyMessagingCredentialsReadsExceptByTheSkill",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:GetObject", "s3:GetObjectVersion"],
+                    resources=[messaging_object],
+                    conditions={"ArnNotEquals": {"aws:PrincipalArn": skill_roles}},
+                )
+            )
 
         self.token_table: dynamodb.Table | None = None
         self.token_key: kms.Key | None = None
         if live_state:
             self._add_token_table(account, skill_roles)
 
-        cdk.CfnOutput(self, "SecretsBucketName", value=self.bucket.bucket_name,
-                      description="Bucket holding the OAuth client credentials object")
-        cdk.CfnOutput(self, "SecretsObjectKey", value=object_key,
-                      description="Key of the credentials object (Java properties: clientid, clientsecret, statekey)")
-        cdk.CfnOutput(self, "SecretsKeyArn", value=self.key.key_arn,
-                      description="KMS key that encrypts the credentials object")
+        cdk.CfnOutput(
+            self,
+            "SecretsBucketName",
+            value=self.bucket.bucket_name,
+            description="Bucket holding the OAuth client credentials object",
+        )
+        cdk.CfnOutput(
+            self,
+            "SecretsObjectKey",
+            value=object_key,
+            description="Key of the credentials object (Java properties: clientid, clientsecret, statekey)",
+        )
+        cdk.CfnOutput(
+            self, "SecretsKeyArn", value=self.key.key_arn, description="KMS key that encrypts the credentials object"
+        )
 
     @property
     def object_arn(self) -> str:
@@ -262,30 +379,54 @@ class SecretsStack(cdk.Stack):
         table_name = LIVE_STATE_TABLE
         the_skill = {"kms:CallerAccount": self.account, "aws:PrincipalArn": skill_roles}
         self.token_key = kms.Key(
-            self, "LiveStateKey",
+            self,
+            "LiveStateKey",
             description="Encrypts the Nest skill's live-state token table and seals the tokens in it",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            policy=iam.PolicyDocument(statements=[
-                iam.PolicyStatement(sid="AdministerTheKeyFromTheAccount", principals=[account],
-                                    actions=list(KEY_ADMIN_ACTIONS), resources=["*"]),
-                iam.PolicyStatement(sid="EncryptTheTableThroughDynamoDbFromTheAccount", principals=[account],
-                                    actions=list(DYNAMODB_KEY_ACTIONS), resources=["*"],
-                                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com",
-                                                                 "kms:CallerAccount": self.account}}),
-                iam.PolicyStatement(sid="UseTheTableThroughDynamoDbForTheSkill", principals=[iam.AnyPrincipal()],
-                                    actions=list(DYNAMODB_ITEM_KEY_ACTIONS), resources=["*"],
-                                    conditions={"StringEquals": {
-                                        "kms:ViaService": f"dynamodb.{self.region}.amazonaws.com", **the_skill}}),
-                iam.PolicyStatement(sid="SealTokensOnlyForTheSkill", principals=[iam.AnyPrincipal()],
-                                    actions=["kms:Encrypt", "kms:Decrypt"], resources=["*"],
-                                    conditions={"StringEquals": {**the_skill,
-                                                                 "kms:EncryptionContext:table": table_name}}),
-            ]),
+            policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="AdministerTheKeyFromTheAccount",
+                        principals=[account],
+                        actions=list(KEY_ADMIN_ACTIONS),
+                        resources=["*"],
+                    ),
+                    iam.PolicyStatement(
+                        sid="EncryptTheTableThroughDynamoDbFromTheAccount",
+                        principals=[account],
+                        actions=list(DYNAMODB_KEY_ACTIONS),
+                        resources=["*"],
+                        conditions={
+                            "StringEquals": {
+                                "kms:ViaService": f"dynamodb.{self.region}.amazonaws.com",
+                                "kms:CallerAccount": self.account,
+                            }
+                        },
+                    ),
+                    iam.PolicyStatement(
+                        sid="UseTheTableThroughDynamoDbForTheSkill",
+                        principals=[iam.AnyPrincipal()],
+                        actions=list(DYNAMODB_ITEM_KEY_ACTIONS),
+                        resources=["*"],
+                        conditions={
+                            "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com", **the_skill}
+                        },
+                    ),
+                    iam.PolicyStatement(
+                        sid="SealTokensOnlyForTheSkill",
+                        principals=[iam.AnyPrincipal()],
+                        actions=["kms:Encrypt", "kms:Decrypt"],
+                        resources=["*"],
+                        conditions={"StringEquals": {**the_skill, "kms:EncryptionContext:table": table_name}},
+                    ),
+                ]
+            ),
             alias=LIVE_STATE_KEY_ALIAS,
         )
         self.token_table = dynamodb.Table(
-            self, "LiveStateTokens",
+            self,
+            "LiveStateTokens",
             table_name=table_name,
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
@@ -293,10 +434,20 @@ class SecretsStack(cdk.Stack):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.token_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=LIVE_STATE_TTL_ATTRIBUTE,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        cdk.CfnOutput(self, "LiveStateTableName", value=self.token_table.table_name,
-                      description="Live state's token table (kept by make destroy)")
-        cdk.CfnOutput(self, "MessagingCredentialsObjectKey", value=MESSAGING_OBJECT_KEY,
-                      description="Key of the Alexa Skill Messaging credentials object (JSON), read by the skill only")
+        cdk.CfnOutput(
+            self,
+            "LiveStateTableName",
+            value=self.token_table.table_name,
+            description="Live state's token table (kept by make destroy)",
+        )
+        cdk.CfnOutput(
+            self,
+            "MessagingCredentialsObjectKey",
+            value=MESSAGING_OBJECT_KEY,
+            description="Key of the Alexa Skill Messaging credentials object (JSON), read by the skill only",
+        )

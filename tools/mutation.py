@@ -37,8 +37,9 @@ import tempfile
 import time
 import tomllib
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = {"skill": ROOT / "lambda_src" / "nest_skill", "bridge": ROOT / "bridge_src" / "oauth_bridge"}
@@ -50,8 +51,10 @@ _NO_TESTS = {5, 33}
 UNIT_TESTS = {"skill": ("tests/skill", "tests/smart_home"), "bridge": ("tests/bridge",)}
 STATS = ROOT / "mutants" / "mutmut-stats.json"
 GENERATED = ROOT / "docs" / "generated"
-TABLE_HEADER = ("<!-- Written by `make mutation` (tools/mutation.py) from mutation.json beside it. Do not edit: "
-                "run `make mutation` again. -->\n")
+TABLE_HEADER = (
+    "<!-- Written by `make mutation` (tools/mutation.py) from mutation.json beside it. Do not edit: "
+    "run `make mutation` again. -->\n"
+)
 _CONSTANT_NAME = re.compile(r"_?[A-Z][A-Z0-9_]*")
 
 
@@ -72,14 +75,18 @@ def mutmut(args: list[str]) -> None:
 
     in_any_order = harness.PytestRunner._pytest_args_regular_run
 
-    def fastest_first(runner: harness.PytestRunner, tests: list[str]) -> list[str]:
+    def fastest_first(runner: harness.PytestRunner, tests: Iterable[str]) -> list[str]:
         """mutmut passes a mutant's tests as a set (any order) with -x: the fastest first, so a mutant
         that also breaks a quick test is killed before a deadline test waits out its hung server."""
         durations = harness.state().duration_by_test
         return in_any_order(runner, sorted(tests, key=lambda test: (durations.get(test, 0.0), test)))
 
-    harness.PytestRunner._pytest_args_regular_run = fastest_first
-    harness.PytestRunner.run_stats = _timing_fixtures_too(harness.PytestRunner.run_stats, harness.state)
+    # mypy refuses any assignment to a method (method-assign, and assignment for the unbound signature):
+    # these two patch mutmut's runner on purpose, as described above.
+    harness.PytestRunner._pytest_args_regular_run = fastest_first  # type: ignore[method-assign, assignment]  # patch
+    harness.PytestRunner.run_stats = _timing_fixtures_too(  # type: ignore[method-assign]  # patch
+        harness.PytestRunner.run_stats, harness.state
+    )
     from mutmut.mutation import file_mutation
 
     mutmut_main.get_mutant_name = file_mutation.get_mutant_name = imported_name
@@ -105,8 +112,9 @@ def _timing_fixtures_too(run_stats: Callable[..., int], state: Callable[[], Any]
         execute = runner.execute_pytest
 
         def with_plugin(params: list[str], **kwargs: Any) -> int:
-            return execute(params, **{**kwargs, "plugins": [*kwargs.get("plugins", []),
-                                                            FixtureTime(state().duration_by_test)]})
+            return execute(
+                params, **{**kwargs, "plugins": [*kwargs.get("plugins", []), FixtureTime(state().duration_by_test)]}
+            )
 
         runner.execute_pytest = with_plugin
         try:
@@ -122,10 +130,14 @@ def modules_of(modules: list[str], service: str | None) -> list[Path]:
     path is not a mutable module."""
     for module in modules:
         path = Path(module)
-        if path.suffix != ".py" or not (ROOT / path).is_file() or not any(
-                (ROOT / path).resolve().is_relative_to(root) for root in SERVICES.values()):
-            raise SystemExit(f"MODULE={module}: expected a .py file under lambda_src/nest_skill/ or "
-                             "bridge_src/oauth_bridge/")
+        if (
+            path.suffix != ".py"
+            or not (ROOT / path).is_file()
+            or not any((ROOT / path).resolve().is_relative_to(root) for root in SERVICES.values())
+        ):
+            raise SystemExit(
+                f"MODULE={module}: expected a .py file under lambda_src/nest_skill/ or bridge_src/oauth_bridge/"
+            )
     if modules:
         return [Path(module) for module in modules]
     roots = [SERVICES[service]] if service else list(SERVICES.values())
@@ -172,9 +184,16 @@ def module_figures(path: Path) -> dict[str, Any] | None:
     if not counts:
         return None
     judged = counts["killed"] + counts["survived"] + counts["no tests"]
-    return {"mutants": sum(counts.values()), "killed": counts["killed"], "survived": counts["survived"],
-            "no_tests": counts["no tests"], "not_run": counts["not run"], "other": counts["other"],
-            "score": round(100 * counts["killed"] / judged, 1) if judged else None, "survivors": survivors}
+    return {
+        "mutants": sum(counts.values()),
+        "killed": counts["killed"],
+        "survived": counts["survived"],
+        "no_tests": counts["no tests"],
+        "not_run": counts["not run"],
+        "other": counts["other"],
+        "score": round(100 * counts["killed"] / judged, 1) if judged else None,
+        "survivors": survivors,
+    }
 
 
 def render_table(data: dict[str, Any]) -> str:
@@ -182,20 +201,38 @@ def render_table(data: dict[str, Any]) -> str:
     modules = data.get("modules", {})
     if not modules:
         return TABLE_HEADER + "\nNot yet measured by the generator: run `make mutation`.\n"
-    lines = ["| module | mutants | killed | survived | no tests | not run | score | measured |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| module | mutants | killed | survived | no tests | not run | score | measured |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name in sorted(modules):
         row = modules[name]
         scored = f"{row['score']:.1f}%" if row["score"] is not None else "–"
-        lines.append(f"| `{name}` | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no_tests']} | "
-                     f"{row['not_run']} | {scored} | {row['measured']['date']} |")
-    machines = sorted({(row["measured"]["date"], row["measured"]["cores"], row["measured"]["cpu_model"],
-                        row["measured"]["python"]) for row in modules.values()})
+        lines.append(
+            f"| `{name}` | {row['mutants']} | {row['killed']} | {row['survived']} | {row['no_tests']} | "
+            f"{row['not_run']} | {scored} | {row['measured']['date']} |"
+        )
+    machines = sorted(
+        {
+            (row["measured"]["date"], row["measured"]["cores"], row["measured"]["cpu_model"], row["measured"]["python"])
+            for row in modules.values()
+        }
+    )
     runs = "\n".join(f"- {date}: {cores} cores ({cpu}), {python}" for date, cores, cpu, python in machines)
-    survivors = "\n".join(f"- `{name}`: " + ", ".join(f"`{s}`" for s in modules[name]["survivors"])
-                           for name in sorted(modules) if modules[name]["survivors"])
-    return (TABLE_HEADER + "\n" + "\n".join(lines) + "\n\nMeasured on:\n\n" + runs + "\n"
-            + ("\nSurvivors, by module:\n\n" + survivors + "\n" if survivors else ""))
+    survivors = "\n".join(
+        f"- `{name}`: " + ", ".join(f"`{s}`" for s in modules[name]["survivors"])
+        for name in sorted(modules)
+        if modules[name]["survivors"]
+    )
+    return (
+        TABLE_HEADER
+        + "\n"
+        + "\n".join(lines)
+        + "\n\nMeasured on:\n\n"
+        + runs
+        + "\n"
+        + ("\nSurvivors, by module:\n\n" + survivors + "\n" if survivors else "")
+    )
 
 
 def write_table(paths: list[Path], directory: Path = GENERATED) -> Path:
@@ -225,8 +262,11 @@ def constants(tree: ast.Module) -> list[tuple[str, ast.expr]]:
     for node in tree.body:
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found += [(target.id, node.value) for target in targets
-                      if isinstance(target, ast.Name) and _CONSTANT_NAME.fullmatch(target.id)]
+            found += [
+                (target.id, node.value)
+                for target in targets
+                if isinstance(target, ast.Name) and _CONSTANT_NAME.fullmatch(target.id)
+            ]
     return found
 
 
@@ -235,7 +275,7 @@ def loosened(pattern: str) -> str:
     `\\Z` or `$`, else with `|X` (an alternative no test input is likely to hold by chance)."""
     bound = re.search(r"(?<!\\)\{(\d*),(\d+)\}", pattern)
     if bound:
-        return f"{pattern[:bound.start()]}{{{bound[1]},{int(bound[2]) + 1}}}{pattern[bound.end():]}"
+        return f"{pattern[: bound.start()]}{{{bound[1]},{int(bound[2]) + 1}}}{pattern[bound.end() :]}"
     for anchor in ("\\Z", "$"):
         if pattern.endswith(anchor) and not pattern.endswith("\\" + anchor):
             return pattern.removesuffix(anchor)
@@ -247,19 +287,25 @@ def mutation(value: ast.expr) -> tuple[ast.expr, ast.expr] | str:
     a string with an X more, a looser `re.compile` pattern, a tuple, list, set, frozenset or dict display
     without its last element. Calls, comprehensions and values derived from other names are not mutated:
     no single change of them says what a test should pin."""
-    if (isinstance(value, ast.Call) and ast.unparse(value.func) == "re.compile" and value.args
-            and isinstance(value.args[0], ast.Constant) and isinstance(value.args[0].value, str)):
+    if (
+        isinstance(value, ast.Call)
+        and ast.unparse(value.func) == "re.compile"
+        and value.args
+        and isinstance(value.args[0], ast.Constant)
+        and isinstance(value.args[0].value, str)
+    ):
         return value.args[0], ast.Constant(loosened(value.args[0].value))
     if isinstance(value, ast.Call) and ast.unparse(value.func) == "frozenset" and len(value.args) == 1:
         value = value.args[0]
-    if isinstance(value, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
+    if isinstance(value, ast.Dict) and value.keys:
+        shorter_dict = copy.copy(value)
+        shorter_dict.keys, shorter_dict.values = value.keys[:-1], value.values[:-1]
+        return value, shorter_dict
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)) and value.elts:
         shorter = copy.copy(value)
-        if isinstance(value, ast.Dict) and value.keys:
-            shorter.keys, shorter.values = value.keys[:-1], value.values[:-1]
-            return value, shorter
-        if not isinstance(value, ast.Dict) and value.elts:
-            shorter.elts = value.elts[:-1]
-            return value, shorter
+        shorter.elts = value.elts[:-1]
+        return value, shorter
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
         return "an empty display"
     if isinstance(value, ast.Call):
         return f"a call to {ast.unparse(value.func)}"
@@ -268,8 +314,9 @@ def mutation(value: ast.expr) -> tuple[ast.expr, ast.expr] | str:
     names = sorted({node.id for node in ast.walk(value) if isinstance(node, ast.Name)})
     if names:
         return f"derived from {', '.join(names)}"
-    if not all(isinstance(node, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop))
-               for node in ast.walk(value)):
+    if not all(
+        isinstance(node, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop)) for node in ast.walk(value)
+    ):
         return f"an expression ({type(value).__name__})"
     literal = eval(compile(ast.Expression(value), "<constant>", "eval"), {"__builtins__": {}})  # literals only
     if isinstance(literal, bool):
@@ -278,14 +325,19 @@ def mutation(value: ast.expr) -> tuple[ast.expr, ast.expr] | str:
         return value, ast.Constant(literal + 1)
     if isinstance(literal, float):
         return value, ast.Constant(float(f"{literal * 1.1:.6g}") if literal else 1.0)
-    if isinstance(literal, (str, bytes)):
-        return value, ast.Constant(literal + ("X" if isinstance(literal, str) else b"X"))
+    if isinstance(literal, str):
+        return value, ast.Constant(literal + "X")
+    if isinstance(literal, bytes):
+        return value, ast.Constant(literal + b"X")
     return f"{literal!r}"
 
 
 def _mentions(node: ast.AST, name: str) -> int:
-    return sum((isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Store))
-               or (isinstance(n, ast.Attribute) and n.attr == name) for n in ast.walk(node))
+    return sum(
+        (isinstance(n, ast.Name) and n.id == name and not isinstance(n.ctx, ast.Store))
+        or (isinstance(n, ast.Attribute) and n.attr == name)
+        for n in ast.walk(node)
+    )
 
 
 def users(tree: ast.Module, module: str, name: str) -> tuple[set[str], bool]:
@@ -297,16 +349,23 @@ def users(tree: ast.Module, module: str, name: str) -> tuple[set[str], bool]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scopes[f"{module}.x_{node.name}"] = node
         elif isinstance(node, ast.ClassDef):
-            scopes.update({f"{module}.xǁ{node.name}ǁ{method.name}": method for method in node.body
-                           if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))})
+            scopes.update(
+                {
+                    f"{module}.xǁ{node.name}ǁ{method.name}": method
+                    for method in node.body
+                    if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+                }
+            )
     counts = {function: _mentions(scope, name) for function, scope in scopes.items()}
     return {function for function, count in counts.items() if count}, _mentions(tree, name) > sum(counts.values())
 
 
 @functools.cache
 def _service_trees(root: Path) -> tuple[tuple[str, ast.Module], ...]:
-    return tuple((module_name(path.relative_to(ROOT)), ast.parse(path.read_bytes(), str(path)))
-                 for path in sorted(root.rglob("*.py")))
+    return tuple(
+        (module_name(path.relative_to(ROOT)), ast.parse(path.read_bytes(), str(path)))
+        for path in sorted(root.rglob("*.py"))
+    )
 
 
 def selected_tests(trees: tuple[tuple[str, ast.Module], ...], name: str, stats: dict) -> list[str] | None:
@@ -333,6 +392,7 @@ def spliced(source: bytes, old: ast.expr, new: ast.expr) -> bytes:
     starts = [0]
     for line in source.splitlines(keepends=True):
         starts.append(starts[-1] + len(line))
+    assert old.end_lineno is not None and old.end_col_offset is not None, "a parsed node has its end"
     start, end = starts[old.lineno - 1] + old.col_offset, starts[old.end_lineno - 1] + old.end_col_offset
     return source[:start] + ast.unparse(new).encode() + source[end:]
 
@@ -354,11 +414,11 @@ def _killed(tree: Path, tests: list[str], timeout: float) -> bool | None:
     """Whether the unit tests fail, or outlast `timeout` (killed, as mutmut counts a timeout); None when
     pytest finds a test id nowhere (renamed since the stats, or parametrized by the constant). No
     bytecode is written: a mutant of the same size written in the same second would load the original's."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not integration",
-               *tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not integration", *tests]
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    with subprocess.Popen(command, cwd=tree, env=environment, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, start_new_session=True) as pytest:
+    with subprocess.Popen(
+        command, cwd=tree, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    ) as pytest:
         try:
             code = pytest.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -369,10 +429,11 @@ def _killed(tree: Path, tests: list[str], timeout: float) -> bool | None:
 
 def _change(old: str, new: str, width: int = 70) -> str:
     """`old -> new`, long values cut to `width` characters around where they differ."""
-    start = 0 if max(len(old), len(new)) <= width else max(0, len(os.path.commonprefix([old, new])) - width // 2)
+    same = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    start = 0 if max(len(old), len(new)) <= width else max(0, same - width // 2)
 
     def cut(text: str) -> str:
-        return ("..." if start else "") + text[start:start + width] + ("..." if len(text) > start + width else "")
+        return ("..." if start else "") + text[start : start + width] + ("..." if len(text) > start + width else "")
 
     return f"{cut(old)} -> {cut(new)}"
 
@@ -398,8 +459,10 @@ def sweep(paths: list[Path]) -> None:
         stats = json.loads(STATS.read_text())
     except (OSError, ValueError):
         stats = {}
-        print(f"no readable {STATS.relative_to(ROOT)} (make mutation writes it): every mutant runs its "
-              "service's whole unit suite")
+        print(
+            f"no readable {STATS.relative_to(ROOT)} (make mutation writes it): every mutant runs its "
+            "service's whole unit suite"
+        )
     rows = []
     with tempfile.TemporaryDirectory(prefix="mutation-constants-") as scratch:
         tree = Path(scratch)
@@ -427,30 +490,44 @@ def sweep(paths: list[Path]) -> None:
                 counts["killed" if killed else "survived"] += 1
                 described = f"{module_name(path)}.{name}: {_change(ast.unparse(old), ast.unparse(new))}"
                 survivors += [] if killed else [described]
-                print(f"  {'killed' if killed else 'SURVIVED'} {described} [{by}, {time.monotonic() - began:.0f} s]",
-                      flush=True)
+                print(
+                    f"  {'killed' if killed else 'SURVIVED'} {described} [{by}, {time.monotonic() - began:.0f} s]",
+                    flush=True,
+                )
             rows.append((path, counts, survivors, not_mutated))
     print(f"\n{'module':45} {'constants':>9} {'mutated':>7} {'killed':>6} {'survived':>8} {'not mutated':>11}")
     for path, counts, survivors, not_mutated in rows:
-        print(f"{str(path):45} {counts['constants']:9} {counts['mutated']:7} {counts['killed']:6} "
-              f"{counts['survived']:8} {counts['not mutated']:11}")
-        for line in [*(f"    survived: {text}" for text in survivors),
-                     *(f"    not mutated: {text}" for text in not_mutated)]:
+        print(
+            f"{path!s:45} {counts['constants']:9} {counts['mutated']:7} {counts['killed']:6} "
+            f"{counts['survived']:8} {counts['not mutated']:11}"
+        )
+        for line in [
+            *(f"    survived: {text}" for text in survivors),
+            *(f"    not mutated: {text}" for text in not_mutated),
+        ]:
             print(line)
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--module", action="append", default=[],
-                        help="a source file, e.g. lambda_src/nest_skill/temperatures.py (repeatable)")
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        help="a source file, e.g. lambda_src/nest_skill/temperatures.py (repeatable)",
+    )
     parser.add_argument("--service", choices=sorted(SERVICES))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["constants"]:
-        parser = argparse.ArgumentParser(prog="python -m tools.mutation constants", description=(
-            "Mutate each module-level constant in turn (mutmut leaves them alone) and run the unit tests that "
-            "reach it; prints the survivors. A report: it exits 0."))
+        parser = argparse.ArgumentParser(
+            prog="python -m tools.mutation constants",
+            description=(
+                "Mutate each module-level constant in turn (mutmut leaves them alone) and run the unit tests that "
+                "reach it; prints the survivors. A report: it exits 0."
+            ),
+        )
         _selection(parser)
         args = parser.parse_args(argv[1:])
         sweep(modules_of(args.module, args.service))
@@ -458,9 +535,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     _selection(parser)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run in parallel (default 2)")
-    parser.add_argument("--recheck", action="store_true",
-                        help="then run the survivors again: mutmut keeps a verdict until the function changes, "
-                             "so only this shows which survivors tests written since now kill")
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="then run the survivors again: mutmut keeps a verdict until the function changes, "
+        "so only this shows which survivors tests written since now kill",
+    )
     if argv and not argv[0].startswith("-"):
         mutmut(argv)
     args = parser.parse_args(argv)
@@ -475,13 +555,17 @@ def main(argv: list[str] | None = None) -> int:
         counts, survivors = score(path)
         judged = counts["killed"] + counts["survived"] + counts["no tests"]
         ratio = f"{100 * counts['killed'] / judged:5.1f}%" if judged else "    -"
-        print(f"{str(path):45} {sum(counts.values()):7} {counts['killed']:6} {counts['survived']:8} "
-              f"{counts['no tests']:8}  {ratio}")
+        print(
+            f"{path!s:45} {sum(counts.values()):7} {counts['killed']:6} {counts['survived']:8} "
+            f"{counts['no tests']:8}  {ratio}"
+        )
         for name in survivors:
             print(f"    survived: {name}")
     if run.returncode != 0:
-        print(f"\nmutmut exited with {run.returncode}: {GENERATED.relative_to(ROOT)}/mutation.json and mutation.md "
-              "keep their figures (a failed run would replace a module's scores with mutants not run)")
+        print(
+            f"\nmutmut exited with {run.returncode}: {GENERATED.relative_to(ROOT)}/mutation.json and mutation.md "
+            "keep their figures (a failed run would replace a module's scores with mutants not run)"
+        )
         return run.returncode
     print(f"\ntable written to {write_table(paths)}")
     return 0

@@ -93,7 +93,7 @@ def _contact(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _switch(env: Mapping[str, str], name: str) -> bool:
-    """"on" or "off" (unset: off). Anything else is refused: a typo must not make /privacy say less."""
+    """ "on" or "off" (unset: off). Anything else is refused: a typo must not make /privacy say less."""
     value = env.get(name, "").strip()
     if value not in ("", "on", "off"):
         raise ConfigError(f"environment variable {name}={value!r} is not on or off")

@@ -98,8 +98,10 @@ this skill's project. The token then stops working at once.</li>
 
 _READS_ONLY_WHEN_ASKED = "It does not poll or read anything otherwise."
 _STORES_NOTHING = "<p>Nothing about you is stored by the skill, except"
-_LIVE_STATE_READS = ("It does not poll, and reads nothing otherwise except as described under \u201cChanges "
-                     "shown in the Alexa app\u201d below.")
+_LIVE_STATE_READS = (
+    "It does not poll, and reads nothing otherwise except as described under \u201cChanges "
+    "shown in the Alexa app\u201d below."
+)
 _LIVE_STATE_STORES = "<p>Besides what the next section describes, nothing about you is stored by the skill, except"
 LIVE_STATE_SECTION = """
 <h2>Changes shown in the Alexa app</h2>
@@ -138,9 +140,11 @@ def privacy_policy(contact: str | None, live_state: bool = False) -> str:
         )
     policy = _PRIVACY_POLICY
     if live_state:
-        policy = (policy.replace(_READS_ONLY_WHEN_ASKED, _LIVE_STATE_READS)
-                  .replace(_STORES_NOTHING, _LIVE_STATE_STORES)
-                  .replace("\n<h2>Logs</h2>", LIVE_STATE_SECTION + "\n<h2>Logs</h2>"))
+        policy = (
+            policy.replace(_READS_ONLY_WHEN_ASKED, _LIVE_STATE_READS)
+            .replace(_STORES_NOTHING, _LIVE_STATE_STORES)
+            .replace("\n<h2>Logs</h2>", LIVE_STATE_SECTION + "\n<h2>Logs</h2>")
+        )
     return _document("Home Thermostat: privacy policy", _UPDATED_LINE + policy.replace("{contact}", line))
 
 

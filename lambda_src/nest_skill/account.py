@@ -4,11 +4,21 @@ their homes' names when they have several homes), and carrying out an Action on 
 from __future__ import annotations
 
 import dataclasses
-from typing import List
+from typing import Any
 
 from nest_skill.controls import Action, Change
-from nest_skill.sdm_client import (Deadline, FailedPrecondition, InvalidResponse, NotFound, RateLimited, Rejected,
-                                   SdmClient, Unavailable, UnknownCommand, Unreachable)
+from nest_skill.sdm_client import (
+    Deadline,
+    FailedPrecondition,
+    InvalidResponse,
+    NotFound,
+    RateLimited,
+    Rejected,
+    SdmClient,
+    Unavailable,
+    UnknownCommand,
+    Unreachable,
+)
 from nest_skill.thermostats import Thermostat, structure_names, thermostats_in
 
 
@@ -18,7 +28,15 @@ class NestAccount:
         self._token = token
         self._deadline = deadline
 
-    def thermostats(self) -> List[Thermostat]:
+    @property
+    def deadline(self) -> Deadline:
+        return self._deadline
+
+    def devices(self) -> list[dict[str, Any]]:
+        """The user's SDM device list as thermostats() read it (the warm cache): cameras too."""
+        return self._sdm.list_devices(self._token, self._deadline)
+
+    def thermostats(self) -> list[Thermostat]:
         """Every thermostat; each carries its home's name when they are in more than one structure
         (one more SDM call, `structures.list`, cached like the device list). When only that call
         fails (its own quota is 5 a minute), the thermostats come without home names."""
@@ -61,5 +79,6 @@ class NestAccount:
         return dataclasses.replace(fresh, home=thermostat.home)
 
     def _send(self, change: Change) -> None:
-        self._sdm.execute_command(self._token, change.thermostat.device_name, change.command, change.params,
-                                  self._deadline)
+        self._sdm.execute_command(
+            self._token, change.thermostat.device_name, change.command, change.params, self._deadline
+        )

@@ -6,8 +6,8 @@ fail loudly in its logs rather than answer every user with an apology.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 DEFAULT_SDM_API_BASE_URL = "https://smartdevicemanagement.googleapis.com/v1"
@@ -21,7 +21,7 @@ class ConfigError(ValueError):
 class SkillConfig:
     nest_project_id: str
     sdm_api_base_url: str = DEFAULT_SDM_API_BASE_URL
-    skill_id: Optional[str] = None
+    skill_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.nest_project_id or "/" in self.nest_project_id:
@@ -31,7 +31,7 @@ class SkillConfig:
             raise ConfigError(f"SDM_API_BASE_URL = {self.sdm_api_base_url!r}: expected an http(s) URL")
 
     @classmethod
-    def from_mapping(cls, env: Mapping[str, str]) -> "SkillConfig":
+    def from_mapping(cls, env: Mapping[str, str]) -> SkillConfig:
         """Read NEST_PROJECT_ID, SDM_API_BASE_URL and SKILL_ID; blank values count as unset."""
         base_url = env.get("SDM_API_BASE_URL", "").strip().rstrip("/") or DEFAULT_SDM_API_BASE_URL
         return cls(

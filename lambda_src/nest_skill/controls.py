@@ -8,8 +8,9 @@ conversation can keep a pending one in Alexa's session attributes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple, Type
+from typing import Any, ClassVar
 
 from nest_skill import temperatures
 from nest_skill.thermostats import STANDARD_MODES, Mode, Thermostat
@@ -67,7 +68,7 @@ class OutOfRange(CannotChange):
 class BeyondLimit(OutOfRange):
     """Moving the setpoint(s) by the amount asked would pass the limit `limit` (own scale)."""
 
-    def __init__(self, thermostat: Thermostat, limit: float, setpoints: Tuple[float, ...]):
+    def __init__(self, thermostat: Thermostat, limit: float, setpoints: tuple[float, ...]):
         super().__init__(thermostat)
         self.limit = limit
         self.setpoints = setpoints
@@ -129,8 +130,8 @@ class Change:
     command: str
     params: Mapping[str, Any]
     mode: Mode
-    setpoints: Tuple[float, ...] = ()
-    fan_seconds: Optional[int] = None
+    setpoints: tuple[float, ...] = ()
+    fan_seconds: int | None = None
     """Fan.SetTimer: how long the fan will run (0 when turned off); None for other commands."""
     capped: bool = False
     """The duration asked for was longer than SDM allows and was cut to FAN_MAX_S."""
@@ -147,7 +148,7 @@ class Action:
         """The Change for `thermostat` as it is now; raises CannotChange when nothing should be sent."""
         raise NotImplementedError
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, **self.__dict__}
 
     def valid(self) -> bool:
@@ -199,15 +200,25 @@ class SetTemperature(Action):
         return _setpoint_change(thermostat, Mode.HEATCOOL, temperatures.centred_range(target, current, scale))
 
 
-def _setpoint_change(thermostat: Thermostat, mode: Mode, targets: Tuple[float, ...]) -> Change:
+def _setpoint_change(thermostat: Thermostat, mode: Mode, targets: tuple[float, ...]) -> Change:
     """The setpoint command for `mode` holding `targets` (own scale, already within limits)."""
     scale = thermostat.scale
     if mode is Mode.HEAT:
-        return Change(thermostat, _SETPOINT + "SetHeat",
-                      {"heatCelsius": temperatures.setpoint_celsius(targets[0], scale)}, mode, targets)
+        return Change(
+            thermostat,
+            _SETPOINT + "SetHeat",
+            {"heatCelsius": temperatures.setpoint_celsius(targets[0], scale)},
+            mode,
+            targets,
+        )
     if mode is Mode.COOL:
-        return Change(thermostat, _SETPOINT + "SetCool",
-                      {"coolCelsius": temperatures.setpoint_celsius(targets[0], scale)}, mode, targets)
+        return Change(
+            thermostat,
+            _SETPOINT + "SetCool",
+            {"coolCelsius": temperatures.setpoint_celsius(targets[0], scale)},
+            mode,
+            targets,
+        )
     heat_c, cool_c = temperatures.range_celsius(targets[0], targets[1], scale)
     return Change(thermostat, _SETPOINT + "SetRange", {"heatCelsius": heat_c, "coolCelsius": cool_c}, mode, targets)
 
@@ -217,8 +228,8 @@ class SetRange(Action):
     """Set the heat-cool range to `low`..`high` (own scale); an end left None keeps its current value."""
 
     kind: ClassVar[str] = "set_range"
-    low: Optional[float] = None
-    high: Optional[float] = None
+    low: float | None = None
+    high: float | None = None
 
     def valid(self) -> bool:
         values = [v for v in (self.low, self.high) if v is not None]
@@ -238,11 +249,11 @@ class SetRange(Action):
         if thermostat.mode is not Mode.HEATCOOL:
             raise NoSetpoint(thermostat)
         scale = thermostat.scale
-        ends = (self.low if self.low is not None else thermostat.shown(thermostat.heat_c),
-                self.high if self.high is not None else thermostat.shown(thermostat.cool_c))
-        if ends[0] is None or ends[1] is None:
+        low_end = self.low if self.low is not None else thermostat.shown(thermostat.heat_c)
+        high_end = self.high if self.high is not None else thermostat.shown(thermostat.cool_c)
+        if low_end is None or high_end is None:
             raise NoSetpoint(thermostat)
-        low, high = (temperatures.nest_round(v, scale) for v in ends)
+        low, high = temperatures.nest_round(low_end, scale), temperatures.nest_round(high_end, scale)
         if not (temperatures.within_limits(low, scale) and temperatures.within_limits(high, scale)):
             raise OutOfRange(thermostat)
         if high - low < temperatures.min_span(scale):
@@ -274,9 +285,17 @@ class SetMode(Action):
                 raise ModeUnavailable(thermostat, wanted)
             if thermostat.mode is Mode.OFF:
                 raise EcoWhileOff(thermostat)
-            return Change(thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "MANUAL_ECO"}, Mode.ECO,
-                          tuple(thermostat.shown(c) for c in thermostat.usable_setpoints(
-                              thermostat.eco_heat_c, thermostat.eco_cool_c) if c is not None))
+            return Change(
+                thermostat,
+                _COMMAND + "ThermostatEco.SetMode",
+                {"mode": "MANUAL_ECO"},
+                Mode.ECO,
+                tuple(
+                    thermostat.shown(c)
+                    for c in thermostat.usable_setpoints(thermostat.eco_heat_c, thermostat.eco_cool_c)
+                    if c is not None
+                ),
+            )
         if not thermostat.can(wanted):
             raise ModeUnavailable(thermostat, wanted)
         if thermostat.mode is Mode.ECO:
@@ -295,8 +314,9 @@ class EcoOff(Action):
         _usable(thermostat)
         if thermostat.mode is not Mode.ECO:
             raise NotInEco(thermostat)
-        return Change(thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "OFF"}, thermostat.base_mode,
-                      eco_off=True)
+        return Change(
+            thermostat, _COMMAND + "ThermostatEco.SetMode", {"mode": "OFF"}, thermostat.base_mode, eco_off=True
+        )
 
 
 @dataclass(frozen=True)
@@ -306,7 +326,7 @@ class Adjust(Action):
 
     kind: ClassVar[str] = "adjust"
     up: bool
-    amount: Optional[float] = None
+    amount: float | None = None
 
     def valid(self) -> bool:
         amount = temperatures.finite(self.amount)
@@ -320,13 +340,16 @@ class Adjust(Action):
             raise TurnedOff(thermostat)
         if thermostat.mode is Mode.ECO:
             raise EcoOn(thermostat)
-        wanted = {Mode.HEAT: (thermostat.heat_c,), Mode.COOL: (thermostat.cool_c,),
-                  Mode.HEATCOOL: (thermostat.heat_c, thermostat.cool_c)}.get(thermostat.mode)
-        if wanted is None or any(c is None for c in wanted):
+        wanted = {
+            Mode.HEAT: (thermostat.heat_c,),
+            Mode.COOL: (thermostat.cool_c,),
+            Mode.HEATCOOL: (thermostat.heat_c, thermostat.cool_c),
+        }.get(thermostat.mode, ())
+        current = tuple(thermostat.shown(c) for c in wanted if c is not None)
+        if not wanted or len(current) < len(wanted):  # another mode, or a setpoint SDM does not report
             raise NoSetpoint(thermostat)
         scale = thermostat.scale
         step = ADJUST_STEP if self.amount is None else temperatures.nest_step(self.amount, scale)
-        current = tuple(thermostat.shown(c) for c in wanted)
         moved = tuple(temperatures.nest_round(c + (step if self.up else -step), scale) for c in current)
         low, high = temperatures.LIMITS[scale]
         if any(not temperatures.within_limits(value, scale) for value in moved):
@@ -341,11 +364,13 @@ class Fan(Action):
 
     kind: ClassVar[str] = "fan"
     on: bool
-    seconds: Optional[int] = None
+    seconds: int | None = None
 
     def valid(self) -> bool:
-        return isinstance(self.on, bool) and (self.seconds is None or (
-            isinstance(self.seconds, int) and not isinstance(self.seconds, bool) and self.seconds >= 1))
+        return isinstance(self.on, bool) and (
+            self.seconds is None
+            or (isinstance(self.seconds, int) and not isinstance(self.seconds, bool) and self.seconds >= 1)
+        )
 
     def plan(self, thermostat: Thermostat) -> Change:
         """Raises NoFan (no fan capability), FanAlreadyOff, Offline, NoControls, NotReporting."""
@@ -355,19 +380,22 @@ class Fan(Action):
         if not self.on:
             if not thermostat.fan:
                 raise FanAlreadyOff(thermostat)
-            return Change(thermostat, _COMMAND + "Fan.SetTimer", {"timerMode": "OFF"}, thermostat.mode,
-                          fan_seconds=0)
+            return Change(thermostat, _COMMAND + "Fan.SetTimer", {"timerMode": "OFF"}, thermostat.mode, fan_seconds=0)
         seconds = FAN_DEFAULT_S if self.seconds is None else self.seconds
-        return Change(thermostat, _COMMAND + "Fan.SetTimer",
-                      {"timerMode": "ON", "duration": f"{min(seconds, FAN_MAX_S)}s"}, thermostat.mode,
-                      fan_seconds=min(seconds, FAN_MAX_S), capped=seconds > FAN_MAX_S)
+        return Change(
+            thermostat,
+            _COMMAND + "Fan.SetTimer",
+            {"timerMode": "ON", "duration": f"{min(seconds, FAN_MAX_S)}s"},
+            thermostat.mode,
+            fan_seconds=min(seconds, FAN_MAX_S),
+            capped=seconds > FAN_MAX_S,
+        )
 
 
-_ACTIONS: Dict[str, Type[Action]] = {cls.kind: cls for cls in
-                                     (SetTemperature, SetRange, SetMode, EcoOff, Adjust, Fan)}
+_ACTIONS: dict[str, type[Action]] = {cls.kind: cls for cls in (SetTemperature, SetRange, SetMode, EcoOff, Adjust, Fan)}
 
 
-def action_from_json(data: Any) -> Optional[Action]:
+def action_from_json(data: Any) -> Action | None:
     """The Action `to_json` wrote, or None for anything else (session attributes come from outside)."""
     if not isinstance(data, Mapping) or data.get("kind") not in _ACTIONS:
         return None

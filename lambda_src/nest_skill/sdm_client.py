@@ -22,6 +22,7 @@ sets goes out with another user's request.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.cookiejar
 import json
@@ -30,7 +31,8 @@ import re
 import socket
 import threading
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import requests
 import urllib3
@@ -76,7 +78,7 @@ class Deadline:
         self._end = clock() + max(seconds, 0.0)
 
     @classmethod
-    def for_request(cls, lambda_context: Any = None) -> "Deadline":
+    def for_request(cls, lambda_context: Any = None) -> Deadline:
         """SDM_BUDGET_S from now, shortened when the Lambda function itself has less time left."""
         budget = SDM_BUDGET_S
         remaining_ms = getattr(lambda_context, "get_remaining_time_in_millis", None)
@@ -94,9 +96,10 @@ EXECUTE_COMMAND = "devices.executeCommand"
 class SdmError(Exception):
     """An SDM call that did not succeed. Messages hold no token and no response body."""
 
-    def __init__(self, operation: str, status: Optional[int] = None, detail: str = "", reason: str = ""):
-        super().__init__(f"{operation}: {type(self).__name__} (HTTP {status})" if status else
-                         f"{operation}: {type(self).__name__}")
+    def __init__(self, operation: str, status: int | None = None, detail: str = "", reason: str = ""):
+        super().__init__(
+            f"{operation}: {type(self).__name__} (HTTP {status})" if status else f"{operation}: {type(self).__name__}"
+        )
         self.operation = operation
         self.status = status
         self.detail = detail
@@ -181,9 +184,16 @@ class TimedOut(NoAnswer):
 
 
 # google.rpc.Code names (error.status) first, the HTTP code only when the body has none.
-_BY_RPC_STATUS = {"UNAUTHENTICATED": Unauthenticated, "NOT_FOUND": NotFound, "RESOURCE_EXHAUSTED": RateLimited,
-                  "FAILED_PRECONDITION": FailedPrecondition, "INTERNAL": ServerFailed, "UNKNOWN": ServerFailed,
-                  "DEADLINE_EXCEEDED": ServerFailed, "UNAVAILABLE": Unavailable}
+_BY_RPC_STATUS = {
+    "UNAUTHENTICATED": Unauthenticated,
+    "NOT_FOUND": NotFound,
+    "RESOURCE_EXHAUSTED": RateLimited,
+    "FAILED_PRECONDITION": FailedPrecondition,
+    "INTERNAL": ServerFailed,
+    "UNKNOWN": ServerFailed,
+    "DEADLINE_EXCEEDED": ServerFailed,
+    "UNAVAILABLE": Unavailable,
+}
 _BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited, 500: ServerFailed, 504: ServerFailed}
 
 
@@ -218,20 +228,20 @@ class _TtlCache:
         self._ttl_s = ttl_s
         self._max_users = max_users
         self._clock = clock
-        self._entries: Dict[str, Tuple[float, List[Dict[str, Any]]]] = {}
+        self._entries: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     @staticmethod
     def key(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    def get(self, key: str) -> Optional[List[Dict[str, Any]]]:
+    def get(self, key: str) -> list[dict[str, Any]] | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] <= self._clock():
             self._entries.pop(key, None)
             return None
         return entry[1]
 
-    def put(self, key: str, items: List[Dict[str, Any]]) -> None:
+    def put(self, key: str, items: list[dict[str, Any]]) -> None:
         """Only after get() missed, so `key` is not in the cache."""
         if len(self._entries) >= self._max_users:
             self._entries.pop(next(iter(self._entries)))
@@ -247,17 +257,17 @@ _current = threading.local()
 class _Exchange:
     """One SDM exchange's wall-clock end and the sockets it has used so far."""
 
-    def __init__(self, watchdog: "_Watchdog", seconds: float):
+    def __init__(self, watchdog: _Watchdog, seconds: float):
         self.end = time.monotonic() + seconds
-        self.sockets: List[socket.socket] = []
+        self.sockets: list[socket.socket] = []
         self.expired = False
         self._watchdog = watchdog
 
-    def watch(self, sock: Optional[socket.socket]) -> None:
+    def watch(self, sock: socket.socket | None) -> None:
         if sock is not None:
             self._watchdog.watch(self, sock)
 
-    def __enter__(self) -> "_Exchange":
+    def __enter__(self) -> _Exchange:
         _current.exchange = self
         self._watchdog.start(self)
         return self
@@ -274,8 +284,8 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
-        self._running: List[_Exchange] = []
-        self._thread: Optional[threading.Thread] = None
+        self._running: list[_Exchange] = []
+        self._thread: threading.Thread | None = None
         self._wakes_at = float("inf")
 
     def start(self, exchange: _Exchange) -> None:
@@ -311,7 +321,7 @@ class _Watchdog:
                 self._condition.wait(None if self._running == [] else self._wakes_at - now)
 
 
-def _watch(sock: Optional[socket.socket]) -> None:
+def _watch(sock: socket.socket | None) -> None:
     """Every request on the session runs inside an _Exchange (SdmClient._call), on this thread."""
     _current.exchange.watch(sock)
 
@@ -319,28 +329,26 @@ def _watch(sock: Optional[socket.socket]) -> None:
 def _sever(sock: socket.socket) -> None:
     """Shut the socket down under any TLS layer, so a read blocked in another thread returns at once.
     (The response, not the connection, holds the socket once the server says it will close.)"""
-    try:
+    with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
-class _WatchedConnection:
+class _WatchedConnection(HTTPConnection):
     """Shows the running exchange's watchdog a new socket as soon as it is connected (over HTTPS: once
     TLS has wrapped it)."""
 
     def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        _watch(self.sock)  # type: ignore[attr-defined]
+        super().connect()
+        _watch(self.sock)
 
 
-class _WatchedPool:
+class _WatchedPool(HTTPConnectionPool):
     """Shows the running exchange's watchdog a kept-alive socket when the pool hands it out (a new
     connection has none yet: it is shown on connect)."""
 
-    def _get_conn(self, timeout: Optional[float] = None) -> Any:
-        connection = super()._get_conn(timeout)  # type: ignore[misc]
-        _watch(connection.sock)
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        _watch(getattr(connection, "sock", None))  # urllib3 types the pool's connections without their socket
         return connection
 
 
@@ -384,15 +392,15 @@ class SdmClient:
         self._devices = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
         self._structures = _TtlCache(DEVICE_CACHE_TTL_S, DEVICE_CACHE_MAX_USERS, clock)
 
-    def list_devices(self, token: str, deadline: Deadline) -> List[Dict[str, Any]]:
+    def list_devices(self, token: str, deadline: Deadline) -> list[dict[str, Any]]:
         """The user's devices (SDM device JSON, enterprises.devices.list), from the warm cache when fresh."""
         return self._list("devices.list", self._devices_url, "devices", self._devices, token, deadline)
 
-    def list_structures(self, token: str, deadline: Deadline) -> List[Dict[str, Any]]:
+    def list_structures(self, token: str, deadline: Deadline) -> list[dict[str, Any]]:
         """The user's structures (homes; enterprises.structures.list), from the warm cache when fresh."""
         return self._list("structures.list", self._structures_url, "structures", self._structures, token, deadline)
 
-    def get_device(self, token: str, device_name: str, deadline: Deadline) -> Dict[str, Any]:
+    def get_device(self, token: str, device_name: str, deadline: Deadline) -> dict[str, Any]:
         """One device as SDM has it now (enterprises.devices.get); drops the user's cached list, which
         is then known to be stale."""
         _check_token("devices.get", token)
@@ -402,19 +410,27 @@ class SdmClient:
             raise InvalidResponse("devices.get", 200)
         return device
 
-    def execute_command(self, token: str, device_name: str, command: str, params: Mapping[str, Any],
-                        deadline: Deadline) -> None:
+    def execute_command(
+        self, token: str, device_name: str, command: str, params: Mapping[str, Any], deadline: Deadline
+    ) -> None:
         """Run one command. Whatever the outcome, the user's cached list is dropped: the device has
         changed, may have (a timeout), or was not in the state the cache said (a refusal)."""
         _check_token(EXECUTE_COMMAND, token)
         try:
-            self._call(EXECUTE_COMMAND, "POST", f"{self._base_url}/{device_name}:executeCommand",
-                       token, deadline, {"command": command, "params": dict(params)})
+            self._call(
+                EXECUTE_COMMAND,
+                "POST",
+                f"{self._base_url}/{device_name}:executeCommand",
+                token,
+                deadline,
+                {"command": command, "params": dict(params)},
+            )
         finally:
             self._devices.drop(_TtlCache.key(token))
 
-    def _list(self, operation: str, url: str, field: str, cache: _TtlCache, token: str,
-              deadline: Deadline) -> List[Dict[str, Any]]:
+    def _list(
+        self, operation: str, url: str, field: str, cache: _TtlCache, token: str, deadline: Deadline
+    ) -> list[dict[str, Any]]:
         _check_token(operation, token)
         key = _TtlCache.key(token)
         cached = cache.get(key)
@@ -434,8 +450,15 @@ class SdmClient:
             raise InvalidResponse(operation, 200)
         return document
 
-    def _call(self, operation: str, method: str, url: str, token: str, deadline: Deadline,
-              payload: Optional[Mapping[str, Any]] = None) -> Any:
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        token: str,
+        deadline: Deadline,
+        payload: Mapping[str, Any] | None = None,
+    ) -> Any:
         """The answer's JSON document (_NOT_JSON when it is not JSON or is over MAX_ANSWER_BYTES
         decoded); raises the SdmError of any other status, and NoAnswer."""
         remaining = deadline.remaining()
@@ -446,8 +469,13 @@ class SdmClient:
         with _Exchange(self._watchdog, remaining) as exchange:
             try:
                 response = self._session.request(
-                    method, url, json=payload, headers={"Authorization": f"Bearer {token}"},
-                    timeout=(connect, remaining), allow_redirects=False, stream=True,
+                    method,
+                    url,
+                    json=payload,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=(connect, remaining),
+                    allow_redirects=False,
+                    stream=True,
                 )
                 body = _read_capped(response)
             except requests.RequestException as error:
@@ -457,24 +485,37 @@ class SdmClient:
                 raise self._failed((TimedOut if timed_out else Unreachable)(operation, sent), started) from None
         if exchange.expired:  # a severed read can pass for a short answer: headers cut off, an empty body
             raise self._failed(TimedOut(operation, sent=True), started)
-        log.info("sdm call", extra={"sdm_operation": operation, "sdm_status": response.status_code,
-                                    "latency_ms": self._elapsed_ms(started)})
+        log.info(
+            "sdm call",
+            extra={
+                "sdm_operation": operation,
+                "sdm_status": response.status_code,
+                "latency_ms": self._elapsed_ms(started),
+            },
+        )
         document = _document(body) if len(body) <= MAX_ANSWER_BYTES else _NOT_JSON
         if document is _NOT_JSON and (response.status_code == 200 or len(body) > MAX_ANSWER_BYTES):
-            log.warning("sdm answer unreadable", extra={"sdm_operation": operation, "sdm_status": response.status_code,
-                                                        "sdm_answer_bytes": len(body)})
+            log.warning(
+                "sdm answer unreadable",
+                extra={"sdm_operation": operation, "sdm_status": response.status_code, "sdm_answer_bytes": len(body)},
+            )
         if response.status_code != 200:
             # A body that did not parse (too deep, too long, not JSON) is classified by its HTTP status alone.
-            error = _error_for(operation, response.status_code, None if document is _NOT_JSON else document)
-            if isinstance(error, ProjectUnavailable):
-                log.error("sdm project unavailable", extra={"sdm_operation": operation,
-                                                             "sdm_reason": error.reason})
-            raise error
+            refused = _error_for(operation, response.status_code, None if document is _NOT_JSON else document)
+            if isinstance(refused, ProjectUnavailable):
+                log.error("sdm project unavailable", extra={"sdm_operation": operation, "sdm_reason": refused.reason})
+            raise refused
         return document
 
     def _failed(self, error: SdmError, started: float) -> SdmError:
-        log.warning("sdm call failed", extra={"sdm_operation": error.operation, "sdm_error": type(error).__name__,
-                                              "latency_ms": self._elapsed_ms(started)})
+        log.warning(
+            "sdm call failed",
+            extra={
+                "sdm_operation": error.operation,
+                "sdm_error": type(error).__name__,
+                "latency_ms": self._elapsed_ms(started),
+            },
+        )
         return error
 
     def _elapsed_ms(self, started: float) -> float:
@@ -493,7 +534,7 @@ def _read_capped(response: requests.Response) -> bytes:
     time, so a small body that inflates to gigabytes costs at most this much. A body read to its end
     leaves the connection to the pool for the next request; one cut off, or broken, closes it. Read
     failures are requests' exceptions."""
-    chunks: List[bytes] = []
+    chunks: list[bytes] = []
     size = 0
     try:
         for chunk in response.raw.stream(_READ_CHUNK_BYTES, decode_content=True):
@@ -520,18 +561,27 @@ def _error_for(operation: str, status: int, document: Any) -> SdmError:
     rpc_status = error.get("status")
     message = str(error.get("message") or "")
     details = error.get("details")
-    reason = next((str(d.get("reason") or "") for d in (details if isinstance(details, list) else [])
-                   if isinstance(d, dict) and d.get("@type") == _ERROR_INFO), "")
+    reason = next(
+        (
+            str(d.get("reason") or "")
+            for d in (details if isinstance(details, list) else [])
+            if isinstance(d, dict) and d.get("@type") == _ERROR_INFO
+        ),
+        "",
+    )
     kind: type[SdmError]
     if rpc_status == "PERMISSION_DENIED" or (status == 403 and rpc_status is None):
         kind = ProjectUnavailable if reason and reason not in USER_GRANT_REASONS else PermissionDenied
     else:
-        kind = (_BY_RPC_STATUS.get(rpc_status) or _BY_HTTP_STATUS.get(status)
-                or (Rejected if 400 <= status < 500 else Unavailable))
+        kind = (
+            _BY_RPC_STATUS.get(str(rpc_status))
+            or _BY_HTTP_STATUS.get(status)
+            or (Rejected if 400 <= status < 500 else Unavailable)
+        )
     return kind(operation, status, message, reason)
 
 
-def _rpc_status(document: Any) -> Dict[str, Any]:
+def _rpc_status(document: Any) -> dict[str, Any]:
     """The body's `error` object (google.rpc.Status as JSON); empty when the body has none (not
     JSON; no "error"; a list, string or null)."""
     error = document.get("error") if isinstance(document, dict) else None

@@ -20,9 +20,21 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from nest_skill.sdm_client import (EXECUTE_COMMAND, FailedPrecondition, NoAnswer, NotFound, PermissionDenied,
-                                   ProjectUnavailable, RateLimited, Rejected, SdmError, ServerFailed, TimedOut,
-                                   Unauthenticated, UnknownCommand)
+from nest_skill.sdm_client import (
+    EXECUTE_COMMAND,
+    FailedPrecondition,
+    NoAnswer,
+    NotFound,
+    PermissionDenied,
+    ProjectUnavailable,
+    RateLimited,
+    Rejected,
+    SdmError,
+    ServerFailed,
+    TimedOut,
+    Unauthenticated,
+    UnknownCommand,
+)
 
 # Google's ErrorInfo reason on a 401 for an access token past its lifetime.
 EXPIRED_TOKEN_REASON = "ACCESS_TOKEN_EXPIRED"
@@ -102,7 +114,7 @@ def classify(error: SdmError) -> Failure:
     return Failure.UNAVAILABLE
 
 
-def _words(message: str) -> set:
+def _words(message: str) -> set[str]:
     return set(re.split(r"[^A-Z]+", message.upper()))
 
 
@@ -113,7 +125,7 @@ def _precondition(message: str) -> Failure:
     words = _words(message)
     if "OFFLINE" in words:
         return Failure.OFFLINE
-    if "MANUAL" in words and "ECO" in words or re.search(r"\beco mode\b", message, re.IGNORECASE):
+    if ("MANUAL" in words and "ECO" in words) or re.search(r"\beco mode\b", message, re.IGNORECASE):
         return Failure.ECO_DISALLOWS
     if re.search(r"not allowed in (the )?current (thermostat )?mode", message, re.IGNORECASE):
         return Failure.MODE_DISALLOWS

@@ -8,11 +8,11 @@ thermostat shows exactly the number the user heard, short enough to read in a lo
 from __future__ import annotations
 
 import math
-from enum import Enum
-from typing import Any, Optional, Tuple
+from enum import StrEnum
+from typing import Any, overload
 
 
-class Scale(str, Enum):
+class Scale(StrEnum):
     """Values are SDM's `Settings.temperatureScale` strings."""
 
     CELSIUS = "CELSIUS"
@@ -29,10 +29,10 @@ _MIN_SPAN = {Scale.FAHRENHEIT: 3.0, Scale.CELSIUS: 2.0}
 # SDM's lowest setpoint; a range at the bottom is widened upwards instead.
 _SDM_MIN_C = 10.0
 _PLACES = 4
-_HAIR = 10.0 ** -_PLACES
+_HAIR = 10.0**-_PLACES
 
 
-def finite(value: Any) -> Optional[float]:
+def finite(value: Any) -> float | None:
     """A JSON number usable as a temperature, else None: Python's JSON parser lets NaN, Infinity and
     integers too big for a float through, and a bool is an int to isinstance."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -64,8 +64,14 @@ def nest_step(change: float, scale: Scale) -> float:
     return max(nest_round(change, scale), _STEP[scale])
 
 
-def displayed(celsius: Optional[float], scale: Scale) -> Optional[float]:
-    """What the Nest app shows for an SDM Celsius reading."""
+@overload
+def displayed(celsius: float, scale: Scale) -> float: ...
+@overload
+def displayed(celsius: None, scale: Scale) -> None: ...
+@overload
+def displayed(celsius: float | None, scale: Scale) -> float | None: ...
+def displayed(celsius: float | None, scale: Scale) -> float | None:
+    """What the Nest app shows for an SDM Celsius reading (None: none reported)."""
     return None if celsius is None else nest_round(from_celsius(celsius, scale), scale)
 
 
@@ -90,7 +96,7 @@ def setpoint_celsius(value: float, scale: Scale) -> float:
     return round(to_celsius(value, scale), _PLACES)
 
 
-def centred_range(target: float, current: Optional[Tuple[float, float]], scale: Scale) -> Tuple[float, float]:
+def centred_range(target: float, current: tuple[float, float] | None, scale: Scale) -> tuple[float, float]:
     """A heat-cool range around `target` keeping the current span (never narrower than SDM allows),
     shifted as a whole when one end would leave the app's limits."""
     low_limit, high_limit = LIMITS[scale]
@@ -104,7 +110,7 @@ def centred_range(target: float, current: Optional[Tuple[float, float]], scale: 
     return high - span, high
 
 
-def range_celsius(low: float, high: float, scale: Scale) -> Tuple[float, float]:
+def range_celsius(low: float, high: float, scale: Scale) -> tuple[float, float]:
     """SetRange parameters for a range in `scale`, guaranteed wider than SDM's minimum gap.
 
     3 °F is 1.66666 °C, a hair under SDM's minimum, so such a range is widened by that hair, away from

@@ -12,12 +12,12 @@ reporting rather than overlooked.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum, IntEnum
-from typing import Any, List, Mapping, Optional, Sequence, Tuple
+from enum import IntEnum, StrEnum
+from typing import Any, overload
 
 from nest_skill import temperatures
 from nest_skill.temperatures import Scale
@@ -31,34 +31,78 @@ _STRUCTURE_INFO = "sdm.structures.traits.Info"
 _WORD_CUTOFF = 0.75
 _ORDINAL_WORDS = (
     # English; German; French; Spanish; Italian (each form a "which one?" answer may take, articles dropped)
-    ("first 1st one erste ersten erster erstes eins premier première premiere un une primero primera primer uno "
-     "una primo prima"),
-    ("second 2nd two zweite zweiten zweiter zweites zwei deuxième deuxieme seconde segundo segunda dos secondo "
-     "seconda due"),
-    "third 3rd three dritte dritten dritter drittes drei troisième troisieme trois tercero tercera tres terzo terza tre",
-    ("fourth 4th four vierte vierten vierter viertes vier quatrième quatrieme quatre cuarto cuarta cuatro quarto "
-     "quarta quattro"),
+    (
+        "first 1st one erste ersten erster erstes eins premier première premiere un une primero primera primer uno "
+        "una primo prima"
+    ),
+    (
+        "second 2nd two zweite zweiten zweiter zweites zwei deuxième deuxieme seconde segundo segunda dos secondo "
+        "seconda due"
+    ),
+    (
+        "third 3rd three dritte dritten dritter drittes drei troisième troisieme trois tercero tercera tres terzo "
+        "terza tre"
+    ),
+    (
+        "fourth 4th four vierte vierten vierter viertes vier quatrième quatrieme quatre cuarto cuarta cuatro quarto "
+        "quarta quattro"
+    ),
     "fifth 5th five fünfte fünften fünfter fünftes fünf cinquième cinquieme cinq quinto quinta cinco cinque",
 )
 _JAPANESE_ORDINALS = ("一", "二", "三", "四", "五")
 _ORDINALS = {word: index for index, words in enumerate(_ORDINAL_WORDS) for word in words.split()}
 # Japanese: 1番目, 一番目, 1つ目, 一つ目, ひとつ目 (with or without の, のやつ, の方, のほう after it), 最初
-_ORDINALS.update({f"{number}{suffix}{tail}": index
-                  for index, kanji in enumerate(_JAPANESE_ORDINALS)
-                  for number in (str(index + 1), kanji, chr(ord("１") + index))
-                  for suffix in ("番目", "つ目", "個目", "台目")
-                  for tail in ("", "の", "のやつ", "の方", "のほう", "です")})
-_ORDINALS.update({"最初": 0, "最初の": 0, "最初のやつ": 0, "最初の方": 0, "最初のほう": 0,
-                  "ひとつ目": 0, "ふたつ目": 1, "みっつ目": 2})
-_LAST_WORDS = frozenset("last letzte letzten letzter letztes dernier dernière derniere último última ultimo ultima "
-                        "最後 最後の 最後のやつ 最後の方 最後のほう".split())
-_ARTICLES = frozenset("the der die das den dem le la les l el los las il lo gli i".split())
+_ORDINALS.update(
+    {
+        f"{number}{suffix}{tail}": index
+        for index, kanji in enumerate(_JAPANESE_ORDINALS)
+        for number in (str(index + 1), kanji, chr(ord("１") + index))
+        for suffix in ("番目", "つ目", "個目", "台目")
+        for tail in ("", "の", "のやつ", "の方", "のほう", "です")
+    }
+)
+_ORDINALS.update(
+    {
+        "最初": 0,
+        "最初の": 0,
+        "最初のやつ": 0,
+        "最初の方": 0,
+        "最初のほう": 0,
+        "ひとつ目": 0,
+        "ふたつ目": 1,
+        "みっつ目": 2,
+    }
+)
+_LAST_WORDS = frozenset(
+    [
+        "last",
+        "letzte",
+        "letzten",
+        "letzter",
+        "letztes",
+        "dernier",
+        "dernière",
+        "derniere",
+        "último",
+        "última",
+        "ultimo",
+        "ultima",
+        "最後",
+        "最後の",
+        "最後のやつ",
+        "最後の方",
+        "最後のほう",
+    ]
+)
+_ARTICLES = frozenset(
+    ["the", "der", "die", "das", "den", "dem", "le", "la", "les", "l", "el", "los", "las", "il", "lo", "gli", "i"]
+)
 """Articles a spoken name may start with ("the bedroom", "das Wohnzimmer", "la cuisine", "el salón"),
 dropped on both sides of a comparison."""
-_THERMOSTAT_WORDS = frozenset("thermostat thermostats thermostate thermostaten termostato termostati".split())
+_THERMOSTAT_WORDS = frozenset(["thermostat", "thermostats", "thermostate", "thermostaten", "termostato", "termostati"])
 
 
-class Hvac(str, Enum):
+class Hvac(StrEnum):
     """SDM `ThermostatHvac.status`: what the equipment is doing right now, whatever the mode."""
 
     HEATING = "HEATING"
@@ -66,7 +110,7 @@ class Hvac(str, Enum):
     OFF = "OFF"
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """SDM `ThermostatMode.mode`, with eco (a separate SDM trait) folded in because it overrides it."""
 
     HEAT = "HEAT"
@@ -90,7 +134,7 @@ class Capabilities:
     not document, gives nothing. As Home Assistant's nest integration does for the fan (offered
     only when `timerMode` is present)."""
 
-    modes: Tuple[Mode, ...] = ()
+    modes: tuple[Mode, ...] = ()
     """The standard modes in `ThermostatMode.availableModes` (SetMode takes these); unknown values are left out."""
     eco: bool = False
     """`ThermostatEco.availableModes` holds MANUAL_ECO: eco can be turned on."""
@@ -114,7 +158,7 @@ class Capabilities:
         return bool(self.modes) or self.eco or self.fan
 
     @classmethod
-    def from_traits(cls, traits: Mapping[str, Any]) -> "Capabilities":
+    def from_traits(cls, traits: Mapping[str, Any]) -> Capabilities:
         def field(trait: str, name: str) -> Any:
             value = traits.get(_TRAIT + trait)
             return value.get(name) if isinstance(value, Mapping) else None
@@ -138,15 +182,15 @@ class Thermostat:
     name: str
     """customName when the user set one, else the room: what the Nest app shows."""
     named_by_room: bool
-    aliases: Tuple[str, ...]
+    aliases: tuple[str, ...]
     """Every name the user may say: the room and the custom name."""
     scale: Scale
     online: bool
     mode: Mode
-    ambient_c: Optional[float]
-    heat_c: Optional[float]
+    ambient_c: float | None
+    heat_c: float | None
     """In eco mode these are the eco setpoints: SDM returns no others then."""
-    cool_c: Optional[float]
+    cool_c: float | None
     capabilities: Capabilities = Capabilities()
     """What it can do and report (Capabilities.from_traits)."""
     reporting: bool = True
@@ -157,17 +201,17 @@ class Thermostat:
     """The structure's customName, filled in only when the user's thermostats span several homes."""
     base_mode: Mode = Mode.UNKNOWN
     """`ThermostatMode.mode` under eco: the mode eco hands back to when it is turned off."""
-    eco_heat_c: Optional[float] = None
-    eco_cool_c: Optional[float] = None
-    hvac: Optional[Hvac] = None
+    eco_heat_c: float | None = None
+    eco_cool_c: float | None = None
+    hvac: Hvac | None = None
     """`ThermostatHvac.status`; None when the trait is missing."""
-    humidity: Optional[float] = None
+    humidity: float | None = None
     """`Humidity.ambientHumidityPercent`."""
-    fan: Optional[bool] = None
+    fan: bool | None = None
     """Whether the fan timer is on (`Fan.timerMode`); None without the fan capability."""
 
     @classmethod
-    def from_sdm(cls, device: Mapping[str, Any]) -> "Thermostat":
+    def from_sdm(cls, device: Mapping[str, Any]) -> Thermostat:
         traits = _traits(device)
 
         def trait(name: str) -> Mapping[str, Any]:
@@ -183,19 +227,19 @@ class Thermostat:
         eco = trait("ThermostatEco").get("mode") == Mode.ECO.value
         setpoints = trait("ThermostatEco") if eco else trait("ThermostatTemperatureSetpoint")
         try:
-            scale = Scale(trait("Settings").get("temperatureScale"))
+            scale = Scale(str(trait("Settings").get("temperatureScale")))
         except ValueError:
             scale = Scale.CELSIUS
         try:
-            mode = Mode.ECO if eco else Mode(trait("ThermostatMode").get("mode"))
+            mode = Mode.ECO if eco else Mode(str(trait("ThermostatMode").get("mode")))
         except ValueError:
             mode = Mode.UNKNOWN
         try:
-            base_mode = Mode(trait("ThermostatMode").get("mode"))
+            base_mode = Mode(str(trait("ThermostatMode").get("mode")))
         except ValueError:
             base_mode = Mode.UNKNOWN
         try:
-            hvac: Optional[Hvac] = Hvac(trait("ThermostatHvac").get("status"))
+            hvac: Hvac | None = Hvac(str(trait("ThermostatHvac").get("status")))
         except ValueError:
             hvac = None
         capabilities = Capabilities.from_traits(traits)
@@ -211,8 +255,11 @@ class Thermostat:
             heat_c=temperatures.finite(setpoints.get("heatCelsius")),
             cool_c=temperatures.finite(setpoints.get("coolCelsius")),
             capabilities=capabilities,
-            reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS) or capabilities.temperature
-            or capabilities.humidity or capabilities.connectivity or capabilities.fan,
+            reporting=any(_TRAIT + t in traits for t in _THERMOSTAT_TRAITS)
+            or capabilities.temperature
+            or capabilities.humidity
+            or capabilities.connectivity
+            or capabilities.fan,
             structure=structure,
             base_mode=base_mode,
             eco_heat_c=temperatures.finite(trait("ThermostatEco").get("heatCelsius")),
@@ -222,8 +269,14 @@ class Thermostat:
             fan=trait("Fan").get("timerMode") == "ON" if capabilities.fan else None,
         )
 
-    def shown(self, celsius: Optional[float]) -> Optional[float]:
-        """A Celsius reading as the Nest app shows it on this thermostat."""
+    @overload
+    def shown(self, celsius: float) -> float: ...
+    @overload
+    def shown(self, celsius: None) -> None: ...
+    @overload
+    def shown(self, celsius: float | None) -> float | None: ...
+    def shown(self, celsius: float | None) -> float | None:
+        """A Celsius reading as the Nest app shows it on this thermostat (None: none reported)."""
         return temperatures.displayed(celsius, self.scale)
 
     def can(self, mode: Mode) -> bool:
@@ -233,8 +286,7 @@ class Thermostat:
             return self.capabilities.eco
         return mode in self.capabilities.modes
 
-    def usable_setpoints(self, heat_c: Optional[float], cool_c: Optional[float]
-                         ) -> Tuple[Optional[float], Optional[float]]:
+    def usable_setpoints(self, heat_c: float | None, cool_c: float | None) -> tuple[float | None, float | None]:
         """(heat, cool) in Celsius, each None when the thermostat cannot use it: a heat-only
         thermostat in eco still reports an eco cool setpoint that nothing will ever act on."""
         modes = set(self.capabilities.modes) or {self.base_mode}
@@ -243,10 +295,13 @@ class Thermostat:
         return (heat_c if heats else None), (cool_c if cools else None)
 
 
-def thermostats_in(devices: Sequence[Mapping[str, Any]]) -> List[Thermostat]:
+def thermostats_in(devices: Sequence[Mapping[str, Any]]) -> list[Thermostat]:
     """The thermostats among an SDM device list (cameras and doorbells share it)."""
-    return [Thermostat.from_sdm(d) for d in devices
-            if d.get("type") == _THERMOSTAT_TYPE or any(_TRAIT + t in _traits(d) for t in _THERMOSTAT_TRAITS)]
+    return [
+        Thermostat.from_sdm(d)
+        for d in devices
+        if d.get("type") == _THERMOSTAT_TYPE or any(_TRAIT + t in _traits(d) for t in _THERMOSTAT_TRAITS)
+    ]
 
 
 def structure_names(structures: Sequence[Mapping[str, Any]]) -> Mapping[str, str]:
@@ -276,8 +331,10 @@ def readable(text: str) -> str:
     """`text` as words anyone can read: each character of a _BREAKS category becomes a space, format
     characters go, runs of white space become one space, and the ends are trimmed. The one cleaning of
     text from outside, for the names both front doors show and for all speech."""
-    kept = "".join(" " if category in _BREAKS else "" if category == _INVISIBLE else c
-                   for c, category in ((c, unicodedata.category(c)) for c in text))
+    kept = "".join(
+        " " if category in _BREAKS else "" if category == _INVISIBLE else c
+        for c, category in ((c, unicodedata.category(c)) for c in text)
+    )
     return " ".join(kept.split())
 
 
@@ -288,8 +345,8 @@ def clean_name(value: Any) -> str:
     name = readable(value) if isinstance(value, str) else ""
     if len(name) <= NAME_MAX_CHARS:
         return name
-    cut = name[:NAME_MAX_CHARS + 1].rfind(" ")
-    return name[:cut if cut > NAME_MAX_CHARS // 2 else NAME_MAX_CHARS].rstrip()
+    cut = name[: NAME_MAX_CHARS + 1].rfind(" ")
+    return name[: cut if cut > NAME_MAX_CHARS // 2 else NAME_MAX_CHARS].rstrip()
 
 
 def _traits(device: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -304,7 +361,7 @@ class Closeness(IntEnum):
     EXACT = 2
 
 
-def _words(name: str) -> List[str]:
+def _words(name: str) -> list[str]:
     """Lower-case words without "the ... thermostat" (or its German, French, Spanish or Italian article,
     and "Thermostat", "termostato"); apostrophes and a final s are dropped, so
     "Dad's Office", "dads office" and "Dad's Offices" compare equal."""
@@ -332,10 +389,17 @@ def closeness(spoken: str, name: str) -> Closeness:
         return Closeness.EXACT
     if set(said) < set(named):
         return Closeness.NEAR
-    if len(said) == len(named) and all(
-            a == b or difflib.SequenceMatcher(None, a, b).ratio() >= _WORD_CUTOFF for a, b in zip(said, named)):
+    if len(said) == len(named) and all(a == b or _misheard(a, b) for a, b in zip(said, named, strict=True)):
         return Closeness.NEAR
     return Closeness.NONE
+
+
+def _misheard(said: str, named: str) -> bool:
+    """Whether two differing words are one word misheard (difflib's ratio, _WORD_CUTOFF). difflib loads at
+    the first such comparison, not at import: many requests never make one (one thermostat, a directive)."""
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, said, named).ratio() >= _WORD_CUTOFF
 
 
 @dataclass(frozen=True)
@@ -343,8 +407,8 @@ class Match:
     """The thermostats a spoken name may mean: `exact` ones may be acted on (when there is one),
     `near` ones only confirmed."""
 
-    exact: Tuple[Thermostat, ...]
-    near: Tuple[Thermostat, ...]
+    exact: tuple[Thermostat, ...]
+    near: tuple[Thermostat, ...]
 
 
 def match(thermostats: Sequence[Thermostat], *spoken: str) -> Match:
@@ -371,15 +435,18 @@ def _best(spoken: str, thermostat: Thermostat) -> Closeness:
     return max(closeness(spoken, name) for name in names)
 
 
-_AT_HOME = re.compile(r"^\s*(?:the one\s+|das\s+|der\s+|celui\s+|celle\s+|el\s+|la\s+|quello\s+"
-                      r"|quella\s+)?(?:at|in|im|à|a|au|chez|de|en|del|nel|nella|della)\s+", re.IGNORECASE)
+_AT_HOME = (
+    r"(?i)^\s*(?:the one\s+|das\s+|der\s+|celui\s+|celle\s+|el\s+|la\s+|quello\s+"
+    r"|quella\s+)?(?:at|in|im|à|a|au|chez|de|en|del|nel|nella|della)\s+"
+)
 """How people answer "at Lake House, or at Home?" ("in Seehaus", "à la maison", "en la casa", "nella casa"):
-the question's own preposition comes back."""
-_JAPANESE_HOME = re.compile(r"(?:の方|のほう|のやつ|の)$")
+the question's own preposition comes back. Patterns here are compiled by `re` at their first use (and
+kept in its cache): only an answer to "which one?" needs these."""
+_JAPANESE_HOME = r"(?:の方|のほう|のやつ|の)$"
 """A Japanese answer to "湖の家のリビングですか、それとも自宅のほうですか？": "自宅のほう", "自宅の"."""
 
 
-def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat]:
+def choose(candidates: Sequence[Thermostat], answer: str) -> Thermostat | None:
     """The candidate an answer to "which one?" picks: an ordinal ("the first one", "second"), or a
     home or thermostat name that fits exactly one candidate ("lake house", "at Lake House", "the
     one at home")."""
@@ -388,10 +455,11 @@ def choose(candidates: Sequence[Thermostat], answer: str) -> Optional[Thermostat
     ordinal = len(candidates) - 1 if last else next((_ORDINALS[w] for w in words if w in _ORDINALS), None)
     if ordinal is not None and words and set(words) <= set(_ORDINALS) | _LAST_WORDS:
         return candidates[ordinal] if ordinal < len(candidates) else None
-    answer = _JAPANESE_HOME.sub("", _AT_HOME.sub("", answer))
+    answer = re.sub(_JAPANESE_HOME, "", re.sub(_AT_HOME, "", answer))
     for wanted in (Closeness.EXACT, Closeness.NEAR):
-        fits = [t for t in candidates
-                if any(closeness(answer, name) >= wanted for name in (t.home, *t.aliases) if name)]
+        fits = [
+            t for t in candidates if any(closeness(answer, name) >= wanted for name in (t.home, *t.aliases) if name)
+        ]
         if len(fits) == 1:
             return fits[0]
         if fits:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from werkzeug.http import parse_cookie
@@ -37,15 +38,26 @@ INCOMPRESSIBLE = base64.urlsafe_b64encode(b"".join(hashlib.sha256(bytes([n])).di
 
 
 def make_config(**overrides: Any) -> BridgeConfig:
-    values = dict(secrets_bucket=BUCKET, secrets_key=KEY, alexa_vendor_id=VENDOR, authorization_url=AUTH_URL,
-                  token_url=TOKEN_URL, public_base_url=PUBLIC_BASE)
+    values = dict(
+        secrets_bucket=BUCKET,
+        secrets_key=KEY,
+        alexa_vendor_id=VENDOR,
+        authorization_url=AUTH_URL,
+        token_url=TOKEN_URL,
+        public_base_url=PUBLIC_BASE,
+    )
     values.update(overrides)
     return BridgeConfig(**values)
 
 
-def get(bridge: Bridge, path: str, params: Mapping[str, str] | str = "",
-        headers: Mapping[str, str] | None = None, method: str = "GET",
-        cookies: Mapping[str, str] | None = None) -> Response:
+def get(
+    bridge: Bridge,
+    path: str,
+    params: Mapping[str, str] | str = "",
+    headers: Mapping[str, str] | None = None,
+    method: str = "GET",
+    cookies: Mapping[str, str] | None = None,
+) -> Response:
     """One request as a browser over https sends it; `headers` replaces the default Host."""
     query = params if isinstance(params, str) else urlencode(params)
     headers = dict(headers or {"host": "bridge.example.com"})
@@ -76,9 +88,11 @@ def location(response: Response) -> Location:
     assert response.status_code == 302, body(response)
     url = response.headers["Location"]
     parts = urlsplit(url)
-    return Location(base=f"{parts.scheme}://{parts.netloc}{parts.path}",
-                    query=dict(parse_qsl(parts.query, keep_blank_values=True)),
-                    fragment=dict(parse_qsl(parts.fragment, keep_blank_values=True)))
+    return Location(
+        base=f"{parts.scheme}://{parts.netloc}{parts.path}",
+        query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+        fragment=dict(parse_qsl(parts.fragment, keep_blank_values=True)),
+    )
 
 
 def set_cookies(response: Response) -> dict[str, str]:
@@ -100,8 +114,17 @@ class Flow:
 
 def start(bridge: Bridge, redirect_uri: str = ALEXA_REDIRECT, state: str = ALEXA_STATE) -> Flow:
     """Run /authorize as Alexa's browser would."""
-    response = get(bridge, "/authorize", {"client_id": "alexa-side-id", "response_type": "token", "state": state,
-                                          "redirect_uri": redirect_uri, "scope": "sdm"})
+    response = get(
+        bridge,
+        "/authorize",
+        {
+            "client_id": "alexa-side-id",
+            "response_type": "token",
+            "state": state,
+            "redirect_uri": redirect_uri,
+            "scope": "sdm",
+        },
+    )
     cookie = set_cookies(response)[FLOW_COOKIE]
     return Flow(location(response).query["state"], parse_cookie(cookie)[FLOW_COOKIE])
 
@@ -109,8 +132,9 @@ def start(bridge: Bridge, redirect_uri: str = ALEXA_REDIRECT, state: str = ALEXA
 def callback(bridge: Bridge, flow: Flow, **params: str) -> Response:
     """Google's redirect to /callback in the browser that started `flow` (code=CODE unless given; None drops)."""
     query = {"state": flow.state, "code": CODE, **params}
-    return get(bridge, "/callback", {name: value for name, value in query.items() if value is not None},
-               cookies=flow.cookies)
+    return get(
+        bridge, "/callback", {name: value for name, value in query.items() if value is not None}, cookies=flow.cookies
+    )
 
 
 def assert_refused(response: Response, status: int, *phrases: str) -> None:
@@ -122,8 +146,9 @@ def assert_refused(response: Response, status: int, *phrases: str) -> None:
         assert phrase in body(response)
 
 
-def assert_back_to_alexa(response: Response, error: str, redirect_uri: str = ALEXA_REDIRECT,
-                         state: str = ALEXA_STATE) -> None:
+def assert_back_to_alexa(
+    response: Response, error: str, redirect_uri: str = ALEXA_REDIRECT, state: str = ALEXA_STATE
+) -> None:
     """A redirect to Alexa's URL with exactly `error` and Alexa's state in the fragment: never a token."""
     back = location(response)
     assert response.headers["Location"].startswith(redirect_uri + "#")

@@ -18,5 +18,7 @@ def test_the_alexa_redirect_allow_list_is_exactly_these_six_urls():
 
 
 def test_fragments_are_percent_encoded_with_spaces_as_20():
-    assert with_fragment("https://a.example/x", [("state", "a b+c/d"), ("error", "access_denied")]) == \
-        "https://a.example/x#state=a%20b%2Bc%2Fd&error=access_denied"
+    assert (
+        with_fragment("https://a.example/x", [("state", "a b+c/d"), ("error", "access_denied")])
+        == "https://a.example/x#state=a%20b%2Bc%2Fd&error=access_denied"
+    )

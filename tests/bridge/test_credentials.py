@@ -23,11 +23,20 @@ from moto.core import set_initial_no_auth_action_count
 from oauth_bridge import app as bridge_app
 from oauth_bridge import credentials as credentials_module
 from oauth_bridge.app import build_bridge
-from oauth_bridge.credentials import (CACHE_TTL_S, FAILURE_TTL_S, CredentialStore, Credentials,
-                                      CredentialsUnavailable)
+from oauth_bridge.credentials import CACHE_TTL_S, FAILURE_TTL_S, Credentials, CredentialStore, CredentialsUnavailable
 from sandbox.processes import free_port
-from tests.bridge.helpers import (BUCKET, CLIENT_ID, CLIENT_SECRET, KEY, STATE_KEY, VENDOR, assert_back_to_alexa, get,
-                                  make_config, start)
+from tests.bridge.helpers import (
+    BUCKET,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    KEY,
+    STATE_KEY,
+    VENDOR,
+    assert_back_to_alexa,
+    get,
+    make_config,
+    start,
+)
 from tests.clock import Clock
 
 
@@ -100,8 +109,10 @@ def test_missing_object_logs_bucket_key_and_code(secrets_bucket, store, caplog):
 
 
 def test_missing_bucket(secrets_bucket, monotonic, caplog):
-    assert unavailable(CredentialStore(secrets_bucket.s3, "no-such-bucket-here", KEY, clock=monotonic),
-                       caplog)[0] == "NoSuchBucket"
+    assert (
+        unavailable(CredentialStore(secrets_bucket.s3, "no-such-bucket-here", KEY, clock=monotonic), caplog)[0]
+        == "NoSuchBucket"
+    )
 
 
 def test_access_denied_by_iam(secrets_bucket, monotonic, caplog):
@@ -111,44 +122,65 @@ def test_access_denied_by_iam(secrets_bucket, monotonic, caplog):
     @set_initial_no_auth_action_count(3)
     def read_as_a_role_without_access() -> str:
         iam.create_user(UserName="bridge")
-        iam.put_user_policy(UserName="bridge", PolicyName="read-other", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                           "Resource": f"arn:aws:s3:::{BUCKET}/other.properties"}]}))
+        iam.put_user_policy(
+            UserName="bridge",
+            PolicyName="read-other",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{BUCKET}/other.properties",
+                        }
+                    ],
+                }
+            ),
+        )
         access_key = iam.create_access_key(UserName="bridge")["AccessKey"]
-        s3 = boto3.client("s3", aws_access_key_id=access_key["AccessKeyId"],
-                          aws_secret_access_key=access_key["SecretAccessKey"])
+        s3 = boto3.client(
+            "s3", aws_access_key_id=access_key["AccessKeyId"], aws_secret_access_key=access_key["SecretAccessKey"]
+        )
         return unavailable(CredentialStore(s3, BUCKET, KEY, clock=monotonic), caplog)[0]
 
     assert read_as_a_role_without_access() == "AccessDenied"
 
 
-@pytest.mark.parametrize("kms_code", ["KMS.DisabledException", "KMS.KMSInvalidStateException",
-                                      "KMS.NotFoundException"])
+@pytest.mark.parametrize("kms_code", ["KMS.DisabledException", "KMS.KMSInvalidStateException", "KMS.NotFoundException"])
 def test_kms_failures(secrets_bucket, store, caplog, kms_code):
     """S3 answers GetObject with these when the object's KMS key is disabled, pending deletion or gone.
     moto does not model key state in S3, so botocore's Stubber gives S3's answer."""
     with Stubber(secrets_bucket.s3) as stubber:
-        stubber.add_client_error("get_object", service_error_code=kms_code, http_status_code=400,
-                                 service_message="KMS key unusable")
+        stubber.add_client_error(
+            "get_object", service_error_code=kms_code, http_status_code=400, service_message="KMS key unusable"
+        )
         code, record = unavailable(store, caplog)
     assert code == kms_code == record.error_code
 
 
 def test_unreachable_s3(monotonic, caplog):
-    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{free_port()}",
-                      aws_access_key_id="test", aws_secret_access_key="test",
-                      config=Config(connect_timeout=1, retries={"max_attempts": 1}))
+    s3 = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(connect_timeout=1, retries={"max_attempts": 1}),
+    )
     assert unavailable(CredentialStore(s3, BUCKET, KEY, clock=monotonic), caplog)[0] == "EndpointConnectionError"
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("clientid=a\nclientsecret=b\n", "missing or empty statekey"),
-    (f"clientid=\nclientsecret=b\nstatekey={STATE_KEY}\n", "missing or empty clientid"),
-    ("clientid=a\nclientsecret=b\nstatekey=short\n", "statekey shorter than 32"),
-    (f"clientid=a\nthis line is wrong\nstatekey={STATE_KEY}\n", "line 2 is not"),
-    (b"clientid=a\nclientsecret=\xff\xfe\n", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("clientid=a\nclientsecret=b\n", "missing or empty statekey"),
+        (f"clientid=\nclientsecret=b\nstatekey={STATE_KEY}\n", "missing or empty clientid"),
+        ("clientid=a\nclientsecret=b\nstatekey=short\n", "statekey shorter than 32"),
+        (f"clientid=a\nthis line is wrong\nstatekey={STATE_KEY}\n", "line 2 is not"),
+        (b"clientid=a\nclientsecret=\xff\xfe\n", "not UTF-8"),
+    ],
+)
 def test_malformed_properties(secrets_bucket, store, caplog, body, expected):
     secrets_bucket.write(body)
     code, _ = unavailable(store, caplog)
@@ -219,7 +251,8 @@ def test_a_read_that_outlasts_its_waiters_is_logged_once_by_a_daemon_reader(hang
     with caplog.at_level(logging.ERROR, logger="oauth_bridge"), concurrent.futures.ThreadPoolExecutor(4) as pool:
         assert list(pool.map(code, range(4))) == ["Timeout"] * 4
     assert [r.getMessage() for r in caplog.records if getattr(r, "object_key", None) == key] == [
-        f"cannot use secrets object s3://{BUCKET}/{key}: Timeout"]
+        f"cannot use secrets object s3://{BUCKET}/{key}: Timeout"
+    ]
     readers = [thread for thread in threading.enumerate() if thread.name == "secrets-read"]
     assert readers and all(reader.daemon for reader in readers)
 
@@ -231,8 +264,16 @@ def test_the_secrets_are_read_again_after_300_s_and_a_failed_read_after_10_s(bri
     assert secrets_bucket.get_object_calls == 1
     monotonic.advance(0.1)
     secrets_bucket.s3.delete_object(Bucket=BUCKET, Key=KEY)
-    response = get(bridge, "/authorize", {"client_id": "x", "response_type": "token", "state": "s",
-                                          "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}"})
+    response = get(
+        bridge,
+        "/authorize",
+        {
+            "client_id": "x",
+            "response_type": "token",
+            "state": "s",
+            "redirect_uri": f"https://layla.amazon.com/api/skill/link/{VENDOR}",
+        },
+    )
     assert secrets_bucket.get_object_calls == 2
     assert_back_to_alexa(response, "temporarily_unavailable", state="s")
     secrets_bucket.write_credentials()
@@ -279,34 +320,66 @@ def read(s3: FakeS3, caplog: pytest.LogCaptureFixture) -> tuple[Credentials | st
             outcome: Credentials | str = CredentialStore(s3, BUCKET, KEY, clock=Clock(0.0)).get()
         except CredentialsUnavailable as error:
             outcome = error.error_code
-    return outcome, [(record.levelname, record.getMessage(),
-                      {name: getattr(record, name) for name in _FIELDS if hasattr(record, name)})
-                     for record in caplog.records]
+    return outcome, [
+        (
+            record.levelname,
+            record.getMessage(),
+            {name: getattr(record, name) for name in _FIELDS if hasattr(record, name)},
+        )
+        for record in caplog.records
+    ]
 
 
 OBJECT = f"s3://{BUCKET}/{KEY}"
 
 
-@pytest.mark.parametrize("s3, code", [
-    (FakeS3(error=ClientError({"Error": {"Code": "SlowDown"}}, "GetObject")), "SlowDown"),
-    (FakeS3(error=ClientError({"Error": {"Code": ""}}, "GetObject")), "UnknownClientError"),
-    (FakeS3(error=ClientError({}, "GetObject")), "UnknownClientError"),
-    (FakeS3(error=ConnectionResetError(104, "Connection reset by peer")), "ConnectionResetError"),
-    (FakeS3(b"statekey=" + b"k" * 32 + b"\n"), "MalformedProperties: missing or empty clientid, clientsecret"),
-    (FakeS3(b"clientid=a\nclientsecret=b\nstatekey=" + b"k" * 31 + b"\n"),
-     "MalformedProperties: statekey shorter than 32 characters"),
-], ids=["S3's code", "a blank code", "no error at all", "any other exception", "two values missing",
-        "a 31-character state key"])
+@pytest.mark.parametrize(
+    "s3, code",
+    [
+        (FakeS3(error=ClientError({"Error": {"Code": "SlowDown"}}, "GetObject")), "SlowDown"),
+        (FakeS3(error=ClientError({"Error": {"Code": ""}}, "GetObject")), "UnknownClientError"),
+        (FakeS3(error=ClientError({}, "GetObject")), "UnknownClientError"),
+        (FakeS3(error=ConnectionResetError(104, "Connection reset by peer")), "ConnectionResetError"),
+        (FakeS3(b"statekey=" + b"k" * 32 + b"\n"), "MalformedProperties: missing or empty clientid, clientsecret"),
+        (
+            FakeS3(b"clientid=a\nclientsecret=b\nstatekey=" + b"k" * 31 + b"\n"),
+            "MalformedProperties: statekey shorter than 32 characters",
+        ),
+    ],
+    ids=[
+        "S3's code",
+        "a blank code",
+        "no error at all",
+        "any other exception",
+        "two values missing",
+        "a 31-character state key",
+    ],
+)
 def test_what_the_operator_reads_for_an_unusable_secrets_object(caplog, s3, code):
-    assert read(s3, caplog) == (code, [("ERROR", f"cannot use secrets object {OBJECT}: {code}", {
-        "event": "credentials_unavailable", "bucket": BUCKET, "object_key": KEY, "error_code": code})])
+    assert read(s3, caplog) == (
+        code,
+        [
+            (
+                "ERROR",
+                f"cannot use secrets object {OBJECT}: {code}",
+                {"event": "credentials_unavailable", "bucket": BUCKET, "object_key": KEY, "error_code": code},
+            )
+        ],
+    )
 
 
 def test_a_32_character_state_key_is_enough_and_the_read_is_logged(caplog):
     body = f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\nstatekey={'k' * 32}\n".encode()
-    assert read(FakeS3(body), caplog) == (Credentials(CLIENT_ID, CLIENT_SECRET, "k" * 32), [
-        ("INFO", f"read secrets object {OBJECT}", {"event": "credentials_loaded", "bucket": BUCKET,
-                                                   "object_key": KEY})])
+    assert read(FakeS3(body), caplog) == (
+        Credentials(CLIENT_ID, CLIENT_SECRET, "k" * 32),
+        [
+            (
+                "INFO",
+                f"read secrets object {OBJECT}",
+                {"event": "credentials_loaded", "bucket": BUCKET, "object_key": KEY},
+            )
+        ],
+    )
 
 
 class EndsAsTheWaitExpires(Future):
@@ -317,10 +390,14 @@ class EndsAsTheWaitExpires(Future):
         raise FutureTimeout
 
 
-@pytest.mark.parametrize("s3, code", [
-    (FakeS3(error=ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")), "NoSuchKey"),
-    (FakeS3(f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\nstatekey={'k' * 32}\n".encode()), "Timeout"),
-], ids=["failed", "succeeded"])
+@pytest.mark.parametrize(
+    "s3, code",
+    [
+        (FakeS3(error=ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")), "NoSuchKey"),
+        (FakeS3(f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\nstatekey={'k' * 32}\n".encode()), "Timeout"),
+    ],
+    ids=["failed", "succeeded"],
+)
 def test_a_read_ending_as_the_wait_expires(monkeypatch, s3, code):
     """The request answers with the read's own failure, or, when it succeeded too late, with Timeout."""
     monkeypatch.setattr(credentials_module, "Future", EndsAsTheWaitExpires)
@@ -331,8 +408,9 @@ def test_a_read_ending_as_the_wait_expires(monkeypatch, s3, code):
 
 def test_the_production_s3_client_bounds_each_read():
     """1 s to connect, 2 s per read, 3 attempts in all (botocore's max_attempts counts retries): about 6 s."""
-    client = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
-                          config=bridge_app.S3_CONFIG)
+    client = boto3.client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x", config=bridge_app.S3_CONFIG
+    )
     config = client.meta.config
     assert (config.connect_timeout, config.read_timeout) == (1, 2)
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}
@@ -342,4 +420,7 @@ def test_the_production_bridge_reads_s3_with_its_own_bounds(aws):
     """1 s to connect, 2 s per read, 3 attempts: the background read ends within about 6 s."""
     config = build_bridge(make_config())._credentials._s3.meta.config
     assert (config.connect_timeout, config.read_timeout, config.retries) == (
-        1, 2, {"mode": "standard", "total_max_attempts": 3})
+        1,
+        2,
+        {"mode": "standard", "total_max_attempts": 3},
+    )

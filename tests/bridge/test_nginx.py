@@ -63,8 +63,9 @@ access_log /var/log/nginx/healthd/application.log.$year-$month-$day-$hour health
 
 
 def ok_app(environ, start_response):
-    start_response("302 Found", [("Location", "https://layla.amazon.com/api/skill/link/X#access_token=t"),
-                                 ("Content-Length", "0")])
+    start_response(
+        "302 Found", [("Location", "https://layla.amazon.com/api/skill/link/X#access_token=t"), ("Content-Length", "0")]
+    )
     return [b""]
 
 
@@ -89,15 +90,32 @@ def lay_out(prefix: Path, listen_port: int, upstream_port: int) -> Path:
 def nginx(tmp_path):
     """nginx in the platform's layout; yields (base URL, logs directory, upstream port)."""
     if not Path(NGINX).exists():
-        pytest.fail("nginx is not installed: `make test` installs Debian's nginx-light "
-                    "(apt-get install -y nginx-light)")
+        pytest.fail(
+            "nginx is not installed: `make test` installs Debian's nginx-light (apt-get install -y nginx-light)"
+        )
     listen_port, upstream_port = free_port(), free_port()
     logs = lay_out(tmp_path, listen_port, upstream_port)
-    subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                    "-e", str(logs / "startup.log")], check=True, capture_output=True, timeout=30)
-    process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                                "-e", str(logs / "startup.log"), "-g", f"daemon off;{WORKER_USER}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(logs / "startup.log")],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    process = subprocess.Popen(
+        [
+            NGINX,
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(tmp_path / "nginx.conf"),
+            "-e",
+            str(logs / "startup.log"),
+            "-g",
+            f"daemon off;{WORKER_USER}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base_url = f"http://{LOOPBACK}:{listen_port}"
     try:
         for _ in range(100):
@@ -125,8 +143,7 @@ def test_healthd_gets_every_request_and_no_log_holds_a_query(nginx):
     [healthd] = list((logs / "healthd").glob("application.log.*"))
     assert healthd.name.startswith("application.log.") and len(healthd.name.split(".")[-1].split("-")) == 4
     lines = [line for line in healthd.read_text().splitlines() if line.split('"')[1] != "/"]  # not the start probe
-    assert [line.split('"')[1:3] for line in lines] == [["/authorize", "302"], ["/callback", "302"],
-                                                        ["/health", "302"]]
+    assert [line.split('"')[1:3] for line in lines] == [["/authorize", "302"], ["/callback", "302"], ["/health", "302"]]
     access = (logs / "access.log").read_text()
     assert '"GET /callback HTTP/1.1" 302' in access
     text = all_logs(logs)

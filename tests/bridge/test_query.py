@@ -34,20 +34,31 @@ def test_each_parameter_once_decoded():
 def test_a_query_of_40960_characters_is_read_and_one_more_is_too_long():
     assert len(twenty_fields_of(40_960)) == 40_960
     assert len(params_of(twenty_fields_of(40_960))) == 20
-    with pytest.raises(BadQuery, match="^too_long$"):
+    with pytest.raises(BadQuery, match=r"^too_long$"):
         params_of(twenty_fields_of(40_961))
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("state=%FF", "malformed"),
-    ("state=%C3", "malformed"),
-    ("state=a&state=a", "malformed"),
-    ("&".join(f"x{index}=v" for index in range(21)), "malformed"),
-    ("state=" + "%C3%A9" * 1025, "too_long"),
-    ("a%0Ab=1", "control_chars"),
-    ("state=a%7F", "control_chars"),
-], ids=["not UTF-8", "cut UTF-8", "repeated", "21 fields", "2050 bytes in 1025 characters", "in a name",
-        "DEL in a value"])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("state=%FF", "malformed"),
+        ("state=%C3", "malformed"),
+        ("state=a&state=a", "malformed"),
+        ("&".join(f"x{index}=v" for index in range(21)), "malformed"),
+        ("state=" + "%C3%A9" * 1025, "too_long"),
+        ("a%0Ab=1", "control_chars"),
+        ("state=a%7F", "control_chars"),
+    ],
+    ids=[
+        "not UTF-8",
+        "cut UTF-8",
+        "repeated",
+        "21 fields",
+        "2050 bytes in 1025 characters",
+        "in a name",
+        "DEL in a value",
+    ],
+)
 def test_what_no_legitimate_caller_sends_is_refused_with_its_reason(raw, reason):
     with pytest.raises(BadQuery) as bad:
         params_of(raw)
@@ -60,8 +71,11 @@ def test_a_value_of_2048_bytes_in_1024_characters_passes():
 
 def test_del_and_other_control_characters_are_refused(bridge):
     for raw in ("%7F", "%1F", "%00"):
-        assert_refused(get(bridge, "/authorize", f"state=a{raw}b&response_type=token&redirect_uri="
-                                                 f"{ALEXA_REDIRECT}"), 400, "characters that do not belong")
+        assert_refused(
+            get(bridge, "/authorize", f"state=a{raw}b&response_type=token&redirect_uri={ALEXA_REDIRECT}"),
+            400,
+            "characters that do not belong",
+        )
 
 
 def body_of(response) -> str:
@@ -69,11 +83,17 @@ def body_of(response) -> str:
 
 
 def test_a_value_of_2048_bytes_passes_and_one_more_is_too_long(bridge):
-    ok = get(bridge, "/authorize", {"state": "s" * 1024, "response_type": "token", "redirect_uri": ALEXA_REDIRECT,
-                                    "pad": "p" * 2048})
+    ok = get(
+        bridge,
+        "/authorize",
+        {"state": "s" * 1024, "response_type": "token", "redirect_uri": ALEXA_REDIRECT, "pad": "p" * 2048},
+    )
     assert ok.status_code == 302
-    too_long = get(bridge, "/authorize", {"state": "s", "response_type": "token", "redirect_uri": ALEXA_REDIRECT,
-                                          "pad": "p" * 2049})
+    too_long = get(
+        bridge,
+        "/authorize",
+        {"state": "s", "response_type": "token", "redirect_uri": ALEXA_REDIRECT, "pad": "p" * 2049},
+    )
     assert_refused(too_long, 400)
     assert body_of(too_long) != body_of(get(bridge, "/authorize", "state=a&state=b"))
 

@@ -9,8 +9,16 @@ import re
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from oauth_bridge.sealed_state import (MAX_AGE_S, PREFIX, AlexaReturn, StateRefused, StateSealer, binding_of,
-                                       new_nonce, unverified)
+from oauth_bridge.sealed_state import (
+    MAX_AGE_S,
+    PREFIX,
+    AlexaReturn,
+    StateRefused,
+    StateSealer,
+    binding_of,
+    new_nonce,
+    unverified,
+)
 from tests.bridge.helpers import ALEXA_REDIRECT, ALEXA_STATE, STATE_KEY
 from tests.clock import Clock
 
@@ -61,7 +69,7 @@ def _flipped(char: str) -> str:
 def test_tampering_anywhere_is_refused(sealer):
     sealed = sealer.seal(ALEXA)
     for index in range(len(PREFIX), len(sealed)):
-        flipped = sealed[:index] + _flipped(sealed[index]) + sealed[index + 1:]
+        flipped = sealed[:index] + _flipped(sealed[index]) + sealed[index + 1 :]
         with pytest.raises(StateRefused) as refused:
             sealer.open(flipped)
         assert refused.value.reason == "invalid"
@@ -106,8 +114,10 @@ def test_unverified_reads_the_payload_without_the_key(sealer):
 KNOWN_KEY = "known-state-key-" + "k" * 32
 SEALED_AT = 1_800_000_000.0
 KNOWN_RETURN = AlexaReturn(ALEXA_STATE, ALEXA_REDIRECT, "bInDiNg")
-KNOWN_SEALED = ("sealed2~eyJzIjoiQWxleGFTdGF0ZS0wMTIzNDU2Nzg5YWJjZGVmIiwiciI6Imh0dHBzOi8vbGF5bGEuYW1hem9uLmNvbS9hcGkv"
-                "c2tpbGwvbGluay9URVNUVkVORE9SMDEiLCJiIjoiYkluRGlOZyJ9.a0nSAA.9WMGvIh7edvs-ifoZvBYtSlAZ3osHQsGxYPGcuXeUrY")
+KNOWN_SEALED = (
+    "sealed2~eyJzIjoiQWxleGFTdGF0ZS0wMTIzNDU2Nzg5YWJjZGVmIiwiciI6Imh0dHBzOi8vbGF5bGEuYW1hem9uLmNvbS9hcGkv"
+    "c2tpbGwvbGluay9URVNUVkVORE9SMDEiLCJiIjoiYkluRGlOZyJ9.a0nSAA.9WMGvIh7edvs-ifoZvBYtSlAZ3osHQsGxYPGcuXeUrY"
+)
 """KNOWN_RETURN sealed with KNOWN_KEY at SEALED_AT: the states in flight during a deploy were sealed by the
 version before it, so a change of prefix, salt, digest or payload names would refuse every one of them."""
 
@@ -137,8 +147,9 @@ def test_another_key_or_a_sealed1_state_is_refused():
 
 def _signed(payload: object) -> str:
     """A payload signed with the right key, salt and digest: only its shape is wrong."""
-    serializer = URLSafeTimedSerializer(KNOWN_KEY, salt="oauth-bridge/alexa-state",
-                                        signer_kwargs={"digest_method": hashlib.sha256})
+    serializer = URLSafeTimedSerializer(
+        KNOWN_KEY, salt="oauth-bridge/alexa-state", signer_kwargs={"digest_method": hashlib.sha256}
+    )
     return "sealed2~" + serializer.dumps(payload)
 
 
@@ -147,14 +158,17 @@ def test_the_salt_and_digest_are_the_published_ones():
     assert StateSealer(KNOWN_KEY).open(sealed) == KNOWN_RETURN
 
 
-@pytest.mark.parametrize("payload", [
-    ["AlexaState", ALEXA_REDIRECT, "b"],
-    {"s": ALEXA_STATE, "r": ALEXA_REDIRECT},
-    {"s": 5, "r": ALEXA_REDIRECT, "b": "bInDiNg"},
-    {"s": ALEXA_STATE, "r": None, "b": "bInDiNg"},
-    {"s": ALEXA_STATE, "r": ALEXA_REDIRECT, "b": ["bInDiNg"]},
-    "just a string",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        ["AlexaState", ALEXA_REDIRECT, "b"],
+        {"s": ALEXA_STATE, "r": ALEXA_REDIRECT},
+        {"s": 5, "r": ALEXA_REDIRECT, "b": "bInDiNg"},
+        {"s": ALEXA_STATE, "r": None, "b": "bInDiNg"},
+        {"s": ALEXA_STATE, "r": ALEXA_REDIRECT, "b": ["bInDiNg"]},
+        "just a string",
+    ],
+)
 def test_a_rightly_signed_payload_of_the_wrong_shape_is_refused_not_a_crash(payload):
     with pytest.raises(StateRefused) as refused:
         StateSealer(KNOWN_KEY).open(_signed(payload))

@@ -9,8 +9,8 @@ import json
 import select
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from urllib.parse import parse_qs, parse_qsl
 
 import pytest
@@ -20,10 +20,15 @@ import responses
 from oauth_bridge import token_exchange
 from oauth_bridge.app import build_bridge
 from oauth_bridge.token_exchange import AccessGrant, TokenClient, TokenExchangeError, TokenFailure, _Deadline
-from sandbox.fake_google import (TOKEN_MISBEHAVIOURS, TRICKLING_MODES, FakeGoogle, TricklingFront,
-                                 trickling_token_endpoint)
-from sandbox.serving import in_background, running
+from sandbox.fake_google import (
+    TOKEN_MISBEHAVIOURS,
+    TRICKLING_MODES,
+    FakeGoogle,
+    TricklingFront,
+    trickling_token_endpoint,
+)
 from sandbox.processes import LOOPBACK, free_port
+from sandbox.serving import in_background, running
 from tests.bridge.helpers import ACCESS_TOKEN, CALLBACK, CLIENT_ID, CLIENT_SECRET, CODE, TOKEN_URL, make_config
 
 PROJECT = "00000000-0000-4000-8000-0000000000bb"
@@ -43,8 +48,13 @@ def test_posts_the_form_google_expects(grant):
     assert exchange(TokenClient(TOKEN_URL)) == AccessGrant(ACCESS_TOKEN, 3599)
     [call] = grant.calls
     assert call.request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert parse_qs(call.request.body) == {"code": [CODE], "client_id": [CLIENT_ID], "client_secret": [CLIENT_SECRET],
-                                           "grant_type": ["authorization_code"], "redirect_uri": [CALLBACK]}
+    assert parse_qs(call.request.body) == {
+        "code": [CODE],
+        "client_id": [CLIENT_ID],
+        "client_secret": [CLIENT_SECRET],
+        "grant_type": ["authorization_code"],
+        "redirect_uri": [CALLBACK],
+    }
 
 
 def test_repr_of_a_grant_hides_the_token():
@@ -58,41 +68,59 @@ def test_expires_in_is_kept_when_it_is_a_lifetime(token_endpoint, expires_in, ex
     assert exchange(TokenClient(TOKEN_URL)).expires_in == expected
 
 
-@pytest.mark.parametrize("expires_in", [0, -5, "soon", True, 12.5, "²", "٣٦٠٠", "3600\n", "9" * 5000,
-                                        10**12, "+3600", " 3600", "0000003599"])
+@pytest.mark.parametrize(
+    "expires_in", [0, -5, "soon", True, 12.5, "²", "٣٦٠٠", "3600\n", "9" * 5000, 10**12, "+3600", " 3600", "0000003599"]
+)
 def test_an_expires_in_that_is_no_lifetime_fails_the_exchange(token_endpoint, expires_in):
     """Alexa would take a wrong lifetime at its word; no lifetime is better than an invented one."""
     token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN, "expires_in": expires_in})
     assert failure(TokenClient(TOKEN_URL)).kind is TokenFailure.MALFORMED
 
 
-@pytest.mark.parametrize("mode, kind", [("unavailable", TokenFailure.PROVIDER_ERROR),
-                                        ("server_error", TokenFailure.PROVIDER_ERROR),
-                                        ("html", TokenFailure.NOT_JSON),
-                                        ("no_access_token", TokenFailure.NO_ACCESS_TOKEN),
-                                        ("expires_in_superscript", TokenFailure.MALFORMED),
-                                        ("expires_in_5000_digits", TokenFailure.NOT_JSON),
-                                        ("deep_nesting", TokenFailure.NOT_JSON)])
+@pytest.mark.parametrize(
+    "mode, kind",
+    [
+        ("unavailable", TokenFailure.PROVIDER_ERROR),
+        ("server_error", TokenFailure.PROVIDER_ERROR),
+        ("html", TokenFailure.NOT_JSON),
+        ("no_access_token", TokenFailure.NO_ACCESS_TOKEN),
+        ("expires_in_superscript", TokenFailure.MALFORMED),
+        ("expires_in_5000_digits", TokenFailure.NOT_JSON),
+        ("deep_nesting", TokenFailure.NOT_JSON),
+    ],
+)
 def test_each_misbehaviour_of_the_fake_token_endpoint_is_a_clean_failure(token_endpoint, mode, kind):
     status, content_type, body = TOKEN_MISBEHAVIOURS[mode]
     token_endpoint.post(TOKEN_URL, status=status, body=body, content_type=content_type)
     assert failure(TokenClient(TOKEN_URL)).kind is kind
 
 
-@pytest.mark.parametrize("status, body, kind, provider_error", [
-    (400, {"error": "invalid_grant", "error_description": "Bad Request"}, TokenFailure.GRANT_REFUSED, "invalid_grant"),
-    (401, {"error": "invalid_client", "error_description": "Unauthorized"}, TokenFailure.REQUEST_REJECTED,
-     "invalid_client"),
-    (400, {"error": "redirect_uri_mismatch"}, TokenFailure.REQUEST_REJECTED, "redirect_uri_mismatch"),
-    (403, {"error": "<b>not a code</b>"}, TokenFailure.REQUEST_REJECTED, None),
-    (500, {"error": "internal_failure"}, TokenFailure.PROVIDER_ERROR, "internal_failure"),
-    (503, None, TokenFailure.PROVIDER_ERROR, None),
-    (302, None, TokenFailure.PROVIDER_ERROR, None),
-    (200, {"token_type": "Bearer", "expires_in": 3599}, TokenFailure.NO_ACCESS_TOKEN, None),
-    (200, {"access_token": "", "expires_in": 3599}, TokenFailure.NO_ACCESS_TOKEN, None),
-    (200, {"access_token": 12345}, TokenFailure.NO_ACCESS_TOKEN, None),
-    (200, ["access_token"], TokenFailure.NO_ACCESS_TOKEN, None),
-])
+@pytest.mark.parametrize(
+    "status, body, kind, provider_error",
+    [
+        (
+            400,
+            {"error": "invalid_grant", "error_description": "Bad Request"},
+            TokenFailure.GRANT_REFUSED,
+            "invalid_grant",
+        ),
+        (
+            401,
+            {"error": "invalid_client", "error_description": "Unauthorized"},
+            TokenFailure.REQUEST_REJECTED,
+            "invalid_client",
+        ),
+        (400, {"error": "redirect_uri_mismatch"}, TokenFailure.REQUEST_REJECTED, "redirect_uri_mismatch"),
+        (403, {"error": "<b>not a code</b>"}, TokenFailure.REQUEST_REJECTED, None),
+        (500, {"error": "internal_failure"}, TokenFailure.PROVIDER_ERROR, "internal_failure"),
+        (503, None, TokenFailure.PROVIDER_ERROR, None),
+        (302, None, TokenFailure.PROVIDER_ERROR, None),
+        (200, {"token_type": "Bearer", "expires_in": 3599}, TokenFailure.NO_ACCESS_TOKEN, None),
+        (200, {"access_token": "", "expires_in": 3599}, TokenFailure.NO_ACCESS_TOKEN, None),
+        (200, {"access_token": 12345}, TokenFailure.NO_ACCESS_TOKEN, None),
+        (200, ["access_token"], TokenFailure.NO_ACCESS_TOKEN, None),
+    ],
+)
 def test_answers_that_give_no_token(token_endpoint, status, body, kind, provider_error):
     headers = {"Location": "https://elsewhere.example/"} if status == 302 else None
     if body is None:
@@ -103,7 +131,7 @@ def test_answers_that_give_no_token(token_endpoint, status, body, kind, provider
     assert (error.kind, error.http_status, error.provider_error) == (kind, status, provider_error)
 
 
-@pytest.mark.parametrize("body", [b"<html>Sign in</html>", b"", b"\xff\xfe\x00garbage", b"{\"access_token\": "])
+@pytest.mark.parametrize("body", [b"<html>Sign in</html>", b"", b"\xff\xfe\x00garbage", b'{"access_token": '])
 def test_a_200_that_is_not_json(token_endpoint, body):
     token_endpoint.post(TOKEN_URL, status=200, body=body)
     assert failure(TokenClient(TOKEN_URL)).kind is TokenFailure.NOT_JSON
@@ -144,8 +172,11 @@ def test_a_refused_connection_is_retried_once_then_reported():
 
 
 def test_cookies_from_one_exchange_never_reach_the_next(token_endpoint):
-    token_endpoint.post(TOKEN_URL, json={"access_token": ACCESS_TOKEN},
-                        headers={"Set-Cookie": "session=user-one; Domain=www.googleapis.com; Path=/"})
+    token_endpoint.post(
+        TOKEN_URL,
+        json={"access_token": ACCESS_TOKEN},
+        headers={"Set-Cookie": "session=user-one; Domain=www.googleapis.com; Path=/"},
+    )
     client = TokenClient(TOKEN_URL)
     exchange(client)
     exchange(client)
@@ -156,8 +187,13 @@ def test_the_token_request_asks_for_json_and_sends_the_form_google_expects(grant
     exchange_at(TOKEN_URL)
     [call] = grant.calls
     assert call.request.headers["Accept"] == "application/json"
-    assert dict(parse_qsl(call.request.body)) == {"code": CODE, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-                                                  "grant_type": "authorization_code", "redirect_uri": CALLBACK}
+    assert dict(parse_qsl(call.request.body)) == {
+        "code": CODE,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "grant_type": "authorization_code",
+        "redirect_uri": CALLBACK,
+    }
 
 
 @pytest.mark.parametrize("length, logged", [(64, True), (65, False)])
@@ -165,8 +201,9 @@ def test_a_provider_error_code_is_passed_on_up_to_64_characters(token_endpoint, 
     code = "e" * length
     token_endpoint.post(TOKEN_URL, status=400, json={"error": code})
     with pytest.raises(TokenExchangeError) as error:
-        TokenClient(TOKEN_URL).exchange(code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                        redirect_uri=CALLBACK)
+        TokenClient(TOKEN_URL).exchange(
+            code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK
+        )
     assert error.value.provider_error == (code if logged else None)
 
 
@@ -187,13 +224,15 @@ def token_answer(body: bytes, headers: list[tuple[str, str]], chunks: int = 1):
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         start_response("200 OK", [("Content-Type", "application/json"), *headers])
         size = -(-len(body) // chunks)
-        return iter([body[i:i + size] for i in range(0, len(body), size)])
+        return iter([body[i : i + size] for i in range(0, len(body), size)])
+
     return app
 
 
 def exchange_at(token_url: str, budget_s: float = 4.0) -> AccessGrant:
-    return TokenClient(token_url, budget_s=budget_s).exchange(code=CODE, client_id=CLIENT_ID,
-                                                              client_secret=CLIENT_SECRET, redirect_uri=CALLBACK)
+    return TokenClient(token_url, budget_s=budget_s).exchange(
+        code=CODE, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK
+    )
 
 
 def answer(status: str, body: bytes):
@@ -201,6 +240,7 @@ def answer(status: str, body: bytes):
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         start_response(status, [("Content-Type", "application/json")])
         return [body]
+
     return app
 
 
@@ -352,8 +392,10 @@ def test_over_https_trickled_headers_or_body_end_by_the_budget(mode, tls, monkey
 
 def test_over_https_a_prompt_answer_links_and_an_untrusted_certificate_does_not(tls, monkeypatch):
     google = FakeGoogle(PROJECT, CLIENT_ID, CLIENT_SECRET, [CALLBACK])
-    with running(google) as base_url, \
-            in_background(TricklingFront(base_url, "body", only="never-trickled", tls=tls.server_context())) as front:
+    with (
+        running(google) as base_url,
+        in_background(TricklingFront(base_url, "body", only="never-trickled", tls=tls.server_context())) as front,
+    ):
         code = google_code(base_url)
         client = TokenClient(f"{front}/oauth2/v4/token", budget_s=2.0)
         refused = failure(client)  # certifi's roots do not include the sandbox's certificate authority
@@ -445,6 +487,7 @@ def test_https_connections_to_google_are_watched_by_the_budget_too():
     """The production token URL is https: its connections must be the watched kind (the loopback tests above
     can only show http)."""
     from oauth_bridge import token_exchange
+
     with token_exchange._new_session() as session:
         adapter = session.get_adapter("https://www.googleapis.com/oauth2/v4/token")
         adapter.init_poolmanager(1, 1)
@@ -467,8 +510,9 @@ def test_many_concurrent_exchanges_neither_mix_nor_break_each_other():
         def one(index: int) -> str:
             if index % 2:
                 return failure(slow).kind.value
-            return good.exchange(code=codes[index // 2], client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                 redirect_uri=CALLBACK).access_token
+            return good.exchange(
+                code=codes[index // 2], client_id=CLIENT_ID, client_secret=CLIENT_SECRET, redirect_uri=CALLBACK
+            ).access_token
 
         with concurrent.futures.ThreadPoolExecutor(64) as pool:
             results = list(pool.map(one, range(64)))
@@ -476,14 +520,29 @@ def test_many_concurrent_exchanges_neither_mix_nor_break_each_other():
         assert results[1::2] == ["timeout"] * 32
         assert len(set(tokens)) == 32
         for token in tokens:
-            assert requests.get(f"{base_url}/v1/enterprises/{PROJECT}/devices", timeout=5,
-                                headers={"Authorization": f"Bearer {token}"}).status_code == 200
+            assert (
+                requests.get(
+                    f"{base_url}/v1/enterprises/{PROJECT}/devices",
+                    timeout=5,
+                    headers={"Authorization": f"Bearer {token}"},
+                ).status_code
+                == 200
+            )
     assert google.stats()["counts"]["token"] == 32
 
 
 def google_code(base_url: str) -> str:
     """A code from the fake's authorization page, issued for the bridge's callback."""
-    approved = requests.get(f"{base_url}/partnerconnections/{PROJECT}/auth", allow_redirects=False, timeout=5,
-                            params={"client_id": CLIENT_ID, "redirect_uri": CALLBACK, "response_type": "code",
-                                    "scope": "https://www.googleapis.com/auth/sdm.service", "state": "s"})
+    approved = requests.get(
+        f"{base_url}/partnerconnections/{PROJECT}/auth",
+        allow_redirects=False,
+        timeout=5,
+        params={
+            "client_id": CLIENT_ID,
+            "redirect_uri": CALLBACK,
+            "response_type": "code",
+            "scope": "https://www.googleapis.com/auth/sdm.service",
+            "state": "s",
+        },
+    )
     return parse_qs(approved.headers["Location"].split("?", 1)[1])["code"][0]

@@ -6,9 +6,9 @@ clock is the test's and the secrets object is moto's (the bridge tests' fixtures
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -65,17 +65,26 @@ class Linking:
     ca_file: Path
     browsers: int = 0
 
-    def browser(self, trusted: bool = True, window: tuple[int, int] = (1280, 900)) -> contextlib.AbstractContextManager[WebDriver]:
+    def browser(
+        self, trusted: bool = True, window: tuple[int, int] = (1280, 900)
+    ) -> contextlib.AbstractContextManager[WebDriver]:
         """Another browser profile (its own cookies), trusting the sandbox CA unless told not to."""
         self.browsers += 1
-        return chromium(self.directory / f"browser-{self.browsers}", self.ports, self.ca_file if trusted else None,
-                        window)
+        return chromium(
+            self.directory / f"browser-{self.browsers}", self.ports, self.ca_file if trusted else None, window
+        )
 
     @staticmethod
     def authorize_url(alexa_state: str) -> str:
         """What the Alexa app opens: the bridge's /authorize for this skill, implicit grant."""
-        return f"{BRIDGE}/authorize?" + urlencode({"client_id": "alexa-side-id", "response_type": "token",
-                                                   "state": alexa_state, "redirect_uri": ALEXA_REDIRECT})
+        return f"{BRIDGE}/authorize?" + urlencode(
+            {
+                "client_id": "alexa-side-id",
+                "response_type": "token",
+                "state": alexa_state,
+                "redirect_uri": ALEXA_REDIRECT,
+            }
+        )
 
 
 def on_host(driver: WebDriver, host: str) -> bool:
@@ -92,8 +101,9 @@ def start_linking(driver: WebDriver, alexa_state: str) -> None:
 def allow_at_google(driver: WebDriver) -> str:
     """Press Allow on the Google page the window shows; returns where the browser settles (Alexa or a page)."""
     driver.find_element(By.ID, "allow").click()
-    WebDriverWait(driver, WAIT_S).until(lambda d: not on_host(d, GOOGLE_HOST) and d.execute_script(
-        "return document.readyState") == "complete")
+    WebDriverWait(driver, WAIT_S).until(
+        lambda d: not on_host(d, GOOGLE_HOST) and d.execute_script("return document.readyState") == "complete"
+    )
     return driver.current_url
 
 
@@ -110,7 +120,7 @@ def flow_cookies(driver: WebDriver) -> list[dict]:
 
 
 @pytest.fixture
-def linking(secrets_bucket, monotonic, wall, browser_tls, tmp_path, monkeypatch) -> Iterator[Linking]:  # noqa: F811
+def linking(secrets_bucket, monotonic, wall, browser_tls, tmp_path, monkeypatch) -> Iterator[Linking]:  # noqa: F811 - the bridge's fixtures, by name
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(browser_tls.ca_file))  # the bridge's token exchange, over HTTPS
     context = browser_tls.server_context()
     google = FakeGoogle(PROJECT, CLIENT_ID, CLIENT_SECRET, [], consent_screen=True)
@@ -118,12 +128,28 @@ def linking(secrets_bucket, monotonic, wall, browser_tls, tmp_path, monkeypatch)
         google_url = servers.enter_context(running(google, tls=context))
         alexa_url = servers.enter_context(running(alexa_landing, tls=context))
         # No PUBLIC_BASE_URL: the bridge names its callback from the Host the browser sends (bridge.test).
-        config = make_config(authorization_url=f"https://{GOOGLE_HOST}/partnerconnections/{PROJECT}/auth",
-                             token_url=f"{google_url}/oauth2/v4/token", public_base_url=None)
-        bridge = Bridge(config, CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
-                        TokenClient(config.token_url), wall_clock=wall)
+        config = make_config(
+            authorization_url=f"https://{GOOGLE_HOST}/partnerconnections/{PROJECT}/auth",
+            token_url=f"{google_url}/oauth2/v4/token",
+            public_base_url=None,
+        )
+        bridge = Bridge(
+            config,
+            CredentialStore(secrets_bucket.s3, BUCKET, KEY, clock=monotonic),
+            TokenClient(config.token_url),
+            wall_clock=wall,
+        )
         bridge_url = servers.enter_context(running(bridge, tls=context))
         google.redirect_uris = (f"{BRIDGE}/callback",)
-        port: Callable[[str], int] = lambda url: int(url.rsplit(":", 1)[1])
-        yield Linking(google, google_url, wall, {BRIDGE_HOST: port(bridge_url), GOOGLE_HOST: port(google_url),
-                                                 ALEXA_HOST: port(alexa_url)}, tmp_path, browser_tls.ca_file)
+
+        def port(url: str) -> int:
+            return int(url.rsplit(":", 1)[1])
+
+        yield Linking(
+            google,
+            google_url,
+            wall,
+            {BRIDGE_HOST: port(bridge_url), GOOGLE_HOST: port(google_url), ALEXA_HOST: port(alexa_url)},
+            tmp_path,
+            browser_tls.ca_file,
+        )

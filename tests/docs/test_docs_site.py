@@ -18,9 +18,15 @@ DOCS = ROOT / "docs"
 
 
 def mkdocs_build(config: Path, site: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config),
-                           "--site-dir", str(site)], cwd=config.parent, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site)],
+        cwd=config.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +110,9 @@ def test_mermaid_diagrams_are_rendered_by_the_theme(site):
     assert '<pre class="mermaid"><code>flowchart LR' in html
 
 
-@pytest.mark.parametrize("link", ["[gone](no-such-page.md)", "[gone](troubleshooting.md#no-such-heading)"],
-                         ids=["page", "anchor"])
+@pytest.mark.parametrize(
+    "link", ["[gone](no-such-page.md)", "[gone](troubleshooting.md#no-such-heading)"], ids=["page", "anchor"]
+)
 def test_a_broken_link_fails_the_strict_build(tmp_path, link):
     shutil.copytree(DOCS, tmp_path / "docs")
     with (tmp_path / "docs" / "index.md").open("a", encoding="utf-8") as index:

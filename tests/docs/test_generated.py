@@ -26,33 +26,75 @@ def test_the_committed_mutation_table_is_what_its_json_renders_to():
 
 def _cold_start(target_ratio: float) -> dict:
     probe = {"setup_ms": 150.0, "setup_cpu_ms": 140.0, "request_ms": 9.5, "process_cpu_ms": 180.0, "peak_kb": 33_000}
-    return {"title": "Cold start", "runs": 9, "bundled_for": "Python 3.11", "floor": "floor",
-            "target": "lambda_function", "floor_import": "import requests", "target_ratio": target_ratio,
-            "ratios": {"target/floor, bytecode": 1.1, "target/floor, no bytecode": 1.15,
-                       "no bytecode/bytecode, target": 2.51, "no bytecode/bytecode, floor": 2.4},
-            "figures": {variant: {"floor": dict(probe), "lambda_function": dict(probe)}
-                        for variant in ("no bytecode", "bytecode")},
-            "with_request": ["lambda_function"],
-            "lambda_memory_ms": [{"memory_mb": 1024, "vcpu": 0.58, "no bytecode": 760.0, "bytecode": 310.0}]}
+    return {
+        "title": "Cold start",
+        "runs": 9,
+        "bundled_for": "Python 3.11",
+        "floor": "floor",
+        "target": "lambda_function",
+        "floor_import": "import requests",
+        "target_ratio": target_ratio,
+        "ratios": {
+            "target/floor, bytecode": 1.1,
+            "target/floor, no bytecode": 1.15,
+            "no bytecode/bytecode, target": 2.51,
+            "no bytecode/bytecode, floor": 2.4,
+        },
+        "figures": {
+            variant: {"floor": dict(probe), "lambda_function": dict(probe)} for variant in ("no bytecode", "bytecode")
+        },
+        "with_request": ["lambda_function"],
+        "lambda_memory_ms": [{"memory_mb": 1024, "vcpu": 0.58, "no bytecode": 760.0, "bytecode": 310.0}],
+    }
 
 
-SKILL = {"cold_start": _cold_start(1.15), "cold_set_sdm_calls": 2,
-         "warm": {"runs": 200, "rows": [{"request": "StatusIntent (list cached)", "p50_ms": 0.67, "p99_ms": 1.05,
-                                         "sdm_calls": 0.0}]},
-         "smart_home": {"runs": 200, "rows": [{"request": "ReportState (list cached)", "p50_ms": 0.27,
-                                               "p99_ms": 0.59, "sdm_calls": 0.0}]},
-         "report_state_burst": {"requests": 15, "openings": 3, "thermostats": 5, "sdm_calls": 1}}
-BRIDGE = {"cold_start": _cold_start(0.0),
-          "asset_mib": {"plain": 26.5, "plain_zipped": 17.8, "bytecode": 30.0, "bytecode_zipped": 20.4, "boto3": 21.8,
-                        "boto3_zipped": 16.3, "boto3_packages": ["boto3", "botocore"]},
-          "load": {"workers": 2, "threads": 4, "requests": 400, "time_limit_s": 20.0,
-                   "rows": [{"scenario": "/health", "requests": 400, "errors": 0, "requests_per_s": 1044.0,
-                             "p50_ms": 3.2, "p99_ms": 11.3}]},
-          "s3_get_object": {"warming": 2, "warm_path": 0},
-          "worst_cases": [{"case": "token exchange, headers every 0.3 s", "seconds": 4.05, "budget_s": 4.0},
-                          {"case": "secrets read while S3 hangs: the request after them", "seconds": 0.0,
-                           "budget_s": None}],
-          "passed": True}
+SKILL = {
+    "cold_start": _cold_start(1.15),
+    "cold_set_sdm_calls": 2,
+    "warm": {
+        "runs": 200,
+        "rows": [{"request": "StatusIntent (list cached)", "p50_ms": 0.67, "p99_ms": 1.05, "sdm_calls": 0.0}],
+    },
+    "smart_home": {
+        "runs": 200,
+        "rows": [{"request": "ReportState (list cached)", "p50_ms": 0.27, "p99_ms": 0.59, "sdm_calls": 0.0}],
+    },
+    "report_state_burst": {"requests": 15, "openings": 3, "thermostats": 5, "sdm_calls": 1},
+}
+BRIDGE = {
+    "cold_start": _cold_start(0.0),
+    "asset_mib": {
+        "plain": 26.5,
+        "plain_zipped": 17.8,
+        "bytecode": 30.0,
+        "bytecode_zipped": 20.4,
+        "boto3": 21.8,
+        "boto3_zipped": 16.3,
+        "boto3_packages": ["boto3", "botocore"],
+    },
+    "load": {
+        "workers": 2,
+        "threads": 4,
+        "requests": 400,
+        "time_limit_s": 20.0,
+        "rows": [
+            {
+                "scenario": "/health",
+                "requests": 400,
+                "errors": 0,
+                "requests_per_s": 1044.0,
+                "p50_ms": 3.2,
+                "p99_ms": 11.3,
+            }
+        ],
+    },
+    "s3_get_object": {"warming": 2, "warm_path": 0},
+    "worst_cases": [
+        {"case": "token exchange, headers every 0.3 s", "seconds": 4.05, "budget_s": 4.0},
+        {"case": "secrets read while S3 hangs: the request after them", "seconds": 0.0, "budget_s": None},
+    ],
+    "passed": True,
+}
 
 
 def test_each_bench_script_writes_its_section_and_keeps_the_others(tmp_path):
@@ -104,8 +146,16 @@ def test_the_mutation_table_holds_each_module_run_and_keeps_the_others(tmp_path,
     monkeypatch.setattr(mutation, "ROOT", tmp_path)
     out = tmp_path / "generated"
     temperatures, query = "lambda_src/nest_skill/temperatures.py", "bridge_src/oauth_bridge/query.py"
-    _meta(tmp_path, temperatures, {"nest_skill.temperatures.x_a__mutmut_1": 1, "nest_skill.temperatures.x_a__mutmut_2": 0,
-                                   "nest_skill.temperatures.x_a__mutmut_3": 1, "nest_skill.temperatures.x_a__mutmut_4": None})
+    _meta(
+        tmp_path,
+        temperatures,
+        {
+            "nest_skill.temperatures.x_a__mutmut_1": 1,
+            "nest_skill.temperatures.x_a__mutmut_2": 0,
+            "nest_skill.temperatures.x_a__mutmut_3": 1,
+            "nest_skill.temperatures.x_a__mutmut_4": None,
+        },
+    )
     mutation.write_table([Path(temperatures), Path("lambda_src/nest_skill/never_run.py")], out)
     _meta(tmp_path, query, {"oauth_bridge.query.x_q__mutmut_1": 1, "oauth_bridge.query.x_q__mutmut_2": 33})
     mutation.write_table([Path(query)], out)
@@ -113,8 +163,14 @@ def test_the_mutation_table_holds_each_module_run_and_keeps_the_others(tmp_path,
     data = json.loads((out / "mutation.json").read_text(encoding="utf-8"))
     assert list(data["modules"]) == [query, temperatures]
     row = data["modules"][temperatures]
-    assert (row["mutants"], row["killed"], row["survived"], row["no_tests"], row["not_run"], row["score"]) == \
-        (4, 2, 1, 0, 1, 66.7)
+    assert (row["mutants"], row["killed"], row["survived"], row["no_tests"], row["not_run"], row["score"]) == (
+        4,
+        2,
+        1,
+        0,
+        1,
+        66.7,
+    )
     assert row["survivors"] == ["nest_skill.temperatures.x_a__mutmut_2"]
     assert data["modules"][query]["score"] == 50.0
     markdown = (out / "mutation.md").read_text(encoding="utf-8")

@@ -12,8 +12,9 @@ def test_make_help_describes_every_target():
     makefile = (ROOT / "Makefile").read_text()
     phony = {name for line in re.findall(r"^\.PHONY:(.*)$", makefile, re.MULTILINE) for name in line.split()}
     targets = phony - {"FORCE"}
-    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=30, check=True).stdout
+    listed = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+    ).stdout
     described = dict(re.findall(r"^  (\S+) +(.+)$", listed, re.MULTILINE))
     assert set(described) == targets
     assert all(description.rstrip().endswith((".", ")")) for description in described.values()), described

@@ -7,7 +7,7 @@ and the snapshots mask those hashes, so editing Lambda code never churns a snaps
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -21,16 +21,21 @@ ROOT = Path(__file__).resolve().parents[2]
 CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 SKILL_ID = "amzn1.ask.skill.11111111-2222-4333-8444-555555555555"
-BEANSTALK = {"bridge_hosting": "beanstalk",
-             "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13"}
+BEANSTALK = {
+    "bridge_hosting": "beanstalk",
+    "beanstalk_solution_stack": "64bit Amazon Linux 2023 v4.7.0 running Python 3.13",
+}
 
 VARIANTS = {
     "lambda-auth_code": {},
     "lambda-implicit": {"account_linking": "implicit"},
     "beanstalk-auth_code": BEANSTALK,
     "beanstalk-implicit": {**BEANSTALK, "account_linking": "implicit"},
-    "beanstalk-https": {**BEANSTALK, "certificate_arn": CERTIFICATE_ARN,
-                        "bridge_public_base_url": "https://thermostat-bridge.example.com"},
+    "beanstalk-https": {
+        **BEANSTALK,
+        "certificate_arn": CERTIFICATE_ARN,
+        "bridge_public_base_url": "https://thermostat-bridge.example.com",
+    },
     "with-skill-id": {"skill_id": SKILL_ID},
     "multi-region": {"skill_id": SKILL_ID},
     "live-state": {"skill_id": SKILL_ID, "live_state": "on", "locales": ["en-US", "en-CA"]},
@@ -67,7 +72,7 @@ def build_app(overrides: dict, outdir: Path, home_region: str | None = None) -> 
     return app, add_stacks(app, AppConfig.from_mapping(context), home_region)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _synth(variant: str, outdir: str) -> Synthesized:
     return Synthesized(*build_app(VARIANTS[variant], Path(outdir) / variant, HOME_REGIONS.get(variant)))
 

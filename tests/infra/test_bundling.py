@@ -64,8 +64,15 @@ def pycs(tree: Path) -> list[Path]:
 
 def run_from(asset: Path, code: str) -> str:
     """A fresh interpreter on the asset alone that writes no bytecode, as in Lambda's read-only /var/task."""
-    return subprocess.run([sys.executable, "-S", "-c", code], cwd=asset, capture_output=True, text=True, check=True,
-                          env={"PYTHONPATH": str(asset), "PYTHONDONTWRITEBYTECODE": "1"}, timeout=60).stdout
+    return subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=asset,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(asset), "PYTHONDONTWRITEBYTECODE": "1"},
+        timeout=60,
+    ).stdout
 
 
 def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> tuple[Path, str]:
@@ -74,7 +81,7 @@ def make_wheel(directory: Path, name: str, version: str, requires: tuple[str, ..
     files = {
         f"{name}/__init__.py": f"VERSION = {version!r}\n",
         f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                      + "".join(f"Requires-Dist: {requirement}\n" for requirement in requires),
+        + "".join(f"Requires-Dist: {requirement}\n" for requirement in requires),
         f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     files[f"{dist}.dist-info/RECORD"] = "".join(f"{path},,\n" for path in [*files, f"{dist}.dist-info/RECORD"])
@@ -92,8 +99,10 @@ def lock(source: Path, wheels: Path, *lines: str) -> None:
 
 
 def shipped_distributions(asset: Path) -> list[str]:
-    return sorted(f"{canonicalize_name(d.name.split('-')[0])}=={d.name.removesuffix('.dist-info').split('-')[1]}"
-                  for d in asset.glob("*.dist-info"))
+    return sorted(
+        f"{canonicalize_name(d.name.split('-')[0])}=={d.name.removesuffix('.dist-info').split('-')[1]}"
+        for d in asset.glob("*.dist-info")
+    )
 
 
 def test_the_asset_holds_exactly_the_wheels_the_lock_names(source, tmp_path):
@@ -128,8 +137,10 @@ def test_a_requirement_without_a_hash_fails_the_bundle(source, tmp_path):
 
 
 def _lock_pins(requirements: Path) -> list[str]:
-    return sorted(f"{canonicalize_name(name)}=={version}" for name, version in
-                  re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", requirements.read_text(), re.M))
+    return sorted(
+        f"{canonicalize_name(name)}=={version}"
+        for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", requirements.read_text(), re.M)
+    )
 
 
 @pytest.mark.integration
@@ -140,9 +151,24 @@ def test_the_real_assets_install_their_locks_wheels_for_lambda(source_dir, tmp_p
     asset = bundle(source_dir, tmp_path / "asset", RUNTIME_PYTHON)
     assert shipped_distributions(asset) == _lock_pins(source_dir / "requirements.txt")
     tag = python_lambda._cache_tag(RUNTIME_PYTHON)
-    extensions = [path.name for path in asset.rglob("*.so")]
-    assert all(f"{tag}-aarch64-linux-gnu" in name or "abi3" in name and "aarch64" in name for name in extensions), \
-        extensions
+    extensions = list(asset.rglob("*.so"))
+    assert extensions, "the asset holds no compiled extension: the check below would prove nothing"
+    # Each compiled module is an arm64 ELF (e_machine 183, EM_AARCH64), whatever its file name says (an abi3
+    # module such as cryptography's _rust.abi3.so names no architecture); a versioned one names Lambda's Python.
+    assert {path.name: _elf_machine(path) for path in extensions} == dict.fromkeys(
+        (path.name for path in extensions), _EM_AARCH64
+    )
+    assert all("abi3" in path.name or f"{tag}-aarch64-linux-gnu" in path.name for path in extensions), extensions
+
+
+_EM_AARCH64 = 183
+
+
+def _elf_machine(path: Path) -> int:
+    """The ELF header's e_machine: the architecture a shared object was built for."""
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
 
 
 def test_bytecode_for_this_python_is_compiled_by_this_interpreter():
@@ -170,8 +196,7 @@ def test_lambda_loads_the_shipped_bytecode_without_compiling(source, tmp_path):
     asset = bundle(source, tmp_path / "asset", THIS_PYTHON)
     (asset / "app" / "core.py").write_text("def answer():\n    return 'recompiled'\n")
     before = pycs(asset)
-    assert run_from(asset, "import lambda_function; print(lambda_function.lambda_handler({}, None))") == \
-        "from source\n"
+    assert run_from(asset, "import lambda_function; print(lambda_function.lambda_handler({}, None))") == "from source\n"
     assert pycs(asset) == before
 
 
@@ -182,14 +207,14 @@ def test_tracebacks_name_the_files_where_lambda_unpacks_them(source, tmp_path):
     assert run_from(asset, code % str(pyc)) == "/var/task/app/core.py\n"
 
 
-def test_no_interpreter_of_the_runtime_version_ships_no_bytecode_and_says_so_once(source, tmp_path, monkeypatch,
-                                                                                capsys):
+def test_no_interpreter_of_the_runtime_version_ships_no_bytecode_and_says_so_once(
+    source, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     first = bundle(source, tmp_path / "skill", ABSENT_PYTHON)
     second = bundle(source, tmp_path / "bridge", ABSENT_PYTHON)
     assert pycs(first) == pycs(second) == []
-    assert run_from(first, "import lambda_function; print(lambda_function.lambda_handler({}, None))") == \
-        "from source\n"
+    assert run_from(first, "import lambda_function; print(lambda_function.lambda_handler({}, None))") == "from source\n"
     notices = capsys.readouterr().err.splitlines()
     assert notices == [Bytecode(ABSENT_PYTHON, None).notice]
     assert f"no python{ABSENT_PYTHON} found" in notices[0] and f"Put python{ABSENT_PYTHON} on PATH" in notices[0]
@@ -209,12 +234,19 @@ def test_a_python_of_another_version_under_the_runtime_name_is_not_used(source, 
 def _other_interpreters() -> list[str]:
     """Real CPython interpreters of other versions on this machine (pyenv, the system's), one per version."""
     found: dict[str, str] = {}
-    patterns = [os.path.expanduser("~/.pyenv/versions/3.*/bin/python3.*"), "/usr/bin/python3.*",
-                "/usr/local/bin/python3.*"]
+    patterns = [
+        os.path.expanduser("~/.pyenv/versions/3.*/bin/python3.*"),
+        "/usr/bin/python3.*",
+        "/usr/local/bin/python3.*",
+    ]
     for path in sorted(p for pattern in patterns for p in glob.glob(pattern)):
         version = Path(path).name.removeprefix("python")
-        if version.count(".") == 1 and version.replace(".", "").isdigit() and version != THIS_PYTHON \
-                and tuple(map(int, version.split("."))) >= (3, 8):
+        if (
+            version.count(".") == 1
+            and version.replace(".", "").isdigit()
+            and version != THIS_PYTHON
+            and tuple(map(int, version.split("."))) >= (3, 8)
+        ):
             found.setdefault(version, path)
     return sorted(found.values())
 

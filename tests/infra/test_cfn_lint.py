@@ -25,6 +25,7 @@ def test_templates_pass_cfn_lint(synth, variant, tmp_path):
         path = tmp_path / f"{name}.template.json"
         path.write_text(json.dumps(template.to_json()))
         paths.append(str(path))
-    result = subprocess.run([str(CFN_LINT), "--ignore-checks", *IGNORED_RULES, "--", *paths],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(CFN_LINT), "--ignore-checks", *IGNORED_RULES, "--", *paths], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr

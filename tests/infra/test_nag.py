@@ -14,12 +14,18 @@ EXPECTED_ACKNOWLEDGMENTS = {
     },
     "beanstalk": {
         ("NestSkillSecrets/AccessLogs", "AwsSolutions-S1"),
-        ("NestSkillBridge/BridgeRole",
-         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSElasticBeanstalkWebTier]"),
-        ("NestSkillBridge/Service/ServiceRole",
-         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth]"),
-        ("NestSkillBridge/Service/ServiceRole",
-         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy]"),
+        (
+            "NestSkillBridge/BridgeRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSElasticBeanstalkWebTier]",
+        ),
+        (
+            "NestSkillBridge/Service/ServiceRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth]",
+        ),
+        (
+            "NestSkillBridge/Service/ServiceRole",
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy]",
+        ),
         ("NestSkillBridge/Service/Environment", "AwsSolutions-EB1"),
     },
 }
@@ -43,7 +49,9 @@ def test_no_unacknowledged_aws_solutions_finding(synth, variant):
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_each_acknowledgment_is_expected_and_says_why(synth, variant):
     found = list(acknowledgments(synth(variant).app))
-    assert {(path, rule) for path, rule, _ in found} == EXPECTED_ACKNOWLEDGMENTS[VARIANTS[variant].get("bridge_hosting", "lambda")]
+    assert {(path, rule) for path, rule, _ in found} == EXPECTED_ACKNOWLEDGMENTS[
+        VARIANTS[variant].get("bridge_hosting", "lambda")
+    ]
     for path, rule, reason in found:
         assert len(reason) >= 40 and "because <" not in reason, (path, rule, reason)
 

@@ -23,9 +23,10 @@ import subprocess
 import sys
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -41,8 +42,14 @@ PROJECT_ID = str(uuid.uuid4())
 CLIENT_ID = "123456789012-rehearsal.apps.googleusercontent.com"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 SKILL_REGIONS = (REGION, "eu-west-1", "us-west-2")
-CONTEXT = ("-c", f"nest_project_id={PROJECT_ID}", "-c", f"nest_client_id={CLIENT_ID}",
-           "-c", f"alexa_vendor_id={VENDOR_ID}")
+CONTEXT = (
+    "-c",
+    f"nest_project_id={PROJECT_ID}",
+    "-c",
+    f"nest_client_id={CLIENT_ID}",
+    "-c",
+    f"alexa_vendor_id={VENDOR_ID}",
+)
 STEPS = [
     "Deploy the secrets stack",
     "Store the OAuth client credentials if missing",
@@ -54,8 +61,21 @@ STEPS = [
     "Bind the Alexa trigger to the skill",
     "Redirect URLs to register on the Google OAuth client",
 ]
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "cdk.out", "cdk.context.json", "tests",
-                                    "bench", "__pycache__", ".pytest_cache", "nest-skill.json")
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "node_modules",
+    "build",
+    "cdk.out",
+    "cdk.context.json",
+    "tests",
+    "bench",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "nest-skill.json",
+)
 HTTP_TIMEOUT = 10
 ICONS = ("assets/images/small-icon.png", "assets/images/large-icon.png")
 
@@ -74,8 +94,9 @@ class Deploy:
         return self.result.stdout + self.result.stderr
 
     def outputs(self) -> dict[str, str]:
-        return {name: value for stack in json.loads(self.outputs_file.read_text()).values()
-                for name, value in stack.items()}
+        return {
+            name: value for stack in json.loads(self.outputs_file.read_text()).values() for name, value in stack.items()
+        }
 
 
 @dataclass
@@ -92,8 +113,13 @@ class Rehearsal:
     work: Path
 
     def aws(self, service: str, region: str = REGION):
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=region, aws_access_key_id="test",
-                            aws_secret_access_key="test")
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name=region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
 
     @property
     def skill_id(self) -> str:
@@ -114,21 +140,26 @@ def recording_shims(directory: Path, log: Path) -> Path:
     directory.mkdir()
     for tool in ("cdk", "ask"):
         shim = directory / tool
-        shim.write_text(f'#!/bin/sh\nprintf "%s %s\\n" {tool} "${{NEST_CLIENT_SECRET:+secret}}" >> "{log}"\n'
-                        f'exec "{ROOT / "node_modules" / ".bin" / tool}" "$@"\n')
+        shim.write_text(
+            f'#!/bin/sh\nprintf "%s %s\\n" {tool} "${{NEST_CLIENT_SECRET:+secret}}" >> "{log}"\n'
+            f'exec "{ROOT / "node_modules" / ".bin" / tool}" "$@"\n'
+        )
         shim.chmod(0o755)
     return directory
 
 
 def fake_smapi(port: int, refresh_token: str, log: Path) -> Service:
-    return Service("fake-smapi", [sys.executable, "-m", "sandbox.fake_smapi", "--port", str(port),
-                                  "--vendor-id", VENDOR_ID], port,
-                   env=child_env(FAKE_SMAPI_REFRESH_TOKEN=refresh_token), log_path=log)
+    return Service(
+        "fake-smapi",
+        [sys.executable, "-m", "sandbox.fake_smapi", "--port", str(port), "--vendor-id", VENDOR_ID],
+        port,
+        env=child_env(FAKE_SMAPI_REFRESH_TOKEN=refresh_token),
+        log_path=log,
+    )
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +173,7 @@ def rehearsal(tmp_path_factory):
     aws_port, smapi_port = free_port(), free_port()
     # moto resolves CloudFormation's TemplateURL only when the host says "localhost" (sandbox/aws_emulator.py).
     aws_endpoint, smapi_url = f"http://localhost:{aws_port}", f"http://{LOOPBACK}:{smapi_port}"
-    aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": aws_endpoint, "HOME": str(home),
-               "CDK_DISABLE_CLI_TELEMETRY": "true"}
+    aws_env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": aws_endpoint, "HOME": str(home), "CDK_DISABLE_CLI_TELEMETRY": "true"}
 
     tool_log = work / "tools.log"
     shims = recording_shims(work / "shims", tool_log)
@@ -154,36 +184,75 @@ def rehearsal(tmp_path_factory):
         outputs_file = again.outputs_file if again else work / f"{name}-outputs.json"
         environment = child_env(**aws_env, PYTHONPATH=str(checkout))
         environment["PATH"] = os.pathsep.join([str(shims), environment["PATH"]])
-        environment = {**environment, "CDK_METHOD": "direct", "ASK_SMAPI_SERVER_BASE_URL": smapi_url,
-                       "ASK_LWA_TOKEN_HOST": smapi_url, "ASK_REFRESH_TOKEN": refresh_token, "ASK_VENDOR_ID": VENDOR_ID,
-                       "ASK_SKIP_NEW_VERSION_REMINDER": "true", "NEST_CLIENT_SECRET": client_secret, **env}
+        environment = {
+            **environment,
+            "CDK_METHOD": "direct",
+            "ASK_SMAPI_SERVER_BASE_URL": smapi_url,
+            "ASK_LWA_TOKEN_HOST": smapi_url,
+            "ASK_REFRESH_TOKEN": refresh_token,
+            "ASK_VENDOR_ID": VENDOR_ID,
+            "ASK_SKIP_NEW_VERSION_REMINDER": "true",
+            "NEST_CLIENT_SECRET": client_secret,
+            **env,
+        }
         # A None in `env` leaves the variable out.
-        result = run([sys.executable, "-m", "ops", "deploy", *CONTEXT, *args, "--outputs", str(outputs_file)],
-                     checkout, {name: value for name, value in environment.items() if value is not None})
+        result = run(
+            [sys.executable, "-m", "ops", "deploy", *CONTEXT, *args, "--outputs", str(outputs_file)],
+            checkout,
+            {name: value for name, value in environment.items() if value is not None},
+        )
         state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
         return Deploy(result, checkout, outputs_file, state)
 
     def destroy(*args: str) -> Deploy:
         checkout = fresh_checkout(work / "destroy")
         outputs_file = work / "destroy-outputs.json"
-        result = run([sys.executable, "-m", "ops", "destroy", *CONTEXT, *args, "--outputs", str(outputs_file)],
-                     checkout, child_env(**aws_env, PYTHONPATH=str(checkout), ASK_SMAPI_SERVER_BASE_URL=smapi_url,
-                                         ASK_LWA_TOKEN_HOST=smapi_url, ASK_REFRESH_TOKEN=refresh_token,
-                                         ASK_VENDOR_ID=VENDOR_ID, ASK_SKIP_NEW_VERSION_REMINDER="true"))
+        result = run(
+            [sys.executable, "-m", "ops", "destroy", *CONTEXT, *args, "--outputs", str(outputs_file)],
+            checkout,
+            child_env(
+                **aws_env,
+                PYTHONPATH=str(checkout),
+                ASK_SMAPI_SERVER_BASE_URL=smapi_url,
+                ASK_LWA_TOKEN_HOST=smapi_url,
+                ASK_REFRESH_TOKEN=refresh_token,
+                ASK_VENDOR_ID=VENDOR_ID,
+                ASK_SKIP_NEW_VERSION_REMINDER="true",
+            ),
+        )
         state = requests.get(f"{smapi_url}/__fake/state", timeout=HTTP_TIMEOUT).json()
         return Deploy(result, checkout, outputs_file, state)
 
     with contextlib.ExitStack() as services:
-        services.enter_context(Service(
-            "aws-emulator", [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)], aws_port,
-            env=child_env(**AWS_TEST_ENV), log_path=work / "aws_emulator.log"))
+        services.enter_context(
+            Service(
+                "aws-emulator",
+                [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(aws_port)],
+                aws_port,
+                env=child_env(**AWS_TEST_ENV),
+                log_path=work / "aws_emulator.log",
+            )
+        )
         services.enter_context(fake_smapi(smapi_port, refresh_token, work / "fake_smapi.log"))
         # The home region and the other Alexa regions the locales need (their NestSkill-<region> stacks).
-        bootstrap = run(["cdk", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in SKILL_REGIONS),
-                         "--no-notices"], work, child_env(**aws_env))
+        bootstrap = run(
+            ["cdk", "bootstrap", *(f"aws://{ACCOUNT}/{region}" for region in SKILL_REGIONS), "--no-notices"],
+            work,
+            child_env(**aws_env),
+        )
         assert bootstrap.returncode == 0, bootstrap.stderr[-3000:]
-        yield Rehearsal(aws_endpoint, smapi_url, client_secret, refresh_token, deploy, destroy, deploy("first"),
-                        tool_log, aws_env, work)
+        yield Rehearsal(
+            aws_endpoint,
+            smapi_url,
+            client_secret,
+            refresh_token,
+            deploy,
+            destroy,
+            deploy("first"),
+            tool_log,
+            aws_env,
+            work,
+        )
 
 
 def step_names(stdout: str) -> list[str]:
@@ -192,8 +261,11 @@ def step_names(stdout: str) -> list[str]:
 
 def smapi_calls(state: dict[str, Any]) -> list[str]:
     """The SMAPI calls in order (LWA token calls left out), IDs replaced by {id}."""
-    return [f"{call['method']} {re.sub(r'[0-9a-f-]{36}', '{id}', call['path'])}" for call in state["requests"]
-            if call["path"].lower() != "/auth/o2/token"]
+    return [
+        f"{call['method']} {re.sub(r'[0-9a-f-]{36}', '{id}', call['path'])}"
+        for call in state["requests"]
+        if call["path"].lower() != "/auth/o2/token"
+    ]
 
 
 def deployed_trigger_token(rehearsal: Rehearsal) -> str | None:
@@ -201,9 +273,12 @@ def deployed_trigger_token(rehearsal: Rehearsal) -> str | None:
     permission but drops the token from the function's policy, so get_policy cannot show it)."""
     body = rehearsal.aws("cloudformation").get_template(StackName=SKILL_STACK)["TemplateBody"]
     template = body if isinstance(body, dict) else json.loads(body)
-    (permission,) = [resource["Properties"] for resource in template["Resources"].values()
-                     if resource["Type"] == "AWS::Lambda::Permission"
-                     and resource["Properties"]["Principal"] == "alexa-appkit.amazon.com"]
+    (permission,) = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+        and resource["Properties"]["Principal"] == "alexa-appkit.amazon.com"
+    ]
     return permission.get("EventSourceToken")
 
 
@@ -217,17 +292,22 @@ def test_first_deploy_creates_one_skill_from_the_rendered_package(rehearsal):
     assert package["action"] == "CREATE" and package["warnings"] == []
     assert with_smart_home["action"] == "UPDATE" and with_smart_home["files"] == package["files"]
     # Without accountLinking.json: the Skill Package API ignores it, SMAPI takes it separately.
-    assert package["files"] == sorted(["skill.json", *ICONS,
-                                       *(f"interactionModels/custom/{locale}.json" for locale in LOCALES)])
+    assert package["files"] == sorted(
+        ["skill.json", *ICONS, *(f"interactionModels/custom/{locale}.json" for locale in LOCALES)]
+    )
     calls = smapi_calls(state)
     assert calls[:6] == [
-        "POST /v1/skills/uploads", "PUT /__fake/uploads/{id}", "POST /v1/skills/imports",
-        "GET /v1/skills/imports/{id}", "GET /v1/skills/imports/{id}",
-        "PUT /v1/skills/amzn1.ask.skill.{id}/stages/development/accountLinkingClient"]
+        "POST /v1/skills/uploads",
+        "PUT /__fake/uploads/{id}",
+        "POST /v1/skills/imports",
+        "GET /v1/skills/imports/{id}",
+        "GET /v1/skills/imports/{id}",
+        "PUT /v1/skills/amzn1.ask.skill.{id}/stages/development/accountLinkingClient",
+    ]
     # After the bind, the package again with apis.smartHome (its trigger now names the skill).
     assert "POST /v1/skills/amzn1.ask.skill.{id}/imports" in calls[6:]
     assert all(call["status"] < 300 for call in state["requests"])
-    assert f"new skill {rehearsal.skill_id}: recorded as \"skill_id\" in nest-skill.json" in rehearsal.first.result.stdout
+    assert f'new skill {rehearsal.skill_id}: recorded as "skill_id" in nest-skill.json' in rehearsal.first.result.stdout
     assert json.loads((rehearsal.first.checkout / "nest-skill.json").read_text()) == {"skill_id": rehearsal.skill_id}
 
 
@@ -236,8 +316,9 @@ def test_first_deploy_sets_auth_code_linking_with_the_operators_secret(rehearsal
     linking = rehearsal.first.smapi_state["skills"][rehearsal.skill_id]["accountLinking"]["development"]
     assert (linking["type"], linking["accessTokenScheme"]) == ("AUTH_CODE", "REQUEST_BODY_CREDENTIALS")
     assert (linking["clientId"], linking["clientSecret"]) == (CLIENT_ID, rehearsal.client_secret)
-    assert linking["authorizationUrl"] == (f"https://nestservices.google.com/partnerconnections/{PROJECT_ID}/auth"
-                                           "?access_type=offline&prompt=consent")
+    assert linking["authorizationUrl"] == (
+        f"https://nestservices.google.com/partnerconnections/{PROJECT_ID}/auth?access_type=offline&prompt=consent"
+    )
     assert linking["accessTokenUrl"] == "https://www.googleapis.com/oauth2/v4/token"
     assert linking["scopes"] == ["https://www.googleapis.com/auth/sdm.service"]
 
@@ -248,8 +329,11 @@ def test_no_secret_is_printed_or_left_in_the_build_directory(rehearsal):
         assert secret not in rehearsal.first.output
     build = rehearsal.first.checkout / "build"
     assert not (build / "account-linking.json").exists()
-    assert [path for path in build.rglob("*") if path.is_file()
-            and rehearsal.client_secret in path.read_text(errors="replace")] == []
+    assert [
+        path
+        for path in build.rglob("*")
+        if path.is_file() and rehearsal.client_secret in path.read_text(errors="replace")
+    ] == []
 
 
 @pytest.mark.integration
@@ -259,7 +343,8 @@ def test_first_deploy_runs_every_step_and_binds_the_trigger_to_the_new_skill(reh
     assert step_names(result.stdout) == STEPS
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
     function = rehearsal.aws("lambda").get_function_configuration(
-        FunctionName=rehearsal.first.outputs()["SkillFunctionArn"])
+        FunctionName=rehearsal.first.outputs()["SkillFunctionArn"]
+    )
     assert function["Environment"]["Variables"]["SKILL_ID"] == rehearsal.skill_id
     urls = re.findall(r"^\s+(https://\S+)$", result.stdout.split("[9/9]")[1], re.MULTILINE)
     assert urls == [f"https://{host}/api/skill/link/{VENDOR_ID}" for host in ALEXA_REDIRECT_HOSTS]
@@ -272,14 +357,16 @@ def test_first_deploy_serves_smart_home_from_each_locales_alexa_region(rehearsal
     assert rehearsal.first.result.returncode == 0, "the first deploy failed"
     outputs = rehearsal.first.outputs()
     arns = {"NA": outputs["SkillFunctionArn"], "EU": outputs["SkillFunctionArnEU"], "FE": outputs["SkillFunctionArnFE"]}
-    for code, region in zip(arns, SKILL_REGIONS):
+    for code, region in zip(arns, SKILL_REGIONS, strict=True):
         assert arns[code].split(":")[3] == region
         function = rehearsal.aws("lambda", region).get_function_configuration(FunctionName=arns[code])
         assert function["Environment"]["Variables"]["SKILL_ID"] == rehearsal.skill_id
     (skill,) = rehearsal.first.smapi_state["skills"].values()
     assert skill["manifest"]["manifest"]["apis"]["smartHome"] == {
-        "endpoint": {"uri": arns["NA"]}, "protocolVersion": "3",
-        "regions": {code: {"endpoint": {"uri": arn}} for code, arn in arns.items()}}
+        "endpoint": {"uri": arns["NA"]},
+        "protocolVersion": "3",
+        "regions": {code: {"endpoint": {"uri": arn}} for code, arn in arns.items()},
+    }
     assert "NestSkill-eu-west-1, NestSkill-us-west-2" in rehearsal.first.result.stdout
     assert "warning: no skill function serves" not in rehearsal.first.result.stdout
 
@@ -287,9 +374,11 @@ def test_first_deploy_serves_smart_home_from_each_locales_alexa_region(rehearsal
 @pytest.mark.integration
 def test_each_step_line_comes_before_that_steps_own_output(rehearsal):
     stdout = rehearsal.first.result.stdout
-    for step, its_output in (("[1/9] Deploy the secrets stack", "arn:aws:cloudformation:"),
-                             ("[5/9] Deploy the skill package with ask-cli", "Deploy configuration loaded from"),
-                             ("[7/9] Set account linking through SMAPI", "Command executed successfully!")):
+    for step, its_output in (
+        ("[1/9] Deploy the secrets stack", "arn:aws:cloudformation:"),
+        ("[5/9] Deploy the skill package with ask-cli", "Deploy configuration loaded from"),
+        ("[7/9] Set account linking through SMAPI", "Command executed successfully!"),
+    ):
         assert its_output in stdout
         assert stdout.index(step) < stdout.index(its_output)
 
@@ -310,8 +399,10 @@ def test_second_deploy_from_a_fresh_clone_updates_the_same_skill(rehearsal):
     assert [package["action"] for package in skill["imports"]] == ["CREATE", "UPDATE", "UPDATE"]
     assert skill["accountLinking"]["development"]["clientSecret"] == rehearsal.client_secret
     assert [call for call in smapi_calls(state) if call.startswith("POST") and call.endswith("/imports")] == [
-        "POST /v1/skills/imports", "POST /v1/skills/amzn1.ask.skill.{id}/imports",
-        "POST /v1/skills/amzn1.ask.skill.{id}/imports"]
+        "POST /v1/skills/imports",
+        "POST /v1/skills/amzn1.ask.skill.{id}/imports",
+        "POST /v1/skills/amzn1.ask.skill.{id}/imports",
+    ]
     assert deployed_trigger_token(rehearsal) == rehearsal.skill_id
 
 
@@ -333,21 +424,27 @@ def test_the_deployed_fences_name_the_deployed_bridge_role_and_bucket(rehearsal)
     role_arn = rehearsal.aws("iam").get_role(RoleName=f"NestSkillBridge-{REGION}")["Role"]["Arn"]
     assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/NestSkillBridge-{REGION}"
     bridge = rehearsal.aws("cloudformation").describe_stack_resources(StackName="NestSkillBridge")["StackResources"]
-    assert f"NestSkillBridge-{REGION}" in {r.get("PhysicalResourceId") for r in bridge
-                                           if r.get("ResourceType") == "AWS::IAM::Role"}
+    assert f"NestSkillBridge-{REGION}" in {
+        r.get("PhysicalResourceId") for r in bridge if r.get("ResourceType") == "AWS::IAM::Role"
+    }
     outputs = rehearsal.first.outputs()
     assert outputs["SecretsBucketName"] == f"nestskillsecrets-credentials-{ACCOUNT}-{REGION}"
     kms = rehearsal.aws("kms")
     policy = kms.get_key_policy(KeyId=outputs["SecretsKeyArn"], PolicyName="default")["Policy"]
     policy = policy if isinstance(policy, dict) else json.loads(policy)  # moto returns the template's object
-    decrypt, = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
+    (decrypt,) = [s for s in policy["Statement"] if "kms:Decrypt" in s["Action"]]
     assert decrypt["Condition"]["StringEquals"] == {
-        "kms:ViaService": f"s3.{REGION}.amazonaws.com", "aws:PrincipalArn": role_arn,
-        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{outputs['SecretsBucketName']}"}
-    tags = rehearsal.aws("s3").get_object_tagging(Bucket=outputs["SecretsBucketName"],
-                                                   Key=outputs["SecretsObjectKey"])["TagSet"]
-    assert {tag["Key"]: tag["Value"] for tag in tags} == {"clientid": CLIENT_ID,
-                                                          "properties": "clientid clientsecret statekey"}
+        "kms:ViaService": f"s3.{REGION}.amazonaws.com",
+        "aws:PrincipalArn": role_arn,
+        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{outputs['SecretsBucketName']}",
+    }
+    tags = rehearsal.aws("s3").get_object_tagging(Bucket=outputs["SecretsBucketName"], Key=outputs["SecretsObjectKey"])[
+        "TagSet"
+    ]
+    assert {tag["Key"]: tag["Value"] for tag in tags} == {
+        "clientid": CLIENT_ID,
+        "properties": "clientid clientsecret statekey",
+    }
 
 
 @pytest.mark.integration
@@ -378,15 +475,22 @@ def test_after_make_clean_a_deploy_with_profile_credentials_updates_the_same_ski
     credentials come from a profile while ASK_REFRESH_TOKEN and ASK_VENDOR_ID are exported, which the
     real ask-cli ignores unless it is handed AWS keys too."""
     assert rehearsal.first.result.returncode == 0, "the first deploy failed"
-    cleaned = subprocess.run(["make", "clean"], cwd=rehearsal.first.checkout, capture_output=True, text=True,
-                             timeout=60)
+    cleaned = subprocess.run(
+        ["make", "clean"], cwd=rehearsal.first.checkout, capture_output=True, text=True, timeout=60
+    )
     assert cleaned.returncode == 0, cleaned.stderr
     assert not (rehearsal.first.checkout / "build").exists()
     credentials = rehearsal.work / "aws-credentials"
     credentials.write_text("[operator]\naws_access_key_id = test\naws_secret_access_key = test\n")
 
-    again = rehearsal.deploy("after-clean", again=rehearsal.first, AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
-                             AWS_PROFILE="operator", AWS_SHARED_CREDENTIALS_FILE=str(credentials))
+    again = rehearsal.deploy(
+        "after-clean",
+        again=rehearsal.first,
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_PROFILE="operator",
+        AWS_SHARED_CREDENTIALS_FILE=str(credentials),
+    )
 
     assert again.result.returncode == 0, again.output[-5000:]
     assert list(again.smapi_state["skills"]) == [rehearsal.skill_id]
@@ -410,7 +514,8 @@ def test_a_deploy_that_cannot_work_names_every_problem_before_its_first_change(r
     assert [problem.strip() for problem in refused.result.stderr.split("\n  - ")[1:]] == [
         f"CDK is not bootstrapped in ap-northeast-1 (home region): run `{command}`",
         f"ask-cli has no profile 'default' in {home}/.ask/cli_config (an interrupted `ask configure` leaves none): "
-        f'run `make ask ARGS="configure --no-browser"`, or export ASK_REFRESH_TOKEN and ASK_VENDOR_ID']
+        f'run `make ask ARGS="configure --no-browser"`, or export ASK_REFRESH_TOKEN and ASK_VENDOR_ID',
+    ]
     assert rehearsal.aws("cloudformation", "ap-northeast-1").describe_stacks()["Stacks"] == []
 
     bootstrapped = run(command.split(), refused.checkout, child_env(**rehearsal.aws_env))
@@ -418,33 +523,48 @@ def test_a_deploy_that_cannot_work_names_every_problem_before_its_first_change(r
     again = rehearsal.deploy("bootstrapped", again=refused, **tokyo, NEST_CLIENT_SECRET=None)
     assert [problem.strip() for problem in again.result.stderr.split("\n  - ")[1:]] == [
         "set NEST_CLIENT_SECRET: auth_code account linking hands the client secret to Alexa on every deploy, and "
-        "there is no terminal to prompt for it"]
+        "there is no terminal to prompt for it"
+    ]
 
 
 @pytest.mark.integration
 def test_credentials_that_cannot_work_are_one_line_each(rehearsal, tmp_path):
-    misspelled = rehearsal.deploy("misspelled-profile", AWS_ACCESS_KEY_ID=None, AWS_SECRET_ACCESS_KEY=None,
-                                  AWS_PROFILE="opertor", AWS_CONFIG_FILE=str(tmp_path / "none"),
-                                  AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"))
+    misspelled = rehearsal.deploy(
+        "misspelled-profile",
+        AWS_ACCESS_KEY_ID=None,
+        AWS_SECRET_ACCESS_KEY=None,
+        AWS_PROFILE="opertor",
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+    )
     assert misspelled.result.returncode != 0 and "Traceback" not in misspelled.output
     assert [problem.strip() for problem in misspelled.result.stderr.split("\n  - ")[1:]] == [
         "'opertor' is not an AWS profile (AWS_PROFILE or AWS_DEFAULT_PROFILE): check the name against "
-        "`aws configure list-profiles`"]
+        "`aws configure list-profiles`"
+    ]
 
 
 def validate(http: requests.Session, url: str, skill_id: str, locales: list[str]) -> dict:
     """SMAPI's skill validation (the certification checks) for `locales`, started and read back."""
-    started = http.post(f"{url}/v1/skills/{skill_id}/stages/development/validations", json={"locales": locales},
-                        timeout=HTTP_TIMEOUT)
+    started = http.post(
+        f"{url}/v1/skills/{skill_id}/stages/development/validations", json={"locales": locales}, timeout=HTTP_TIMEOUT
+    )
     assert started.status_code == 202, started.text
     return http.get(f"{url}{started.headers['Location']}", timeout=HTTP_TIMEOUT).json()
 
 
 def smapi_session(rehearsal: Rehearsal) -> requests.Session:
     http = requests.Session()
-    http.headers["Authorization"] = http.post(f"{rehearsal.smapi_url}/auth/o2/token", json={
-        "grant_type": "refresh_token", "client_id": "ask-cli", "client_secret": "ask-cli-confirmation",
-        "refresh_token": rehearsal.refresh_token}, timeout=HTTP_TIMEOUT).json()["access_token"]
+    http.headers["Authorization"] = http.post(
+        f"{rehearsal.smapi_url}/auth/o2/token",
+        json={
+            "grant_type": "refresh_token",
+            "client_id": "ask-cli",
+            "client_secret": "ask-cli-confirmation",
+            "refresh_token": rehearsal.refresh_token,
+        },
+        timeout=HTTP_TIMEOUT,
+    ).json()["access_token"]
     return http
 
 
@@ -454,7 +574,8 @@ def test_the_deployed_skill_passes_the_certification_checks(rehearsal):
     (skill,) = rehearsal.first.smapi_state["skills"].values()
     base = rehearsal.first.outputs()["BridgeBaseUrl"].rstrip("/")
     assert skill["manifest"]["manifest"]["privacyAndCompliance"]["locales"] == {
-        locale: {"privacyPolicyUrl": f"{base}/privacy", "termsOfUseUrl": f"{base}/terms"} for locale in LOCALES}
+        locale: {"privacyPolicyUrl": f"{base}/privacy", "termsOfUseUrl": f"{base}/terms"} for locale in LOCALES
+    }
     validation = validate(smapi_session(rehearsal), rehearsal.smapi_url, rehearsal.skill_id, list(LOCALES))
     assert validation["status"] == "SUCCESSFUL", validation
 
@@ -468,16 +589,25 @@ def test_destroy_removes_the_skill_and_the_stateless_stacks_and_lists_the_rest(r
     assert destroyed.smapi_state["skills"] == {}
     assert "DELETE /v1/skills/amzn1.ask.skill.{id}" in smapi_calls(destroyed.smapi_state)
     cloudformation = rehearsal.aws("cloudformation")
-    alive = {stack["StackName"] for stack in cloudformation.describe_stacks()["Stacks"]
-             if stack["StackStatus"] != "DELETE_COMPLETE"}
+    alive = {
+        stack["StackName"]
+        for stack in cloudformation.describe_stacks()["Stacks"]
+        if stack["StackStatus"] != "DELETE_COMPLETE"
+    }
     assert alive == {"CDKToolkit", "NestSkillSecrets"}
     for region in SKILL_REGIONS[1:]:
-        assert {stack["StackName"] for stack in rehearsal.aws("cloudformation", region).describe_stacks()["Stacks"]
-                if stack["StackStatus"] != "DELETE_COMPLETE"} == {"CDKToolkit"}
+        assert {
+            stack["StackName"]
+            for stack in rehearsal.aws("cloudformation", region).describe_stacks()["Stacks"]
+            if stack["StackStatus"] != "DELETE_COMPLETE"
+        } == {"CDKToolkit"}
     outputs = rehearsal.first.outputs()
     stdout = destroyed.result.stdout
-    for kept in (f"bucket {outputs['SecretsBucketName']} ", f"KMS key {outputs['SecretsKeyArn'].split('/')[-1]} ",
-                 "stack NestSkillSecrets (termination protection on)"):
+    for kept in (
+        f"bucket {outputs['SecretsBucketName']} ",
+        f"KMS key {outputs['SecretsKeyArn'].split('/')[-1]} ",
+        "stack NestSkillSecrets (termination protection on)",
+    ):
         assert kept in stdout
     assert rehearsal.aws("s3").head_bucket(Bucket=outputs["SecretsBucketName"])
     assert f'remove "skill_id": "{rehearsal.skill_id}" from where you set it (-c, or cdk.json)' in stdout
@@ -502,17 +632,23 @@ def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
         lwa = {"grant_type": "refresh_token", "client_id": "ask-cli", "client_secret": "ask-cli-confirmation"}
         refused = http.post(f"{url}/auth/o2/token", json={**lwa, "refresh_token": "another"}, timeout=HTTP_TIMEOUT)
         assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
-        assert http.post(f"{url}/v1/skills/uploads", headers={"Authorization": "Bearer made-up"},
-                         timeout=HTTP_TIMEOUT).status_code == 401
-        token = http.post(f"{url}/auth/o2/token", json={**lwa, "refresh_token": refresh_token},
-                          timeout=HTTP_TIMEOUT).json()["access_token"]
+        assert (
+            http.post(
+                f"{url}/v1/skills/uploads", headers={"Authorization": "Bearer made-up"}, timeout=HTTP_TIMEOUT
+            ).status_code
+            == 401
+        )
+        token = http.post(
+            f"{url}/auth/o2/token", json={**lwa, "refresh_token": refresh_token}, timeout=HTTP_TIMEOUT
+        ).json()["access_token"]
         http.headers["Authorization"] = token
 
         def import_package(files: dict[str, object]) -> dict:
             upload = http.post(f"{url}/v1/skills/uploads", timeout=HTTP_TIMEOUT).json()["uploadUrl"]
             assert requests.put(upload, data=package_zip(files), timeout=HTTP_TIMEOUT).status_code == 200
-            created = http.post(f"{url}/v1/skills/imports", json={"vendorId": VENDOR_ID, "location": upload},
-                                timeout=HTTP_TIMEOUT)
+            created = http.post(
+                f"{url}/v1/skills/imports", json={"vendorId": VENDOR_ID, "location": upload}, timeout=HTTP_TIMEOUT
+            )
             assert created.status_code == 202
             status = f"{url}{created.headers['Location']}"
             assert http.get(status, timeout=HTTP_TIMEOUT).json()["status"] == "IN_PROGRESS"
@@ -531,23 +667,44 @@ def test_the_smapi_stand_in_refuses_what_smapi_refuses(tmp_path):
 
         manifest["manifest"]["apis"]["custom"]["endpoint"] = {"uri": "arn:aws:lambda:us-east-1:123456789012:function:F"}
         without_icons = import_package({"skill.json": manifest, "interactionModels/custom/en-US.json": model})
-        assert without_icons["status"] == "FAILED" and "small-icon.png, which is not in the skill package" in \
-            without_icons["errors"][0]["message"]
+        assert (
+            without_icons["status"] == "FAILED"
+            and "small-icon.png, which is not in the skill package" in without_icons["errors"][0]["message"]
+        )
         icons = {f"skill-package/{name}": (ROOT / "skill_package" / name).read_bytes() for name in ICONS}
-        warned = import_package({"skill-package/skill.json": manifest, "skill-package/accountLinking.json": linking,
-                                 "skill-package/interactionModels/custom/en-US.json": model, **icons})
+        warned = import_package(
+            {
+                "skill-package/skill.json": manifest,
+                "skill-package/accountLinking.json": linking,
+                "skill-package/interactionModels/custom/en-US.json": model,
+                **icons,
+            }
+        )
         assert warned["status"] == "SUCCEEDED" and "account linking" in warned["warnings"][0]["message"]
 
         skill_linking = f"{url}/v1/skills/{warned['skill']['skillId']}/stages/development/accountLinkingClient"
-        request = {**linking["accountLinkingRequest"], "authorizationUrl": "https://example.test/auth",
-                   "clientId": "client", "clientSecret": "fake"}
+        request = {
+            **linking["accountLinkingRequest"],
+            "authorizationUrl": "https://example.test/auth",
+            "clientId": "client",
+            "clientSecret": "fake",
+        }
         without_secret = {key: value for key, value in request.items() if key != "clientSecret"}
-        for body, status in ((request, 400), ({"accountLinkingRequest": without_secret}, 400),
-                             ({"accountLinkingRequest": {**request, "tokenScheme": "X"}}, 400),
-                             ({"accountLinkingRequest": request}, 204)):
+        for body, status in (
+            (request, 400),
+            ({"accountLinkingRequest": without_secret}, 400),
+            ({"accountLinkingRequest": {**request, "tokenScheme": "X"}}, 400),
+            ({"accountLinkingRequest": request}, 204),
+        ):
             assert http.put(skill_linking, json=body, timeout=HTTP_TIMEOUT).status_code == status, body
-        assert http.put(skill_linking.replace("/development/", "/live/"), json={"accountLinkingRequest": request},
-                        timeout=HTTP_TIMEOUT).status_code == 403
+        assert (
+            http.put(
+                skill_linking.replace("/development/", "/live/"),
+                json={"accountLinkingRequest": request},
+                timeout=HTTP_TIMEOUT,
+            ).status_code
+            == 403
+        )
 
         # The committed package has no privacy policy URL (the deploy renders it): certification refuses it.
         validation = validate(http, url, warned["skill"]["skillId"], ["en-US"])

@@ -12,12 +12,12 @@ import boto3
 import pytest
 import responses
 from moto import mock_aws
+
 from nest_skill.config import SkillConfig
 from nest_skill.live_state.config import LiveStateConfig
 from nest_skill.live_state.reporter import LiveState
 from nest_skill.sdm_client import SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
-
 from sandbox import fake_amazon
 from tests.skill.sdm import (
     DEVICES_URL,
@@ -40,11 +40,15 @@ def aws():
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(name, "testing")
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                    {"AttributeName": "sk", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                         {"AttributeName": "sk", "KeyType": "RANGE"}])
+        dynamodb.create_table(
+            TableName=TABLE,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
         kms = boto3.client("kms", region_name=REGION)
         key_arn = kms.create_key(Description="tokens")["KeyMetadata"]["Arn"]
         # The stacks give the skill the key by its alias ARN (a regional skill cannot know the key's ID).
@@ -52,8 +56,11 @@ def aws():
         alias_arn = key_arn.split(":key/")[0] + ":alias/NestSkill-live-state"
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket="secrets")
-        s3.put_object(Bucket="secrets", Key="messaging.json",
-                      Body=json.dumps({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}).encode())
+        s3.put_object(
+            Bucket="secrets",
+            Key="messaging.json",
+            Body=json.dumps({"clientId": CLIENT_ID, "clientSecret": CLIENT_SECRET}).encode(),
+        )
         yield {"dynamodb": dynamodb, "kms": kms, "key_id": alias_arn}
 
 
@@ -79,11 +86,18 @@ def home(sdm_api, *devices: dict[str, Any]) -> None:
 
 
 def make_config(aws, amazon, aws_region: str = REGION) -> LiveStateConfig:
-    return LiveStateConfig.from_mapping({
-        "LIVE_STATE_TABLE": TABLE, "LIVE_STATE_KEY": aws["key_id"], "LIVE_STATE_REGION": REGION,
-        "MESSAGING_CREDENTIALS_BUCKET": "secrets", "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
-        "AWS_REGION": aws_region, "LWA_TOKEN_URL": amazon.lwa_url,
-        **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()}})
+    return LiveStateConfig.from_mapping(
+        {
+            "LIVE_STATE_TABLE": TABLE,
+            "LIVE_STATE_KEY": aws["key_id"],
+            "LIVE_STATE_REGION": REGION,
+            "MESSAGING_CREDENTIALS_BUCKET": "secrets",
+            "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
+            "AWS_REGION": aws_region,
+            "LWA_TOKEN_URL": amazon.lwa_url,
+            **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()},
+        }
+    )
 
 
 @pytest.fixture

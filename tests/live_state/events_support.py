@@ -21,11 +21,19 @@ LISTED_AT = time.time() - 600
 
 
 def make_events(aws, amazon, pubsub, **overrides: str) -> NestEvents:
-    env = {"LIVE_STATE_TABLE": TABLE, "LIVE_STATE_KEY": aws["key_id"], "LIVE_STATE_REGION": REGION,
-           "MESSAGING_CREDENTIALS_BUCKET": "secrets", "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
-           "PUSH_AUDIENCE": fake_pubsub.AUDIENCE, "PUSH_SERVICE_ACCOUNT": fake_pubsub.SERVICE_ACCOUNT,
-           "GOOGLE_CERTS_URL": pubsub.certs_url, "LWA_TOKEN_URL": amazon.lwa_url,
-           **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()}, **overrides}
+    env = {
+        "LIVE_STATE_TABLE": TABLE,
+        "LIVE_STATE_KEY": aws["key_id"],
+        "LIVE_STATE_REGION": REGION,
+        "MESSAGING_CREDENTIALS_BUCKET": "secrets",
+        "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
+        "PUSH_AUDIENCE": fake_pubsub.AUDIENCE,
+        "PUSH_SERVICE_ACCOUNT": fake_pubsub.SERVICE_ACCOUNT,
+        "GOOGLE_CERTS_URL": pubsub.certs_url,
+        "LWA_TOKEN_URL": amazon.lwa_url,
+        **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()},
+        **overrides,
+    }
     return NestEvents(EventsConfig.from_mapping(env))
 
 
@@ -35,11 +43,21 @@ def seed(states: DeviceStates, user: str, *devices: dict[str, Any], at: float = 
 
 
 def linked(door, amazon, sdm_api, events, *devices: dict[str, Any], customer: str = "ann") -> str:
-    """`customer` links; Alexa sees `devices`, whose full state is stored."""
+    """`customer` links; Alexa sees `devices`, whose full state AcceptGrant's listing stored. The
+    tests' events come after a listing ten minutes old (LISTED_AT): the devices' states are stored
+    as that listing left them."""
     home(sdm_api, *devices)
     user = link(door, amazon, customer, f"google-sub-{customer}", f"ya29.{customer}")
-    seed(events.states, user, *devices)
+    listed_long_ago(events, user, *devices)
     return user
+
+
+def listed_long_ago(events: NestEvents, user: str, *devices: dict[str, Any]) -> None:
+    """The states AcceptGrant's listing stored for `devices`, as if that listing was at LISTED_AT."""
+    for device in devices:
+        assert events.states.load(endpoint_id_of(device["name"])).complete  # AcceptGrant stored a listing
+        events.states.forget_device(endpoint_id_of(device["name"]))
+    seed(events.states, user, *devices)
 
 
 def push(events: NestEvents, pubsub, event: dict, kind: str = "valid") -> int:
@@ -47,8 +65,9 @@ def push(events: NestEvents, pubsub, event: dict, kind: str = "valid") -> int:
 
 
 def update(device: dict, traits: dict[str, Any], at: float, event_id: str | None = None) -> dict:
-    return fake_pubsub.sdm_event(resource=device["name"], traits={TRAIT + k: v for k, v in traits.items()}, at=at,
-                                 event_id=event_id)
+    return fake_pubsub.sdm_event(
+        resource=device["name"], traits={TRAIT + k: v for k, v in traits.items()}, at=at, event_id=event_id
+    )
 
 
 __all__ = ["thermostat"]

@@ -9,7 +9,6 @@ from nest_skill.config import SkillConfig
 from nest_skill.live_state.reporter import LiveState, user_key
 from nest_skill.sdm_client import SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
-
 from tests.live_state.conftest import REGION, TABLE, home, make_config, thermostat
 from tests.skill.sdm import PROJECT
 
@@ -17,11 +16,20 @@ GOOGLE_TOKEN = "google-access-token-of-ann"  # a stand-in, not shaped as a real 
 
 
 def accept_grant(code: str, token: str = GOOGLE_TOKEN) -> dict:
-    return {"directive": {
-        "header": {"namespace": "Alexa.Authorization", "name": "AcceptGrant", "messageId": "m-1",
-                   "payloadVersion": "3"},
-        "payload": {"grant": {"type": "OAuth2.AuthorizationCode", "code": code},
-                    "grantee": {"type": "BearerToken", "token": token}}}}
+    return {
+        "directive": {
+            "header": {
+                "namespace": "Alexa.Authorization",
+                "name": "AcceptGrant",
+                "messageId": "m-1",
+                "payloadVersion": "3",
+            },
+            "payload": {
+                "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+                "grantee": {"type": "BearerToken", "token": token},
+            },
+        }
+    }
 
 
 def test_accept_grant_stores_the_users_tokens_encrypted(door, live, amazon, aws, sdm_api, caplog):
@@ -59,8 +67,10 @@ def test_linking_again_replaces_the_users_own_entry(door, live, amazon, sdm_api)
     sdm_api.replace("GET", sdm_api.registered()[0].url, json={"devices": [thermostat("living")]})
     # The device list is cached per token for 30 s: a new link brings a new Google token.
     amazon.tokeninfo.register("ya29.ann-again", "google-sub-ann")
-    assert door.handle(accept_grant(amazon.lwa.issue_code("ann"), "ya29.ann-again"))["event"]["header"]["name"] \
+    assert (
+        door.handle(accept_grant(amazon.lwa.issue_code("ann"), "ya29.ann-again"))["event"]["header"]["name"]
         == "AcceptGrant.Response"
+    )
     again = live.store.load(user_key("google-sub-ann"))
     assert again.tokens.refresh_token != first.tokens.refresh_token
     assert again.endpoints == ("living",) and again.version == first.version + 1
@@ -104,19 +114,33 @@ def test_live_state_off_answers_accept_grant_failed_and_discovery_is_not_proacti
     reply = door.handle(accept_grant("code"))
     assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
     home(sdm_api, thermostat("living"))
-    discovered = door.handle({"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
-                                                       "messageId": "m", "payloadVersion": "3"},
-                                            "payload": {"scope": {"type": "BearerToken", "token": "t"}}}})
-    flags = [c["properties"]["proactivelyReported"] for e in discovered["event"]["payload"]["endpoints"]
-             for c in e["capabilities"] if "properties" in c]
+    discovered = door.handle(
+        {
+            "directive": {
+                "header": {"namespace": "Alexa.Discovery", "name": "Discover", "messageId": "m", "payloadVersion": "3"},
+                "payload": {"scope": {"type": "BearerToken", "token": "t"}},
+            }
+        }
+    )
+    flags = [
+        c["properties"]["proactivelyReported"]
+        for e in discovered["event"]["payload"]["endpoints"]
+        for c in e["capabilities"]
+        if "properties" in c
+    ]
     assert flags and not any(flags)
 
 
 def test_live_state_on_declares_every_property_proactively_reported_and_retrievable(door, sdm_api):
     home(sdm_api, thermostat("living"))
-    discovered = door.handle({"directive": {"header": {"namespace": "Alexa.Discovery", "name": "Discover",
-                                                       "messageId": "m", "payloadVersion": "3"},
-                                            "payload": {"scope": {"type": "BearerToken", "token": "t"}}}})
+    discovered = door.handle(
+        {
+            "directive": {
+                "header": {"namespace": "Alexa.Discovery", "name": "Discover", "messageId": "m", "payloadVersion": "3"},
+                "payload": {"scope": {"type": "BearerToken", "token": "t"}},
+            }
+        }
+    )
     capabilities = discovered["event"]["payload"]["endpoints"][0]["capabilities"]
     reported = {c["interface"]: c["properties"] for c in capabilities if "properties" in c}
     assert "Alexa.EndpointHealth" in reported

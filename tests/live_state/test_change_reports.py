@@ -9,6 +9,7 @@ import logging
 import time
 
 import pytest
+
 from nest_skill.controls import SetMode, SetTemperature
 from nest_skill.live_state.lwa import REFRESH_AHEAD_S
 from nest_skill.live_state.reporter import LiveState, user_key
@@ -16,7 +17,6 @@ from nest_skill.sdm_client import Deadline
 from nest_skill.smart_home import endpoints
 from nest_skill.smart_home.dispatcher import SmartHome
 from nest_skill.thermostats import Mode, Thermostat
-
 from sandbox import fake_amazon
 from tests.live_state.conftest import home, make_config, thermostat
 from tests.live_state.test_accept_grant import accept_grant
@@ -54,10 +54,14 @@ def test_a_voice_change_is_one_change_report_with_the_changed_properties_apart(l
     change = event["payload"]["change"]
     assert change["cause"] == {"type": "VOICE_INTERACTION"}
     assert [(p["name"], p["value"]) for p in change["properties"]] == [
-        ("targetSetpoint", {"value": 72.0, "scale": "FAHRENHEIT"})]
+        ("targetSetpoint", {"value": 72.0, "scale": "FAHRENHEIT"})
+    ]
     context = {p["name"]: p["value"] for p in received.event["context"]["properties"]}
-    assert context == {"connectivity": {"value": "OK"}, "thermostatMode": "HEAT",
-                       "temperature": {"value": 71.0, "scale": "FAHRENHEIT"}}
+    assert context == {
+        "connectivity": {"value": "OK"},
+        "thermostatMode": "HEAT",
+        "temperature": {"value": 71.0, "scale": "FAHRENHEIT"},
+    }
 
 
 def test_reported_properties_are_exactly_those_report_state_reports(live, amazon, ann):
@@ -67,7 +71,8 @@ def test_reported_properties_are_exactly_those_report_state_reports(live, amazon
     sent = received.event["event"]["payload"]["change"]["properties"] + received.event["context"]["properties"]
     expected = endpoints.state(change.thermostat, 0, mode=change.mode, setpoints=change.setpoints)
     assert sorted((p["namespace"], p["name"], str(p["value"])) for p in sent) == sorted(
-        (p.namespace, p.name, str(p.value)) for p in expected)
+        (p.namespace, p.name, str(p.value)) for p in expected
+    )
 
 
 def test_no_change_no_report(live, amazon, ann):
@@ -94,8 +99,10 @@ def test_one_users_entry_never_reaches_another_users_endpoints(live, door, amazo
 
 def test_an_access_token_near_expiry_is_refreshed_first_and_at_most_once_an_hour(live, amazon, ann):
     stored = live.store.load(ann)
-    live.store.refreshed(stored, type(stored.tokens)(stored.tokens.access_token, stored.tokens.refresh_token,
-                                                      time.time() + REFRESH_AHEAD_S - 1))
+    live.store.refreshed(
+        stored,
+        type(stored.tokens)(stored.tokens.access_token, stored.tokens.refresh_token, time.time() + REFRESH_AHEAD_S - 1),
+    )
     for degrees in (70, 71, 72, 73):
         live.report_change(set_to(degrees), Deadline(5))
     assert amazon.lwa.stats("ann")["refreshes"] == 1
@@ -170,8 +177,9 @@ def test_concurrent_refreshes_of_one_user_never_lose_a_token(live, amazon, ann):
     """Two containers read the same expiring tokens and both refresh them with LWA (interleaved as
     DynamoDB would order them: the conditional write of the second finds the version moved on)."""
     stale = live.store.load(ann)
-    stale = live.store.refreshed(stale, type(stale.tokens)(stale.tokens.access_token, stale.tokens.refresh_token,
-                                                           time.time()))
+    stale = live.store.refreshed(
+        stale, type(stale.tokens)(stale.tokens.access_token, stale.tokens.refresh_token, time.time())
+    )
     first_tokens = live._lwa.refresh(stale.tokens, Deadline(5))
     second_tokens = live._lwa.refresh(stale.tokens, Deadline(5))
     first = live.store.refreshed(stale, first_tokens)

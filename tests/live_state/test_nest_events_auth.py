@@ -34,23 +34,29 @@ def warmer(at: float | None = None) -> dict:
 def test_a_valid_push_is_applied_and_its_change_reported(events, pubsub, amazon, ann):
     assert push(events, pubsub, warmer()) == 204
     [received] = amazon.gateway.events("NA")
-    assert received.event["event"]["payload"]["change"]["properties"][0]["value"] == {"value": 72.0,
-                                                                                     "scale": "FAHRENHEIT"}
+    assert received.event["event"]["payload"]["change"]["properties"][0]["value"] == {
+        "value": 72.0,
+        "scale": "FAHRENHEIT",
+    }
 
 
-@pytest.mark.parametrize(("kind", "status", "reason"), [
-    ("forged", 401, "signature not Google's"),
-    ("expired", 401, "token expired"),
-    ("wrong-audience", 401, "wrong audience"),
-    ("alg-none", 401, "algorithm 'none' refused"),
-    ("hs256", 401, "algorithm 'HS256' refused"),
-    ("unknown-key", 401, "unknown key id"),
-    ("wrong-email", 403, "email is not the subscription's service account"),
-    ("unverified-email", 403, "email not verified"),
-    ("wrong-issuer", 403, "issuer is not Google"),
-])
-def test_a_token_not_from_our_subscription_is_refused_with_nothing_applied(events, pubsub, amazon, ann, caplog,
-                                                                           kind, status, reason):
+@pytest.mark.parametrize(
+    ("kind", "status", "reason"),
+    [
+        ("forged", 401, "signature not Google's"),
+        ("expired", 401, "token expired"),
+        ("wrong-audience", 401, "wrong audience"),
+        ("alg-none", 401, "algorithm 'none' refused"),
+        ("hs256", 401, "algorithm 'HS256' refused"),
+        ("unknown-key", 401, "unknown key id"),
+        ("wrong-email", 403, "email is not the subscription's service account"),
+        ("unverified-email", 403, "email not verified"),
+        ("wrong-issuer", 403, "issuer is not Google"),
+    ],
+)
+def test_a_token_not_from_our_subscription_is_refused_with_nothing_applied(
+    events, pubsub, amazon, ann, caplog, kind, status, reason
+):
     event = warmer()
     with caplog.at_level(logging.INFO):
         answer = events.handle(fake_pubsub.push_request(pubsub, event, kind))
@@ -65,8 +71,10 @@ def test_a_token_not_from_our_subscription_is_refused_with_nothing_applied(event
     assert push(events, pubsub, event) == 204 and len(amazon.gateway.events()) == 1
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer a.b",
-                                           "Bearer " + "a" * 5000 + ".b.c", "Bearer !!!.e30.x"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer a.b", "Bearer " + "a" * 5000 + ".b.c", "Bearer !!!.e30.x"],
+)
 def test_a_push_without_a_readable_bearer_token_is_401(events, pubsub, authorization):
     request = fake_pubsub.function_url_request(json.dumps(fake_pubsub.envelope(warmer())), authorization)
     assert events.handle(request) == {"statusCode": 401, "headers": {}, "body": ""}
@@ -128,8 +136,12 @@ def test_googles_keys_unavailable_is_503_so_pubsub_redelivers(aws, amazon, pubsu
 
 
 def test_an_authenticated_push_that_is_no_sdm_event_is_acknowledged(events, pubsub, amazon, caplog):
-    for body in ("not json", json.dumps({"message": {}}), json.dumps({"message": {"data": "%%%"}}),
-                 json.dumps(fake_pubsub.envelope({"eventId": "x"}))):
+    for body in (
+        "not json",
+        json.dumps({"message": {}}),
+        json.dumps({"message": {"data": "%%%"}}),
+        json.dumps(fake_pubsub.envelope({"eventId": "x"})),
+    ):
         request = fake_pubsub.function_url_request(body, pubsub.authorization())
         assert events.handle(request)["statusCode"] == 204  # redelivering it would change nothing
     assert amazon.gateway.events() == []

@@ -14,8 +14,8 @@ from sandbox import fake_pubsub
 from tests.live_state.conftest import home
 from tests.live_state.events_support import (
     linked,
+    listed_long_ago,
     push,
-    seed,
     thermostat,
     update,
 )
@@ -41,8 +41,7 @@ def ann(door, amazon, sdm_api, events):
     return linked(door, amazon, sdm_api, events, LIVING, BEDROOM)
 
 
-def test_a_thermostat_removed_from_the_home_is_a_delete_report_and_no_longer_the_users(events, pubsub, amazon,
-                                                                                      ann):
+def test_a_thermostat_removed_from_the_home_is_a_delete_report_and_no_longer_the_users(events, pubsub, amazon, ann):
     assert push(events, pubsub, relation("DELETED", HOME, BEDROOM)) == 204
     [received] = amazon.gateway.events("NA")
     event = received.event["event"]
@@ -73,13 +72,14 @@ def test_leaving_a_room_is_not_leaving_the_home(events, pubsub, amazon, ann):
 
 
 def test_a_known_thermostat_added_to_the_home_is_an_add_or_update_report_to_each_user_of_the_home(
-        door, amazon, sdm_api, events, pubsub):
+    door, amazon, sdm_api, events, pubsub
+):
     ann = linked(door, amazon, sdm_api, events, LIVING)
     office = thermostat("office", room="Office")
     # Another user's listing knows the office thermostat (shared with them first).
     home(sdm_api, LIVING, office)
     bob = link(door, amazon, "bob", "google-sub-bob", "ya29.bob")
-    seed(events.states, bob, LIVING, office)
+    listed_long_ago(events, bob, LIVING, office)
     assert push(events, pubsub, relation("CREATED", HOME, office)) == 204
     [received] = amazon.gateway.events()
     assert received.customer == "ann"  # bob already sees it
@@ -94,8 +94,9 @@ def test_a_known_thermostat_added_to_the_home_is_an_add_or_update_report_to_each
     assert "office" in events.tokens.load(ann).endpoints
     # From now on its changes reach ann too.
     push(events, pubsub, update(office, {"ThermostatMode": {"mode": "COOL"}}, NOW + 1))
-    assert sorted(r.customer for r in amazon.gateway.events() if r.event["event"]["header"]["name"] == "ChangeReport"
-                  ) == ["ann", "bob"]
+    assert sorted(
+        r.customer for r in amazon.gateway.events() if r.event["event"]["header"]["name"] == "ChangeReport"
+    ) == ["ann", "bob"]
 
 
 def test_an_unknown_thermostat_added_waits_for_the_next_listing(events, pubsub, amazon, ann):
@@ -117,8 +118,13 @@ def test_a_change_of_what_discovery_declares_is_an_add_or_update_report_first(ev
     [endpoint] = amazon.gateway.events()[0].event["event"]["payload"]["endpoints"]
     controller = next(c for c in endpoint["capabilities"] if c["interface"] == "Alexa.ThermostatController")
     assert controller["configuration"]["supportedModes"] == ["HEAT", "OFF", "ECO"]
-    push(events, pubsub, update(LIVING, {"Info": {"customName": "Hallway"},
-                                         "ThermostatTemperatureSetpoint": {"heatCelsius": 22.2}}, NOW + 1))
+    push(
+        events,
+        pubsub,
+        update(
+            LIVING, {"Info": {"customName": "Hallway"}, "ThermostatTemperatureSetpoint": {"heatCelsius": 22.2}}, NOW + 1
+        ),
+    )
     assert names(amazon) == ["AddOrUpdateReport", "AddOrUpdateReport", "ChangeReport"]
     assert amazon.gateway.events()[1].event["event"]["payload"]["endpoints"][0]["friendlyName"] == "Hallway"
 
@@ -129,8 +135,9 @@ def test_a_relation_event_replayed_is_applied_once(events, pubsub, amazon, ann):
     assert names(amazon) == ["DeleteReport"]
 
 
-def test_a_removal_replayed_after_the_thermostat_came_back_does_not_remove_it_again(door, amazon, sdm_api, events,
-                                                                                    pubsub, ann):
+def test_a_removal_replayed_after_the_thermostat_came_back_does_not_remove_it_again(
+    door, amazon, sdm_api, events, pubsub, ann
+):
     removal = relation("DELETED", HOME, BEDROOM)
     push(events, pubsub, removal)
     # It is shared again; ann links again and her listing has it.

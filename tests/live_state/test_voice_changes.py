@@ -10,7 +10,7 @@ import pytest
 
 from sandbox import alexa
 from sandbox.entry_points import load_module
-from tests.live_state.conftest import CLIENT_ID, REGION, TABLE, home, thermostat
+from tests.live_state.conftest import REGION, TABLE, home, thermostat
 from tests.live_state.test_accept_grant import accept_grant
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import PROJECT
@@ -21,11 +21,19 @@ _loaded = iter(range(10_000))
 @pytest.fixture
 def container(aws, amazon, monkeypatch):
     """A cold-started skill container with live state on, against the stand-ins and moto."""
-    env = {"NEST_PROJECT_ID": PROJECT, "SKILL_ID": alexa.SKILL_ID, "LIVE_STATE_TABLE": TABLE,
-           "LIVE_STATE_KEY": aws["key_id"], "LIVE_STATE_REGION": REGION,
-           "MESSAGING_CREDENTIALS_BUCKET": "secrets", "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
-           "AWS_REGION": REGION, "LWA_TOKEN_URL": amazon.lwa_url, "GOOGLE_TOKENINFO_URL": amazon.tokeninfo_url,
-           **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()}}
+    env = {
+        "NEST_PROJECT_ID": PROJECT,
+        "SKILL_ID": alexa.SKILL_ID,
+        "LIVE_STATE_TABLE": TABLE,
+        "LIVE_STATE_KEY": aws["key_id"],
+        "LIVE_STATE_REGION": REGION,
+        "MESSAGING_CREDENTIALS_BUCKET": "secrets",
+        "MESSAGING_CREDENTIALS_OBJECT": "messaging.json",
+        "AWS_REGION": REGION,
+        "LWA_TOKEN_URL": amazon.lwa_url,
+        "GOOGLE_TOKENINFO_URL": amazon.tokeninfo_url,
+        **{f"EVENT_GATEWAY_URL_{r}": url for r, url in amazon.gateway_urls.items()},
+    }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return load_module("lambda_src/lambda_function.py", f"live_state_container_{next(_loaded)}")
@@ -71,15 +79,23 @@ def test_a_failing_token_store_never_changes_the_answer(linked, amazon, aws):
     assert "72" in alexa.spoken(reply) and amazon.gateway.events() == []
 
 
-def test_live_state_off_loads_no_live_state_module(monkeypatch):
-    import sys
+def test_live_state_is_built_at_the_first_change_not_at_import_or_a_read(container, sdm_api, amazon):
+    """Its parts (reporter, LWA, token store, gateway) load with the first change to report; the
+    fresh-interpreter checks in tests/skill/test_layers.py see what the import alone loads."""
+    home(sdm_api, thermostat("living"))
+    assert container.live_state.loaded is False
+    container.lambda_handler(alexa.status("living room"), LambdaContext(7000))
+    assert container.live_state.loaded is False
+    reply = container.lambda_handler(alexa.set_temp("72", "living room"), LambdaContext(7000))
+    assert "72" in alexa.spoken(reply) and container.live_state.loaded is True
+    assert amazon.gateway.events() == []  # no user has granted Alexa events yet
 
-    for name in ("LIVE_STATE_TABLE",):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NEST_PROJECT_ID", PROJECT)
-    for module in [m for m in sys.modules if m.startswith("nest_skill.live_state.") and m != "nest_skill.live_state.config"]:
-        monkeypatch.delitem(sys.modules, module)
-    container = load_module("lambda_src/lambda_function.py", f"live_state_off_{next(_loaded)}")
-    assert container.live_state is None
-    assert "nest_skill.live_state.reporter" not in sys.modules and "boto3" not in container.__dict__
-    assert CLIENT_ID
+
+def test_an_accept_grant_builds_the_live_state(linked):
+    assert linked.live_state.loaded is True
+
+
+def test_a_discover_builds_the_live_state(container, sdm_api):
+    home(sdm_api, thermostat("living"))
+    reply = container.lambda_handler(alexa.discover(), LambdaContext(7000))
+    assert reply["event"]["header"]["name"] == "Discover.Response" and container.live_state.loaded is True

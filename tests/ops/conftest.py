@@ -3,9 +3,10 @@ moto's S3 + KMS holding the secrets stack's key and bucket."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -22,9 +23,20 @@ def aws_env(monkeypatch, tmp_path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION",
-                 "NEST_CLIENT_ID", "NEST_CLIENT_SECRET", "ASK_REFRESH_TOKEN", "ASK_ACCESS_TOKEN", "ASK_VENDOR_ID",
-                 "ASK_DEFAULT_PROFILE", "CI"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_REGION",
+        "NEST_CLIENT_ID",
+        "NEST_CLIENT_SECRET",
+        "ASK_REFRESH_TOKEN",
+        "ASK_ACCESS_TOKEN",
+        "ASK_VENDOR_ID",
+        "ASK_DEFAULT_PROFILE",
+        "CI",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

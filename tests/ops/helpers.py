@@ -13,8 +13,10 @@ CLIENT_SECRET = "test-client-secret-for-ops"
 CONTEXT_ARGS = (f"nest_project_id={PROJECT_ID}", f"nest_client_id={CLIENT_ID}", f"alexa_vendor_id={VENDOR_ID}")
 SKILL_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:x"
 BRIDGE_AUTHORIZE_URL = "https://bridge.example.test/authorize"
-REDIRECT_URLS = ("https://pitangui.amazon.com/api/skill/link/M2EXAMPLEVNDR",
-                 "https://layla.amazon.com/api/skill/link/M2EXAMPLEVNDR")
+REDIRECT_URLS = (
+    "https://pitangui.amazon.com/api/skill/link/M2EXAMPLEVNDR",
+    "https://layla.amazon.com/api/skill/link/M2EXAMPLEVNDR",
+)
 BUCKET = "nestskillsecrets-secretsbucket-test"
 OBJECT_KEY = "nest.properties"
 
@@ -24,19 +26,29 @@ def create_secrets_bucket(s3: Any, kms: Any, bucket: str = BUCKET, key: str = OB
     key_arn = kms.create_key(Description="nest skill secrets")["KeyMetadata"]["Arn"]
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}}]
+        },
+    )
     return CredentialsLocation(bucket, key, key_arn)
 
 
 def stack_outputs(location: CredentialsLocation) -> dict[str, dict[str, str]]:
     """A `cdk deploy --all --outputs-file` document for these stacks."""
     return {
-        "NestSkillSecrets": {"SecretsBucketName": location.bucket, "SecretsObjectKey": location.key,
-                             "SecretsKeyArn": location.kms_key_arn},
+        "NestSkillSecrets": {
+            "SecretsBucketName": location.bucket,
+            "SecretsObjectKey": location.key,
+            "SecretsKeyArn": location.kms_key_arn,
+        },
         "NestSkill": {"SkillFunctionArn": SKILL_FUNCTION_ARN},
-        "NestSkillBridge": {"BridgeBaseUrl": "https://bridge.example.test/", "BridgeAuthorizeUrl": BRIDGE_AUTHORIZE_URL,
-                            "OAuthRedirectUrls": ",".join(REDIRECT_URLS)},
+        "NestSkillBridge": {
+            "BridgeBaseUrl": "https://bridge.example.test/",
+            "BridgeAuthorizeUrl": BRIDGE_AUTHORIZE_URL,
+            "OAuthRedirectUrls": ",".join(REDIRECT_URLS),
+        },
     }
 
 

@@ -16,16 +16,31 @@ from ops import REPO_ROOT
 from ops.cli import load_config, main
 from ops.credentials import CredentialsLocation
 from stacks.config import ConfigError
-from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CONTEXT_ARGS, PROJECT_ID, SKILL_FUNCTION_ARN,
-                               stack_outputs)
+from tests.ops.helpers import (
+    BRIDGE_AUTHORIZE_URL,
+    CLIENT_ID,
+    CONTEXT_ARGS,
+    PROJECT_ID,
+    SKILL_FUNCTION_ARN,
+    stack_outputs,
+)
 
-LOCATION = CredentialsLocation("nestskillsecrets-secretsbucket-test", "nest.properties",
-                               "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555")
+LOCATION = CredentialsLocation(
+    "nestskillsecrets-secretsbucket-test",
+    "nest.properties",
+    "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-4333-8444-555555555555",
+)
 
 
 def run_ops(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "ops", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, starts_with: str) -> None:
@@ -38,9 +53,19 @@ def assert_one_line_error(result: subprocess.CompletedProcess, starts_with: str)
 @pytest.fixture
 def cdk_json(tmp_path):
     path = tmp_path / "cdk.json"
-    path.write_text(json.dumps({"app": "python app.py", "context": {
-        "@aws-cdk/core:enablePartitionLiterals": True, "nest_project_id": PROJECT_ID,
-        "account_linking": "auth_code", "skill_id": ""}}))
+    path.write_text(
+        json.dumps(
+            {
+                "app": "python app.py",
+                "context": {
+                    "@aws-cdk/core:enablePartitionLiterals": True,
+                    "nest_project_id": PROJECT_ID,
+                    "account_linking": "auth_code",
+                    "skill_id": "",
+                },
+            }
+        )
+    )
     return path
 
 
@@ -54,8 +79,7 @@ def outputs_file(tmp_path):
 def test_context_arguments_override_cdk_json(cdk_json):
     skill_id = "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 
-    config = load_config(["account_linking=implicit", f"skill_id={skill_id}", f"nest_client_id={CLIENT_ID}"],
-                         cdk_json)
+    config = load_config(["account_linking=implicit", f"skill_id={skill_id}", f"nest_client_id={CLIENT_ID}"], cdk_json)
 
     assert config.account_linking == "implicit"
     assert config.skill_id == skill_id
@@ -73,9 +97,16 @@ def test_cdk_json_alone_gives_its_values(cdk_json):
 def test_the_owners_settings_file_overrides_cdk_json_and_c_overrides_both(tmp_path):
     cdk_json = tmp_path / "cdk.json"
     cdk_json.write_text(json.dumps({"context": {"@aws-cdk/core:enablePartitionLiterals": True}}))
-    (tmp_path / "nest-skill.json").write_text(json.dumps({
-        "nest_project_id": PROJECT_ID, "nest_client_id": CLIENT_ID, "locales": ["en-GB"],
-        "account_linking": "implicit"}))
+    (tmp_path / "nest-skill.json").write_text(
+        json.dumps(
+            {
+                "nest_project_id": PROJECT_ID,
+                "nest_client_id": CLIENT_ID,
+                "locales": ["en-GB"],
+                "account_linking": "implicit",
+            }
+        )
+    )
 
     config = load_config(["account_linking=auth_code"], cdk_json)
 
@@ -96,18 +127,33 @@ def test_an_owner_who_kept_settings_in_cdk_json_still_deploys_them(cdk_json):
     assert load_config([], cdk_json).nest_project_id == PROJECT_ID
 
 
-@pytest.mark.parametrize("settings, message", [
-    ('{"nest_project_id": ', "nest-skill.json is not valid JSON"),
-    ('["nest_project_id"]', "nest-skill.json must hold one JSON object of config keys"),
-    ('{"@aws-cdk/core:enablePartitionLiterals": true}',
-     "config key '@aws-cdk/core:enablePartitionLiterals' in nest-skill.json: the CDK's own keys belong in cdk.json"),
-    ('{"acount_linking": "implicit"}',
-     "config key 'acount_linking' = 'implicit' is not allowed: expected a key this project knows: did you mean "
-     "'account_linking'?"),
-    ('{"bridge_hosting": "ec2"}', "config key 'bridge_hosting' = 'ec2' is not allowed: expected lambda or beanstalk"),
-    ('{"nest_project_id": "3f1c2a4e-8b7d-4c6e-9a0b-1d2e3f405162"}',
-     "config key 'nest_project_id' is set both in cdk.json and in nest-skill.json: keep it in nest-skill.json only"),
-], ids=["not JSON", "not an object", "a CDK key", "misspelled key", "value not allowed", "in both files"])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ('{"nest_project_id": ', "nest-skill.json is not valid JSON"),
+        ('["nest_project_id"]', "nest-skill.json must hold one JSON object of config keys"),
+        (
+            '{"@aws-cdk/core:enablePartitionLiterals": true}',
+            "config key '@aws-cdk/core:enablePartitionLiterals' in nest-skill.json: "
+            "the CDK's own keys belong in cdk.json",
+        ),
+        (
+            '{"acount_linking": "implicit"}',
+            "config key 'acount_linking' = 'implicit' is not allowed: expected a key this project knows: did you mean "
+            "'account_linking'?",
+        ),
+        (
+            '{"bridge_hosting": "ec2"}',
+            "config key 'bridge_hosting' = 'ec2' is not allowed: expected lambda or beanstalk",
+        ),
+        (
+            '{"nest_project_id": "3f1c2a4e-8b7d-4c6e-9a0b-1d2e3f405162"}',
+            "config key 'nest_project_id' is set both in cdk.json and in nest-skill.json: "
+            "keep it in nest-skill.json only",
+        ),
+    ],
+    ids=["not JSON", "not an object", "a CDK key", "misspelled key", "value not allowed", "in both files"],
+)
 def test_a_settings_file_mistake_is_one_line_naming_the_key(cdk_json, settings, message):
     (cdk_json.parent / "nest-skill.json").write_text(settings)
 
@@ -124,14 +170,19 @@ def test_a_settings_file_mistake_stops_the_command_line_without_a_traceback(sett
     with pytest.raises(SystemExit) as raised:
         main(["render", "--outputs", str(outputs_file)])
 
-    assert str(raised.value.code).startswith("error: config key 'locales' = 'en-XX' is not allowed: expected one or "
-                                             "more of ")
+    assert str(raised.value.code).startswith(
+        "error: config key 'locales' = 'en-XX' is not allowed: expected one or more of "
+    )
 
 
-@pytest.mark.parametrize("pair, message", [
-    ("account_linking", "expected key=value"),
-    ("account_linking=sideways", "config key 'account_linking' = 'sideways'"),
-], ids=["no equals sign", "value not allowed"])
+@pytest.mark.parametrize(
+    "pair, message",
+    [
+        ("account_linking", "expected key=value"),
+        ("account_linking=sideways", "config key 'account_linking' = 'sideways'"),
+    ],
+    ids=["no equals sign", "value not allowed"],
+)
 def test_load_config_rejects_bad_context(cdk_json, pair, message):
     with pytest.raises(ConfigError, match=message):
         load_config([pair], cdk_json)
@@ -171,16 +222,23 @@ def test_an_outputs_file_without_the_secrets_stack_names_the_missing_output(tmp_
 
 def rendered(monkeypatch, tmp_path, capsys, *args: str) -> tuple[str, dict]:
     """Runs `render` with the ASK project rendered under tmp_path; returns the text and the request."""
-    monkeypatch.setattr(ops.cli, "render_ask_project",
-                        functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project"))
+    monkeypatch.setattr(
+        ops.cli, "render_ask_project", functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project")
+    )
     main(["render", *args])
     out = capsys.readouterr().out
-    return out, json.loads(out[out.index("{"):])
+    return out, json.loads(out[out.index("{") :])
 
 
 def test_render_prints_the_auth_code_request_with_the_secret_redacted(monkeypatch, tmp_path, capsys, outputs_file):
-    out, request = rendered(monkeypatch, tmp_path, capsys, "--outputs", str(outputs_file),
-                            *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair)))
+    out, request = rendered(
+        monkeypatch,
+        tmp_path,
+        capsys,
+        "--outputs",
+        str(outputs_file),
+        *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair)),
+    )
 
     linking = request["accountLinkingRequest"]
     assert linking["type"] == "AUTH_CODE"
@@ -193,8 +251,9 @@ def test_render_prints_the_auth_code_request_with_the_secret_redacted(monkeypatc
 
 
 def test_render_in_implicit_mode_points_alexa_at_the_bridge(monkeypatch, tmp_path, capsys, outputs_file):
-    _, request = rendered(monkeypatch, tmp_path, capsys, "--outputs", str(outputs_file),
-                          "-c", "account_linking=implicit")
+    _, request = rendered(
+        monkeypatch, tmp_path, capsys, "--outputs", str(outputs_file), "-c", "account_linking=implicit"
+    )
 
     linking = request["accountLinkingRequest"]
     assert linking["type"] == "IMPLICIT"
@@ -203,11 +262,14 @@ def test_render_in_implicit_mode_points_alexa_at_the_bridge(monkeypatch, tmp_pat
 
 
 def test_render_warns_while_the_config_holds_the_example_values(monkeypatch, tmp_path, capsys, outputs_file):
-    monkeypatch.setattr(ops.cli, "render_ask_project",
-                        functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project"))
+    monkeypatch.setattr(
+        ops.cli, "render_ask_project", functools.partial(ops.cli.render_ask_project, build_dir=tmp_path / "ask-project")
+    )
     main(["render", "--outputs", str(outputs_file), "-c", f"nest_project_id={PROJECT_ID}"])
-    assert capsys.readouterr().err == ("warning: nest_client_id, alexa_vendor_id still hold the example values (set "
-                                       "them in nest-skill.json): the rendered project cannot link a real account\n")
+    assert capsys.readouterr().err == (
+        "warning: nest_client_id, alexa_vendor_id still hold the example values (set "
+        "them in nest-skill.json): the rendered project cannot link a real account\n"
+    )
     main(["render", "--outputs", str(outputs_file), *(arg for pair in CONTEXT_ARGS for arg in ("-c", pair))])
     assert capsys.readouterr().err == ""
 
@@ -218,14 +280,19 @@ def test_a_misspelled_key_stops_the_cli_in_one_line(tmp_path, where):
     cdk_json.write_text(json.dumps({"context": {"acount_linking": "implicit"} if where == "cdk.json" else {}}))
     with pytest.raises(ConfigError) as raised:
         load_config(["acount_linking=implicit"] if where == "-c" else [], cdk_json)
-    assert str(raised.value) == ("config key 'acount_linking' = 'implicit' is not allowed: expected a key this "
-                                 "project knows: did you mean 'account_linking'?")
+    assert str(raised.value) == (
+        "config key 'acount_linking' = 'implicit' is not allowed: expected a key this "
+        "project knows: did you mean 'account_linking'?"
+    )
 
 
 def test_misspelled_key_through_the_command_line(outputs_file):
     result = run_ops("render", "--outputs", str(outputs_file), "-c", "acount_linking=implicit")
-    assert_one_line_error(result, "error: config key 'acount_linking' = 'implicit' is not allowed: expected a key "
-                                  "this project knows: did you mean 'account_linking'?")
+    assert_one_line_error(
+        result,
+        "error: config key 'acount_linking' = 'implicit' is not allowed: expected a key "
+        "this project knows: did you mean 'account_linking'?",
+    )
 
 
 def test_deploy_help_lists_its_steps_and_the_environment_it_reads():
@@ -234,8 +301,15 @@ def test_deploy_help_lists_its_steps_and_the_environment_it_reads():
     for number, (name, method) in enumerate(ops.deploy.STEPS, start=1):
         assert f"  {number}. {name}\n" in result.stdout
         assert callable(getattr(ops.deploy.Deployer, method))
-    for variable in ("NEST_CLIENT_SECRET", "NEST_CLIENT_ID", "AWS_PROFILE", "AWS_REGION", "ASK_REFRESH_TOKEN",
-                     "ASK_VENDOR_ID", "CI"):
+    for variable in (
+        "NEST_CLIENT_SECRET",
+        "NEST_CLIENT_ID",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "ASK_REFRESH_TOKEN",
+        "ASK_VENDOR_ID",
+        "CI",
+    ):
         assert variable in result.stdout.split("environment:")[1]
 
 

@@ -7,14 +7,15 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
-from oauth_bridge.properties import parse_properties
 
+from oauth_bridge.properties import parse_properties
 from ops import REPO_ROOT
 from sandbox.processes import Service, free_port
 from tests.ops.helpers import CLIENT_ID, CLIENT_SECRET, create_secrets_bucket, stack_outputs
@@ -42,8 +43,15 @@ class Deployed:
     def ops(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
         argv = [sys.executable, "-m", "ops", *args, "--outputs", str(self.outputs_file)]
         assert not any(CLIENT_SECRET in arg for arg in argv)
-        return subprocess.run(argv, cwd=REPO_ROOT, env={**self.aws.env, **extra_env}, capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL, timeout=60)
+        return subprocess.run(
+            argv,
+            cwd=REPO_ROOT,
+            env={**self.aws.env, **extra_env},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
 
     def stored(self) -> dict[str, str]:
         return parse_properties(self.aws.s3.get_object(Bucket=self.bucket, Key=self.key)["Body"].read().decode())
@@ -53,15 +61,28 @@ class Deployed:
 def local_aws(tmp_path_factory) -> Iterator[LocalAws]:
     workdir = tmp_path_factory.mktemp("ops-aws")
     port = free_port()
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("AWS_", "NEST_", "ASK_")) and name != "CI"}
-    env.update(HOME=str(workdir), AWS_ENDPOINT_URL=f"http://localhost:{port}", AWS_ACCESS_KEY_ID="test",
-               AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "NEST_", "ASK_")) and name != "CI"
+    }
+    env.update(
+        HOME=str(workdir),
+        AWS_ENDPOINT_URL=f"http://localhost:{port}",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     argv = [sys.executable, "-m", "sandbox.aws_emulator", "--port", str(port)]
     with Service("moto", argv, port, env={**env, "PYTHONPATH": str(REPO_ROOT)}, log_path=workdir / "moto.log"):
         session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
-        yield LocalAws(env, session.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"]),
-                       session.client("kms", endpoint_url=env["AWS_ENDPOINT_URL"]), workdir)
+        yield LocalAws(
+            env,
+            session.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"]),
+            session.client("kms", endpoint_url=env["AWS_ENDPOINT_URL"]),
+            workdir,
+        )
 
 
 @pytest.fixture

@@ -6,10 +6,16 @@ from __future__ import annotations
 import sys
 
 import pytest
-from oauth_bridge.properties import parse_properties
 
-from ops.credentials import (CredentialsError, describe_credentials, prompt_for_credentials, prompt_for_secret,
-                             store_credentials, stored_credentials)
+from oauth_bridge.properties import parse_properties
+from ops.credentials import (
+    CredentialsError,
+    describe_credentials,
+    prompt_for_credentials,
+    prompt_for_secret,
+    store_credentials,
+    stored_credentials,
+)
 from tests.ops.helpers import CLIENT_ID, CLIENT_SECRET, Stdin
 
 OTHER_SECRET = "test-rotated-client-secret"
@@ -31,8 +37,12 @@ def test_store_writes_the_three_properties_the_bridge_reads(secrets):
 
 def test_store_encrypts_with_the_stacks_kms_key(secrets):
     # An AWS-managed default for the bucket, so the object's key can only come from the request itself.
-    secrets.s3.put_bucket_encryption(Bucket=secrets.location.bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    secrets.s3.put_bucket_encryption(
+        Bucket=secrets.location.bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
 
     store_credentials(secrets.location, CLIENT_ID, CLIENT_SECRET, secrets.s3)
 
@@ -45,8 +55,10 @@ def test_store_describes_the_object_in_tags_that_hold_no_secret(secrets):
     store_credentials(secrets.location, CLIENT_ID, CLIENT_SECRET, secrets.s3)
 
     tags = secrets.s3.get_object_tagging(Bucket=secrets.location.bucket, Key=secrets.location.key)["TagSet"]
-    assert {tag["Key"]: tag["Value"] for tag in tags} == {"clientid": CLIENT_ID,
-                                                          "properties": "clientid clientsecret statekey"}
+    assert {tag["Key"]: tag["Value"] for tag in tags} == {
+        "clientid": CLIENT_ID,
+        "properties": "clientid clientsecret statekey",
+    }
     stored = stored_credentials(secrets.location, secrets.s3)
     assert stored.client_id == CLIENT_ID and stored.is_complete
     assert CLIENT_SECRET not in repr(stored)
@@ -81,12 +93,16 @@ def test_each_store_replaces_the_secret_and_makes_a_new_state_key(secrets):
     assert secrets.versions() == 2
 
 
-@pytest.mark.parametrize("client_id, client_secret", [
-    ("", CLIENT_SECRET),
-    (CLIENT_ID, ""),
-    (CLIENT_ID, "   "),
-    (CLIENT_ID, "two\nstatekey=chosen-by-the-input"),
-], ids=["empty id", "empty secret", "blank secret", "line break"])
+@pytest.mark.parametrize(
+    "client_id, client_secret",
+    [
+        ("", CLIENT_SECRET),
+        (CLIENT_ID, ""),
+        (CLIENT_ID, "   "),
+        (CLIENT_ID, "two\nstatekey=chosen-by-the-input"),
+    ],
+    ids=["empty id", "empty secret", "blank secret", "line break"],
+)
 def test_values_that_cannot_be_stored_are_refused_and_nothing_is_written(secrets, client_id, client_secret):
     with pytest.raises(CredentialsError) as raised:
         store_credentials(secrets.location, client_id, client_secret, secrets.s3)
@@ -111,8 +127,11 @@ def test_describe_shows_the_client_id_and_never_the_secret_or_state_key(secrets)
 
 def test_an_object_without_the_tags_reads_as_incomplete(secrets):
     """Written by hand or by an earlier version: the deploy stores complete credentials again."""
-    secrets.s3.put_object(Bucket=secrets.location.bucket, Key=secrets.location.key,
-                          Body=f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\n".encode())
+    secrets.s3.put_object(
+        Bucket=secrets.location.bucket,
+        Key=secrets.location.key,
+        Body=f"clientid={CLIENT_ID}\nclientsecret={CLIENT_SECRET}\n".encode(),
+    )
 
     stored = stored_credentials(secrets.location, secrets.s3)
     shown = describe_credentials(secrets.location, secrets.s3)
@@ -149,15 +168,19 @@ def test_prompt_takes_both_values_from_the_environment(monkeypatch):
     monkeypatch.setattr(sys, "stdin", Stdin(tty=True))
     environ = {"NEST_CLIENT_ID": f" {CLIENT_ID} ", "NEST_CLIENT_SECRET": CLIENT_SECRET}
 
-    assert prompt_for_credentials("111-default.apps.googleusercontent.com", environ, never_asked, never_asked) \
-        == (CLIENT_ID, CLIENT_SECRET)
+    assert prompt_for_credentials("111-default.apps.googleusercontent.com", environ, never_asked, never_asked) == (
+        CLIENT_ID,
+        CLIENT_SECRET,
+    )
 
 
 def test_prompt_falls_back_to_the_configured_client_id_without_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stdin", Stdin(tty=False))
 
-    assert prompt_for_credentials(CLIENT_ID, {"NEST_CLIENT_SECRET": CLIENT_SECRET}, never_asked, never_asked) \
-        == (CLIENT_ID, CLIENT_SECRET)
+    assert prompt_for_credentials(CLIENT_ID, {"NEST_CLIENT_SECRET": CLIENT_SECRET}, never_asked, never_asked) == (
+        CLIENT_ID,
+        CLIENT_SECRET,
+    )
 
 
 def test_prompt_asks_on_a_terminal_with_the_secret_unechoed(monkeypatch):
@@ -182,8 +205,10 @@ def test_prompt_asks_on_a_terminal_with_the_secret_unechoed(monkeypatch):
 def test_an_empty_answer_keeps_the_configured_client_id(monkeypatch):
     monkeypatch.setattr(sys, "stdin", Stdin(tty=True))
 
-    assert prompt_for_credentials(CLIENT_ID, {}, lambda prompt: "", lambda prompt: CLIENT_SECRET) \
-        == (CLIENT_ID, CLIENT_SECRET)
+    assert prompt_for_credentials(CLIENT_ID, {}, lambda prompt: "", lambda prompt: CLIENT_SECRET) == (
+        CLIENT_ID,
+        CLIENT_SECRET,
+    )
 
 
 @pytest.mark.parametrize("stdin", [Stdin(tty=False), None], ids=["not a terminal", "no stdin"])

@@ -11,9 +11,9 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import boto3
 import pytest
@@ -21,19 +21,29 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 import ops.deploy
+from ops.ask_project import ASK_ENV_PROFILE, ask_cli_profile
+from ops.aws import ALEXA_LAMBDA_REGIONS
 from ops.cli import load_config
 from ops.credentials import store_credentials
 from ops.deploy import Deployer, DeployError, run_command
 from ops.outputs import load_outputs
-from ops.ask_project import ASK_ENV_PROFILE, ask_cli_profile
-from ops.aws import ALEXA_LAMBDA_REGIONS
 from stacks.config import ALEXA_REGIONS, PACKAGE_LOCALES
-from tests.ops.helpers import (BRIDGE_AUTHORIZE_URL, CLIENT_ID, CLIENT_SECRET, CONTEXT_ARGS, REDIRECT_URLS,
-                               SKILL_FUNCTION_ARN, VENDOR_ID, Stdin, stack_outputs)
+from tests.ops.helpers import (
+    BRIDGE_AUTHORIZE_URL,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CONTEXT_ARGS,
+    REDIRECT_URLS,
+    SKILL_FUNCTION_ARN,
+    VENDOR_ID,
+    Stdin,
+    stack_outputs,
+)
 
 SKILL_ID = "amzn1.ask.skill.0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 STORED_SECRET = "test-secret-already-in-the-bucket"
 OTHER_CLIENT_ID = "987654321098-otherclient.apps.googleusercontent.com"
+
 
 @dataclass
 class LinkingCall:
@@ -65,20 +75,20 @@ class FakeTools:
         self.environments.append(dict(env))
         if argv[:3] == ["ask", "smapi", "update-account-linking-info"]:
             self._read_linking_request(argv)
-        if self.fail and argv[:len(self.fail)] == list(self.fail):
+        if self.fail and argv[: len(self.fail)] == list(self.fail):
             return 1
         if argv[:2] == ["cdk", "deploy"]:
             self._cdk_deploy(argv)
         elif argv[:2] == ["ask", "deploy"]:
             self._ask_deploy(cwd)
-        return 1 if self.crash and argv[:len(self.crash)] == list(self.crash) else 0
+        return 1 if self.crash and argv[: len(self.crash)] == list(self.crash) else 0
 
     @property
     def commands(self) -> list[list[str]]:
         return [argv for argv, _ in self.calls]
 
     def _cdk_deploy(self, argv: list[str]) -> None:
-        stacks = argv[2:argv.index("--require-approval")]
+        stacks = argv[2 : argv.index("--require-approval")]
         if stacks == ["--all"]:
             self.credentials_before_all = self.secrets.exists()
             stacks = list(self.outputs)
@@ -87,14 +97,17 @@ class FakeTools:
 
     def _ask_deploy(self, project: Path) -> None:
         """Like ask-cli: deploys to the skill its states file names for the profile, else creates one."""
-        profile, = json.loads((project / "ask-resources.json").read_text())["profiles"]
+        (profile,) = json.loads((project / "ask-resources.json").read_text())["profiles"]
         manifest = json.loads((project / "skill-package" / "skill.json").read_text())
         self.deployed_endpoint = manifest["manifest"]["apis"]["custom"]["endpoint"]["uri"]
         self.deployed_apis.append(set(manifest["manifest"]["apis"]))
         self.deployed_permissions.append(manifest["manifest"].get("permissions", []))
         states_path = project / ".ask" / "ask-states.json"
-        states = (json.loads(states_path.read_text()) if states_path.exists()
-                  else {"askcliStatesVersion": "2020-03-31", "profiles": {}})
+        states = (
+            json.loads(states_path.read_text())
+            if states_path.exists()
+            else {"askcliStatesVersion": "2020-03-31", "profiles": {}}
+        )
         entry = states["profiles"].setdefault(profile, {})
         entry.setdefault("skillId", self.new_skill_id)
         entry["skillMetadata"] = {"lastDeployHash": "test-hash"}
@@ -133,12 +146,21 @@ class Workspace:
         existing = self.settings() if self.settings_file.exists() else {}
         self.settings_file.write_text(json.dumps({**existing, **values}))
 
-    def deployer(self, run, context_args: Sequence[str] = CONTEXT_ARGS, clients=None,
-                 **environ: str | None) -> Deployer:
+    def deployer(
+        self, run, context_args: Sequence[str] = CONTEXT_ARGS, clients=None, **environ: str | None
+    ) -> Deployer:
         merged = {name: value for name, value in {**self.environ, **environ}.items() if value is not None}
-        return Deployer(load_config(list(context_args), self.cdk_json), list(context_args), environ=merged,
-                        run=run, outputs_file=self.outputs_file, ask_project_dir=self.ask_project_dir,
-                        settings_file=self.settings_file, clients=clients, say=self.messages.append)
+        return Deployer(
+            load_config(list(context_args), self.cdk_json),
+            list(context_args),
+            environ=merged,
+            run=run,
+            outputs_file=self.outputs_file,
+            ask_project_dir=self.ask_project_dir,
+            settings_file=self.settings_file,
+            aws=clients,
+            say=self.messages.append,
+        )
 
     @property
     def said(self) -> str:
@@ -161,8 +183,9 @@ BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 def bootstrap(*regions: str, version: str = "29") -> None:
     """What `cdk bootstrap aws://<account>/<region>` leaves for the deploy to read: its version parameter."""
     for region in regions:
-        boto3.client("ssm", region_name=region).put_parameter(Name=BOOTSTRAP_PARAMETER, Value=version,
-                                                              Type="String", Overwrite=True)
+        boto3.client("ssm", region_name=region).put_parameter(
+            Name=BOOTSTRAP_PARAMETER, Value=version, Type="String", Overwrite=True
+        )
 
 
 def unbootstrap(*regions: str) -> None:
@@ -176,8 +199,12 @@ def workspace(aws_env, tmp_path, monkeypatch) -> Workspace:
     monkeypatch.setattr(sys, "stdin", Stdin(tty=False))
     cdk_json = tmp_path / "cdk.json"
     cdk_json.write_text(json.dumps({"app": "python app.py", "context": {}}))
-    environ = {"PATH": str(tool_stubs(tmp_path / "bin", "cdk", "ask")), "ASK_REFRESH_TOKEN": "test-ask-refresh-token",
-               "ASK_VENDOR_ID": VENDOR_ID, "NEST_CLIENT_SECRET": CLIENT_SECRET}
+    environ = {
+        "PATH": str(tool_stubs(tmp_path / "bin", "cdk", "ask")),
+        "ASK_REFRESH_TOKEN": "test-ask-refresh-token",
+        "ASK_VENDOR_ID": VENDOR_ID,
+        "NEST_CLIENT_SECRET": CLIENT_SECRET,
+    }
     with mock_aws():
         bootstrap(*ALEXA_LAMBDA_REGIONS)
         yield Workspace(tmp_path, environ, cdk_json)
@@ -215,7 +242,7 @@ def test_a_first_deploy_runs_every_step_in_order(workspace, tools):
     assert smapi[smapi.index("--stage") + 1] == "development"
     for argv in tools.commands:
         if argv[0] == "cdk":
-            assert context_pairs(argv)[:len(CONTEXT_ARGS)] == list(CONTEXT_ARGS)
+            assert context_pairs(argv)[: len(CONTEXT_ARGS)] == list(CONTEXT_ARGS)
             assert argv[argv.index("--require-approval") + 1] == "never"
 
 
@@ -242,8 +269,9 @@ def test_after_make_clean_the_next_deploy_updates_the_same_skill(workspace, tool
     """`make clean` removes build/, ask-cli's own record of the skill; nest-skill.json keeps the ID."""
     workspace.deployer(tools).deploy()
     shutil.rmtree(workspace.root / "build")
-    again = FakeTools(stack_outputs(secrets.location), secrets,
-                      new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999")
+    again = FakeTools(
+        stack_outputs(secrets.location), secrets, new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999"
+    )
     workspace.messages.clear()
 
     workspace.deployer(again).deploy()
@@ -270,8 +298,9 @@ def test_a_second_deploy_with_the_skill_id_configured_changes_nothing_more(works
     workspace.deployer(tools).deploy()
     stored = secrets.body()
     assert workspace.settings()["skill_id"] == SKILL_ID
-    again = FakeTools(stack_outputs(secrets.location), secrets,
-                      new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999")
+    again = FakeTools(
+        stack_outputs(secrets.location), secrets, new_skill_id="amzn1.ask.skill.99999999-9999-4999-8999-999999999999"
+    )
     workspace.messages.clear()
 
     workspace.deployer(again).deploy()
@@ -302,37 +331,68 @@ def test_every_missing_prerequisite_is_named_at_once_before_anything_runs(worksp
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
     tools = FakeTools({})
-    deployer = workspace.deployer(tools, context_args=(), PATH=str(tmp_path / "nothing-here"),
-                                  ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID="OTHERVENDOR1", CI="true")
+    deployer = workspace.deployer(
+        tools,
+        context_args=(),
+        PATH=str(tmp_path / "nothing-here"),
+        ASK_REFRESH_TOKEN=None,
+        ASK_VENDOR_ID="OTHERVENDOR1",
+        CI="true",
+    )
 
     with pytest.raises(DeployError) as raised:
         deployer.deploy()
 
     message = str(raised.value)
     assert message.startswith("cannot deploy yet:")
-    for expected in ("'nest_project_id'", "'nest_client_id'", "'alexa_vendor_id'", "'cdk' is not on PATH",
-                     "'ask' is not on PATH", "no AWS credentials", "no AWS region", "no ask-cli profile",
-                     "in CI, set 'skill_id'"):
+    for expected in (
+        "'nest_project_id'",
+        "'nest_client_id'",
+        "'alexa_vendor_id'",
+        "'cdk' is not on PATH",
+        "'ask' is not on PATH",
+        "no AWS credentials",
+        "no AWS region",
+        "no ask-cli profile",
+        "in CI, set 'skill_id'",
+    ):
         assert expected in message
     assert message.count("\n  - ") == 9
     assert tools.calls == []
     assert workspace.messages == []
 
 
-@pytest.mark.parametrize("context_args, environ, unset, expected", [
-    (CONTEXT_ARGS[1:], {}, (), "set 'nest_project_id' in nest-skill.json"),
-    (CONTEXT_ARGS, {"PATH": "ask"}, (), "'cdk' is not on PATH"),
-    (CONTEXT_ARGS, {"PATH": "cdk"}, (), "'ask' is not on PATH"),
-    (CONTEXT_ARGS, {}, ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "no AWS credentials"),
-    (CONTEXT_ARGS, {}, ("AWS_DEFAULT_REGION",), "no AWS region"),
-    (CONTEXT_ARGS, {"ASK_REFRESH_TOKEN": None}, (), "no ask-cli profile"),
-    (CONTEXT_ARGS, {"ASK_VENDOR_ID": "OTHERVENDOR1"}, (),
-     f"ASK_VENDOR_ID names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}"),
-    (CONTEXT_ARGS, {"CI": "true"}, (), "in CI, set 'skill_id' in nest-skill.json (or -c skill_id=...)"),
-], ids=["example project id", "no cdk", "no ask", "no AWS credentials", "no region", "no ask profile",
-        "other vendor", "CI without skill_id"])
-def test_one_missing_prerequisite_is_named_and_nothing_runs(workspace, monkeypatch, tmp_path, context_args,
-                                                             environ, unset, expected):
+@pytest.mark.parametrize(
+    "context_args, environ, unset, expected",
+    [
+        (CONTEXT_ARGS[1:], {}, (), "set 'nest_project_id' in nest-skill.json"),
+        (CONTEXT_ARGS, {"PATH": "ask"}, (), "'cdk' is not on PATH"),
+        (CONTEXT_ARGS, {"PATH": "cdk"}, (), "'ask' is not on PATH"),
+        (CONTEXT_ARGS, {}, ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "no AWS credentials"),
+        (CONTEXT_ARGS, {}, ("AWS_DEFAULT_REGION",), "no AWS region"),
+        (CONTEXT_ARGS, {"ASK_REFRESH_TOKEN": None}, (), "no ask-cli profile"),
+        (
+            CONTEXT_ARGS,
+            {"ASK_VENDOR_ID": "OTHERVENDOR1"},
+            (),
+            f"ASK_VENDOR_ID names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}",
+        ),
+        (CONTEXT_ARGS, {"CI": "true"}, (), "in CI, set 'skill_id' in nest-skill.json (or -c skill_id=...)"),
+    ],
+    ids=[
+        "example project id",
+        "no cdk",
+        "no ask",
+        "no AWS credentials",
+        "no region",
+        "no ask profile",
+        "other vendor",
+        "CI without skill_id",
+    ],
+)
+def test_one_missing_prerequisite_is_named_and_nothing_runs(
+    workspace, monkeypatch, tmp_path, context_args, environ, unset, expected
+):
     for name in unset:
         monkeypatch.delenv(name)
     if "PATH" in environ:
@@ -356,9 +416,17 @@ def ask_cli_config(tmp_path: Path, document: object) -> Path:
 
 
 def configured_profile(vendor: str = VENDOR_ID) -> dict:
-    return {"aws_profile": "default", "vendor_id": vendor, "token": {
-        "access_token": "Atza|test", "refresh_token": "Atzr|test", "token_type": "bearer", "expires_in": 3600,
-        "expires_at": "2026-01-01T00:00:00.000Z"}}
+    return {
+        "aws_profile": "default",
+        "vendor_id": vendor,
+        "token": {
+            "access_token": "Atza|test",
+            "refresh_token": "Atzr|test",
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "expires_at": "2026-01-01T00:00:00.000Z",
+        },
+    }
 
 
 @pytest.mark.parametrize("profile_name", [None, "work"])
@@ -366,23 +434,35 @@ def test_a_workstation_ask_profile_is_enough(workspace, tmp_path, profile_name):
     ask_cli_config(tmp_path, {"profiles": {profile_name or "default": configured_profile()}})
     tools = FakeTools({})
 
-    workspace.deployer(tools, ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None,
-                       ASK_DEFAULT_PROFILE=profile_name).check_prerequisites()
+    workspace.deployer(
+        tools, ASK_REFRESH_TOKEN=None, ASK_VENDOR_ID=None, ASK_DEFAULT_PROFILE=profile_name
+    ).check_prerequisites()
 
 
-@pytest.mark.parametrize("document, expected", [
-    ({"profiles": {}}, "ask-cli has no profile 'default' in {path} (an interrupted `ask configure` leaves none)"),
-    ({"profiles": {"other": configured_profile()}}, "ask-cli has no profile 'default' in {path}"),
-    ({"profiles": {"default": {**configured_profile(), "token": {}}}}, "ask-cli profile 'default' in {path} has no "
-                                                                       "token"),
-    ({"profiles": {"default": {**configured_profile(), "vendor_id": ""}}}, "ask-cli profile 'default' in {path} "
-                                                                           "has no vendor ID"),
-    ({"profiles": {"default": configured_profile("OTHERVENDOR1")}},
-     f"ask-cli profile 'default' names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}"),
-    ("{", "{path} is not ask-cli's JSON configuration"),
-], ids=["interrupted configure", "another profile only", "no token", "no vendor", "other vendor", "not JSON"])
-def test_an_ask_cli_profile_ask_cli_cannot_use_is_one_line_before_anything_runs(workspace, tmp_path, document,
-                                                                                 expected):
+@pytest.mark.parametrize(
+    "document, expected",
+    [
+        ({"profiles": {}}, "ask-cli has no profile 'default' in {path} (an interrupted `ask configure` leaves none)"),
+        ({"profiles": {"other": configured_profile()}}, "ask-cli has no profile 'default' in {path}"),
+        (
+            {"profiles": {"default": {**configured_profile(), "token": {}}}},
+            "ask-cli profile 'default' in {path} has no token",
+        ),
+        (
+            {"profiles": {"default": {**configured_profile(), "vendor_id": ""}}},
+            "ask-cli profile 'default' in {path} has no vendor ID",
+        ),
+        (
+            {"profiles": {"default": configured_profile("OTHERVENDOR1")}},
+            f"ask-cli profile 'default' names vendor OTHERVENDOR1 but alexa_vendor_id is {VENDOR_ID}",
+        ),
+        ("{", "{path} is not ask-cli's JSON configuration"),
+    ],
+    ids=["interrupted configure", "another profile only", "no token", "no vendor", "other vendor", "not JSON"],
+)
+def test_an_ask_cli_profile_ask_cli_cannot_use_is_one_line_before_anything_runs(
+    workspace, tmp_path, document, expected
+):
     path = ask_cli_config(tmp_path, document)
     tools = FakeTools({})
 
@@ -396,7 +476,8 @@ def test_an_ask_cli_profile_ask_cli_cannot_use_is_one_line_before_anything_runs(
 
 
 def test_ask_cli_variables_beside_a_profile_with_aws_credentials_are_ignored_by_ask_cli_so_the_profile_is_read(
-        workspace, tmp_path):
+    workspace, tmp_path
+):
     """ASK_VENDOR_ID without a token: ask-cli reads its profile, as the check does."""
     ask_cli_config(tmp_path, {"profiles": {}})
 
@@ -427,7 +508,7 @@ def test_auth_code_linking_sends_the_operators_secret_only_through_a_removed_fil
 
     workspace.deployer(tools).deploy()
 
-    linking, = tools.linking
+    (linking,) = tools.linking
     request = linking.request["accountLinkingRequest"]
     assert request["type"] == "AUTH_CODE"
     assert request["accessTokenScheme"] == "REQUEST_BODY_CREDENTIALS"
@@ -446,7 +527,7 @@ def test_the_account_linking_file_is_removed_when_smapi_fails(workspace, tools):
     with pytest.raises(DeployError, match=r"step 7 \(Set account linking through SMAPI\)"):
         workspace.deployer(tools).deploy()
 
-    linking, = tools.linking
+    (linking,) = tools.linking
     assert linking.request["accountLinkingRequest"]["clientSecret"] == CLIENT_SECRET
     assert not linking.path.exists()
     assert tools.commands[-1][:3] == ["ask", "smapi", "update-account-linking-info"]
@@ -455,7 +536,7 @@ def test_the_account_linking_file_is_removed_when_smapi_fails(workspace, tools):
 def test_implicit_linking_points_alexa_at_the_bridge_without_the_secret(workspace, tools):
     workspace.deployer(tools, (*CONTEXT_ARGS, "account_linking=implicit")).deploy()
 
-    linking, = tools.linking
+    (linking,) = tools.linking
     request = linking.request["accountLinkingRequest"]
     assert request["type"] == "IMPLICIT"
     assert request["authorizationUrl"] == BRIDGE_AUTHORIZE_URL
@@ -488,15 +569,21 @@ def test_an_unusable_cdk_output_stops_at_its_step_with_what_to_run_next(workspac
     assert "run `make deploy` again" in str(raised.value)
 
 
-@pytest.mark.parametrize("locales, region, warning", [
-    ("en-US,en-CA", "us-east-1", None),
-    ("en-GB,en-IN", "eu-west-1", None),
-    ("en-AU", "us-west-2", None),
-    ("en-GB", "us-east-1", "Alexa serves en-GB from eu-west-1: their requests travel to us-east-1"),
-    ("en-US,en-GB,en-AU", "eu-west-1",
-     "Alexa serves en-US from us-east-1, en-AU from us-west-2: their requests travel to eu-west-1"),
-    ("en-US", "ap-northeast-1", "Alexa serves en-US from us-east-1: their requests travel to ap-northeast-1"),
-])
+@pytest.mark.parametrize(
+    "locales, region, warning",
+    [
+        ("en-US,en-CA", "us-east-1", None),
+        ("en-GB,en-IN", "eu-west-1", None),
+        ("en-AU", "us-west-2", None),
+        ("en-GB", "us-east-1", "Alexa serves en-GB from eu-west-1: their requests travel to us-east-1"),
+        (
+            "en-US,en-GB,en-AU",
+            "eu-west-1",
+            "Alexa serves en-US from us-east-1, en-AU from us-west-2: their requests travel to eu-west-1",
+        ),
+        ("en-US", "ap-northeast-1", "Alexa serves en-US from us-east-1: their requests travel to ap-northeast-1"),
+    ],
+)
 def test_deploy_warns_when_the_region_is_far_from_the_locales_alexa_region(workspace, locales, region, warning):
     deployer = workspace.deployer(FakeTools({}), context_args=(*CONTEXT_ARGS, f"locales={locales}"))
     deployer.warn_about_region(region)
@@ -504,8 +591,10 @@ def test_deploy_warns_when_the_region_is_far_from_the_locales_alexa_region(works
         assert workspace.messages == []
     else:
         (said,) = workspace.messages
-        assert said == (f"warning: deploying to {region}, but {warning}. Set 'locales' to your Echo's language and "
-                        f"deploy in its region (docs: deploy/configuration.md)")
+        assert said == (
+            f"warning: deploying to {region}, but {warning}. Set 'locales' to your Echo's language and "
+            f"deploy in its region (docs: deploy/configuration.md)"
+        )
 
 
 def test_every_package_locale_has_an_alexa_region():
@@ -619,18 +708,26 @@ def test_an_unreadable_ask_cli_state_is_a_prerequisite_problem(workspace):
     states.write_text("{not json")
     tools = FakeTools({})
 
-    with pytest.raises(DeployError, match="ask-states.json is not valid JSON"):
+    with pytest.raises(DeployError, match=r"ask-states\.json is not valid JSON"):
         workspace.deployer(tools).deploy()
     assert tools.calls == []
 
 
-@pytest.mark.parametrize("environ, expected", [
-    ({"AWS_REGION": "us-east-2"}, "AWS region us-east-2 (from AWS_REGION) cannot host the skill"),
-    ({"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-central-1"},
-     "AWS region eu-central-1 (from AWS_DEFAULT_REGION) cannot host the skill"),
-    ({"AWS_REGION": "ap-southeast-2", "AWS_DEFAULT_REGION": "us-east-1"},
-     "AWS region ap-southeast-2 (from AWS_REGION) cannot host the skill"),
-], ids=["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_REGION wins"])
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"AWS_REGION": "us-east-2"}, "AWS region us-east-2 (from AWS_REGION) cannot host the skill"),
+        (
+            {"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-central-1"},
+            "AWS region eu-central-1 (from AWS_DEFAULT_REGION) cannot host the skill",
+        ),
+        (
+            {"AWS_REGION": "ap-southeast-2", "AWS_DEFAULT_REGION": "us-east-1"},
+            "AWS region ap-southeast-2 (from AWS_REGION) cannot host the skill",
+        ),
+    ],
+    ids=["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_REGION wins"],
+)
 def test_a_region_alexa_cannot_call_is_refused_before_anything_runs(workspace, monkeypatch, environ, expected):
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
@@ -675,20 +772,25 @@ BEANSTALK = (*CONTEXT_ARGS, "bridge_hosting=beanstalk")
 def test_a_beanstalk_platform_the_account_cannot_use_is_refused_before_anything_runs(workspace, secrets):
     tools = FakeTools({})
     deployer = workspace.deployer(
-        tools, (*BEANSTALK, "beanstalk_solution_stack=64bit Amazon Linux 2023 v4.0.0 running Python 3.11"))
+        tools, (*BEANSTALK, "beanstalk_solution_stack=64bit Amazon Linux 2023 v4.0.0 running Python 3.11")
+    )
 
     with pytest.raises(DeployError) as raised:
         deployer.deploy()
 
-    assert ("beanstalk_solution_stack '64bit Amazon Linux 2023 v4.0.0 running Python 3.11' is not available in "
-            "us-east-1") in str(raised.value)
+    assert (
+        "beanstalk_solution_stack '64bit Amazon Linux 2023 v4.0.0 running Python 3.11' is not available in us-east-1"
+    ) in str(raised.value)
     assert "aws elasticbeanstalk list-available-solution-stacks" in str(raised.value)
     assert tools.calls == []
 
 
 def test_a_listed_beanstalk_platform_passes_the_check(workspace, secrets):
-    listed = next(name for name in boto3.client("elasticbeanstalk").list_available_solution_stacks()["SolutionStacks"]
-                  if name.startswith("64bit Amazon Linux 2023") and "running Python 3." in name)
+    listed = next(
+        name
+        for name in boto3.client("elasticbeanstalk").list_available_solution_stacks()["SolutionStacks"]
+        if name.startswith("64bit Amazon Linux 2023") and "running Python 3." in name
+    )
 
     workspace.deployer(FakeTools({}), (*BEANSTALK, f"beanstalk_solution_stack={listed}")).check_prerequisites()
 
@@ -714,21 +816,25 @@ class FakeCloudFormation:
 
     def describe_stack_resources(self, StackName: str) -> dict:
         if self.resources is None:
-            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack {StackName} does not exist"}},
-                              "DescribeStackResources")
+            raise ClientError(
+                {"Error": {"Code": "ValidationError", "Message": f"Stack {StackName} does not exist"}},
+                "DescribeStackResources",
+            )
         return {"StackResources": self.resources}
 
 
-def account(lambda_: FakeLambda, cloudformation: FakeCloudFormation = FakeCloudFormation()):
-    """These fakes for Lambda and CloudFormation; moto for the rest (STS, the bootstrap parameters)."""
-    fakes = {"lambda": lambda_, "cloudformation": cloudformation}
+def account(lambda_: FakeLambda, cloudformation: FakeCloudFormation | None = None):
+    """These fakes for Lambda and CloudFormation (a fresh one unless given); moto for the rest (STS, the
+    bootstrap parameters)."""
+    fakes = {"lambda": lambda_, "cloudformation": cloudformation or FakeCloudFormation()}
     return lambda name, **kwargs: fakes.get(name) or boto3.client(name, **kwargs)
 
 
 def test_a_concurrency_cap_a_new_account_cannot_reserve_is_refused_naming_the_quota(workspace):
     tools = FakeTools({})
-    deployer = workspace.deployer(tools, (*CONTEXT_ARGS, "bridge_reserved_concurrency=10"),
-                                  clients=account(FakeLambda(quota=10, unreserved=10)))
+    deployer = workspace.deployer(
+        tools, (*CONTEXT_ARGS, "bridge_reserved_concurrency=10"), clients=account(FakeLambda(quota=10, unreserved=10))
+    )
 
     with pytest.raises(DeployError) as raised:
         deployer.deploy()
@@ -740,19 +846,25 @@ def test_a_concurrency_cap_a_new_account_cannot_reserve_is_refused_naming_the_qu
     assert tools.calls == []
 
 
-@pytest.mark.parametrize("cap, unreserved, held, ok", [
-    (50, 1000, 0, True),
-    (900, 1000, 0, True),
-    (901, 1000, 0, False),
-    (50, 100, 50, True),    # a redeploy: the bridge's own reservation is freed and taken again
-    (51, 100, 50, False),
-], ids=["room", "exactly the limit", "one over", "redeploy same cap", "redeploy one over"])
+@pytest.mark.parametrize(
+    "cap, unreserved, held, ok",
+    [
+        (50, 1000, 0, True),
+        (900, 1000, 0, True),
+        (901, 1000, 0, False),
+        (50, 100, 50, True),  # a redeploy: the bridge's own reservation is freed and taken again
+        (51, 100, 50, False),
+    ],
+    ids=["room", "exactly the limit", "one over", "redeploy same cap", "redeploy one over"],
+)
 def test_a_concurrency_cap_must_leave_the_account_its_unreserved_minimum(workspace, cap, unreserved, held, ok):
     function = "NestSkillBridge-ServiceBridgeFunction-abc"
     stack = FakeCloudFormation([{"ResourceType": "AWS::Lambda::Function", "PhysicalResourceId": function}])
-    deployer = workspace.deployer(FakeTools({}), (*CONTEXT_ARGS, f"bridge_reserved_concurrency={cap}"),
-                                  clients=account(FakeLambda(1000, unreserved, {function: held} if held else {}),
-                                                  stack))
+    deployer = workspace.deployer(
+        FakeTools({}),
+        (*CONTEXT_ARGS, f"bridge_reserved_concurrency={cap}"),
+        clients=account(FakeLambda(1000, unreserved, {function: held} if held else {}), stack),
+    )
     if ok:
         deployer.check_prerequisites()
     else:
@@ -807,19 +919,38 @@ def test_every_region_the_locales_need_must_be_bootstrapped_and_one_command_fixe
     problems = raised.value.args[0].split("\n  - ")[1:]
     assert problems == [
         "CDK is not bootstrapped in eu-west-1 for en-GB, en-IN, us-west-2 for en-AU: run "
-        f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1 aws://{ACCOUNT}/us-west-2`"]
+        f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1 aws://{ACCOUNT}/us-west-2`"
+    ]
     assert tools.calls == []
 
 
-@pytest.mark.parametrize("locales, region, bootstrapped, expected", [
-    ("en-GB", "eu-west-1", (), f"eu-west-1 for en-GB: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`"),
-    ("en-AU", "ap-northeast-1", ("us-west-2",),
-     f"ap-northeast-1 (home region): run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/ap-northeast-1`"),
-    ("en-US,en-AU", "us-east-1", ("us-east-1",),
-     f"us-west-2 for en-AU: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/us-west-2`"),
-], ids=["home region", "home region serving no locale", "one other region"])
-def test_each_unbootstrapped_region_is_named_with_what_it_serves(workspace, monkeypatch, locales, region,
-                                                                 bootstrapped, expected):
+@pytest.mark.parametrize(
+    "locales, region, bootstrapped, expected",
+    [
+        (
+            "en-GB",
+            "eu-west-1",
+            (),
+            f"eu-west-1 for en-GB: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`",
+        ),
+        (
+            "en-AU",
+            "ap-northeast-1",
+            ("us-west-2",),
+            f"ap-northeast-1 (home region): run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/ap-northeast-1`",
+        ),
+        (
+            "en-US,en-AU",
+            "us-east-1",
+            ("us-east-1",),
+            f"us-west-2 for en-AU: run `node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/us-west-2`",
+        ),
+    ],
+    ids=["home region", "home region serving no locale", "one other region"],
+)
+def test_each_unbootstrapped_region_is_named_with_what_it_serves(
+    workspace, monkeypatch, locales, region, bootstrapped, expected
+):
     unbootstrap(*ALEXA_LAMBDA_REGIONS)
     bootstrap(*bootstrapped)
     monkeypatch.setenv("AWS_REGION", region)
@@ -836,8 +967,10 @@ def test_a_bootstrap_older_than_the_templates_accept_is_refused_with_the_upgrade
     with pytest.raises(DeployError) as raised:
         workspace.deployer(FakeTools({})).check_prerequisites()
 
-    assert (f"CDK is not bootstrapped in eu-west-1 (version 5, older than 6) for en-GB, en-IN: run "
-            f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`") in str(raised.value)
+    assert (
+        f"CDK is not bootstrapped in eu-west-1 (version 5, older than 6) for en-GB, en-IN: run "
+        f"`node_modules/.bin/cdk bootstrap aws://{ACCOUNT}/eu-west-1`"
+    ) in str(raised.value)
 
 
 def test_a_bootstrap_parameter_the_operator_may_not_read_names_the_missing_permission(workspace, monkeypatch):
@@ -848,9 +981,16 @@ def test_a_bootstrap_parameter_the_operator_may_not_read_names_the_missing_permi
         iam = boto3.client("iam")
         iam.create_user(UserName="operator")
         key = iam.create_access_key(UserName="operator")["AccessKey"]
-        iam.put_user_policy(UserName="operator", PolicyName="deploy", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks",
-                                                    "Resource": "*"}]}))
+        iam.put_user_policy(
+            UserName="operator",
+            PolicyName="deploy",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}],
+                }
+            ),
+        )
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
         with pytest.raises(DeployError) as raised:
@@ -858,9 +998,11 @@ def test_a_bootstrap_parameter_the_operator_may_not_read_names_the_missing_permi
         return str(raised.value)
 
     problems = operator_without_ssm().split("\n  - ")[1:]
-    assert problems == [f"cannot tell whether CDK is bootstrapped in {region}: arn:aws:iam::{ACCOUNT}:user/operator "
-                        f"may not ssm:GetParameter on /cdk-bootstrap/hnb659fds/version (see docs/deploy/permissions.md)"
-                        for region in ("us-east-1", "eu-west-1", "us-west-2")]
+    assert problems == [
+        f"cannot tell whether CDK is bootstrapped in {region}: arn:aws:iam::{ACCOUNT}:user/operator "
+        f"may not ssm:GetParameter on /cdk-bootstrap/hnb659fds/version (see docs/deploy/permissions.md)"
+        for region in ("us-east-1", "eu-west-1", "us-west-2")
+    ]
 
 
 def test_credentials_sts_refuses_are_one_line_before_anything_runs(workspace, monkeypatch):
@@ -876,9 +1018,11 @@ def test_credentials_sts_refuses_are_one_line_before_anything_runs(workspace, mo
         return str(raised.value)
 
     problems = deploy().split("\n  - ")[1:]
-    assert problems == ["STS refused the AWS credentials (InvalidClientTokenId: The security token included in the "
-                        "request is invalid): they are wrong or expired; renew them (they come from AWS profile "
-                        "'default')"]
+    assert problems == [
+        "STS refused the AWS credentials (InvalidClientTokenId: The security token included in the "
+        "request is invalid): they are wrong or expired; renew them (they come from AWS profile "
+        "'default')"
+    ]
     assert tools.calls == []
 
 
@@ -893,17 +1037,28 @@ def test_a_misspelled_aws_profile_is_one_line_not_a_traceback(workspace, monkeyp
 
     assert raised.value.args[0].split("\n  - ")[1:] == [
         "'opertor' is not an AWS profile (AWS_PROFILE or AWS_DEFAULT_PROFILE): check the name against "
-        "`aws configure list-profiles`"]
+        "`aws configure list-profiles`"
+    ]
     assert tools.calls == []
 
 
 def test_a_misspelled_aws_profile_through_the_command_line_prints_no_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "ops", "deploy", *(a for p in CONTEXT_ARGS for a in ("-c", p))],
-                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=60,
-                            stdin=subprocess.DEVNULL,
-                            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_PROFILE": "opertor",
-                                 "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true",
-                                 "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")})
+    result = subprocess.run(
+        [sys.executable, "-m", "ops", "deploy", *(a for p in CONTEXT_ARGS for a in ("-c", p))],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "AWS_PROFILE": "opertor",
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        },
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "  - 'opertor' is not an AWS profile" in result.stderr
 
@@ -912,9 +1067,11 @@ def test_an_expired_sso_session_is_one_line_naming_the_login_command(workspace, 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
     config = tmp_path / "aws-config"
-    config.write_text("[profile operator]\nsso_session = work\nsso_account_id = 123456789012\n"
-                      "sso_role_name = Deployer\nregion = us-east-1\n[sso-session work]\nsso_region = us-east-1\n"
-                      "sso_start_url = https://example.awsapps.com/start\n")
+    config.write_text(
+        "[profile operator]\nsso_session = work\nsso_account_id = 123456789012\n"
+        "sso_role_name = Deployer\nregion = us-east-1\n[sso-session work]\nsso_region = us-east-1\n"
+        "sso_start_url = https://example.awsapps.com/start\n"
+    )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_PROFILE", "operator")
 
@@ -923,28 +1080,33 @@ def test_an_expired_sso_session_is_one_line_naming_the_login_command(workspace, 
 
     assert raised.value.args[0].split("\n  - ")[1:] == [
         "the SSO session of AWS profile 'operator' has expired or was never started: run "
-        "`aws sso login --profile operator`"]
+        "`aws sso login --profile operator`"
+    ]
 
 
-def test_ask_cli_gets_the_profiles_aws_keys_so_it_reads_its_exported_variables(workspace, tools, monkeypatch,
-                                                                                 tmp_path):
+def test_ask_cli_gets_the_profiles_aws_keys_so_it_reads_its_exported_variables(workspace, tools, monkeypatch, tmp_path):
     """The issue's case: AWS credentials from a profile, ASK_REFRESH_TOKEN and ASK_VENDOR_ID exported,
     no ~/.ask/cli_config. ask-cli reads the variables only beside AWS keys in its environment: the
     deploy hands it the profile's resolved keys, and only to ask."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(name)
     credentials = tmp_path / "aws-credentials"
-    credentials.write_text("[operator]\naws_access_key_id = profile-example-key-id\n"
-                           "aws_secret_access_key = profile-secret\naws_session_token = profile-session\n")
+    credentials.write_text(
+        "[operator]\naws_access_key_id = profile-example-key-id\n"
+        "aws_secret_access_key = profile-secret\naws_session_token = profile-session\n"
+    )
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     monkeypatch.setenv("AWS_PROFILE", "operator")
 
     workspace.deployer(tools, AWS_PROFILE="operator").deploy()
 
-    for (argv, _), env in zip(tools.calls, tools.environments):
+    for (argv, _), env in zip(tools.calls, tools.environments, strict=True):
         if argv[0] == "ask":
             assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
-                "profile-example-key-id", "profile-secret", "profile-session")
+                "profile-example-key-id",
+                "profile-secret",
+                "profile-session",
+            )
             assert ask_cli_profile(env) == ASK_ENV_PROFILE
         else:
             assert "AWS_ACCESS_KEY_ID" not in env and "AWS_SESSION_TOKEN" not in env
@@ -957,35 +1119,71 @@ ASK_CLI_PROFILE_HELPER = Path(__file__).resolve().parents[2] / "node_modules/ask
 
 
 @pytest.mark.skipif(not ASK_CLI_PROFILE_HELPER.exists(), reason="needs node_modules (make setup)")
-@pytest.mark.parametrize("environ", [
-    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V"},
-    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
-    {"ASK_ACCESS_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
-    {"ASK_REFRESH_TOKEN": "t", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
-    {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k"},
-    {"ASK_DEFAULT_PROFILE": "work"},
-    {"ASK_DEFAULT_PROFILE": "work", "ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k",
-     "AWS_SECRET_ACCESS_KEY": "s"},
-    {},
-], ids=["ask variables only", "all four", "access token", "no vendor", "no secret key", "named profile",
-        "named profile and all four", "nothing"])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V"},
+        {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+        {"ASK_ACCESS_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+        {"ASK_REFRESH_TOKEN": "t", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+        {"ASK_REFRESH_TOKEN": "t", "ASK_VENDOR_ID": "V", "AWS_ACCESS_KEY_ID": "k"},
+        {"ASK_DEFAULT_PROFILE": "work"},
+        {
+            "ASK_DEFAULT_PROFILE": "work",
+            "ASK_REFRESH_TOKEN": "t",
+            "ASK_VENDOR_ID": "V",
+            "AWS_ACCESS_KEY_ID": "k",
+            "AWS_SECRET_ACCESS_KEY": "s",
+        },
+        {},
+    ],
+    ids=[
+        "ask variables only",
+        "all four",
+        "access token",
+        "no vendor",
+        "no secret key",
+        "named profile",
+        "named profile and all four",
+        "nothing",
+    ],
+)
 def test_the_profile_is_the_one_the_pinned_ask_cli_picks(tmp_path, environ):
     """ask_cli_profile against ask-cli's own profileHelper.runtimeProfile, run by the project's Node."""
     ask_cli_config(tmp_path, {"profiles": {"default": configured_profile(), "work": configured_profile()}})
-    script = (f"const h = require({json.dumps(str(ASK_CLI_PROFILE_HELPER))}); "
-              "process.stdout.write(h.runtimeProfile());")
+    script = f"const h = require({json.dumps(str(ASK_CLI_PROFILE_HELPER))}); process.stdout.write(h.runtimeProfile());"
     node = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "node"
-    picked = subprocess.run([str(node), "-e", script], env={"HOME": str(tmp_path / "home"), **environ},
-                            capture_output=True, text=True, timeout=60, check=True).stdout
+    picked = subprocess.run(
+        [str(node), "-e", script],
+        env={"HOME": str(tmp_path / "home"), **environ},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
 
     assert ask_cli_profile(environ) == picked
 
 
 MESSAGING_OBJECT = "alexa-messaging-credentials.json"
 MESSAGING_SECRET = "amzn1.oa2-cs.v1.messaging-secret-for-deploy-tests"
-SMAPI_CREDENTIALS = json.dumps({"skillMessagingCredentials": {
-    "clientId": "amzn1.application-oa2-client.deploytests", "clientSecret": MESSAGING_SECRET}})
-LIVE_STATE_ARGS = (*CONTEXT_ARGS, "live_state=on")
+SMAPI_CREDENTIALS = json.dumps(
+    {
+        "skillMessagingCredentials": {
+            "clientId": "amzn1.application-oa2-client.deploytests",
+            "clientSecret": MESSAGING_SECRET,
+        }
+    }
+)
+EVENTS_ACCOUNT = "nest-push@my-home-4242.iam.gserviceaccount.com"
+EVENTS_TOPIC = "projects/my-home-4242/topics/nest-events"
+EVENTS_URL = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/"
+LIVE_STATE_ARGS = (
+    *CONTEXT_ARGS,
+    "live_state=on",
+    f"events_service_account={EVENTS_ACCOUNT}",
+    f"events_topic={EVENTS_TOPIC}",
+)
 SEND_EVENTS = [{"name": "alexa::async_event:write"}]
 
 
@@ -993,6 +1191,7 @@ def live_deployer(workspace, tools, answer: tuple[int, str] = (0, SMAPI_CREDENTI
     """A deployer with live state on; `ask smapi get-skill-credentials` answers `answer`, in order with
     the other tools' calls (tools.calls)."""
     tools.outputs["NestSkillSecrets"]["MessagingCredentialsObjectKey"] = MESSAGING_OBJECT
+    tools.outputs["NestSkill"]["EventsUrl"] = EVENTS_URL
     deployer = workspace.deployer(tools, LIVE_STATE_ARGS)
 
     def capture(argv, env):
@@ -1015,10 +1214,15 @@ def test_a_first_live_state_deploy_asks_for_events_only_once_accept_grant_can_be
     live_deployer(workspace, tools).deploy()
 
     order = [argv[:3] for argv in tools.commands]
-    assert order == [["cdk", "deploy", "NestSkillSecrets"], ["cdk", "deploy", "--all"],
-                     ["ask", "deploy", "--target"], ["ask", "smapi", "update-account-linking-info"],
-                     ["cdk", "deploy", "--all"], ["ask", "smapi", "get-skill-credentials"],
-                     ["ask", "deploy", "--target"]]
+    assert order == [
+        ["cdk", "deploy", "NestSkillSecrets"],
+        ["cdk", "deploy", "--all"],
+        ["ask", "deploy", "--target"],
+        ["ask", "smapi", "update-account-linking-info"],
+        ["cdk", "deploy", "--all"],
+        ["ask", "smapi", "get-skill-credentials"],
+        ["ask", "deploy", "--target"],
+    ]
     assert tools.commands[5] == ["ask", "smapi", "get-skill-credentials", "--skill-id", SKILL_ID]
     assert context_pairs(tools.commands[4])[-1] == f"skill_id={SKILL_ID}"  # the trigger names the skill first
     assert tools.deployed_apis == [{"custom"}, {"custom", "smartHome"}]
@@ -1037,9 +1241,13 @@ def test_a_live_state_deploy_of_a_known_skill_stores_the_credentials_before_the_
     live_deployer(workspace, tools).deploy()
 
     order = [argv[:3] for argv in tools.commands]
-    assert order == [["cdk", "deploy", "NestSkillSecrets"], ["cdk", "deploy", "--all"],
-                     ["ask", "smapi", "get-skill-credentials"], ["ask", "deploy", "--target"],
-                     ["ask", "smapi", "update-account-linking-info"]]
+    assert order == [
+        ["cdk", "deploy", "NestSkillSecrets"],
+        ["cdk", "deploy", "--all"],
+        ["ask", "smapi", "get-skill-credentials"],
+        ["ask", "deploy", "--target"],
+        ["ask", "smapi", "update-account-linking-info"],
+    ]
     assert tools.deployed_permissions == [SEND_EVENTS]
     assert messaging_object(secrets)["clientId"] == "amzn1.application-oa2-client.deploytests"
     assert "[3/9]" in workspace.said and "stored the skill's Alexa Skill Messaging client" in workspace.said
@@ -1062,9 +1270,59 @@ def test_without_messaging_credentials_the_manifest_never_asks_for_events(worksp
     assert MESSAGING_SECRET not in workspace.said
 
 
+def test_live_state_without_the_events_keys_names_each_before_anything_runs(workspace, tools):
+    """The Nest events set-up needs the owner's service account and topic: with live state on, each
+    missing one is its own line among the prerequisites, and nothing runs."""
+    deployer = workspace.deployer(tools, (*CONTEXT_ARGS, "live_state=on"), PATH=str(workspace.root / "nothing"))
+    with pytest.raises(DeployError) as raised:
+        deployer.deploy()
+    problems = str(raised.value).split("\n  - ")[1:]
+    assert [p for p in problems if "events_" in p] == [
+        "set 'events_service_account' in nest-skill.json (live_state is on): the service account Pub/Sub signs "
+        "its pushes as, name@project.iam.gserviceaccount.com",
+        "set 'events_topic' in nest-skill.json (live_state is on): the Pub/Sub topic in your Google Cloud project "
+        "that Nest publishes to, projects/<project id>/topics/<name>",
+    ]
+    assert any(p.startswith("'cdk' is not on PATH") for p in problems)  # listed with the others, at once
+    assert tools.calls == []
+
+
+def test_after_a_live_state_deploy_the_google_side_is_printed_with_the_owners_values(workspace, tools, secrets):
+    """The last thing a live-state deploy says: the gcloud commands for the owner's topic, the SDM
+    publisher binding, the service account and a push subscription to the EventsUrl output that
+    never expires, then the Device Access console step."""
+    workspace.set_settings(skill_id=SKILL_ID)
+    live_deployer(workspace, tools).deploy()
+    said = workspace.said
+    tail = said[said.index("Nest events:") :]
+    assert [line.strip() for line in tail.splitlines() if line.strip().startswith("gcloud")] == [
+        "gcloud pubsub topics create nest-events --project=my-home-4242",
+        "gcloud pubsub topics add-iam-policy-binding nest-events --project=my-home-4242 "
+        "--member=group:sdm-publisher@googlegroups.com --role=roles/pubsub.publisher",
+        "gcloud iam service-accounts create nest-push --project=my-home-4242 '--display-name=Nest events push'",
+        "gcloud pubsub subscriptions create nest-skill-events --project=my-home-4242 "
+        f"--topic={EVENTS_TOPIC} --push-endpoint={EVENTS_URL} --push-auth-service-account={EVENTS_ACCOUNT} "
+        "--push-auth-token-audience=nest-skill-events --ack-deadline=10 --expiration-period=never",
+    ]
+    # Pub/Sub refuses a retention of 0s: the topic keeps its default.
+    assert "retention" not in tail
+    assert "Device Access console (https://console.nest.google.com/device-access)" in tail
+    assert f"set its Pub/Sub topic to {EVENTS_TOPIC}" in tail
+    assert said.rstrip().endswith('say "Alexa, discover devices".')
+
+
+def test_a_live_state_deploy_without_the_events_url_output_says_what_to_run(workspace, tools, secrets):
+    workspace.set_settings(skill_id=SKILL_ID)
+    deployer = live_deployer(workspace, tools)
+    del tools.outputs["NestSkill"]["EventsUrl"]
+    with pytest.raises(DeployError, match=r"Nest events set-up cannot be shown: .* no output 'EventsUrl'"):
+        deployer.deploy()
+
+
 def test_with_live_state_off_the_messaging_credentials_are_never_asked_for(workspace, tools, secrets):
     workspace.set_settings(skill_id=SKILL_ID)
     deployer = workspace.deployer(tools)
     deployer.capture = lambda argv, env: pytest.fail(f"{argv} ran with live state off")
     deployer.deploy()
     assert tools.deployed_permissions == [[]]
+    assert "gcloud" not in workspace.said and "Nest events" not in workspace.said

@@ -14,17 +14,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCKS = ("requirements-dev.txt", "requirements.txt", "requirements-lambda-tests.txt",
-         "lambda_src/requirements.txt", "bridge_src/requirements.txt")
+LOCKS = (
+    "requirements-dev.txt",
+    "requirements.txt",
+    "requirements-lambda-tests.txt",
+    "lambda_src/requirements.txt",
+    "bridge_src/requirements.txt",
+)
 REQUIREMENTS = (*LOCKS, *(lock.removesuffix(".txt") + ".in" for lock in LOCKS), "package.json", "package-lock.json")
 
 
 def fake_python(path: Path, version: tuple[int, int]) -> Path:
     """An interpreter stand-in that answers the Makefile's version questions as Python `version` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\ncase \"$*\" in\n  --version) echo 'Python {version[0]}.{version[1]}.0';;\n"
-                    f"  *version_info\\ \\<*) exit {int(version < (3, 11))};;\n"
-                    f"  *) echo '({version[0]}, {version[1]})';;\nesac\n")
+    path.write_text(
+        f"#!/bin/sh\ncase \"$*\" in\n  --version) echo 'Python {version[0]}.{version[1]}.0';;\n"
+        f"  *version_info\\ \\<*) exit {int(version < (3, 11))};;\n"
+        f"  *) echo '({version[0]}, {version[1]})';;\nesac\n"
+    )
     path.chmod(0o755)
     return path
 
@@ -73,17 +80,20 @@ def test_a_python_too_old_or_missing_is_refused_in_one_line(checkout):
         assert result.returncode != 0
         assert result.stderr.splitlines()[0] == (
             f"error: PYTHON={python} is not a Python 3.11 or newer on PATH: install one or name it, "
-            f"e.g. make test PYTHON=python3.12")
+            f"e.g. make test PYTHON=python3.12"
+        )
         assert not (checkout / ".venv" / "bin" / "pip").exists()
 
 
 def test_setup_installs_every_package_with_hash_checking(checkout):
     """The only install is the dev lock's, each file checked against its hash: no bare `pip install --upgrade`."""
     python = fake_python(checkout / "py" / "python3.12", (3, 12))
-    installs = [line for line in make(checkout, "-n", "setup", f"PYTHON={python}").stdout.splitlines()
-                if "pip install" in line]
-    assert installs == [".venv/bin/pip install --disable-pip-version-check --progress-bar on --require-hashes "
-                        "-r requirements-dev.txt"]
+    installs = [
+        line for line in make(checkout, "-n", "setup", f"PYTHON={python}").stdout.splitlines() if "pip install" in line
+    ]
+    assert installs == [
+        ".venv/bin/pip install --disable-pip-version-check --progress-bar on --require-hashes -r requirements-dev.txt"
+    ]
 
 
 def _with_uv(checkout: Path) -> Path:
@@ -119,12 +129,18 @@ def test_a_pin_added_to_an_in_file_reaches_every_lock_that_includes_it(checkout)
         source.write("python-json-logger==4.2.0\n")
     result = make_lock(checkout)
     assert result.returncode == 0, result.stderr
-    entries = {name: re.search(r"^python-json-logger==4\.2\.0 \\\n((?:    --hash=sha256:\w+.*\n)+)", text, re.M)
-               for name, text in _locks(checkout).items()}
+    entries = {
+        name: re.search(r"^python-json-logger==4\.2\.0 \\\n((?:    --hash=sha256:\w+.*\n)+)", text, re.M)
+        for name, text in _locks(checkout).items()
+    }
     assert entries["requirements.txt"] is None
     hashes = {name: entry.group(1) for name, entry in entries.items() if entry}
-    assert sorted(hashes) == ["bridge_src/requirements.txt", "lambda_src/requirements.txt",
-                              "requirements-dev.txt", "requirements-lambda-tests.txt"]
+    assert sorted(hashes) == [
+        "bridge_src/requirements.txt",
+        "lambda_src/requirements.txt",
+        "requirements-dev.txt",
+        "requirements-lambda-tests.txt",
+    ]
     assert len(set(hashes.values())) == 1
 
 
@@ -137,12 +153,14 @@ def test_the_locks_are_resolved_from_the_projects_oldest_python():
 
 def test_make_ask_runs_the_pinned_ask_cli_with_its_arguments(checkout):
     """Run as ask-cli's own `ask configure` would be; `npx ask` before set-up fetches npm's unrelated `ask`."""
-    result = make(checkout, "ask", 'ARGS=configure --no-browser')
+    result = make(checkout, "ask", "ARGS=configure --no-browser")
     assert result.returncode != 0  # the scratch copy has no node_modules/.bin/ask: make ran exactly that path
     assert f"{checkout}/node_modules/.bin/ask configure --no-browser" in result.stdout
     (checkout / "node_modules" / ".installed").unlink()
     assert make(checkout, "-n", "ask").stdout.splitlines()[-2:] == [
-        "touch node_modules/.installed", f"{checkout}/node_modules/.bin/ask "]
+        "touch node_modules/.installed",
+        f"{checkout}/node_modules/.bin/ask ",
+    ]
 
 
 def test_make_clean_keeps_the_owners_settings_and_removes_the_build(checkout):

@@ -13,9 +13,17 @@ import pytest
 from moto import mock_aws
 
 from ops.credentials import CredentialsLocation
-from ops.messaging import (MessagingCredentials, MessagingError, capture_command, ensure_messaging_credentials,
-                           messaging_location, parse_skill_credentials, read_skill_credentials,
-                           store_messaging_credentials, stored_messaging_client)
+from ops.messaging import (
+    MessagingCredentials,
+    MessagingError,
+    capture_command,
+    ensure_messaging_credentials,
+    messaging_location,
+    parse_skill_credentials,
+    read_skill_credentials,
+    store_messaging_credentials,
+    stored_messaging_client,
+)
 from ops.outputs import Outputs
 from sandbox.fake_smapi import FakeSmapi
 from sandbox.serving import running
@@ -50,10 +58,17 @@ def test_smapis_answer_gives_the_messaging_client():
     assert MESSAGING_SECRET not in repr(credentials)
 
 
-@pytest.mark.parametrize("answer", ["", "not json", "[]", json.dumps({"skillMessagingCredentials": {}}),
-                                    json.dumps({"skillMessagingCredentials": {"clientId": MESSAGING_ID}}),
-                                    json.dumps({"skillMessagingCredentials": {"clientId": MESSAGING_ID,
-                                                                              "clientSecret": "  "}})])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "",
+        "not json",
+        "[]",
+        json.dumps({"skillMessagingCredentials": {}}),
+        json.dumps({"skillMessagingCredentials": {"clientId": MESSAGING_ID}}),
+        json.dumps({"skillMessagingCredentials": {"clientId": MESSAGING_ID, "clientSecret": "  "}}),
+    ],
+)
 def test_an_answer_without_both_values_is_a_clear_error(answer):
     with pytest.raises(MessagingError, match="skill credentials"):
         parse_skill_credentials(answer)
@@ -66,7 +81,7 @@ def test_a_failing_ask_cli_is_named_without_its_answer():
         seen.append(list(argv))
         return 1, ANSWER
 
-    with pytest.raises(MessagingError, match="get-skill-credentials.*exit 1") as raised:
+    with pytest.raises(MessagingError, match=r"get-skill-credentials.*exit 1") as raised:
         read_skill_credentials(SKILL_ID, {}, capture)
     assert MESSAGING_SECRET not in str(raised.value)
     assert seen == [["ask", "smapi", "get-skill-credentials", "--skill-id", SKILL_ID]]
@@ -89,7 +104,10 @@ def test_the_deploy_step_stores_once_and_then_keeps_what_is_there(bucket):
     s3, location = bucket
     outputs = outputs_for(location)
     assert messaging_location(outputs) == location
-    capture = lambda argv, env: (0, ANSWER)  # noqa: E731
+
+    def capture(argv, env):
+        return 0, ANSWER
+
     first = ensure_messaging_credentials(SKILL_ID, outputs, s3, {}, capture)
     again = ensure_messaging_credentials(SKILL_ID, outputs, s3, {}, capture)
     assert first.startswith("stored") and "already" in again
@@ -99,8 +117,10 @@ def test_the_deploy_step_stores_once_and_then_keeps_what_is_there(bucket):
 
 def test_nothing_is_stored_without_an_object_key_output(bucket):
     s3, location = bucket
-    outputs = Outputs({k: v for k, v in outputs_for(location).items() if k != "MessagingCredentialsObjectKey"},
-                      Path("cdk-outputs.json"))
+    outputs = Outputs(
+        {k: v for k, v in outputs_for(location).items() if k != "MessagingCredentialsObjectKey"},
+        Path("cdk-outputs.json"),
+    )
     with pytest.raises(Exception, match="MessagingCredentialsObjectKey"):
         ensure_messaging_credentials(SKILL_ID, outputs, s3, {}, lambda argv, env: (0, ANSWER))
 
@@ -111,16 +131,31 @@ def test_the_real_ask_cli_reads_them_from_the_smapi_stand_in(tmp_path):
     smapi = FakeSmapi(VENDOR_ID, refresh_token)
     smapi.skills[SKILL_ID] = {"accountLinking": {}}
     with running(smapi) as url:
-        env = {"PATH": f"{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}", "HOME": str(tmp_path),
-               "ASK_SMAPI_SERVER_BASE_URL": url, "ASK_LWA_TOKEN_HOST": url, "ASK_REFRESH_TOKEN": refresh_token,
-               "ASK_VENDOR_ID": VENDOR_ID, "ASK_SKIP_NEW_VERSION_REMINDER": "true",
-               "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+        env = {
+            "PATH": f"{ROOT / 'node_modules' / '.bin'}:{os.environ.get('PATH', '')}",
+            "HOME": str(tmp_path),
+            "ASK_SMAPI_SERVER_BASE_URL": url,
+            "ASK_LWA_TOKEN_HOST": url,
+            "ASK_REFRESH_TOKEN": refresh_token,
+            "ASK_VENDOR_ID": VENDOR_ID,
+            "ASK_SKIP_NEW_VERSION_REMINDER": "true",
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+        }
         credentials = read_skill_credentials(SKILL_ID, env, capture_command)
-        unknown = subprocess.run(["ask", "smapi", "get-skill-credentials", "--skill-id", SKILL_ID[:-1] + "0"],
-                                 env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        unknown = subprocess.run(
+            ["ask", "smapi", "get-skill-credentials", "--skill-id", SKILL_ID[:-1] + "0"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
     stored = smapi.skills[SKILL_ID]["messagingCredentials"]
     assert credentials == MessagingCredentials(stored["clientId"], stored["clientSecret"])
     assert credentials.client_id.startswith("amzn1.application-oa2-client.")
     assert unknown.returncode != 0
     assert [entry["path"] for entry in smapi.log if "credentials" in entry["path"]] == [
-        f"/v1/skills/{SKILL_ID}/credentials", f"/v1/skills/{SKILL_ID[:-1] + '0'}/credentials"]
+        f"/v1/skills/{SKILL_ID}/credentials",
+        f"/v1/skills/{SKILL_ID[:-1] + '0'}/credentials",
+    ]

@@ -7,19 +7,20 @@ from __future__ import annotations
 import json
 import stat
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from oauth_bridge.properties import parse_properties
 from werkzeug.test import Client
 
 import ops.deploy
+from oauth_bridge.properties import parse_properties
 from ops.cli import load_config, main
 from ops.credentials import store_credentials
 from ops.rotate import RotationError, SecretRotation, google_refusal, linking_shown
@@ -51,9 +52,19 @@ class FakeAsk:
         self.http = Client(self.smapi)
 
     def _headers(self) -> dict[str, str]:
-        token = self.http.post("/auth/o2/token", json={
-            "grant_type": "refresh_token", "client_id": "ask-cli", "client_secret": "ask-cli-confirmation",
-            "refresh_token": self.refresh_token}).get_json().get("access_token", "")
+        token = (
+            self.http.post(
+                "/auth/o2/token",
+                json={
+                    "grant_type": "refresh_token",
+                    "client_id": "ask-cli",
+                    "client_secret": "ask-cli-confirmation",
+                    "refresh_token": self.refresh_token,
+                },
+            )
+            .get_json()
+            .get("access_token", "")
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def run(self, argv: Sequence[str], cwd: Path | None, env: dict[str, str]) -> int:
@@ -64,8 +75,10 @@ class FakeAsk:
         argv = list(argv)
         self.calls.append(argv)
         self.environments.append(dict(env))
-        path = f"/v1/skills/{argv[argv.index('--skill-id') + 1]}/stages/{argv[argv.index('--stage') + 1]}" \
-               f"/accountLinkingClient"
+        path = (
+            f"/v1/skills/{argv[argv.index('--skill-id') + 1]}/stages/{argv[argv.index('--stage') + 1]}"
+            f"/accountLinkingClient"
+        )
         if argv[:3] == ["ask", "smapi", "update-account-linking-info"]:
             file = Path(argv[argv.index("--account-linking-request") + 1].removeprefix("file:"))
             self.files.append((file, stat.S_IMODE(file.stat().st_mode)))
@@ -82,8 +95,12 @@ class FakeAsk:
         raise AssertionError(f"unexpected command {argv}")
 
     def refuse(self, method: str, status: int, times: int = 1) -> None:
-        assert self.http.post("/__fake/refusals", json={"method": method, "path": LINKING, "status": status,
-                                                        "times": times}).status_code == 204
+        assert (
+            self.http.post(
+                "/__fake/refusals", json={"method": method, "path": LINKING, "status": status, "times": times}
+            ).status_code
+            == 204
+        )
 
     def linking(self) -> dict[str, Any]:
         return self.smapi.skills[SKILL_ID]["accountLinking"].get("development", {})
@@ -96,6 +113,7 @@ def google_post(google: FakeGoogle):
     def post(url: str, data: dict[str, str], timeout: float) -> Any:
         response = client.post(urlsplit(url).path, data=data)
         return SimpleNamespace(status_code=response.status_code, json=lambda: json.loads(response.get_data()))
+
     return post
 
 
@@ -112,12 +130,19 @@ class Setup:
 
     def rotation(self, context_args: Sequence[str] = CONTEXT_ARGS, **environ: str | None) -> SecretRotation:
         merged = {name: value for name, value in {**self.environ, **environ}.items() if value is not None}
-        return SecretRotation(load_config([*context_args], self.cdk_json), list(context_args), environ=merged,
-                              run=self.ask.run, read=self.ask.read, outputs_file=self.outputs_file,
-                              ask_project_dir=self.outputs_file.parent / "ask-project",
-                              clients=lambda name: self.secrets.s3, say=self.messages.append,
-                              post=google_post(self.google),
-                              now=lambda: datetime(2025, 7, 1, 14, 0, tzinfo=timezone.utc))
+        return SecretRotation(
+            load_config([*context_args], self.cdk_json),
+            list(context_args),
+            environ=merged,
+            run=self.ask.run,
+            read=self.ask.read,
+            outputs_file=self.outputs_file,
+            ask_project_dir=self.outputs_file.parent / "ask-project",
+            aws=lambda name: self.secrets.s3,
+            say=self.messages.append,
+            post=google_post(self.google),
+            now=lambda: datetime(2025, 7, 1, 14, 0, tzinfo=UTC),
+        )
 
     @property
     def said(self) -> str:
@@ -146,8 +171,12 @@ def setup(secrets, tmp_path, monkeypatch) -> Setup:
     bin_dir.mkdir()
     (bin_dir / "ask").write_text("#!/bin/sh\nexit 97\n")
     (bin_dir / "ask").chmod(0o755)
-    environ = {"PATH": str(bin_dir), "ASK_REFRESH_TOKEN": REFRESH_TOKEN, "ASK_VENDOR_ID": VENDOR_ID,
-               "NEST_CLIENT_SECRET": NEW_SECRET}
+    environ = {
+        "PATH": str(bin_dir),
+        "ASK_REFRESH_TOKEN": REFRESH_TOKEN,
+        "ASK_VENDOR_ID": VENDOR_ID,
+        "NEST_CLIENT_SECRET": NEW_SECRET,
+    }
     google = FakeGoogle(PROJECT_ID, CLIENT_ID, NEW_SECRET, ["https://pitangui.amazon.com/api/skill/link/x"])
     result = Setup(secrets, ask, outputs_file, cdk_json, environ, google, events)
     store_credentials(secrets.location, CLIENT_ID, OLD_SECRET, secrets.s3)
@@ -172,8 +201,11 @@ def test_auth_code_rotation_stores_then_hands_to_alexa_then_frees_the_old_secret
     # Read first (changing nothing), then the bucket, then Alexa, then Alexa read back.
     assert setup.events == ["SMAPI GET 200", "S3 PutObject", "SMAPI PUT 204", "SMAPI GET 200"]
     said = setup.said
-    assert said.index("[1/3] Store the new secret") < said.index("[2/3] Hand the new secret to Alexa") \
+    assert (
+        said.index("[1/3] Store the new secret")
+        < said.index("[2/3] Hand the new secret to Alexa")
         < said.index("[3/3] The old secret")
+    )
     assert "read back: client ID " + CLIENT_ID in said and "clientid clientsecret statekey set" in said
     assert f"skill {SKILL_ID} (development) accepted the new secret" in said
     assert "SMAPI never shows the secret itself" in said
@@ -189,7 +221,7 @@ def test_the_secret_reaches_no_argv_output_or_child_environment(setup):
         assert not any(secret in value for env in setup.ask.environments for value in env.values())
         assert secret not in setup.said
     assert all("NEST_CLIENT_SECRET" not in env for env in setup.ask.environments)
-    (file, mode), = setup.ask.files
+    ((file, mode),) = setup.ask.files
     assert mode == 0o600 and not file.exists()
 
 
@@ -231,9 +263,11 @@ def test_alexa_not_reading_back_after_the_update_keeps_the_old_secret_in_service
 
 def test_another_write_between_store_and_read_back_stops_before_alexa(setup):
     """A `make credentials` running at the same time: the current version is not the one written."""
+
     def concurrent_store(**_: Any) -> None:
         setup.secrets.s3.meta.events.unregister("after-call.s3.PutObject", concurrent_store)
         store_credentials(setup.secrets.location, CLIENT_ID, "test-someone-elses-secret", setup.secrets.s3)
+
     setup.secrets.s3.meta.events.register("after-call.s3.PutObject", concurrent_store)
 
     with pytest.raises(RotationError, match="does not read back as written") as raised:
@@ -285,27 +319,36 @@ def test_every_missing_need_is_named_at_once_and_nothing_changes(setup, tmp_path
     assert setup.events == [] and setup.bucket_secret() == OLD_SECRET
 
 
-@pytest.mark.parametrize("situation, expected", [
-    ("another client stored", "holds client ID 987654321098-other.apps.googleusercontent.com, but cdk.json's "
-                              "nest_client_id is " + CLIENT_ID),
-    ("nothing stored", "holds no complete credentials to rotate: run `make deploy` first"),
-    ("ask-cli not signed in", f"ask-cli could not read skill {SKILL_ID}'s account linking"),
-    ("implicit linking at Alexa", f"skill {SKILL_ID}'s account linking is IMPLICIT"),
-    ("smapi throttling", f"ask-cli could not read skill {SKILL_ID}'s account linking"),
-])
+@pytest.mark.parametrize(
+    "situation, expected",
+    [
+        (
+            "another client stored",
+            "holds client ID 987654321098-other.apps.googleusercontent.com, but cdk.json's "
+            "nest_client_id is " + CLIENT_ID,
+        ),
+        ("nothing stored", "holds no complete credentials to rotate: run `make deploy` first"),
+        ("ask-cli not signed in", f"ask-cli could not read skill {SKILL_ID}'s account linking"),
+        ("implicit linking at Alexa", f"skill {SKILL_ID}'s account linking is IMPLICIT"),
+        ("smapi throttling", f"ask-cli could not read skill {SKILL_ID}'s account linking"),
+    ],
+)
 def test_one_missing_need_stops_the_rotation_before_any_change(setup, situation, expected):
     if situation == "another client stored":
-        store_credentials(setup.secrets.location, "987654321098-other.apps.googleusercontent.com", OLD_SECRET,
-                          setup.secrets.s3)
+        store_credentials(
+            setup.secrets.location, "987654321098-other.apps.googleusercontent.com", OLD_SECRET, setup.secrets.s3
+        )
     elif situation == "nothing stored":
         for version in setup.secrets.s3.list_object_versions(Bucket=setup.secrets.location.bucket)["Versions"]:
-            setup.secrets.s3.delete_object(Bucket=setup.secrets.location.bucket, Key=version["Key"],
-                                           VersionId=version["VersionId"])
+            setup.secrets.s3.delete_object(
+                Bucket=setup.secrets.location.bucket, Key=version["Key"], VersionId=version["VersionId"]
+            )
     elif situation == "ask-cli not signed in":
         setup.ask.refresh_token = "test-another-developers-token"
     elif situation == "implicit linking at Alexa":
         setup.rotation((*IMPLICIT, f"skill_id={SKILL_ID}")).send_account_linking(
-            ops.deploy.load_outputs(setup.outputs_file), SKILL_ID, None)
+            ops.deploy.load_outputs(setup.outputs_file), SKILL_ID, None
+        )
     else:
         setup.ask.refuse("GET", 429)
     setup.events.clear()
@@ -328,8 +371,10 @@ def test_implicit_rotation_changes_only_the_bucket_and_waits_out_the_bridges_cac
     assert setup.ask.calls == [] and setup.ask.linking()["clientSecret"] == OLD_SECRET
     assert "[1/2] Store the new secret" in setup.said and "[2/2] The old secret" in setup.said
     assert "Alexa" not in setup.said
-    assert "the bridge reads the credentials at most 5 minutes old: disable the old secret after 14:05 UTC, " \
-           "not before" in setup.messages[-1]
+    assert (
+        "the bridge reads the credentials at most 5 minutes old: disable the old secret after 14:05 UTC, "
+        "not before" in setup.messages[-1]
+    )
 
 
 def test_implicit_rotation_needs_neither_ask_cli_nor_a_skill_id(setup, tmp_path):
@@ -350,11 +395,15 @@ def test_on_a_terminal_the_new_secret_is_asked_for_unechoed(setup, monkeypatch):
     assert setup.ask.linking()["clientSecret"] == NEW_SECRET
 
 
-@pytest.mark.parametrize("printed", [
-    '{\n  "accountLinkingResponse": {\n    "type": "AUTH_CODE"\n  }\n}',
-    '{"type": "AUTH_CODE"}',
-    'a notice first\n{"accountLinkingResponse": {"type": "AUTH_CODE"}}\n',
-], ids=["REST reference wrapper", "SDK model, unwrapped", "after a notice line"])
+@pytest.mark.parametrize(
+    "printed",
+    [
+        '{\n  "accountLinkingResponse": {\n    "type": "AUTH_CODE"\n  }\n}',
+        '{"type": "AUTH_CODE"}',
+        'a notice first\n{"accountLinkingResponse": {"type": "AUTH_CODE"}}\n',
+    ],
+    ids=["REST reference wrapper", "SDK model, unwrapped", "after a notice line"],
+)
 def test_what_ask_cli_prints_of_the_settings_is_read(printed):
     assert linking_shown(printed) == {"type": "AUTH_CODE"}
 
@@ -363,8 +412,15 @@ def test_the_command_line_stops_in_one_line_per_need(aws_env, monkeypatch, tmp_p
     monkeypatch.setattr(sys, "stdin", Stdin(tty=False))
 
     with pytest.raises(SystemExit) as raised:
-        main(["credentials", "rotate", *(arg for pair in AUTH_CODE for arg in ("-c", pair)),
-              "--outputs", str(tmp_path / "missing.json")])
+        main(
+            [
+                "credentials",
+                "rotate",
+                *(arg for pair in AUTH_CODE for arg in ("-c", pair)),
+                "--outputs",
+                str(tmp_path / "missing.json"),
+            ]
+        )
 
     message = str(raised.value)
     assert message.startswith("error: cannot rotate the client secret yet (nothing was changed):")
@@ -373,14 +429,20 @@ def test_the_command_line_stops_in_one_line_per_need(aws_env, monkeypatch, tmp_p
 
 
 def test_the_smapi_stand_in_shows_the_settings_as_smapi_does_never_the_secret(setup):
-    code, printed = setup.ask.read(["ask", "smapi", "get-account-linking-info", "--skill-id", SKILL_ID,
-                                    "--stage", "development"], None, {})
+    code, printed = setup.ask.read(
+        ["ask", "smapi", "get-account-linking-info", "--skill-id", SKILL_ID, "--stage", "development"], None, {}
+    )
 
     body = json.loads(printed)
     shown = body["accountLinkingResponse"]
     assert code == 0 and set(body) == {"accountLinkingResponse"}
     assert "clientSecret" not in shown and OLD_SECRET not in printed
     assert (shown["type"], shown["clientId"], shown["accessTokenScheme"]) == (
-        "AUTH_CODE", CLIENT_ID, "REQUEST_BODY_CREDENTIALS")
-    assert shown["redirectUrls"] == [f"https://{host}/api/skill/link/{VENDOR_ID}"
-                                     for host in ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")]
+        "AUTH_CODE",
+        CLIENT_ID,
+        "REQUEST_BODY_CREDENTIALS",
+    )
+    assert shown["redirectUrls"] == [
+        f"https://{host}/api/skill/link/{VENDOR_ID}"
+        for host in ("pitangui.amazon.com", "layla.amazon.com", "alexa.amazon.co.jp")
+    ]

@@ -42,8 +42,7 @@ def test_cli_serves_the_full_code_flow_and_the_sdm_api(tmp_path):
     assert len(devices) == 5
     assert command.status_code == 200
     assert bedroom["traits"]["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
-    assert stats["counts"] == {"auth": 1, "token": 2, "devices.list": 1, "devices.get": 1,
-                               "devices.executeCommand": 1}
+    assert stats["counts"] == {"auth": 1, "token": 2, "devices.list": 1, "devices.get": 1, "devices.executeCommand": 1}
     logged = log.read_text()
     assert logged.splitlines()[0] == f"fake google listening on http://127.0.0.1:{port}"
     assert f"fake google: GET /partnerconnections/{PROJECT}/auth 302" in logged
@@ -52,8 +51,18 @@ def test_cli_serves_the_full_code_flow_and_the_sdm_api(tmp_path):
 
 
 def test_cli_refuses_a_non_loopback_host():
-    argv, env = cli("--host", "0.0.0.0", "--port", "0", "--project-id", PROJECT, "--client-id", CLIENT_ID,
-                    "--redirect-uri", REDIRECT)
+    argv, env = cli(
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "0",
+        "--project-id",
+        PROJECT,
+        "--client-id",
+        CLIENT_ID,
+        "--redirect-uri",
+        REDIRECT,
+    )
 
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
 
@@ -61,8 +70,9 @@ def test_cli_refuses_a_non_loopback_host():
 
 
 def test_cli_requires_the_secret_from_the_environment():
-    argv, env = cli("--port", "0", "--project-id", PROJECT, "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT,
-                    secret=None)
+    argv, env = cli(
+        "--port", "0", "--project-id", PROJECT, "--client-id", CLIENT_ID, "--redirect-uri", REDIRECT, secret=None
+    )
 
     result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
 

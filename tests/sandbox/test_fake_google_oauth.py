@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from sandbox.fake_google import TOKEN_MISBEHAVIOURS, TRICKLING_MODES, trickling_token_endpoint
-
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, OTHER_REDIRECT, REDIRECT, SDM_SCOPE
 
 
@@ -34,12 +33,15 @@ def test_redirect_keeps_a_query_the_registered_uri_already_has(fake, client):
     assert query["flow"] == ["implicit"] and query["code"]
 
 
-@pytest.mark.parametrize("overrides, status, title", [
-    ({"client_id": "someone-else.apps.example"}, 401, "Error 401: invalid_client"),
-    ({"redirect_uri": "https://evil.example/steal"}, 400, "Error 400: redirect_uri_mismatch"),
-    ({"response_type": "token"}, 400, "Error 400: unsupported_response_type"),
-    ({"scope": ""}, 400, "Error 400: invalid_request"),
-])
+@pytest.mark.parametrize(
+    "overrides, status, title",
+    [
+        ({"client_id": "someone-else.apps.example"}, 401, "Error 401: invalid_client"),
+        ({"redirect_uri": "https://evil.example/steal"}, 400, "Error 400: redirect_uri_mismatch"),
+        ({"response_type": "token"}, 400, "Error 400: unsupported_response_type"),
+        ({"scope": ""}, 400, "Error 400: invalid_request"),
+    ],
+)
 def test_authorization_page_shows_googles_error_and_never_redirects(client, overrides, status, title):
     response = client.authorize(**overrides)
 
@@ -115,8 +117,13 @@ def test_client_credentials_may_come_as_http_basic(client):
 
 
 def test_token_request_in_the_query_string_as_the_sdm_quick_start_sends_it(client):
-    query = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "code": client.code(),
-             "grant_type": "authorization_code", "redirect_uri": REDIRECT}
+    query = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "code": client.code(),
+        "grant_type": "authorization_code",
+        "redirect_uri": REDIRECT,
+    }
 
     response = client.http.post(f"{client.base_url}/oauth2/v4/token", params=query, timeout=5)
 
@@ -124,18 +131,26 @@ def test_token_request_in_the_query_string_as_the_sdm_quick_start_sends_it(clien
 
 
 def test_generic_token_path_is_served_too(client):
-    form = {"grant_type": "authorization_code", "code": client.code(), "redirect_uri": REDIRECT,
-            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    form = {
+        "grant_type": "authorization_code",
+        "code": client.code(),
+        "redirect_uri": REDIRECT,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
 
     assert client.http.post(f"{client.base_url}/token", data=form, timeout=5).status_code == 200
 
 
-@pytest.mark.parametrize("form, error", [
-    ({}, "invalid_request"),
-    ({"grant_type": "password"}, "unsupported_grant_type"),
-    ({"grant_type": "authorization_code", "redirect_uri": REDIRECT}, "invalid_request"),
-    ({"grant_type": "refresh_token"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({}, "invalid_request"),
+        ({"grant_type": "password"}, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code", "redirect_uri": REDIRECT}, "invalid_request"),
+        ({"grant_type": "refresh_token"}, "invalid_request"),
+    ],
+)
 def test_malformed_token_requests_are_rejected(client, form, error):
     response = client.token({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **form})
 
@@ -235,6 +250,5 @@ def test_the_trickling_endpoint_sends_one_piece_per_interval(mode):
 
 
 def test_the_trickling_endpoint_takes_only_its_own_modes():
-    with pytest.raises(ValueError, match="trickle_headers"):
-        with trickling_token_endpoint("unavailable"):
-            pass
+    with pytest.raises(ValueError, match="trickle_headers"), trickling_token_endpoint("unavailable"):
+        pass

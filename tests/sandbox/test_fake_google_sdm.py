@@ -8,18 +8,21 @@ import time
 import pytest
 import requests
 
+from sandbox.fake_devices import FakeThermostat, fahrenheit_to_celsius
 from sandbox.fake_google import FakeGoogle, TricklingFront
 from sandbox.serving import in_background, running
-from sandbox.fake_devices import FakeThermostat, fahrenheit_to_celsius
 from tests.sandbox.google_fixture import CLIENT_ID, CLIENT_SECRET, PROJECT, REDIRECT, Client
 
 SETPOINT = "sdm.devices.traits.ThermostatTemperatureSetpoint"
-UNAUTHENTICATED = {"error": {
-    "code": 401,
-    "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
-               "other valid authentication credential. See "
-               "https://developers.google.com/identity/sign-in/web/devconsole-project.",
-    "status": "UNAUTHENTICATED"}}
+UNAUTHENTICATED = {
+    "error": {
+        "code": 401,
+        "message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or "
+        "other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        "status": "UNAUTHENTICATED",
+    }
+}
 
 
 def error(code: int, status: str, message: str) -> dict:
@@ -38,7 +41,12 @@ def test_list_returns_every_thermostat_in_the_documented_shape(client, token):
     assert response.status_code == 200
     devices = response.json()["devices"]
     assert [device["parentRelations"][0]["displayName"] for device in devices] == [
-        "Living Room", "Bedroom", "Kitchen", "Guest Room", "Office"]
+        "Living Room",
+        "Bedroom",
+        "Kitchen",
+        "Guest Room",
+        "Office",
+    ]
     living_room = devices[0]
     assert living_room == {
         "name": f"enterprises/{PROJECT}/devices/living-room-thermostat",
@@ -48,28 +56,45 @@ def test_list_returns_every_thermostat_in_the_documented_shape(client, token):
             "sdm.devices.traits.Humidity": {"ambientHumidityPercent": 45},
             "sdm.devices.traits.Connectivity": {"status": "ONLINE"},
             "sdm.devices.traits.Fan": {"timerMode": "OFF"},
-            "sdm.devices.traits.ThermostatMode": {"mode": "HEAT",
-                                                  "availableModes": ["HEAT", "COOL", "HEATCOOL", "OFF"]},
-            "sdm.devices.traits.ThermostatEco": {"availableModes": ["MANUAL_ECO", "OFF"], "mode": "OFF",
-                                                 "heatCelsius": 15.5, "coolCelsius": 26.5},
+            "sdm.devices.traits.ThermostatMode": {
+                "mode": "HEAT",
+                "availableModes": ["HEAT", "COOL", "HEATCOOL", "OFF"],
+            },
+            "sdm.devices.traits.ThermostatEco": {
+                "availableModes": ["MANUAL_ECO", "OFF"],
+                "mode": "OFF",
+                "heatCelsius": 15.5,
+                "coolCelsius": 26.5,
+            },
             "sdm.devices.traits.ThermostatHvac": {"status": "HEATING"},
             "sdm.devices.traits.Settings": {"temperatureScale": "CELSIUS"},
             SETPOINT: {"heatCelsius": 21.0},
             "sdm.devices.traits.Temperature": {"ambientTemperatureCelsius": 19.5},
         },
-        "parentRelations": [{"parent": f"enterprises/{PROJECT}/structures/fake-structure-home/rooms/room-living-room",
-                             "displayName": "Living Room"}],
+        "parentRelations": [
+            {
+                "parent": f"enterprises/{PROJECT}/structures/fake-structure-home/rooms/room-living-room",
+                "displayName": "Living Room",
+            }
+        ],
     }
 
 
 def test_defaults_cover_both_scales_and_every_mode_with_only_the_current_modes_setpoints(client, token):
-    devices = {device["parentRelations"][0]["displayName"]: device["traits"]
-               for device in client.sdm("GET", "devices", token).json()["devices"]}
+    devices = {
+        device["parentRelations"][0]["displayName"]: device["traits"]
+        for device in client.sdm("GET", "devices", token).json()["devices"]
+    }
 
-    summary = {room: (t["sdm.devices.traits.Settings"]["temperatureScale"],
-                      t["sdm.devices.traits.ThermostatMode"]["mode"],
-                      t["sdm.devices.traits.ThermostatEco"]["mode"], sorted(t[SETPOINT]))
-               for room, t in devices.items()}
+    summary = {
+        room: (
+            t["sdm.devices.traits.Settings"]["temperatureScale"],
+            t["sdm.devices.traits.ThermostatMode"]["mode"],
+            t["sdm.devices.traits.ThermostatEco"]["mode"],
+            sorted(t[SETPOINT]),
+        )
+        for room, t in devices.items()
+    }
     assert summary == {
         "Living Room": ("CELSIUS", "HEAT", "OFF", ["heatCelsius"]),
         "Bedroom": ("FAHRENHEIT", "COOL", "OFF", ["coolCelsius"]),
@@ -94,8 +119,11 @@ def test_unknown_device_is_not_found(client, token):
 
 
 def test_another_project_is_not_found(client, token):
-    response = client.http.get(f"{client.base_url}/v1/enterprises/other-project/devices",
-                               headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    response = client.http.get(
+        f"{client.base_url}/v1/enterprises/other-project/devices",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
 
     assert response.status_code == 404
     assert response.json() == error(404, "NOT_FOUND", "Enterprise enterprises/other-project not found.")
@@ -105,17 +133,22 @@ def test_another_project_is_not_found(client, token):
 def test_missing_or_unknown_bearer_token_is_unauthenticated(client, authorization):
     headers = {"Authorization": authorization} if authorization else {}
 
-    for method, path in (("GET", "devices"), ("GET", "devices/living-room-thermostat"),
-                         ("POST", "devices/living-room-thermostat:executeCommand")):
-        response = client.http.request(method, f"{client.base_url}/v1/enterprises/{PROJECT}/{path}",
-                                       headers=headers, timeout=5)
+    for method, path in (
+        ("GET", "devices"),
+        ("GET", "devices/living-room-thermostat"),
+        ("POST", "devices/living-room-thermostat:executeCommand"),
+    ):
+        response = client.http.request(
+            method, f"{client.base_url}/v1/enterprises/{PROJECT}/{path}", headers=headers, timeout=5
+        )
         assert response.status_code == 401
         assert response.json() == UNAUTHENTICATED
 
 
 def test_set_heat_changes_the_setpoint_and_what_the_heating_does(client, token):
-    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
-                              heatCelsius=18.5)
+    response = client.command(
+        token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=18.5
+    )
 
     assert response.status_code == 200 and response.json() == {}
     after = traits(client, token, "living-room-thermostat")
@@ -126,8 +159,12 @@ def test_set_heat_changes_the_setpoint_and_what_the_heating_does(client, token):
 def test_set_cool_in_cool_mode(client, token):
     cool = fahrenheit_to_celsius(72)
 
-    assert client.command(token, "bedroom-thermostat", "ThermostatTemperatureSetpoint.SetCool",
-                          coolCelsius=cool).status_code == 200
+    assert (
+        client.command(
+            token, "bedroom-thermostat", "ThermostatTemperatureSetpoint.SetCool", coolCelsius=cool
+        ).status_code
+        == 200
+    )
 
     assert traits(client, token, "bedroom-thermostat")[SETPOINT] == {"coolCelsius": cool}
 
@@ -135,61 +172,85 @@ def test_set_cool_in_cool_mode(client, token):
 def test_set_range_in_heatcool_accepts_exactly_three_fahrenheit_degrees(client, token):
     heat, cool = fahrenheit_to_celsius(70), fahrenheit_to_celsius(73)
 
-    response = client.command(token, "kitchen-thermostat", "ThermostatTemperatureSetpoint.SetRange",
-                              heatCelsius=heat, coolCelsius=cool)
+    response = client.command(
+        token, "kitchen-thermostat", "ThermostatTemperatureSetpoint.SetRange", heatCelsius=heat, coolCelsius=cool
+    )
 
     assert response.status_code == 200
     assert traits(client, token, "kitchen-thermostat")[SETPOINT] == {"heatCelsius": heat, "coolCelsius": cool}
 
 
-@pytest.mark.parametrize("device_id, command, params", [
-    ("living-room-thermostat", "ThermostatTemperatureSetpoint.SetCool", {"coolCelsius": 24.0}),
-    ("bedroom-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
-    ("living-room-thermostat", "ThermostatTemperatureSetpoint.SetRange", {"heatCelsius": 19.0, "coolCelsius": 24.0}),
-    ("guest-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
-])
+@pytest.mark.parametrize(
+    "device_id, command, params",
+    [
+        ("living-room-thermostat", "ThermostatTemperatureSetpoint.SetCool", {"coolCelsius": 24.0}),
+        ("bedroom-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+        (
+            "living-room-thermostat",
+            "ThermostatTemperatureSetpoint.SetRange",
+            {"heatCelsius": 19.0, "coolCelsius": 24.0},
+        ),
+        ("guest-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+    ],
+)
 def test_setpoint_command_for_another_mode_is_a_failed_precondition(client, token, device_id, command, params):
     response = client.command(token, device_id, command, **params)
 
     assert response.status_code == 400
-    assert response.json() == error(400, "FAILED_PRECONDITION",
-                                    f"sdm.devices.commands.{command} command not allowed in current thermostat mode.")
+    assert response.json() == error(
+        400, "FAILED_PRECONDITION", f"sdm.devices.commands.{command} command not allowed in current thermostat mode."
+    )
 
 
 def test_setpoint_command_in_manual_eco_is_refused(client, token):
     response = client.command(token, "office-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=21.0)
 
     assert response.status_code == 400
-    assert response.json() == error(400, "FAILED_PRECONDITION",
-                                    "Command not allowed when thermostat in MANUAL_ECO mode.")
+    assert response.json() == error(
+        400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."
+    )
 
 
 @pytest.mark.parametrize("heat", [9.5, 32.5])
 def test_setpoint_out_of_range_is_refused_and_names_the_devices_scale(client, token, heat):
-    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
-                              heatCelsius=heat)
+    response = client.command(
+        token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=heat
+    )
 
     assert response.status_code == 400
-    assert response.json() == error(400, "INVALID_ARGUMENT",
-                                    "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS.")
+    assert response.json() == error(
+        400, "INVALID_ARGUMENT", "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS."
+    )
     assert traits(client, token, "living-room-thermostat")[SETPOINT] == {"heatCelsius": 21.0}
 
 
 def test_fahrenheit_limits_50_and_90_are_accepted_and_91_is_not(client, token):
     for degrees_f, status in ((50, 200), (90, 200), (91, 400)):
-        response = client.command(token, "bedroom-thermostat", "ThermostatTemperatureSetpoint.SetCool",
-                                  coolCelsius=fahrenheit_to_celsius(degrees_f))
+        response = client.command(
+            token,
+            "bedroom-thermostat",
+            "ThermostatTemperatureSetpoint.SetCool",
+            coolCelsius=fahrenheit_to_celsius(degrees_f),
+        )
         assert response.status_code == status, degrees_f
     assert "in FAHRENHEIT." in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("heat_f, cool_f, message", [
-    (70, 72, "Temperature setpoint range is smaller than minimum 1.666700 in FAHRENHEIT."),
-    (72, 70, "Cool value must be greater than heat value."),
-])
+@pytest.mark.parametrize(
+    "heat_f, cool_f, message",
+    [
+        (70, 72, "Temperature setpoint range is smaller than minimum 1.666700 in FAHRENHEIT."),
+        (72, 70, "Cool value must be greater than heat value."),
+    ],
+)
 def test_set_range_rejects_a_narrow_or_inverted_range(client, token, heat_f, cool_f, message):
-    response = client.command(token, "kitchen-thermostat", "ThermostatTemperatureSetpoint.SetRange",
-                              heatCelsius=fahrenheit_to_celsius(heat_f), coolCelsius=fahrenheit_to_celsius(cool_f))
+    response = client.command(
+        token,
+        "kitchen-thermostat",
+        "ThermostatTemperatureSetpoint.SetRange",
+        heatCelsius=fahrenheit_to_celsius(heat_f),
+        coolCelsius=fahrenheit_to_celsius(cool_f),
+    )
 
     assert response.status_code == 400
     assert response.json() == error(400, "INVALID_ARGUMENT", message)
@@ -237,8 +298,10 @@ def test_eco_on_refused_when_thermostat_off_or_already_in_eco(client, token, dev
 
     assert response.status_code == 400
     assert response.json() == error(
-        400, "FAILED_PRECONDITION",
-        "sdm.devices.commands.ThermostatEco.SetMode command not allowed in current thermostat mode.")
+        400,
+        "FAILED_PRECONDITION",
+        "sdm.devices.commands.ThermostatEco.SetMode command not allowed in current thermostat mode.",
+    )
 
 
 @pytest.mark.parametrize("body", [{"command": "sdm.devices.commands.Fan.Explode", "params": {}}, {"params": {}}])
@@ -259,8 +322,9 @@ def test_offline_device_is_listed_as_offline_and_refuses_commands(fake, client, 
     fake.set_online("living-room-thermostat", False)
 
     assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.Connectivity"] == {"status": "OFFLINE"}
-    response = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
-                              heatCelsius=20.0)
+    response = client.command(
+        token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=20.0
+    )
     assert response.status_code == 400
     assert response.json() == error(400, "FAILED_PRECONDITION", "Device is offline.")
 
@@ -272,8 +336,9 @@ def test_sixth_command_in_a_minute_on_one_device_is_rate_limited(client, clock, 
     assert [set_heat().status_code for _ in range(5)] == [200] * 5
     limited = set_heat()
     assert limited.status_code == 429
-    assert limited.json() == error(429, "RESOURCE_EXHAUSTED",
-                                   "Rate limited for the ExecuteDeviceCommand API for the user.")
+    assert limited.json() == error(
+        429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."
+    )
     assert client.command(token, "bedroom-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 200
 
     clock.advance(60)
@@ -285,14 +350,28 @@ def test_rate_limit_is_configurable(clock):
     token = fake.grant_access_token()
     with running(fake) as url, requests.Session() as session:
         client = Client(session, url)
-        statuses = [client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code
-                    for _ in range(3)]
+        statuses = [
+            client.command(token, "guest-room-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code
+            for _ in range(3)
+        ]
     assert statuses == [200, 200, 429]
 
 
 def test_replace_devices(fake, client, token):
-    fake.replace_devices([FakeThermostat("hall", "Hallway", "CELSIUS", "COOL", ambient_celsius=26.0,
-                                         humidity_percent=50, heat_celsius=18.0, cool_celsius=24.0)])
+    fake.replace_devices(
+        [
+            FakeThermostat(
+                "hall",
+                "Hallway",
+                "CELSIUS",
+                "COOL",
+                ambient_celsius=26.0,
+                humidity_percent=50,
+                heat_celsius=18.0,
+                cool_celsius=24.0,
+            )
+        ]
+    )
 
     devices = client.sdm("GET", "devices", token).json()["devices"]
 
@@ -319,28 +398,43 @@ def test_unknown_path_and_wrong_method(client, token):
 
 # --- situations the skill must survive: homes, outages, a disabled API, changes in the app -----------
 
+
 def test_structures_are_listed_with_their_names(fake, client, token):
-    assert client.sdm("GET", "structures", token).json() == {"structures": [
-        {"name": f"enterprises/{PROJECT}/structures/fake-structure-home",
-         "traits": {"sdm.structures.traits.Info": {"customName": "Home"}}}]}
+    assert client.sdm("GET", "structures", token).json() == {
+        "structures": [
+            {
+                "name": f"enterprises/{PROJECT}/structures/fake-structure-home",
+                "traits": {"sdm.structures.traits.Info": {"customName": "Home"}},
+            }
+        ]
+    }
     fake.use_scenario("two-homes")
-    names = [s["traits"]["sdm.structures.traits.Info"]["customName"]
-             for s in client.sdm("GET", "structures", token).json()["structures"]]
+    names = [
+        s["traits"]["sdm.structures.traits.Info"]["customName"]
+        for s in client.sdm("GET", "structures", token).json()["structures"]
+    ]
     assert names == ["Home", "Lake House"]
     assert fake.stats()["counts"]["structures.list"] == 2
 
 
 def test_two_homes_each_have_a_living_room_and_the_lake_house_one_is_heat_only_in_eco(fake, client, token):
     fake.use_scenario("two-homes")
-    living = [d for d in client.sdm("GET", "devices", token).json()["devices"]
-              if d["parentRelations"][0]["displayName"] == "Living Room"]
+    living = [
+        d
+        for d in client.sdm("GET", "devices", token).json()["devices"]
+        if d["parentRelations"][0]["displayName"] == "Living Room"
+    ]
     assert [d["parentRelations"][0]["parent"].split("/rooms/")[0].rsplit("/", 1)[-1] for d in living] == [
-        "fake-structure-home", "fake-structure-lake-house"]
+        "fake-structure-home",
+        "fake-structure-lake-house",
+    ]
     lake = living[1]["traits"]
     assert lake["sdm.devices.traits.ThermostatMode"]["availableModes"] == ["HEAT", "OFF"]
     assert lake["sdm.devices.traits.ThermostatEco"]["mode"] == "MANUAL_ECO"
-    assert (lake["sdm.devices.traits.ThermostatEco"]["heatCelsius"],
-            lake["sdm.devices.traits.ThermostatEco"]["coolCelsius"]) == (15.5, 29.0)
+    assert (
+        lake["sdm.devices.traits.ThermostatEco"]["heatCelsius"],
+        lake["sdm.devices.traits.ThermostatEco"]["coolCelsius"],
+    ) == (15.5, 29.0)
 
 
 def test_an_outage_lists_a_thermostat_with_empty_traits(fake, client, token):
@@ -353,8 +447,12 @@ def test_an_outage_lists_a_thermostat_with_empty_traits(fake, client, token):
 
 def test_a_disabled_sdm_api_refuses_every_call_with_googles_error_info(fake, client, token):
     fake.use_scenario("service-disabled")
-    for method, path in (("GET", "devices"), ("GET", "structures"), ("GET", "devices/living-room-thermostat"),
-                         ("POST", "devices/living-room-thermostat:executeCommand")):
+    for method, path in (
+        ("GET", "devices"),
+        ("GET", "structures"),
+        ("GET", "devices/living-room-thermostat"),
+        ("POST", "devices/living-room-thermostat:executeCommand"),
+    ):
         response = client.sdm(method, path, token, json={})
         assert response.status_code == 403
         error_body = response.json()["error"]
@@ -370,8 +468,7 @@ def test_a_disabled_sdm_api_refuses_every_call_with_googles_error_info(fake, cli
 def test_the_owner_can_change_a_mode_between_calls_as_in_the_nest_app(fake, client, token):
     client.sdm("GET", "devices", token)
     fake.update_device("living-room-thermostat", mode="COOL")
-    refused = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
-                             heatCelsius=22.0)
+    refused = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=22.0)
     assert refused.status_code == 400
     assert refused.json()["error"]["status"] == "FAILED_PRECONDITION"
     assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "COOL"
@@ -380,12 +477,13 @@ def test_the_owner_can_change_a_mode_between_calls_as_in_the_nest_app(fake, clie
 def test_scenarios_and_device_changes_are_served_for_other_processes(client, token):
     assert client.http.post(f"{client.base_url}/__fake/scenario/two-homes", timeout=5).status_code == 200
     assert len(client.sdm("GET", "devices", token).json()["devices"]) == 6
-    changed = client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json={"mode": "HEAT"},
-                               timeout=5)
+    changed = client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json={"mode": "HEAT"}, timeout=5)
     assert changed.json()["traits"]["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
     for body in ({"mode": "SIDEWAYS"}, {"online": "yes"}, {"room": "Attic"}):
-        assert client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json=body,
-                                timeout=5).status_code == 400
+        assert (
+            client.http.post(f"{client.base_url}/__fake/devices/bedroom-thermostat", json=body, timeout=5).status_code
+            == 400
+        )
     assert traits(client, token, "bedroom-thermostat")["sdm.devices.traits.ThermostatMode"]["mode"] == "HEAT"
     assert client.http.post(f"{client.base_url}/__fake/scenario/nonsense", timeout=5).status_code == 404
     assert client.http.post(f"{client.base_url}/__fake/devices/nope", json={}, timeout=5).status_code == 404
@@ -409,10 +507,12 @@ def test_the_trickling_front_sends_headers_a_line_at_a_time_only_where_asked(bas
 def test_the_trickling_front_sends_a_body_a_byte_at_a_time(client, base_url, token):
     with in_background(TricklingFront(base_url, "body", interval=0.1)) as front:
         started = time.monotonic()
-        answer = requests.post(f"{front}/v1/enterprises/{PROJECT}/devices/guest-room-thermostat:executeCommand",
-                               headers={"Authorization": f"Bearer {token}"}, timeout=5,
-                               json={"command": "sdm.devices.commands.ThermostatMode.SetMode",
-                                     "params": {"mode": "HEAT"}})
+        answer = requests.post(
+            f"{front}/v1/enterprises/{PROJECT}/devices/guest-room-thermostat:executeCommand",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+            json={"command": "sdm.devices.commands.ThermostatMode.SetMode", "params": {"mode": "HEAT"}},
+        )
         elapsed = time.monotonic() - started
     assert (answer.status_code, answer.content) == (200, b"{}")
     assert elapsed >= 0.2
@@ -421,13 +521,18 @@ def test_the_trickling_front_sends_a_body_a_byte_at_a_time(client, base_url, tok
 
 # --- the fan, the available modes, eco while off ------------------------------------------------
 
+
 def test_only_the_living_room_has_a_fan_and_only_the_guest_room_is_heat_only(client, token):
-    devices = {d["parentRelations"][0]["displayName"]: d["traits"]
-               for d in client.sdm("GET", "devices", token).json()["devices"]}
+    devices = {
+        d["parentRelations"][0]["displayName"]: d["traits"]
+        for d in client.sdm("GET", "devices", token).json()["devices"]
+    }
     assert [room for room, t in devices.items() if "sdm.devices.traits.Fan" in t] == ["Living Room"]
-    assert {room: t["sdm.devices.traits.ThermostatMode"]["availableModes"] for room, t in devices.items()
-            if t["sdm.devices.traits.ThermostatMode"]["availableModes"] != ["HEAT", "COOL", "HEATCOOL", "OFF"]} == {
-        "Guest Room": ["HEAT", "OFF"]}
+    assert {
+        room: t["sdm.devices.traits.ThermostatMode"]["availableModes"]
+        for room, t in devices.items()
+        if t["sdm.devices.traits.ThermostatMode"]["availableModes"] != ["HEAT", "COOL", "HEATCOOL", "OFF"]
+    } == {"Guest Room": ["HEAT", "OFF"]}
     assert all("ambientHumidityPercent" in t["sdm.devices.traits.Humidity"] for t in devices.values())
 
 
@@ -440,8 +545,15 @@ def test_fan_set_timer_runs_the_fan_until_its_timeout_and_stops_it(client, token
     assert traits(client, token, "living-room-thermostat")["sdm.devices.traits.Fan"] == {"timerMode": "OFF"}
 
 
-@pytest.mark.parametrize("params", [{"timerMode": "ON", "duration": "43201s"}, {"timerMode": "ON", "duration": "0s"},
-                                    {"timerMode": "ON", "duration": "1h"}, {"timerMode": "SIDEWAYS"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"timerMode": "ON", "duration": "43201s"},
+        {"timerMode": "ON", "duration": "0s"},
+        {"timerMode": "ON", "duration": "1h"},
+        {"timerMode": "SIDEWAYS"},
+    ],
+)
 def test_fan_durations_outside_one_second_to_twelve_hours_are_invalid(client, token, params):
     response = client.command(token, "living-room-thermostat", "Fan.SetTimer", **params)
     assert response.status_code == 400
@@ -462,31 +574,46 @@ def test_a_mode_outside_available_modes_is_refused(client, token):
 
 # --- situations for one reading of SDM and capabilities from documented fields ----------------------
 
+
 def test_offline_on_command_is_listed_online_and_refuses_every_command_as_offline(fake, client, token):
     fake.use_scenario("offline-on-command")
     listed = traits(client, token, "living-room-thermostat")
     assert listed["sdm.devices.traits.Connectivity"] == {"status": "ONLINE"}
-    for command, params in (("ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
-                            ("ThermostatMode.SetMode", {"mode": "OFF"})):
+    for command, params in (
+        ("ThermostatTemperatureSetpoint.SetHeat", {"heatCelsius": 20.0}),
+        ("ThermostatMode.SetMode", {"mode": "OFF"}),
+    ):
         refused = client.command(token, "living-room-thermostat", command, **params)
         assert (refused.status_code, refused.json()) == (400, error(400, "FAILED_PRECONDITION", "Device is offline."))
     assert traits(client, token, "living-room-thermostat") == listed
 
 
-@pytest.mark.parametrize("refusal, code, status, message", [
-    ("eco", 400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."),
-    ("out-of-range", 400, "INVALID_ARGUMENT",
-     "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS."),
-    ("rate-limited", 429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
-])
-def test_a_device_can_be_made_to_refuse_commands_with_each_documented_answer(fake, client, token, refusal, code,
-                                                                              status, message):
+@pytest.mark.parametrize(
+    "refusal, code, status, message",
+    [
+        ("eco", 400, "FAILED_PRECONDITION", "Command not allowed when thermostat in MANUAL_ECO mode."),
+        (
+            "out-of-range",
+            400,
+            "INVALID_ARGUMENT",
+            "Temperature setpoint is out of range [10.000000, 32.222301] in CELSIUS.",
+        ),
+        ("rate-limited", 429, "RESOURCE_EXHAUSTED", "Rate limited for the ExecuteDeviceCommand API for the user."),
+    ],
+)
+def test_a_device_can_be_made_to_refuse_commands_with_each_documented_answer(
+    fake, client, token, refusal, code, status, message
+):
     fake.update_device("living-room-thermostat", refusal=refusal)
     refused = client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=20.0)
     assert (refused.status_code, refused.json()) == (code, error(code, status, message))
     fake.update_device("living-room-thermostat", refusal="")
-    assert client.command(token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat",
-                          heatCelsius=20.0).status_code == 200
+    assert (
+        client.command(
+            token, "living-room-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=20.0
+        ).status_code
+        == 200
+    )
     with pytest.raises(ValueError):
         fake.update_device("living-room-thermostat", refusal="sideways")
 
@@ -501,12 +628,16 @@ def test_the_capability_scenarios_list_what_sdm_lists(fake, client, token):
     fake.use_scenario("sensor-only")
     hallway = client.sdm("GET", "devices/hallway-thermostat", token).json()
     assert hallway["type"] == "sdm.devices.types.THERMOSTAT"
-    assert sorted(hallway["traits"]) == ["sdm.devices.traits.Humidity", "sdm.devices.traits.Info",
-                                         "sdm.devices.traits.Temperature"]
+    assert sorted(hallway["traits"]) == [
+        "sdm.devices.traits.Humidity",
+        "sdm.devices.traits.Info",
+        "sdm.devices.traits.Temperature",
+    ]
     assert client.command(token, "hallway-thermostat", "ThermostatMode.SetMode", mode="HEAT").status_code == 400
 
 
 # --- answers no client should trust, on any SDM client -------------------------------------------
+
 
 def test_the_gzip_bomb_scenario_lists_devices_as_150_mb_of_valid_json_in_150_kb(fake, client, token):
     import zlib
@@ -540,8 +671,10 @@ def test_the_deep_nesting_scenario_lists_devices_nested_100000_deep(fake, client
 def test_the_set_cookie_scenario_sets_a_cookie_on_every_sdm_answer_and_keeps_what_came_back(fake, client, token):
     """A client that keeps cookies (as `client`'s session does) sends the first answer's back."""
     fake.use_scenario("set-cookie")
-    answers = [client.sdm(method, path, token) for method, path in (
-        ("GET", "devices"), ("GET", "structures"), ("GET", "devices/living-room-thermostat"))]
+    answers = [
+        client.sdm(method, path, token)
+        for method, path in (("GET", "devices"), ("GET", "structures"), ("GET", "devices/living-room-thermostat"))
+    ]
     cookies = [answer.headers["Set-Cookie"] for answer in answers]
     assert cookies[0].startswith("sdm_affinity=") and cookies == [cookies[0]] * 3
     assert fake.received_cookies()[-3:] == ["", cookies[0].split(";")[0], cookies[0].split(";")[0]]

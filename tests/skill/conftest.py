@@ -4,15 +4,14 @@ cache) loaded from lambda_src/lambda_function.py, and SDM mocked with `responses
 from __future__ import annotations
 
 import itertools
-from typing import Optional
 
 import pytest
 import responses
 
 from nest_skill.config import SkillConfig
 from nest_skill.sdm_client import SdmClient
-from sandbox.entry_points import load_module
 from sandbox.alexa import SKILL_ID
+from sandbox.entry_points import load_module
 from tests.clock import Clock
 from tests.skill.sdm import PROJECT
 
@@ -34,11 +33,12 @@ class LambdaContext:
 def load_skill(monkeypatch):
     """Cold-start a container with the given environment (None leaves a variable unset)."""
 
-    def load(nest_project_id: Optional[str] = PROJECT, sdm_api_base_url: Optional[str] = None,
-             skill_id: Optional[str] = SKILL_ID):
+    def load(
+        nest_project_id: str | None = PROJECT, sdm_api_base_url: str | None = None, skill_id: str | None = SKILL_ID
+    ):
         for name in _ENV:
             monkeypatch.delenv(name, raising=False)
-        for name, value in zip(_ENV, (nest_project_id, sdm_api_base_url, skill_id)):
+        for name, value in zip(_ENV, (nest_project_id, sdm_api_base_url, skill_id), strict=True):
             if value is not None:
                 monkeypatch.setenv(name, value)
         return load_module("lambda_src/lambda_function.py", f"skill_lambda_function_{next(_CONTAINERS)}")

@@ -17,9 +17,12 @@ from nest_skill.controls import (
     SetTemperature,
     action_from_json,
 )
-from nest_skill.custom_skill import speech
+from nest_skill.custom_skill.speech import Speech
 from nest_skill.thermostats import Mode, Thermostat
 from tests.skill.sdm import f_to_c, thermostat
+
+speech = Speech.for_locale("en-US")
+"""What an English request hears."""
 
 
 def t(**kwargs) -> Thermostat:
@@ -38,18 +41,30 @@ def test_controls_plan_typed_changes_and_reasons_without_speech():
         SetMode("MANUAL_ECO").plan(heat_only)
     change = SetMode("HEAT").plan(heat_only)
     assert (change.command, dict(change.params), change.mode) == (
-        "sdm.devices.commands.ThermostatMode.SetMode", {"mode": "HEAT"}, Mode.HEAT)
+        "sdm.devices.commands.ThermostatMode.SetMode",
+        {"mode": "HEAT"},
+        Mode.HEAT,
+    )
     with pytest.raises(BeyondLimit) as beyond:
         Adjust(up=True, amount=5).plan(Thermostat.from_sdm(thermostat(heat_c=f_to_c(88))))
     assert (beyond.value.limit, beyond.value.setpoints) == (90.0, (88.0,))
     capped = Fan(on=True, seconds=86400).plan(Thermostat.from_sdm(thermostat()))
     assert (dict(capped.params), capped.fan_seconds, capped.capped) == (
-        {"timerMode": "ON", "duration": "43200s"}, 43200, True)
+        {"timerMode": "ON", "duration": "43200s"},
+        43200,
+        True,
+    )
     for action in (SetMode("COOL"), Adjust(up=False, amount=2.0), Fan(on=True, seconds=60)):
         assert action_from_json(action.to_json()) == action
-    for forged in ({"kind": "set_mode", "mode": "TURBO"}, {"kind": "fan", "on": "yes"},
-                   {"kind": "adjust", "up": True, "amount": -3}, {"kind": "fan", "on": True, "seconds": True},
-                   {"kind": "nope"}, {"kind": "set_temperature", "value": 70, "extra": 1}, "set_mode"):
+    for forged in (
+        {"kind": "set_mode", "mode": "TURBO"},
+        {"kind": "fan", "on": "yes"},
+        {"kind": "adjust", "up": True, "amount": -3},
+        {"kind": "fan", "on": True, "seconds": True},
+        {"kind": "nope"},
+        {"kind": "set_temperature", "value": 70, "extra": 1},
+        "set_mode",
+    ):
         assert action_from_json(forged) is None, forged
 
 
@@ -58,7 +73,9 @@ def test_heat_cool_reporting_only_its_heat_setpoint_gets_one_exact_range():
     change = SetTemperature(70).plan(Thermostat.from_sdm(device))
     assert (change.command, change.params, change.setpoints) == (
         "sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange",
-        {"heatCelsius": 20.5555, "coolCelsius": 22.2223}, (69.0, 72.0))
+        {"heatCelsius": 20.5555, "coolCelsius": 22.2223},
+        (69.0, 72.0),
+    )
     assert speech.changed(change) == "OK, the Living Room is set to heat-cool between 69 and 72."
 
 
@@ -66,8 +83,7 @@ def test_a_mode_sdm_adds_later_is_not_a_mode_to_set_a_temperature_in():
     future = t(mode="SOME_FUTURE_MODE")
     with pytest.raises(controls.NoSetpoint) as reason:
         SetTemperature(70).plan(future)
-    assert speech.cannot_change(reason.value) == (
-        "The Living Room isn't in a mode I can set, so I didn't change it.")
+    assert speech.cannot_change(reason.value) == ("The Living Room isn't in a mode I can set, so I didn't change it.")
 
 
 def test_fan_limits():
@@ -99,21 +115,40 @@ def test_eco_off_to_an_unknown_mode():
     assert speech.changed(controls.EcoOff().plan(eco)) == "OK, eco is off for the Living Room."
 
 
-@pytest.mark.parametrize("action, valid", [(Adjust(True, 0), False), (Adjust(True, 1), True), (Adjust(True, 0.5), True),
-                                           (Adjust(True, None), True), (Fan(True, 0), False), (Fan(True, 1), True),
-                                           (controls.EcoOff(), True)])
+@pytest.mark.parametrize(
+    "action, valid",
+    [
+        (Adjust(True, 0), False),
+        (Adjust(True, 1), True),
+        (Adjust(True, 0.5), True),
+        (Adjust(True, None), True),
+        (Fan(True, 0), False),
+        (Fan(True, 1), True),
+        (controls.EcoOff(), True),
+    ],
+)
 def test_which_remembered_actions_are_valid(action, valid):
     assert controls.action_from_json(action.to_json()) == (action if valid else None)
 
 
-@pytest.mark.parametrize("action, valid", [
-    (SetRange(68, 74), True), (SetRange(68, None), True), (SetRange(None, 74), True), (SetRange(21.5, 23), True),
-    (SetRange(), False), (SetRange("sixty", 74), False), (SetRange(68, float("inf")), False),
-    (SetRange(True, 74), False),
-])
+@pytest.mark.parametrize(
+    "action, valid",
+    [
+        (SetRange(68, 74), True),
+        (SetRange(68, None), True),
+        (SetRange(None, 74), True),
+        (SetRange(21.5, 23), True),
+        (SetRange(), False),
+        (SetRange("sixty", 74), False),
+        (SetRange(68, float("inf")), False),
+        (SetRange(True, 74), False),
+    ],
+)
 def test_which_remembered_ranges_are_valid(action, valid):
     assert controls.action_from_json(action.to_json()) == (action if valid else None)
 
 
 def test_a_range_is_confirmed_as_heat_cool_between_its_ends():
-    assert speech.changed(SetRange(68, 74).plan(HEATCOOL)) == "OK, the Living Room is set to heat-cool between 68 and 74."
+    assert (
+        speech.changed(SetRange(68, 74).plan(HEATCOOL)) == "OK, the Living Room is set to heat-cool between 68 and 74."
+    )

@@ -26,8 +26,12 @@ SLACK_S = 0.4
 
 @pytest.fixture
 def fake():
-    return FakeGoogle(PROJECT, "skill-test.apps.googleusercontent.com", "skill-test-secret",
-                      ["https://layla.amazon.com/api/skill/link/SKILLTEST"])
+    return FakeGoogle(
+        PROJECT,
+        "skill-test.apps.googleusercontent.com",
+        "skill-test-secret",
+        ["https://layla.amazon.com/api/skill/link/SKILLTEST"],
+    )
 
 
 @contextlib.contextmanager
@@ -36,8 +40,14 @@ def fronted(fake, load_skill, part: str, only: str = "", interval: float = 0.4, 
     with `tls`, trusting only the sandbox's certificate authority). Each trickle ends 3 s after the
     longest budget here, so a skill that ignores its deadline fails in seconds, not minutes."""
     with running(fake) as url:
-        front = TricklingFront(url, part, interval=interval, only=only, max_seconds=SDM_BUDGET_S + 3,
-                               tls=tls.server_context() if tls else None)
+        front = TricklingFront(
+            url,
+            part,
+            interval=interval,
+            only=only,
+            max_seconds=SDM_BUDGET_S + 3,
+            tls=tls.server_context() if tls else None,
+        )
         with in_background(front) as base:
             skill = load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{base}/v1")
             if tls:
@@ -71,8 +81,10 @@ def test_a_trickled_command_ends_at_the_deadline_and_says_so(fake, load_skill, p
     out, so the answer may not claim that nothing changed."""
     with trickling(fake, load_skill, part, only=":executeCommand", interval=1.0) as skill:
         text, elapsed = timed(skill, alexa.set_temp("21", "living room", token=fake.grant_access_token()), 1500)
-    assert text == ("Nest didn't confirm the change to the Living Room, so it may or may not have been "
-                    "made. Ask me for the status in a moment.")
+    assert text == (
+        "Nest didn't confirm the change to the Living Room, so it may or may not have been "
+        "made. Ask me for the status in a moment."
+    )
     assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
 
 
@@ -106,13 +118,17 @@ def test_a_warm_containers_kept_alive_connection_is_cut_at_the_deadline_too(fake
     trickled a line every 0.3 s: no single read waits long, so only the watchdog, shown the reused
     socket when the pool hands it out, ends the command by its 1 s budget."""
     token = fake.grant_access_token()
-    with fronted(fake, load_skill, "headers", only=":executeCommand", interval=0.3, tls=tls if https else None) \
-            as (skill, front):
+    with fronted(fake, load_skill, "headers", only=":executeCommand", interval=0.3, tls=tls if https else None) as (
+        skill,
+        front,
+    ):
         status, _ = timed(skill, alexa.status(token=token))
         text, elapsed = timed(skill, alexa.set_temp("21", "living room", token=token), 1500)
     assert status.startswith("The Living Room is 19.5 degrees")
-    assert text == ("Nest didn't confirm the change to the Living Room, so it may or may not have been "
-                    "made. Ask me for the status in a moment.")
+    assert text == (
+        "Nest didn't confirm the change to the Living Room, so it may or may not have been "
+        "made. Ask me for the status in a moment."
+    )
     assert elapsed < 1.5 - LAMBDA_MARGIN_S + SLACK_S
     assert front.connections == 1, "the command was meant to reuse the status call's connection"
 

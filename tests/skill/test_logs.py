@@ -40,8 +40,10 @@ def test_sdm_calls_log_operation_status_and_latency(skill, sdm_api, caplog):
     sdm_api.post(command_url("living"), status=429, json=error_body(429, "RESOURCE_EXHAUSTED", "Rate limited"))
     skill.lambda_handler(alexa.set_temp("70"), None)
     calls = [fields(r) for r in caplog.records if r.getMessage() == "sdm call"]
-    assert [(c["sdm_operation"], c["sdm_status"]) for c in calls] == [("devices.list", 200),
-                                                                     ("devices.executeCommand", 429)]
+    assert [(c["sdm_operation"], c["sdm_status"]) for c in calls] == [
+        ("devices.list", 200),
+        ("devices.executeCommand", 429),
+    ]
     assert all(c["latency_ms"] >= 0 for c in calls)
 
 
@@ -57,10 +59,13 @@ def test_logs_never_hold_the_token_or_what_the_user_said(skill, sdm_api, caplog)
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living"), thermostat("bed", room="Bedroom")))
     sdm_api.post(command_url("living"), status=401, json=error_body(401, "UNAUTHENTICATED", "invalid"))
     events = [
-        alexa.launch(), alexa.status(), alexa.set_temp("70", "secret cellar"),
-        alexa.set_temp("70", "living room"), alexa.set_temp("?", "hidden attic"),
-        alexa.intent("NoSuchIntent"), alexa.session_ended("ERROR", {"type": "INTERNAL_SERVICE_ERROR",
-                                                                    "message": "secret cellar"}),
+        alexa.launch(),
+        alexa.status(),
+        alexa.set_temp("70", "secret cellar"),
+        alexa.set_temp("70", "living room"),
+        alexa.set_temp("?", "hidden attic"),
+        alexa.intent("NoSuchIntent"),
+        alexa.session_ended("ERROR", {"type": "INTERNAL_SERVICE_ERROR", "message": "secret cellar"}),
     ]
     for event in events:
         skill.lambda_handler(event, None)
@@ -74,10 +79,12 @@ def test_logs_never_hold_the_token_or_what_the_user_said(skill, sdm_api, caplog)
 LIVING = thermostat("living", room="Living Room")
 
 
-@pytest.mark.parametrize("event, ends_session", [(alexa.launch(), False), (alexa.intent("AMAZON.StopIntent"), True)],
-                         ids=["launch", "stop"])
-def test_the_request_log_line_has_its_latency_in_tenths_of_a_millisecond(skill, caplog, monkeypatch, event,
-                                                                         ends_session):
+@pytest.mark.parametrize(
+    "event, ends_session", [(alexa.launch(), False), (alexa.intent("AMAZON.StopIntent"), True)], ids=["launch", "stop"]
+)
+def test_the_request_log_line_has_its_latency_in_tenths_of_a_millisecond(
+    skill, caplog, monkeypatch, event, ends_session
+):
     """The request timer starts at 100 s on the monotonic clock and the line is written at 100.01234 s."""
     readings = iter([100.0, 100.01234])
     monkeypatch.setattr(interceptors, "time", SimpleNamespace(monotonic=lambda: next(readings)))
@@ -108,10 +115,13 @@ def test_a_session_end_without_a_reason_is_logged_as_such(skill, caplog):
 
 def test_an_unexpected_error_logs_where_it_happened(skill, sdm_api, caplog, monkeypatch):
     from nest_skill.custom_skill import handlers
+
+    def report(words, thermostats):
+        return 1 / 0
+
     serve_devices(sdm_api, LIVING)
-    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(lambda words, thermostats: 1 / 0))
+    monkeypatch.setattr(handlers.StatusIntentHandler, "report", staticmethod(report))
     reply = skill.lambda_handler(alexa.status(), None)
     assert spoken(reply) == "Sorry, something went wrong. Please try again."
     [logged] = [fields(r) for r in caplog.records if fields(r).get("error_type") == "ZeroDivisionError"]
-    assert logged["where"] == "test_logs.py:" + str(test_an_unexpected_error_logs_where_it_happened
-                                                                .__code__.co_firstlineno + 3)
+    assert logged["where"] == f"test_logs.py:{report.__code__.co_firstlineno + 1}"

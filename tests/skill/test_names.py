@@ -17,12 +17,26 @@ HOSTILE_NAME_CLEANED = "Den" + " Upstairs Den" * 9
 """sandbox.fake_devices.HOSTILE_NAME without its NUL, BEL and lone surrogate, cut at the last word within 128."""
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("Den\x00Up", "Den Up"), ("Den\x07\x07Up", "Den Up"), ("Den\ud800Up", "Den Up"), ("Den\ufffeUp", "Den Up"),
-    ("\tDen \n Up\r\n", "Den Up"), ("Den\u2028Up", "Den Up"), ("K\u00fc\u00adche", "K\u00fcche"),
-    ("\u202eDen", "Den"), ("Dad's Office", "Dad's Office"), ("Kids & <Guests>", "Kids & <Guests>"),
-    ("B\u00fcro", "B\u00fcro"), ("\x00\x1b\u200b", ""), (None, ""), (42, ""), (["Den"], ""),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("Den\x00Up", "Den Up"),
+        ("Den\x07\x07Up", "Den Up"),
+        ("Den\ud800Up", "Den Up"),
+        ("Den\ufffeUp", "Den Up"),
+        ("\tDen \n Up\r\n", "Den Up"),
+        ("Den\u2028Up", "Den Up"),
+        ("K\u00fc\u00adche", "K\u00fcche"),
+        ("\u202eDen", "Den"),
+        ("Dad's Office", "Dad's Office"),
+        ("Kids & <Guests>", "Kids & <Guests>"),
+        ("B\u00fcro", "B\u00fcro"),
+        ("\x00\x1b\u200b", ""),
+        (None, ""),
+        (42, ""),
+        (["Den"], ""),
+    ],
+)
 def test_a_name_keeps_its_readable_text_and_nothing_else(raw, clean):
     from nest_skill.thermostats import clean_name
 
@@ -39,11 +53,14 @@ def test_a_name_without_spaces_is_cut_at_128():
     assert Thermostat.from_sdm(thermostat(custom_name="x" * 300)).name == "x" * 128
 
 
-@pytest.mark.parametrize("custom, room, name, by_room", [
-    ("\x00\x1b\u200b", "Den", "Den", True),
-    ("\x00", "\x07\u2028", "thermostat", False),
-    ("Upstairs\x00", "Den", "Upstairs", False),
-])
+@pytest.mark.parametrize(
+    "custom, room, name, by_room",
+    [
+        ("\x00\x1b\u200b", "Den", "Den", True),
+        ("\x00", "\x07\u2028", "thermostat", False),
+        ("Upstairs\x00", "Den", "Upstairs", False),
+    ],
+)
 def test_when_nothing_readable_is_left_the_next_name_is_used(custom, room, name, by_room):
     thermostat_ = Thermostat.from_sdm(thermostat(custom_name=custom, room=room))
     assert (thermostat_.name, thermostat_.named_by_room) == (name, by_room)
@@ -63,8 +80,12 @@ def test_the_custom_skill_says_the_cleaned_name(skill, sdm_api):
 
 
 def test_the_custom_skill_asks_about_two_homes_by_their_cleaned_names(skill, sdm_api):
-    sdm_api.get(DEVICES_URL, json=device_list(thermostat("a", "Living Room", structure="home"),
-                                              thermostat("b", "Living Room", structure="lake")))
+    sdm_api.get(
+        DEVICES_URL,
+        json=device_list(
+            thermostat("a", "Living Room", structure="home"), thermostat("b", "Living Room", structure="lake")
+        ),
+    )
     sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home\x00"), structure("lake", "Lake\x07House")))
     reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
     assert spoken(reply) == "Which one: the Living Room at Home, or at Lake House?"

@@ -27,12 +27,15 @@ def test_config_strips_a_trailing_slash_from_the_base_url():
     assert config.sdm_api_base_url == "http://127.0.0.1:8080/v1"
 
 
-@pytest.mark.parametrize("env, variable", [
-    ({}, "NEST_PROJECT_ID"),
-    ({"NEST_PROJECT_ID": "a/b"}, "NEST_PROJECT_ID"),
-    ({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": "ftp://example.com"}, "SDM_API_BASE_URL"),
-    ({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": "https://example.com/v1?x=1"}, "SDM_API_BASE_URL"),
-])
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({}, "NEST_PROJECT_ID"),
+        ({"NEST_PROJECT_ID": "a/b"}, "NEST_PROJECT_ID"),
+        ({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": "ftp://example.com"}, "SDM_API_BASE_URL"),
+        ({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": "https://example.com/v1?x=1"}, "SDM_API_BASE_URL"),
+    ],
+)
 def test_config_refuses_unusable_values_naming_the_variable(env, variable):
     with pytest.raises(ConfigError, match=variable):
         SkillConfig.from_mapping(env)
@@ -64,13 +67,17 @@ def test_launch_welcomes_and_keeps_the_session_open_without_calling_nest(skill, 
     assert len(sdm_api.calls) == 0
 
 
-@pytest.mark.parametrize("event", [
-    alexa.launch(token=None),
-    alexa.status(token=None),
-    alexa.set_temp("70", "bedroom", token=None),
-    alexa.status(token=None, session=False),
-    alexa.status(token=""),
-], ids=["launch", "status", "set", "status-without-session", "empty-token"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        alexa.launch(token=None),
+        alexa.status(token=None),
+        alexa.set_temp("70", "bedroom", token=None),
+        alexa.status(token=None, session=False),
+        alexa.status(token=""),
+    ],
+    ids=["launch", "status", "set", "status-without-session", "empty-token"],
+)
 def test_unlinked_users_get_a_link_account_card_and_the_session_ends(skill, sdm_api, event):
     reply = skill.lambda_handler(event, None)
     assert "link your Nest account in the Alexa app" in spoken(reply)
@@ -129,25 +136,39 @@ def test_an_unexpected_request_gets_an_apology_not_a_crash(skill, caplog):
 WHAT_NEXT = "You can ask for the status, or tell me a temperature to set."
 
 
-@pytest.mark.parametrize("configured, used", [
-    ("http://127.0.0.1:8080/v1//", "http://127.0.0.1:8080/v1"),
-    (" https://proxy.example/nestX/ ", "https://proxy.example/nestX"),
-    ("  ", "https://smartdevicemanagement.googleapis.com/v1"),
-])
+@pytest.mark.parametrize(
+    "configured, used",
+    [
+        ("http://127.0.0.1:8080/v1//", "http://127.0.0.1:8080/v1"),
+        (" https://proxy.example/nestX/ ", "https://proxy.example/nestX"),
+        ("  ", "https://smartdevicemanagement.googleapis.com/v1"),
+    ],
+)
 def test_the_sdm_base_url_loses_only_its_trailing_slashes(configured, used):
     assert SkillConfig.from_mapping({"NEST_PROJECT_ID": "p-1", "SDM_API_BASE_URL": configured}).sdm_api_base_url == used
 
 
-@pytest.mark.parametrize("event, said", [
-    (alexa.launch(), "Welcome to Home Thermostat. You can ask for the status, or say, set the living room to 70. "
-                     "What would you like?"),
-    (alexa.intent("AMAZON.HelpIntent"),
-     "I can tell you what your Nest thermostats are doing, or set one, for example: set the living room to 70. "
-     "I can also switch a thermostat to heat, cool, heat and cool, eco or off, make it warmer or cooler, "
-     "tell you the humidity, and run the fan. What would you like?"),
-    (alexa.intent("AMAZON.FallbackIntent"),
-     "Sorry, I can't help with that. You can ask for the status, or tell me a temperature to set."),
-], ids=["launch", "help", "fallback"])
+@pytest.mark.parametrize(
+    "event, said",
+    [
+        (
+            alexa.launch(),
+            "Welcome to Home Thermostat. You can ask for the status, or say, set the living room to 70. "
+            "What would you like?",
+        ),
+        (
+            alexa.intent("AMAZON.HelpIntent"),
+            "I can tell you what your Nest thermostats are doing, or set one, for example: set the living room to 70. "
+            "I can also switch a thermostat to heat, cool, heat and cool, eco or off, make it warmer or cooler, "
+            "tell you the humidity, and run the fan. What would you like?",
+        ),
+        (
+            alexa.intent("AMAZON.FallbackIntent"),
+            "Sorry, I can't help with that. You can ask for the status, or tell me a temperature to set.",
+        ),
+    ],
+    ids=["launch", "help", "fallback"],
+)
 def test_the_launch_help_and_fallback_answers_word_for_word(skill, sdm_api, event, said):
     reply = skill.lambda_handler(event, None)
     assert (spoken(reply), reprompt(reply), ends_session(reply)) == (said, WHAT_NEXT, False)

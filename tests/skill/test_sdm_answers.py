@@ -79,14 +79,22 @@ def test_an_unreadable_answer_is_one_warning_naming_its_size_never_its_body(clie
         client.list_devices("token", Deadline(5))
     [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert (warning.getMessage(), warning.sdm_operation, warning.sdm_status, warning.sdm_answer_bytes) == (
-        "sdm answer unreadable", "devices.list", 200, len(DEEP))
+        "sdm answer unreadable",
+        "devices.list",
+        200,
+        len(DEEP),
+    )
     assert "[[[" not in caplog.text
 
 
-@pytest.mark.parametrize("answer", [
-    dict(body=DEEP, content_type="application/json"),
-    dict(body=gzip_bomb(), headers={"Content-Encoding": "gzip"}, content_type="application/json"),
-], ids=["deep", "gzip-bomb"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        dict(body=DEEP, content_type="application/json"),
+        dict(body=gzip_bomb(), headers={"Content-Encoding": "gzip"}, content_type="application/json"),
+    ],
+    ids=["deep", "gzip-bomb"],
+)
 def test_discovery_of_an_unreadable_device_list_is_the_empty_list_alexa_asks_for(skill, sdm_api, answer, caplog):
     sdm_api.get(DEVICES_URL, **answer)
     directive = alexa.discover()
@@ -102,10 +110,14 @@ def test_discovery_of_an_unreadable_device_list_is_the_empty_list_alexa_asks_for
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-@pytest.mark.parametrize("answer", [
-    dict(body=DEEP, content_type="application/json"),
-    dict(body=gzip_bomb(), headers={"Content-Encoding": "gzip"}, content_type="application/json"),
-], ids=["deep", "gzip-bomb"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        dict(body=DEEP, content_type="application/json"),
+        dict(body=gzip_bomb(), headers={"Content-Encoding": "gzip"}, content_type="application/json"),
+    ],
+    ids=["deep", "gzip-bomb"],
+)
 def test_the_custom_skill_apologises_for_an_unreadable_device_list_as_for_any(skill, sdm_api, answer):
     """The same words as for a device list that is not JSON at all."""
     sdm_api.get(DEVICES_URL, body="<html>not json</html>", content_type="text/html")

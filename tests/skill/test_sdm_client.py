@@ -97,7 +97,10 @@ def test_a_200_that_is_no_device_list_is_an_invalid_response(client, sdm_api, bo
     with pytest.raises(InvalidResponse) as error:
         client.list_devices("token", Deadline(5))
     assert (str(error.value), error.value.detail, error.value.reason) == (
-        "devices.list: InvalidResponse (HTTP 200)", "", "")
+        "devices.list: InvalidResponse (HTTP 200)",
+        "",
+        "",
+    )
 
 
 def test_an_empty_account_has_no_devices(client, sdm_api):
@@ -123,7 +126,10 @@ def test_reading_one_device_drops_the_cached_list_and_checks_its_shape(client, s
     client.list_devices("token", Deadline(5))
     assert [call.request.url for call in sdm_api.calls] == [DEVICES_URL, device_url("living"), DEVICES_URL]
     assert [r.sdm_operation for r in caplog.records if r.getMessage() == "sdm call"] == [
-        "devices.list", "devices.get", "devices.list"]
+        "devices.list",
+        "devices.get",
+        "devices.list",
+    ]
 
 
 def test_the_device_list_is_cached_30_s_for_64_users(client, clock, sdm_api):
@@ -174,8 +180,9 @@ def test_the_connect_and_read_timeouts_handed_to_requests(client, clock, monkeyp
     assert sent == [("GET", DEVICES_URL, timeout, False, {"Authorization": "Bearer token"})]
 
 
-@pytest.mark.parametrize("context, budget", [(None, 5.5), (Context(10_000), 5.5), (Context(3_000), 2.5),
-                                             (Context(400), 0.0)])
+@pytest.mark.parametrize(
+    "context, budget", [(None, 5.5), (Context(10_000), 5.5), (Context(3_000), 2.5), (Context(400), 0.0)]
+)
 def test_the_sdm_budget_is_5_5_s_or_lambdas_time_less_half_a_second(context, budget):
     assert Deadline.for_request(context).remaining() == pytest.approx(budget, abs=0.001)
 
@@ -184,8 +191,13 @@ def test_under_a_tenth_of_a_second_left_no_call_is_made(client, clock, sdm_api):
     with pytest.raises(TimedOut):
         client.list_devices("token", Deadline(0.0999, clock))
     with pytest.raises(TimedOut) as command:
-        client.execute_command("token", "enterprises/p/devices/d", "sdm.devices.commands.ThermostatMode.SetMode",
-                               {"mode": "HEAT"}, Deadline(0.0999, clock))
+        client.execute_command(
+            "token",
+            "enterprises/p/devices/d",
+            "sdm.devices.commands.ThermostatMode.SetMode",
+            {"mode": "HEAT"},
+            Deadline(0.0999, clock),
+        )
     assert len(sdm_api.calls) == 0
     assert (command.value.sent, command.value.command_may_have_run) == (False, False)  # "it wasn't changed"
 
@@ -202,8 +214,13 @@ def test_with_just_over_a_tenth_of_a_second_left_the_call_is_made(client, clock,
     with pytest.raises(Sent):
         client.list_devices("token", Deadline(0.105, clock))
     with pytest.raises(Sent):
-        client.execute_command("token", f"enterprises/{PROJECT}/devices/d",
-                               "sdm.devices.commands.ThermostatMode.SetMode", {"mode": "HEAT"}, Deadline(0.105, clock))
+        client.execute_command(
+            "token",
+            f"enterprises/{PROJECT}/devices/d",
+            "sdm.devices.commands.ThermostatMode.SetMode",
+            {"mode": "HEAT"},
+            Deadline(0.105, clock),
+        )
     assert sent == [("GET", DEVICES_URL), ("POST", command_url("d"))]
 
 
@@ -261,4 +278,6 @@ def test_a_cache_hit_is_logged_by_operation(client, sdm_api, caplog):
     client.list_devices("token", Deadline(5))
     client.list_devices("token", Deadline(5))
     assert [(r.getMessage(), r.sdm_operation) for r in caplog.records] == [
-        ("sdm call", "devices.list"), ("sdm cache hit", "devices.list")]
+        ("sdm call", "devices.list"),
+        ("sdm cache hit", "devices.list"),
+    ]

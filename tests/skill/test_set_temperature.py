@@ -3,7 +3,7 @@ mode, and a conversation when the thermostat or the number is missing."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 import pytest
 
@@ -26,13 +26,13 @@ LIVING = thermostat("living", room="Living Room")
 BEDROOM = thermostat("bed", room="Bedroom", ambient_c=19.0, heat_c=18.0)
 
 
-def setup(sdm_api, *devices: Dict[str, Any]) -> None:
+def setup(sdm_api, *devices: dict[str, Any]) -> None:
     sdm_api.get(DEVICES_URL, json=device_list(*devices))
     for device in devices:
         sdm_api.post(command_url(device["name"].rsplit("/", 1)[-1]), json={})
 
 
-def set_to(skill, sdm_api, device: Dict[str, Any], temperature: str, thermostat_name: Optional[str] = None):
+def set_to(skill, sdm_api, device: dict[str, Any], temperature: str, thermostat_name: str | None = None):
     setup(sdm_api, device)
     return skill.lambda_handler(alexa.set_temp(temperature, thermostat_name), None)
 
@@ -41,22 +41,43 @@ def commands(sdm_api):
     return [sent_command(call) for call in sdm_api.calls if call.request.method == "POST"]
 
 
-@pytest.mark.parametrize("device, said, command, params, heard", [
-    (thermostat(mode="HEAT"), "70", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
-    (thermostat(mode="HEAT"), "70.4", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
-    (thermostat(mode="HEAT"), "69.5", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
-    (thermostat(mode="HEAT", scale="CELSIUS"), "21", "SetHeat", {"heatCelsius": 21.0}, "heating to 21"),
-    (thermostat(mode="HEAT", scale="CELSIUS"), "21.3", "SetHeat", {"heatCelsius": 21.5}, "heating to 21.5"),
-    (thermostat(mode="HEAT", scale="CELSIUS"), "21.2", "SetHeat", {"heatCelsius": 21.0}, "heating to 21"),
-    (thermostat(mode="COOL", cool_c=24.0), "75", "SetCool", {"coolCelsius": 23.8889}, "cooling to 75"),
-    (thermostat(mode="COOL", scale="CELSIUS", cool_c=24.0), "23.5", "SetCool", {"coolCelsius": 23.5},
-     "cooling to 23.5"),
-    (thermostat(mode="HEAT"), "90", "SetHeat", {"heatCelsius": 32.2222}, "heating to 90"),
-    (thermostat(mode="HEAT"), "50", "SetHeat", {"heatCelsius": 10.0}, "heating to 50"),
-    (thermostat(mode="COOL", scale="CELSIUS"), "32", "SetCool", {"coolCelsius": 32.0}, "cooling to 32"),
-    (thermostat(mode="HEAT", scale="CELSIUS"), "10", "SetHeat", {"heatCelsius": 10.0}, "heating to 10"),
-], ids=["heat-F", "F-rounds-down", "F-half-rounds-up", "heat-C", "C-to-half-up", "C-to-whole", "cool-F", "cool-C",
-        "F-top", "F-bottom", "C-top", "C-bottom"])
+@pytest.mark.parametrize(
+    "device, said, command, params, heard",
+    [
+        (thermostat(mode="HEAT"), "70", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
+        (thermostat(mode="HEAT"), "70.4", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
+        (thermostat(mode="HEAT"), "69.5", "SetHeat", {"heatCelsius": 21.1111}, "heating to 70"),
+        (thermostat(mode="HEAT", scale="CELSIUS"), "21", "SetHeat", {"heatCelsius": 21.0}, "heating to 21"),
+        (thermostat(mode="HEAT", scale="CELSIUS"), "21.3", "SetHeat", {"heatCelsius": 21.5}, "heating to 21.5"),
+        (thermostat(mode="HEAT", scale="CELSIUS"), "21.2", "SetHeat", {"heatCelsius": 21.0}, "heating to 21"),
+        (thermostat(mode="COOL", cool_c=24.0), "75", "SetCool", {"coolCelsius": 23.8889}, "cooling to 75"),
+        (
+            thermostat(mode="COOL", scale="CELSIUS", cool_c=24.0),
+            "23.5",
+            "SetCool",
+            {"coolCelsius": 23.5},
+            "cooling to 23.5",
+        ),
+        (thermostat(mode="HEAT"), "90", "SetHeat", {"heatCelsius": 32.2222}, "heating to 90"),
+        (thermostat(mode="HEAT"), "50", "SetHeat", {"heatCelsius": 10.0}, "heating to 50"),
+        (thermostat(mode="COOL", scale="CELSIUS"), "32", "SetCool", {"coolCelsius": 32.0}, "cooling to 32"),
+        (thermostat(mode="HEAT", scale="CELSIUS"), "10", "SetHeat", {"heatCelsius": 10.0}, "heating to 10"),
+    ],
+    ids=[
+        "heat-F",
+        "F-rounds-down",
+        "F-half-rounds-up",
+        "heat-C",
+        "C-to-half-up",
+        "C-to-whole",
+        "cool-F",
+        "cool-C",
+        "F-top",
+        "F-bottom",
+        "C-top",
+        "C-bottom",
+    ],
+)
 def test_heat_and_cool_send_one_celsius_setpoint(skill, sdm_api, device, said, command, params, heard):
     reply = set_to(skill, sdm_api, device, said, "living room")
     assert commands(sdm_api) == [{"command": COMMAND + command, "params": params}]
@@ -64,20 +85,34 @@ def test_heat_and_cool_send_one_celsius_setpoint(skill, sdm_api, device, said, c
     assert ends_session(reply)
 
 
-@pytest.mark.parametrize("scale, current, said, sent_range, heard", [
-    ("FAHRENHEIT", (68, 74), "70", (67, 73), "67 and 73"),
-    ("FAHRENHEIT", (68, 71), "75", (74, 77), "74 and 77"),
-    ("FAHRENHEIT", (68, 69), "72", (71, 74), "71 and 74"),
-    ("FAHRENHEIT", (68, 74), "89", (84, 90), "84 and 90"),
-    ("FAHRENHEIT", (68, 74), "51", (50, 56), "50 and 56"),
-    ("CELSIUS", (20, 23), "25", (23.5, 26.5), "23.5 and 26.5"),
-    ("CELSIUS", (20, 21), "22", (21, 23), "21 and 23"),
-    ("CELSIUS", (20, 23), "31.5", (29, 32), "29 and 32"),
-    ("CELSIUS", (20, 23), "10.5", (10, 13), "10 and 13"),
-], ids=["keeps-span", "3F-span", "widens-to-3F", "shifts-down-at-90F", "shifts-up-at-50F", "keeps-span-C",
-        "widens-to-2C", "shifts-down-at-32C", "shifts-up-at-10C"])
-def test_heat_cool_keeps_the_span_centred_and_clear_of_the_minimum_gap(skill, sdm_api, scale, current, said,
-                                                                        sent_range, heard):
+@pytest.mark.parametrize(
+    "scale, current, said, sent_range, heard",
+    [
+        ("FAHRENHEIT", (68, 74), "70", (67, 73), "67 and 73"),
+        ("FAHRENHEIT", (68, 71), "75", (74, 77), "74 and 77"),
+        ("FAHRENHEIT", (68, 69), "72", (71, 74), "71 and 74"),
+        ("FAHRENHEIT", (68, 74), "89", (84, 90), "84 and 90"),
+        ("FAHRENHEIT", (68, 74), "51", (50, 56), "50 and 56"),
+        ("CELSIUS", (20, 23), "25", (23.5, 26.5), "23.5 and 26.5"),
+        ("CELSIUS", (20, 21), "22", (21, 23), "21 and 23"),
+        ("CELSIUS", (20, 23), "31.5", (29, 32), "29 and 32"),
+        ("CELSIUS", (20, 23), "10.5", (10, 13), "10 and 13"),
+    ],
+    ids=[
+        "keeps-span",
+        "3F-span",
+        "widens-to-3F",
+        "shifts-down-at-90F",
+        "shifts-up-at-50F",
+        "keeps-span-C",
+        "widens-to-2C",
+        "shifts-down-at-32C",
+        "shifts-up-at-10C",
+    ],
+)
+def test_heat_cool_keeps_the_span_centred_and_clear_of_the_minimum_gap(
+    skill, sdm_api, scale, current, said, sent_range, heard
+):
     to_c = f_to_c if scale == "FAHRENHEIT" else float
     device = thermostat(mode="HEATCOOL", scale=scale, heat_c=to_c(current[0]), cool_c=to_c(current[1]))
     reply = set_to(skill, sdm_api, device, said, "living room")
@@ -85,18 +120,23 @@ def test_heat_cool_keeps_the_span_centred_and_clear_of_the_minimum_gap(skill, sd
     assert sent["command"] == COMMAND + "SetRange"
     heat, cool = sent["params"]["heatCelsius"], sent["params"]["coolCelsius"]
     assert cool - heat >= 1.6667  # SDM: "Temperature setpoint range is smaller than minimum 1.666700"
-    assert 10.0 <= heat and cool <= 32.2223  # SDM's setpoint limits
+    assert heat >= 10.0 and cool <= 32.2223  # SDM's setpoint limits
     assert (heat, cool) == pytest.approx((to_c(sent_range[0]), to_c(sent_range[1])), abs=2e-4)
     assert spoken(reply) == f"OK, the Living Room is set to heat-cool between {heard}."
 
 
-@pytest.mark.parametrize("device, expected", [
-    (thermostat(mode="OFF"),
-     "The Living Room is turned off, so I didn't change it. Switch it to heat or cool first."),
-    (thermostat(eco=True),
-     "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first."),
-    (thermostat(online=False), "The Living Room is offline, so I couldn't change it."),
-], ids=["off", "eco", "offline"])
+@pytest.mark.parametrize(
+    "device, expected",
+    [
+        (
+            thermostat(mode="OFF"),
+            "The Living Room is turned off, so I didn't change it. Switch it to heat or cool first.",
+        ),
+        (thermostat(eco=True), "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first."),
+        (thermostat(online=False), "The Living Room is offline, so I couldn't change it."),
+    ],
+    ids=["off", "eco", "offline"],
+)
 def test_off_eco_and_offline_thermostats_are_left_alone(skill, sdm_api, device, expected):
     reply = set_to(skill, sdm_api, device, "70")
     assert spoken(reply) == expected
@@ -104,18 +144,25 @@ def test_off_eco_and_offline_thermostats_are_left_alone(skill, sdm_api, device, 
     assert commands(sdm_api) == []
 
 
-@pytest.mark.parametrize("scale, said, allowed", [
-    ("FAHRENHEIT", "95", "50 and 90"), ("FAHRENHEIT", "21", "50 and 90"), ("FAHRENHEIT", "-5", "50 and 90"),
-    ("CELSIUS", "70", "10 and 32"), ("CELSIUS", "9.5", "10 and 32"),
-])
+@pytest.mark.parametrize(
+    "scale, said, allowed",
+    [
+        ("FAHRENHEIT", "95", "50 and 90"),
+        ("FAHRENHEIT", "21", "50 and 90"),
+        ("FAHRENHEIT", "-5", "50 and 90"),
+        ("CELSIUS", "70", "10 and 32"),
+        ("CELSIUS", "9.5", "10 and 32"),
+    ],
+)
 def test_out_of_range_says_the_allowed_range_and_asks_again(skill, sdm_api, scale, said, allowed):
     setup(sdm_api, thermostat(scale=scale))
     reply = skill.lambda_handler(alexa.set_temp(said, "living room"), None)
     assert spoken(reply) == f"The Living Room can be set between {allowed} degrees. What temperature would you like?"
     assert not ends_session(reply)
     assert commands(sdm_api) == []
-    answer = skill.lambda_handler(alexa.set_temp("20" if scale == "CELSIUS" else "68",
-                                                 attributes=reply["sessionAttributes"]), None)
+    answer = skill.lambda_handler(
+        alexa.set_temp("20" if scale == "CELSIUS" else "68", attributes=reply["sessionAttributes"]), None
+    )
     assert spoken(answer).startswith("OK, the Living Room is heating to")
     assert len(commands(sdm_api)) == 1
 
@@ -129,8 +176,11 @@ def test_a_thermostat_without_room_or_name_is_found_again_on_the_next_turn(skill
     assert len(commands(sdm_api)) == 1
 
 
-@pytest.mark.parametrize("temperature, room", [(None, "bedroom"), ("?", "bedroom"), ("?", "the bedroom")],
-                         ids=["missing", "unrecognized", "room-with-article"])
+@pytest.mark.parametrize(
+    "temperature, room",
+    [(None, "bedroom"), ("?", "bedroom"), ("?", "the bedroom")],
+    ids=["missing", "unrecognized", "room-with-article"],
+)
 def test_a_missing_number_is_asked_for_without_calling_nest(skill, sdm_api, temperature, room):
     setup(sdm_api, LIVING, BEDROOM)
     reply = skill.lambda_handler(alexa.set_temp(temperature, room), None)
@@ -151,8 +201,9 @@ def test_a_missing_number_and_thermostat_asks_for_the_number(skill, sdm_api):
 
 
 def test_unusable_session_attributes_are_ignored(skill, sdm_api):
-    reply = skill.lambda_handler(alexa.set_temp(attributes={"pending_temperature": "hot", "pending_thermostat": 7}),
-                                 None)
+    reply = skill.lambda_handler(
+        alexa.set_temp(attributes={"pending_temperature": "hot", "pending_thermostat": 7}), None
+    )
     assert spoken(reply) == "What temperature would you like?"
 
 
@@ -170,8 +221,7 @@ def test_with_several_thermostats_and_none_named_it_asks_which_then_completes(sk
     assert commands(sdm_api) == []
 
     # "The bedroom": the model routes a bare room name to SetTempIntent with only that slot filled.
-    answer = skill.lambda_handler(
-        alexa.set_temp(None, "the bedroom", attributes=question["sessionAttributes"]), None)
+    answer = skill.lambda_handler(alexa.set_temp(None, "the bedroom", attributes=question["sessionAttributes"]), None)
     assert spoken(answer) == "OK, the Bedroom is heating to 70."
     assert commands(sdm_api) == [{"command": COMMAND + "SetHeat", "params": {"heatCelsius": 21.1111}}]
     assert answer["sessionAttributes"] == {}
@@ -253,8 +303,9 @@ def test_without_an_entity_match_the_heard_words_are_used(skill, sdm_api):
 def test_an_unknown_name_lists_the_thermostats_and_keeps_the_number(skill, sdm_api):
     setup(sdm_api, LIVING, BEDROOM)
     reply = skill.lambda_handler(alexa.set_temp("70", "kitchen"), None)
-    assert spoken(reply).startswith("I couldn't find a thermostat called kitchen. Your thermostats are the Living "
-                                    "Room and the Bedroom. If it's new")
+    assert spoken(reply).startswith(
+        "I couldn't find a thermostat called kitchen. Your thermostats are the Living Room and the Bedroom. If it's new"
+    )
     assert spoken(reply).endswith("Which one should I set: the Living Room or the Bedroom?")
     assert not ends_session(reply)
     assert commands(sdm_api) == []
@@ -277,7 +328,7 @@ def test_an_account_without_thermostats_says_so(skill, sdm_api):
 
 def test_the_command_goes_to_the_device_with_the_users_token(skill, sdm_api):
     set_to(skill, sdm_api, thermostat("abc-123"), "70")
-    [listing, command] = sdm_api.calls
+    [_, command] = sdm_api.calls
     assert command.request.method == "POST"
     assert command.request.url == command_url("abc-123")
     assert command.request.headers["Authorization"] == f"Bearer {alexa.TOKEN}"
@@ -298,7 +349,9 @@ def test_users_do_not_share_cached_device_lists(skill, sdm_api):
     skill.lambda_handler(alexa.status(), None)
     skill.lambda_handler(alexa.status(token=alexa.OTHER_TOKEN), None)
     assert [c.request.headers["Authorization"] for c in sdm_api.calls] == [
-        f"Bearer {alexa.TOKEN}", f"Bearer {alexa.OTHER_TOKEN}"]
+        f"Bearer {alexa.TOKEN}",
+        f"Bearer {alexa.OTHER_TOKEN}",
+    ]
 
 
 def posts(sdm_api):
@@ -315,7 +368,9 @@ def test_after_an_out_of_range_number_the_next_one_sets_the_same_thermostat(skil
     assert reprompt(first) == "What temperature?"
     assert not ends_session(first)
     second = skill.lambda_handler(alexa.set_temp("70", attributes=first["sessionAttributes"]), None)
-    assert posts(sdm_api) == [(command_url("bed"), {"command": COMMAND + "SetHeat", "params": {"heatCelsius": 21.1111}})]
+    assert posts(sdm_api) == [
+        (command_url("bed"), {"command": COMMAND + "SetHeat", "params": {"heatCelsius": 21.1111}})
+    ]
     assert spoken(second) == "OK, the Bedroom is heating to 70."
     assert ends_session(second)
 
@@ -337,7 +392,8 @@ def test_asking_for_a_number_remembers_only_a_thermostat_that_was_named(skill, s
 
 def test_a_room_alexa_could_not_resolve_is_taken_as_heard(skill, sdm_api):
     serve_devices(sdm_api, LIVING, BEDROOM)
-    reply = skill.lambda_handler(alexa.set_temp("70", "bedroom", resolved="living room",
-                                                er_status="ER_SUCCESS_NO_MATCH"), None)
+    reply = skill.lambda_handler(
+        alexa.set_temp("70", "bedroom", resolved="living room", er_status="ER_SUCCESS_NO_MATCH"), None
+    )
     assert posts(sdm_api)[0][0] == command_url("bed")
     assert spoken(reply) == "OK, the Bedroom is heating to 70."

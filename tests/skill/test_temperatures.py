@@ -11,10 +11,19 @@ from nest_skill.temperatures import Scale
 F, C = Scale.FAHRENHEIT, Scale.CELSIUS
 
 
-@pytest.mark.parametrize("value, scale, rounded", [
-    (70.49, F, 70), (70.5, F, 71), (69.5, F, 70), (-0.5, F, 0),
-    (21.24, C, 21.0), (21.25, C, 21.5), (21.74, C, 21.5), (21.75, C, 22.0),
-])
+@pytest.mark.parametrize(
+    "value, scale, rounded",
+    [
+        (70.49, F, 70),
+        (70.5, F, 71),
+        (69.5, F, 70),
+        (-0.5, F, 0),
+        (21.24, C, 21.0),
+        (21.25, C, 21.5),
+        (21.74, C, 21.5),
+        (21.75, C, 22.0),
+    ],
+)
 def test_nest_rounding_is_whole_fahrenheit_and_half_celsius_halves_up(value, scale, rounded):
     assert temperatures.nest_round(value, scale) == rounded
 
@@ -38,24 +47,34 @@ def test_every_range_the_skill_can_send_clears_sdms_minimum_and_limits(scale):
             assert temperatures.nest_round(low, scale) == low and temperatures.nest_round(high, scale) == high
             heat_c, cool_c = temperatures.range_celsius(low, high, scale)
             assert cool_c - heat_c >= temperatures.MIN_RANGE_GAP_C
-            assert 10.0 <= heat_c and cool_c <= 32.2223
+            assert heat_c >= 10.0 and cool_c <= 32.2223
             assert (temperatures.displayed(heat_c, scale), temperatures.displayed(cool_c, scale)) == (low, high)
 
 
-@pytest.mark.parametrize("low, high, scale, sent", [
-    (51, 55, Scale.FAHRENHEIT, (10.5555, 12.7778)),
-    (69, 72, Scale.FAHRENHEIT, (20.5555, 22.2223)),
-    (50, 53, Scale.FAHRENHEIT, (10.0, 11.6668)),
-    (20, 22, Scale.CELSIUS, (20.0, 22.0)),
-    (10, 11.5, Scale.CELSIUS, (10.0, 11.6668)),
-    (20, 21.5, Scale.CELSIUS, (19.8332, 21.5)),
-])
+@pytest.mark.parametrize(
+    "low, high, scale, sent",
+    [
+        (51, 55, Scale.FAHRENHEIT, (10.5555, 12.7778)),
+        (69, 72, Scale.FAHRENHEIT, (20.5555, 22.2223)),
+        (50, 53, Scale.FAHRENHEIT, (10.0, 11.6668)),
+        (20, 22, Scale.CELSIUS, (20.0, 22.0)),
+        (10, 11.5, Scale.CELSIUS, (10.0, 11.6668)),
+        (20, 21.5, Scale.CELSIUS, (19.8332, 21.5)),
+    ],
+)
 def test_setrange_values_are_exact(low, high, scale, sent):
     assert temperatures.range_celsius(low, high, scale) == sent
 
 
-@pytest.mark.parametrize("value, scale, shown", [(70.5, Scale.FAHRENHEIT, 71.0), (69.49, Scale.FAHRENHEIT, 69.0),
-                                                 (21.25, Scale.CELSIUS, 21.5), (21.24, Scale.CELSIUS, 21.0)])
+@pytest.mark.parametrize(
+    "value, scale, shown",
+    [
+        (70.5, Scale.FAHRENHEIT, 71.0),
+        (69.49, Scale.FAHRENHEIT, 69.0),
+        (21.25, Scale.CELSIUS, 21.5),
+        (21.24, Scale.CELSIUS, 21.0),
+    ],
+)
 def test_nest_rounding(value, scale, shown):
     assert temperatures.nest_round(value, scale) == shown
 
@@ -69,18 +88,21 @@ def test_limits_and_conversions():
     assert temperatures.to_celsius(21.3, Scale.CELSIUS) == 21.3
 
 
-@pytest.mark.parametrize("value", [True, "20", float("nan"), float("inf"), 10 ** 400, None])
+@pytest.mark.parametrize("value", [True, "20", float("nan"), float("inf"), 10**400, None])
 def test_what_is_no_temperature(value):
     assert temperatures.finite(value) is None
 
 
-@pytest.mark.parametrize("target, current, scale, expected", [
-    (70, None, Scale.FAHRENHEIT, (69.0, 72.0)),
-    (70, (60.0, 80.0), Scale.FAHRENHEIT, (60.0, 80.0)),
-    (70, (50.0, 90.0), Scale.FAHRENHEIT, (50.0, 90.0)),
-    (22, None, Scale.CELSIUS, (21.0, 23.0)),
-    (22, (20.0, 23.5), Scale.CELSIUS, (20.5, 24.0)),
-])
+@pytest.mark.parametrize(
+    "target, current, scale, expected",
+    [
+        (70, None, Scale.FAHRENHEIT, (69.0, 72.0)),
+        (70, (60.0, 80.0), Scale.FAHRENHEIT, (60.0, 80.0)),
+        (70, (50.0, 90.0), Scale.FAHRENHEIT, (50.0, 90.0)),
+        (22, None, Scale.CELSIUS, (21.0, 23.0)),
+        (22, (20.0, 23.5), Scale.CELSIUS, (20.5, 24.0)),
+    ],
+)
 def test_centred_ranges(target, current, scale, expected):
     assert temperatures.centred_range(target, current, scale) == expected
 

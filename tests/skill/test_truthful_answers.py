@@ -25,9 +25,14 @@ from tests.skill.sdm import (
 from tests.skill.test_sdm_errors import FAILURES, NOT_AVAILABLE, SERVICE_DISABLED_MESSAGE
 from tests.skill.test_which_thermostat import HOME, LAKE, answer, setup
 
-MODE_REFUSAL = dict(status=400, json=error_body(400, "FAILED_PRECONDITION",
-                                                "sdm.devices.commands.ThermostatTemperatureSetpoint.SetHeat command "
-                                                "not allowed in current thermostat mode."))
+MODE_REFUSAL = dict(
+    status=400,
+    json=error_body(
+        400,
+        "FAILED_PRECONDITION",
+        "sdm.devices.commands.ThermostatTemperatureSetpoint.SetHeat command not allowed in current thermostat mode.",
+    ),
+)
 
 
 def not_reporting(device_id: str = "living", room: str = "Living Room") -> dict:
@@ -65,33 +70,41 @@ def test_a_thermostat_listed_without_traits_is_named_as_not_reporting(skill, sdm
 def test_a_silent_thermostat_does_not_hide_the_others(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json=device_list(not_reporting(), thermostat("bed", room="Bedroom")))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == (
-        "The Living Room isn't reporting to Nest right now. The Bedroom is 71 degrees, heating to 68.")
+        "The Living Room isn't reporting to Nest right now. The Bedroom is 71 degrees, heating to 68."
+    )
 
 
 def test_a_thermostat_without_traits_is_not_changed_and_no_card_is_sent(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json=device_list(not_reporting()))
     reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
-    assert spoken(reply) == ("The Living Room isn't reporting to Nest right now, so I couldn't change it. "
-                             "Please try again later.")
+    assert spoken(reply) == (
+        "The Living Room isn't reporting to Nest right now, so I couldn't change it. Please try again later."
+    )
     assert card_type(reply) is None
     assert commands(sdm_api) == []
 
 
 def test_an_account_with_only_cameras_still_has_no_thermostats(skill, sdm_api):
     from tests.skill.sdm import camera
+
     sdm_api.get(DEVICES_URL, json=device_list(camera()))
     assert spoken(skill.lambda_handler(alexa.status(), None)).startswith("I couldn't find any thermostats")
 
 
-@pytest.mark.parametrize("available, expected", [
-    (("HEAT", "OFF"), "in eco mode at 15.5"),
-    (("COOL", "OFF"), "in eco mode at 29"),
-    (("HEAT", "COOL", "HEATCOOL", "OFF"), "in eco mode, between 15.5 and 29"),
-    (("HEAT", "COOL", "OFF"), "in eco mode, between 15.5 and 29"),
-], ids=["heat-only", "cool-only", "heat-cool", "heat-and-cool"])
+@pytest.mark.parametrize(
+    "available, expected",
+    [
+        (("HEAT", "OFF"), "in eco mode at 15.5"),
+        (("COOL", "OFF"), "in eco mode at 29"),
+        (("HEAT", "COOL", "HEATCOOL", "OFF"), "in eco mode, between 15.5 and 29"),
+        (("HEAT", "COOL", "OFF"), "in eco mode, between 15.5 and 29"),
+    ],
+    ids=["heat-only", "cool-only", "heat-cool", "heat-and-cool"],
+)
 def test_eco_speaks_only_the_setpoints_the_thermostat_can_use(skill, sdm_api, available, expected):
-    device = thermostat(scale="CELSIUS", eco=True, ambient_c=18.0, eco_heat_c=15.5, eco_cool_c=29.0,
-                        available_modes=available)
+    device = thermostat(
+        scale="CELSIUS", eco=True, ambient_c=18.0, eco_heat_c=15.5, eco_cool_c=29.0, available_modes=available
+    )
     sdm_api.get(DEVICES_URL, json=device_list(device))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == f"The Living Room is 18 degrees, {expected}."
 
@@ -105,8 +118,10 @@ def test_a_mode_changed_in_the_nest_app_since_the_list_was_cached_gets_the_right
     sdm_api.get(device_url("living"), json=thermostat("living", mode="COOL", cool_c=24.0))
     reply = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
     assert spoken(reply) == "OK, the Living Room is cooling to 72."
-    assert commands(sdm_api) == [{"command": COMMAND + "SetHeat", "params": {"heatCelsius": 22.2222}},
-                                 {"command": COMMAND + "SetCool", "params": {"coolCelsius": 22.2222}}]
+    assert commands(sdm_api) == [
+        {"command": COMMAND + "SetHeat", "params": {"heatCelsius": 22.2222}},
+        {"command": COMMAND + "SetCool", "params": {"coolCelsius": 22.2222}},
+    ]
     assert [c.request.method for c in sdm_api.calls] == ["GET", "POST", "GET", "POST"]
 
 
@@ -114,24 +129,34 @@ def test_a_switch_to_heat_cool_gets_a_range(skill, sdm_api):
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", mode="HEAT")))
     sdm_api.post(command_url("living"), **MODE_REFUSAL)
     sdm_api.post(command_url("living"), json={})
-    sdm_api.get(device_url("living"), json=thermostat("living", mode="HEATCOOL", heat_c=f_to_c(68),
-                                                      cool_c=f_to_c(74)))
+    sdm_api.get(device_url("living"), json=thermostat("living", mode="HEATCOOL", heat_c=f_to_c(68), cool_c=f_to_c(74)))
     reply = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
     assert spoken(reply) == "OK, the Living Room is set to heat-cool between 69 and 75."
     assert [c["command"] for c in commands(sdm_api)] == [COMMAND + "SetHeat", COMMAND + "SetRange"]
 
 
-@pytest.mark.parametrize("fresh, expected", [
-    (thermostat("living", eco=True), "The Living Room is in eco mode, so I didn't change it. "
-                                     "Say, turn off eco, first."),
-    (thermostat("living", mode="OFF"), "The Living Room is turned off, so I didn't change it. "
-                                       "Switch it to heat or cool first."),
-    (thermostat("living", online=False), "The Living Room is offline, so I couldn't change it."),
-    (not_reporting(), "The Living Room isn't reporting to Nest right now, so I couldn't change it. "
-                      "Please try again later."),
-], ids=["now-eco", "now-off", "now-offline", "now-silent"])
-def test_when_the_fresh_state_forbids_the_change_its_true_reason_is_said_and_nothing_resent(skill, sdm_api, fresh,
-                                                                                           expected):
+@pytest.mark.parametrize(
+    "fresh, expected",
+    [
+        (
+            thermostat("living", eco=True),
+            "The Living Room is in eco mode, so I didn't change it. Say, turn off eco, first.",
+        ),
+        (
+            thermostat("living", mode="OFF"),
+            "The Living Room is turned off, so I didn't change it. Switch it to heat or cool first.",
+        ),
+        (thermostat("living", online=False), "The Living Room is offline, so I couldn't change it."),
+        (
+            not_reporting(),
+            "The Living Room isn't reporting to Nest right now, so I couldn't change it. Please try again later.",
+        ),
+    ],
+    ids=["now-eco", "now-off", "now-offline", "now-silent"],
+)
+def test_when_the_fresh_state_forbids_the_change_its_true_reason_is_said_and_nothing_resent(
+    skill, sdm_api, fresh, expected
+):
     sdm_api.get(DEVICES_URL, json=device_list(thermostat("living", mode="HEAT")))
     sdm_api.post(command_url("living"), **MODE_REFUSAL)
     sdm_api.get(device_url("living"), json=fresh)
@@ -175,10 +200,14 @@ def test_a_retry_on_fresh_state_keeps_the_home_name(skill, sdm_api):
     setup(sdm_api, LAKE, HOME)
     sdm_api.replace(responses.POST, command_url("lake-living"), **MODE_REFUSAL)
     sdm_api.post(command_url("lake-living"), json={})
-    sdm_api.get(device_url("lake-living"), json=thermostat("lake-living", room="Living Room", structure="lake",
-                                                             mode="COOL", cool_c=24.0))
+    sdm_api.get(
+        device_url("lake-living"),
+        json=thermostat("lake-living", room="Living Room", structure="lake", mode="COOL", cool_c=24.0),
+    )
     question = skill.lambda_handler(alexa.set_temp("72", "living room"), None)
     reply = answer(skill, question, "lake house")
     assert spoken(reply) == "OK, the Living Room at Lake House is cooling to 72."
     assert [sent_command(c)["command"].rsplit(".", 1)[-1] for c in sdm_api.calls if c.request.method == "POST"] == [
-        "SetHeat", "SetCool"]
+        "SetHeat",
+        "SetCool",
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from responses import matchers
@@ -18,13 +18,15 @@ from sandbox.alexa import spoken
 from tests.skill.sdm import DEVICES_URL, command_url, device_list, sent_command, thermostat
 
 USERS = {
-    "A": {"token": "token-of-user-a",
-          "devices": [thermostat("a-living", "Living Room"), thermostat("a-bed", "Bedroom")]},
+    "A": {
+        "token": "token-of-user-a",
+        "devices": [thermostat("a-living", "Living Room"), thermostat("a-bed", "Bedroom")],
+    },
     "B": {"token": "token-of-user-b", "devices": [thermostat("b-den", "Den")]},
 }
 
 
-def as_user(event: Dict[str, Any], user: str, turn: int) -> Dict[str, Any]:
+def as_user(event: dict[str, Any], user: str, turn: int) -> dict[str, Any]:
     """`event` from `user` (their own user id, session and request ids); smart-home directives carry
     only their token."""
     if "directive" in event:
@@ -48,15 +50,15 @@ def sdm(sdm_api):
     return sdm_api
 
 
-def calls_of(sdm_api, user: str) -> List[Any]:
+def calls_of(sdm_api, user: str) -> list[Any]:
     return [c for c in sdm_api.calls if c.request.headers["Authorization"] == f"Bearer {USERS[user]['token']}"]
 
 
 def test_two_interleaved_users_share_nothing_but_the_container(skill, sdm, caplog):
     caplog.set_level(logging.INFO)
-    handled: List[tuple] = []
+    handled: list[tuple] = []
 
-    def handle(user: str, event: Dict[str, Any]) -> Dict[str, Any]:
+    def handle(user: str, event: dict[str, Any]) -> dict[str, Any]:
         first = len(caplog.records)
         reply = skill.lambda_handler(as_user(event, user, len(handled)), None)
         handled.append((user, caplog.records[first:]))
@@ -101,6 +103,11 @@ def test_two_interleaved_users_share_nothing_but_the_container(skill, sdm, caplo
             if hasattr(record, "alexa_request_id"):
                 assert record.alexa_request_id.startswith(f"amzn1.echo-api.request.{user}-")
     assert [user for user, records in handled if records] == ["A", "B", "B", "A", "B", "B"]
-    for name in ("nest_skill", "nest_skill.custom_skill.interceptors", "nest_skill.custom_skill.handlers",
-                 "nest_skill.smart_home.dispatcher", "nest_skill.sdm_client"):
+    for name in (
+        "nest_skill",
+        "nest_skill.custom_skill.interceptors",
+        "nest_skill.custom_skill.handlers",
+        "nest_skill.smart_home.dispatcher",
+        "nest_skill.sdm_client",
+    ):
         assert logging.getLogger(name).filters == []

@@ -15,8 +15,10 @@ LIVING = thermostat("living", room="Living Room")
 # The Bedroom's thermostat was replaced: the new device has a new ID, and until it is shared SDM
 # lists only the Living Room's.
 NEW_BEDROOM = thermostat("bedroom-replacement", room="Bedroom", mode="HEAT")
-SHARE_STEP = ("If it's new or was replaced, it has to be shared with this skill on Google's Partner "
-              "Connections page. I've sent the steps to the Alexa app.")
+SHARE_STEP = (
+    "If it's new or was replaced, it has to be shared with this skill on Google's Partner "
+    "Connections page. I've sent the steps to the Alexa app."
+)
 
 
 def shared(sdm_api, *devices) -> None:
@@ -41,21 +43,27 @@ def humidity(room: str):
     return alexa.intent("HumidityIntent", {"thermostat": alexa.slot("thermostat", room)})
 
 
-@pytest.mark.parametrize("request_for", [lambda: alexa.status("bedroom"), lambda: humidity("bedroom")],
-                         ids=["status", "humidity"])
+@pytest.mark.parametrize(
+    "request_for", [lambda: alexa.status("bedroom"), lambda: humidity("bedroom")], ids=["status", "humidity"]
+)
 def test_asking_about_an_unshared_thermostat_says_where_to_share_it(skill, sdm_api, request_for):
     shared(sdm_api, LIVING)
 
     reply = skill.lambda_handler(request_for(), None)
 
-    assert spoken(reply) == ("I couldn't find a thermostat called bedroom. Your thermostats are the Living Room. "
-                             + SHARE_STEP)
+    assert spoken(reply) == (
+        "I couldn't find a thermostat called bedroom. Your thermostats are the Living Room. " + SHARE_STEP
+    )
     assert ends_session(reply)
     shown = card(reply)
     assert shown["type"] == "Simple"
     assert shown["content"].startswith('No thermostat called "bedroom" is shared with this skill.')
-    for step in ("nestservices.google.com/partnerconnections", "turn on the thermostat",
-                 "link your account again", "tick the thermostat"):
+    for step in (
+        "nestservices.google.com/partnerconnections",
+        "turn on the thermostat",
+        "link your account again",
+        "tick the thermostat",
+    ):
         assert step in shown["content"]
 
 
@@ -64,8 +72,10 @@ def test_setting_an_unshared_thermostat_changes_nothing_and_says_where_to_share_
 
     reply = skill.lambda_handler(alexa.set_temp("70", "bedroom"), None)
 
-    assert spoken(reply) == ("I couldn't find a thermostat called bedroom. Your thermostats are the Living Room. "
-                             f"{SHARE_STEP} Which one should I set: the Living Room?")
+    assert spoken(reply) == (
+        "I couldn't find a thermostat called bedroom. Your thermostats are the Living Room. "
+        f"{SHARE_STEP} Which one should I set: the Living Room?"
+    )
     assert reprompt(reply) == "Which one should I set: the Living Room?"
     assert not ends_session(reply)
     assert "nestservices.google.com/partnerconnections" in card(reply)["content"]
@@ -84,11 +94,12 @@ def test_once_shared_the_replaced_thermostat_is_found_and_set(skill, load_skill,
     (sent,) = commands(sdm_api)
     assert sent["command"] == "sdm.devices.commands.ThermostatTemperatureSetpoint.SetHeat"
     assert [call.request.url for call in sdm_api.calls if call.request.method == "POST"] == [
-        command_url("bedroom-replacement")]
+        command_url("bedroom-replacement")
+    ]
 
 
 def test_a_near_miss_is_still_a_question_without_the_sharing_steps(skill, sdm_api):
-    """"Bed room" for the shared Bedroom is the Bedroom, not a missing thermostat."""
+    """ "Bed room" for the shared Bedroom is the Bedroom, not a missing thermostat."""
     shared(sdm_api, LIVING, NEW_BEDROOM)
 
     reply = skill.lambda_handler(alexa.status("bed room"), None)

@@ -38,8 +38,10 @@ def config() -> AppConfig:
 @pytest.fixture
 def outputs() -> Outputs:
     return Outputs(
-        {"SkillFunctionArn": "arn:aws:lambda:eu-west-1:123456789012:function:NestSkill-SkillFunction-x1y2z3",
-         "BridgeAuthorizeUrl": "https://bridge.example.test/authorize",
-         "BridgeBaseUrl": "https://bridge.example.test/"},
+        {
+            "SkillFunctionArn": "arn:aws:lambda:eu-west-1:123456789012:function:NestSkill-SkillFunction-x1y2z3",
+            "BridgeAuthorizeUrl": "https://bridge.example.test/authorize",
+            "BridgeBaseUrl": "https://bridge.example.test/",
+        },
         Path("build/cdk-outputs.json"),
     )

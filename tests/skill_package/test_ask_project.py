@@ -10,8 +10,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ops.ask_project import (ASK_ENV_PROFILE, AskProjectError, _with_query, account_linking_file, ask_cli_profile,
-                             read_skill_id, render_account_linking, render_ask_project, write_account_linking)
+from ops.ask_project import (
+    ASK_ENV_PROFILE,
+    AskProjectError,
+    _with_query,
+    account_linking_file,
+    ask_cli_profile,
+    read_skill_id,
+    render_account_linking,
+    render_ask_project,
+    write_account_linking,
+)
 from ops.outputs import Outputs, OutputsError
 from sandbox.fake_smapi import PackageError, certification_problems, read_package
 from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
@@ -32,36 +41,41 @@ def read_json(path: Path) -> dict:
 
 # --- account linking ----------------------------------------------------------------------------
 
-def test_auth_code_request_signs_in_at_partner_connections_and_sends_body_credentials(config, outputs,
-                                                                                      smapi_read_back):
+
+def test_auth_code_request_signs_in_at_partner_connections_and_sends_body_credentials(config, outputs, smapi_read_back):
     rendered = render_account_linking(config, outputs, CLIENT_SECRET)
-    assert rendered == {"accountLinkingRequest": {
-        "type": "AUTH_CODE",
-        "authorizationUrl": "https://nestservices.google.com/partnerconnections/"
-                            "3f1c2a4e-8b7d-4c6e-9a0b-1d2e3f405162/auth?access_type=offline&prompt=consent",
-        "accessTokenUrl": GOOGLE_TOKEN_URL,
-        "accessTokenScheme": "REQUEST_BODY_CREDENTIALS",
-        "clientId": "123456789012-abcdefghijklmnop.apps.googleusercontent.com",
-        "clientSecret": CLIENT_SECRET,
-        "scopes": [SDM_SCOPE],
-        "domains": read_json(PACKAGE / "accountLinking.json")["accountLinkingRequest"]["domains"],
-        "defaultTokenExpirationInSeconds": 3600,
-        "skipOnEnablement": False,
-    }}
+    assert rendered == {
+        "accountLinkingRequest": {
+            "type": "AUTH_CODE",
+            "authorizationUrl": "https://nestservices.google.com/partnerconnections/"
+            "3f1c2a4e-8b7d-4c6e-9a0b-1d2e3f405162/auth?access_type=offline&prompt=consent",
+            "accessTokenUrl": GOOGLE_TOKEN_URL,
+            "accessTokenScheme": "REQUEST_BODY_CREDENTIALS",
+            "clientId": "123456789012-abcdefghijklmnop.apps.googleusercontent.com",
+            "clientSecret": CLIENT_SECRET,
+            "scopes": [SDM_SCOPE],
+            "domains": read_json(PACKAGE / "accountLinking.json")["accountLinkingRequest"]["domains"],
+            "defaultTokenExpirationInSeconds": 3600,
+            "skipOnEnablement": False,
+        }
+    }
     assert smapi_read_back(rendered, "account linking") == rendered
 
 
 def test_auth_code_request_follows_configured_oauth_endpoints(config, outputs):
-    local = replace(config, oauth_authorization_url="http://127.0.0.1:8765/auth",
-                    oauth_token_url="http://127.0.0.1:8765/token")
+    local = replace(
+        config, oauth_authorization_url="http://127.0.0.1:8765/auth", oauth_token_url="http://127.0.0.1:8765/token"
+    )
     request = render_account_linking(local, outputs, CLIENT_SECRET)["accountLinkingRequest"]
     assert request["authorizationUrl"] == "http://127.0.0.1:8765/auth?access_type=offline&prompt=consent"
     assert request["accessTokenUrl"] == "http://127.0.0.1:8765/token"
 
 
 def test_offline_consent_is_merged_into_an_existing_query():
-    url = _with_query("https://accounts.example.test/auth?hd=example.test&prompt=none", {"access_type": "offline",
-                                                                                          "prompt": "consent"})
+    url = _with_query(
+        "https://accounts.example.test/auth?hd=example.test&prompt=none",
+        {"access_type": "offline", "prompt": "consent"},
+    )
     assert parse_qs(urlsplit(url).query) == {"hd": ["example.test"], "prompt": ["consent"], "access_type": ["offline"]}
 
 
@@ -73,21 +87,22 @@ def test_auth_code_request_without_a_client_secret_is_refused(config, outputs, s
 
 def test_implicit_request_opens_the_bridge_and_carries_no_secret(config, outputs, smapi_read_back):
     rendered = render_account_linking(replace(config, account_linking="implicit"), outputs, CLIENT_SECRET)
-    assert rendered == {"accountLinkingRequest": {
-        "type": "IMPLICIT",
-        "authorizationUrl": "https://bridge.example.test/authorize",
-        "clientId": "123456789012-abcdefghijklmnop.apps.googleusercontent.com",
-        "scopes": [SDM_SCOPE],
-        "domains": read_json(PACKAGE / "accountLinking.json")["accountLinkingRequest"]["domains"],
-        "skipOnEnablement": False,
-    }}
+    assert rendered == {
+        "accountLinkingRequest": {
+            "type": "IMPLICIT",
+            "authorizationUrl": "https://bridge.example.test/authorize",
+            "clientId": "123456789012-abcdefghijklmnop.apps.googleusercontent.com",
+            "scopes": [SDM_SCOPE],
+            "domains": read_json(PACKAGE / "accountLinking.json")["accountLinkingRequest"]["domains"],
+            "skipOnEnablement": False,
+        }
+    }
     assert CLIENT_SECRET not in json.dumps(rendered)
     assert smapi_read_back(rendered, "account linking") == rendered
 
 
 def test_implicit_request_without_the_bridge_output_names_the_key_and_the_file(config):
-    outputs = Outputs({"SkillFunctionArn": "arn:aws:lambda:eu-west-1:123456789012:function:f"},
-                      OUTPUTS_FILE)
+    outputs = Outputs({"SkillFunctionArn": "arn:aws:lambda:eu-west-1:123456789012:function:f"}, OUTPUTS_FILE)
     with pytest.raises(OutputsError) as error:
         render_account_linking(replace(config, account_linking="implicit"), outputs, None)
     assert "'BridgeAuthorizeUrl'" in str(error.value) and "build/cdk-outputs.json" in str(error.value)
@@ -104,17 +119,18 @@ def test_written_request_is_owner_only_even_over_an_older_file(tmp_path, config,
 
 def test_request_file_is_removed_after_use_even_when_the_step_fails(tmp_path, config, outputs):
     request = render_account_linking(config, outputs, CLIENT_SECRET)
-    with pytest.raises(RuntimeError):
-        with account_linking_file(request, tmp_path) as path:
-            assert read_json(path) == request
-            raise RuntimeError("ask smapi failed")
+    with pytest.raises(RuntimeError), account_linking_file(request, tmp_path) as path:
+        assert read_json(path) == request
+        raise RuntimeError("ask smapi failed")
     assert not path.exists()
 
 
 # --- ASK project --------------------------------------------------------------------------------
 
-def test_project_deploys_the_package_without_account_linking_to_this_accounts_lambda(tmp_path, config, outputs,
-                                                                                     smapi_read_back):
+
+def test_project_deploys_the_package_without_account_linking_to_this_accounts_lambda(
+    tmp_path, config, outputs, smapi_read_back
+):
     project = render_ask_project(config, outputs, tmp_path / "ask-project")
     assert read_json(project / "ask-resources.json") == {
         "askcliResourcesVersion": "2020-03-31",
@@ -123,9 +139,11 @@ def test_project_deploys_the_package_without_account_linking_to_this_accounts_la
     package = project / "skill-package"
     assert not (package / "accountLinking.json").exists()
     rendered = sorted(p.relative_to(package) for p in package.rglob("*") if p.is_file())
-    source = sorted(p.relative_to(PACKAGE) for p in PACKAGE.rglob("*")
-                    if p.is_file() and p.name != "accountLinking.json"
-                    and (p.parent.name != "custom" or p.stem in config.locales))
+    source = sorted(
+        p.relative_to(PACKAGE)
+        for p in PACKAGE.rglob("*")
+        if p.is_file() and p.name != "accountLinking.json" and (p.parent.name != "custom" or p.stem in config.locales)
+    )
     assert rendered == source
     for relative in rendered:
         if relative.name != "skill.json":
@@ -140,14 +158,23 @@ def test_project_deploys_the_package_without_account_linking_to_this_accounts_la
 def test_configured_skill_id_is_written_for_ask_cli(tmp_path, config, outputs):
     project = render_ask_project(replace(config, skill_id=SKILL_ID), outputs, tmp_path)
     assert read_json(project / ".ask" / "ask-states.json") == {
-        "askcliStatesVersion": "2020-03-31", "profiles": {"default": {"skillId": SKILL_ID}}}
+        "askcliStatesVersion": "2020-03-31",
+        "profiles": {"default": {"skillId": SKILL_ID}},
+    }
     assert read_skill_id(project) == SKILL_ID
 
 
 def states_of_a_previous_deploy(project: Path, skill_id: str) -> dict:
-    states = {"askcliStatesVersion": "2020-03-31", "profiles": {"default": {
-        "skillId": skill_id, "skillMetadata": {"lastDeployHash": "hash-of-the-last-package"},
-        "deploymentStatus": "COMPLETE"}}}
+    states = {
+        "askcliStatesVersion": "2020-03-31",
+        "profiles": {
+            "default": {
+                "skillId": skill_id,
+                "skillMetadata": {"lastDeployHash": "hash-of-the-last-package"},
+                "deploymentStatus": "COMPLETE",
+            }
+        },
+    }
     (project / ".ask").mkdir(parents=True)
     (project / ".ask" / "ask-states.json").write_text(json.dumps(states), encoding="utf-8")
     return states
@@ -179,24 +206,34 @@ def test_an_endpoint_that_is_not_a_lambda_arn_is_refused(tmp_path, config):
     outputs = Outputs({"SkillFunctionArn": "${Token[TOKEN.123]}"}, OUTPUTS_FILE)
     with pytest.raises(AskProjectError, match="not a Lambda ARN"):
         render_ask_project(config, outputs, tmp_path)
-    with pytest.raises(OutputsError, match="build/cdk-outputs.json has no output 'SkillFunctionArn'"):
+    with pytest.raises(OutputsError, match=r"build/cdk-outputs\.json has no output 'SkillFunctionArn'"):
         render_ask_project(config, Outputs({}, OUTPUTS_FILE), tmp_path)
 
 
 def test_a_corrupt_states_file_is_named(tmp_path, config, outputs):
     (tmp_path / ".ask").mkdir()
     (tmp_path / ".ask" / "ask-states.json").write_text("{", encoding="utf-8")
-    with pytest.raises(AskProjectError, match="ask-states.json is not valid JSON"):
+    with pytest.raises(AskProjectError, match=r"ask-states\.json is not valid JSON"):
         render_ask_project(replace(config, skill_id=SKILL_ID), outputs, tmp_path)
 
 
-@pytest.mark.parametrize("env, profile", [
-    ({}, "default"),
-    ({"ASK_DEFAULT_PROFILE": "work"}, "work"),
-    ({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "ASK_REFRESH_TOKEN": "test",
-      "ASK_VENDOR_ID": "M2EXAMPLEVNDR"}, ASK_ENV_PROFILE),
-    ({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "ASK_REFRESH_TOKEN": "test"}, "default"),
-])
+@pytest.mark.parametrize(
+    "env, profile",
+    [
+        ({}, "default"),
+        ({"ASK_DEFAULT_PROFILE": "work"}, "work"),
+        (
+            {
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "ASK_REFRESH_TOKEN": "test",
+                "ASK_VENDOR_ID": "M2EXAMPLEVNDR",
+            },
+            ASK_ENV_PROFILE,
+        ),
+        ({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "ASK_REFRESH_TOKEN": "test"}, "default"),
+    ],
+)
 def test_profile_is_the_one_ask_cli_picks_from_the_environment(env, profile):
     assert ask_cli_profile(env) == profile
 
@@ -218,6 +255,7 @@ def test_ask_cli_reads_the_rendered_project_as_intended(tmp_path, config, output
 
 # --- locales, privacy policy, certification --------------------------------------------------------
 
+
 def zipped(directory: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -231,20 +269,27 @@ def test_rendered_package_passes_certification_with_the_bridges_privacy_and_term
     package_dir = render_ask_project(config, outputs, tmp_path / "ask-project") / "skill-package"
     manifest = read_json(package_dir / "skill.json")["manifest"]
     assert manifest["privacyAndCompliance"]["locales"] == {
-        locale: {"privacyPolicyUrl": "https://bridge.example.test/privacy",
-                 "termsOfUseUrl": "https://bridge.example.test/terms"}
-        for locale in ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")}
+        locale: {
+            "privacyPolicyUrl": "https://bridge.example.test/privacy",
+            "termsOfUseUrl": "https://bridge.example.test/terms",
+        }
+        for locale in ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
+    }
     package = read_package(zipped(package_dir))
     assert package.locales == ["en-AU", "en-CA", "en-GB", "en-IN", "en-US"]
     assert certification_problems(package.manifest, package.contents, package.locales, account_linking=True) == []
 
 
 def test_configured_privacy_and_terms_urls_are_used_as_given(tmp_path, config, outputs):
-    configured = replace(config, privacy_policy_url="https://example.org/privacy.html",
-                         terms_of_use_url="https://example.org/terms.html")
+    configured = replace(
+        config, privacy_policy_url="https://example.org/privacy.html", terms_of_use_url="https://example.org/terms.html"
+    )
     manifest = read_json(render_ask_project(configured, outputs, tmp_path) / "skill-package" / "skill.json")
-    assert set(map(json.dumps, manifest["manifest"]["privacyAndCompliance"]["locales"].values())) == {json.dumps(
-        {"privacyPolicyUrl": "https://example.org/privacy.html", "termsOfUseUrl": "https://example.org/terms.html"})}
+    assert set(map(json.dumps, manifest["manifest"]["privacyAndCompliance"]["locales"].values())) == {
+        json.dumps(
+            {"privacyPolicyUrl": "https://example.org/privacy.html", "termsOfUseUrl": "https://example.org/terms.html"}
+        )
+    }
 
 
 def test_only_the_configured_locales_are_rendered(tmp_path, config, outputs, smapi_read_back):
@@ -256,7 +301,9 @@ def test_only_the_configured_locales_are_rendered(tmp_path, config, outputs, sma
     assert body["publishingInformation"]["distributionCountries"] == ["GB", "IN"]
     assert list(body["privacyAndCompliance"]["locales"]) == ["en-GB", "en-IN"]
     assert sorted(path.name for path in (package_dir / "interactionModels" / "custom").iterdir()) == [
-        "en-GB.json", "en-IN.json"]
+        "en-GB.json",
+        "en-IN.json",
+    ]
     assert read_package(zipped(package_dir)).locales == ["en-GB", "en-IN"]
 
 
@@ -265,5 +312,7 @@ def test_a_package_whose_icon_file_is_missing_is_not_imported(tmp_path, config, 
     (package_dir / "assets" / "images" / "large-icon.png").unlink()
     with pytest.raises(PackageError) as raised:
         read_package(zipped(package_dir))
-    assert ("skill.json: publishingInformation.locales.en-US.largeIconUri names file://assets/images/large-icon.png, "
-            "which is not in the skill package.") in raised.value.args
+    assert (
+        "skill.json: publishingInformation.locales.en-US.largeIconUri names file://assets/images/large-icon.png, "
+        "which is not in the skill package."
+    ) in raised.value.args

@@ -19,34 +19,64 @@ from stacks.config import ALEXA_API_REGIONS, ALEXA_REGIONS, PACKAGE_LOCALES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "skill_package"
 MODELS = PACKAGE / "interactionModels" / "custom"
-LANGUAGES = {"de-DE": "DE", "ja-JP": "JP", "fr-FR": "FR", "fr-CA": "CA", "es-ES": "ES", "es-MX": "MX",
-             "es-US": "US", "it-IT": "IT"}
+LANGUAGES = {
+    "de-DE": "DE",
+    "ja-JP": "JP",
+    "fr-FR": "FR",
+    "fr-CA": "CA",
+    "es-ES": "ES",
+    "es-MX": "MX",
+    "es-US": "US",
+    "it-IT": "IT",
+}
 """Each non-English locale and the country it is published in."""
-EXPECTED_REGIONS = {"de-DE": "EU", "ja-JP": "FE", "fr-FR": "EU", "es-ES": "EU", "it-IT": "EU", "fr-CA": "NA",
-                    "es-MX": "NA", "es-US": "NA"}
+EXPECTED_REGIONS = {
+    "de-DE": "EU",
+    "ja-JP": "FE",
+    "fr-FR": "EU",
+    "es-ES": "EU",
+    "it-IT": "EU",
+    "fr-CA": "NA",
+    "es-MX": "NA",
+    "es-US": "NA",
+}
 """Amazon's table (Develop Smart Home Skills for Multiple Languages): the Alexa region serving each locale."""
 _FRENCH_LAUNCH = re.compile(r"^alexa, (?:ouvre|lance) (?P<invocation>.+)$")
 _SPANISH_LAUNCH = re.compile(r"^alexa, (?:abre|inicia) (?P<invocation>.+)$")
-LAUNCH = {"de-DE": re.compile(r"^alexa, (?:öffne|starte) (?P<invocation>.+)$"),
-          "ja-JP": re.compile(r"^アレクサ、(?P<invocation>.+)を(?:開いて|起動して)$"),
-          "fr-FR": _FRENCH_LAUNCH, "fr-CA": _FRENCH_LAUNCH,
-          "es-ES": _SPANISH_LAUNCH, "es-MX": _SPANISH_LAUNCH, "es-US": _SPANISH_LAUNCH,
-          "it-IT": re.compile(r"^alexa, (?:apri|avvia) (?P<invocation>.+)$")}
+LAUNCH = {
+    "de-DE": re.compile(r"^alexa, (?:öffne|starte) (?P<invocation>.+)$"),
+    "ja-JP": re.compile(r"^アレクサ、(?P<invocation>.+)を(?:開いて|起動して)$"),
+    "fr-FR": _FRENCH_LAUNCH,
+    "fr-CA": _FRENCH_LAUNCH,
+    "es-ES": _SPANISH_LAUNCH,
+    "es-MX": _SPANISH_LAUNCH,
+    "es-US": _SPANISH_LAUNCH,
+    "it-IT": re.compile(r"^alexa, (?:apri|avvia) (?P<invocation>.+)$"),
+}
 # French, Spanish and Italian ask with a preposition and an invocation of two or three words; a request
 # follows as a question, or as "de ..."/"que ..."/"di ..." with the verb the sample then starts with.
 _FRENCH_ASK = re.compile(r"^alexa, demande à (?P<invocation>\S+ \S+) (?:de |d')?(?P<utterance>.+)$")
-_SPANISH_ASK = re.compile(r"^alexa, (?:pregunta|pide|pregúntale|pídele) a (?P<invocation>\S+ \S+ \S+) "
-                          r"(?:que )?(?P<utterance>.+)$")
-ASK = {"de-DE": re.compile(r"^alexa, (?:frage|sage|bitte) (?P<invocation>\S+) (?P<utterance>.+)$"),
-       "ja-JP": re.compile(r"^アレクサ、(?P<invocation>.+?)で(?P<utterance>.+)$"),
-       "fr-FR": _FRENCH_ASK, "fr-CA": _FRENCH_ASK,
-       "es-ES": _SPANISH_ASK, "es-MX": _SPANISH_ASK, "es-US": _SPANISH_ASK,
-       "it-IT": re.compile(r"^alexa, (?:chiedi|domanda) a (?P<invocation>\S+ \S+ \S+) (?:di )?(?P<utterance>.+)$")}
-NUMBER_WORDS = {"de-DE": r"(?:ein|eins|zwei|drei|vier|fünf|zehn|zwanzig|einundzwanzig|zweiundzwanzig|komma| )+",
-                "ja-JP": r"[一二三四五六七八九十百]+",
-                "fr-FR": r"(?:un|deux|trois|quatre|cinq|dix|vingt|et|soixante|virgule| )+",
-                "es-ES": r"(?:uno|dos|tres|cuatro|cinco|diez|veinte|veintiún|veintiuno|veintidós|setenta|coma| )+",
-                "it-IT": r"(?:uno|due|tre|quattro|cinque|dieci|venti|ventuno|ventidue|settanta|virgola| )+"}
+_SPANISH_ASK = re.compile(
+    r"^alexa, (?:pregunta|pide|pregúntale|pídele) a (?P<invocation>\S+ \S+ \S+) "
+    r"(?:que )?(?P<utterance>.+)$"
+)
+ASK = {
+    "de-DE": re.compile(r"^alexa, (?:frage|sage|bitte) (?P<invocation>\S+) (?P<utterance>.+)$"),
+    "ja-JP": re.compile(r"^アレクサ、(?P<invocation>.+?)で(?P<utterance>.+)$"),
+    "fr-FR": _FRENCH_ASK,
+    "fr-CA": _FRENCH_ASK,
+    "es-ES": _SPANISH_ASK,
+    "es-MX": _SPANISH_ASK,
+    "es-US": _SPANISH_ASK,
+    "it-IT": re.compile(r"^alexa, (?:chiedi|domanda) a (?P<invocation>\S+ \S+ \S+) (?:di )?(?P<utterance>.+)$"),
+}
+NUMBER_WORDS = {
+    "de-DE": r"(?:ein|eins|zwei|drei|vier|fünf|zehn|zwanzig|einundzwanzig|zweiundzwanzig|komma| )+",
+    "ja-JP": r"[一二三四五六七八九十百]+",
+    "fr-FR": r"(?:un|deux|trois|quatre|cinq|dix|vingt|et|soixante|virgule| )+",
+    "es-ES": r"(?:uno|dos|tres|cuatro|cinco|diez|veinte|veintiún|veintiuno|veintidós|setenta|coma| )+",
+    "it-IT": r"(?:uno|due|tre|quattro|cinque|dieci|venti|ventuno|ventidue|settanta|virgola| )+",
+}
 NUMBER_WORDS.update({"fr-CA": NUMBER_WORDS["fr-FR"], "es-MX": NUMBER_WORDS["es-ES"], "es-US": NUMBER_WORDS["es-ES"]})
 SLOT = re.compile(r"\{(\w+)\}")
 
@@ -130,8 +160,9 @@ def matches(language_model: dict, utterance: str, locale: str) -> bool:
             if slot["type"] == "AMAZON.NUMBER":
                 patterns[slot["name"]] = NUMBER_WORDS[locale]
             elif slot["type"] in types:
-                patterns[slot["name"]] = "|".join(re.escape(w) for v in types[slot["type"]]["values"]
-                                                  for w in spoken(v))
+                patterns[slot["name"]] = "|".join(
+                    re.escape(w) for v in types[slot["type"]]["values"] for w in spoken(v)
+                )
             else:
                 patterns[slot["name"]] = ".+"
         for sample in intent["samples"]:
@@ -169,9 +200,11 @@ def test_the_manifest_rendered_for_these_locales_passes_the_certification_checks
     terms = rendered["manifest"]["privacyAndCompliance"]["locales"]
     assert all(terms[locale]["termsOfUseUrl"] and terms[locale]["privacyPolicyUrl"] for locale in locales)
     assert sorted(rendered["manifest"]["publishingInformation"]["distributionCountries"]) == sorted(
-        {"US", *LANGUAGES.values()})
+        {"US", *LANGUAGES.values()}
+    )
     import io
     import zipfile
+
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
         for name, content in files.items():
@@ -190,17 +223,44 @@ STOP_WORDS = {
 """How each language says "stop" or "turn off" with a verb (or German's separable "aus"/"ab") of its
 own: the mode word after it names what to stop, not what to set."""
 STOPPING = {
-    "en": ("turn off the heat", "turn the heat off", "turn off the heating", "turn off the ac",
-           "turn off the air conditioning", "switch off the heating", "stop the heating"),
-    "de": ("schalte die heizung aus", "schalte die klimaanlage aus", "mach die heizung aus",
-           "stell die klimaanlage ab", "stoppe die heizung"),
+    "en": (
+        "turn off the heat",
+        "turn the heat off",
+        "turn off the heating",
+        "turn off the ac",
+        "turn off the air conditioning",
+        "switch off the heating",
+        "stop the heating",
+    ),
+    "de": (
+        "schalte die heizung aus",
+        "schalte die klimaanlage aus",
+        "mach die heizung aus",
+        "stell die klimaanlage ab",
+        "stoppe die heizung",
+    ),
     "ja": ("暖房を止めて", "冷房を消して", "エアコンを切って", "暖房をオフにして", "冷房をオフにして"),
-    "fr": ("éteins le chauffage", "arrête le chauffage", "coupe la clim", "éteins la climatisation",
-           "arrête la climatisation"),
-    "es": ("apaga la calefacción", "quita la calefacción", "apaga el aire acondicionado", "apaga el aire",
-           "detén la calefacción"),
-    "it": ("spegni il riscaldamento", "ferma il riscaldamento", "disattiva il riscaldamento",
-           "spegni l'aria condizionata", "spegni il condizionatore"),
+    "fr": (
+        "éteins le chauffage",
+        "arrête le chauffage",
+        "coupe la clim",
+        "éteins la climatisation",
+        "arrête la climatisation",
+    ),
+    "es": (
+        "apaga la calefacción",
+        "quita la calefacción",
+        "apaga el aire acondicionado",
+        "apaga el aire",
+        "detén la calefacción",
+    ),
+    "it": (
+        "spegni il riscaldamento",
+        "ferma il riscaldamento",
+        "disattiva il riscaldamento",
+        "spegni l'aria condizionata",
+        "spegni il condizionatore",
+    ),
 }
 """What a household says to stop heating or cooling, per language."""
 ALL_LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN", *LANGUAGES)
@@ -221,25 +281,34 @@ def readings(language_model: dict, utterance: str, locale: str) -> list[tuple[st
             parts = SLOT.split(sample)
             if len(parts) == 3 and not parts[0] + parts[2]:
                 continue
+
+            def spoken_values(slot_type: str) -> str:
+                return "|".join(re.escape(w) for v in types[slot_type]["values"] for w in spoken(v))
+
             pattern = "".join(
-                re.escape(part) if i % 2 == 0 else
-                f"(?P<{part}>{'|'.join(re.escape(w) for v in types[slot_types[part]]['values'] for w in spoken(v))})"
-                if slot_types[part] in types and slot_types[part] not in OPEN_SLOT_TYPES else
-                f"(?P<{part}>{NUMBER_WORDS.get(locale, r'[0-9.]+')})" if slot_types[part] == "AMAZON.NUMBER" else
-                f"(?P<{part}>.+)"
-                for i, part in enumerate(parts))
+                re.escape(part)
+                if i % 2 == 0
+                else f"(?P<{part}>{spoken_values(slot_types[part])})"
+                if slot_types[part] in types and slot_types[part] not in OPEN_SLOT_TYPES
+                else f"(?P<{part}>{NUMBER_WORDS.get(locale, r'[0-9.]+')})"
+                if slot_types[part] == "AMAZON.NUMBER"
+                else f"(?P<{part}>.+)"
+                for i, part in enumerate(parts)
+            )
             heard = re.fullmatch(pattern, utterance)
             if heard:
-                ids = {name: next(v["id"] for v in types[slot_types[name]]["values"] if word in spoken(v))
-                       for name, word in heard.groupdict().items()
-                       if slot_types[name] in types and slot_types[name] not in OPEN_SLOT_TYPES}
+                ids = {
+                    name: next(v["id"] for v in types[slot_types[name]]["values"] if word in spoken(v))
+                    for name, word in heard.groupdict().items()
+                    if slot_types[name] in types and slot_types[name] not in OPEN_SLOT_TYPES
+                }
                 found.append((intent["name"], ids))
     return found
 
 
 @pytest.mark.parametrize("locale", ALL_LOCALES)
 def test_no_sample_with_a_stop_verb_has_a_mode_slot(locale):
-    """"turn off the {mode}" would read "turn off the heat" as mode HEAT: a sample that stops something
+    """ "turn off the {mode}" would read "turn off the heat" as mode HEAT: a sample that stops something
     names what it stops in its own words, without the mode slot."""
     stop = STOP_WORDS[locale.split("-")[0]]
     for intent in model(locale)["intents"]:
@@ -249,7 +318,7 @@ def test_no_sample_with_a_stop_verb_has_a_mode_slot(locale):
 
 @pytest.mark.parametrize("locale", ALL_LOCALES)
 def test_stopping_the_heating_or_cooling_never_sets_the_mode_it_names(locale):
-    """"暖房を止めて", "turn off the heat", "éteins le chauffage" each reach a sample of SetModeIntent of
+    """ "暖房を止めて", "turn off the heat", "éteins le chauffage" each reach a sample of SetModeIntent of
     their own, which leaves the mode slot empty (the skill asks which mode) or, where the language
     says it with the word for off ("schalte die heizung aus"), fills it with OFF: never with the heating
     or cooling mode the words name, which would turn it on."""

@@ -9,9 +9,9 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Intent, IntentRequest, RequestEnvelope
 from ask_sdk_model_runtime.exceptions import SerializationException
 
-from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
 from sandbox.entry_points import load_module
 from sandbox.fake_smapi import ICON_SIZES, certification_problems
+from stacks.config import GOOGLE_TOKEN_URL, SDM_SCOPE
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "skill_package"
@@ -19,30 +19,86 @@ LOCALE_COUNTRIES = {"en-US": "US", "en-GB": "GB", "en-CA": "CA", "en-AU": "AU", 
 MODEL_PATHS = {locale: PACKAGE / "interactionModels" / "custom" / f"{locale}.json" for locale in LOCALE_COUNTRIES}
 # Every locale the package publishes: the English ones (checked word for word here) and the other
 # languages (checked in test_language_models.py).
-PUBLISHED_LOCALES = {**LOCALE_COUNTRIES, "de-DE": "DE", "ja-JP": "JP", "fr-FR": "FR", "fr-CA": "CA",
-                     "es-ES": "ES", "es-MX": "MX", "es-US": "US", "it-IT": "IT"}
-CUSTOM_INTENTS = {"StatusIntent": {"thermostat"}, "SetTempIntent": {"temperature", "thermostat"},
-                  "SetModeIntent": {"thermostat", "mode"}, "EcoOffIntent": {"thermostat"},
-                  "AdjustTempIntent": {"thermostat", "direction", "amount"}, "HumidityIntent": {"thermostat"},
-                  "FanIntent": {"thermostat", "fan_state", "duration"}}
+PUBLISHED_LOCALES = {
+    **LOCALE_COUNTRIES,
+    "de-DE": "DE",
+    "ja-JP": "JP",
+    "fr-FR": "FR",
+    "fr-CA": "CA",
+    "es-ES": "ES",
+    "es-MX": "MX",
+    "es-US": "US",
+    "it-IT": "IT",
+}
+CUSTOM_INTENTS = {
+    "StatusIntent": {"thermostat"},
+    "SetTempIntent": {"temperature", "thermostat"},
+    "SetModeIntent": {"thermostat", "mode"},
+    "EcoOffIntent": {"thermostat"},
+    "AdjustTempIntent": {"thermostat", "direction", "amount"},
+    "HumidityIntent": {"thermostat"},
+    "FanIntent": {"thermostat", "fan_state", "duration"},
+}
 # Issue 14 fixes these names, types and value ids: other parts (the smart-home front door) rely on them.
-SLOT_TYPES = {("SetModeIntent", "mode"): "THERMOSTAT_MODE", ("AdjustTempIntent", "direction"): "DIRECTION",
-              ("AdjustTempIntent", "amount"): "AMAZON.NUMBER", ("FanIntent", "fan_state"): "ON_OFF",
-              ("FanIntent", "duration"): "AMAZON.DURATION"}
-TYPE_IDS = {"THERMOSTAT_MODE": {"HEAT", "COOL", "HEATCOOL", "OFF", "ECO"}, "DIRECTION": {"UP", "DOWN"},
-            "ON_OFF": {"ON", "OFF"}}
-BUILT_IN_INTENTS = {"AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent",
-                    "AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent"}
+SLOT_TYPES = {
+    ("SetModeIntent", "mode"): "THERMOSTAT_MODE",
+    ("AdjustTempIntent", "direction"): "DIRECTION",
+    ("AdjustTempIntent", "amount"): "AMAZON.NUMBER",
+    ("FanIntent", "fan_state"): "ON_OFF",
+    ("FanIntent", "duration"): "AMAZON.DURATION",
+}
+TYPE_IDS = {
+    "THERMOSTAT_MODE": {"HEAT", "COOL", "HEATCOOL", "OFF", "ECO"},
+    "DIRECTION": {"UP", "DOWN"},
+    "ON_OFF": {"ON", "OFF"},
+}
+BUILT_IN_INTENTS = {
+    "AMAZON.HelpIntent",
+    "AMAZON.StopIntent",
+    "AMAZON.CancelIntent",
+    "AMAZON.NavigateHomeIntent",
+    "AMAZON.FallbackIntent",
+    "AMAZON.YesIntent",
+    "AMAZON.NoIntent",
+}
 # Words a user says to open a skill, and the connecting words Alexa drops before the utterance.
 LAUNCH_PHRASE = re.compile(r"^alexa, (?:open|launch|start) (?P<invocation>.+)$")
 ASK_PHRASE = re.compile(r"^alexa, (?:ask|tell) (?P<rest>.+)$")
 CONNECTING_WORDS = ("to", "for", "about", "if", "whether", "and")
 FORBIDDEN_INVOCATION_WORDS = {"alexa", "amazon", "echo", "computer", "skill", "app"}
 LAUNCH_WORDS = {"ask", "open", "tell", "launch", "start", "begin", "load", "resume", "run", "use", "play"}
-NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred point"
-).split()
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "point",
+]
 SPOKEN_NUMBER = rf"(?:{'|'.join(NUMBER_WORDS)})(?:[ -](?:{'|'.join(NUMBER_WORDS)}))*"
 SPOKEN_DURATION = rf"(?:an?|half an|{SPOKEN_NUMBER}) (?:hours?|minutes?|seconds?)"
 SLOT = re.compile(r"\{(\w+)\}")
@@ -98,9 +154,9 @@ def intent_names_in_skill_code() -> set[str]:
 
 def sample_pattern(sample: str, slot_patterns: dict[str, str]) -> re.Pattern:
     parts = SLOT.split(sample)
-    return re.compile("".join(
-        f"(?:{slot_patterns[part]})" if index % 2 else re.escape(part) for index, part in enumerate(parts)
-    ))
+    return re.compile(
+        "".join(f"(?:{slot_patterns[part]})" if index % 2 else re.escape(part) for index, part in enumerate(parts))
+    )
 
 
 def slot_patterns(model: dict, intent: dict) -> dict[str, str]:
@@ -113,8 +169,11 @@ def slot_patterns(model: dict, intent: dict) -> dict[str, str]:
         elif slot["type"] == "AMAZON.DURATION":
             patterns[slot["name"]] = SPOKEN_DURATION
         else:
-            names = [spoken for value in types[slot["type"]]["values"]
-                     for spoken in [value["name"]["value"], *value["name"].get("synonyms", [])]]
+            names = [
+                spoken
+                for value in types[slot["type"]]["values"]
+                for spoken in [value["name"]["value"], *value["name"].get("synonyms", [])]
+            ]
             patterns[slot["name"]] = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
     return patterns
 
@@ -129,6 +188,7 @@ def matching_intents(model: dict, utterance: str) -> set[str]:
 
 
 # --- SMAPI schema -------------------------------------------------------------------------------
+
 
 def test_manifest_reads_back_unchanged_through_the_smapi_model(smapi_read_back):
     document = read_json(PACKAGE / "skill.json")
@@ -158,11 +218,16 @@ def test_the_read_back_check_catches_a_misspelled_key_and_a_bad_enum(smapi_read_
 
 def test_package_holds_exactly_the_manifest_the_models_the_icons_and_the_account_linking_settings():
     files = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*") if path.is_file()}
-    assert files == {"skill.json", "accountLinking.json", *ICONS.values(),
-                     *(f"interactionModels/custom/{locale}.json" for locale in PUBLISHED_LOCALES)}
+    assert files == {
+        "skill.json",
+        "accountLinking.json",
+        *ICONS.values(),
+        *(f"interactionModels/custom/{locale}.json" for locale in PUBLISHED_LOCALES),
+    }
 
 
 # --- icons and certification --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("uri_name", ICONS)
 def test_every_locale_has_the_icons_certification_requires(uri_name):
@@ -183,13 +248,17 @@ def test_the_certification_check_names_a_missing_or_wrong_icon_and_a_missing_pri
     assert problems == [
         ("en-GB", "smallIconUri is not a 108x108 PNG", "The icon is missing."),
         ("en-GB", "largeIconUri is not a 512x512 PNG", "file://assets/images/large-icon.png is 108x108 pixels."),
-        ("en-GB", "Privacy policy URL is missing",
-         "A skill with account linking must link its privacy policy in every locale "
-         "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl)."),
+        (
+            "en-GB",
+            "Privacy policy URL is missing",
+            "A skill with account linking must link its privacy policy in every locale "
+            "(privacyAndCompliance.locales.<locale>.privacyPolicyUrl).",
+        ),
     ]
 
 
 # --- manifest -----------------------------------------------------------------------------------
+
 
 def test_manifest_publishes_each_modelled_locale_in_its_country_only():
     publishing = manifest()["publishingInformation"]
@@ -202,8 +271,11 @@ def test_manifest_publishes_each_modelled_locale_in_its_country_only():
 
 def test_manifest_declares_privacy_and_compliance():
     assert manifest()["privacyAndCompliance"] == {
-        "allowsPurchases": False, "usesPersonalInfo": False, "isChildDirected": False,
-        "isExportCompliant": True, "containsAds": False,
+        "allowsPurchases": False,
+        "usesPersonalInfo": False,
+        "isChildDirected": False,
+        "isExportCompliant": True,
+        "containsAds": False,
     }
 
 
@@ -232,8 +304,8 @@ def test_example_phrases_open_the_skill_or_are_matched_by_a_sample(locale):
             continue
         ask = ASK_PHRASE.match(text)
         assert ask and ask["rest"].startswith(invocation + " "), f"{phrase!r} does not name {invocation!r}"
-        rest = ask["rest"][len(invocation) + 1:]
-        candidates = [rest] + [rest[len(word) + 1:] for word in CONNECTING_WORDS if rest.startswith(word + " ")]
+        rest = ask["rest"][len(invocation) + 1 :]
+        candidates = [rest] + [rest[len(word) + 1 :] for word in CONNECTING_WORDS if rest.startswith(word + " ")]
         assert any(matching_intents(model, utterance) for utterance in candidates), f"no sample matches {phrase!r}"
 
 
@@ -246,6 +318,7 @@ def test_the_example_phrase_matcher_rejects_an_unmodelled_utterance():
 
 
 # --- interaction models -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("locale", LOCALE_COUNTRIES)
 def test_invocation_name_follows_the_rules(locale):
@@ -305,8 +378,9 @@ def test_no_sample_repeats_within_or_across_intents(locale):
 def test_room_names_resolve_to_one_room_each(locale):
     (room_type,) = [t for t in language_model(locale)["types"] if t["name"] == "ROOM"]
     ids = [value["id"] for value in room_type["values"]]
-    spoken = [name for value in room_type["values"]
-              for name in [value["name"]["value"], *value["name"].get("synonyms", [])]]
+    spoken = [
+        name for value in room_type["values"] for name in [value["name"]["value"], *value["name"].get("synonyms", [])]
+    ]
     assert len(ids) == len(set(ids))
     assert len(spoken) == len(set(spoken)), "a room name or synonym belongs to two rooms"
     assert len(ids) >= 10
@@ -331,16 +405,28 @@ def test_control_intents_use_the_fixed_slot_types_and_value_ids(locale):
 
 
 @pytest.mark.parametrize("locale", LOCALE_COUNTRIES)
-@pytest.mark.parametrize("utterance, intent", [
-    ("set the bedroom to cool", "SetModeIntent"), ("turn on eco", "SetModeIntent"),
-    ("turn the hallway off", "SetModeIntent"), ("switch to heat and cool", "SetModeIntent"),
-    ("switch to auto", "SetModeIntent"), ("turn on energy saving mode", "SetModeIntent"),
-    ("turn off eco mode", "EcoOffIntent"), ("make the living room warmer", "AdjustTempIntent"),
-    ("turn the bedroom down by two degrees", "AdjustTempIntent"), ("make it cooler", "AdjustTempIntent"),
-    ("what's the humidity", "HumidityIntent"), ("how humid is the kitchen", "HumidityIntent"),
-    ("run the fan for an hour", "FanIntent"), ("turn the fan off", "FanIntent"), ("run the fan", "FanIntent"),
-    ("is the heat on", "StatusIntent"), ("set the bedroom to seventy", "SetTempIntent"),
-])
+@pytest.mark.parametrize(
+    "utterance, intent",
+    [
+        ("set the bedroom to cool", "SetModeIntent"),
+        ("turn on eco", "SetModeIntent"),
+        ("turn the hallway off", "SetModeIntent"),
+        ("switch to heat and cool", "SetModeIntent"),
+        ("switch to auto", "SetModeIntent"),
+        ("turn on energy saving mode", "SetModeIntent"),
+        ("turn off eco mode", "EcoOffIntent"),
+        ("make the living room warmer", "AdjustTempIntent"),
+        ("turn the bedroom down by two degrees", "AdjustTempIntent"),
+        ("make it cooler", "AdjustTempIntent"),
+        ("what's the humidity", "HumidityIntent"),
+        ("how humid is the kitchen", "HumidityIntent"),
+        ("run the fan for an hour", "FanIntent"),
+        ("turn the fan off", "FanIntent"),
+        ("run the fan", "FanIntent"),
+        ("is the heat on", "StatusIntent"),
+        ("set the bedroom to seventy", "SetTempIntent"),
+    ],
+)
 def test_the_issues_phrases_reach_exactly_their_intent(locale, utterance, intent):
     assert matching_intents(language_model(locale), utterance) == {intent}
 
@@ -352,6 +438,7 @@ def test_set_temp_samples_answer_which_thermostat_and_what_temperature():
 
 
 # --- account-linking settings -------------------------------------------------------------------
+
 
 def test_account_linking_settings_are_the_auth_code_grant_with_body_credentials_and_no_secret():
     request = read_json(PACKAGE / "accountLinking.json")["accountLinkingRequest"]

@@ -23,8 +23,9 @@ FE = "arn:aws:lambda:us-west-2:123456789012:function:NestSkill-us-west-2-SkillFu
 
 @pytest.fixture
 def regional_outputs(outputs) -> Outputs:
-    return Outputs({**outputs, "SkillFunctionArn": HOME, "SkillFunctionArnEU": EU, "SkillFunctionArnFE": FE},
-                   outputs.source)
+    return Outputs(
+        {**outputs, "SkillFunctionArn": HOME, "SkillFunctionArnEU": EU, "SkillFunctionArnFE": FE}, outputs.source
+    )
 
 
 def rendered_apis(tmp_path, config, outputs, **kwargs):
@@ -37,9 +38,15 @@ def test_every_locales_region_gets_its_own_function(tmp_path, config, regional_o
     manifest = json.loads((project / "skill-package" / "skill.json").read_text())
     assert manifest["manifest"]["apis"] == {
         "custom": {"endpoint": {"uri": HOME}},
-        "smartHome": {"endpoint": {"uri": HOME}, "protocolVersion": "3",
-                      "regions": {"NA": {"endpoint": {"uri": HOME}}, "EU": {"endpoint": {"uri": EU}},
-                                  "FE": {"endpoint": {"uri": FE}}}},
+        "smartHome": {
+            "endpoint": {"uri": HOME},
+            "protocolVersion": "3",
+            "regions": {
+                "NA": {"endpoint": {"uri": HOME}},
+                "EU": {"endpoint": {"uri": EU}},
+                "FE": {"endpoint": {"uri": FE}},
+            },
+        },
     }
     assert smapi_read_back(manifest, "manifest") == manifest
     assert locales_without_endpoint(config, regional_outputs) == []
@@ -69,7 +76,7 @@ def test_smart_home_waits_for_the_skill_id(tmp_path, config, regional_outputs):
 
 def test_a_regional_output_that_is_not_a_lambda_arn_stops_the_render(tmp_path, config, regional_outputs):
     bad = Outputs({**regional_outputs, "SkillFunctionArnEU": "${Token[TOKEN.1]}"}, regional_outputs.source)
-    with pytest.raises(AskProjectError, match="'SkillFunctionArnEU'.*not a Lambda ARN"):
+    with pytest.raises(AskProjectError, match=r"'SkillFunctionArnEU'.*not a Lambda ARN"):
         render_ask_project(replace(config, skill_id=SKILL_ID), bad, tmp_path / "p")
 
 
@@ -124,11 +131,14 @@ def test_live_state_asks_for_the_send_alexa_events_permission(tmp_path, config, 
     assert "permissions" in read_package(zipped(tmp_path / "ask-project" / "skill-package")).manifest["manifest"]
 
 
-@pytest.mark.parametrize("change", [
-    {"live_state": "off"},  # today's manifest exactly
-    {"live_state": "on", "account_linking": "implicit"},  # no smart-home endpoints to report on
-    {"live_state": "on", "skill_id": ""},  # no smart-home API yet: the permission comes with it
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"live_state": "off"},  # today's manifest exactly
+        {"live_state": "on", "account_linking": "implicit"},  # no smart-home endpoints to report on
+        {"live_state": "on", "skill_id": ""},  # no smart-home API yet: the permission comes with it
+    ],
+)
 def test_no_permission_without_live_state_and_a_smart_home_api(tmp_path, config, regional_outputs, change):
     settings = replace(config, **{"skill_id": SKILL_ID, "locales": ("en-US",), **change})
     assert "permissions" not in rendered_manifest(tmp_path, settings, regional_outputs)["manifest"]

@@ -3,30 +3,30 @@ with `responses` (the skill tests' fixtures), every reply checked by sandbox.ale
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
+import responses
 
 from sandbox import alexa
-from tests.skill.conftest import load_skill, sdm_api, skill  # noqa: F401  (fixtures shared with the custom skill)
-from tests.skill.conftest import LambdaContext
+from tests.skill.conftest import LambdaContext, load_skill, sdm_api, skill  # noqa: F401  (fixtures shared with the custom skill)
 from tests.skill.sdm import DEVICES_URL, command_url, device_list, device_url
 
 
-def setup(sdm_api, *devices: Dict[str, Any]) -> None:
-    """SDM lists `devices`, takes any command for them, and reads each back as listed."""
-    sdm_api.get(DEVICES_URL, json=device_list(*devices))
+def setup(api: responses.RequestsMock, *devices: dict[str, Any]) -> None:
+    """SDM (the `sdm_api` fixture) lists `devices`, takes any command for them, and reads each back as listed."""
+    api.get(DEVICES_URL, json=device_list(*devices))
     for device in devices:
         device_id = device["name"].rsplit("/", 1)[-1]
-        sdm_api.post(command_url(device_id), json={})
-        sdm_api.get(device_url(device_id), json=device)
+        api.post(command_url(device_id), json={})
+        api.get(device_url(device_id), json=device)
 
 
 @pytest.fixture
-def send(skill):
+def send(skill):  # noqa: F811 - the custom skill's `skill` fixture, imported above, by name
     """Send a directive to the container; the reply is checked against the documented shapes."""
 
-    def send(directive: Dict[str, Any], context: Any = None) -> Dict[str, Any]:
+    def send(directive: dict[str, Any], context: Any = None) -> dict[str, Any]:
         reply = skill.lambda_handler(directive, context or LambdaContext(7000))
         alexa.valid_smart_home(reply, directive)
         return reply

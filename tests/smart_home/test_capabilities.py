@@ -51,8 +51,10 @@ def discovered(send) -> dict:
 
 def interfaces(endpoint: dict) -> dict:
     """{interface: (its property names, its configuration)}."""
-    return {c["interface"]: ([p["name"] for p in c.get("properties", {}).get("supported", [])],
-                             c.get("configuration")) for c in endpoint["capabilities"]}
+    return {
+        c["interface"]: ([p["name"] for p in c.get("properties", {}).get("supported", [])], c.get("configuration"))
+        for c in endpoint["capabilities"]
+    }
 
 
 def state(send) -> dict:
@@ -61,9 +63,9 @@ def state(send) -> dict:
 
 # --- fan: Fan.timerMode ON or OFF ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("form", FORMS)
-def test_a_fan_trait_without_a_documented_timer_mode_is_no_fan_at_either_door(skill, load_skill, send, sdm_api,
-                                                                                form):
+def test_a_fan_trait_without_a_documented_timer_mode_is_no_fan_at_either_door(skill, load_skill, send, sdm_api, form):
     """SDM lists `"sdm.devices.traits.Fan": {}` for a thermostat without a fan: "turn on the living
     room fan" gets the answer a thermostat without the trait gets, and nothing is sent."""
     setup(sdm_api, with_trait(living_room(), "Fan", form))
@@ -86,10 +88,12 @@ def discovered_as(load_skill, sdm_api, device: dict) -> dict:
 def test_a_fan_with_a_documented_timer_mode_runs(skill, sdm_api):
     setup(sdm_api, living_room(fan="OFF"))
     assert spoken(skill.lambda_handler(fan("on", "ON", None, "living room"), None)) == (
-        "OK, the fan of the Living Room will run for 1 hour.")
+        "OK, the fan of the Living Room will run for 1 hour."
+    )
 
 
 # --- eco: ThermostatEco.availableModes holds MANUAL_ECO -----------------------------------------
+
 
 @pytest.mark.parametrize("form", [*FORMS, "without-manual-eco"])
 def test_eco_is_offered_only_when_its_available_modes_list_manual_eco(skill, send, sdm_api, form):
@@ -105,7 +109,9 @@ def test_eco_is_offered_only_when_its_available_modes_list_manual_eco(skill, sen
     assert controller[1]["supportedModes"] == ["HEAT", "COOL", "AUTO", "OFF"]
     directive = send(alexa.set_mode("living", "ECO"))
     assert (directive["event"]["header"]["namespace"], alexa.error_type(directive)) == (
-        "Alexa.ThermostatController", "UNSUPPORTED_THERMOSTAT_MODE")
+        "Alexa.ThermostatController",
+        "UNSUPPORTED_THERMOSTAT_MODE",
+    )
     assert commands(sdm_api) == []
 
 
@@ -113,11 +119,13 @@ def test_eco_with_manual_eco_listed_is_offered_and_turned_on(skill, send, sdm_ap
     setup(sdm_api, living_room())
     assert "ECO" in interfaces(discovered(send))["Alexa.ThermostatController"][1]["supportedModes"]
     assert send(alexa.set_mode("living", "ECO"))["event"]["header"]["name"] == "Response"
-    assert commands(sdm_api) == [{"command": "sdm.devices.commands.ThermostatEco.SetMode",
-                                  "params": {"mode": "MANUAL_ECO"}}]
+    assert commands(sdm_api) == [
+        {"command": "sdm.devices.commands.ThermostatEco.SetMode", "params": {"mode": "MANUAL_ECO"}}
+    ]
 
 
 # --- each mode: ThermostatMode.availableModes ---------------------------------------------------
+
 
 @pytest.mark.parametrize("form", FORMS)
 def test_a_mode_is_offered_only_when_available_modes_list_it(skill, send, sdm_api, form):
@@ -127,7 +135,9 @@ def test_a_mode_is_offered_only_when_available_modes_list_it(skill, send, sdm_ap
         reply = skill.lambda_handler(set_mode(heard, mode_id, "living room"), None)
         assert spoken(reply) == f"The Living Room can't be set to {name}, so I didn't change it."
     assert interfaces(discovered(send))["Alexa.ThermostatController"] == (
-        ["thermostatMode"], {"supportedModes": ["ECO"], "supportsScheduling": False})
+        ["thermostatMode"],
+        {"supportedModes": ["ECO"], "supportsScheduling": False},
+    )
     for mode in ("COOL", "AUTO", "OFF"):
         assert alexa.error_type(send(alexa.set_mode("living", mode))) == "UNSUPPORTED_THERMOSTAT_MODE"
     assert commands(sdm_api) == []
@@ -139,9 +149,12 @@ def test_without_heat_cool_there_are_no_dual_setpoints(skill, send, sdm_api):
     del device["traits"][TRAIT + "ThermostatEco"]
     setup(sdm_api, device)
     assert spoken(skill.lambda_handler(set_mode("auto", "HEATCOOL", "living room"), None)) == (
-        "The Living Room can't be set to heat and cool, so I didn't change it.")
+        "The Living Room can't be set to heat and cool, so I didn't change it."
+    )
     assert interfaces(discovered(send))["Alexa.ThermostatController"] == (
-        ["targetSetpoint", "thermostatMode"], {"supportedModes": ["HEAT", "OFF"], "supportsScheduling": False})
+        ["targetSetpoint", "thermostatMode"],
+        {"supportedModes": ["HEAT", "OFF"], "supportsScheduling": False},
+    )
     reply = send(alexa.set_target("living", None, lower=66, upper=72))
     assert alexa.error_type(reply) == "DUAL_SETPOINTS_UNSUPPORTED"
     assert commands(sdm_api) == []
@@ -149,27 +162,34 @@ def test_without_heat_cool_there_are_no_dual_setpoints(skill, send, sdm_api):
 
 # --- temperature reading: Temperature.ambientTemperatureCelsius ---------------------------------
 
+
 @pytest.mark.parametrize("form", FORMS)
 def test_a_room_temperature_is_reported_only_when_sdm_gives_a_number(skill, send, sdm_api, form):
     setup(sdm_api, with_trait(living_room(), "Temperature", form))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == "The Living Room is heating to 68."
     assert "Alexa.TemperatureSensor" not in interfaces(discovered(send))
-    assert state(send) == {"connectivity": {"value": "OK"}, "thermostatMode": "HEAT",
-                           "targetSetpoint": alexa.degrees(68)}
+    assert state(send) == {
+        "connectivity": {"value": "OK"},
+        "thermostatMode": "HEAT",
+        "targetSetpoint": alexa.degrees(68),
+    }
 
 
 # --- humidity reading: Humidity.ambientHumidityPercent ------------------------------------------
+
 
 @pytest.mark.parametrize("form", FORMS)
 def test_humidity_is_reported_only_when_sdm_gives_a_number(skill, load_skill, send, sdm_api, form):
     """Alexa's thermostat interfaces carry no humidity: the smart-home door is the same either way."""
     setup(sdm_api, with_trait(living_room(), "Humidity", form))
     assert spoken(skill.lambda_handler(humidity("living room"), None)) == (
-        "The Living Room isn't reporting humidity right now.")
+        "The Living Room isn't reporting humidity right now."
+    )
     assert discovered(send) == discovered_as(load_skill, sdm_api, living_room())
 
 
 # --- connectivity: Connectivity.status ONLINE or OFFLINE -----------------------------------------
+
 
 @pytest.mark.parametrize("form", FORMS)
 def test_connectivity_is_reported_only_when_sdm_says_online_or_offline(skill, send, sdm_api, form):
@@ -179,16 +199,18 @@ def test_connectivity_is_reported_only_when_sdm_says_online_or_offline(skill, se
     assert "connectivity" not in state(send)
     assert send(alexa.set_target("living", 70))["event"]["header"]["name"] == "Response"
     assert spoken(skill.lambda_handler(alexa.set_temp("71", "living room"), None)) == (
-        "OK, the Living Room is heating to 71.")
+        "OK, the Living Room is heating to 71."
+    )
     assert len(commands(sdm_api)) == 2
 
 
 # --- a thermostat that only reports: Info, Temperature and Humidity ------------------------------
 
+
 def sensor_only(connectivity: bool = False) -> dict:
     device = living_room()
     kept = ("Info", "Temperature", "Humidity") + (("Connectivity",) if connectivity else ())
-    device["traits"] = {name: value for name, value in device["traits"].items() if name[len(TRAIT):] in kept}
+    device["traits"] = {name: value for name, value in device["traits"].items() if name[len(TRAIT) :] in kept}
     return device
 
 
@@ -200,10 +222,15 @@ def test_a_thermostat_listing_only_readings_is_a_temperature_sensor(skill, send,
     setup(sdm_api, sensor_only(connectivity))
     endpoint = discovered(send)
     assert endpoint["displayCategories"] == ["TEMPERATURE_SENSOR"]
-    assert interfaces(endpoint) == {"Alexa": ([], None), "Alexa.TemperatureSensor": (["temperature"], None),
-                                    **({"Alexa.EndpointHealth": (["connectivity"], None)} if connectivity else {})}
-    assert state(send) == {"temperature": alexa.degrees(21.5, "CELSIUS"),
-                           **({"connectivity": {"value": "OK"}} if connectivity else {})}
+    assert interfaces(endpoint) == {
+        "Alexa": ([], None),
+        "Alexa.TemperatureSensor": (["temperature"], None),
+        **({"Alexa.EndpointHealth": (["connectivity"], None)} if connectivity else {}),
+    }
+    assert state(send) == {
+        "temperature": alexa.degrees(21.5, "CELSIUS"),
+        **({"connectivity": {"value": "OK"}} if connectivity else {}),
+    }
 
 
 @pytest.mark.parametrize("connectivity", [False, True], ids=["no-connectivity", "with-connectivity"])
@@ -211,11 +238,16 @@ def test_a_thermostat_listing_only_readings_is_read_and_never_commanded(skill, s
     setup(sdm_api, sensor_only(connectivity))
     assert spoken(skill.lambda_handler(alexa.status(), None)) == "The Living Room is 21.5 degrees."
     assert spoken(skill.lambda_handler(humidity("living room"), None)) == (
-        "The humidity at the Living Room is 41 percent.")
-    for event in (alexa.set_temp("70", "living room"), set_mode("cool", "COOL", "living room"),
-                  fan("on", "ON", None, "living room")):
+        "The humidity at the Living Room is 41 percent."
+    )
+    for event in (
+        alexa.set_temp("70", "living room"),
+        set_mode("cool", "COOL", "living room"),
+        fan("on", "ON", None, "living room"),
+    ):
         assert spoken(skill.lambda_handler(event, None)) == (
-            "The Living Room only reports its readings to Nest, so I can't change it.")
+            "The Living Room only reports its readings to Nest, so I can't change it."
+        )
     for directive in (alexa.set_target("living", 70), alexa.adjust("living", 1), alexa.set_mode("living", "HEAT")):
         assert alexa.error_type(send(directive)) == "INVALID_DIRECTIVE"
     assert commands(sdm_api) == []

@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import uuid
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -27,25 +27,25 @@ MAX_CORRELATION_TOKEN_CHARS = 16 * 1024
 """The longest correlationToken the dispatcher echoes."""
 
 
-def set_target_payload(payload: Any) -> Dict[str, Any]:
+def set_target_payload(payload: Any) -> dict[str, Any]:
     return alexa.directive(THERMOSTAT, "SetTargetTemperature", payload, endpoint_id="living")
 
 
-def with_temperature(build, field: str, temperature: Any) -> Dict[str, Any]:
+def with_temperature(build, field: str, temperature: Any) -> dict[str, Any]:
     return alexa.directive(THERMOSTAT, build, {field: temperature}, endpoint_id="living")
 
 
-def raw_payload(name: str, payload: Any) -> Dict[str, Any]:
+def raw_payload(name: str, payload: Any) -> dict[str, Any]:
     directive = alexa.directive(THERMOSTAT, name, endpoint_id="living")
     directive["directive"]["payload"] = payload
     return directive
 
 
-def with_mode(mode: Any) -> Dict[str, Any]:
+def with_mode(mode: Any) -> dict[str, Any]:
     return alexa.directive(THERMOSTAT, "SetThermostatMode", {"thermostatMode": mode}, endpoint_id="living")
 
 
-def answered(skill, directive, caplog) -> Dict[str, Any]:
+def answered(skill, directive, caplog) -> dict[str, Any]:
     """The reply, checked against the documented shapes; exactly one log line, no traceback."""
     caplog.set_level(logging.INFO)
     caplog.clear()
@@ -57,43 +57,59 @@ def answered(skill, directive, caplog) -> Dict[str, Any]:
     return reply
 
 
-def out_of_range(scale: str) -> Dict[str, Any]:
+def out_of_range(scale: str) -> dict[str, Any]:
     low, high = {"FAHRENHEIT": (50.0, 90.0), "CELSIUS": (10.0, 32.0), "KELVIN": (283.15, 305.15)}[scale]
     return {"minimumValue": {"value": low, "scale": scale}, "maximumValue": {"value": high, "scale": scale}}
 
 
-@pytest.mark.parametrize("directive, expected", [
-    (alexa.set_target("living", 1e308), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT"))),
-    (alexa.set_target("living", -1e308), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT"))),
-    (alexa.set_target("living", 1e308, scale="KELVIN"), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("KELVIN"))),
-    (alexa.set_target("living", lower=60, upper=1e308), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT"))),
-    (alexa.adjust("living", 1e308, scale="CELSIUS"), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("CELSIUS"))),
-    (alexa.adjust("living", -MAX_DEGREES - 1, scale="CELSIUS"),
-     ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("CELSIUS"))),
-    (set_target_payload({"targetSetpoint": {"value": 70, "scale": ["FAHRENHEIT"]}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": 70, "scale": {"FAHRENHEIT": 1}}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": 70, "scale": 3}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": [70], "scale": "FAHRENHEIT"}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": True, "scale": "FAHRENHEIT"}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": 10 ** 400, "scale": "CELSIUS"}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": {"value": float("inf"), "scale": "CELSIUS"}}), ("INVALID_VALUE", None)),
-    (set_target_payload({"targetSetpoint": None}), ("INVALID_VALUE", None)),
-    (set_target_payload({"lowerSetpoint": "60"}), ("INVALID_VALUE", None)),
-    (with_temperature("AdjustTargetTemperature", "targetSetpointDelta", {"value": 1, "scale": []}),
-     ("INVALID_VALUE", None)),
-    (with_temperature("AdjustTargetTemperature", "targetSetpointDelta", {"value": float("nan"), "scale": "CELSIUS"}),
-     ("INVALID_VALUE", None)),
-    (alexa.directive(THERMOSTAT, "AdjustTargetTemperature", {}, endpoint_id="living"), ("INVALID_VALUE", None)),
-    (with_mode({"value": ["HEAT"]}), ("INVALID_VALUE", None)),
-    (with_mode({"value": {"HEAT": 1}}), ("INVALID_VALUE", None)),
-    (with_mode({"value": 3}), ("INVALID_VALUE", None)),
-    (with_mode(None), ("INVALID_VALUE", None)),
-    (with_mode({"value": "HEAT" * 10000}), ("UNSUPPORTED_THERMOSTAT_MODE", None)),
-    (raw_payload("SetThermostatMode", []), ("INVALID_DIRECTIVE", None)),
-    (raw_payload("SetTargetTemperature", "70"), ("INVALID_DIRECTIVE", None)),
-], ids=lambda value: None)
-def test_a_malformed_field_gets_its_documented_error_and_nothing_is_asked_of_sdm(skill, sdm_api, caplog, directive,
-                                                                                  expected):
+@pytest.mark.parametrize(
+    "directive, expected",
+    [
+        (alexa.set_target("living", 1e308), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT"))),
+        (alexa.set_target("living", -1e308), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT"))),
+        (alexa.set_target("living", 1e308, scale="KELVIN"), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("KELVIN"))),
+        (
+            alexa.set_target("living", lower=60, upper=1e308),
+            ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("FAHRENHEIT")),
+        ),
+        (alexa.adjust("living", 1e308, scale="CELSIUS"), ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("CELSIUS"))),
+        (
+            alexa.adjust("living", -MAX_DEGREES - 1, scale="CELSIUS"),
+            ("TEMPERATURE_VALUE_OUT_OF_RANGE", out_of_range("CELSIUS")),
+        ),
+        (set_target_payload({"targetSetpoint": {"value": 70, "scale": ["FAHRENHEIT"]}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": 70, "scale": {"FAHRENHEIT": 1}}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": 70, "scale": 3}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": [70], "scale": "FAHRENHEIT"}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": True, "scale": "FAHRENHEIT"}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": 10**400, "scale": "CELSIUS"}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": {"value": float("inf"), "scale": "CELSIUS"}}), ("INVALID_VALUE", None)),
+        (set_target_payload({"targetSetpoint": None}), ("INVALID_VALUE", None)),
+        (set_target_payload({"lowerSetpoint": "60"}), ("INVALID_VALUE", None)),
+        (
+            with_temperature("AdjustTargetTemperature", "targetSetpointDelta", {"value": 1, "scale": []}),
+            ("INVALID_VALUE", None),
+        ),
+        (
+            with_temperature(
+                "AdjustTargetTemperature", "targetSetpointDelta", {"value": float("nan"), "scale": "CELSIUS"}
+            ),
+            ("INVALID_VALUE", None),
+        ),
+        (alexa.directive(THERMOSTAT, "AdjustTargetTemperature", {}, endpoint_id="living"), ("INVALID_VALUE", None)),
+        (with_mode({"value": ["HEAT"]}), ("INVALID_VALUE", None)),
+        (with_mode({"value": {"HEAT": 1}}), ("INVALID_VALUE", None)),
+        (with_mode({"value": 3}), ("INVALID_VALUE", None)),
+        (with_mode(None), ("INVALID_VALUE", None)),
+        (with_mode({"value": "HEAT" * 10000}), ("UNSUPPORTED_THERMOSTAT_MODE", None)),
+        (raw_payload("SetThermostatMode", []), ("INVALID_DIRECTIVE", None)),
+        (raw_payload("SetTargetTemperature", "70"), ("INVALID_DIRECTIVE", None)),
+    ],
+    ids=lambda value: None,
+)
+def test_a_malformed_field_gets_its_documented_error_and_nothing_is_asked_of_sdm(
+    skill, sdm_api, caplog, directive, expected
+):
     setup(sdm_api, thermostat("living", "Living Room"))
     reply = answered(skill, directive, caplog)
     error_type, valid_range = expected
@@ -111,18 +127,30 @@ def test_a_payload_that_is_not_an_object_is_invalid_directive_still_answered_to_
     assert reply["event"]["endpoint"] == {"endpointId": "living"}
 
 
-@pytest.mark.parametrize("break_it, expected", [
-    (lambda d: d["directive"]["header"].update(payloadVersion=3), "INVALID_DIRECTIVE"),
-    (lambda d: d["directive"]["header"].update(namespace=["Alexa"]), "INVALID_DIRECTIVE"),
-    (lambda d: d["directive"]["header"].update(name="ReportState" * 100), "INVALID_DIRECTIVE"),
-    (lambda d: d["directive"].update(payload="x"), "INVALID_DIRECTIVE"),
-    (lambda d: d["directive"]["endpoint"].update(scope=[]), "INVALID_AUTHORIZATION_CREDENTIAL"),
-    (lambda d: d["directive"]["endpoint"]["scope"].update(token="tö\nken"), "INVALID_AUTHORIZATION_CREDENTIAL"),
-    (lambda d: d["directive"]["endpoint"]["scope"].update(token="t" * 5000), "INVALID_AUTHORIZATION_CREDENTIAL"),
-], ids=["version-number", "namespace-list", "name-too-long", "payload-string", "scope-list", "token-not-a-header",
-        "token-too-long"])
-def test_an_error_to_any_malformed_directive_carries_its_correlation_token_and_endpoint(skill, sdm_api, caplog,
-                                                                                      break_it, expected):
+@pytest.mark.parametrize(
+    "break_it, expected",
+    [
+        (lambda d: d["directive"]["header"].update(payloadVersion=3), "INVALID_DIRECTIVE"),
+        (lambda d: d["directive"]["header"].update(namespace=["Alexa"]), "INVALID_DIRECTIVE"),
+        (lambda d: d["directive"]["header"].update(name="ReportState" * 100), "INVALID_DIRECTIVE"),
+        (lambda d: d["directive"].update(payload="x"), "INVALID_DIRECTIVE"),
+        (lambda d: d["directive"]["endpoint"].update(scope=[]), "INVALID_AUTHORIZATION_CREDENTIAL"),
+        (lambda d: d["directive"]["endpoint"]["scope"].update(token="tö\nken"), "INVALID_AUTHORIZATION_CREDENTIAL"),
+        (lambda d: d["directive"]["endpoint"]["scope"].update(token="t" * 5000), "INVALID_AUTHORIZATION_CREDENTIAL"),
+    ],
+    ids=[
+        "version-number",
+        "namespace-list",
+        "name-too-long",
+        "payload-string",
+        "scope-list",
+        "token-not-a-header",
+        "token-too-long",
+    ],
+)
+def test_an_error_to_any_malformed_directive_carries_its_correlation_token_and_endpoint(
+    skill, sdm_api, caplog, break_it, expected
+):
     """Nothing of the malformed field is copied into the answer's message or the log line."""
     setup(sdm_api, thermostat("living", "Living Room"))
     directive = alexa.report_state("living")
@@ -135,16 +163,20 @@ def test_an_error_to_any_malformed_directive_carries_its_correlation_token_and_e
     assert len(sdm_api.calls) == 0
 
 
-@pytest.mark.parametrize("correlation_token, endpoint_id, echoed", [
-    ("c" * MAX_CORRELATION_TOKEN_CHARS, "living", ("c" * MAX_CORRELATION_TOKEN_CHARS, "living")),
-    ("c" * (MAX_CORRELATION_TOKEN_CHARS + 1), "living", (None, "living")),
-    ("", "living", ("", "living")),
-    (alexa.CORRELATION_TOKEN, "living\x00", (alexa.CORRELATION_TOKEN, None)),
-    (alexa.CORRELATION_TOKEN, "x" * 257, (alexa.CORRELATION_TOKEN, None)),
-    (alexa.CORRELATION_TOKEN, "living/room", (alexa.CORRELATION_TOKEN, None)),
-])
-def test_only_a_correlation_token_and_endpoint_id_alexa_could_send_are_echoed(skill, sdm_api, correlation_token,
-                                                                             endpoint_id, echoed):
+@pytest.mark.parametrize(
+    "correlation_token, endpoint_id, echoed",
+    [
+        ("c" * MAX_CORRELATION_TOKEN_CHARS, "living", ("c" * MAX_CORRELATION_TOKEN_CHARS, "living")),
+        ("c" * (MAX_CORRELATION_TOKEN_CHARS + 1), "living", (None, "living")),
+        ("", "living", ("", "living")),
+        (alexa.CORRELATION_TOKEN, "living\x00", (alexa.CORRELATION_TOKEN, None)),
+        (alexa.CORRELATION_TOKEN, "x" * 257, (alexa.CORRELATION_TOKEN, None)),
+        (alexa.CORRELATION_TOKEN, "living/room", (alexa.CORRELATION_TOKEN, None)),
+    ],
+)
+def test_only_a_correlation_token_and_endpoint_id_alexa_could_send_are_echoed(
+    skill, sdm_api, correlation_token, endpoint_id, echoed
+):
     setup(sdm_api, thermostat("living", "Living Room"))
     directive = alexa.report_state(endpoint_id, correlation_token=correlation_token)
     event = skill.lambda_handler(directive, LambdaContext(7000))["event"]
@@ -160,16 +192,38 @@ _SAMPLES = 400
 def _json_value(rng: random.Random, depth: int = 0) -> Any:
     """Any JSON value Lambda's parser can give: scalars at the edges of their types, strings of any
     code points (lone surrogates and control characters too), lists and objects a few levels deep."""
-    scalars = [None, True, False, 0, -1, 1e308, -1e308, float("nan"), float("inf"), 10 ** 400, 0.5,
-               "", "HEAT", "CELSIUS", "KELVIN", "\x00", "\ud800", "x" * 20000, "living", rng.random() * 200 - 100]
+    scalars = [
+        None,
+        True,
+        False,
+        0,
+        -1,
+        1e308,
+        -1e308,
+        float("nan"),
+        float("inf"),
+        10**400,
+        0.5,
+        "",
+        "HEAT",
+        "CELSIUS",
+        "KELVIN",
+        "\x00",
+        "\ud800",
+        "x" * 20000,
+        "living",
+        rng.random() * 200 - 100,
+    ]
     kind = rng.randrange(4 if depth < 3 else 1)
     if kind == 0:
         return rng.choice(scalars)
     if kind == 1:
         return [_json_value(rng, depth + 1) for _ in range(rng.randrange(3))]
     if kind == 2:
-        return {rng.choice(["value", "scale", "token", "endpointId", "x"]): _json_value(rng, depth + 1)
-                for _ in range(rng.randrange(3))}
+        return {
+            rng.choice(["value", "scale", "token", "endpointId", "x"]): _json_value(rng, depth + 1)
+            for _ in range(rng.randrange(3))
+        }
     return "".join(chr(rng.randrange(0x110000)) for _ in range(rng.randrange(8)))
 
 
@@ -177,13 +231,13 @@ def _paths(value: Any, path: tuple = ()):
     yield path
     if isinstance(value, dict):
         for key, child in value.items():
-            yield from _paths(child, path + (key,))
+            yield from _paths(child, (*path, key))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _paths(child, path + (index,))
+            yield from _paths(child, (*path, index))
 
 
-def _replaced(event: Dict[str, Any], path: tuple, value: Any) -> Any:
+def _replaced(event: dict[str, Any], path: tuple, value: Any) -> Any:
     if not path:
         return value
     event = copy.deepcopy(event)
@@ -194,7 +248,7 @@ def _replaced(event: Dict[str, Any], path: tuple, value: Any) -> Any:
     return event
 
 
-def _valid_answer(reply: Dict[str, Any], sent: Any) -> None:
+def _valid_answer(reply: dict[str, Any], sent: Any) -> None:
     """What Alexa takes as an answer to `sent`: the documented shapes (valid_smart_home) whenever the
     directive carried what it checks against; else at least an event with a header, a payload and
     nothing JSON cannot say."""
@@ -215,11 +269,18 @@ def _valid_answer(reply: Dict[str, Any], sent: Any) -> None:
         assert endpoint_id == sent["directive"]["endpoint"]["endpointId"]
 
 
-@pytest.mark.parametrize("template", [
-    alexa.discover(), alexa.report_state("living"), alexa.set_target("living", 70),
-    alexa.set_target("living", lower=66, upper=74), alexa.adjust("living", -2, scale="CELSIUS"),
-    alexa.set_mode("living", "COOL"),
-], ids=["discover", "report-state", "set-target", "set-range", "adjust", "set-mode"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        alexa.discover(),
+        alexa.report_state("living"),
+        alexa.set_target("living", 70),
+        alexa.set_target("living", lower=66, upper=74),
+        alexa.adjust("living", -2, scale="CELSIUS"),
+        alexa.set_mode("living", "COOL"),
+    ],
+    ids=["discover", "report-state", "set-target", "set-range", "adjust", "set-mode"],
+)
 def test_any_json_in_place_of_any_field_gets_a_valid_answer_never_an_internal_error(skill, sdm_api, caplog, template):
     """A seeded sample (the same every run) of directives with one field, or one object, replaced
     by arbitrary JSON: each is answered with a well-formed event, never INTERNAL_ERROR, and no
@@ -256,9 +317,17 @@ def test_a_correlation_token_that_is_not_a_string_is_not_answered_with(skill, sd
 
 
 def test_each_answer_has_a_message_id_of_its_own(send, sdm_api):
-    """Alexa's messageId: a new UUID for every event."""
+    """Alexa's messageId: a new version 4 (random) UUID for every event, in its canonical text form."""
     setup(sdm_api, thermostat())
-    ids = [send(directive)["event"]["header"]["messageId"] for directive in (
-        alexa.discover(), alexa.report_state("living"), alexa.report_state("living"), alexa.report_state("gone"))]
-    assert [uuid.UUID(i).version for i in ids] == [4, 4, 4, 4]
+    ids = [
+        send(directive)["event"]["header"]["messageId"]
+        for directive in (
+            alexa.discover(),
+            alexa.report_state("living"),
+            alexa.report_state("living"),
+            alexa.report_state("gone"),
+        )
+    ]
+    assert [(uuid.UUID(i).version, uuid.UUID(i).variant) for i in ids] == [(4, uuid.RFC_4122)] * 4
+    assert [str(uuid.UUID(i)) for i in ids] == ids  # 8-4-4-4-12 lowercase hex digits, nothing around them
     assert len(set(ids)) == 4

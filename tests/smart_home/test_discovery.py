@@ -38,12 +38,22 @@ def test_each_thermostat_is_a_thermostat_endpoint_and_cameras_are_not(send, sdm_
     assert living["displayCategories"] == ["THERMOSTAT"]
     assert living["manufacturerName"] == "Google Nest"
     assert [c["interface"] for c in living["capabilities"]] == [
-        "Alexa", "Alexa.ThermostatController", "Alexa.TemperatureSensor", "Alexa.EndpointHealth"]
+        "Alexa",
+        "Alexa.ThermostatController",
+        "Alexa.TemperatureSensor",
+        "Alexa.EndpointHealth",
+    ]
     controller = capability(living, "Alexa.ThermostatController")
-    assert controller["configuration"] == {"supportedModes": ["HEAT", "COOL", "AUTO", "OFF", "ECO"],
-                                           "supportsScheduling": False}
+    assert controller["configuration"] == {
+        "supportedModes": ["HEAT", "COOL", "AUTO", "OFF", "ECO"],
+        "supportsScheduling": False,
+    }
     assert [p["name"] for p in controller["properties"]["supported"]] == [
-        "targetSetpoint", "lowerSetpoint", "upperSetpoint", "thermostatMode"]
+        "targetSetpoint",
+        "lowerSetpoint",
+        "upperSetpoint",
+        "thermostatMode",
+    ]
     for c in living["capabilities"][1:]:
         assert c["properties"]["retrievable"] is True and c["properties"]["proactivelyReported"] is False
 
@@ -68,22 +78,38 @@ def test_without_the_eco_trait_there_is_no_eco_mode(send, sdm_api):
     assert "ECO" not in controller["configuration"]["supportedModes"]
 
 
-@pytest.mark.parametrize("custom_name, room, friendly", [
-    ("Kids & Guests", "Den", "Kids Guests"),
-    ("\U0001f525 Living Room \u2764\ufe0f", "Den", "Living Room"),
-    ("Dad's Office", "Den", "Dad's Office"),
-    ("Dad\u2019s Office", "Den", "Dad\u2019s Office"),
-    ("Up-stairs", "Den", "Up-stairs"),
-    ("B\u00fcro (oben) + Flur", "Den", "B\u00fcro oben Flur"),
-    ("Room #2 \u2013 north", "Den", "Room 2 north"),
-    ("1\ufe0f\u20e3 Floor", "Den", "1 Floor"),
-    ("\u30ea\u30d3\u30f3\u30b0", "Den", "\u30ea\u30d3\u30f3\u30b0"),
-    ("\U0001f525\U0001f525", "Den", "Den"),
-    ("\U0001f44d\U0001f3fd", "\u2605", "thermostat"),
-], ids=["ampersand", "emoji", "apostrophe", "typographic-apostrophe", "hyphen", "brackets-plus", "hash-dash",
-        "keycap", "japanese", "only-emoji-falls-back-to-room", "nothing-left"])
-def test_the_friendly_name_holds_letters_digits_spaces_apostrophes_and_hyphens(send, sdm_api, custom_name, room,
-                                                                               friendly):
+@pytest.mark.parametrize(
+    "custom_name, room, friendly",
+    [
+        ("Kids & Guests", "Den", "Kids Guests"),
+        ("\U0001f525 Living Room \u2764\ufe0f", "Den", "Living Room"),
+        ("Dad's Office", "Den", "Dad's Office"),
+        ("Dad\u2019s Office", "Den", "Dad\u2019s Office"),
+        ("Up-stairs", "Den", "Up-stairs"),
+        ("B\u00fcro (oben) + Flur", "Den", "B\u00fcro oben Flur"),
+        ("Room #2 \u2013 north", "Den", "Room 2 north"),
+        ("1\ufe0f\u20e3 Floor", "Den", "1 Floor"),
+        ("\u30ea\u30d3\u30f3\u30b0", "Den", "\u30ea\u30d3\u30f3\u30b0"),
+        ("\U0001f525\U0001f525", "Den", "Den"),
+        ("\U0001f44d\U0001f3fd", "\u2605", "thermostat"),
+    ],
+    ids=[
+        "ampersand",
+        "emoji",
+        "apostrophe",
+        "typographic-apostrophe",
+        "hyphen",
+        "brackets-plus",
+        "hash-dash",
+        "keycap",
+        "japanese",
+        "only-emoji-falls-back-to-room",
+        "nothing-left",
+    ],
+)
+def test_the_friendly_name_holds_letters_digits_spaces_apostrophes_and_hyphens(
+    send, sdm_api, custom_name, room, friendly
+):
     """Amazon's discovery objects: friendlyName is "alphanumeric characters and spaces"."""
     setup(sdm_api, thermostat("hall", room, custom_name=custom_name))
     [endpoint] = send(alexa.discover())["event"]["payload"]["endpoints"]
@@ -131,7 +157,8 @@ def known_after(known, reply):
 
 
 def test_discovery_during_an_outage_leaves_alexa_its_endpoints_and_control_resumes_when_it_ends(
-        load_skill, sdm_api, caplog):
+    load_skill, sdm_api, caplog
+):
     """Each discovery by a fresh container (whose device list is not cached). During the outage
     SDM lists the thermostat with no traits: described from that, it would have no
     ThermostatController until the next discovery."""
@@ -145,16 +172,23 @@ def test_discovery_during_an_outage_leaves_alexa_its_endpoints_and_control_resum
         alexa.valid_smart_home(reply, directive)
         known = known_after(known, reply)
     assert [c["interface"] for c in known["living"]["capabilities"]] == [
-        "Alexa", "Alexa.ThermostatController", "Alexa.TemperatureSensor", "Alexa.EndpointHealth"]
+        "Alexa",
+        "Alexa.ThermostatController",
+        "Alexa.TemperatureSensor",
+        "Alexa.EndpointHealth",
+    ]
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
-        "discovery deferred: thermostats not reporting"]
+        "discovery deferred: thermostats not reporting"
+    ]
 
     sdm_api.upsert("GET", DEVICES_URL, json=device_list(living))  # the outage ends
     directive = alexa.set_target("living", 70)
     reply = load_skill().lambda_handler(directive, LambdaContext(7000))
     alexa.valid_smart_home(reply, directive)
     assert (reply["event"]["header"]["name"], alexa.properties(reply)["targetSetpoint"]) == (
-        "Response", alexa.degrees(70.0))
+        "Response",
+        alexa.degrees(70.0),
+    )
 
 
 def test_one_thermostat_not_reporting_defers_the_whole_discovery(send, sdm_api):
@@ -168,8 +202,10 @@ def test_the_home_is_named_when_thermostats_span_two_homes(send, sdm_api):
     setup(sdm_api, thermostat("a", "Living Room", structure="home"), thermostat("b", "Living Room", structure="lake"))
     sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home"), structure("lake", "Lake House")))
     descriptions = sorted(e["description"] for e in send(alexa.discover())["event"]["payload"]["endpoints"])
-    assert descriptions == ["Nest thermostat in Home (through Home Thermostat)",
-                            "Nest thermostat in Lake House (through Home Thermostat)"]
+    assert descriptions == [
+        "Nest thermostat in Home (through Home Thermostat)",
+        "Nest thermostat in Lake House (through Home Thermostat)",
+    ]
 
 
 def test_a_hostile_nest_name_is_discovered_readable_and_within_alexas_limits(send, sdm_api):
@@ -177,8 +213,11 @@ def test_a_hostile_nest_name_is_discovered_readable_and_within_alexas_limits(sen
     characters; a 128-character home name (which the description must also fit)."""
     from sandbox.fake_devices import HOSTILE_NAME
 
-    setup(sdm_api, thermostat("a", "Den", custom_name=HOSTILE_NAME, structure="home"),
-          thermostat("b", "\x07\u2028", custom_name="\x00\x1b", structure="lake"))
+    setup(
+        sdm_api,
+        thermostat("a", "Den", custom_name=HOSTILE_NAME, structure="home"),
+        thermostat("b", "\x07\u2028", custom_name="\x00\x1b", structure="lake"),
+    )
     sdm_api.get(STRUCTURES_URL, json=structure_list(structure("home", "Home"), structure("lake", "Lake " * 40)))
     found = {e["endpointId"]: e for e in send(alexa.discover())["event"]["payload"]["endpoints"]}
     assert found["a"]["friendlyName"] == "Den" + " Upstairs Den" * 9
@@ -204,20 +243,30 @@ def test_an_sdm_device_id_of_256_characters_is_the_endpoint_id_and_one_of_257_is
     setup(sdm_api, longest, too_long)
     found = endpoints(send(alexa.discover()))
     assert (found["Hallway"]["endpointId"], found["Den"]["endpointId"]) == (
-        "a" * 256, "sdm:d666836d4bf11a526ed749bd2369556d2c5182f2419d98a62274a8dee82cda06")
+        "a" * 256,
+        "sdm:d666836d4bf11a526ed749bd2369556d2c5182f2419d98a62274a8dee82cda06",
+    )
 
 
-@pytest.mark.parametrize("available, eco, modes, properties", [
-    (("HEATCOOL", "OFF"), True, ["AUTO", "OFF", "ECO"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
-    (("HEATCOOL", "OFF"), False, ["AUTO", "OFF"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
-    (("HEAT", "COOL"), True, ["HEAT", "COOL", "ECO"],
-     ["targetSetpoint", "lowerSetpoint", "upperSetpoint", "thermostatMode"]),
-    (("HEAT", "COOL"), False, ["HEAT", "COOL"], ["targetSetpoint", "thermostatMode"]),
-    (("COOL", "OFF"), True, ["COOL", "OFF", "ECO"], ["targetSetpoint", "thermostatMode"]),
-    (("OFF",), True, ["OFF", "ECO"], ["thermostatMode"]),
-])
-def test_the_setpoints_discovery_declares_for_the_modes_a_thermostat_has(send, sdm_api, available, eco, modes,
-                                                                         properties):
+@pytest.mark.parametrize(
+    "available, eco, modes, properties",
+    [
+        (("HEATCOOL", "OFF"), True, ["AUTO", "OFF", "ECO"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
+        (("HEATCOOL", "OFF"), False, ["AUTO", "OFF"], ["lowerSetpoint", "upperSetpoint", "thermostatMode"]),
+        (
+            ("HEAT", "COOL"),
+            True,
+            ["HEAT", "COOL", "ECO"],
+            ["targetSetpoint", "lowerSetpoint", "upperSetpoint", "thermostatMode"],
+        ),
+        (("HEAT", "COOL"), False, ["HEAT", "COOL"], ["targetSetpoint", "thermostatMode"]),
+        (("COOL", "OFF"), True, ["COOL", "OFF", "ECO"], ["targetSetpoint", "thermostatMode"]),
+        (("OFF",), True, ["OFF", "ECO"], ["thermostatMode"]),
+    ],
+)
+def test_the_setpoints_discovery_declares_for_the_modes_a_thermostat_has(
+    send, sdm_api, available, eco, modes, properties
+):
     device = thermostat("living", "Living Room", available_modes=available)
     if not eco:
         del device["traits"]["sdm.devices.traits.ThermostatEco"]

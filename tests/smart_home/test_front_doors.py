@@ -19,10 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_smart_home_front_door_does_not_load_the_alexa_sdk():
-    code = ("import sys, nest_skill.smart_home.dispatcher; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ask_sdk_core', 'ask_sdk_model')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True,
-                            check=True, timeout=60)
+    code = (
+        "import sys, nest_skill.smart_home.dispatcher; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('ask_sdk_core', 'ask_sdk_model')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT / "lambda_src", capture_output=True, text=True, check=True, timeout=60
+    )
     assert result.stdout.strip() == "[]"
 
 

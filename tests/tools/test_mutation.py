@@ -88,12 +88,22 @@ def test_a_pattern_is_loosened_at_its_first_bound_else_its_end_anchor_else_by_an
 
 SERVICE = (
     ("pkg.sealed_state", ast.parse("LIMIT = 1\ndef f():\n    return LIMIT\ndef g():\n    return 2\n")),
-    ("pkg.app", ast.parse("from pkg import sealed_state\nclass C:\n    def m(self):\n"
-                          "        return sealed_state.LIMIT\n    def n(self):\n        return 3\n")),
+    (
+        "pkg.app",
+        ast.parse(
+            "from pkg import sealed_state\nclass C:\n    def m(self):\n"
+            "        return sealed_state.LIMIT\n    def n(self):\n        return 3\n"
+        ),
+    ),
 )
-STATS = {"tests_by_mangled_function_name": {
-    "pkg.sealed_state.x_f": ["t::slow", "t::quick"], "pkg.app.xǁCǁm": ["t::quick", "t::new"],
-    "pkg.sealed_state.x_g": ["t::g"]}, "duration_by_test": {"t::slow": 2.0, "t::quick": 0.1, "t::g": 0.1}}
+STATS = {
+    "tests_by_mangled_function_name": {
+        "pkg.sealed_state.x_f": ["t::slow", "t::quick"],
+        "pkg.app.xǁCǁm": ["t::quick", "t::new"],
+        "pkg.sealed_state.x_g": ["t::g"],
+    },
+    "duration_by_test": {"t::slow": 2.0, "t::quick": 0.1, "t::g": 0.1},
+}
 
 
 def test_the_tests_run_are_those_of_the_functions_and_methods_using_the_name_fastest_first():
@@ -115,8 +125,7 @@ def test_the_table_is_written_only_when_mutmut_finishes(monkeypatch, capsys, ret
     """mutmut exits 1 when its clean run of the tests fails: every mutant is then "not run", and writing that
     would replace the module's last scores."""
     tables = []
-    monkeypatch.setattr(driver.subprocess, "run",
-                        lambda command, cwd: subprocess.CompletedProcess(command, returncode))
+    monkeypatch.setattr(driver.subprocess, "run", lambda command, cwd: subprocess.CompletedProcess(command, returncode))
     monkeypatch.setattr(driver, "score", lambda path: (Counter({"not run": 5} if returncode else {"killed": 5}), []))
     monkeypatch.setattr(driver, "write_table", lambda paths: tables.append(paths) or driver.GENERATED / "mutation.md")
     module = "bridge_src/oauth_bridge/alexa_redirects.py"

@@ -19,10 +19,12 @@ as "The Living Room"; names of rooms and homes are otherwise kept exactly as the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple, Union
+from typing import Any, Union
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
 BASE_LANGUAGE = "en"
@@ -62,23 +64,23 @@ class Choice:
     name: str
     kind: str
     """"select" or "plural"."""
-    variants: Mapping[str, Tuple[Node, ...]]
+    variants: Mapping[str, tuple[Node, ...]]
 
 
 class CatalogError(ValueError):
     """A message that does not parse: raised when the catalog loads, never while speaking."""
 
 
-def parse(text: str) -> Tuple[Node, ...]:
+def parse(text: str) -> tuple[Node, ...]:
     nodes, end = _parse(text, 0, in_plural=False)
     if end != len(text):
         raise CatalogError(f"unmatched '}}' at {end} in {text!r}")
     return nodes
 
 
-def _parse(text: str, pos: int, in_plural: bool) -> Tuple[Tuple[Node, ...], int]:
-    nodes: List[Node] = []
-    literal: List[str] = []
+def _parse(text: str, pos: int, in_plural: bool) -> tuple[tuple[Node, ...], int]:
+    nodes: list[Node] = []
+    literal: list[str] = []
     while pos < len(text):
         char = text[pos]
         if char == "}":
@@ -101,7 +103,7 @@ def _parse(text: str, pos: int, in_plural: bool) -> Tuple[Tuple[Node, ...], int]
     return tuple(nodes), pos
 
 
-def _parse_placeholder(text: str, pos: int) -> Tuple[Node, int]:
+def _parse_placeholder(text: str, pos: int) -> tuple[Node, int]:
     close, comma = text.find("}", pos), text.find(",", pos)
     if close < 0:
         raise CatalogError(f"unclosed '{{' in {text!r}")
@@ -114,11 +116,11 @@ def _parse_placeholder(text: str, pos: int) -> Tuple[Node, int]:
     kind_end = text.find(",", comma + 1)
     if kind_end < 0:
         raise CatalogError(f"'{{{name}, ...' has no variants in {text!r}")
-    kind = text[comma + 1:kind_end].strip()
+    kind = text[comma + 1 : kind_end].strip()
     if kind not in ("select", "plural") or not name.isidentifier():
         raise CatalogError(f"'{{{name}, {kind}' is neither a select nor a plural in {text!r}")
     pos = kind_end + 1
-    variants: Dict[str, Tuple[Node, ...]] = {}
+    variants: dict[str, tuple[Node, ...]] = {}
     while True:
         while pos < len(text) and text[pos].isspace():
             pos += 1
@@ -143,7 +145,7 @@ def _parse_placeholder(text: str, pos: int) -> Tuple[Node, int]:
     return Choice(name, kind, variants), pos
 
 
-def arguments(nodes: Tuple[Node, ...]) -> frozenset:
+def arguments(nodes: tuple[Node, ...]) -> frozenset:
     """Every argument a message uses, in any variant."""
     found = set()
     for node in nodes:
@@ -157,8 +159,23 @@ def arguments(nodes: Tuple[Node, ...]) -> frozenset:
 
 
 _SENTENCE_ENDS = (". ", "? ", "! ")
-PHRASES = frozenset({"thermostat", "thermostat_at_home", "list_and", "list_or", "list_separator", "at_home",
-                     "ordinal", "hours", "minutes", "seconds", "duration", "setpoint", "sentence_separator"})
+PHRASES = frozenset(
+    {
+        "thermostat",
+        "thermostat_at_home",
+        "list_and",
+        "list_or",
+        "list_separator",
+        "at_home",
+        "ordinal",
+        "hours",
+        "minutes",
+        "seconds",
+        "duration",
+        "setpoint",
+        "sentence_separator",
+    }
+)
 """Messages that are parts of a sentence (a name, a list, a duration, a setpoint in a list) or what
 goes between two sentences (a space, none in Japanese), filled into whole-sentence messages as
 arguments or joined by the code: never capitalized on their own."""
@@ -179,12 +196,13 @@ class Catalog:
         return f"{value:g}".replace(".", self._decimal)
 
     def __call__(self, key: str, **args: Any) -> str:
-        out: List[str] = []
+        out: list[str] = []
         self._render(self._messages[key], args, out, None, key not in PHRASES)
         return "".join(out)
 
-    def _render(self, nodes: Tuple[Node, ...], args: Mapping[str, Any], out: List[str], count: Any,
-                sentence: bool) -> None:
+    def _render(
+        self, nodes: tuple[Node, ...], args: Mapping[str, Any], out: list[str], count: Any, sentence: bool
+    ) -> None:
         for node in nodes:
             if isinstance(node, str):
                 out.append(node)
@@ -199,10 +217,10 @@ class Catalog:
             else:
                 value = args.get(node.name)
                 if node.kind == "plural":
-                    key = "one" if _plural_one(self.language, float(value)) else "other"
+                    key = "one" if _plural_one(self.language, float(args[node.name])) else "other"
                     self._render(node.variants.get(key, node.variants["other"]), args, out, value, sentence)
                 else:
-                    key = value.value if hasattr(value, "value") else str(value)
+                    key = value.value if isinstance(value, Enum) else str(value)
                     self._render(node.variants.get(key, node.variants["other"]), args, out, count, sentence)
 
     def _text(self, value: Any) -> str:
@@ -213,20 +231,20 @@ class Catalog:
         return str(value)
 
 
-def _read(name: str) -> Dict[str, str]:
+def _read(name: str) -> dict[str, str]:
     path = MESSAGES_DIR / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-@lru_cache(maxsize=None)
-def languages() -> Tuple[str, ...]:
+@cache
+def languages() -> tuple[str, ...]:
     """The languages with a full catalog (xx.json), English first."""
     names = sorted(p.stem for p in MESSAGES_DIR.glob("*.json") if "-" not in p.stem)
     return (BASE_LANGUAGE, *(n for n in names if n != BASE_LANGUAGE))
 
 
-@lru_cache(maxsize=None)
-def overlays() -> Tuple[str, ...]:
+@cache
+def overlays() -> tuple[str, ...]:
     """The locales with their own overlay (xx-YY.json)."""
     return tuple(sorted(p.stem for p in MESSAGES_DIR.glob("*.json") if "-" in p.stem))
 
@@ -241,8 +259,8 @@ def for_locale(locale: str) -> Catalog:
     return _catalog(language, locale if locale in overlays() else None)
 
 
-@lru_cache(maxsize=None)
-def _catalog(language: str, overlay: "str | None") -> Catalog:
+@cache
+def _catalog(language: str, overlay: str | None) -> Catalog:
     messages = _read(BASE_LANGUAGE)
     if language != BASE_LANGUAGE:
         messages.update(_read(language))

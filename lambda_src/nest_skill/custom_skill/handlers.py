@@ -14,13 +14,14 @@ import logging
 import os
 import traceback
 from abc import abstractmethod
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name, is_request_type
 from ask_sdk_core.utils.request_util import get_account_linking_access_token
-from ask_sdk_model import Response
+from ask_sdk_model import Response, SessionEndedRequest
 from ask_sdk_model.ui import Card, LinkAccountCard, SimpleCard
 
 from nest_skill.account import NestAccount
@@ -59,7 +60,7 @@ class _NestIntentHandler(_IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         token = get_account_linking_access_token(handler_input)
-        if not token:
+        if not token or not isinstance(token, str):  # the SDK's type allows bytes; Alexa sends a JSON string
             return _link_account(handler_input, _words(handler_input).LINK_ACCOUNT)
         account = NestAccount(self._sdm, token, Deadline.for_request(handler_input.context))
         try:
@@ -78,32 +79,44 @@ class PendingChoiceHandler(_NestIntentHandler):
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         pending = session.attributes(handler_input)
-        return (is_intent_name(SetTempIntentHandler.intent_name)(handler_input)
-                and isinstance(pending.get(session.PENDING_CHOICES), list)
-                and session.pending_action(pending) is not None
-                and bool(slots.thermostat_names(handler_input))
-                and slots.number(handler_input, "temperature") is None)
+        return (
+            is_intent_name(SetTempIntentHandler.intent_name)(handler_input)
+            and isinstance(pending.get(session.PENDING_CHOICES), list)
+            and session.pending_action(pending) is not None
+            and bool(slots.thermostat_names(handler_input))
+            and slots.number(handler_input, "temperature") is None
+        )
 
     def answer(self, handler_input: HandlerInput, account: NestAccount) -> Response:
         pending = session.attributes(handler_input)
         action = session.pending_action(pending)
+        assert action is not None, "can_handle admits only a pending action"
         by_device = {t.device_name: t for t in account.thermostats()}
         offered = pending[session.PENDING_CHOICES]
         candidates = [by_device[name] for name in offered if name in by_device]
         if len(candidates) < len(offered):
             # One offered thermostat is gone: "the first one" would now point at another. Ask again.
             if len(candidates) == 1:
-                return _ask(handler_input, *_words(handler_input).confirm(candidates[0]),
-                            session.pending(action, device=candidates[0]))
+                return _ask(
+                    handler_input,
+                    *_words(handler_input).confirm(candidates[0]),
+                    session.pending(action, device=candidates[0]),
+                )
             if not candidates:
                 return _tell(handler_input, _words(handler_input).NO_THERMOSTATS)
-            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
-                        session.pending(action, choices=candidates))
+            return _ask(
+                handler_input,
+                *_words(handler_input).ask_which_of(candidates),
+                session.pending(action, choices=candidates),
+            )
         heard = slots.thermostat_names(handler_input)
         chosen = next((c for c in (choose(candidates, said) for said in heard) if c), None)
         if chosen is None:
-            return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
-                        session.pending(action, choices=candidates))
+            return _ask(
+                handler_input,
+                *_words(handler_input).ask_which_of(candidates),
+                session.pending(action, choices=candidates),
+            )
         return _carry_out(handler_input, account, chosen, action)
 
 
@@ -142,15 +155,18 @@ class _ReadIntentHandler(_NestIntentHandler):
         if named and thermostats:
             found = match(thermostats, *named)
             if not (found.exact or found.near):
-                return _tell(handler_input, _words(handler_input).not_found(named[0], thermostats),
-                             _share_card(handler_input, named[0]))
+                return _tell(
+                    handler_input,
+                    _words(handler_input).not_found(named[0], thermostats),
+                    _share_card(handler_input, named[0]),
+                )
             thermostats = list(found.exact or found.near)
         text = self.report(_words(handler_input), thermostats)
         return _tell(handler_input, text, SimpleCard(_words(handler_input).CARD_TITLE, text))
 
 
 class StatusIntentHandler(_ReadIntentHandler):
-    """"What's the temperature", "what's the bedroom set to", "is the heat on"."""
+    """ "What's the temperature", "what's the bedroom set to", "is the heat on"."""
 
     intent_name = "StatusIntent"
     report = staticmethod(speech.Speech.status)
@@ -166,11 +182,11 @@ class SetTempIntentHandler(_NestIntentHandler):
         pending_room = session.text(pending.get(session.PENDING_THERMOSTAT))
         said = slots.thermostat_names(handler_input)
         named = said or ((pending_room,) if pending_room else ())
-        if temperature is None and pending_action is None:
+        action = SetTemperature(temperature) if temperature is not None else pending_action
+        if action is None:
             heard = named[0] if named else None
             kept = {session.PENDING_THERMOSTAT: heard} if heard else {}
             return _ask(handler_input, *_words(handler_input).ask_temperature(heard), kept)
-        action = SetTemperature(temperature) if temperature is not None else pending_action
         # A device kept while asking for a new number; a "Did you mean" device waits for a yes instead.
         device = None if said or pending_action else session.text(pending.get(session.PENDING_DEVICE))
         return _act(handler_input, account, named, action, device)
@@ -197,7 +213,7 @@ class _ChangeIntentHandler(_NestIntentHandler):
         return _act(handler_input, account, named or ((pending_room,) if pending_room else ()), action)
 
     @abstractmethod
-    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+    def action(self, handler_input: HandlerInput) -> Action | None:
         """The Action the slots ask for; None when a slot it needs is missing."""
 
     def question(self, words: speech.Speech) -> str:
@@ -210,7 +226,7 @@ class SetModeIntentHandler(_ChangeIntentHandler):
 
     intent_name = "SetModeIntent"
 
-    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+    def action(self, handler_input: HandlerInput) -> Action | None:
         mode = slots.resolved_id(handler_input, "mode")
         if mode not in ("HEAT", "COOL", "HEATCOOL", "OFF", "ECO"):
             return None
@@ -223,7 +239,7 @@ class SetModeIntentHandler(_ChangeIntentHandler):
 class EcoOffIntentHandler(_ChangeIntentHandler):
     intent_name = "EcoOffIntent"
 
-    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+    def action(self, handler_input: HandlerInput) -> Action | None:
         return EcoOff()
 
 
@@ -232,7 +248,7 @@ class AdjustTempIntentHandler(_ChangeIntentHandler):
 
     intent_name = "AdjustTempIntent"
 
-    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+    def action(self, handler_input: HandlerInput) -> Action | None:
         direction = slots.resolved_id(handler_input, "direction")
         if direction not in ("UP", "DOWN"):
             return None
@@ -249,7 +265,7 @@ class FanIntentHandler(_ChangeIntentHandler):
 
     intent_name = "FanIntent"
 
-    def action(self, handler_input: HandlerInput) -> Optional[Action]:
+    def action(self, handler_input: HandlerInput) -> Action | None:
         state = slots.resolved_id(handler_input, "fan_state")
         seconds = slots.duration_seconds(handler_input, "duration")
         if state == "OFF":
@@ -262,8 +278,9 @@ class FanIntentHandler(_ChangeIntentHandler):
         return words.FAN_ON_OR_OFF
 
 
-def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ...], action: Action,
-         device: Optional[str] = None) -> Response:
+def _act(
+    handler_input: HandlerInput, account: NestAccount, named: tuple[str, ...], action: Action, device: str | None = None
+) -> Response:
     """Carry out `action` on the thermostat named, or ask: which one (none named, or several fit),
     "Did you mean" (only a near-miss fits). Nothing is sent until exactly one thermostat is meant."""
     thermostats = account.thermostats()
@@ -282,13 +299,19 @@ def _act(handler_input: HandlerInput, account: NestAccount, named: Tuple[str, ..
         return _carry_out(handler_input, account, found.exact[0], action)
     if found.exact or len(found.near) > 1:
         candidates = found.exact or found.near
-        return _ask(handler_input, *_words(handler_input).ask_which_of(candidates),
-                    session.pending(action, choices=candidates))
+        return _ask(
+            handler_input, *_words(handler_input).ask_which_of(candidates), session.pending(action, choices=candidates)
+        )
     if found.near:
-        return _ask(handler_input, *_words(handler_input).confirm(found.near[0]),
-                    session.pending(action, device=found.near[0]))
-    return _ask(handler_input, *_words(handler_input).unknown_thermostat(named[0], thermostats),
-                session.pending(action), _share_card(handler_input, named[0]))
+        return _ask(
+            handler_input, *_words(handler_input).confirm(found.near[0]), session.pending(action, device=found.near[0])
+        )
+    return _ask(
+        handler_input,
+        *_words(handler_input).unknown_thermostat(named[0], thermostats),
+        session.pending(action),
+        _share_card(handler_input, named[0]),
+    )
 
 
 def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Thermostat, action: Action) -> Response:
@@ -297,8 +320,12 @@ def _carry_out(handler_input: HandlerInput, account: NestAccount, thermostat: Th
     except OutOfRange as reason:
         if isinstance(action, SetTemperature):  # Adjust's BeyondLimit says where the setpoint is: no question
             words = _words(handler_input)
-            return _ask(handler_input, words.cannot_change(reason), words.WHICH_TEMPERATURE,
-                        {session.PENDING_DEVICE: reason.thermostat.device_name})
+            return _ask(
+                handler_input,
+                words.cannot_change(reason),
+                words.WHICH_TEMPERATURE,
+                {session.PENDING_DEVICE: reason.thermostat.device_name},
+            )
         return _tell(handler_input, _words(handler_input).cannot_change(reason))
     except CannotChange as reason:
         return _tell(handler_input, _words(handler_input).cannot_change(reason))
@@ -347,12 +374,16 @@ class SessionEndedRequestHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
+        assert isinstance(request, SessionEndedRequest), "can_handle admits only these"
         error = request.error
-        log.info("session ended", extra={
-            **request_fields(handler_input),
-            "reason": request.reason.value if request.reason else None,
-            "error_type": error.object_type.value if error is not None and error.object_type else None,
-        })
+        log.info(
+            "session ended",
+            extra={
+                **request_fields(handler_input),
+                "reason": request.reason.value if request.reason else None,
+                "error_type": error.object_type.value if error is not None and error.object_type else None,
+            },
+        )
         return handler_input.response_builder.response
 
 
@@ -366,12 +397,14 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         frames = traceback.extract_tb(exception.__traceback__)
         where = f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else None
-        log.error("unhandled exception", extra={**request_fields(handler_input),
-                                                "error_type": type(exception).__name__, "where": where})
+        log.error(
+            "unhandled exception",
+            extra={**request_fields(handler_input), "error_type": type(exception).__name__, "where": where},
+        )
         return _tell(handler_input, _words(handler_input).SOMETHING_WRONG)
 
 
-def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Optional[Thermostat] = None) -> Response:
+def _sdm_failure(handler_input: HandlerInput, error: SdmError, thermostat: Thermostat | None = None) -> Response:
     """SDM's failure as sdm_errors classifies it, in words (speech.Speech.failure); the LinkAccount card only
     where linking again can help."""
     kind = classify(error)
@@ -397,17 +430,28 @@ def _link_account(handler_input: HandlerInput, text: str) -> Response:
     return _tell(handler_input, text, LinkAccountCard())
 
 
-def _tell(handler_input: HandlerInput, text: str, card: Optional[Card] = None) -> Response:
+def _tell(handler_input: HandlerInput, text: str, card: Card | None = None) -> Response:
     """Speak and end the session, forgetting any half-finished request."""
     session.remember(handler_input, {})
-    return handler_input.response_builder.speak(_ssml(text)).set_should_end_session(True).set_card(card).response
+    builder = handler_input.response_builder.speak(_ssml(text)).set_should_end_session(True)
+    if card is not None:
+        builder.set_card(card)
+    return builder.response
 
 
-def _ask(handler_input: HandlerInput, text: str, reprompt: str, pending: Optional[Dict[str, Any]] = None,
-         card: Optional[Card] = None) -> Response:
+def _ask(
+    handler_input: HandlerInput,
+    text: str,
+    reprompt: str,
+    pending: dict[str, Any] | None = None,
+    card: Card | None = None,
+) -> Response:
     """Speak, keep the session open, and keep only `pending` for the next turn."""
     session.remember(handler_input, pending or {})
-    return handler_input.response_builder.speak(_ssml(text)).ask(_ssml(reprompt)).set_card(card).response
+    builder = handler_input.response_builder.speak(_ssml(text)).ask(_ssml(reprompt))
+    if card is not None:
+        builder.set_card(card)
+    return builder.response
 
 
 def _ssml(text: str) -> str:

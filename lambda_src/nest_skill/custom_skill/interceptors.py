@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Dict
+from typing import Any
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, AbstractResponseInterceptor
 from ask_sdk_core.handler_input import HandlerInput
@@ -28,16 +28,24 @@ CHANGE = "change"
 """The request attribute holding the controls.Change a request made (handlers._carry_out)."""
 
 
-def request_fields(handler_input: HandlerInput) -> Dict[str, Any]:
+def request_fields(handler_input: HandlerInput) -> dict[str, Any]:
     """What identifies the request in a log line; latency once the request timer has started."""
     request = handler_input.request_envelope.request
-    fields: Dict[str, Any] = {"alexa_request_id": request.request_id, "request_type": request.object_type}
-    if isinstance(request, IntentRequest):
+    fields: dict[str, Any] = {}
+    if request is not None:  # the SDK's model allows an envelope without one; Alexa always sends it
+        fields.update(alexa_request_id=request.request_id, request_type=request.object_type)
+    if isinstance(request, IntentRequest) and request.intent is not None:
         fields["intent"] = request.intent.name
-    started = handler_input.attributes_manager.request_attributes.get(_STARTED)
+    started = _started(handler_input)
     if started is not None:
         fields["latency_ms"] = round((time.monotonic() - started) * 1000.0, 1)
     return fields
+
+
+def _started(handler_input: HandlerInput) -> float | None:
+    """When RequestTimer saw the request (time.monotonic()), if it did."""
+    started = handler_input.attributes_manager.request_attributes.get(_STARTED)
+    return started if isinstance(started, float) else None
 
 
 class RequestTimer(AbstractRequestInterceptor):
@@ -56,19 +64,21 @@ class SpeechChooser(AbstractRequestInterceptor):
 
 class ResponseLogger(AbstractResponseInterceptor):
     def process(self, handler_input: HandlerInput, response: Response) -> None:
-        log.info("handled", extra={**request_fields(handler_input),
-                                   "ends_session": bool(response and response.should_end_session)})
+        log.info(
+            "handled",
+            extra={**request_fields(handler_input), "ends_session": bool(response and response.should_end_session)},
+        )
 
 
 class ChangeReporter(AbstractResponseInterceptor):
     """Live state: after the answer to a request that changed a thermostat is decided, one
-    ChangeReport (cause VOICE_INTERACTION) per user who sees it (live_state.reporter.LiveState),
-    within the request's own deadline and at most REPORT_BUDGET_S. A failure to report never
-    changes the answer."""
+    ChangeReport (cause VOICE_INTERACTION) per user who sees it, within the request's own deadline
+    (`live_state`: live_state.on_first_use.LiveStateOnFirstUse, which also bounds it by the
+    reporter's REPORT_BUDGET_S and loads the reporter at the first change). A failure to report
+    never changes the answer."""
 
-    def __init__(self, live_state: Any, budget_s: float, request_budget_s: float):
+    def __init__(self, live_state: Any, request_budget_s: float):
         self._live_state = live_state
-        self._budget_s = budget_s
         self._request_budget_s = request_budget_s
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
@@ -78,10 +88,12 @@ class ChangeReporter(AbstractResponseInterceptor):
             return
         from nest_skill.sdm_client import Deadline  # the domain's deadline, as the handlers use it
 
-        started = attributes.get(_STARTED, time.monotonic())
-        left = min(self._budget_s, self._request_budget_s - (time.monotonic() - started),
-                   Deadline.for_request(handler_input.context).remaining())
+        started = _started(handler_input)
+        left = min(
+            self._request_budget_s - (time.monotonic() - started if started is not None else 0.0),
+            Deadline.for_request(handler_input.context).remaining(),
+        )
         try:
             self._live_state.report_change(change, Deadline(left))
-        except Exception:  # noqa: BLE001 - the answer stands whatever happens to the report
+        except Exception:  # the answer stands whatever happens to the report
             log.exception("change report failed", extra=request_fields(handler_input))

@@ -7,7 +7,8 @@ before exactly one thermostat is meant. Requests without a session simply do wit
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 
@@ -24,10 +25,9 @@ PENDING_CHOICES = "pending_choices"
 """The SDM device names a "which one?" question offered, in the order offered."""
 
 
-def pending(action: Action, choices: Sequence[Thermostat] = (), device: Optional[Thermostat] = None
-            ) -> Dict[str, Any]:
+def pending(action: Action, choices: Sequence[Thermostat] = (), device: Thermostat | None = None) -> dict[str, Any]:
     """The attributes that keep `action` waiting: for a choice among `choices`, or a yes about `device`."""
-    attributes: Dict[str, Any] = {PENDING_ACTION: action.to_json()}
+    attributes: dict[str, Any] = {PENDING_ACTION: action.to_json()}
     if choices:
         attributes[PENDING_CHOICES] = [t.device_name for t in choices]
     if device is not None:
@@ -35,7 +35,7 @@ def pending(action: Action, choices: Sequence[Thermostat] = (), device: Optional
     return attributes
 
 
-def pending_action(attributes: Mapping[str, Any]) -> Optional[Action]:
+def pending_action(attributes: Mapping[str, Any]) -> Action | None:
     """The command waiting for an answer; None when there is none or it does not parse."""
     return action_from_json(attributes.get(PENDING_ACTION))
 
@@ -47,12 +47,12 @@ def attributes(handler_input: HandlerInput) -> Mapping[str, Any]:
     return handler_input.attributes_manager.session_attributes or {}
 
 
-def remember(handler_input: HandlerInput, kept: Dict[str, Any]) -> None:
+def remember(handler_input: HandlerInput, kept: dict[str, Any]) -> None:
     """Keep only `kept` for the next turn (when the request has a session)."""
     if handler_input.request_envelope.session is not None:
         handler_input.attributes_manager.session_attributes = kept
 
 
-def text(value: Any) -> Optional[str]:
+def text(value: Any) -> str | None:
     """A kept string; None for anything else, or an empty string."""
     return value if isinstance(value, str) and value else None

@@ -4,49 +4,87 @@ The words come from the request's language catalog (catalog.py, messages/*.json:
 keyed by message id); this module decides which message fits the situation and fills in its
 arguments: names as the user wrote them, numbers in the thermostat's own scale (SDM's
 `Settings.temperatureScale`, as the Nest app shows them). `Speech.for_locale(locale)` speaks one
-locale; the module-level names below speak English, as any locale the skill has no catalog for.
+locale (English for a locale the skill has no catalog for); a language's catalog is read and parsed at
+the first request in it, not at import.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence, Tuple
+from collections.abc import Sequence
 
 from nest_skill import temperatures
-from nest_skill.controls import (AlreadyInMode, BeyondLimit, CannotChange, Change, EcoOn, EcoWhileOff,
-                                 FanAlreadyOff, ModeUnavailable, NoControls, NoFan, NotInEco, NotReporting, Offline,
-                                 OutOfRange, RangeTooNarrow, TurnedOff)
+from nest_skill.controls import (
+    AlreadyInMode,
+    BeyondLimit,
+    CannotChange,
+    Change,
+    EcoOn,
+    EcoWhileOff,
+    FanAlreadyOff,
+    ModeUnavailable,
+    NoControls,
+    NoFan,
+    NotInEco,
+    NotReporting,
+    Offline,
+    OutOfRange,
+    RangeTooNarrow,
+    TurnedOff,
+)
 from nest_skill.custom_skill import catalog
 from nest_skill.sdm_errors import Failure
 from nest_skill.thermostats import Hvac, Mode, Thermostat
 
 _FAILURES = {
-    Failure.RATE_LIMITED: "rate_limited", Failure.TIMED_OUT: "timed_out", Failure.INVALID: "rejected",
-    Failure.PROJECT_UNAVAILABLE: "project_unavailable", Failure.CREDENTIALS_EXPIRED: "link_account",
-    Failure.CREDENTIALS_INVALID: "link_account", Failure.NOT_SHARED: "no_access",
+    Failure.RATE_LIMITED: "rate_limited",
+    Failure.TIMED_OUT: "timed_out",
+    Failure.INVALID: "rejected",
+    Failure.PROJECT_UNAVAILABLE: "project_unavailable",
+    Failure.CREDENTIALS_EXPIRED: "link_account",
+    Failure.CREDENTIALS_INVALID: "link_account",
+    Failure.NOT_SHARED: "no_access",
 }
 """The message for each Failure that is not about one thermostat; the others name it (failure())."""
 
 _RUNNING = {Hvac.HEATING: "heating", Hvac.COOLING: "cooling", Hvac.OFF: "idle"}
 _ORDINALS = 5
 """How many thermostats a "which one?" question numbers ("the first" ... "the fifth")."""
-_FIXED = ("CARD_TITLE", "WELCOME", "WHAT_NEXT", "HELP", "WHICH_MODE", "WARMER_OR_COOLER", "FAN_ON_OR_OFF",
-          "FALLBACK", "GOODBYE", "LINK_ACCOUNT", "NO_ACCESS", "NO_THERMOSTATS", "RATE_LIMITED", "TIMED_OUT",
-          "UNAVAILABLE", "REJECTED", "PROJECT_UNAVAILABLE", "NOT_CHANGED", "NOTHING_TO_CONFIRM", "SOMETHING_WRONG",
-          "WHICH_TEMPERATURE")
-"""The messages without arguments, as attributes (speech.WELCOME): message id in lower case."""
 
 
 class Speech:
-    """What the skill says in one locale."""
+    """What the skill says in one locale. The messages without arguments are its upper-case attributes
+    (WELCOME), each the catalog's message of that name in lower case."""
 
-    def __init__(self, words: catalog.Catalog):
+    CARD_TITLE: str
+    WELCOME: str
+    WHAT_NEXT: str
+    HELP: str
+    WHICH_MODE: str
+    WARMER_OR_COOLER: str
+    FAN_ON_OR_OFF: str
+    FALLBACK: str
+    GOODBYE: str
+    LINK_ACCOUNT: str
+    NO_ACCESS: str
+    NO_THERMOSTATS: str
+    RATE_LIMITED: str
+    TIMED_OUT: str
+    UNAVAILABLE: str
+    REJECTED: str
+    PROJECT_UNAVAILABLE: str
+    NOT_CHANGED: str
+    NOTHING_TO_CONFIRM: str
+    SOMETHING_WRONG: str
+    WHICH_TEMPERATURE: str
+
+    def __init__(self, words: catalog.Catalog) -> None:
         self._ = words
         for name in _FIXED:
             setattr(self, name, words(name.lower()))
 
     @classmethod
-    def for_locale(cls, locale: Optional[str]) -> "Speech":
+    def for_locale(cls, locale: str | None) -> Speech:
         return _for_catalog(catalog.for_locale(locale or ""))
 
     @property
@@ -63,7 +101,7 @@ class Speech:
         return self._("thermostat", by_room=by_room, name=thermostat.name)
 
     def listed(self, items: Sequence[str], conjunction: str) -> str:
-        """"a, b and c" (conjunction "and") or "a, b or c" ("or"), as the language lists."""
+        """ "a, b and c" (conjunction "and") or "a, b or c" ("or"), as the language lists."""
         if len(items) < 2:
             return items[0] if items else ""
         return self._(f"list_{conjunction}", items=self._("list_separator").join(items[:-1]), last=items[-1])
@@ -73,7 +111,7 @@ class Speech:
         return self._("sentence_separator").join(texts)
 
     def _setpoints(self, values: Sequence[float], scale: str) -> str:
-        """"20 and 24" in English, "20度と24度" in Japanese: each setpoint with its unit where the language
+        """ "20 and 24" in English, "20度と24度" in Japanese: each setpoint with its unit where the language
         puts it on every number rather than once after the list."""
         return self.listed([self._("setpoint", value=v, scale=scale) for v in values], "and")
 
@@ -88,18 +126,25 @@ class Speech:
             return self._("status_not_reporting", thermostat=subject)
         if not thermostat.online:
             return self._("status_offline", thermostat=subject)
-        setpoints = tuple(thermostat.shown(c) for c in thermostat.usable_setpoints(thermostat.heat_c,
-                                                                                   thermostat.cool_c)
-                          if c is not None)
+        setpoints = tuple(
+            thermostat.shown(c)
+            for c in thermostat.usable_setpoints(thermostat.heat_c, thermostat.cool_c)
+            if c is not None
+        )
         setting = _setting(thermostat.mode, setpoints)
-        running = (_RUNNING.get(thermostat.hvac) if thermostat.hvac is not None and thermostat.mode is not Mode.OFF
-                   else None)
+        running = (
+            _RUNNING.get(thermostat.hvac) if thermostat.hvac is not None and thermostat.mode is not Mode.OFF else None
+        )
         ambient = thermostat.shown(thermostat.ambient_c)
-        args = dict(thermostat=subject, scale=thermostat.scale, running=running or "none",
-                    **_setpoint_args(setting, setpoints))
+        args = dict(
+            thermostat=subject, scale=thermostat.scale, running=running or "none", **_setpoint_args(setting, setpoints)
+        )
         if setting == "other":
-            return (self._("status_online", thermostat=subject) if ambient is None else
-                    self._("status_reading", thermostat=subject, temperature=ambient, scale=thermostat.scale))
+            return (
+                self._("status_online", thermostat=subject)
+                if ambient is None
+                else self._("status_reading", thermostat=subject, temperature=ambient, scale=thermostat.scale)
+            )
         if ambient is None:
             return self._("status_without_reading", **args)
         return self._("status", temperature=ambient, **args)
@@ -110,11 +155,11 @@ class Speech:
             return self.NO_THERMOSTATS
         lines = []
         for thermostat in thermostats:
-            if not thermostat.reporting or not thermostat.capabilities.humidity:
+            percent = thermostat.humidity  # reported exactly when the capability is (Capabilities.humidity)
+            if not thermostat.reporting or percent is None:
                 lines.append(self._("humidity_not_reported", thermostat=self.the(thermostat)))
             else:
-                lines.append(self._("humidity", thermostat=self.the(thermostat),
-                                    percent=int(thermostat.humidity + 0.5)))
+                lines.append(self._("humidity", thermostat=self.the(thermostat), percent=int(percent + 0.5)))
         return self.sentences(lines)
 
     # --- changes -----------------------------------------------------------------------------
@@ -125,8 +170,12 @@ class Speech:
         if change.fan_seconds == 0:
             return self._("fan_off", thermostat=subject)
         if change.fan_seconds is not None:
-            return self._("fan_runs", thermostat=subject, duration=self._duration(change.fan_seconds),
-                          capped="yes" if change.capped else "no")
+            return self._(
+                "fan_runs",
+                thermostat=subject,
+                duration=self._duration(change.fan_seconds),
+                capped="yes" if change.capped else "no",
+            )
         scale = change.thermostat.scale
         if change.eco_off:
             setting = _setting(change.mode, ())
@@ -139,9 +188,17 @@ class Speech:
     def cannot_change(self, reason: CannotChange) -> str:
         thermostat = reason.thermostat
         subject, scale = self.the(thermostat), thermostat.scale
-        simple = {NotReporting: "cannot_not_reporting", NoControls: "cannot_no_controls", Offline: "cannot_offline",
-                  TurnedOff: "cannot_turned_off", EcoOn: "cannot_eco_on", EcoWhileOff: "cannot_eco_while_off",
-                  NotInEco: "cannot_not_in_eco", FanAlreadyOff: "cannot_fan_already_off", NoFan: "cannot_no_fan"}
+        simple = {
+            NotReporting: "cannot_not_reporting",
+            NoControls: "cannot_no_controls",
+            Offline: "cannot_offline",
+            TurnedOff: "cannot_turned_off",
+            EcoOn: "cannot_eco_on",
+            EcoWhileOff: "cannot_eco_while_off",
+            NotInEco: "cannot_not_in_eco",
+            FanAlreadyOff: "cannot_fan_already_off",
+            NoFan: "cannot_no_fan",
+        }
         for kind, key in simple.items():
             if isinstance(reason, kind):
                 return self._(key, thermostat=subject)
@@ -152,8 +209,14 @@ class Speech:
             return self._("cannot_already_in_mode", thermostat=subject, scale=scale, **_setpoint_args(setting, ()))
         if isinstance(reason, BeyondLimit):
             side = "above" if reason.limit == reason.high else "below"
-            return self._("cannot_beyond_limit", thermostat=subject, side=side, limit=reason.limit,
-                          setpoints=self._setpoints(reason.setpoints, scale), scale=scale)
+            return self._(
+                "cannot_beyond_limit",
+                thermostat=subject,
+                side=side,
+                limit=reason.limit,
+                setpoints=self._setpoints(reason.setpoints, scale),
+                scale=scale,
+            )
         if isinstance(reason, OutOfRange):
             return self._("cannot_out_of_range", thermostat=subject, low=reason.low, high=reason.high, scale=scale)
         if isinstance(reason, RangeTooNarrow):
@@ -165,7 +228,7 @@ class Speech:
         504 while carrying it out): it may or may not have been carried out."""
         return self._("unconfirmed", thermostat=self.the(thermostat))
 
-    def failure(self, kind: Failure, thermostat: Optional[Thermostat] = None) -> str:
+    def failure(self, kind: Failure, thermostat: Thermostat | None = None) -> str:
         """What the user hears for an SDM failure (sdm_errors.classify), naming the thermostat when the
         failure is about the one being changed. A refusal the thermostat's state explains is worded as
         when the skill itself knew beforehand (cannot_change)."""
@@ -194,25 +257,30 @@ class Speech:
         return self.UNAVAILABLE
 
     def _too_narrow(self, thermostat: Thermostat) -> str:
-        return self._("cannot_range_too_narrow", thermostat=self.the(thermostat),
-                      span=temperatures.min_span(thermostat.scale), scale=thermostat.scale)
+        return self._(
+            "cannot_range_too_narrow",
+            thermostat=self.the(thermostat),
+            span=temperatures.min_span(thermostat.scale),
+            scale=thermostat.scale,
+        )
 
     def gone(self, thermostat: Thermostat) -> str:
         return self._("gone", thermostat=self.the(thermostat))
 
     def _duration(self, seconds: int) -> str:
-        """"1 hour and 30 minutes", "1時間30分": the units present, each counted as the language counts
+        """ "1 hour and 30 minutes", "1時間30分": the units present, each counted as the language counts
         (`hours`, `minutes`, `seconds`), put together by the `duration` message for that combination
         (`parts`: the units present, joined by "_")."""
         hours, rest = divmod(seconds, 3600)
         minutes, secs = divmod(rest, 60)
-        units = {unit: self._(unit, count=n) for n, unit in ((hours, "hours"), (minutes, "minutes"),
-                                                             (secs, "seconds")) if n}
+        units = {
+            unit: self._(unit, count=n) for n, unit in ((hours, "hours"), (minutes, "minutes"), (secs, "seconds")) if n
+        }
         return self._("duration", parts="_".join(units), **units)
 
     # --- questions ---------------------------------------------------------------------------
 
-    def ask_which_of(self, candidates: Sequence[Thermostat]) -> Tuple[str, str]:
+    def ask_which_of(self, candidates: Sequence[Thermostat]) -> tuple[str, str]:
         """Several thermostats fit the name: the same room in two homes ("the Living Room at Lake House,
         or at Home?"), or several near-misses."""
         names = {t.name for t in candidates}
@@ -224,23 +292,29 @@ class Speech:
         spoken = [self.the(t) for t in candidates]
         choices = self.listed(spoken, "or")
         if len(set(spoken)) < len(candidates):
-            ordinals = self.listed([self._("ordinal", position=str(i + 1))
-                                    for i in range(min(len(candidates), _ORDINALS))], "or")
-            found = (self._("found_same_name", count=len(candidates), thermostat=spoken[0], ordinals=ordinals)
-                     if len(set(spoken)) == 1 else
-                     self._("found_several", count=len(candidates), choices=choices, ordinals=ordinals))
+            ordinals = self.listed(
+                [self._("ordinal", position=str(i + 1)) for i in range(min(len(candidates), _ORDINALS))], "or"
+            )
+            found = (
+                self._("found_same_name", count=len(candidates), thermostat=spoken[0], ordinals=ordinals)
+                if len(set(spoken)) == 1
+                else self._("found_several", count=len(candidates), choices=choices, ordinals=ordinals)
+            )
             return found, self._("which_one_ordinal", ordinals=ordinals)
         return self._("did_you_mean_one_of", choices=choices), self._("which_one", choices=choices)
 
-    def confirm(self, thermostat: Thermostat) -> Tuple[str, str]:
+    def confirm(self, thermostat: Thermostat) -> tuple[str, str]:
         subject = self.the(thermostat)
         return self._("did_you_mean", thermostat=subject), self._("did_you_mean_yes_or_no", thermostat=subject)
 
-    def ask_which(self, thermostats: Sequence[Thermostat], temperature: Optional[float] = None) -> Tuple[str, str]:
+    def ask_which(self, thermostats: Sequence[Thermostat], temperature: float | None = None) -> tuple[str, str]:
         """No thermostat named, several listed: the question, naming the temperature when it is a set."""
         choices = self.listed([self.the(t) for t in thermostats], "or")
-        asked = (self._("which_thermostat", choices=choices) if temperature is None else
-                 self._("which_thermostat_to_set", choices=choices, temperature=temperature))
+        asked = (
+            self._("which_thermostat", choices=choices)
+            if temperature is None
+            else self._("which_thermostat_to_set", choices=choices, temperature=temperature)
+        )
         return asked, self._("which_one", choices=choices)
 
     def not_found(self, spoken: str, thermostats: Sequence[Thermostat]) -> str:
@@ -252,18 +326,18 @@ class Speech:
         """The card's steps for sharing a thermostat added or replaced after the account was linked."""
         return self._("share_thermostat", spoken=spoken)
 
-    def unknown_thermostat(self, spoken: str, thermostats: Sequence[Thermostat]) -> Tuple[str, str]:
+    def unknown_thermostat(self, spoken: str, thermostats: Sequence[Thermostat]) -> tuple[str, str]:
         question = self._("which_to_set", choices=self.listed([self.the(t) for t in thermostats], "or"))
         return self.sentences([self.not_found(spoken, thermostats), question]), question
 
-    def ask_temperature(self, spoken_thermostat: Optional[str]) -> Tuple[str, str]:
+    def ask_temperature(self, spoken_thermostat: str | None) -> tuple[str, str]:
         if spoken_thermostat:
             name = re.sub(r"^the\s+", "", spoken_thermostat.strip(), flags=re.IGNORECASE)
             return self._("what_temperature_for", name=name), self.WHICH_TEMPERATURE
         return self._("what_temperature"), self.WHICH_TEMPERATURE
 
 
-def _setting(mode: Mode, setpoints: Tuple[float, ...]) -> str:
+def _setting(mode: Mode, setpoints: tuple[float, ...]) -> str:
     """The `setting` variant of a message for a mode and the setpoints it holds (none, one, or a range)."""
     if mode is Mode.OFF:
         return "off"
@@ -277,9 +351,9 @@ def _setting(mode: Mode, setpoints: Tuple[float, ...]) -> str:
     return kind
 
 
-def _setpoint_args(setting: str, setpoints: Tuple[float, ...]) -> dict:
+def _setpoint_args(setting: str, setpoints: tuple[float, ...]) -> dict[str, str | float | None]:
     """`setting` with the setpoints its variant reads: `target` for one, `low` and `high` for a range."""
-    args = {"setting": setting, "target": None, "low": None, "high": None}
+    args: dict[str, str | float | None] = {"setting": setting, "target": None, "low": None, "high": None}
     if setting.endswith("_between"):
         args["low"], args["high"] = setpoints[0], setpoints[1]
     elif setting.endswith("_to"):
@@ -287,7 +361,7 @@ def _setpoint_args(setting: str, setpoints: Tuple[float, ...]) -> dict:
     return args
 
 
-_SPEECH: dict = {}
+_SPEECH: dict[int, Speech] = {}
 
 
 def _for_catalog(words: catalog.Catalog) -> Speech:
@@ -296,14 +370,5 @@ def _for_catalog(words: catalog.Catalog) -> Speech:
     return _SPEECH[id(words)]
 
 
-ENGLISH = Speech.for_locale(catalog.BASE_LANGUAGE)
-"""English: the module-level names below, and any locale without a catalog."""
-
-(CARD_TITLE, WELCOME, WHAT_NEXT, HELP, WHICH_MODE, WARMER_OR_COOLER, FAN_ON_OR_OFF, FALLBACK, GOODBYE, LINK_ACCOUNT,
- NO_ACCESS, NO_THERMOSTATS, RATE_LIMITED, TIMED_OUT, UNAVAILABLE, REJECTED, PROJECT_UNAVAILABLE, NOT_CHANGED,
- NOTHING_TO_CONFIRM, SOMETHING_WRONG, WHICH_TEMPERATURE) = (getattr(ENGLISH, name) for name in _FIXED)
-status, humidity, changed, cannot_change = ENGLISH.status, ENGLISH.humidity, ENGLISH.changed, ENGLISH.cannot_change
-unconfirmed, failure, gone, ask_which_of = ENGLISH.unconfirmed, ENGLISH.failure, ENGLISH.gone, ENGLISH.ask_which_of
-confirm, ask_which, not_found, share_thermostat = (ENGLISH.confirm, ENGLISH.ask_which, ENGLISH.not_found,
-                                                   ENGLISH.share_thermostat)
-unknown_thermostat, ask_temperature = ENGLISH.unknown_thermostat, ENGLISH.ask_temperature
+_FIXED = tuple(name for name in Speech.__annotations__ if name.isupper())
+"""The messages without arguments: Speech's upper-case attributes, in their order there."""

@@ -3,8 +3,8 @@
 LIVE_STATE_TABLE, LIVE_STATE_KEY (the token key, as its alias ARN: a skill function in another
 region than the table's names it by its fixed alias), LIVE_STATE_REGION (the table's and the
 credentials bucket's region: the home region), MESSAGING_CREDENTIALS_BUCKET and
-MESSAGING_CREDENTIALS_OBJECT are set by the stacks when `live_state` is on. AWS_REGION (set by Lambda) says which Alexa region this function
-serves, and so which event gateway its users' reports go to. LWA_TOKEN_URL and
+MESSAGING_CREDENTIALS_OBJECT are set by the stacks when `live_state` is on. AWS_REGION (set by Lambda)
+says which Alexa region this function serves, and so which event gateway its users' reports go to. LWA_TOKEN_URL and
 EVENT_GATEWAY_URL_NA/_EU/_FE (and GOOGLE_TOKENINFO_URL) replace Amazon's (and Google's) hosts in the
 sandbox only.
 """
@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from nest_skill.config import ConfigError
+from nest_skill.live_state import TABLE_VARIABLE, live_state_on
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 GOOGLE_TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
 # developer.amazon.com/docs/smarthome/send-events.html, "Gateway endpoints".
-GATEWAY_URLS = {"NA": "https://api.amazonalexa.com/v3/events",
-                "EU": "https://api.eu.amazonalexa.com/v3/events",
-                "FE": "https://api.fe.amazonalexa.com/v3/events"}
+GATEWAY_URLS = {
+    "NA": "https://api.amazonalexa.com/v3/events",
+    "EU": "https://api.eu.amazonalexa.com/v3/events",
+    "FE": "https://api.fe.amazonalexa.com/v3/events",
+}
 # The Alexa region each AWS region's Lambda serves (stacks/config.py ALEXA_API_REGIONS).
 ALEXA_REGION_OF = {"us-east-1": "NA", "eu-west-1": "EU", "us-west-2": "FE"}
 
@@ -43,26 +46,37 @@ class LiveStateConfig:
     def from_mapping(cls, env: Mapping[str, str]) -> LiveStateConfig | None:
         """None when LIVE_STATE_TABLE is unset or blank (live state off); ConfigError naming the
         variable when it is on but another value is missing or unusable."""
-        table = env.get("LIVE_STATE_TABLE", "").strip()
-        if not table:
+        if not live_state_on(env):
             return None
+        table = env[TABLE_VARIABLE].strip()
         values = {}
-        for name in ("LIVE_STATE_KEY", "LIVE_STATE_REGION", "MESSAGING_CREDENTIALS_BUCKET",
-                     "MESSAGING_CREDENTIALS_OBJECT", "AWS_REGION"):
+        for name in (
+            "LIVE_STATE_KEY",
+            "LIVE_STATE_REGION",
+            "MESSAGING_CREDENTIALS_BUCKET",
+            "MESSAGING_CREDENTIALS_OBJECT",
+            "AWS_REGION",
+        ):
             values[name] = env.get(name, "").strip()
             if not values[name]:
                 raise ConfigError(f"{name} is not set: live state needs it (LIVE_STATE_TABLE is set)")
         alexa_region = ALEXA_REGION_OF.get(values["AWS_REGION"])
         if alexa_region is None:
-            raise ConfigError(f"AWS_REGION = {values['AWS_REGION']!r}: Alexa serves smart home from "
-                              f"{', '.join(ALEXA_REGION_OF)} only")
-        urls = {region: _url(f"EVENT_GATEWAY_URL_{region}", env, default)
-                for region, default in GATEWAY_URLS.items()}
-        return cls(table=table, key_id=values["LIVE_STATE_KEY"], region=values["LIVE_STATE_REGION"],
-                   credentials_bucket=values["MESSAGING_CREDENTIALS_BUCKET"],
-                   credentials_object=values["MESSAGING_CREDENTIALS_OBJECT"], alexa_region=alexa_region,
-                   lwa_token_url=_url("LWA_TOKEN_URL", env, LWA_TOKEN_URL), gateway_urls=urls,
-                   tokeninfo_url=_url("GOOGLE_TOKENINFO_URL", env, GOOGLE_TOKENINFO_URL))
+            raise ConfigError(
+                f"AWS_REGION = {values['AWS_REGION']!r}: Alexa serves smart home from {', '.join(ALEXA_REGION_OF)} only"
+            )
+        urls = {region: _url(f"EVENT_GATEWAY_URL_{region}", env, default) for region, default in GATEWAY_URLS.items()}
+        return cls(
+            table=table,
+            key_id=values["LIVE_STATE_KEY"],
+            region=values["LIVE_STATE_REGION"],
+            credentials_bucket=values["MESSAGING_CREDENTIALS_BUCKET"],
+            credentials_object=values["MESSAGING_CREDENTIALS_OBJECT"],
+            alexa_region=alexa_region,
+            lwa_token_url=_url("LWA_TOKEN_URL", env, LWA_TOKEN_URL),
+            gateway_urls=urls,
+            tokeninfo_url=_url("GOOGLE_TOKENINFO_URL", env, GOOGLE_TOKENINFO_URL),
+        )
 
 
 def _url(name: str, env: Mapping[str, str], default: str) -> str:

@@ -65,8 +65,9 @@ class DeviceState:
     suspect: bool = False
 
     def copy(self) -> DeviceState:
-        return DeviceState(self.endpoint_id, copy.deepcopy(self.document), dict(self.stamps), self.version,
-                           self.complete, self.suspect)
+        return DeviceState(
+            self.endpoint_id, copy.deepcopy(self.document), dict(self.stamps), self.version, self.complete, self.suspect
+        )
 
     def merge(self, traits: Mapping[str, Any], at: float) -> bool:
         """An event's traits taken field by field where the event is newer than the field; True when a
@@ -90,9 +91,14 @@ class DeviceState:
     def reseeded(self, device: Mapping[str, Any], at: float) -> DeviceState:
         """The state after a full listing read at `at`: the listing's document, with each field an
         event set after `at` kept; fields the listing lacks are gone (a trait SDM no longer lists)."""
-        fresh = DeviceState(self.endpoint_id, {k: copy.deepcopy(device[k]) for k in
-                                               ("name", "type", "traits", "parentRelations") if k in device},
-                            {}, self.version, complete=True, suspect=False)
+        fresh = DeviceState(
+            self.endpoint_id,
+            {k: copy.deepcopy(device[k]) for k in ("name", "type", "traits", "parentRelations") if k in device},
+            {},
+            self.version,
+            complete=True,
+            suspect=False,
+        )
         traits = fresh.document.setdefault("traits", {})
         for trait, fields in traits.items():
             if isinstance(fields, dict):
@@ -126,38 +132,57 @@ class DeviceStates:
     # -- events applied ---------------------------------------------------------------------------
 
     def applied(self, event_id: str) -> bool:
-        item = _call("GetItem", lambda: self._db().get_item(
-            TableName=self._table, Key=_key(event_pk(event_id), APPLIED_SK), ConsistentRead=True)).get("Item")
+        item = _call(
+            "GetItem",
+            lambda: self._db().get_item(
+                TableName=self._table, Key=_key(event_pk(event_id), APPLIED_SK), ConsistentRead=True
+            ),
+        ).get("Item")
         # DynamoDB deletes expired items within days, not at once: an expired one no longer counts.
         return item is not None and float(item.get(TTL_ATTRIBUTE, {}).get("N", "0")) > self._clock()
 
     def mark_applied(self, event_id: str) -> None:
-        item = {**_key(event_pk(event_id), APPLIED_SK),
-                TTL_ATTRIBUTE: {"N": str(int(self._clock() + EVENT_TTL_S))}}
+        item = {**_key(event_pk(event_id), APPLIED_SK), TTL_ATTRIBUTE: {"N": str(int(self._clock() + EVENT_TTL_S))}}
         _call("PutItem", lambda: self._db().put_item(TableName=self._table, Item=item))
 
     # -- device states ----------------------------------------------------------------------------
 
     def load(self, endpoint_id: str) -> DeviceState | None:
-        item = _call("GetItem", lambda: self._db().get_item(
-            TableName=self._table, Key=_key(device_pk(endpoint_id), STATE_SK), ConsistentRead=True)).get("Item")
+        item = _call(
+            "GetItem",
+            lambda: self._db().get_item(
+                TableName=self._table, Key=_key(device_pk(endpoint_id), STATE_SK), ConsistentRead=True
+            ),
+        ).get("Item")
         if item is None:
             return None
-        return DeviceState(endpoint_id, json.loads(item["document"]["S"]),
-                           {k: float(v) for k, v in json.loads(item["stamps"]["S"]).items()},
-                           int(item["version"]["N"]), item.get("complete", {}).get("BOOL", False),
-                           item.get("suspect", {}).get("BOOL", False))
+        return DeviceState(
+            endpoint_id,
+            json.loads(item["document"]["S"]),
+            {k: float(v) for k, v in json.loads(item["stamps"]["S"]).items()},
+            int(item["version"]["N"]),
+            item.get("complete", {}).get("BOOL", False),
+            item.get("suspect", {}).get("BOOL", False),
+        )
 
     def save(self, state: DeviceState) -> bool:
         """Write `state` unless another writer stored a version since it was read; False then."""
-        item = {**_key(device_pk(state.endpoint_id), STATE_SK),
-                "document": {"S": json.dumps(state.document, separators=(",", ":"))},
-                "stamps": {"S": json.dumps(state.stamps, separators=(",", ":"))},
-                "version": {"N": str(state.version + 1)}, "complete": {"BOOL": state.complete},
-                "suspect": {"BOOL": state.suspect}}
-        condition = ({"ConditionExpression": "attribute_not_exists(pk)"} if state.version == 0 else
-                     {"ConditionExpression": "version = :seen",
-                      "ExpressionAttributeValues": {":seen": {"N": str(state.version)}}})
+        item = {
+            **_key(device_pk(state.endpoint_id), STATE_SK),
+            "document": {"S": json.dumps(state.document, separators=(",", ":"))},
+            "stamps": {"S": json.dumps(state.stamps, separators=(",", ":"))},
+            "version": {"N": str(state.version + 1)},
+            "complete": {"BOOL": state.complete},
+            "suspect": {"BOOL": state.suspect},
+        }
+        condition = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if state.version == 0
+            else {
+                "ConditionExpression": "version = :seen",
+                "ExpressionAttributeValues": {":seen": {"N": str(state.version)}},
+            }
+        )
         try:
             self._db().put_item(TableName=self._table, Item=item, **condition)
         except Exception as error:
@@ -168,11 +193,14 @@ class DeviceStates:
         return True
 
     def forget_device(self, endpoint_id: str) -> None:
-        _call("DeleteItem", lambda: self._db().delete_item(
-            TableName=self._table, Key=_key(device_pk(endpoint_id), STATE_SK)))
+        _call(
+            "DeleteItem",
+            lambda: self._db().delete_item(TableName=self._table, Key=_key(device_pk(endpoint_id), STATE_SK)),
+        )
 
-    def seed(self, user: str, devices: Iterable[tuple[str, Mapping[str, Any], str]], at: float,
-             attempts: int = 3) -> None:
+    def seed(
+        self, user: str, devices: Iterable[tuple[str, Mapping[str, Any], str]], at: float, attempts: int = 3
+    ) -> None:
         """A full listing read with `user`'s Google token at `at`: each (endpointId, SDM device,
         structure) stored as the device's complete state (fields events set later kept), and the
         user listed under each structure."""
@@ -185,45 +213,67 @@ class DeviceStates:
                 if self.save(stored.reseeded(device, at)):
                     break
         for structure in sorted(structures):
-            _call("PutItem", functools.partial(self._db().put_item, TableName=self._table,
-                                               Item=_key(structure_pk(structure), user_pk(user))))
+            _call(
+                "PutItem",
+                functools.partial(
+                    self._db().put_item, TableName=self._table, Item=_key(structure_pk(structure), user_pk(user))
+                ),
+            )
 
     def users_of_structure(self, structure: str) -> list[str]:
-        items = _call("Query", lambda: self._db().query(
-            TableName=self._table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": structure_pk(structure)}}, ProjectionExpression="sk"))["Items"]
+        items = _call(
+            "Query",
+            lambda: self._db().query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": structure_pk(structure)}},
+                ProjectionExpression="sk",
+            ),
+        )["Items"]
         return [item["sk"]["S"].removeprefix("user#") for item in items]
 
     # -- who sees an endpoint ---------------------------------------------------------------------
 
     def list_endpoint(self, user: str, endpoint_id: str) -> None:
         """`user` sees `endpoint_id` (Alexa was told of it): the endpoint's index item and the user's list."""
-        _call("PutItem", lambda: self._db().put_item(
-            TableName=self._table, Item=_key(endpoint_pk(endpoint_id), user_pk(user))))
+        _call(
+            "PutItem",
+            lambda: self._db().put_item(TableName=self._table, Item=_key(endpoint_pk(endpoint_id), user_pk(user))),
+        )
         try:
             self._db().update_item(
-                TableName=self._table, Key=_key(user_pk(user), "tokens"),
+                TableName=self._table,
+                Key=_key(user_pk(user), "tokens"),
                 UpdateExpression="SET endpoints = list_append(if_not_exists(endpoints, :none), :one)",
                 ConditionExpression="attribute_exists(pk) AND NOT contains(endpoints, :id)",
-                ExpressionAttributeValues={":none": {"L": []}, ":one": {"L": [{"S": endpoint_id}]},
-                                           ":id": {"S": endpoint_id}})
+                ExpressionAttributeValues={
+                    ":none": {"L": []},
+                    ":one": {"L": [{"S": endpoint_id}]},
+                    ":id": {"S": endpoint_id},
+                },
+            )
         except Exception as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
 
     def unlist_endpoint(self, user: str, endpoint_id: str, endpoints: Iterable[str]) -> None:
         """`user` no longer sees `endpoint_id` (Alexa was told it is gone). `endpoints`: the user's list as read."""
-        _call("DeleteItem", lambda: self._db().delete_item(
-            TableName=self._table, Key=_key(endpoint_pk(endpoint_id), user_pk(user))))
+        _call(
+            "DeleteItem",
+            lambda: self._db().delete_item(TableName=self._table, Key=_key(endpoint_pk(endpoint_id), user_pk(user))),
+        )
         listed = list(endpoints)
         if endpoint_id not in listed:
             return
         index = listed.index(endpoint_id)
         try:
             self._db().update_item(
-                TableName=self._table, Key=_key(user_pk(user), "tokens"),
-                UpdateExpression=f"REMOVE endpoints[{index}]", ConditionExpression=f"endpoints[{index}] = :id",
-                ExpressionAttributeValues={":id": {"S": endpoint_id}})
+                TableName=self._table,
+                Key=_key(user_pk(user), "tokens"),
+                UpdateExpression=f"REMOVE endpoints[{index}]",
+                ConditionExpression=f"endpoints[{index}] = :id",
+                ExpressionAttributeValues={":id": {"S": endpoint_id}},
+            )
         except Exception as error:
             if _code(error) != "ConditionalCheckFailedException":  # the list changed meanwhile: a re-link wrote it
                 raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None

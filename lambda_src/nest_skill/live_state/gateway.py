@@ -31,8 +31,13 @@ class Gateway:
 
     def send(self, region: str, access_token: str, event: dict[str, Any], deadline: Deadline) -> Sent:
         try:
-            answer = self._http.post(f"event gateway {region}", self._urls[region], deadline, json_body=event,
-                                     headers={"Authorization": f"Bearer {access_token}"})
+            answer = self._http.post(
+                f"event gateway {region}",
+                self._urls[region],
+                deadline,
+                json_body=event,
+                headers={"Authorization": f"Bearer {access_token}"},
+            )
         except NoAnswer:
             return Sent(Outcome.FAILED, None, "")
         document = answer.document if isinstance(answer.document, dict) else {}

@@ -41,8 +41,16 @@ class BoundedHttp:
         self._session = session
         self._watchdog = sdm_client._Watchdog()
 
-    def post(self, operation: str, url: str, deadline: Deadline, *, form: Mapping[str, str] | None = None,
-             json_body: Mapping[str, Any] | None = None, headers: dict[str, str] | None = None) -> Answer:
+    def post(
+        self,
+        operation: str,
+        url: str,
+        deadline: Deadline,
+        *,
+        form: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         """POST within `deadline`; raises NoAnswer. Logs the operation, status and latency, never a body."""
         remaining = deadline.remaining()
         if remaining < sdm_client.MIN_REQUEST_S:
@@ -50,20 +58,31 @@ class BoundedHttp:
         started = time.monotonic()
         with sdm_client._Exchange(self._watchdog, remaining) as exchange:
             try:
-                response = self._session.post(url, data=form, json=json_body, headers=headers or {},
-                                              timeout=(min(sdm_client.CONNECT_TIMEOUT_S, remaining), remaining),
-                                              allow_redirects=False, stream=True)
+                response = self._session.post(
+                    url,
+                    data=form,
+                    json=json_body,
+                    headers=headers or {},
+                    timeout=(min(sdm_client.CONNECT_TIMEOUT_S, remaining), remaining),
+                    allow_redirects=False,
+                    stream=True,
+                )
                 body = sdm_client._read_capped(response)
             except requests.RequestException:
-                log.warning("live state call failed", extra={"operation": operation, "timed_out": exchange.expired,
-                                                             "latency_ms": _ms(started)})
+                log.warning(
+                    "live state call failed",
+                    extra={"operation": operation, "timed_out": exchange.expired, "latency_ms": _ms(started)},
+                )
                 raise NoAnswer(f"{operation}: no answer") from None
         if exchange.expired:
-            log.warning("live state call failed", extra={"operation": operation, "timed_out": True,
-                                                         "latency_ms": _ms(started)})
+            log.warning(
+                "live state call failed", extra={"operation": operation, "timed_out": True, "latency_ms": _ms(started)}
+            )
             raise NoAnswer(f"{operation}: no answer")
-        log.info("live state call", extra={"operation": operation, "status": response.status_code,
-                                           "latency_ms": _ms(started)})
+        log.info(
+            "live state call",
+            extra={"operation": operation, "status": response.status_code, "latency_ms": _ms(started)},
+        )
         document = sdm_client._document(body) if len(body) <= sdm_client.MAX_ANSWER_BYTES else None
         return Answer(response.status_code, None if document is sdm_client._NOT_JSON else document)
 

@@ -54,8 +54,13 @@ class LwaError(Exception):
 
 
 class Lwa:
-    def __init__(self, http: BoundedHttp, token_url: str, credentials: Callable[[], Credentials],
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        http: BoundedHttp,
+        token_url: str,
+        credentials: Callable[[], Credentials],
+        clock: Callable[[], float] = time.time,
+    ):
         self._http = http
         self._url = token_url
         self._credentials = credentials
@@ -67,16 +72,24 @@ class Lwa:
 
     def refresh(self, tokens: Tokens, deadline: Deadline) -> Tokens:
         """A new access token; the refresh token LWA returns, else the one it was given."""
-        return self._token("lwa refresh_token", {"grant_type": "refresh_token",
-                                                 "refresh_token": tokens.refresh_token}, deadline,
-                           keep_refresh=tokens.refresh_token)
+        return self._token(
+            "lwa refresh_token",
+            {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
+            deadline,
+            keep_refresh=tokens.refresh_token,
+        )
 
-    def _token(self, operation: str, form: Mapping[str, str], deadline: Deadline,
-               keep_refresh: str | None = None) -> Tokens:
+    def _token(
+        self, operation: str, form: Mapping[str, str], deadline: Deadline, keep_refresh: str | None = None
+    ) -> Tokens:
         credentials = self._credentials()
         try:
-            answer = self._http.post(operation, self._url, deadline, form={
-                **form, "client_id": credentials.client_id, "client_secret": credentials.client_secret})
+            answer = self._http.post(
+                operation,
+                self._url,
+                deadline,
+                form={**form, "client_id": credentials.client_id, "client_secret": credentials.client_secret},
+            )
         except NoAnswer as error:
             raise LwaError(str(error), lasting=False) from None
         document = answer.document if isinstance(answer.document, dict) else {}
@@ -85,11 +98,20 @@ class Lwa:
             # a 5xx, a throttle) is not the user's, and their tokens are kept.
             lasting = answer.status == 400 and document.get("error") == "invalid_grant"
             raise LwaError(f"{operation}: HTTP {answer.status} {str(document.get('error', ''))[:64]}", lasting)
-        access, refresh, expires_in = (document.get("access_token"), document.get("refresh_token") or keep_refresh,
-                                       document.get("expires_in"))
-        if not (isinstance(access, str) and isinstance(refresh, str) and _token(access) and _token(refresh)
-                and isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool)
-                and 0 < expires_in <= 86400):
+        access, refresh, expires_in = (
+            document.get("access_token"),
+            document.get("refresh_token") or keep_refresh,
+            document.get("expires_in"),
+        )
+        if not (
+            isinstance(access, str)
+            and isinstance(refresh, str)
+            and _token(access)
+            and _token(refresh)
+            and isinstance(expires_in, (int, float))
+            and not isinstance(expires_in, bool)
+            and 0 < expires_in <= 86400
+        ):
             raise LwaError(f"{operation}: the answer has no usable token pair", lasting=False)
         return Tokens(access_token=access, refresh_token=refresh, expires_at=self._clock() + float(expires_in))
 

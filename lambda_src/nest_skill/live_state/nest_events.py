@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import json
 import logging
 import re
@@ -37,11 +36,12 @@ from typing import Any
 from nest_skill.config import ConfigError
 from nest_skill.live_state.config import GATEWAY_URLS, LWA_TOKEN_URL, _url
 from nest_skill.live_state.device_states import TRAIT, DeviceState, DeviceStates
-from nest_skill.live_state.gateway import Gateway, Outcome
+from nest_skill.live_state.gateway import Gateway
 from nest_skill.live_state.http import BoundedHttp
-from nest_skill.live_state.lwa import Credentials, Lwa, LwaError
+from nest_skill.live_state.lwa import Credentials, Lwa
 from nest_skill.live_state.push_auth import GOOGLE_CERTS_URL, KeysUnavailable, PushVerifier, Refused
-from nest_skill.live_state.store import Link, StoreError, TokenStore, aws_clients
+from nest_skill.live_state.sender import Delivery, MessagingCredentials, Sender
+from nest_skill.live_state.store import StoreError, TokenStore, shared_aws_clients
 from nest_skill.sdm_client import Deadline
 from nest_skill.smart_home import endpoints
 from nest_skill.smart_home.messages import Property, change_report, event
@@ -85,8 +85,15 @@ class EventsConfig:
         GOOGLE_CERTS_URL, LWA_TOKEN_URL and EVENT_GATEWAY_URL_* replace Google's and Amazon's hosts
         in the sandbox only."""
         values = {}
-        for name in ("LIVE_STATE_TABLE", "LIVE_STATE_KEY", "LIVE_STATE_REGION", "MESSAGING_CREDENTIALS_BUCKET",
-                     "MESSAGING_CREDENTIALS_OBJECT", "PUSH_AUDIENCE", "PUSH_SERVICE_ACCOUNT"):
+        for name in (
+            "LIVE_STATE_TABLE",
+            "LIVE_STATE_KEY",
+            "LIVE_STATE_REGION",
+            "MESSAGING_CREDENTIALS_BUCKET",
+            "MESSAGING_CREDENTIALS_OBJECT",
+            "PUSH_AUDIENCE",
+            "PUSH_SERVICE_ACCOUNT",
+        ):
             values[name] = env.get(name, "").strip()
             if not values[name]:
                 raise ConfigError(f"{name} is not set: the events function needs it")
@@ -98,97 +105,54 @@ class EventsConfig:
             raise ConfigError("ACK_DEADLINE_S: expected seconds (10 to 600)") from None
         if not 10 <= deadline <= 600:
             raise ConfigError("ACK_DEADLINE_S: Pub/Sub takes 10 to 600 seconds")
-        return cls(table=values["LIVE_STATE_TABLE"], key_id=values["LIVE_STATE_KEY"],
-                   region=values["LIVE_STATE_REGION"], credentials_bucket=values["MESSAGING_CREDENTIALS_BUCKET"],
-                   credentials_object=values["MESSAGING_CREDENTIALS_OBJECT"], audience=values["PUSH_AUDIENCE"],
-                   service_account=values["PUSH_SERVICE_ACCOUNT"],
-                   certs_url=_url("GOOGLE_CERTS_URL", env, GOOGLE_CERTS_URL), ack_deadline_s=deadline,
-                   lwa_token_url=_url("LWA_TOKEN_URL", env, LWA_TOKEN_URL),
-                   gateway_urls={region: _url(f"EVENT_GATEWAY_URL_{region}", env, default)
-                                 for region, default in GATEWAY_URLS.items()})
-
-
-class Delivery(enum.Enum):
-    ACCEPTED = "accepted"
-    POINTLESS = "pointless"  # sending again would change nothing
-    RETRY = "retry"  # may succeed later: Pub/Sub should redeliver
+        return cls(
+            table=values["LIVE_STATE_TABLE"],
+            key_id=values["LIVE_STATE_KEY"],
+            region=values["LIVE_STATE_REGION"],
+            credentials_bucket=values["MESSAGING_CREDENTIALS_BUCKET"],
+            credentials_object=values["MESSAGING_CREDENTIALS_OBJECT"],
+            audience=values["PUSH_AUDIENCE"],
+            service_account=values["PUSH_SERVICE_ACCOUNT"],
+            certs_url=_url("GOOGLE_CERTS_URL", env, GOOGLE_CERTS_URL),
+            ack_deadline_s=deadline,
+            lwa_token_url=_url("LWA_TOKEN_URL", env, LWA_TOKEN_URL),
+            gateway_urls={
+                region: _url(f"EVENT_GATEWAY_URL_{region}", env, default) for region, default in GATEWAY_URLS.items()
+            },
+        )
 
 
 @dataclass
 class Applied:
-    """What one push did."""
+    """What one push did (sender.Tally: the sends' counts)."""
 
     status: int
     reason: str
-    reports: int = 0
+    accepted: int = 0
     gateway_calls: int = 0
     refreshes: int = 0
-
-
-class Sender:
-    """One event to one user's gateway, with their own token: refreshed ahead of expiry, refreshed and
-    sent once more on INVALID_ACCESS_TOKEN_EXCEPTION, the user marked re-link needed when LWA says
-    `invalid_grant` or the gateway says their grant is gone (as reporter.LiveState does), the outcome
-    classified for Pub/Sub."""
-
-    def __init__(self, tokens: TokenStore, lwa: Lwa, gateway: Gateway, clock: Callable[[], float]):
-        self._tokens, self._lwa, self._gateway, self._clock = tokens, lwa, gateway, clock
-
-    def deliver(self, user: str, build: Callable[[str], dict[str, Any]], deadline: Deadline, tally: Applied,
-                endpoint_id: str | None = None) -> tuple[Delivery, Link | None]:
-        link = self._tokens.load(user)
-        if link is None or link.tokens is None or (endpoint_id is not None and endpoint_id not in link.endpoints):
-            return Delivery.POINTLESS, link
-        retried = False
-        while True:
-            if retried or not link.tokens.usable(self._clock()):
-                tally.refreshes += 1
-                try:
-                    tokens = self._lwa.refresh(link.tokens, deadline)
-                except LwaError as error:
-                    if error.lasting:
-                        self._relink_needed(link, str(error))
-                        return Delivery.POINTLESS, link
-                    log.warning("nest event report failed", extra={"reason": str(error)})
-                    return Delivery.RETRY, link
-                link = self._tokens.refreshed(link, tokens)
-                if link.tokens is None:
-                    return Delivery.POINTLESS, link
-            assert link.tokens is not None
-            tally.gateway_calls += 1
-            sent = self._gateway.send(link.region, link.tokens.access_token, build(link.tokens.access_token), deadline)
-            if sent.outcome is Outcome.ACCEPTED:
-                tally.reports += 1
-                return Delivery.ACCEPTED, link
-            if sent.outcome is Outcome.TOKEN_REJECTED and not retried:
-                retried = True
-                continue
-            if sent.outcome is Outcome.GRANT_GONE:
-                self._relink_needed(link, f"gateway HTTP {sent.status} {sent.code}")
-                return Delivery.POINTLESS, link
-            transient = sent.status is None or sent.status == 429 or sent.status >= 500
-            log.warning("nest event report failed", extra={"gateway_status": sent.status, "gateway_code": sent.code,
-                                                           "redelivery": transient})
-            # A fresh token refused twice, or the event itself refused (400, 413): the same again would be too.
-            return (Delivery.RETRY if transient else Delivery.POINTLESS), link
-
-    def _relink_needed(self, link: Link, reason: str) -> None:
-        if self._tokens.forget(link):
-            log.warning("live state stopped for a user: re-link needed",
-                        extra={"reason": reason, "alexa_region": link.region})
+    relink_needed: list[str] = field(default_factory=list)
 
 
 def add_or_update_report(scope_token: str, endpoint: Mapping[str, Any]) -> dict[str, Any]:
     """`Alexa.Discovery.AddOrUpdateReport` (developer.amazon.com/docs/device-apis/alexa-discovery.html):
     the endpoint as discovery describes it, the user's LWA token in `payload.scope`."""
-    return event("Alexa.Discovery", "AddOrUpdateReport", None,
-                 {"endpoints": [dict(endpoint)], "scope": {"type": "BearerToken", "token": scope_token}})
+    return event(
+        "Alexa.Discovery",
+        "AddOrUpdateReport",
+        None,
+        {"endpoints": [dict(endpoint)], "scope": {"type": "BearerToken", "token": scope_token}},
+    )
 
 
 def delete_report(scope_token: str, endpoint_id: str) -> dict[str, Any]:
     """`Alexa.Discovery.DeleteReport`: the endpoint named by its id, the user's LWA token in `payload.scope`."""
-    return event("Alexa.Discovery", "DeleteReport", None,
-                 {"endpoints": [{"endpointId": endpoint_id}], "scope": {"type": "BearerToken", "token": scope_token}})
+    return event(
+        "Alexa.Discovery",
+        "DeleteReport",
+        None,
+        {"endpoints": [{"endpointId": endpoint_id}], "scope": {"type": "BearerToken", "token": scope_token}},
+    )
 
 
 def endpoint_id_of(device_name: str) -> str:
@@ -213,8 +177,12 @@ def known_bad_mode(traits: Mapping[str, Any]) -> bool:
     invalid and re-reads the device). Never taken as the thermostat's state."""
     mode = traits.get(TRAIT + "ThermostatMode")
     setpoints = traits.get(TRAIT + "ThermostatTemperatureSetpoint")
-    return (isinstance(mode, Mapping) and mode.get("availableModes") == ["OFF"] and mode.get("mode") in ("OFF", None)
-            and not (isinstance(setpoints, Mapping) and setpoints))
+    return (
+        isinstance(mode, Mapping)
+        and mode.get("availableModes") == ["OFF"]
+        and mode.get("mode") in ("OFF", None)
+        and not (isinstance(setpoints, Mapping) and setpoints)
+    )
 
 
 def _changes(before: Thermostat, after: Thermostat, at: float) -> tuple[list[Property], list[Property]]:
@@ -225,26 +193,32 @@ def _changes(before: Thermostat, after: Thermostat, at: float) -> tuple[list[Pro
 
 
 class NestEvents:
-    def __init__(self, config: EventsConfig, *, http: BoundedHttp | None = None,
-                 clients: Callable[[], tuple[Any, Any]] | None = None,
-                 credentials: Callable[[], Credentials] | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: EventsConfig,
+        *,
+        http: BoundedHttp | None = None,
+        clients: Callable[[], tuple[Any, Any]] | None = None,
+        credentials: Callable[[], Credentials] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._config = config
         self._clock = clock
         self._http = http or BoundedHttp()
-        shared: list[tuple[Any, Any]] = []
-
-        def aws() -> tuple[Any, Any]:
-            if not shared:
-                shared.append((clients or (lambda: aws_clients(config.region)))())
-            return shared[0]
-
+        aws = shared_aws_clients(config.region, clients)
         self.tokens = TokenStore(config.table, config.key_id, aws)
         self.states = DeviceStates(config.table, aws, clock)
         self.verifier = PushVerifier(config.audience, config.service_account, config.certs_url)
-        self._credentials_source = credentials or self._read_credentials
-        self._credentials: Credentials | None = None
-        self._sender = Sender(self.tokens, Lwa(self._http, config.lwa_token_url, self._messaging_credentials, clock),
-                              Gateway(self._http, config.gateway_urls), clock)
+        messaging = MessagingCredentials(
+            config.region, config.credentials_bucket, config.credentials_object, credentials
+        )
+        self._sender = Sender(
+            self.tokens,
+            Lwa(self._http, config.lwa_token_url, messaging, clock),
+            Gateway(self._http, config.gateway_urls),
+            clock,
+            failure="nest event report failed",
+        )
 
     # -- the function URL's request ---------------------------------------------------------------
 
@@ -281,9 +255,17 @@ class NestEvents:
             log.warning("push acknowledged: not an SDM event", extra={"status": 204})
             return _answer(204)
         applied = self.apply(sdm_event, deadline)
-        log.info("nest event", extra={"status": applied.status, "reason": applied.reason, "reports": applied.reports,
-                                      "gateway_calls": applied.gateway_calls, "refreshes": applied.refreshes,
-                                      "latency_ms": round((time.monotonic() - started) * 1000.0, 1)})
+        log.info(
+            "nest event",
+            extra={
+                "status": applied.status,
+                "reason": applied.reason,
+                "reports": applied.accepted,
+                "gateway_calls": applied.gateway_calls,
+                "refreshes": applied.refreshes,
+                "latency_ms": round((time.monotonic() - started) * 1000.0, 1),
+            },
+        )
         return _answer(applied.status)
 
     def _deadline(self, context: Any) -> Deadline:
@@ -336,9 +318,12 @@ class NestEvents:
         bad = known_bad_mode(traits)
         if bad:
             log.warning("nest event: the known bad ThermostatMode update ignored; state kept until the next listing")
-            traits = {t: f for t, f in traits.items()
-                      if t not in (TRAIT + "ThermostatMode", TRAIT + "ThermostatTemperatureSetpoint")
-                      and not (isinstance(f, Mapping) and f.get("availableModes") == ["OFF"])}
+            traits = {
+                t: f
+                for t, f in traits.items()
+                if t not in (TRAIT + "ThermostatMode", TRAIT + "ThermostatTemperatureSetpoint")
+                and not (isinstance(f, Mapping) and f.get("availableModes") == ["OFF"])
+            }
         for _ in range(3):
             stored = self.states.load(endpoint_id) or DeviceState(endpoint_id, {"name": name})
             after = stored.copy()
@@ -358,8 +343,15 @@ class NestEvents:
         tally.reason = "concurrent writes"
         return False
 
-    def _report(self, stored: DeviceState, after: DeviceState, at: float, users: Sequence[str], deadline: Deadline,
-                tally: Applied) -> bool:
+    def _report(
+        self,
+        stored: DeviceState,
+        after: DeviceState,
+        at: float,
+        users: Sequence[str],
+        deadline: Deadline,
+        tally: Applied,
+    ) -> bool:
         before_t, after_t = Thermostat.from_sdm(stored.document), Thermostat.from_sdm(after.document)
         described = endpoints.discovery_endpoint(after_t, proactive=True)
         rediscover = endpoints.discovery_endpoint(before_t, proactive=True) != described
@@ -374,13 +366,18 @@ class NestEvents:
             if deadline.remaining() <= 0:
                 return False
             if rediscover:
-                delivery, _ = self._sender.deliver(user, lambda token: add_or_update_report(token, described),
-                                                   deadline, tally, endpoint_id)
+                delivery, _ = self._sender.deliver(
+                    user, lambda token: add_or_update_report(token, described), deadline, tally, endpoint_id
+                )
                 ok = ok and delivery is not Delivery.RETRY
             if changed:
                 delivery, _ = self._sender.deliver(
-                    user, lambda token: change_report(endpoint_id, token, cause, changed, unchanged),
-                    deadline, tally, endpoint_id)
+                    user,
+                    lambda token: change_report(endpoint_id, token, cause, changed, unchanged),
+                    deadline,
+                    tally,
+                    endpoint_id,
+                )
                 ok = ok and delivery is not Delivery.RETRY
         tally.reason = "reported"
         return ok
@@ -409,8 +406,9 @@ class NestEvents:
             return True
         ok = True
         for user in users:
-            delivery, link = self._sender.deliver(user, lambda token: delete_report(token, endpoint_id), deadline,
-                                                  tally)
+            delivery, link = self._sender.deliver(
+                user, lambda token: delete_report(token, endpoint_id), deadline, tally
+            )
             if delivery is Delivery.RETRY:
                 ok = False
                 continue
@@ -436,34 +434,14 @@ class NestEvents:
         described = endpoints.discovery_endpoint(thermostat, proactive=True)
         ok = True
         for user in users:
-            delivery, _ = self._sender.deliver(user, lambda token: add_or_update_report(token, described),
-                                               deadline, tally)
+            delivery, _ = self._sender.deliver(
+                user, lambda token: add_or_update_report(token, described), deadline, tally
+            )
             if delivery is Delivery.ACCEPTED:
                 self.states.list_endpoint(user, endpoint_id)
             ok = ok and delivery is not Delivery.RETRY
         tally.reason = "added"
         return ok
-
-    # -- the skill's messaging credentials --------------------------------------------------------
-
-    def _messaging_credentials(self) -> Credentials:
-        if self._credentials is None:
-            self._credentials = self._credentials_source()
-        return self._credentials
-
-    def _read_credentials(self) -> Credentials:
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
-
-        s3 = boto3.client("s3", config=Config(region_name=self._config.region, connect_timeout=1.0,
-                                              read_timeout=1.5, retries={"total_max_attempts": 1}))
-        try:
-            body = s3.get_object(Bucket=self._config.credentials_bucket,
-                                 Key=self._config.credentials_object)["Body"].read()
-            document = json.loads(body)
-            return Credentials(client_id=str(document["clientId"]), client_secret=str(document["clientSecret"]))
-        except Exception as error:
-            raise LwaError(f"messaging credentials unreadable: {type(error).__name__}", lasting=False) from None
 
 
 def _sdm_event(raw: bytes) -> Mapping[str, Any] | None:

@@ -123,16 +123,22 @@ class CachedCerts:
         self._fetched_at = now
         self.fetches += 1
 
-    def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
-                 timeout: Any = None, **kwargs: Any) -> _Response:
+    def __call__(
+        self, url: str, method: str = "GET", body: Any = None, headers: Any = None, timeout: Any = None, **kwargs: Any
+    ) -> _Response:
         if url != self.url or method != "GET" or self._data is None:
             return _Response(404, {}, b"")
         return _Response(200, {"content-type": "application/json"}, self._data)
 
 
 class PushVerifier:
-    def __init__(self, audience: str, service_account: str, certs_url: str = GOOGLE_CERTS_URL,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        audience: str,
+        service_account: str,
+        certs_url: str = GOOGLE_CERTS_URL,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.audience = audience
         self.service_account = service_account
         self.certs = CachedCerts(certs_url, clock)
@@ -156,8 +162,13 @@ class PushVerifier:
         from google.oauth2 import id_token
 
         try:
-            claims = id_token.verify_token(token, cast(transport.Request, self.certs), audience=self.audience, certs_url=self.certs.url,
-                                           clock_skew_in_seconds=CLOCK_SKEW_S)
+            claims = id_token.verify_token(
+                token,
+                cast(transport.Request, self.certs),
+                audience=self.audience,
+                certs_url=self.certs.url,
+                clock_skew_in_seconds=CLOCK_SKEW_S,
+            )
         except (exceptions.GoogleAuthError, ValueError) as error:
             raise Refused(401, _reason(error)) from None
         if claims.get("iss") not in ISSUERS:

@@ -5,30 +5,40 @@ AcceptGrant (`accept_grant`): the user is the Google account behind Alexa's gran
 "use the token to identify the customer in your system"; Google's tokeninfo gives its `sub`), their
 thermostats are listed with the same token, LWA exchanges the code, and the user's item is replaced.
 
+A listing with the user's Google token (AcceptGrant's, and Discover's with live state on) is also
+stored as each thermostat's complete state (device_states.DeviceStates.seed), which the events
+function reports Nest's own events from; a listing that cannot be stored in time is left for the
+next one and never changes the answer.
+
+Discover (`listed`) also makes the user's endpoints, those their changes are reported for, the ones
+Alexa was just given (store.TokenStore.reconcile): a thermostat shared with them or replaced after
+they linked is reported from then on, one Alexa no longer has is not. Only for a user who linked with
+AcceptGrant; within the deadline, and never changing the answer either.
+
 A change (`report_change`): each user who sees the endpoint gets one ChangeReport on their own
-region's gateway with their own token: refreshed first when within REFRESH_AHEAD_S of expiry; on
-INVALID_ACCESS_TOKEN_EXCEPTION refreshed and sent once more; when LWA says `invalid_grant` or the
-gateway says the grant is gone (403, 404), their tokens are deleted and they are marked re-link
-needed, with one log line. A report never raises: the user's answer is already decided.
+region's gateway with their own token (sender.Sender: refreshed ahead of expiry, refreshed and sent
+once more on INVALID_ACCESS_TOKEN_EXCEPTION, the user marked re-link needed when the grant is gone).
+A report never raises: the user's answer is already decided.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from nest_skill.controls import Change
 from nest_skill.live_state.config import LiveStateConfig
-from nest_skill.live_state.gateway import Gateway, Outcome
+from nest_skill.live_state.device_states import DeviceStates
+from nest_skill.live_state.gateway import Gateway
 from nest_skill.live_state.http import BoundedHttp, NoAnswer
 from nest_skill.live_state.lwa import Credentials, Lwa, LwaError
-from nest_skill.live_state.store import Link, StoreError, TokenStore, aws_clients
-from nest_skill.sdm_client import Deadline, SdmClient, SdmError
+from nest_skill.live_state.sender import MessagingCredentials, Sender
+from nest_skill.live_state.store import NOT_LINKED, Link, StoreError, TokenStore, shared_aws_clients
+from nest_skill.sdm_client import DEVICE_CACHE_TTL_S, Deadline, SdmClient, SdmError
 from nest_skill.smart_home import endpoints
 from nest_skill.smart_home.messages import Property, change_report
 from nest_skill.thermostats import thermostats_in
@@ -38,6 +48,13 @@ log = logging.getLogger(__name__)
 REPORT_BUDGET_S = 1.5
 """The most a change's reports may add to the user's answer, within the request's own deadline."""
 VOICE_INTERACTION = "VOICE_INTERACTION"
+SEED_MIN_REMAINING_S = 1.0
+"""A listing is stored, and the user's endpoints reconciled with it, only with this much of the
+request's deadline left: their writes (one AWS round trip each, connect and read bounded by
+store.AWS_*_TIMEOUT_S) come after the answer is decided."""
+MAX_KNOWN_ACCOUNTS = 64
+"""Google accounts remembered per container by a hash of their access token, so a Discover within
+the token's hour asks tokeninfo once."""
 
 
 class AcceptGrantFailed(Exception):
@@ -70,39 +87,118 @@ def changed_properties(change: Change, now: float) -> tuple[list[Property], list
 
 
 class LiveState:
-    def __init__(self, config: LiveStateConfig, sdm: SdmClient, *, http: BoundedHttp | None = None,
-                 clients: Callable[[], tuple[Any, Any]] | None = None,
-                 credentials: Callable[[], Credentials] | None = None,
-                 tokeninfo_url: str | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        config: LiveStateConfig,
+        sdm: SdmClient,
+        *,
+        http: BoundedHttp | None = None,
+        clients: Callable[[], tuple[Any, Any]] | None = None,
+        credentials: Callable[[], Credentials] | None = None,
+        tokeninfo_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._config = config
         self._sdm = sdm
         self._http = http or BoundedHttp()
         self._clock = clock
         self._tokeninfo_url = tokeninfo_url or config.tokeninfo_url
-        self._store = TokenStore(config.table, config.key_id, clients or (lambda: aws_clients(config.region)))
-        self._credentials_source = credentials
-        self._credentials: Credentials | None = None
-        self._lwa = Lwa(self._http, config.lwa_token_url, self._messaging_credentials, clock)
-        self._gateway = Gateway(self._http, config.gateway_urls)
+        aws = shared_aws_clients(config.region, clients)
+        self._store = TokenStore(config.table, config.key_id, aws)
+        self._states = DeviceStates(config.table, aws, clock)
+        messaging = MessagingCredentials(
+            config.region, config.credentials_bucket, config.credentials_object, credentials
+        )
+        self._lwa = Lwa(self._http, config.lwa_token_url, messaging, clock)
+        self._sender = Sender(
+            self._store, self._lwa, Gateway(self._http, config.gateway_urls), clock, failure="change report failed"
+        )
+        self._accounts: dict[str, str] = {}
 
     @property
     def store(self) -> TokenStore:
         return self._store
+
+    @property
+    def states(self) -> DeviceStates:
+        return self._states
 
     # -- AcceptGrant ------------------------------------------------------------------------------
 
     def accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
         """Raises AcceptGrantFailed naming the step that failed."""
         try:
-            user = user_key(self._google_sub(grantee_token, deadline))
-            thermostats = thermostats_in(self._sdm.list_devices(grantee_token, deadline))
+            user = self._user(grantee_token, deadline)
+            devices = self._sdm.list_devices(grantee_token, deadline)
+            listed_at = self._clock() - DEVICE_CACHE_TTL_S  # read this long ago at the most (the warm cache)
+            thermostats = thermostats_in(devices)
             tokens = self._lwa.exchange(code, deadline)
-            link = self._store.link(user, self._config.alexa_region,
-                                    [endpoints.endpoint_id(t) for t in thermostats], tokens)
+            link = self._store.link(
+                user, self._config.alexa_region, [endpoints.endpoint_id(t) for t in thermostats], tokens
+            )
         except (LwaError, StoreError, SdmError, AcceptGrantFailed) as error:
             raise AcceptGrantFailed(f"{type(error).__name__}: {error}") from None
         log.info("accept grant stored", extra={"alexa_region": link.region, "endpoints": len(link.endpoints)})
+        self._seed(user, devices, listed_at, deadline)
         return link
+
+    def listed(
+        self, google_token: str, devices: Sequence[Mapping[str, Any]], discovered: Sequence[str], deadline: Deadline
+    ) -> None:
+        """A device listing read with `google_token` (Discover's, from the warm cache at most
+        DEVICE_CACHE_TTL_S old) and the endpointIds Discover answered with from it: the user's
+        endpoints made those, then the thermostats' complete state stored. Never raises."""
+        listed_at = self._clock() - DEVICE_CACHE_TTL_S
+        if deadline.remaining() < SEED_MIN_REMAINING_S:
+            log.warning("discovery not stored", extra={"reason": "deadline"})
+            return
+        try:
+            user = self._user(google_token, deadline)
+        except AcceptGrantFailed as error:
+            log.warning("discovery not stored", extra={"reason": str(error)})
+            return
+        if self._reconcile(user, discovered, deadline):
+            self._seed(user, devices, listed_at, deadline)
+
+    def _reconcile(self, user: str, discovered: Sequence[str], deadline: Deadline) -> bool:
+        """Make the user's endpoints those Discover answered with. False when the user never linked
+        for events (or must link again): then nothing about them is stored, device states included."""
+        if deadline.remaining() < SEED_MIN_REMAINING_S:
+            log.warning("endpoints not reconciled", extra={"reason": "deadline"})
+            return True
+        try:
+            done = self._store.reconcile(user, discovered)
+        except StoreError as error:
+            log.warning("endpoints not reconciled", extra={"reason": str(error)})
+            return True
+        if done.skipped:
+            log.info("endpoints not reconciled", extra={"reason": done.skipped})
+        elif done.added or done.removed:
+            log.info("endpoints reconciled", extra={"listed": len(done.added), "unlisted": len(done.removed)})
+        return done.skipped != NOT_LINKED
+
+    def _seed(self, user: str, devices: Sequence[Mapping[str, Any]], listed_at: float, deadline: Deadline) -> None:
+        if deadline.remaining() < SEED_MIN_REMAINING_S:
+            log.warning("device states not stored", extra={"reason": "deadline"})
+            return
+        listing = [
+            (endpoints.endpoint_id(t), device, t.structure) for device in devices for t in thermostats_in([device])
+        ]
+        try:
+            self._states.seed(user, listing, listed_at)
+        except StoreError as error:
+            log.warning("device states not stored", extra={"reason": str(error)})
+
+    def _user(self, google_token: str, deadline: Deadline) -> str:
+        """The table's user key of the Google account behind `google_token` (remembered per container)."""
+        token_hash = hashlib.sha256(google_token.encode()).hexdigest()
+        user = self._accounts.get(token_hash)
+        if user is None:
+            user = user_key(self._google_sub(google_token, deadline))
+            if len(self._accounts) >= MAX_KNOWN_ACCOUNTS:
+                self._accounts.pop(next(iter(self._accounts)))
+            self._accounts[token_hash] = user
+        return user
 
     def _google_sub(self, token: str, deadline: Deadline) -> str:
         """The Google account behind `token` (tokeninfo's `sub`); the token goes in the body, not the URL."""
@@ -114,27 +210,6 @@ class LiveState:
         if answer.status != 200 or not isinstance(sub, str) or not sub:
             raise AcceptGrantFailed(f"google tokeninfo: HTTP {answer.status}, no account")
         return sub
-
-    def _messaging_credentials(self) -> Credentials:
-        """The skill's messaging credentials, read once per container from the secrets bucket."""
-        if self._credentials is None:
-            source = self._credentials_source or self._read_credentials
-            self._credentials = source()
-        return self._credentials
-
-    def _read_credentials(self) -> Credentials:
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config  # type: ignore[import-untyped]
-
-        s3 = boto3.client("s3", config=Config(region_name=self._config.region, connect_timeout=1.0,
-                                              read_timeout=1.5, retries={"total_max_attempts": 1}))
-        try:
-            body = s3.get_object(Bucket=self._config.credentials_bucket,
-                                 Key=self._config.credentials_object)["Body"].read()
-            document = json.loads(body)
-            return Credentials(client_id=str(document["clientId"]), client_secret=str(document["clientSecret"]))
-        except Exception as error:  # noqa: BLE001 - botocore's, a malformed object: either way no credentials
-            raise LwaError(f"messaging credentials unreadable: {type(error).__name__}", lasting=False) from None
 
     # -- ChangeReports ----------------------------------------------------------------------------
 
@@ -157,57 +232,13 @@ class LiveState:
                 break
             result.users += 1
             try:
-                self._report_to(user, endpoint_id, cause, changed, unchanged, deadline, result)
+                self._sender.deliver(
+                    user,
+                    lambda token: change_report(endpoint_id, token, cause, changed, unchanged),
+                    deadline,
+                    result,
+                    endpoint_id,
+                )
             except StoreError as error:
                 log.warning("change report failed", extra={"reason": str(error)})
         return result
-
-    def _report_to(self, user: str, endpoint_id: str, cause: str, changed: Sequence[Property],
-                   unchanged: Sequence[Property], deadline: Deadline, result: ReportResult) -> None:
-        link = self._store.load(user)
-        if link is None or link.tokens is None or endpoint_id not in link.endpoints:
-            return  # unlinked meanwhile, or re-link needed: nothing to send with
-        retried = False
-        while True:
-            if not link.tokens.usable(self._clock()) or retried:
-                link = self._refresh(link, deadline, result, force=retried)
-                if link is None:
-                    return
-            assert link.tokens is not None
-            result.gateway_calls += 1
-            sent = self._gateway.send(link.region, link.tokens.access_token,
-                                      change_report(endpoint_id, link.tokens.access_token, cause, changed, unchanged),
-                                      deadline)
-            if sent.outcome is Outcome.ACCEPTED:
-                result.accepted += 1
-                return
-            if sent.outcome is Outcome.TOKEN_REJECTED and not retried:
-                retried = True
-                continue
-            if sent.outcome is Outcome.GRANT_GONE:
-                self._relink_needed(link, f"gateway HTTP {sent.status} {sent.code}", result)
-                return
-            log.warning("change report failed", extra={"gateway_status": sent.status, "gateway_code": sent.code})
-            return
-
-    def _refresh(self, link: Link, deadline: Deadline, result: ReportResult, force: bool) -> Link | None:
-        """Fresh tokens for `link`: those another request stored meanwhile when they are usable (and
-        this is not a retry after the gateway refused them), else LWA's. None when there are none."""
-        assert link.tokens is not None
-        result.refreshes += 1
-        try:
-            tokens = self._lwa.refresh(link.tokens, deadline)
-        except LwaError as error:
-            if error.lasting:
-                self._relink_needed(link, str(error), result)
-            else:
-                log.warning("change report failed", extra={"reason": str(error)})
-            return None
-        stored = self._store.refreshed(link, tokens)
-        return stored if stored.tokens is not None else None
-
-    def _relink_needed(self, link: Link, reason: str, result: ReportResult) -> None:
-        if self._store.forget(link):
-            result.relink_needed.append(link.user)
-            log.warning("live state stopped for a user: re-link needed",
-                        extra={"reason": reason, "alexa_region": link.region})

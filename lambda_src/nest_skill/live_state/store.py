@@ -11,6 +11,10 @@ Keys (partition `pk`, sort `sk`, both strings):
 - `endpoint#<endpointId>` / `user#<user key>`: one item per endpoint a user sees. A change of one
   endpoint is reported to the users listed under it, and to no one else.
 
+A user's endpoints (their `endpoints` and their index items) are those AcceptGrant's listing gave,
+made again those Alexa was given at each Discover (`reconcile`): a thermostat shared with them or
+replaced after they linked is reported from the next discovery on, and one Alexa no longer has is not.
+
 The table is also encrypted at rest by DynamoDB with the same key; the token pair is encrypted
 before it is written as well, so that whoever can read items (a Scan, a backup, an export) without
 kms:Decrypt on this key, with this user's encryption context, sees ciphertext.
@@ -62,14 +66,47 @@ class StoreError(Exception):
     """DynamoDB or KMS failed; the message names the operation, never a token."""
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """What `TokenStore.reconcile` did: the endpoints listed and unlisted for the user, or, when it
+    wrote nothing, why (`skipped`: NOT_LINKED, CHANGED_MEANWHILE; empty when the list was already right)."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: str = ""
+
+
+NOT_LINKED = "no tokens stored for the user"
+CHANGED_MEANWHILE = "the user's endpoints changed meanwhile"
+MAX_TRANSACTION_ACTIONS = 100
+"""DynamoDB's TransactWriteItems limit: the user's item and one index item per endpoint listed or unlisted."""
+
+
 def aws_clients(region: str) -> tuple[Any, Any]:
     """DynamoDB and KMS clients for `region` (the runtime's boto3, imported here, once needed)."""
-    import boto3  # type: ignore[import-untyped]
-    from botocore.config import Config  # type: ignore[import-untyped]
+    import boto3
+    from botocore.config import Config
 
-    config = Config(region_name=region, connect_timeout=AWS_CONNECT_TIMEOUT_S, read_timeout=AWS_READ_TIMEOUT_S,
-                    retries={"total_max_attempts": 1})
+    config = Config(
+        region_name=region,
+        connect_timeout=AWS_CONNECT_TIMEOUT_S,
+        read_timeout=AWS_READ_TIMEOUT_S,
+        retries={"total_max_attempts": 1},
+    )
     return boto3.client("dynamodb", config=config), boto3.client("kms", config=config)
+
+
+def shared_aws_clients(region: str, make: Callable[[], tuple[Any, Any]] | None = None) -> Callable[[], tuple[Any, Any]]:
+    """One pair of clients (`make`'s, else aws_clients(region)) for the token store and the device
+    states of one container, made on first use."""
+    made: list[tuple[Any, Any]] = []
+
+    def clients() -> tuple[Any, Any]:
+        if not made:
+            made.append((make or (lambda: aws_clients(region)))())
+        return made[0]
+
+    return clients
 
 
 class TokenStore:
@@ -89,26 +126,41 @@ class TokenStore:
     def users_for(self, endpoint_id: str) -> list[str]:
         """The users who see `endpoint_id` (one Query)."""
         dynamodb, _ = self._aws()
-        items = self._call("Query", lambda: dynamodb.query(
-            TableName=self._table, KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": endpoint_pk(endpoint_id)}}, ProjectionExpression="sk"))["Items"]
+        items = self._call(
+            "Query",
+            lambda: dynamodb.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": endpoint_pk(endpoint_id)}},
+                ProjectionExpression="sk",
+            ),
+        )["Items"]
         return [item["sk"]["S"].removeprefix("user#") for item in items]
 
     def load(self, user: str) -> Link | None:
         """The user's item with their tokens decrypted; None when there is none."""
         dynamodb, _ = self._aws()
-        item = self._call("GetItem", lambda: dynamodb.get_item(
-            TableName=self._table, Key=self._key(user), ConsistentRead=True)).get("Item")
+        item = self._call(
+            "GetItem", lambda: dynamodb.get_item(TableName=self._table, Key=self._key(user), ConsistentRead=True)
+        ).get("Item")
         if item is None:
             return None
         tokens = None
         if "sealed" in item:
             pair = json.loads(self._decrypt(user, item["sealed"]["B"]))
-            tokens = Tokens(access_token=pair["access_token"], refresh_token=pair["refresh_token"],
-                            expires_at=float(item["expires_at"]["N"]))
-        return Link(user=user, region=item["region"]["S"],
-                    endpoints=tuple(v["S"] for v in item.get("endpoints", {}).get("L", [])), tokens=tokens,
-                    version=int(item["version"]["N"]), relink_needed=item.get("relink_needed", {}).get("BOOL", False))
+            tokens = Tokens(
+                access_token=pair["access_token"],
+                refresh_token=pair["refresh_token"],
+                expires_at=float(item["expires_at"]["N"]),
+            )
+        return Link(
+            user=user,
+            region=item["region"]["S"],
+            endpoints=tuple(v["S"] for v in item.get("endpoints", {}).get("L", [])),
+            tokens=tokens,
+            version=int(item["version"]["N"]),
+            relink_needed=item.get("relink_needed", {}).get("BOOL", False),
+        )
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -116,14 +168,25 @@ class TokenStore:
         """AcceptGrant: the user's item replaced (a user linking again), their endpoints listed, the
         endpoints they no longer see unlisted."""
         dynamodb, _ = self._aws()
-        previous = self._call("GetItem", lambda: dynamodb.get_item(
-            TableName=self._table, Key=self._key(user), ProjectionExpression="endpoints, version",
-            ConsistentRead=True)).get("Item", {})
+        previous = self._call(
+            "GetItem",
+            lambda: dynamodb.get_item(
+                TableName=self._table,
+                Key=self._key(user),
+                ProjectionExpression="endpoints, version",
+                ConsistentRead=True,
+            ),
+        ).get("Item", {})
         old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
         version = int(previous.get("version", {}).get("N", "0")) + 1
         unique = tuple(dict.fromkeys(endpoints))
-        item = {**self._key(user), "region": {"S": region}, "endpoints": {"L": [{"S": e} for e in unique]},
-                "version": {"N": str(version)}, **self._sealed(user, tokens)}
+        item = {
+            **self._key(user),
+            "region": {"S": region},
+            "endpoints": {"L": [{"S": e} for e in unique]},
+            "version": {"N": str(version)},
+            **self._sealed(user, tokens),
+        }
         self._call("PutItem", lambda: dynamodb.put_item(TableName=self._table, Item=item))
         for endpoint_id in unique:
             index_item = {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
@@ -138,12 +201,18 @@ class TokenStore:
         sealed = self._sealed(link.user, tokens)
         try:
             dynamodb.update_item(
-                TableName=self._table, Key=self._key(link.user),
+                TableName=self._table,
+                Key=self._key(link.user),
                 UpdateExpression="SET sealed = :sealed, expires_at = :expires, version = :next",
                 ConditionExpression="version = :seen",
-                ExpressionAttributeValues={":sealed": sealed["sealed"], ":expires": sealed["expires_at"],
-                                           ":next": {"N": str(link.version + 1)}, ":seen": {"N": str(link.version)}})
-        except Exception as error:  # noqa: BLE001 - botocore's exceptions are classes of the client
+                ExpressionAttributeValues={
+                    ":sealed": sealed["sealed"],
+                    ":expires": sealed["expires_at"],
+                    ":next": {"N": str(link.version + 1)},
+                    ":seen": {"N": str(link.version)},
+                },
+            )
+        except Exception as error:  # botocore's exceptions are classes of the client
             if _code(error) != "ConditionalCheckFailedException":
                 raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
             stored = self.load(link.user)
@@ -157,17 +226,76 @@ class TokenStore:
         dynamodb, _ = self._aws()
         try:
             dynamodb.update_item(
-                TableName=self._table, Key=self._key(link.user),
+                TableName=self._table,
+                Key=self._key(link.user),
                 UpdateExpression="REMOVE sealed, expires_at SET relink_needed = :yes, endpoints = :none",
                 ConditionExpression="version = :seen AND attribute_exists(sealed)",
-                ExpressionAttributeValues={":yes": {"BOOL": True}, ":none": {"L": []},
-                                           ":seen": {"N": str(link.version)}})
-        except Exception as error:  # noqa: BLE001
+                ExpressionAttributeValues={
+                    ":yes": {"BOOL": True},
+                    ":none": {"L": []},
+                    ":seen": {"N": str(link.version)},
+                },
+            )
+        except Exception as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
             return False
         self._unlist(link.user, set(link.endpoints))
         return True
+
+    def reconcile(self, user: str, endpoint_ids: Sequence[str]) -> Reconciled:
+        """Discover answered with `endpoint_ids`: the user's endpoints become those, an index item
+        written for each one new to them and deleted for each Alexa no longer has. Only for a user
+        with tokens (linked with AcceptGrant, not marked re-link needed): nothing is written for
+        anyone else. One GetItem and, when the list differs, one TransactWriteItems whose update of
+        the user's item is conditional on their tokens and on the list as read, so a re-link, a grant
+        refused or an event's listing in between wins, and nothing is half written."""
+        dynamodb, _ = self._aws()
+        item = self._call(
+            "GetItem",
+            lambda: dynamodb.get_item(
+                TableName=self._table,
+                Key=self._key(user),
+                ProjectionExpression="endpoints, relink_needed, sealed",
+                ConsistentRead=True,
+            ),
+        ).get("Item")
+        if item is None or "sealed" not in item or item.get("relink_needed", {}).get("BOOL", False):
+            return Reconciled(skipped=NOT_LINKED)
+        listed = [v["S"] for v in item.get("endpoints", {}).get("L", [])]
+        wanted = tuple(dict.fromkeys(endpoint_ids))
+        added = tuple(e for e in wanted if e not in listed)
+        removed = tuple(e for e in dict.fromkeys(listed) if e not in wanted)
+        if not added and not removed:
+            return Reconciled()
+        if 1 + len(added) + len(removed) > MAX_TRANSACTION_ACTIONS:
+            raise StoreError(f"TransactWriteItems: over {MAX_TRANSACTION_ACTIONS} actions")
+        seen: dict[str, Any]
+        if "endpoints" in item:
+            condition, seen = "attribute_exists(sealed) AND endpoints = :seen", {":seen": item["endpoints"]}
+        else:
+            condition, seen = "attribute_exists(sealed) AND attribute_not_exists(endpoints)", {}
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(user),
+                    "UpdateExpression": "SET endpoints = :now",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": {":now": {"L": [{"S": e} for e in wanted]}, **seen},
+                }
+            }
+        ]
+        actions += [{"Put": {"TableName": self._table, "Item": self._index_key(e, user)}} for e in added]
+        actions += [{"Delete": {"TableName": self._table, "Key": self._index_key(e, user)}} for e in removed]
+        try:
+            dynamodb.transact_write_items(TransactItems=actions)
+        except Exception as error:  # botocore's exceptions are classes of the client
+            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
+            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return Reconciled(skipped=CHANGED_MEANWHILE)
+            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
+        return Reconciled(added=added, removed=removed)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -180,26 +308,36 @@ class TokenStore:
     def _key(self, user: str) -> dict[str, Any]:
         return {"pk": {"S": user_pk(user)}, "sk": {"S": TOKENS_SK}}
 
+    @staticmethod
+    def _index_key(endpoint_id: str, user: str) -> dict[str, Any]:
+        return {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
+
     def _context(self, user: str) -> dict[str, str]:
         return {"table": self._table, "user": user}
 
     def _sealed(self, user: str, tokens: Tokens) -> dict[str, Any]:
         _, kms = self._aws()
         plaintext = json.dumps({"access_token": tokens.access_token, "refresh_token": tokens.refresh_token})
-        blob = self._call("Encrypt", lambda: kms.encrypt(KeyId=self._key_id, Plaintext=plaintext.encode(),
-                                                         EncryptionContext=self._context(user)))["CiphertextBlob"]
+        blob = self._call(
+            "Encrypt",
+            lambda: kms.encrypt(
+                KeyId=self._key_id, Plaintext=plaintext.encode(), EncryptionContext=self._context(user)
+            ),
+        )["CiphertextBlob"]
         return {"sealed": {"B": blob}, "expires_at": {"N": repr(tokens.expires_at)}}
 
     def _decrypt(self, user: str, blob: bytes) -> bytes:
         _, kms = self._aws()
-        return self._call("Decrypt", lambda: kms.decrypt(KeyId=self._key_id, CiphertextBlob=blob,
-                                                         EncryptionContext=self._context(user)))["Plaintext"]
+        return self._call(
+            "Decrypt",
+            lambda: kms.decrypt(KeyId=self._key_id, CiphertextBlob=blob, EncryptionContext=self._context(user)),
+        )["Plaintext"]
 
     @staticmethod
     def _call(operation: str, call: Callable[[], Any]) -> Any:
         try:
             return call()
-        except Exception as error:  # noqa: BLE001 - botocore's errors, whatever the client
+        except Exception as error:  # botocore's errors, whatever the client
             raise StoreError(f"{operation}: {_code(error) or type(error).__name__}") from None
 
 

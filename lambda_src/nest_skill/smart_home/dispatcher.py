@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, TypeGuard
 
 from nest_skill import temperatures
 from nest_skill.account import NestAccount
@@ -49,7 +50,7 @@ _INTERFACE_NAME = re.compile(r"^[A-Za-z0-9.]{0,128}$")
 anything else counts as absent, so it is never echoed into a message or a log line."""
 
 
-def _echo(event: Any) -> Tuple[Optional[str], Optional[str]]:
+def _echo(event: Any) -> tuple[str | None, str | None]:
     """The correlationToken and endpointId an answer to `event` repeats, whatever else is wrong with
     it: each only when it is what Alexa sends (a string; a token of at most
     MAX_CORRELATION_TOKEN_CHARS, the empty one too, since Alexa matches the answer by it as given;
@@ -59,9 +60,10 @@ def _echo(event: Any) -> Tuple[Optional[str], Optional[str]]:
     endpoint = directive.get("endpoint") if isinstance(directive, Mapping) else None
     correlation = header.get("correlationToken") if isinstance(header, Mapping) else None
     endpoint_id = endpoint.get("endpointId") if isinstance(endpoint, Mapping) else None
-    return (correlation if isinstance(correlation, str) and len(correlation) <= MAX_CORRELATION_TOKEN_CHARS
-            else None,
-            endpoint_id if endpoints.is_endpoint_id(endpoint_id) else None)
+    return (
+        correlation if isinstance(correlation, str) and len(correlation) <= MAX_CORRELATION_TOKEN_CHARS else None,
+        endpoint_id if endpoints.is_endpoint_id(endpoint_id) else None,
+    )
 
 
 def _interface_name(value: Any) -> str:
@@ -76,20 +78,21 @@ class Directive:
 
     namespace: str
     name: str
-    correlation_token: Optional[str]
-    endpoint_id: Optional[str]
+    correlation_token: str | None
+    endpoint_id: str | None
     token: str
     payload: Mapping[str, Any]
     request: Any = None
 
     @classmethod
-    def parse(cls, event: Mapping[str, Any]) -> "Directive":
+    def parse(cls, event: Mapping[str, Any]) -> Directive:
         """Raises AlexaError INVALID_DIRECTIVE when the event is not a v3 directive (a header with
         payloadVersion "3"; endpoint and payload objects when present; an endpointId of Alexa's
         characters), and the payload's own error (PAYLOADS) when its fields are not what the
         directive takes."""
         directive = event.get("directive")
-        header = directive.get("header") if isinstance(directive, Mapping) else None
+        directive = directive if isinstance(directive, Mapping) else {}
+        header = directive.get("header")
         if not isinstance(header, Mapping) or header.get("payloadVersion") != messages.PAYLOAD_VERSION:
             raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "not an Alexa Smart Home v3 directive")
         payload = directive.get("payload", {})
@@ -103,9 +106,15 @@ class Directive:
             raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "no endpointId")
         namespace, name = _interface_name(header.get("namespace")), _interface_name(header.get("name"))
         read_payload = PAYLOADS.get((namespace, name))
-        return cls(namespace=namespace, name=name, correlation_token=correlation_token, endpoint_id=endpoint_id,
-                   token=token if isinstance(token, str) else "", payload=payload,
-                   request=read_payload(payload) if read_payload else None)
+        return cls(
+            namespace=namespace,
+            name=name,
+            correlation_token=correlation_token,
+            endpoint_id=endpoint_id,
+            token=token if isinstance(token, str) else "",
+            payload=payload,
+            request=read_payload(payload) if read_payload else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ class Temperature:
     scale: str
 
     @classmethod
-    def parse(cls, payload: Mapping[str, Any], field: str) -> Optional["Temperature"]:
+    def parse(cls, payload: Mapping[str, Any], field: str) -> Temperature | None:
         """The temperature at `field`, None when absent; INVALID_VALUE when it is not a temperature
         object, TEMPERATURE_VALUE_OUT_OF_RANGE beyond MAX_DEGREES."""
         if field not in payload:
@@ -133,14 +142,14 @@ class Temperature:
 
     def reading(self, scale: Scale) -> float:
         """This reading in `scale`."""
-        celsius = self.value - 273.15 if self.scale == _KELVIN else temperatures.to_celsius(self.value,
-                                                                                            Scale(self.scale))
+        celsius = (
+            self.value - 273.15 if self.scale == _KELVIN else temperatures.to_celsius(self.value, Scale(self.scale))
+        )
         return temperatures.from_celsius(celsius, scale)
 
     def difference(self, scale: Scale) -> float:
         """This temperature difference in `scale` (a kelvin is a degree Celsius)."""
-        return temperatures.difference(self.value, Scale.CELSIUS if self.scale == _KELVIN else Scale(self.scale),
-                                       scale)
+        return temperatures.difference(self.value, Scale.CELSIUS if self.scale == _KELVIN else Scale(self.scale), scale)
 
 
 def _beyond_any_thermostat(field: str, scale: str) -> AlexaError:
@@ -148,21 +157,29 @@ def _beyond_any_thermostat(field: str, scale: str) -> AlexaError:
     thermostat (and so its scale) is not looked up for a value no thermostat takes."""
     low, high = temperatures.LIMITS[Scale.CELSIUS if scale == _KELVIN else Scale(scale)]
     offset = 273.15 if scale == _KELVIN else 0.0
-    return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", f"{field} is beyond any thermostat's limits",
-                      {"validRange": {"minimumValue": {"value": low + offset, "scale": scale},
-                                      "maximumValue": {"value": high + offset, "scale": scale}}})
+    return AlexaError(
+        ALEXA,
+        "TEMPERATURE_VALUE_OUT_OF_RANGE",
+        f"{field} is beyond any thermostat's limits",
+        {
+            "validRange": {
+                "minimumValue": {"value": low + offset, "scale": scale},
+                "maximumValue": {"value": high + offset, "scale": scale},
+            }
+        },
+    )
 
 
 @dataclass(frozen=True)
 class Setpoints:
     """`SetTargetTemperature`'s payload: `targetSetpoint`, `lowerSetpoint`, `upperSetpoint`, at least one."""
 
-    target: Optional[Temperature]
-    lower: Optional[Temperature]
-    upper: Optional[Temperature]
+    target: Temperature | None
+    lower: Temperature | None
+    upper: Temperature | None
 
     @classmethod
-    def parse(cls, payload: Mapping[str, Any]) -> "Setpoints":
+    def parse(cls, payload: Mapping[str, Any]) -> Setpoints:
         setpoints = cls(*(Temperature.parse(payload, f) for f in ("targetSetpoint", "lowerSetpoint", "upperSetpoint")))
         if setpoints.target is None and setpoints.lower is None and setpoints.upper is None:
             raise AlexaError(ALEXA, "INVALID_VALUE", "no setpoint given")
@@ -176,7 +193,7 @@ class Delta:
     delta: Temperature
 
     @classmethod
-    def parse(cls, payload: Mapping[str, Any]) -> "Delta":
+    def parse(cls, payload: Mapping[str, Any]) -> Delta:
         delta = Temperature.parse(payload, "targetSetpointDelta")
         if delta is None or delta.value == 0:
             raise AlexaError(ALEXA, "INVALID_VALUE", "no non-zero targetSetpointDelta")
@@ -190,7 +207,7 @@ class ModeChoice:
     mode: Mode
 
     @classmethod
-    def parse(cls, payload: Mapping[str, Any]) -> "ModeChoice":
+    def parse(cls, payload: Mapping[str, Any]) -> ModeChoice:
         """INVALID_VALUE when `thermostatMode` is not an object with a string `value`;
         UNSUPPORTED_THERMOSTAT_MODE for a mode no Nest thermostat has (CUSTOM, or SDM's own HEATCOOL)."""
         mode = payload.get("thermostatMode")
@@ -203,7 +220,7 @@ class ModeChoice:
         return cls(wanted)
 
 
-PAYLOADS: Dict[Tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
+PAYLOADS: dict[tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
     (errors.THERMOSTAT, "SetTargetTemperature"): Setpoints.parse,
     (errors.THERMOSTAT, "AdjustTargetTemperature"): Delta.parse,
     (errors.THERMOSTAT, "SetThermostatMode"): ModeChoice.parse,
@@ -213,14 +230,14 @@ PAYLOADS: Dict[Tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
 (Discover reads only its scope)."""
 
 
-Handler = Callable[[Directive, NestAccount], Dict[str, Any]]
+Handler = Callable[[Directive, NestAccount], dict[str, Any]]
 
 
 def _now() -> float:
     return time.time()
 
 
-def discover(directive: Directive, account: NestAccount, proactive: bool = False) -> Dict[str, Any]:
+def discover(directive: Directive, account: NestAccount, proactive: bool = False) -> dict[str, Any]:
     """`Alexa.Discovery.Discover`: one endpoint per thermostat (cameras and doorbells are not
     listed), proactively reported when live state is on. When SDM fails, an empty list, as
     Alexa.Discovery asks ("return an empty endpoint array and not an error"): Alexa keeps the
@@ -237,7 +254,7 @@ def discover(directive: Directive, account: NestAccount, proactive: bool = False
     if silent:
         log.warning("discovery deferred: thermostats not reporting", extra={"not_reporting": silent})
         return messages.discover_response(directive.correlation_token, [])
-    found: List[Dict[str, Any]] = [endpoints.discovery_endpoint(t, proactive) for t in thermostats]
+    found: list[dict[str, Any]] = [endpoints.discovery_endpoint(t, proactive) for t in thermostats]
     return messages.discover_response(directive.correlation_token, found)
 
 
@@ -250,23 +267,24 @@ def _addressed(directive: Directive, account: NestAccount) -> Thermostat:
     return thermostat
 
 
-def report_state(directive: Directive, account: NestAccount) -> Dict[str, Any]:
+def report_state(directive: Directive, account: NestAccount) -> dict[str, Any]:
     """`Alexa.ReportState` -> `StateReport` from the user's device list (the warm cache: the Alexa
     app asks for every device at once). An offline thermostat still reports its last state with
     connectivity UNREACHABLE; one that reports nothing is ENDPOINT_UNREACHABLE."""
     thermostat = _addressed(directive, account)
     if not thermostat.reporting:
         raise AlexaError(ALEXA, "ENDPOINT_UNREACHABLE", "the thermostat reports no state")
-    return messages.state_report(directive.correlation_token, endpoints.endpoint_id(thermostat),
-                                 endpoints.state(thermostat, _now()))
+    return messages.state_report(
+        directive.correlation_token, endpoints.endpoint_id(thermostat), endpoints.state(thermostat, _now())
+    )
 
 
-def _reading(temperature: Optional[Temperature], thermostat: Thermostat) -> Optional[float]:
+def _reading(temperature: Temperature | None, thermostat: Thermostat) -> float | None:
     """A reading in the thermostat's own scale; None when the directive gave none."""
     return None if temperature is None else temperature.reading(thermostat.scale)
 
 
-def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, action: Action) -> Dict[str, Any]:
+def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, action: Action) -> dict[str, Any]:
     """Carry out `action` and answer with the state it leaves: the new mode, and the setpoints the
     command set (those of a mode just switched to are unknown, so not reported)."""
     endpoint_id = endpoints.endpoint_id(thermostat)
@@ -276,11 +294,14 @@ def _act(directive: Directive, account: NestAccount, thermostat: Thermostat, act
         return messages.response(directive.correlation_token, endpoint_id, endpoints.state(thermostat, _now()))
     except SdmError as error:  # about this thermostat: its limits and scale go into the answer
         raise errors.for_sdm_error(error, thermostat) from None
-    return messages.response(directive.correlation_token, endpoint_id, endpoints.state(
-        change.thermostat, _now(), mode=change.mode, setpoints=change.setpoints))
+    return messages.response(
+        directive.correlation_token,
+        endpoint_id,
+        endpoints.state(change.thermostat, _now(), mode=change.mode, setpoints=change.setpoints),
+    )
 
 
-def set_target_temperature(directive: Directive, account: NestAccount) -> Dict[str, Any]:
+def set_target_temperature(directive: Directive, account: NestAccount) -> dict[str, Any]:
     """`SetTargetTemperature`: `targetSetpoint`, or `lowerSetpoint`/`upperSetpoint` (a range, honoured in
     heat-cool, or when no target is given: then DUAL_SETPOINTS_UNSUPPORTED outside heat-cool). A lone
     target in heat-cool becomes a range around it (controls.SetTemperature)."""
@@ -294,7 +315,7 @@ def set_target_temperature(directive: Directive, account: NestAccount) -> Dict[s
     return _act(directive, account, thermostat, SetTemperature(target))
 
 
-def adjust_target_temperature(directive: Directive, account: NestAccount) -> Dict[str, Any]:
+def adjust_target_temperature(directive: Directive, account: NestAccount) -> dict[str, Any]:
     """`AdjustTargetTemperature`: `targetSetpointDelta` converted as a temperature difference to the
     thermostat's scale; in heat-cool both ends move (controls.Adjust)."""
     thermostat = _addressed(directive, account)
@@ -303,14 +324,14 @@ def adjust_target_temperature(directive: Directive, account: NestAccount) -> Dic
     return _act(directive, account, thermostat, Adjust(up=delta.value > 0, amount=amount))
 
 
-def set_thermostat_mode(directive: Directive, account: NestAccount) -> Dict[str, Any]:
+def set_thermostat_mode(directive: Directive, account: NestAccount) -> dict[str, Any]:
     """`SetThermostatMode`: HEAT, COOL, AUTO (SDM's HEATCOOL), OFF, or ECO (the eco trait);
     anything else is UNSUPPORTED_THERMOSTAT_MODE."""
     thermostat = _addressed(directive, account)
     return _act(directive, account, thermostat, SetMode(directive.request.mode.value))
 
 
-HANDLERS: Dict[Tuple[str, str], Handler] = {
+HANDLERS: dict[tuple[str, str], Handler] = {
     ("Alexa.Discovery", "Discover"): discover,
     ("Alexa", "ReportState"): report_state,
     (errors.THERMOSTAT, "SetTargetTemperature"): set_target_temperature,
@@ -335,13 +356,17 @@ class Grant:
     grantee_token: str
 
     @classmethod
-    def parse(cls, payload: Mapping[str, Any]) -> "Grant":
+    def parse(cls, payload: Mapping[str, Any]) -> Grant:
         grant, grantee = payload.get("grant"), payload.get("grantee")
         code = grant.get("code") if isinstance(grant, Mapping) else None
         token = grantee.get("token") if isinstance(grantee, Mapping) else None
-        if not all(isinstance(v, str) and 0 < len(v) <= MAX_GRANT_CHARS and v.isprintable() for v in (code, token)):
+        if not (_grant_value(code) and _grant_value(token)):
             raise AlexaError(AUTHORIZATION, "ACCEPT_GRANT_FAILED", "no grant code or grantee token")
         return cls(code, token)
+
+
+def _grant_value(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= MAX_GRANT_CHARS and value.isprintable()
 
 
 class SmartHome:
@@ -353,13 +378,29 @@ class SmartHome:
         self._live_state = live_state
         self._handlers = dict(HANDLERS)
         if live_state is not None:
-            self._handlers[("Alexa.Discovery", "Discover")] = lambda d, a: discover(d, a, proactive=True)
+            self._handlers[("Alexa.Discovery", "Discover")] = self._discover_live
 
-    def handle(self, event: Mapping[str, Any], lambda_context: Any = None) -> Dict[str, Any]:
+    def _discover_live(self, directive: Directive, account: NestAccount) -> dict[str, Any]:
+        """Discover with live state: endpoints proactively reported; the linked user's endpoints
+        that get ChangeReports made those answered, and the listing the answer came from stored as the
+        thermostats' complete state for the events function (reporter.LiveState.listed: within the
+        request's deadline, never raising). Only an answer with endpoints is stored: an empty one
+        (SDM failed, or a thermostat reports nothing) leaves Alexa's devices as they are."""
+        reply = discover(directive, account, proactive=True)
+        answered = [endpoint["endpointId"] for endpoint in reply["event"]["payload"]["endpoints"]]
+        if answered:
+            try:
+                devices = account.devices()  # the listing discover() just read, from the warm cache
+            except SdmError:
+                return reply
+            self._live_state.listed(directive.token, devices, answered, account.deadline)
+        return reply
+
+    def handle(self, event: Mapping[str, Any], lambda_context: Any = None) -> dict[str, Any]:
         """The one response event for `event`; never raises. Logs one line: the directive's name,
         the outcome and the latency, never a token."""
         started = time.monotonic()
-        directive: Optional[Directive] = None
+        directive: Directive | None = None
         correlation_token, endpoint_id = _echo(event)
         try:
             directive = Directive.parse(event)
@@ -370,13 +411,17 @@ class SmartHome:
             log.exception("directive failed")
             reply = AlexaError(ALEXA, "INTERNAL_ERROR", "unexpected failure").response(correlation_token, endpoint_id)
         header = reply["event"]["header"]
-        log.info("directive handled", extra={
-            "directive": f"{directive.namespace}.{directive.name}" if directive else "invalid",
-            "outcome": header["name"] if header["name"] != "ErrorResponse" else reply["event"]["payload"]["type"],
-            "latency_ms": round((time.monotonic() - started) * 1000.0, 1)})
+        log.info(
+            "directive handled",
+            extra={
+                "directive": f"{directive.namespace}.{directive.name}" if directive else "invalid",
+                "outcome": header["name"] if header["name"] != "ErrorResponse" else reply["event"]["payload"]["type"],
+                "latency_ms": round((time.monotonic() - started) * 1000.0, 1),
+            },
+        )
         return reply
 
-    def _answer(self, directive: Directive, lambda_context: Any) -> Dict[str, Any]:
+    def _answer(self, directive: Directive, lambda_context: Any) -> dict[str, Any]:
         if (directive.namespace, directive.name) == ACCEPT_GRANT:
             return self._accept_grant(directive, lambda_context)
         handler = self._handlers.get((directive.namespace, directive.name))
@@ -392,7 +437,7 @@ class SmartHome:
         except SdmError as error:
             raise errors.for_sdm_error(error) from None
 
-    def _accept_grant(self, directive: Directive, lambda_context: Any) -> Dict[str, Any]:
+    def _accept_grant(self, directive: Directive, lambda_context: Any) -> dict[str, Any]:
         """`AcceptGrant.Response` once the user's tokens are stored; ACCEPT_GRANT_FAILED when live
         state is off or any step fails (the log names the step, never the code or a token)."""
         grant: Grant = directive.request

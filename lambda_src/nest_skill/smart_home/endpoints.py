@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S
 from nest_skill.smart_home.messages import Property
@@ -68,30 +69,31 @@ def is_endpoint_id(value: Any) -> bool:
     return isinstance(value, str) and _ENDPOINT_ID.fullmatch(value) is not None
 
 
-def addressed(thermostats: Sequence[Thermostat], wanted: str) -> Optional[Thermostat]:
+def addressed(thermostats: Sequence[Thermostat], wanted: str) -> Thermostat | None:
     """The thermostat whose endpointId is exactly `wanted`, else None: never a near one."""
     return next((t for t in thermostats if endpoint_id(t) == wanted), None)
 
 
-def supported_modes(thermostat: Thermostat) -> List[str]:
+def supported_modes(thermostat: Thermostat) -> list[str]:
     """Alexa's names for the modes the thermostat can be switched to (Capabilities: `availableModes`,
     HEATCOOL as AUTO; ECO when eco's `availableModes` lists MANUAL_ECO). Empty: no ThermostatController."""
     modes = [_ALEXA_MODE_OF[m] for m in STANDARD_MODES if thermostat.can(m)]
-    return modes + ["ECO"] if thermostat.can(Mode.ECO) else modes
+    return [*modes, "ECO"] if thermostat.can(Mode.ECO) else modes
 
 
-def _setpoints(modes: Sequence[str]) -> List[str]:
+def _setpoints(modes: Sequence[str]) -> list[str]:
     """The setpoint properties the modes take: a target for heat or cool, lower and upper for
     heat-cool, and for eco on a thermostat that both heats and cools (as `state` reports it)."""
     both_ends = "AUTO" in modes or {"ECO", "HEAT", "COOL"} <= set(modes)
     return (["targetSetpoint"] if {"HEAT", "COOL"} & set(modes) else []) + (
-        ["lowerSetpoint", "upperSetpoint"] if both_ends else [])
+        ["lowerSetpoint", "upperSetpoint"] if both_ends else []
+    )
 
 
-def declared(thermostat: Thermostat) -> Dict[str, List[str]]:
+def declared(thermostat: Thermostat) -> dict[str, list[str]]:
     """The properties discovery declares, by interface: only what the thermostat's Capabilities
     allow. A state report holds nothing else (Alexa drops what was not declared)."""
-    interfaces: Dict[str, List[str]] = {}
+    interfaces: dict[str, list[str]] = {}
     modes = supported_modes(thermostat)
     if modes:
         interfaces[THERMOSTAT] = [*_setpoints(modes), "thermostatMode"]
@@ -102,18 +104,22 @@ def declared(thermostat: Thermostat) -> Dict[str, List[str]]:
     return interfaces
 
 
-def _interface(name: str, supported: Sequence[str] = (), configuration: Optional[Dict[str, Any]] = None,
-               proactive: bool = False) -> Dict[str, Any]:
-    capability: Dict[str, Any] = {"type": "AlexaInterface", "interface": name, "version": "3"}
+def _interface(
+    name: str, supported: Sequence[str] = (), configuration: dict[str, Any] | None = None, proactive: bool = False
+) -> dict[str, Any]:
+    capability: dict[str, Any] = {"type": "AlexaInterface", "interface": name, "version": "3"}
     if supported:
-        capability["properties"] = {"supported": [{"name": n} for n in supported],
-                                    "proactivelyReported": proactive, "retrievable": True}
+        capability["properties"] = {
+            "supported": [{"name": n} for n in supported],
+            "proactivelyReported": proactive,
+            "retrievable": True,
+        }
     if configuration is not None:
         capability["configuration"] = configuration
     return capability
 
 
-def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> Dict[str, Any]:
+def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> dict[str, Any]:
     """One `Discover.Response` endpoint with the interfaces its Capabilities allow: a
     ThermostatController when it has a mode to switch to (the setpoints those modes take, no
     scheduling), a TemperatureSensor when it reports the room temperature, EndpointHealth when it
@@ -124,11 +130,17 @@ def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> Dict[
     interfaces = declared(thermostat)
     capabilities = [_interface("Alexa")]
     if THERMOSTAT in interfaces:
-        capabilities.append(_interface(THERMOSTAT, interfaces[THERMOSTAT],
-                                       {"supportedModes": supported_modes(thermostat), "supportsScheduling": False},
-                                       proactive))
-    capabilities += [_interface(name, interfaces[name], proactive=proactive)
-                     for name in (SENSOR, HEALTH) if name in interfaces]
+        capabilities.append(
+            _interface(
+                THERMOSTAT,
+                interfaces[THERMOSTAT],
+                {"supportedModes": supported_modes(thermostat), "supportsScheduling": False},
+                proactive,
+            )
+        )
+    capabilities += [
+        _interface(name, interfaces[name], proactive=proactive) for name in (SENSOR, HEALTH) if name in interfaces
+    ]
     sensor_only = THERMOSTAT not in interfaces and SENSOR in interfaces
     where = f" in {thermostat.home}" if thermostat.home else ""
     # The home's name may take up to NAME_MAX_CHARS on its own: shortened to keep the whole within them.
@@ -145,29 +157,44 @@ def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> Dict[
     }
 
 
-def degrees(value: float, thermostat: Thermostat) -> Dict[str, Any]:
+def degrees(value: float, thermostat: Thermostat) -> dict[str, Any]:
     """Alexa's temperature object for `value` in the thermostat's own scale."""
     return {"value": value, "scale": thermostat.scale.value}
 
 
-def _temperature(thermostat: Thermostat, celsius: Optional[float]) -> Optional[Dict[str, Any]]:
+def _temperature(thermostat: Thermostat, celsius: float | None) -> dict[str, Any] | None:
     shown = thermostat.shown(celsius)
     return None if shown is None else degrees(shown, thermostat)
 
 
-def state(thermostat: Thermostat, sampled_at: float, uncertainty_ms: int = LIST_UNCERTAINTY_MS,
-          mode: Optional[Mode] = None, setpoints: Sequence[float] = ()) -> List[Property]:
+def state(
+    thermostat: Thermostat,
+    sampled_at: float,
+    uncertainty_ms: int = LIST_UNCERTAINTY_MS,
+    mode: Mode | None = None,
+    setpoints: Sequence[float] = (),
+) -> list[Property]:
     """The endpoint's properties: connectivity, mode, the mode's setpoint(s) and the room
     temperature, each only when discovery declared it (`declared`). `mode` and `setpoints` (own
-    scale) override what SDM listed: the state a command just set. A setpoint SDM does not report (nor those of a mode just switched to), or a mode it
-    does not know, is left out, never guessed."""
+    scale) override what SDM listed: the state a command just set. A setpoint SDM does not report (nor
+    those of a mode just switched to), or a mode it does not know, is left out, never guessed."""
     switched = mode is not None and mode is not thermostat.mode and not setpoints
     mode = thermostat.mode if mode is None else mode
-    celsius = () if switched else {Mode.HEAT: (thermostat.heat_c,), Mode.COOL: (thermostat.cool_c,),
-               Mode.HEATCOOL: (thermostat.heat_c, thermostat.cool_c),
-               Mode.ECO: thermostat.usable_setpoints(thermostat.eco_heat_c, thermostat.eco_cool_c)}.get(mode, ())
-    values = [degrees(v, thermostat) for v in setpoints] if setpoints else [
-        _temperature(thermostat, c) for c in celsius if c is not None]
+    celsius = (
+        ()
+        if switched
+        else {
+            Mode.HEAT: (thermostat.heat_c,),
+            Mode.COOL: (thermostat.cool_c,),
+            Mode.HEATCOOL: (thermostat.heat_c, thermostat.cool_c),
+            Mode.ECO: thermostat.usable_setpoints(thermostat.eco_heat_c, thermostat.eco_cool_c),
+        }.get(mode, ())
+    )
+    values = (
+        [degrees(v, thermostat) for v in setpoints]
+        if setpoints
+        else [_temperature(thermostat, c) for c in celsius if c is not None]
+    )
 
     interfaces = declared(thermostat)
 

@@ -6,7 +6,7 @@ reason known before sending (offline, eco, out of range, a range too narrow) get
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 from nest_skill import controls, sdm_client, temperatures
 from nest_skill.sdm_errors import Failure, classify
@@ -21,15 +21,16 @@ _OTHER_MODE = {"currentDeviceMode": "OTHER"}
 class AlexaError(Exception):
     """An `<namespace>.ErrorResponse` of `error_type`; `extra` holds the type's own payload fields."""
 
-    def __init__(self, namespace: str, error_type: str, message: str, extra: Optional[Dict[str, Any]] = None):
+    def __init__(self, namespace: str, error_type: str, message: str, extra: dict[str, Any] | None = None):
         self.namespace = namespace
         self.error_type = error_type
         self.message = message
         self.extra = extra or {}
 
-    def response(self, correlation_token: Optional[str], endpoint_id: Optional[str]) -> Dict[str, Any]:
-        return messages.error_response(self.namespace, self.error_type, self.message, correlation_token,
-                                       endpoint_id, self.extra)
+    def response(self, correlation_token: str | None, endpoint_id: str | None) -> dict[str, Any]:
+        return messages.error_response(
+            self.namespace, self.error_type, self.message, correlation_token, endpoint_id, self.extra
+        )
 
 
 def for_cannot_change(reason: controls.CannotChange) -> AlexaError:
@@ -44,31 +45,40 @@ def for_cannot_change(reason: controls.CannotChange) -> AlexaError:
     if isinstance(reason, controls.RangeTooNarrow):
         return _too_close(thermostat, "narrower than SDM's minimum heat-cool gap")
     if isinstance(reason, controls.NoControls):
-        return AlexaError(ALEXA, "INVALID_DIRECTIVE", "the endpoint only reports readings: it has no "
-                                                      "ThermostatController")
+        return AlexaError(
+            ALEXA, "INVALID_DIRECTIVE", "the endpoint only reports readings: it has no ThermostatController"
+        )
     if isinstance(reason, controls.SingleSetpoint):
         return AlexaError(THERMOSTAT, "DUAL_SETPOINTS_UNSUPPORTED", "the current mode takes one setpoint")
     if isinstance(reason, controls.ModeUnavailable):
         return AlexaError(THERMOSTAT, "UNSUPPORTED_THERMOSTAT_MODE", f"{reason.mode.value} is not available")
     if isinstance(reason, (controls.EcoOn, controls.NoSetpoint)):
-        return AlexaError(ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", f"not possible in {reason.thermostat.mode.value}",
-                          dict(_OTHER_MODE))
+        return AlexaError(
+            ALEXA, "NOT_SUPPORTED_IN_CURRENT_MODE", f"not possible in {reason.thermostat.mode.value}", dict(_OTHER_MODE)
+        )
     return AlexaError(ALEXA, "INTERNAL_ERROR", type(reason).__name__)
 
 
 def _out_of_range(thermostat: Thermostat, message: str) -> AlexaError:
     low, high = temperatures.LIMITS[thermostat.scale]
-    return AlexaError(ALEXA, "TEMPERATURE_VALUE_OUT_OF_RANGE", message,
-                      {"validRange": {"minimumValue": degrees(low, thermostat),
-                                      "maximumValue": degrees(high, thermostat)}})
+    return AlexaError(
+        ALEXA,
+        "TEMPERATURE_VALUE_OUT_OF_RANGE",
+        message,
+        {"validRange": {"minimumValue": degrees(low, thermostat), "maximumValue": degrees(high, thermostat)}},
+    )
 
 
 def _too_close(thermostat: Thermostat, message: str) -> AlexaError:
-    return AlexaError(THERMOSTAT, "REQUESTED_SETPOINTS_TOO_CLOSE", message,
-                      {"minimumTemperatureDelta": degrees(temperatures.min_span(thermostat.scale), thermostat)})
+    return AlexaError(
+        THERMOSTAT,
+        "REQUESTED_SETPOINTS_TOO_CLOSE",
+        message,
+        {"minimumTemperatureDelta": degrees(temperatures.min_span(thermostat.scale), thermostat)},
+    )
 
 
-_ALEXA_TYPES: Dict[Failure, str] = {
+_ALEXA_TYPES: dict[Failure, str] = {
     Failure.OFFLINE: "ENDPOINT_UNREACHABLE",
     Failure.MODE_DISALLOWS: "NOT_SUPPORTED_IN_CURRENT_MODE",
     Failure.ECO_DISALLOWS: "NOT_SUPPORTED_IN_CURRENT_MODE",
@@ -90,18 +100,21 @@ _ALEXA_TYPES: Dict[Failure, str] = {
 get their own types with its limits (for_failure)."""
 
 
-def for_sdm_error(error: sdm_client.SdmError, thermostat: Optional[Thermostat] = None) -> AlexaError:
+def for_sdm_error(error: sdm_client.SdmError, thermostat: Thermostat | None = None) -> AlexaError:
     """An SDM failure (sdm_errors.classify), as Alexa names it; `thermostat` is the one a command was
     for. The message names the SDM operation and error class, never a body."""
     message = str(error)
     kind = classify(error)
     if kind is Failure.UNCONFIRMED:
-        message += (": no answer, the command may have been made" if isinstance(error, sdm_client.NoAnswer)
-                    else ": the command may have been made")
+        message += (
+            ": no answer, the command may have been made"
+            if isinstance(error, sdm_client.NoAnswer)
+            else ": the command may have been made"
+        )
     return for_failure(kind, message, thermostat)
 
 
-def for_failure(kind: Failure, message: str, thermostat: Optional[Thermostat] = None) -> AlexaError:
+def for_failure(kind: Failure, message: str, thermostat: Thermostat | None = None) -> AlexaError:
     """One Failure as an ErrorResponse: ENDPOINT_UNREACHABLE for an offline thermostat (whatever the
     device list said), its limits for a setpoint out of range, its minimum gap for a range too narrow."""
     if thermostat is not None and kind is Failure.OUT_OF_RANGE:
@@ -109,5 +122,6 @@ def for_failure(kind: Failure, message: str, thermostat: Optional[Thermostat] = 
     if thermostat is not None and kind is Failure.RANGE_TOO_NARROW:
         return _too_close(thermostat, message)
     error_type = _ALEXA_TYPES[kind]
-    return AlexaError(ALEXA, error_type, message,
-                      dict(_OTHER_MODE) if error_type == "NOT_SUPPORTED_IN_CURRENT_MODE" else None)
+    return AlexaError(
+        ALEXA, error_type, message, dict(_OTHER_MODE) if error_type == "NOT_SUPPORTED_IN_CURRENT_MODE" else None
+    )

@@ -10,9 +10,9 @@ event gateway, not answered) carries the user's LWA token in `scope`, as the gat
 from __future__ import annotations
 
 import time
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 PAYLOAD_VERSION = "3"
 
@@ -29,9 +29,14 @@ class Property:
     sampled_at: float
     uncertainty_ms: int
 
-    def to_json(self) -> Dict[str, Any]:
-        return {"namespace": self.namespace, "name": self.name, "value": self.value,
-                "timeOfSample": timestamp(self.sampled_at), "uncertaintyInMilliseconds": self.uncertainty_ms}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "value": self.value,
+            "timeOfSample": timestamp(self.sampled_at),
+            "uncertaintyInMilliseconds": self.uncertainty_ms,
+        }
 
 
 def timestamp(moment: float) -> str:
@@ -39,62 +44,87 @@ def timestamp(moment: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 100):02d}Z"
 
 
-def header(namespace: str, name: str, correlation_token: Optional[str]) -> Dict[str, Any]:
-    result = {"namespace": namespace, "name": name, "payloadVersion": PAYLOAD_VERSION,
-              "messageId": str(uuid.uuid4())}
+def message_id() -> str:
+    """A new `messageId`: a version 4 (random) UUID, as Alexa recommends (any unique string of letters,
+    digits and dashes under 128 characters is valid). `uuid` loads at the first smart-home message,
+    not with the skill: it also loads `platform`, and a custom-skill request never needs it."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def header(namespace: str, name: str, correlation_token: str | None) -> dict[str, Any]:
+    result = {"namespace": namespace, "name": name, "payloadVersion": PAYLOAD_VERSION, "messageId": message_id()}
     if correlation_token is not None:
         result["correlationToken"] = correlation_token
     return result
 
 
-def event(namespace: str, name: str, correlation_token: Optional[str], payload: Dict[str, Any],
-          endpoint_id: Optional[str] = None, properties: Sequence[Property] = ()) -> Dict[str, Any]:
+def event(
+    namespace: str,
+    name: str,
+    correlation_token: str | None,
+    payload: dict[str, Any],
+    endpoint_id: str | None = None,
+    properties: Sequence[Property] = (),
+) -> dict[str, Any]:
     """`{"event": {header, endpoint?, payload}, "context"?: {"properties": [...]}}`."""
-    body: Dict[str, Any] = {"header": header(namespace, name, correlation_token)}
+    body: dict[str, Any] = {"header": header(namespace, name, correlation_token)}
     if endpoint_id is not None:
         body["endpoint"] = {"endpointId": endpoint_id}
     body["payload"] = payload
-    message: Dict[str, Any] = {"event": body}
+    message: dict[str, Any] = {"event": body}
     if properties:
         message["context"] = {"properties": [p.to_json() for p in properties]}
     return message
 
 
-def discover_response(correlation_token: Optional[str], endpoints: List[Dict[str, Any]]) -> Dict[str, Any]:
+def discover_response(correlation_token: str | None, endpoints: list[dict[str, Any]]) -> dict[str, Any]:
     return event("Alexa.Discovery", "Discover.Response", correlation_token, {"endpoints": endpoints})
 
 
-def response(correlation_token: Optional[str], endpoint_id: str, properties: Sequence[Property]) -> Dict[str, Any]:
+def response(correlation_token: str | None, endpoint_id: str, properties: Sequence[Property]) -> dict[str, Any]:
     """`Alexa.Response`: a directive carried out, with the endpoint's state after it."""
     return event("Alexa", "Response", correlation_token, {}, endpoint_id, properties)
 
 
-def state_report(correlation_token: Optional[str], endpoint_id: str, properties: Sequence[Property]) -> Dict[str, Any]:
+def state_report(correlation_token: str | None, endpoint_id: str, properties: Sequence[Property]) -> dict[str, Any]:
     return event("Alexa", "StateReport", correlation_token, {}, endpoint_id, properties)
 
 
-def error_response(namespace: str, error_type: str, message: str, correlation_token: Optional[str],
-                   endpoint_id: Optional[str], extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def error_response(
+    namespace: str,
+    error_type: str,
+    message: str,
+    correlation_token: str | None,
+    endpoint_id: str | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """`<namespace>.ErrorResponse` ("Alexa" or "Alexa.ThermostatController"); `message` is for
     Alexa's logs, never spoken; `extra` are the type's own fields (`validRange`, ...)."""
     payload = {"type": error_type, "message": message, **(extra or {})}
     return event(namespace, "ErrorResponse", correlation_token, payload, endpoint_id)
 
 
-def change_report(endpoint_id: str, scope_token: str, cause: str, changed: Sequence[Property],
-                  unchanged: Sequence[Property]) -> Dict[str, Any]:
+def change_report(
+    endpoint_id: str, scope_token: str, cause: str, changed: Sequence[Property], unchanged: Sequence[Property]
+) -> dict[str, Any]:
     """`Alexa.ChangeReport` (developer.amazon.com/docs/device-apis/alexa-changereport.html): the
     properties that changed in `payload.change` with their `cause` (VOICE_INTERACTION, ...), the
     endpoint's other properties in `context`; `scope` is the user's LWA access token. No
     correlationToken: it answers no directive."""
-    message = event("Alexa", "ChangeReport", None,
-                    {"change": {"cause": {"type": cause}, "properties": [p.to_json() for p in changed]}},
-                    endpoint_id, unchanged)
-    message["event"]["endpoint"] = {"scope": {"type": "BearerToken", "token": scope_token},
-                                    "endpointId": endpoint_id}
+    message = event(
+        "Alexa",
+        "ChangeReport",
+        None,
+        {"change": {"cause": {"type": cause}, "properties": [p.to_json() for p in changed]}},
+        endpoint_id,
+        unchanged,
+    )
+    message["event"]["endpoint"] = {"scope": {"type": "BearerToken", "token": scope_token}, "endpointId": endpoint_id}
     return message
 
 
-def accept_grant_response() -> Dict[str, Any]:
+def accept_grant_response() -> dict[str, Any]:
     """`Alexa.Authorization.AcceptGrant.Response` (developer.amazon.com/docs/device-apis/alexa-authorization.html)."""
     return event("Alexa.Authorization", "AcceptGrant.Response", None, {})

@@ -1,0 +1,290 @@
+"""A device listing read with a user's Google token (AcceptGrant's, and Discover's with live state on)
+is stored as each thermostat's complete state and the user under its home: what the events function
+reports Nest's own events from. Storing it never changes the answer and never outlasts the request."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from nest_skill.controls import SetTemperature
+from nest_skill.live_state.reporter import LiveState
+from nest_skill.live_state.store import CHANGED_MEANWHILE, StoreError
+from nest_skill.sdm_client import Deadline
+from nest_skill.smart_home.dispatcher import SmartHome
+from nest_skill.thermostats import Thermostat
+from sandbox import alexa
+from tests.live_state.conftest import TABLE, home, make_config, thermostat
+from tests.live_state.events_support import push, update
+from tests.live_state.test_accept_grant import GOOGLE_TOKEN, accept_grant
+from tests.live_state.test_change_reports import link
+from tests.skill.conftest import LambdaContext
+from tests.skill.sdm import DEVICES_URL, camera
+
+LIVING = thermostat("living")
+BEDROOM = thermostat("bedroom", room="Bedroom", mode="COOL", heat_c=None, cool_c=24.0)
+STRUCTURE = Thermostat.from_sdm(LIVING).structure
+
+
+def device_list_calls(sdm_api) -> int:
+    return sum(1 for call in sdm_api.calls if call.request.url == DEVICES_URL)
+
+
+def discover(door, token: str, remaining_ms: int = 8000) -> dict:
+    return door.handle(alexa.discover(token=token), LambdaContext(remaining_ms))
+
+
+def failing_seed(*_args, **_kwargs):
+    raise StoreError("PutItem: ProvisionedThroughputExceededException")
+
+
+def test_accept_grant_stores_each_thermostats_complete_state_and_the_user_under_its_home(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING, BEDROOM, camera())
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    for device in (LIVING, BEDROOM):
+        state = live.states.load(device["name"].rsplit("/", 1)[-1])
+        assert state.complete and not state.suspect
+        assert state.document["traits"] == device["traits"]
+    assert live.states.load("door") is None  # cameras are not Alexa endpoints here
+    assert live.states.users_of_structure(STRUCTURE) == [user]
+    assert device_list_calls(sdm_api) == 1  # the listing AcceptGrant read anyway
+
+
+def test_accept_grant_is_accepted_when_the_listing_cannot_be_stored(live, door, amazon, sdm_api, monkeypatch, caplog):
+    home(sdm_api, LIVING)
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    monkeypatch.setattr(live.states, "seed", failing_seed)
+    with caplog.at_level(logging.WARNING):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
+    assert live.store.users_for("living")  # the grant itself is stored
+    assert [r.reason for r in caplog.records if r.message == "device states not stored"] == [
+        "PutItem: ProvisionedThroughputExceededException"
+    ]
+
+
+def test_discover_stores_the_listing_it_answered_from_without_another_sdm_call(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING, BEDROOM)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    live.states.forget_device("living")
+    live.states.forget_device("bedroom")
+    calls = device_list_calls(sdm_api)
+    reply = discover(door, GOOGLE_TOKEN)
+    assert [e["endpointId"] for e in reply["event"]["payload"]["endpoints"]] == ["living", "bedroom"]
+    assert live.states.load("living").complete and live.states.load("bedroom").complete
+    assert live.states.users_of_structure(STRUCTURE) == [user]
+    assert device_list_calls(sdm_api) - calls <= 1  # the listing discovery reads, from the warm cache after
+
+
+def test_discover_answers_the_same_when_the_listing_cannot_be_stored(live, door, amazon, sdm_api, monkeypatch, caplog):
+    home(sdm_api, LIVING, BEDROOM)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    stored = discover(door, GOOGLE_TOKEN)
+    monkeypatch.setattr(live.states, "seed", failing_seed)
+    with caplog.at_level(logging.WARNING):
+        failed = discover(door, GOOGLE_TOKEN)
+    assert failed["event"]["payload"] == stored["event"]["payload"]
+    assert any(r.message == "device states not stored" for r in caplog.records)
+
+
+def test_discover_by_an_account_tokeninfo_cannot_name_answers_and_stores_nothing(live, door, sdm_api, caplog):
+    home(sdm_api, LIVING)
+    with caplog.at_level(logging.WARNING):
+        reply = discover(door, "a-token-tokeninfo-does-not-know")
+    assert [e["endpointId"] for e in reply["event"]["payload"]["endpoints"]] == ["living"]
+    assert live.states.load("living") is None
+    assert live.store.users_for("living") == []
+    assert any(r.message == "discovery not stored" for r in caplog.records)
+
+
+def test_a_listing_is_not_stored_without_time_left_for_its_writes(live, amazon, sdm_api, caplog):
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    with caplog.at_level(logging.WARNING):
+        live.listed(GOOGLE_TOKEN, [LIVING], ["living"], Deadline(0.5))
+    assert live.states.load("living") is None
+    assert [(r.message, r.reason) for r in caplog.records] == [("discovery not stored", "deadline")]
+
+
+def test_a_google_account_is_asked_of_tokeninfo_once_per_token(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    asked = amazon.tokeninfo.asked  # AcceptGrant's
+    discover(door, GOOGLE_TOKEN)
+    discover(door, GOOGLE_TOKEN)
+    assert amazon.tokeninfo.asked == asked
+    assert live.states.load("living").complete
+
+
+# -- the endpoints a linked user gets ChangeReports for, made those each Discover answered with ------------------
+
+LATER_TOKEN = "google-access-token-of-ann-an-hour-later"  # Alexa refreshes the linked token: the same account
+OFFICE = thermostat("office", room="Office")
+
+
+def shared_later(sdm_api, amazon, *devices: dict) -> None:
+    """The user's Google account now sees `devices`; Alexa's next Discover carries a refreshed Google token."""
+    sdm_api.replace("GET", DEVICES_URL, json={"devices": list(devices)})
+    amazon.tokeninfo.register(LATER_TOKEN, "google-sub-ann")
+
+
+def answered(reply: dict) -> list[str]:
+    return [e["endpointId"] for e in reply["event"]["payload"]["endpoints"]]
+
+
+def voice_change(live, device: dict, degrees_f: float):
+    return live.report_change(SetTemperature(degrees_f).plan(Thermostat.from_sdm(device)), Deadline(5))
+
+
+def endpoint_items(aws) -> list[tuple[str, str]]:
+    """Every user's and endpoint's item in the table (device states and homes aside)."""
+    items = aws["dynamodb"].scan(TableName=TABLE)["Items"]
+    return sorted((i["pk"]["S"], i["sk"]["S"]) for i in items if i["pk"]["S"].startswith(("user#", "endpoint#")))
+
+
+class TableClient:
+    """moto's DynamoDB client, one of its calls replaced by a subclass."""
+
+    def __init__(self, dynamodb):
+        self.dynamodb = dynamodb
+
+    def __getattr__(self, name):
+        return getattr(self.dynamodb, name)
+
+
+class FailingTransactions(TableClient):
+    """TransactWriteItems throttled (ProvisionedThroughputExceededException); every other call works."""
+
+    def transact_write_items(self, **_):
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "TransactWriteItems")
+
+
+def test_a_thermostat_shared_after_linking_is_reported_after_the_next_discover(live, door, amazon, sdm_api, caplog):
+    home(sdm_api, LIVING)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    assert voice_change(live, BEDROOM, 72).users == 0  # linked before it was shared: nobody sees it yet
+    with caplog.at_level(logging.INFO):
+        reply = discover(door, LATER_TOKEN)
+        discover(door, LATER_TOKEN)  # nothing new: nothing written
+    assert answered(reply) == ["living", "bedroom"]
+    assert live.store.load(user).endpoints == ("living", "bedroom")
+    assert live.store.users_for("bedroom") == [user]
+    assert [(r.listed, r.unlisted) for r in caplog.records if r.message == "endpoints reconciled"] == [(1, 0)]
+    result = voice_change(live, BEDROOM, 72)
+    assert (result.users, result.accepted) == (1, 1)
+    [received] = amazon.gateway.events("NA")
+    assert received.customer == "ann"
+    assert (received.event["event"]["header"]["name"], received.event["event"]["endpoint"]["endpointId"]) == (
+        "ChangeReport",
+        "bedroom",
+    )
+
+
+def test_a_nest_event_for_a_thermostat_shared_after_linking_is_reported_after_the_next_discover(
+    live, door, amazon, sdm_api, events, pubsub
+):
+    home(sdm_api, LIVING)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    cooler = {"ThermostatTemperatureSetpoint": {"coolCelsius": 22.0}}
+    assert events.apply(update(BEDROOM, cooler, time.time()), Deadline(5)).reason == "unseen"
+    discover(door, LATER_TOKEN)
+    assert push(events, pubsub, update(BEDROOM, cooler, time.time())) == 204
+    [received] = amazon.gateway.events("NA")
+    event = received.event["event"]
+    assert (event["header"]["name"], event["endpoint"]["endpointId"], received.customer) == (
+        "ChangeReport",
+        "bedroom",
+        "ann",
+    )
+    assert event["payload"]["change"]["cause"] == {"type": "APP_INTERACTION"}
+
+
+def test_a_thermostat_alexa_no_longer_has_is_no_longer_reported(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING, BEDROOM)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    shared_later(sdm_api, amazon, LIVING, OFFICE)  # the bedroom's thermostat replaced
+    assert answered(discover(door, LATER_TOKEN)) == ["living", "office"]
+    assert live.store.load(user).endpoints == ("living", "office")
+    assert live.store.users_for("bedroom") == []
+    assert live.store.users_for("office") == [user]
+    assert voice_change(live, BEDROOM, 72).users == 0
+    assert amazon.gateway.events() == []
+    assert voice_change(live, OFFICE, 72).accepted == 1
+
+
+def test_discover_by_a_user_who_never_linked_for_events_lists_no_endpoints(live, door, amazon, aws, sdm_api):
+    home(sdm_api, LIVING, BEDROOM)
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")  # linked before live state: no AcceptGrant
+    assert answered(discover(door, GOOGLE_TOKEN)) == ["living", "bedroom"]
+    assert endpoint_items(aws) == []
+    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []  # nothing about them: no device state, no home
+    assert voice_change(live, LIVING, 72).users == 0
+
+
+def test_discover_by_a_user_marked_relink_needed_lists_no_endpoints(live, door, amazon, aws, sdm_api):
+    home(sdm_api, LIVING)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    assert live.store.forget(live.store.load(user))  # Alexa refused the grant
+    before = endpoint_items(aws)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    assert answered(discover(door, LATER_TOKEN)) == ["living", "bedroom"]
+    assert endpoint_items(aws) == before == [(f"user#{user}", "tokens")]
+    assert live.store.load(user).relink_needed
+
+
+def test_a_failing_table_leaves_the_discover_answer_unchanged(aws, amazon, door, sdm, sdm_api, caplog):
+    home(sdm_api, LIVING)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    failing = LiveState(
+        make_config(aws, amazon),
+        sdm,
+        clients=lambda: (FailingTransactions(aws["dynamodb"]), aws["kms"]),
+        tokeninfo_url=amazon.tokeninfo_url,
+    )
+    with caplog.at_level(logging.WARNING):
+        reply = discover(SmartHome(sdm, failing), LATER_TOKEN)
+    assert failing.store.load(user).endpoints == ("living",)
+    assert failing.store.users_for("bedroom") == []
+    assert [r.reason for r in caplog.records if r.message == "endpoints not reconciled"] == [
+        "TransactWriteItems: ProvisionedThroughputExceededException"
+    ]
+    assert reply["event"]["header"]["name"] == "Discover.Response"
+    assert reply["event"]["payload"] == discover(door, LATER_TOKEN)["event"]["payload"]  # the table working
+    assert failing.store.users_for("bedroom") == [user]
+
+
+def test_endpoints_listed_meanwhile_are_kept_and_nothing_is_half_written(live, door, amazon, aws, sdm, sdm_api):
+    home(sdm_api, LIVING)
+    user = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+
+    class EventListsOfficeFirst(TableClient):
+        def transact_write_items(self, **kwargs):
+            live.states.list_endpoint(user, "office")  # the events function: a thermostat added to the home
+            return self.dynamodb.transact_write_items(**kwargs)
+
+    store = LiveState(
+        make_config(aws, amazon), sdm, clients=lambda: (EventListsOfficeFirst(aws["dynamodb"]), aws["kms"])
+    ).store
+    assert store.reconcile(user, ["living", "bedroom"]).skipped == CHANGED_MEANWHILE
+    assert store.load(user).endpoints == ("living", "office")
+    assert store.users_for("bedroom") == []
+    assert store.reconcile(user, ["living", "bedroom"]).added == ("bedroom",)  # the next Discover
+    assert store.load(user).endpoints == ("living", "bedroom")
+    assert store.users_for("office") == []
+
+
+def test_no_time_left_after_the_answer_writes_nothing(live, door, amazon, aws, sdm_api, caplog):
+    home(sdm_api, LIVING)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    before = endpoint_items(aws)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    with caplog.at_level(logging.WARNING):
+        reply = discover(door, LATER_TOKEN, remaining_ms=1400)  # 0.9 s for SDM and the writes together
+    assert answered(reply) == ["living", "bedroom"]
+    assert endpoint_items(aws) == before
+    assert live.states.load("bedroom") is None
+    assert [(r.message, r.reason) for r in caplog.records] == [("discovery not stored", "deadline")]
