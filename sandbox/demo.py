@@ -996,7 +996,7 @@ def _heard(reply: dict) -> str:
 
 
 def smart_home(talk: Conversation, token: str) -> None:
-    """Issue 15: the same thermostats as Alexa devices. Directives as Alexa sends them (sandbox.alexa)
+    """The same thermostats as Alexa devices. Directives as Alexa sends them (sandbox.alexa)
     to the skill function deployed in eu-west-1 for en-GB, each reply checked against the documented
     Smart Home message shapes."""
     transcript, rehearsal = talk.transcript, talk.rehearsal

@@ -105,9 +105,12 @@ def _missing(name: str) -> OAuthError:
 
 @dataclass
 class _Grant:
-    """One user consent; revoking any token issued under it ends them all (Google's behaviour)."""
+    """One user consent; revoking any token issued under it ends them all (Google's behaviour).
+    `shared`: the device IDs ticked on Partner Connections at consent; SDM shows this grant's tokens
+    (its access tokens and every refresh of them) only these."""
 
     scope: str
+    shared: set[str]
     revoked: bool = False
 
 
@@ -286,6 +289,7 @@ _DEVICES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/devices$")
 _STRUCTURES = re.compile(r"^/v1/enterprises/(?P<project>[^/]+)/structures$")
 _FAKE_SCENARIO = re.compile(r"^/__fake/scenario/(?P<name>[\w-]+)$")
 _FAKE_DEVICE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+)$")
+_FAKE_SHARE = re.compile(r"^/__fake/devices/(?P<device>[^/:]+):share$")
 _FAKE_NEST_APP = re.compile(r"^/__fake/nest-app/(?P<device>[^/:]+)$")
 # What a test or the demo may change on a device through the fake's own hooks.
 DEVICE_UPDATES = {"mode": str, "eco_mode": str, "online": bool, "reporting": bool, "refusal": str}
@@ -341,13 +345,27 @@ class FakeGoogle:
     def grant_access_token(self) -> str:
         """An access token as if the user had linked, without the browser round trip."""
         with self._lock:
-            return self._issue_access(_Grant(SDM_SCOPE))
+            return self._issue_access(self._consent(SDM_SCOPE))
 
     def replace_devices(
         self, devices: Iterable[FakeThermostat], structures: Iterable[FakeStructure] | None = None
     ) -> None:
         with self._lock:
             self._replace(list(devices), list(default_structures() if structures is None else structures))
+
+    def add_device(self, device: FakeThermostat) -> dict:
+        """A thermostat installed (or a replacement, with its new ID) after the user linked: in the home,
+        shared with no grant issued so far (SDM's devices.list, devices.get and executeCommand don't see
+        it for their tokens) until `share_device`; a consent given later shares it. Returns its SDM JSON."""
+        with self._lock:
+            return self._add_device(device)
+
+    def share_device(self, device_id: str, token: str | None = None) -> None:
+        """The user ticks the device on Partner Connections (nestservices.google.com/partnerconnections):
+        shared with the grant that issued `token` (an access or refresh token), or with every grant not
+        revoked when `token` is None."""
+        with self._lock:
+            self._share_device(device_id, token)
 
     def use_scenario(self, name: str) -> None:
         """Switch to one of sandbox.fake_devices.SCENARIOS ("default", "two-homes", "outage",
@@ -391,9 +409,44 @@ class FakeGoogle:
         return sdm_event(resource=after["name"], traits=traits)
 
     def _replace(self, devices: list[FakeThermostat], structures: list[FakeStructure]) -> None:
+        """A home as it was when the user linked: every grant sees all its devices (`add_device` is the
+        home changing after linking)."""
         self._devices = {device.device_id: device for device in devices}
         self._structures = structures
         self._command_times.clear()
+        for grant in self._grants():
+            grant.shared = set(self._devices)
+
+    def _grants(self) -> list[_Grant]:
+        """Every grant with a pending code or a token, each once."""
+        found = [code.grant for code in self._codes.values()]
+        found += [grant for grant, _ in self._access.values()] + list(self._refresh.values())
+        return list({id(grant): grant for grant in found}.values())
+
+    def _consent(self, scope: str) -> _Grant:
+        """A consent on Partner Connections with every device in the home ticked (the page's default)."""
+        return _Grant(scope, shared=set(self._devices))
+
+    def _add_device(self, device: FakeThermostat) -> dict:
+        if device.device_id in self._devices:
+            raise ValueError(f"device {device.device_id} is already in the home")
+        if device.structure_id not in {structure.structure_id for structure in self._structures}:
+            raise ValueError(f"no structure {device.structure_id} in the home")
+        self._devices[device.device_id] = device
+        return device.to_sdm(self.project_id)
+
+    def _share_device(self, device_id: str, token: str | None) -> None:
+        if device_id not in self._devices:
+            raise KeyError(f"unknown device {device_id}")
+        if token is None:
+            grants = [grant for grant in self._grants() if not grant.revoked]
+        else:
+            grant = self._refresh.get(token) or self._access.get(token, (None, 0.0))[0]
+            if grant is None or grant.revoked:
+                raise KeyError("not a token of a grant in force")
+            grants = [grant]
+        for grant in grants:
+            grant.shared.add(device_id)
 
     def _use_scenario(self, name: str) -> None:
         if name == "service-disabled":
@@ -501,10 +554,12 @@ class FakeGoogle:
             "/__fake/health": (None, "GET", self._health),
             "/__fake/stats": (None, "GET", self._stats),
             "/__fake/token-misbehaviour": (None, "POST", self._set_token_misbehaviour),
+            "/__fake/devices": (None, "POST", self._fake_add_device),
         }
         for pattern, handler in (
             (_FAKE_SCENARIO, self._fake_scenario),
             (_FAKE_DEVICE, self._fake_device),
+            (_FAKE_SHARE, self._fake_share),
             (_FAKE_NEST_APP, self._fake_nest_app),
         ):
             match = pattern.match(path)
@@ -559,6 +614,36 @@ class FakeGoogle:
             return _json(200, self._update_device(device_id, changes if isinstance(changes, dict) else {"?": 0}))
         except ValueError as error:
             return _json(400, {"error": str(error)})
+
+    def _fake_add_device(self, request: _Request) -> _Response:
+        """add_device for a fake run as a process: the body is a sandbox.fake_devices.FakeThermostat's
+        fields (`available_modes` a list); answers the device's SDM JSON."""
+        try:
+            fields = json.loads(request.body or b"{}")
+            if not isinstance(fields, dict):
+                raise ValueError("expected an object of FakeThermostat fields")
+            if "available_modes" in fields:
+                fields["available_modes"] = tuple(fields["available_modes"])
+            device = FakeThermostat(**fields)
+            return _json(200, self._add_device(device))
+        except (ValueError, TypeError) as error:
+            return _json(400, {"error": str(error)})
+
+    def _fake_share(self, request: _Request, device_id: str) -> _Response:
+        """share_device for a fake run as a process: body `{"token": ...}` for one grant, `{}` for every
+        grant in force (the token goes in the body, never in the URL)."""
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError as error:
+            return _json(400, {"error": str(error)})
+        token = body.get("token") if isinstance(body, dict) else 0
+        if token is not None and not isinstance(token, str):
+            return _json(400, {"error": 'expected {"token": "<access or refresh token>"} or {}'})
+        try:
+            self._share_device(device_id, token)
+        except KeyError as error:
+            return _json(404, {"error": error.args[0]})
+        return _json(200, {"shared": device_id})
 
     def _fake_nest_app(self, request: _Request, device_id: str) -> _Response:
         """nest_app_change for a fake run as a process: the change made, the SDM event it causes
@@ -622,7 +707,7 @@ class FakeGoogle:
     def _redirect_with_code(self, params: dict[str, str]) -> _Response:
         code = "fake-code-" + secrets.token_urlsafe(24)
         self._codes[code] = _Code(
-            _Grant(params["scope"]),
+            self._consent(params["scope"]),
             params["redirect_uri"],
             offline=params.get("access_type") == "offline",
             expires_at=self._clock() + CODE_LIFETIME_S,
@@ -719,7 +804,7 @@ class FakeGoogle:
 
     # -- SDM ---------------------------------------------------------------------------------------
 
-    def _authenticate(self, request: _Request, project_id: str) -> None:
+    def _authenticate(self, request: _Request, project_id: str) -> _Grant:
         scheme, _, token = request.authorization.partition(" ")
         grant, expires_at = self._access.get(token, (None, 0.0)) if scheme.lower() == "bearer" else (None, 0.0)
         if grant is not None and not grant.revoked and expires_at <= self._clock():
@@ -730,28 +815,32 @@ class FakeGoogle:
             raise FakeSdmError(404, "NOT_FOUND", f"Enterprise enterprises/{project_id} not found.")
         if self._project_disabled:
             raise service_disabled("123456789012")
+        return grant
 
-    def _find(self, project_id: str, device_id: str) -> FakeThermostat:
+    def _find(self, grant: _Grant, project_id: str, device_id: str) -> FakeThermostat:
+        """The device, or SDM's 404 for an unknown ID, which is also its answer for a device not shared
+        with the caller's grant."""
         device = self._devices.get(device_id)
-        if device is None:
+        if device is None or device_id not in grant.shared:
             raise FakeSdmError(404, "NOT_FOUND", f"Device enterprises/{project_id}/devices/{device_id} not found.")
         return device
 
     def _list_devices(self, request: _Request, project_id: str) -> _Response:
-        self._authenticate(request, project_id)
-        return _json(200, {"devices": [device.to_sdm(project_id) for device in self._devices.values()]})
+        grant = self._authenticate(request, project_id)
+        shared = [device for device in self._devices.values() if device.device_id in grant.shared]
+        return _json(200, {"devices": [device.to_sdm(project_id) for device in shared]})
 
     def _list_structures(self, request: _Request, project_id: str) -> _Response:
         self._authenticate(request, project_id)
         return _json(200, {"structures": [structure.to_sdm(project_id) for structure in self._structures]})
 
     def _get_device(self, request: _Request, project_id: str, device_id: str) -> _Response:
-        self._authenticate(request, project_id)
-        return _json(200, self._find(project_id, device_id).to_sdm(project_id))
+        grant = self._authenticate(request, project_id)
+        return _json(200, self._find(grant, project_id, device_id).to_sdm(project_id))
 
     def _execute(self, request: _Request, project_id: str, device_id: str) -> _Response:
-        self._authenticate(request, project_id)
-        device = self._find(project_id, device_id)
+        grant = self._authenticate(request, project_id)
+        device = self._find(grant, project_id, device_id)
         try:
             payload = json.loads(request.body or b"{}")
         except ValueError:

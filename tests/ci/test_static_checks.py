@@ -21,6 +21,8 @@ from mypy import config_parser
 from mypy.main import define_options
 from mypy.options import Options
 
+from tests.make_env import make_env
+
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Everything `make setup` checks before it counts as done (the venv and node_modules stamps' inputs).
@@ -59,7 +61,7 @@ def checkout(tmp_path) -> Path:
 
 
 def make(checkout: Path, *args: str, fail: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FAIL": fail}
+    env = make_env(FAIL=fail)
     return subprocess.run(["make", *args], cwd=checkout, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -88,7 +90,9 @@ def test_make_test_runs_the_static_checks_before_any_test(checkout):
 
 def test_pre_commit_runs_the_static_checks_of_make_check():
     """Each `make check` command is a local pre-commit hook (ruff given the staged files, mypy its roots)."""
-    dry_run = subprocess.run(["make", "-n", "check"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    dry_run = subprocess.run(
+        ["make", "-n", "check"], cwd=ROOT, env=make_env(), capture_output=True, text=True, timeout=60
+    )
     checks = [line for line in dry_run.stdout.splitlines() if line.startswith((".venv/bin/ruff", ".venv/bin/mypy"))]
     hooks = [
         hook

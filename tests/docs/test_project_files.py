@@ -5,6 +5,8 @@ import re
 import subprocess
 from pathlib import Path
 
+from tests.make_env import make_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -13,7 +15,13 @@ def test_make_help_describes_every_target():
     phony = {name for line in re.findall(r"^\.PHONY:(.*)$", makefile, re.MULTILINE) for name in line.split()}
     targets = phony - {"FORCE"}
     listed = subprocess.run(
-        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, timeout=30, check=True
+        ["make", "--no-print-directory", "help"],
+        cwd=ROOT,
+        env=make_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     ).stdout
     described = dict(re.findall(r"^  (\S+) +(.+)$", listed, re.MULTILINE))
     assert set(described) == targets

@@ -35,6 +35,7 @@ import requests
 from sandbox.demo import ACCOUNT, AWS_TEST_ENV, REGION, child_env
 from sandbox.processes import LOOPBACK, Service, free_port
 from stacks.config import ALEXA_REDIRECT_HOSTS, SKILL_STACK
+from tests.make_env import make_env
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR_ID = "REHEARSALVNDR1"
@@ -476,7 +477,7 @@ def test_after_make_clean_a_deploy_with_profile_credentials_updates_the_same_ski
     real ask-cli ignores unless it is handed AWS keys too."""
     assert rehearsal.first.result.returncode == 0, "the first deploy failed"
     cleaned = subprocess.run(
-        ["make", "clean"], cwd=rehearsal.first.checkout, capture_output=True, text=True, timeout=60
+        ["make", "clean"], cwd=rehearsal.first.checkout, env=make_env(), capture_output=True, text=True, timeout=60
     )
     assert cleaned.returncode == 0, cleaned.stderr
     assert not (rehearsal.first.checkout / "build").exists()

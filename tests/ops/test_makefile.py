@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.make_env import make_env
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCKS = (
     "requirements-dev.txt",
@@ -53,7 +55,7 @@ def checkout(tmp_path) -> Path:
 
 
 def make(checkout: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", *args], cwd=checkout, capture_output=True, text=True, timeout=60)
+    return subprocess.run(["make", *args], cwd=checkout, env=make_env(), capture_output=True, text=True, timeout=60)
 
 
 def test_the_same_python_keeps_the_venv(checkout):

@@ -689,3 +689,133 @@ def test_the_hostile_names_scenario_names_a_thermostat_with_308_characters_and_c
     assert len(name) == 308 and {"\x00", "\x07", "\ud800"} <= set(name)
     assert devices["guest-room-thermostat"]["parentRelations"][0]["displayName"] == "\x07\u2028"
     assert fake.stats()["counts"]["devices.list"] == 1
+
+
+SUNROOM = FakeThermostat(
+    "sunroom-thermostat",
+    "Sunroom",
+    "FAHRENHEIT",
+    "HEAT",
+    ambient_celsius=fahrenheit_to_celsius(64),
+    humidity_percent=41,
+    heat_celsius=fahrenheit_to_celsius(66),
+    cool_celsius=fahrenheit_to_celsius(76),
+)
+DEFAULT_IDS = [
+    "living-room-thermostat",
+    "bedroom-thermostat",
+    "kitchen-thermostat",
+    "guest-room-thermostat",
+    "office-thermostat",
+]
+
+
+def listed_ids(client: Client, token: str) -> list[str]:
+    response = client.sdm("GET", "devices", token)
+    assert response.status_code == 200, response.text
+    return [device["name"].rsplit("/", 1)[-1] for device in response.json()["devices"]]
+
+
+def linked(client: Client) -> dict:
+    """Partner Connections consent and the code exchange, with a refresh token."""
+    response = client.exchange(client.code())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_thermostat_added_after_linking_is_invisible_to_the_grant_until_shared(fake, client):
+    grant = linked(client)
+    fake.add_device(SUNROOM)
+    refreshed = client.refresh(grant["refresh_token"]).json()["access_token"]
+    not_found = error(404, "NOT_FOUND", f"Device enterprises/{PROJECT}/devices/sunroom-thermostat not found.")
+
+    for token in (grant["access_token"], refreshed):
+        assert listed_ids(client, token) == DEFAULT_IDS
+        assert client.sdm("GET", "devices/sunroom-thermostat", token).json() == not_found
+        refused = client.command(token, "sunroom-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=21)
+        assert (refused.status_code, refused.json()) == (404, not_found)
+    assert fake.device("sunroom-thermostat")["traits"][SETPOINT] == {"heatCelsius": pytest.approx(18.8889, abs=1e-4)}
+
+    fake.share_device("sunroom-thermostat", grant["refresh_token"])
+
+    for token in (grant["access_token"], refreshed, client.refresh(grant["refresh_token"]).json()["access_token"]):
+        assert listed_ids(client, token) == [*DEFAULT_IDS, "sunroom-thermostat"]
+    done = client.command(refreshed, "sunroom-thermostat", "ThermostatTemperatureSetpoint.SetHeat", heatCelsius=21)
+    assert done.status_code == 200, done.text
+    assert traits(client, grant["access_token"], "sunroom-thermostat")[SETPOINT] == {"heatCelsius": 21}
+
+
+def test_sharing_with_one_grant_leaves_another_users_grant_as_it_was(fake, client):
+    first, second = linked(client), fake.grant_access_token()
+    fake.add_device(SUNROOM)
+
+    fake.share_device("sunroom-thermostat", second)
+
+    assert listed_ids(client, first["access_token"]) == DEFAULT_IDS
+    assert listed_ids(client, second) == [*DEFAULT_IDS, "sunroom-thermostat"]
+
+
+def test_a_consent_given_after_the_device_was_added_shares_it(fake, client):
+    code = client.code()  # consent before the thermostat was installed: shares only the five
+    fake.add_device(SUNROOM)
+    relinked = linked(client)
+
+    assert listed_ids(client, client.exchange(code).json()["access_token"]) == DEFAULT_IDS
+    assert listed_ids(client, relinked["access_token"]) == [*DEFAULT_IDS, "sunroom-thermostat"]
+
+
+def test_a_scenario_is_the_home_as_linked_and_shares_every_device(fake, client, token):
+    fake.add_device(SUNROOM)
+    fake.use_scenario("sensor-only")
+
+    assert listed_ids(client, token) == [*DEFAULT_IDS, "hallway-thermostat"]
+
+
+def test_adding_a_device_already_in_the_home_or_in_no_home_is_refused(fake):
+    with pytest.raises(ValueError, match="already in the home"):
+        fake.add_device(FakeThermostat("bedroom-thermostat", "Bedroom", "CELSIUS", "HEAT", 20.0, 40, 20.0, 25.0))
+    with pytest.raises(ValueError, match="no structure"):
+        fake.add_device(
+            FakeThermostat("attic", "Attic", "CELSIUS", "HEAT", 20.0, 40, 20.0, 25.0, structure_id="elsewhere")
+        )
+
+
+def test_sharing_needs_a_device_in_the_home_and_a_grant_in_force(fake, client, token):
+    fake.add_device(SUNROOM)
+    assert client.revoke(token).status_code == 200
+    with pytest.raises(KeyError):
+        fake.share_device("sunroom-thermostat", token)
+    with pytest.raises(KeyError):
+        fake.share_device("sunroom-thermostat", "fake-access-never-issued")
+    with pytest.raises(KeyError):
+        fake.share_device("no-such-thermostat")
+
+
+def test_adding_and_sharing_a_device_are_served_for_other_processes(client, token):
+    fields = {
+        "device_id": "sunroom-thermostat",
+        "room": "Sunroom",
+        "scale": "CELSIUS",
+        "mode": "HEAT",
+        "ambient_celsius": 18.0,
+        "humidity_percent": 41,
+        "heat_celsius": 19.0,
+        "cool_celsius": 24.0,
+        "available_modes": ["HEAT", "OFF"],
+    }
+    added = client.http.post(f"{client.base_url}/__fake/devices", json=fields, timeout=5)
+    assert added.status_code == 200, added.text
+    assert added.json()["traits"]["sdm.devices.traits.ThermostatMode"]["availableModes"] == ["HEAT", "OFF"]
+    assert "sunroom-thermostat" not in listed_ids(client, token)
+    again = client.http.post(f"{client.base_url}/__fake/devices", json=fields, timeout=5)
+    assert again.status_code == 400
+    unknown_field = client.http.post(f"{client.base_url}/__fake/devices", json={"colour": "red"}, timeout=5)
+    assert unknown_field.status_code == 400
+
+    share = f"{client.base_url}/__fake/devices/sunroom-thermostat:share"
+    assert client.http.post(share, json={"token": "fake-access-never-issued"}, timeout=5).status_code == 404
+    assert client.http.post(share, json={"token": 7}, timeout=5).status_code == 400
+    assert client.http.post(f"{client.base_url}/__fake/devices/nope:share", json={}, timeout=5).status_code == 404
+    assert "sunroom-thermostat" not in listed_ids(client, token)
+    assert client.http.post(share, json={"token": token}, timeout=5).json() == {"shared": "sunroom-thermostat"}
+    assert listed_ids(client, token)[-1] == "sunroom-thermostat"

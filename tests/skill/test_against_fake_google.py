@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox import alexa
-from sandbox.alexa import card_type, spoken
-from sandbox.fake_devices import FakeThermostat
+from sandbox.alexa import card_type, ends_session, spoken, valid_response
+from sandbox.fake_devices import FakeThermostat, fahrenheit_to_celsius
 from sandbox.fake_google import FakeGoogle
 from sandbox.serving import running
 from tests.skill import test_change_intents
@@ -28,9 +28,14 @@ def fake():
 
 
 @pytest.fixture
-def skill(fake, load_skill):
+def sdm_url(fake):
     with running(fake) as url:
-        yield load_skill(nest_project_id=PROJECT, sdm_api_base_url=f"{url}/v1")
+        yield f"{url}/v1"
+
+
+@pytest.fixture
+def skill(sdm_url, load_skill):
+    return load_skill(nest_project_id=PROJECT, sdm_api_base_url=sdm_url)
 
 
 def test_status_reads_every_default_thermostat(fake, skill):
@@ -443,3 +448,49 @@ def test_hostile_names_from_the_home_reach_neither_door(fake, skill):
     assert names["guest-room-thermostat"] == "thermostat"
     said = spoken(skill.lambda_handler(alexa.status(token=token), None))
     assert "Den" + " Upstairs Den" * 9 + " is 16 degrees" in said
+
+
+def test_a_thermostat_added_after_linking_is_found_and_set_once_shared(fake, skill, sdm_url, load_skill):
+    """Google shares with the skill only the devices ticked on Partner Connections when the user linked."""
+    token = fake.grant_access_token()
+    fake.add_device(
+        FakeThermostat(
+            "sunroom-thermostat",
+            "Sunroom",
+            "FAHRENHEIT",
+            "HEAT",
+            ambient_celsius=fahrenheit_to_celsius(64),
+            humidity_percent=41,
+            heat_celsius=fahrenheit_to_celsius(66),
+            cool_celsius=fahrenheit_to_celsius(76),
+        )
+    )
+
+    reply = skill.lambda_handler(alexa.set_temp("70", "sunroom", token=token), None)
+
+    rooms = "the Living Room, the Bedroom, the Kitchen, the Guest Room"
+    assert spoken(reply) == (
+        f"I couldn't find a thermostat called sunroom. Your thermostats are {rooms} and the Office. "
+        "If it's new or was replaced, it has to be shared with this skill on Google's Partner Connections page. "
+        f"I've sent the steps to the Alexa app. Which one should I set: {rooms} or the Office?"
+    )
+    assert not ends_session(reply)
+    card = valid_response(reply)["card"]
+    assert card["type"] == "Simple"
+    assert card["content"].startswith('No thermostat called "sunroom" is shared with this skill.')
+    assert "nestservices.google.com/partnerconnections" in card["content"]
+    assert fake.stats()["counts"].get("devices.executeCommand", 0) == 0
+    assert fake.device("sunroom-thermostat")["traits"]["sdm.devices.traits.ThermostatTemperatureSetpoint"] == {
+        "heatCelsius": pytest.approx(18.8889, abs=1e-4)
+    }
+
+    fake.share_device("sunroom-thermostat", token)  # ticked on Google's Partner Connections page
+    # A later request, in a container without the first one's device list (kept 30 s per user).
+    later = load_skill(nest_project_id=PROJECT, sdm_api_base_url=sdm_url)
+    reply = later.lambda_handler(alexa.set_temp("70", "sunroom", token=token), None)
+
+    assert spoken(reply) == "OK, the Sunroom is heating to 70."
+    assert fake.device("sunroom-thermostat")["traits"]["sdm.devices.traits.ThermostatTemperatureSetpoint"] == {
+        "heatCelsius": pytest.approx(21.1111, abs=1e-4)
+    }
+    assert fake.stats()["counts"]["devices.executeCommand"] == 1
