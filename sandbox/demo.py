@@ -531,7 +531,7 @@ def unchanged(talk: Conversation, *device_ids: str) -> Callable[[dict], list[tup
 
 
 def field_situations(talk: Conversation, token: str) -> None:
-    """Issue 9: what people running Nest through SDM met, each produced by the fake Google."""
+    """What people running Nest through SDM met, each produced by the fake Google."""
     transcript = talk.transcript
     transcript.phase(
         "7a. Situations from the field: two homes, an outage, stale state, a disabled API, a trickling API, near-misses"
@@ -660,7 +660,7 @@ def control(intent: str, room: str | None, token: str, **slots: dict) -> dict:
 
 
 def more_controls(talk: Conversation, token: str) -> None:
-    """Issue 14: mode, eco, warmer and cooler, humidity, the fan and running state, with refusals."""
+    """Mode, eco, warmer and cooler, humidity, the fan and running state, with refusals."""
     talk.transcript.phase("7b. More controls: mode, eco, warmer and cooler, humidity, fan, running state")
     trait = "sdm.devices.traits."
 
@@ -1203,7 +1203,7 @@ def one_reading(talk: Conversation, token: str, directive: Callable, error: Call
 
 
 def live_state(talk: Conversation, token: str) -> None:
-    """Issue 25: Alexa keeps a current picture. The deployed stacks have live state on: the messaging
+    """Live state: Alexa keeps a current picture. The deployed stacks have live state on: the messaging
     credentials go to their object, AcceptGrant reaches the en-GB user's function (eu-west-1) and
     stores their tokens in the home region's table, and a voice change is reported to the EU gateway."""
     transcript, rehearsal = talk.transcript, talk.rehearsal
@@ -1349,7 +1349,7 @@ def live_state(talk: Conversation, token: str) -> None:
 
 
 def nest_events(talk: Conversation) -> None:
-    """Issue 26: a change made in the Nest app reaches Alexa. The fake Google changes the thermostat
+    """Nest events: a change made in the Nest app reaches Alexa. The fake Google changes the thermostat
     and answers the SDM event it publishes; the Pub/Sub push stand-in signs it (its own RSA key,
     its certificates served as Google serves its own) and POSTs it to the events function, deployed
     with the skill's asset, behind a loopback stand-in for its function URL; the function verifies

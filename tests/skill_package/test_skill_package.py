@@ -39,7 +39,7 @@ CUSTOM_INTENTS = {
     "HumidityIntent": {"thermostat"},
     "FanIntent": {"thermostat", "fan_state", "duration"},
 }
-# Issue 14 fixes these names, types and value ids: other parts (the smart-home front door) rely on them.
+# These names, types and value ids are fixed: other parts (the smart-home front door) rely on them.
 SLOT_TYPES = {
     ("SetModeIntent", "mode"): "THERMOSTAT_MODE",
     ("AdjustTempIntent", "direction"): "DIRECTION",
