@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -170,6 +171,29 @@ class LiveStateHome:
         )
 
 
+def _retained_key(
+    scope: Construct, construct_id: str, description: str, use: list[iam.PolicyStatement], **kwargs: Any
+) -> kms.Key:
+    """A customer-managed key, rotated and kept when its stack is deleted, whose policy replaces CDK's
+    default (which gives the account kms:*, Decrypt included): the account administers it, and `use`
+    says who may use it and how."""
+    administer = iam.PolicyStatement(
+        sid="AdministerTheKeyFromTheAccount",
+        principals=[iam.AccountRootPrincipal()],
+        actions=list(KEY_ADMIN_ACTIONS),
+        resources=["*"],
+    )
+    return kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        policy=iam.PolicyDocument(statements=[administer, *use]),
+        **kwargs,
+    )
+
+
 def _one_or_all(values: Sequence[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else list(values)
 
@@ -205,37 +229,26 @@ class SecretsStack(cdk.Stack):
         }
 
         account = iam.AccountRootPrincipal()
-        self.key = kms.Key(
+        self.key = _retained_key(
             self,
             "CredentialsKey",
-            description="Encrypts the Nest skill's OAuth client credentials",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            # Replaces CDK's default policy, which gives the account kms:* (Decrypt included).
-            policy=iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(
-                        sid="AdministerTheKeyFromTheAccount",
-                        principals=[account],
-                        actions=list(KEY_ADMIN_ACTIONS),
-                        resources=["*"],
-                    ),
-                    iam.PolicyStatement(
-                        sid="EncryptCredentialsThroughS3FromTheAccount",
-                        principals=[account],
-                        actions=["kms:GenerateDataKey"],
-                        resources=["*"],
-                        conditions={"StringEquals": through_s3},
-                    ),
-                    iam.PolicyStatement(
-                        sid="DecryptCredentialsOnlyForTheBridge",
-                        principals=[account],
-                        actions=["kms:Decrypt"],
-                        resources=["*"],
-                        conditions={"StringEquals": {**through_s3, "aws:PrincipalArn": bridge_role}},
-                    ),
-                ]
-            ),
+            "Encrypts the Nest skill's OAuth client credentials",
+            [
+                iam.PolicyStatement(
+                    sid="EncryptCredentialsThroughS3FromTheAccount",
+                    principals=[account],
+                    actions=["kms:GenerateDataKey"],
+                    resources=["*"],
+                    conditions={"StringEquals": through_s3},
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptCredentialsOnlyForTheBridge",
+                    principals=[account],
+                    actions=["kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"StringEquals": {**through_s3, "aws:PrincipalArn": bridge_role}},
+                ),
+            ],
         )
         if live_state:
             # S3 Bucket Keys make the bucket, not the object, the encryption context: the key lets the
@@ -378,50 +391,40 @@ class SecretsStack(cdk.Stack):
         DynamoDB as IAM allows it; the skill roles are granted their use through DynamoDB here."""
         table_name = LIVE_STATE_TABLE
         the_skill = {"kms:CallerAccount": self.account, "aws:PrincipalArn": skill_roles}
-        self.token_key = kms.Key(
+        self.token_key = _retained_key(
             self,
             "LiveStateKey",
-            description="Encrypts the Nest skill's live-state token table and seals the tokens in it",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-            policy=iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(
-                        sid="AdministerTheKeyFromTheAccount",
-                        principals=[account],
-                        actions=list(KEY_ADMIN_ACTIONS),
-                        resources=["*"],
-                    ),
-                    iam.PolicyStatement(
-                        sid="EncryptTheTableThroughDynamoDbFromTheAccount",
-                        principals=[account],
-                        actions=list(DYNAMODB_KEY_ACTIONS),
-                        resources=["*"],
-                        conditions={
-                            "StringEquals": {
-                                "kms:ViaService": f"dynamodb.{self.region}.amazonaws.com",
-                                "kms:CallerAccount": self.account,
-                            }
-                        },
-                    ),
-                    iam.PolicyStatement(
-                        sid="UseTheTableThroughDynamoDbForTheSkill",
-                        principals=[iam.AnyPrincipal()],
-                        actions=list(DYNAMODB_ITEM_KEY_ACTIONS),
-                        resources=["*"],
-                        conditions={
-                            "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com", **the_skill}
-                        },
-                    ),
-                    iam.PolicyStatement(
-                        sid="SealTokensOnlyForTheSkill",
-                        principals=[iam.AnyPrincipal()],
-                        actions=["kms:Encrypt", "kms:Decrypt"],
-                        resources=["*"],
-                        conditions={"StringEquals": {**the_skill, "kms:EncryptionContext:table": table_name}},
-                    ),
-                ]
-            ),
+            "Encrypts the Nest skill's live-state token table and seals the tokens in it",
+            [
+                iam.PolicyStatement(
+                    sid="EncryptTheTableThroughDynamoDbFromTheAccount",
+                    principals=[account],
+                    actions=list(DYNAMODB_KEY_ACTIONS),
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {
+                            "kms:ViaService": f"dynamodb.{self.region}.amazonaws.com",
+                            "kms:CallerAccount": self.account,
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="UseTheTableThroughDynamoDbForTheSkill",
+                    principals=[iam.AnyPrincipal()],
+                    actions=list(DYNAMODB_ITEM_KEY_ACTIONS),
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com", **the_skill}
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="SealTokensOnlyForTheSkill",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["kms:Encrypt", "kms:Decrypt"],
+                    resources=["*"],
+                    conditions={"StringEquals": {**the_skill, "kms:EncryptionContext:table": table_name}},
+                ),
+            ],
             alias=LIVE_STATE_KEY_ALIAS,
         )
         self.token_table = dynamodb.Table(
