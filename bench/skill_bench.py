@@ -358,7 +358,9 @@ def live_state(base_url: str, fake_url: str, token: str, runs: int) -> dict[str,
                 assert len(amazon.gateway.events()) == before + 1, "a voice change was not reported"
         rows.clear()
         for _ in range(runs):
-            reply = timed("AcceptGrant (tokeninfo, LWA exchange, sealed, stored)", accept())
+            reply = timed(
+                "AcceptGrant (SDM listing, LWA exchange and tokeninfo, Google tokeninfo, sealed, stored)", accept()
+            )
             assert reply["event"]["header"]["name"] == "AcceptGrant.Response", reply
             for event in changes:
                 timed("SetTempIntent + its ChangeReport", event)

@@ -448,22 +448,8 @@ class Conversation:
             and request["scopes"] == [SDM_SCOPE]
             and request["skipOnEnablement"] is False,
         )
-        state = secrets.token_urlsafe(16)
         alexa_redirect = f"https://layla.amazon.com/api/skill/link/{VENDOR_ID}"
-        separator = "&" if "?" in request["authorizationUrl"] else "?"
-        query = urlencode(
-            {
-                "state": state,
-                "client_id": request["clientId"],
-                "response_type": "code",
-                "scope": " ".join(request["scopes"]),
-                "redirect_uri": alexa_redirect,
-            }
-        )
-        hop = self.http.get(
-            f"{request['authorizationUrl']}{separator}{query}", allow_redirects=False, timeout=HTTP_TIMEOUT
-        )
-        returned = dict(parse_qsl(urlsplit(hop.headers.get("Location", "")).query))
+        state, hop, returned, form, tokens = self._auth_code_grant(request, alexa_redirect)
         self.transcript.check(
             "Google redirects to Alexa's redirect URL with a code and Alexa's state",
             hop.status_code == 302
@@ -471,14 +457,6 @@ class Conversation:
             and returned.get("state") == state
             and bool(returned.get("code")),
         )
-        form = {
-            "grant_type": "authorization_code",
-            "code": returned.get("code", ""),
-            "redirect_uri": alexa_redirect,
-            "client_id": request["clientId"],
-            "client_secret": request["clientSecret"],
-        }
-        tokens = self.http.post(request["accessTokenUrl"], data=form, timeout=HTTP_TIMEOUT)
         body = tokens.json()
         self.transcript.check(
             "access token URL answers with access and refresh tokens",
@@ -504,6 +482,49 @@ class Conversation:
             wrong.status_code == 401 and wrong.json().get("error") == "invalid_client",
         )
         return refreshed.json().get("access_token") or body.get("access_token", "")
+
+    def link_another_alexa_account(self) -> str:
+        """Another Alexa account links the same Google account (a new auth-code grant at the fake
+        Google, as Alexa performs it); returns that grant's access token."""
+        request = render_account_linking(
+            replace(self.rehearsal.config, account_linking="auth_code"),
+            self.rehearsal.outputs,
+            self.rehearsal.client_secret,
+        )["accountLinkingRequest"]
+        *_, tokens = self._auth_code_grant(request, f"https://pitangui.amazon.com/api/skill/link/{VENDOR_ID}")
+        if tokens.status_code != 200:
+            raise Deviation(f"the second Alexa account's linking: HTTP {tokens.status_code}")
+        return str(tokens.json()["access_token"])
+
+    def _auth_code_grant(
+        self, request: dict, alexa_redirect: str
+    ) -> tuple[str, Any, dict[str, str], dict[str, str], Any]:
+        """Sign-in at Google with a fresh state, then the code exchanged at the access token URL:
+        (state, Google's redirect, its query, the exchange's form, the exchange's answer)."""
+        state = secrets.token_urlsafe(16)
+        separator = "&" if "?" in request["authorizationUrl"] else "?"
+        query = urlencode(
+            {
+                "state": state,
+                "client_id": request["clientId"],
+                "response_type": "code",
+                "scope": " ".join(request["scopes"]),
+                "redirect_uri": alexa_redirect,
+            }
+        )
+        hop = self.http.get(
+            f"{request['authorizationUrl']}{separator}{query}", allow_redirects=False, timeout=HTTP_TIMEOUT
+        )
+        returned = dict(parse_qsl(urlsplit(hop.headers.get("Location", "")).query))
+        form = {
+            "grant_type": "authorization_code",
+            "code": returned.get("code", ""),
+            "redirect_uri": alexa_redirect,
+            "client_id": request["clientId"],
+            "client_secret": request["clientSecret"],
+        }
+        tokens = self.http.post(request["accessTokenUrl"], data=form, timeout=HTTP_TIMEOUT)
+        return state, hop, returned, form, tokens
 
 
 def spoken_has(*words: str) -> Callable[[dict], list[tuple[str, bool]]]:
@@ -1205,11 +1226,13 @@ def one_reading(talk: Conversation, token: str, directive: Callable, error: Call
 def live_state(talk: Conversation, token: str) -> None:
     """Live state: Alexa keeps a current picture. The deployed stacks have live state on: the messaging
     credentials go to their object, AcceptGrant reaches the en-GB user's function (eu-west-1) and
-    stores their tokens in the home region's table, and a voice change is reported to the EU gateway."""
+    stores their tokens in the home region's table, and a voice change is reported to the EU gateway.
+    A second Alexa account of the household then links the same Google account (en-US, us-east-1):
+    it gets an item of its own, and a change reaches both Alexa accounts."""
     transcript, rehearsal = talk.transcript, talk.rehearsal
     amazon = rehearsal.amazon
     assert amazon is not None
-    transcript.phase("10. Live state: AcceptGrant, the sealed token store, a voice change reported to Alexa")
+    transcript.phase("10. Live state: AcceptGrant, the sealed token store, voice changes reported to Alexa")
     s3 = emulator_client("s3", rehearsal.aws_env)
     location = messaging_location(rehearsal.outputs)
     said = store_messaging_credentials(
@@ -1272,11 +1295,15 @@ def live_state(talk: Conversation, token: str) -> None:
         f"({sealed[:12].hex()}…), expires_at {user['expires_at']['N']}"
     )
     transcript.check(
-        "one item for the user (a SHA-256 of Google's sub), listing the five thermostats, served by the EU gateway",
+        "one item for the user (a SHA-256 of their Alexa account's LWA user_id), listing the five thermostats, "
+        "served by the EU gateway, and the user under their Google account (a SHA-256 of Google's sub)",
         user["pk"]["S"].startswith("user#")
         and "demo-google-account" not in json.dumps(items, default=str)
+        and amazon.lwa.user_id_of("demo-alexa-user") not in json.dumps(items, default=str)
         and len(user["endpoints"]["L"]) == 5
-        and user["region"]["S"] == "EU",
+        and user["region"]["S"] == "EU"
+        and [(i["pk"]["S"], i["sk"]["S"]) for i in items if i["pk"]["S"].startswith("google#")]
+        == [(f"google#{user['google']['S']}", user["pk"]["S"])],
     )
     transcript.check(
         "each thermostat lists the user (the index a change is reported through)",
@@ -1321,12 +1348,7 @@ def live_state(talk: Conversation, token: str) -> None:
     event = report.event["event"]
     change = event["payload"]["change"]
     changed = {p["name"]: p["value"] for p in change["properties"]}
-    print(
-        f"   GATEWAY {report.region} received {event['header']['namespace']}.{event['header']['name']} for "
-        f"{event['endpoint']['endpointId']}: cause {change['cause']['type']}, changed "
-        + ", ".join(f"{name} {_shown(value)}" for name, value in changed.items())
-        + f"; context: {', '.join(p['name'] for p in report.event['context']['properties'])}"
-    )
+    print(_report_line(report) + f"; context: {', '.join(p['name'] for p in report.event['context']['properties'])}")
     transcript.check(
         "one Alexa.ChangeReport, to the EU gateway, with the user's own LWA token",
         (event["header"]["namespace"], event["header"]["name"]) == ("Alexa", "ChangeReport")
@@ -1346,6 +1368,58 @@ def live_state(talk: Conversation, token: str) -> None:
         and not set(changed) & {p["name"] for p in report.event["context"]["properties"]},
     )
     transcript.check("no LWA refresh for a fresh token", amazon.lwa.stats("demo-alexa-user")["refreshes"] == 0)
+
+    partner = talk.link_another_alexa_account()
+    amazon.tokeninfo.register(partner, "demo-google-account")
+    grant = alexa.directive(
+        "Alexa.Authorization",
+        "AcceptGrant",
+        {
+            "grant": {"type": "OAuth2.AuthorizationCode", "code": amazon.lwa.issue_code("demo-alexa-partner")},
+            "grantee": {"type": "BearerToken", "token": partner},
+        },
+        token=None,
+        correlation_token=None,
+    )
+    print(
+        "\n   USER   (a second Alexa account in the household links the same Google account; Alexa sends "
+        "AcceptGrant to the en-US function)"
+    )
+    header = talk.handler(grant, None)["event"]["header"]
+    print(f"   ALEXA  {header['namespace']}.{header['name']}")
+    users = [item for item in dynamodb.scan(TableName=table)["Items"] if item["sk"]["S"] == "tokens"]
+    transcript.check(
+        "AcceptGrant.Response, and an item of its own beside the first (a user is an Alexa account), "
+        "served by the NA gateway",
+        header["name"] == "AcceptGrant.Response"
+        and sorted(u["region"]["S"] for u in users) == ["EU", "NA"]
+        and len({u["google"]["S"] for u in users}) == 1,
+    )
+    before = len(amazon.gateway.events())
+    talk.say(
+        "Alexa, ask home thermostat to set the living room to 21 (en-US, the second Alexa account)",
+        alexa.set_temp("21", "living room", token=partner),
+        expect=spoken_has("heating to 21"),
+    )
+    received = amazon.gateway.events()[before:]
+    for report in received:
+        print(f"   GATEWAY {report.region} received {report.event['event']['header']['name']} for {report.customer}")
+    transcript.check(
+        "one ChangeReport per Alexa account, each on its own region's gateway with its own LWA token",
+        sorted((r.region, r.customer) for r in received) == [("EU", "demo-alexa-user"), ("NA", "demo-alexa-partner")]
+        and all(r.event["event"]["header"]["name"] == "ChangeReport" for r in received),
+    )
+
+
+def _report_line(report: fake_amazon.Received) -> str:
+    """What a gateway stand-in received, as the transcript shows it."""
+    event = report.event["event"]
+    change = event["payload"]["change"]
+    return (
+        f"   GATEWAY {report.region} received {event['header']['namespace']}.{event['header']['name']} for "
+        f"{event['endpoint']['endpointId']} ({report.customer}): cause {change['cause']['type']}, changed "
+        + ", ".join(f"{p['name']} {_shown(p['value'])}" for p in change["properties"])
+    )
 
 
 def nest_events(talk: Conversation) -> None:
@@ -1395,24 +1469,24 @@ def nest_events(talk: Conversation) -> None:
             transcript.check("the push is accepted (204: Pub/Sub acknowledges it)", status == 204)
             received = amazon.gateway.events()[before:]
             reports = [r for r in received if r.event["event"]["header"]["name"] == "ChangeReport"]
-            if len(reports) != 1:
+            if len(reports) != 2:
                 raise Deviation(f"the gateway stand-ins received {len(reports)} ChangeReports for one Nest app change")
-            event = reports[0].event["event"]
-            change = event["payload"]["change"]
-            changed = {p["name"]: p["value"] for p in change["properties"]}
-            print(
-                f"   GATEWAY {reports[0].region} received Alexa.ChangeReport for {event['endpoint']['endpointId']}: "
-                f"cause {change['cause']['type']}, changed "
-                + ", ".join(f"{name} {_shown(value)}" for name, value in changed.items())
-            )
+            for report in reports:
+                print(_report_line(report))
             transcript.check(
-                "one Alexa.ChangeReport for the Living Room, to the user's EU gateway, cause APP_INTERACTION, "
-                "thermostatMode COOL",
-                event["endpoint"]["endpointId"] == "living-room-thermostat"
-                and reports[0].region == "EU"
-                and reports[0].customer == "demo-alexa-user"
-                and change["cause"]["type"] == "APP_INTERACTION"
-                and changed.get("thermostatMode") == "COOL",
+                "one Alexa.ChangeReport for the Living Room per Alexa account, each to its own region's gateway, "
+                "cause APP_INTERACTION, thermostatMode COOL",
+                sorted((r.region, r.customer) for r in reports)
+                == [("EU", "demo-alexa-user"), ("NA", "demo-alexa-partner")]
+                and all(
+                    r.event["event"]["endpoint"]["endpointId"] == "living-room-thermostat"
+                    and r.event["event"]["payload"]["change"]["cause"]["type"] == "APP_INTERACTION"
+                    and {p["name"]: p["value"] for p in r.event["event"]["payload"]["change"]["properties"]}.get(
+                        "thermostatMode"
+                    )
+                    == "COOL"
+                    for r in reports
+                ),
             )
             sdm_after = talk.http.get(f"{rehearsal.google_url}/__fake/stats", timeout=HTTP_TIMEOUT).json()["counts"]
             transcript.check(

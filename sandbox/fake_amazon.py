@@ -3,7 +3,10 @@
 - `FakeLwa`: Login with Amazon's token endpoint (POST /auth/o2/token): AcceptGrant's authorization
   codes (issued by `issue_code`, one per Alexa customer) exchanged for a token pair with the skill's
   messaging client, refresh tokens refreshed, `revoke` making a customer's refresh token
-  `invalid_grant`; it counts exchanges and refreshes per customer.
+  `invalid_grant`; it counts exchanges and refreshes per customer. Its tokeninfo
+  (GET /auth/o2/tokeninfo?access_token=…) names the customer of an unexpired access token
+  (`user_id`, `user_id_of(customer)`) and the client it was issued to (`aud`), else 400
+  `invalid_token`; `tokeninfo_answer` replaces its answer (status, document).
 - `FakeEventGateway`: the three regional gateways (NA, EU, FE: /v3/events on a port each), recording
   every event they receive; an event with an access token LWA did not issue, or that expired, is
   401 INVALID_ACCESS_TOKEN_EXCEPTION; `behave(region, ...)` makes a region answer 403
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import secrets
 import signal
@@ -86,6 +90,13 @@ class FakeLwa:
         self._codes: dict[str, _Customer] = {}
         self._customers: dict[str, _Customer] = {}
         self.failing_status: int | None = None
+        self.tokeninfo_answer: tuple[int, dict] | None = None
+        self.tokeninfo_asked = 0
+
+    @staticmethod
+    def user_id_of(customer: str) -> str:
+        """The Alexa account ID tokeninfo gives for `customer` (LWA's shape: amzn1.account.<upper alnum>)."""
+        return "amzn1.account." + hashlib.sha256(customer.encode()).hexdigest()[:28].upper()
 
     def issue_code(self, customer: str) -> str:
         """An authorization code as Alexa puts in AcceptGrant for `customer` (an Alexa account)."""
@@ -122,7 +133,35 @@ class FakeLwa:
             record = self._customers[customer]
             return {"exchanges": record.exchanges, "refreshes": record.refreshes}
 
+    def tokeninfo(self, environ: dict, start_response: Callable) -> list[bytes]:
+        with self._lock:
+            self.tokeninfo_asked += 1
+        if self.tokeninfo_answer is not None:
+            return _answer(start_response, *self.tokeninfo_answer)
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        token = query.get("access_token", "")
+        customer = self.valid(token)
+        if customer is None:
+            return _answer(start_response, 400, {"error": "invalid_token", "error_description": "invalid token"})
+        now = self._clock()
+        with self._lock:
+            expires_at = self._customers[customer].access_tokens[token]
+        return _answer(
+            start_response,
+            200,
+            {
+                "iss": "https://www.amazon.com",
+                "user_id": self.user_id_of(customer),
+                "aud": self.client_id,
+                "app_id": "amzn1.application.fake",
+                "exp": int(expires_at - now),
+                "iat": int(now),
+            },
+        )
+
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        if environ.get("PATH_INFO") == "/auth/o2/tokeninfo" and environ.get("REQUEST_METHOD") == "GET":
+            return self.tokeninfo(environ, start_response)
         if environ.get("PATH_INFO") != "/auth/o2/token" or environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, 404, {"error": "not_found"})
         if self.failing_status is not None:

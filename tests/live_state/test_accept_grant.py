@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from nest_skill.config import SkillConfig
-from nest_skill.live_state.reporter import LiveState, user_key
+from nest_skill.live_state.reporter import LiveState, google_key, user_key
 from nest_skill.sdm_client import SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
-from tests.live_state.conftest import REGION, TABLE, home, make_config, thermostat
-from tests.skill.sdm import PROJECT
+from sandbox.fake_amazon import FakeLwa
+from tests.live_state.conftest import CLIENT_ID, REGION, TABLE, home, make_config, thermostat
+from tests.skill.sdm import DEVICES_URL, PROJECT
 
 GOOGLE_TOKEN = "google-access-token-of-ann"  # a stand-in, not shaped as a real one
+ANN = user_key(FakeLwa.user_id_of("ann"))  # the user key of the Alexa account "ann"
 
 
 def accept_grant(code: str, token: str = GOOGLE_TOKEN) -> dict:
@@ -32,6 +36,15 @@ def accept_grant(code: str, token: str = GOOGLE_TOKEN) -> dict:
     }
 
 
+def link(door, amazon, customer: str, sub: str, google_token: str) -> str:
+    """The Alexa account `customer` links the Google account `sub` (whose token is `google_token`);
+    returns the user's key."""
+    amazon.tokeninfo.register(google_token, sub)
+    reply = door.handle(accept_grant(amazon.lwa.issue_code(customer), google_token))
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
+    return user_key(amazon.lwa.user_id_of(customer))
+
+
 def test_accept_grant_stores_the_users_tokens_encrypted(door, live, amazon, aws, sdm_api, caplog):
     home(sdm_api, thermostat("living"), thermostat("bedroom", room="Bedroom"))
     amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
@@ -43,7 +56,7 @@ def test_accept_grant_stores_the_users_tokens_encrypted(door, live, amazon, aws,
     assert reply["event"]["payload"] == {}
     assert amazon.lwa.stats("ann") == {"exchanges": 1, "refreshes": 0}
 
-    user = user_key("google-sub-ann")
+    user = ANN
     item = aws["dynamodb"].get_item(TableName=TABLE, Key={"pk": {"S": f"user#{user}"}, "sk": {"S": "tokens"}})["Item"]
     assert item["region"] == {"S": "NA"}
     assert [e["S"] for e in item["endpoints"]["L"]] == ["living", "bedroom"]
@@ -63,7 +76,7 @@ def test_linking_again_replaces_the_users_own_entry(door, live, amazon, sdm_api)
     amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
     home(sdm_api, thermostat("living"), thermostat("bedroom", room="Bedroom"))
     door.handle(accept_grant(amazon.lwa.issue_code("ann")))
-    first = live.store.load(user_key("google-sub-ann"))
+    first = live.store.load(ANN)
     sdm_api.replace("GET", sdm_api.registered()[0].url, json={"devices": [thermostat("living")]})
     # The device list is cached per token for 30 s: a new link brings a new Google token.
     amazon.tokeninfo.register("ya29.ann-again", "google-sub-ann")
@@ -71,11 +84,69 @@ def test_linking_again_replaces_the_users_own_entry(door, live, amazon, sdm_api)
         door.handle(accept_grant(amazon.lwa.issue_code("ann"), "ya29.ann-again"))["event"]["header"]["name"]
         == "AcceptGrant.Response"
     )
-    again = live.store.load(user_key("google-sub-ann"))
+    again = live.store.load(ANN)
     assert again.tokens.refresh_token != first.tokens.refresh_token
     assert again.endpoints == ("living",) and again.version == first.version + 1
     assert live.store.users_for("bedroom") == []  # no longer seen: unlisted
-    assert live.store.users_for("living") == [user_key("google-sub-ann")]
+    assert live.store.users_for("living") == [ANN]
+
+
+def test_two_alexa_accounts_linking_one_google_account_have_an_entry_each(door, live, amazon, aws, sdm_api):
+    home(sdm_api, thermostat("living"))
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    assert user_items(aws) == sorted([f"user#{ANN}", f"user#{bob}"])
+    assert sorted(live.store.users_for("living")) == sorted([ANN, bob])
+    assert sorted(live.store.users_of_google(google_key("google-sub-ann"))) == sorted([ANN, bob])
+    assert live.store.load(ANN).tokens.refresh_token != live.store.load(bob).tokens.refresh_token
+
+
+def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door, live, amazon, aws, sdm_api):
+    home(sdm_api, thermostat("living"))
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    link(door, amazon, "ann", "google-sub-other", "ya29.another-google-account")
+    assert user_items(aws) == [f"user#{ANN}"]
+    assert live.store.load(ANN).google == google_key("google-sub-other")
+    assert live.store.users_of_google(google_key("google-sub-other")) == [ANN]
+    assert live.store.users_of_google(google_key("google-sub-ann")) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (400, {"error": "invalid_token", "error_description": "invalid token"}),
+        (500, {"error": "server_error"}),
+        (200, {"aud": "amzn1.application-oa2-client.another-skill", "user_id": "amzn1.account.ANOTHER"}),
+        (200, {"aud": CLIENT_ID}),
+        (200, {"aud": CLIENT_ID, "user_id": ""}),
+        (200, {"aud": CLIENT_ID, "user_id": 42}),
+        (200, {"aud": CLIENT_ID, "user_id": "amzn1.account.\n"}),
+    ],
+    ids=["invalid token", "server error", "another client", "no user_id", "empty", "not a string", "unprintable"],
+)
+def test_an_alexa_account_lwa_does_not_name_is_accept_grant_failed_and_nothing_is_stored(
+    door, amazon, aws, sdm_api, answer, caplog
+):
+    home(sdm_api, thermostat("living"))
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    amazon.lwa.tokeninfo_answer = answer
+    with caplog.at_level(logging.DEBUG):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert amazon.lwa.tokeninfo_asked == 1
+    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []
+    assert "Atz" not in caplog.text and GOOGLE_TOKEN not in caplog.text
+
+
+def test_a_google_account_tokeninfo_does_not_name_is_linked_without_it(door, live, amazon, sdm_api, caplog):
+    home(sdm_api, thermostat("living"))  # tokeninfo knows no account for GOOGLE_TOKEN
+    with caplog.at_level(logging.WARNING):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
+    link = live.store.load(ANN)
+    assert link.google is None and link.endpoints == ("living",) and link.tokens is not None
+    assert live.store.users_for("living") == [ANN]
+    assert [r.message for r in caplog.records] == ["accept grant without google account"]
 
 
 def test_a_used_code_is_accept_grant_failed(door, amazon, sdm_api, caplog):
@@ -90,10 +161,31 @@ def test_a_used_code_is_accept_grant_failed(door, amazon, sdm_api, caplog):
     assert code not in caplog.text
 
 
-def test_unknown_google_token_and_malformed_grants_fail(door, amazon, sdm_api):
+def user_items(aws) -> list[str]:
+    items = aws["dynamodb"].scan(TableName=TABLE)["Items"]
+    return sorted(i["pk"]["S"] for i in items if i["pk"]["S"].startswith("user#"))
+
+
+def test_a_google_token_sdm_refuses_fails_before_the_code_is_used(door, amazon, aws, sdm_api):
+    sdm_api.get(
+        DEVICES_URL,
+        status=401,
+        json={
+            "error": {
+                "code": 401,
+                "message": "Request had invalid authentication credentials.",
+                "status": "UNAUTHENTICATED",
+            }
+        },
+    )
+    reply = door.handle(accept_grant(amazon.lwa.issue_code("ann"), token="ya29.not-issued"))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert amazon.lwa.stats("ann") == {"exchanges": 0, "refreshes": 0}
+    assert user_items(aws) == []
+
+
+def test_malformed_grants_fail(door, amazon, sdm_api):
     home(sdm_api, thermostat("living"))
-    unknown = door.handle(accept_grant(amazon.lwa.issue_code("ann"), token="ya29.not-issued"))
-    assert unknown["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
     for payload in ({}, {"grant": {"code": ""}, "grantee": {"token": "t"}}, {"grant": "x", "grantee": None}):
         event = accept_grant("c")
         event["directive"]["payload"] = payload
@@ -152,5 +244,5 @@ def test_the_region_that_received_accept_grant_is_the_users(aws, amazon, sdm, sd
     amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
     home(sdm_api, thermostat("living"))
     SmartHome(sdm, eu).handle(accept_grant(amazon.lwa.issue_code("ann")))
-    assert eu.store.load(user_key("google-sub-ann")).region == "EU"
+    assert eu.store.load(ANN).region == "EU"
     assert REGION == "us-east-1"

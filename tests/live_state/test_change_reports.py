@@ -12,23 +12,16 @@ import pytest
 
 from nest_skill.controls import SetMode, SetTemperature
 from nest_skill.live_state.lwa import REFRESH_AHEAD_S
-from nest_skill.live_state.reporter import LiveState, user_key
+from nest_skill.live_state.reporter import LiveState, google_key
 from nest_skill.sdm_client import Deadline
 from nest_skill.smart_home import endpoints
 from nest_skill.smart_home.dispatcher import SmartHome
 from nest_skill.thermostats import Mode, Thermostat
 from sandbox import fake_amazon
 from tests.live_state.conftest import home, make_config, thermostat
-from tests.live_state.test_accept_grant import accept_grant
+from tests.live_state.test_accept_grant import link
 
 LIVING = thermostat("living")  # HEAT at 20 °C = 68 °F
-
-
-def link(door, amazon, customer: str, sub: str, google_token: str) -> str:
-    amazon.tokeninfo.register(google_token, sub)
-    reply = door.handle(accept_grant(amazon.lwa.issue_code(customer), google_token))
-    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
-    return user_key(sub)
 
 
 def set_to(degrees_f: float):
@@ -80,14 +73,31 @@ def test_no_change_no_report(live, amazon, ann):
     assert result.gateway_calls == 0 and amazon.gateway.events() == []
 
 
-def test_two_alexa_users_on_one_home_both_get_reports_with_their_own_tokens(live, door, amazon, ann):
-    bob = link(door, amazon, "bob", "google-sub-bob", "ya29.bob")
+@pytest.mark.parametrize("bobs_google_account", ["google-sub-bob", "google-sub-ann"], ids=["his own", "ann's"])
+def test_two_alexa_users_on_one_home_both_get_reports_with_their_own_tokens(
+    live, door, amazon, ann, bobs_google_account
+):
+    bob = link(door, amazon, "bob", bobs_google_account, "ya29.bob")
     assert sorted(live.store.users_for("living")) == sorted([ann, bob])
     result = live.report_change(set_to(70), Deadline(5))
     assert result.accepted == 2 and result.gateway_calls == 2
     assert sorted(r.customer for r in amazon.gateway.events()) == ["ann", "bob"]
     tokens = {r.event["event"]["endpoint"]["scope"]["token"] for r in amazon.gateway.events()}
     assert len(tokens) == 2
+
+
+def test_an_alexa_account_whose_grant_is_refused_stops_the_other_on_the_same_google_account_does_not(
+    live, door, amazon, ann
+):
+    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    amazon.lwa.revoke("bob")  # bob disabled the skill
+    amazon.lwa.expire_access("bob")
+    result = live.report_change(set_to(70), Deadline(5))
+    assert result.accepted == 1 and result.relink_needed == [bob]
+    assert live.store.users_for("living") == [ann]
+    assert live.store.users_of_google(google_key("google-sub-ann")) == [ann]
+    live.report_change(set_to(71), Deadline(5))
+    assert [r.customer for r in amazon.gateway.events()] == ["ann", None, "ann"]
 
 
 def test_one_users_entry_never_reaches_another_users_endpoints(live, door, amazon, sdm_api, ann):

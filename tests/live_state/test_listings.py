@@ -8,16 +8,15 @@ import logging
 import time
 
 from nest_skill.controls import SetTemperature
-from nest_skill.live_state.reporter import LiveState
-from nest_skill.live_state.store import CHANGED_MEANWHILE, StoreError
+from nest_skill.live_state.reporter import SEVERAL_ALEXA_ACCOUNTS, LiveState
+from nest_skill.live_state.store import CHANGED_MEANWHILE, NOT_LINKED, StoreError
 from nest_skill.sdm_client import Deadline
 from nest_skill.smart_home.dispatcher import SmartHome
 from nest_skill.thermostats import Thermostat
 from sandbox import alexa
 from tests.live_state.conftest import TABLE, home, make_config, thermostat
 from tests.live_state.events_support import push, update
-from tests.live_state.test_accept_grant import GOOGLE_TOKEN, accept_grant
-from tests.live_state.test_change_reports import link
+from tests.live_state.test_accept_grant import GOOGLE_TOKEN, accept_grant, link
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import DEVICES_URL, camera
 
@@ -233,6 +232,50 @@ def test_discover_by_a_user_marked_relink_needed_lists_no_endpoints(live, door, 
     assert answered(discover(door, LATER_TOKEN)) == ["living", "bedroom"]
     assert endpoint_items(aws) == before == [(f"user#{user}", "tokens")]
     assert live.store.load(user).relink_needed
+
+
+def test_discover_for_a_google_account_several_alexa_accounts_link_changes_no_list(
+    live, door, amazon, aws, sdm_api, caplog
+):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    before = endpoint_items(aws)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    with caplog.at_level(logging.INFO):
+        assert answered(discover(door, LATER_TOKEN)) == ["living", "bedroom"]
+    # Nothing says whose Alexa the discovery came from: neither is given the bedroom.
+    assert endpoint_items(aws) == before
+    assert live.store.users_for("bedroom") == []
+    assert [r.reason for r in caplog.records if r.message == "endpoints not reconciled"] == [SEVERAL_ALEXA_ACCOUNTS]
+    assert live.states.load("bedroom").complete  # the thermostats' state is stored all the same
+    assert sorted(live.states.users_of_structure(STRUCTURE)) == sorted([ann, bob])  # as their linkings left it
+
+
+def test_discover_updates_the_list_of_the_one_alexa_account_left_linked_to_the_google_account(
+    live, door, amazon, sdm_api
+):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    assert live.store.forget(live.store.load(bob))  # Alexa refused bob's grant
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    discover(door, LATER_TOKEN)
+    assert live.store.users_for("bedroom") == [ann]
+    assert live.store.load(ann).endpoints == ("living", "bedroom")
+
+
+def test_discover_by_an_alexa_account_linked_without_its_google_account_changes_no_list(
+    live, door, amazon, aws, sdm_api, caplog
+):
+    home(sdm_api, LIVING)
+    door.handle(accept_grant(amazon.lwa.issue_code("ann")))  # tokeninfo named no Google account then
+    before = endpoint_items(aws)
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    with caplog.at_level(logging.INFO):
+        assert answered(discover(door, LATER_TOKEN)) == ["living", "bedroom"]
+    assert endpoint_items(aws) == before
+    assert [r.reason for r in caplog.records if r.message == "endpoints not reconciled"] == [NOT_LINKED]
 
 
 def test_a_failing_table_leaves_the_discover_answer_unchanged(aws, amazon, door, sdm, sdm_api, caplog):

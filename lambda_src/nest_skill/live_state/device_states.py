@@ -199,11 +199,12 @@ class DeviceStates:
         )
 
     def seed(
-        self, user: str, devices: Iterable[tuple[str, Mapping[str, Any], str]], at: float, attempts: int = 3
+        self, user: str | None, devices: Iterable[tuple[str, Mapping[str, Any], str]], at: float, attempts: int = 3
     ) -> None:
         """A full listing read with `user`'s Google token at `at`: each (endpointId, SDM device,
         structure) stored as the device's complete state (fields events set later kept), and the
-        user listed under each structure."""
+        user listed under each structure (no one when `user` is None: the listing's Alexa account is
+        not known)."""
         structures = set()
         for endpoint_id, device, structure in devices:
             if structure:
@@ -212,6 +213,8 @@ class DeviceStates:
                 stored = self.load(endpoint_id) or DeviceState(endpoint_id, {})
                 if self.save(stored.reseeded(device, at)):
                     break
+        if user is None:
+            return
         for structure in sorted(structures):
             _call(
                 "PutItem",

@@ -18,6 +18,23 @@ from nest_skill.sdm_client import Deadline
 log = logging.getLogger(__name__)
 
 
+class _NoQueryInRequestLines(logging.Filter):
+    """urllib3 logs each request line, query included, at DEBUG ('%s://%s:%s "%s %s %s" %s %s'): a
+    query may carry a token (LWA's tokeninfo), so every argument's query is replaced by `?…`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.split("?", 1)[0] + "?…" if isinstance(arg, str) and "?" in arg else arg for arg in record.args
+            )
+        return True
+
+
+_URLLIB3_POOL_LOG = logging.getLogger("urllib3.connectionpool")
+if not any(isinstance(f, _NoQueryInRequestLines) for f in _URLLIB3_POOL_LOG.filters):
+    _URLLIB3_POOL_LOG.addFilter(_NoQueryInRequestLines())
+
+
 class NoAnswer(Exception):
     """No answer before the deadline, or no connection. The message names the operation only."""
 
@@ -52,14 +69,35 @@ class BoundedHttp:
         headers: dict[str, str] | None = None,
     ) -> Answer:
         """POST within `deadline`; raises NoAnswer. Logs the operation, status and latency, never a body."""
+        return self._send("POST", operation, url, deadline, form=form, json_body=json_body, headers=headers)
+
+    def get(self, operation: str, url: str, deadline: Deadline, *, params: Mapping[str, str]) -> Answer:
+        """GET within `deadline` with a query; raises NoAnswer. Logs the operation, status and latency,
+        never the URL (its query may carry a token) or a body."""
+        return self._send("GET", operation, url, deadline, params=params)
+
+    def _send(
+        self,
+        method: str,
+        operation: str,
+        url: str,
+        deadline: Deadline,
+        *,
+        params: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
         remaining = deadline.remaining()
         if remaining < sdm_client.MIN_REQUEST_S:
             raise NoAnswer(f"{operation}: no time left")
         started = time.monotonic()
         with sdm_client._Exchange(self._watchdog, remaining) as exchange:
             try:
-                response = self._session.post(
+                response = self._session.request(
+                    method,
                     url,
+                    params=params,
                     data=form,
                     json=json_body,
                     headers=headers or {},

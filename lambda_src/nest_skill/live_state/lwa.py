@@ -1,7 +1,13 @@
 """Login with Amazon for the event gateway: AcceptGrant's code exchanged for a user's token pair, and
 the pair refreshed (developer.amazon.com/docs/smarthome/authenticate-a-customer-permissions.html;
 `POST https://api.amazon.com/auth/o2/token`, form-encoded). The client is the skill's Alexa Skill
-Messaging client, not the account-linking one."""
+Messaging client, not the account-linking one.
+
+The Alexa account a token pair belongs to is LWA's tokeninfo `user_id`
+(developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html: `GET
+https://api.amazon.com/auth/o2/tokeninfo?access_token=…` answers `aud`, the client the token was issued
+to, and `user_id`, "amzn1.account.…"), beside the token endpoint. The token goes in the query, as LWA
+documents it; BoundedHttp never logs a URL."""
 
 from __future__ import annotations
 
@@ -12,6 +18,9 @@ from dataclasses import dataclass
 from nest_skill.live_state.http import BoundedHttp, NoAnswer
 from nest_skill.sdm_client import Deadline
 
+TOKENINFO_PATH = "tokeninfo"
+"""LWA's tokeninfo, beside its token endpoint (`…/auth/o2/token` -> `…/auth/o2/tokeninfo`)."""
+MAX_USER_ID_CHARS = 256
 REFRESH_AHEAD_S = 300.0
 """A token this close to its expiry is refreshed before use (as Home Assistant's alexa/auth.py)."""
 MAX_TOKEN_CHARS = 4096
@@ -63,6 +72,7 @@ class Lwa:
     ):
         self._http = http
         self._url = token_url
+        self._tokeninfo_url = token_url.rsplit("/", 1)[0] + "/" + TOKENINFO_PATH
         self._credentials = credentials
         self._clock = clock
 
@@ -78,6 +88,26 @@ class Lwa:
             deadline,
             keep_refresh=tokens.refresh_token,
         )
+
+    def account(self, tokens: Tokens, deadline: Deadline) -> str:
+        """The Alexa account `tokens` were issued for (tokeninfo's `user_id`), once tokeninfo says the
+        access token is this skill's (`aud` is the messaging client). Raises LwaError (not lasting)."""
+        operation = "lwa tokeninfo"
+        try:
+            answer = self._http.get(
+                operation, self._tokeninfo_url, deadline, params={"access_token": tokens.access_token}
+            )
+        except NoAnswer as error:
+            raise LwaError(str(error), lasting=False) from None
+        document = answer.document if isinstance(answer.document, dict) else {}
+        if answer.status != 200:
+            raise LwaError(f"{operation}: HTTP {answer.status} {str(document.get('error', ''))[:64]}", lasting=False)
+        if document.get("aud") != self._credentials().client_id:
+            raise LwaError(f"{operation}: the token was not issued to the messaging client", lasting=False)
+        user_id = document.get("user_id")
+        if not (isinstance(user_id, str) and 0 < len(user_id) <= MAX_USER_ID_CHARS and user_id.isprintable()):
+            raise LwaError(f"{operation}: the answer names no Alexa account", lasting=False)
+        return user_id
 
     def _token(
         self, operation: str, form: Mapping[str, str], deadline: Deadline, keep_refresh: str | None = None

@@ -1,9 +1,12 @@
 """AcceptGrant and ChangeReports over the token store, LWA and the gateway, each bounded by the
 request's deadline.
 
-AcceptGrant (`accept_grant`): the user is the Google account behind Alexa's grantee token (Amazon:
-"use the token to identify the customer in your system"; Google's tokeninfo gives its `sub`), their
-thermostats are listed with the same token, LWA exchanges the code, and the user's item is replaced.
+AcceptGrant (`accept_grant`): the user's thermostats are listed with Alexa's grantee token (their
+Google token), LWA exchanges the code, and the user is the Alexa account LWA names for the tokens it
+gave (tokeninfo's `user_id`): an Alexa account that links again replaces its own item, and two Alexa
+accounts linked to one Google account have an item each, both reported to. The Google account behind
+the grantee token (Google's tokeninfo `sub`; Amazon: "use the token to identify the customer in your
+system") is stored beside it when Google names it, for Discover, which carries only that token.
 
 A listing with the user's Google token (AcceptGrant's, and Discover's with live state on) is also
 stored as each thermostat's complete state (device_states.DeviceStates.seed), which the events
@@ -13,7 +16,10 @@ next one and never changes the answer.
 Discover (`listed`) also makes the user's endpoints, those their changes are reported for, the ones
 Alexa was just given (store.TokenStore.reconcile): a thermostat shared with them or replaced after
 they linked is reported from then on, one Alexa no longer has is not. Only for a user who linked with
-AcceptGrant; within the deadline, and never changing the answer either.
+AcceptGrant; within the deadline, and never changing the answer either. A discovery names a Google
+account, not an Alexa one: when several Alexa accounts are linked to that Google account, nothing
+tells whose discovery it is, so none of their lists is changed (each keeps the list of its own
+linking) rather than one being given thermostats its Alexa account may not have.
 
 A change (`report_change`): each user who sees the endpoint gets one ChangeReport on their own
 region's gateway with their own token (sender.Sender: refreshed ahead of expiry, refreshed and sent
@@ -55,6 +61,7 @@ store.AWS_*_TIMEOUT_S) come after the answer is decided."""
 MAX_KNOWN_ACCOUNTS = 64
 """Google accounts remembered per container by a hash of their access token, so a Discover within
 the token's hour asks tokeninfo once."""
+SEVERAL_ALEXA_ACCOUNTS = "several Alexa accounts are linked to this Google account"
 
 
 class AcceptGrantFailed(Exception):
@@ -72,8 +79,13 @@ class ReportResult:
     relink_needed: list[str] = field(default_factory=list)
 
 
-def user_key(google_sub: str) -> str:
-    """The table's user key: a hash of the Google account's `sub`, never the `sub` itself."""
+def user_key(alexa_user_id: str) -> str:
+    """The table's user key: a hash of the Alexa account's LWA `user_id`, never the ID itself."""
+    return hashlib.sha256(f"alexa:{alexa_user_id}".encode()).hexdigest()[:40]
+
+
+def google_key(google_sub: str) -> str:
+    """The table's key for a Google account: a hash of its `sub`, never the `sub` itself."""
     return hashlib.sha256(f"google:{google_sub}".encode()).hexdigest()[:40]
 
 
@@ -126,17 +138,23 @@ class LiveState:
     # -- AcceptGrant ------------------------------------------------------------------------------
 
     def accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
-        """Raises AcceptGrantFailed naming the step that failed."""
+        """Raises AcceptGrantFailed naming the step that failed. A Google account tokeninfo does not
+        name leaves the user linked, without `google` (their discoveries then change no list)."""
         try:
-            user = self._user(grantee_token, deadline)
             devices = self._sdm.list_devices(grantee_token, deadline)
             listed_at = self._clock() - DEVICE_CACHE_TTL_S  # read this long ago at the most (the warm cache)
             thermostats = thermostats_in(devices)
             tokens = self._lwa.exchange(code, deadline)
+            user = user_key(self._lwa.account(tokens, deadline))
+            try:
+                google: str | None = self._google(grantee_token, deadline)
+            except AcceptGrantFailed as error:
+                log.warning("accept grant without google account", extra={"reason": str(error)})
+                google = None
             link = self._store.link(
-                user, self._config.alexa_region, [endpoints.endpoint_id(t) for t in thermostats], tokens
+                user, self._config.alexa_region, [endpoints.endpoint_id(t) for t in thermostats], tokens, google
             )
-        except (LwaError, StoreError, SdmError, AcceptGrantFailed) as error:
+        except (LwaError, StoreError, SdmError) as error:
             raise AcceptGrantFailed(f"{type(error).__name__}: {error}") from None
         log.info("accept grant stored", extra={"alexa_region": link.region, "endpoints": len(link.endpoints)})
         self._seed(user, devices, listed_at, deadline)
@@ -153,12 +171,17 @@ class LiveState:
             log.warning("discovery not stored", extra={"reason": "deadline"})
             return
         try:
-            user = self._user(google_token, deadline)
-        except AcceptGrantFailed as error:
+            users = self._store.users_of_google(self._google(google_token, deadline))
+        except (AcceptGrantFailed, StoreError) as error:
             log.warning("discovery not stored", extra={"reason": str(error)})
             return
-        if self._reconcile(user, discovered, deadline):
-            self._seed(user, devices, listed_at, deadline)
+        if not users:
+            log.info("endpoints not reconciled", extra={"reason": NOT_LINKED})
+        elif len(users) > 1:
+            log.info("endpoints not reconciled", extra={"reason": SEVERAL_ALEXA_ACCOUNTS, "users": len(users)})
+            self._seed(None, devices, listed_at, deadline)
+        elif self._reconcile(users[0], discovered, deadline):
+            self._seed(users[0], devices, listed_at, deadline)
 
     def _reconcile(self, user: str, discovered: Sequence[str], deadline: Deadline) -> bool:
         """Make the user's endpoints those Discover answered with. False when the user never linked
@@ -177,7 +200,9 @@ class LiveState:
             log.info("endpoints reconciled", extra={"listed": len(done.added), "unlisted": len(done.removed)})
         return done.skipped != NOT_LINKED
 
-    def _seed(self, user: str, devices: Sequence[Mapping[str, Any]], listed_at: float, deadline: Deadline) -> None:
+    def _seed(
+        self, user: str | None, devices: Sequence[Mapping[str, Any]], listed_at: float, deadline: Deadline
+    ) -> None:
         if deadline.remaining() < SEED_MIN_REMAINING_S:
             log.warning("device states not stored", extra={"reason": "deadline"})
             return
@@ -189,16 +214,16 @@ class LiveState:
         except StoreError as error:
             log.warning("device states not stored", extra={"reason": str(error)})
 
-    def _user(self, google_token: str, deadline: Deadline) -> str:
-        """The table's user key of the Google account behind `google_token` (remembered per container)."""
+    def _google(self, google_token: str, deadline: Deadline) -> str:
+        """The table's key of the Google account behind `google_token` (remembered per container)."""
         token_hash = hashlib.sha256(google_token.encode()).hexdigest()
-        user = self._accounts.get(token_hash)
-        if user is None:
-            user = user_key(self._google_sub(google_token, deadline))
+        google = self._accounts.get(token_hash)
+        if google is None:
+            google = google_key(self._google_sub(google_token, deadline))
             if len(self._accounts) >= MAX_KNOWN_ACCOUNTS:
                 self._accounts.pop(next(iter(self._accounts)))
-            self._accounts[token_hash] = user
-        return user
+            self._accounts[token_hash] = google
+        return google
 
     def _google_sub(self, token: str, deadline: Deadline) -> str:
         """The Google account behind `token` (tokeninfo's `sub`); the token goes in the body, not the URL."""

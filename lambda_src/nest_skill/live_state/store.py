@@ -2,14 +2,18 @@
 the endpoints they see; per endpoint, the users who see it.
 
 Keys (partition `pk`, sort `sk`, both strings):
-- `user#<user key>` / `tokens`: one item per user. The user key is the hash of the Google account the
-  user linked (`identity.user_key`), so linking again replaces the user's own item, and two people
-  who link their own Google accounts to one home have an item each. Attributes: `region` (NA, EU,
-  FE), `endpoints` (their endpointIds), `sealed` (the token pair, encrypted with the table's KMS
-  key, the user's key in its encryption context), `expires_at`, `version` (every write of tokens
-  is conditional on it), `relink_needed` once their grant was refused.
+- `user#<user key>` / `tokens`: one item per user, a user being an Alexa account. The user key is a
+  hash of the Alexa account LWA names for AcceptGrant's tokens (reporter.user_key), so an Alexa
+  account that links again replaces its own item, and two Alexa accounts linked to one Google account
+  have an item each. Attributes: `region` (NA, EU, FE), `endpoints` (their endpointIds), `google` (a
+  hash of the Google account they linked, when Google named it), `sealed` (the token pair,
+  encrypted with the table's KMS key, the user's key in its encryption context), `expires_at`,
+  `version` (every write of tokens is conditional on it), `relink_needed` once their grant was refused.
 - `endpoint#<endpointId>` / `user#<user key>`: one item per endpoint a user sees. A change of one
   endpoint is reported to the users listed under it, and to no one else.
+- `google#<google key>` / `user#<user key>`: the users linked to a Google account, for a discovery,
+  which carries only the Google token (`users_of_google`). A user's item is listed under one Google
+  account at a time, and under none once their grant was refused.
 
 A user's endpoints (their `endpoints` and their index items) are those AcceptGrant's listing gave,
 made again those Alexa was given at each Discover (`reconcile`): a thermostat shared with them or
@@ -50,6 +54,10 @@ def endpoint_pk(endpoint_id: str) -> str:
     return f"endpoint#{endpoint_id}"
 
 
+def google_pk(google: str) -> str:
+    return f"google#{google}"
+
+
 @dataclass(frozen=True)
 class Link:
     """One user's item. `tokens` is None once their grant was refused (`relink_needed`)."""
@@ -60,6 +68,7 @@ class Link:
     tokens: Tokens | None
     version: int
     relink_needed: bool = False
+    google: str | None = None
 
 
 class StoreError(Exception):
@@ -125,13 +134,20 @@ class TokenStore:
 
     def users_for(self, endpoint_id: str) -> list[str]:
         """The users who see `endpoint_id` (one Query)."""
+        return self._users_under(endpoint_pk(endpoint_id))
+
+    def users_of_google(self, google: str) -> list[str]:
+        """The users linked to the Google account `google` (one Query)."""
+        return self._users_under(google_pk(google))
+
+    def _users_under(self, pk: str) -> list[str]:
         dynamodb, _ = self._aws()
         items = self._call(
             "Query",
             lambda: dynamodb.query(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": endpoint_pk(endpoint_id)}},
+                ExpressionAttributeValues={":pk": {"S": pk}},
                 ProjectionExpression="sk",
             ),
         )["Items"]
@@ -160,24 +176,27 @@ class TokenStore:
             tokens=tokens,
             version=int(item["version"]["N"]),
             relink_needed=item.get("relink_needed", {}).get("BOOL", False),
+            google=item.get("google", {}).get("S"),
         )
 
     # -- writes -----------------------------------------------------------------------------------
 
-    def link(self, user: str, region: str, endpoints: Sequence[str], tokens: Tokens) -> Link:
-        """AcceptGrant: the user's item replaced (a user linking again), their endpoints listed, the
-        endpoints they no longer see unlisted."""
+    def link(self, user: str, region: str, endpoints: Sequence[str], tokens: Tokens, google: str | None = None) -> Link:
+        """AcceptGrant: the user's item replaced (an Alexa account linking again), their endpoints
+        listed and those they no longer see unlisted, and the user listed under the Google account
+        they linked (`google`, None when Google did not name it) and under no other."""
         dynamodb, _ = self._aws()
         previous = self._call(
             "GetItem",
             lambda: dynamodb.get_item(
                 TableName=self._table,
                 Key=self._key(user),
-                ProjectionExpression="endpoints, version",
+                ProjectionExpression="endpoints, version, google",
                 ConsistentRead=True,
             ),
         ).get("Item", {})
         old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
+        old_google = previous.get("google", {}).get("S")
         version = int(previous.get("version", {}).get("N", "0")) + 1
         unique = tuple(dict.fromkeys(endpoints))
         item = {
@@ -185,14 +204,17 @@ class TokenStore:
             "region": {"S": region},
             "endpoints": {"L": [{"S": e} for e in unique]},
             "version": {"N": str(version)},
+            **({"google": {"S": google}} if google else {}),
             **self._sealed(user, tokens),
         }
         self._call("PutItem", lambda: dynamodb.put_item(TableName=self._table, Item=item))
-        for endpoint_id in unique:
-            index_item = {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
+        for pk in [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else []):
+            index_item = {"pk": {"S": pk}, "sk": {"S": user_pk(user)}}
             self._call("PutItem", functools.partial(dynamodb.put_item, TableName=self._table, Item=index_item))
         self._unlist(user, old_endpoints - set(unique))
-        return Link(user=user, region=region, endpoints=unique, tokens=tokens, version=version)
+        if old_google and old_google != google:
+            self._delete_index(google_pk(old_google), user)
+        return Link(user=user, region=region, endpoints=unique, tokens=tokens, version=version, google=google)
 
     def refreshed(self, link: Link, tokens: Tokens) -> Link:
         """Store refreshed tokens unless another request stored some since `link` was read (a
@@ -221,8 +243,9 @@ class TokenStore:
 
     def forget(self, link: Link) -> bool:
         """The user's grant was refused: their tokens deleted, `relink_needed` set, their endpoints
-        unlisted. Only while the item is the one `link` read (a user who linked again since keeps
-        the new tokens). True when this call made the change (so it is logged once)."""
+        and their Google account's listing of them removed. Only while the item is the one `link`
+        read (a user who linked again since keeps the new tokens). True when this call made the
+        change (so it is logged once)."""
         dynamodb, _ = self._aws()
         try:
             dynamodb.update_item(
@@ -241,6 +264,8 @@ class TokenStore:
                 raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
             return False
         self._unlist(link.user, set(link.endpoints))
+        if link.google:
+            self._delete_index(google_pk(link.google), link.user)
         return True
 
     def reconcile(self, user: str, endpoint_ids: Sequence[str]) -> Reconciled:
@@ -300,10 +325,13 @@ class TokenStore:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _unlist(self, user: str, endpoint_ids: set) -> None:
-        dynamodb, _ = self._aws()
         for endpoint_id in sorted(endpoint_ids):
-            index_key = {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
-            self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
+            self._delete_index(endpoint_pk(endpoint_id), user)
+
+    def _delete_index(self, pk: str, user: str) -> None:
+        dynamodb, _ = self._aws()
+        index_key = {"pk": {"S": pk}, "sk": {"S": user_pk(user)}}
+        self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
 
     def _key(self, user: str) -> dict[str, Any]:
         return {"pk": {"S": user_pk(user)}, "sk": {"S": TOKENS_SK}}
