@@ -14,7 +14,7 @@ from nest_skill.live_state.nest_events import EventsConfig, NestEvents, endpoint
 from nest_skill.thermostats import Thermostat
 from sandbox import fake_pubsub
 from tests.live_state.conftest import REGION, TABLE, home, thermostat
-from tests.live_state.test_change_reports import link
+from tests.live_state.test_accept_grant import link
 
 TRAIT = "sdm.devices.traits."
 LISTED_AT = time.time() - 600

@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from nest_skill.config import SkillConfig
-from nest_skill.live_state.reporter import LiveState, google_key, user_key
+from nest_skill.live_state.http import NoAnswer
+from nest_skill.live_state.reporter import GOOGLE_ACCOUNT_BUDGET_S, LiveState, google_key, user_key
 from nest_skill.sdm_client import SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
 from sandbox.fake_amazon import FakeLwa
@@ -97,7 +98,7 @@ def test_two_alexa_accounts_linking_one_google_account_have_an_entry_each(door, 
     bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
     assert user_items(aws) == sorted([f"user#{ANN}", f"user#{bob}"])
     assert sorted(live.store.users_for("living")) == sorted([ANN, bob])
-    assert sorted(live.store.users_of_google(google_key("google-sub-ann"))) == sorted([ANN, bob])
+    assert sorted(live.store.linked_to(google_key("google-sub-ann"))) == sorted([ANN, bob])
     assert live.store.load(ANN).tokens.refresh_token != live.store.load(bob).tokens.refresh_token
 
 
@@ -107,11 +108,11 @@ def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door
     link(door, amazon, "ann", "google-sub-other", "ya29.another-google-account")
     assert user_items(aws) == [f"user#{ANN}"]
     assert live.store.load(ANN).google == google_key("google-sub-other")
-    assert live.store.users_of_google(google_key("google-sub-other")) == [ANN]
-    assert live.store.users_of_google(google_key("google-sub-ann")) == []
+    assert live.store.linked_to(google_key("google-sub-other")) == [ANN]
+    assert live.store.linked_to(google_key("google-sub-ann")) == []
 
 
-@pytest.mark.parametrize(
+LWA_TOKENINFO_REFUSALS = pytest.mark.parametrize(
     "answer",
     [
         (400, {"error": "invalid_token", "error_description": "invalid token"}),
@@ -124,18 +125,57 @@ def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door
     ],
     ids=["invalid token", "server error", "another client", "no user_id", "empty", "not a string", "unprintable"],
 )
-def test_an_alexa_account_lwa_does_not_name_is_accept_grant_failed_and_nothing_is_stored(
-    door, amazon, aws, sdm_api, answer, caplog
+
+
+@LWA_TOKENINFO_REFUSALS
+def test_an_alexa_account_lwa_does_not_name_is_keyed_by_its_google_account(
+    door, live, amazon, aws, sdm_api, answer, caplog
 ):
     home(sdm_api, thermostat("living"))
     amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
     amazon.lwa.tokeninfo_answer = answer
     with caplog.at_level(logging.DEBUG):
         reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
-    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
     assert amazon.lwa.tokeninfo_asked == 1
-    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []
+    google = google_key("google-sub-ann")
+    assert user_items(aws) == [f"user#{google}"]
+    assert live.store.users_for("living") == [google] and live.store.linked_to(google) == [google]
+    assert [r.message for r in caplog.records if r.levelno == logging.WARNING] == [
+        "accept grant keyed by google account"
+    ]
     assert "Atz" not in caplog.text and GOOGLE_TOKEN not in caplog.text
+
+
+@LWA_TOKENINFO_REFUSALS
+def test_neither_account_named_is_accept_grant_failed_and_nothing_is_stored(door, amazon, aws, sdm_api, answer):
+    home(sdm_api, thermostat("living"))  # Google's tokeninfo knows no account for GOOGLE_TOKEN either
+    amazon.lwa.tokeninfo_answer = answer
+    reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []
+
+
+def test_a_slow_google_tokeninfo_leaves_the_code_exchange_its_time(door, live, amazon, sdm_api, monkeypatch, caplog):
+    """Google's tokeninfo gets at most GOOGLE_ACCOUNT_BUDGET_S of the deadline, before the code is spent."""
+    home(sdm_api, thermostat("living"))
+    seen: list[float] = []
+    post = live._http.post
+
+    def silent_google_tokeninfo(operation, url, deadline, **kwargs):
+        if operation != "google tokeninfo":
+            return post(operation, url, deadline, **kwargs)
+        seen.append(deadline.remaining())
+        raise NoAnswer(f"{operation}: no answer")
+
+    monkeypatch.setattr(live._http, "post", silent_google_tokeninfo)
+    with caplog.at_level(logging.WARNING):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["header"]["name"] == "AcceptGrant.Response"
+    assert len(seen) == 1 and seen[0] <= GOOGLE_ACCOUNT_BUDGET_S
+    assert amazon.lwa.stats("ann") == {"exchanges": 1, "refreshes": 0}
+    assert live.store.load(ANN).google is None
+    assert [r.message for r in caplog.records] == ["accept grant without google account"]
 
 
 def test_a_google_account_tokeninfo_does_not_name_is_linked_without_it(door, live, amazon, sdm_api, caplog):

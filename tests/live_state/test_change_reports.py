@@ -95,7 +95,7 @@ def test_an_alexa_account_whose_grant_is_refused_stops_the_other_on_the_same_goo
     result = live.report_change(set_to(70), Deadline(5))
     assert result.accepted == 1 and result.relink_needed == [bob]
     assert live.store.users_for("living") == [ann]
-    assert live.store.users_of_google(google_key("google-sub-ann")) == [ann]
+    assert live.store.linked_to(google_key("google-sub-ann")) == [ann]
     live.report_change(set_to(71), Deadline(5))
     assert [r.customer for r in amazon.gateway.events()] == ["ann", None, "ann"]
 

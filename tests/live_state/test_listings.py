@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 import time
 
+import pytest
+
 from nest_skill.controls import SetTemperature
-from nest_skill.live_state.reporter import SEVERAL_ALEXA_ACCOUNTS, LiveState
+from nest_skill.live_state.reporter import SEVERAL_ALEXA_ACCOUNTS, LiveState, google_key
 from nest_skill.live_state.store import CHANGED_MEANWHILE, NOT_LINKED, StoreError
 from nest_skill.sdm_client import Deadline
 from nest_skill.smart_home.dispatcher import SmartHome
@@ -20,6 +22,7 @@ from tests.live_state.test_accept_grant import GOOGLE_TOKEN, accept_grant, link
 from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import DEVICES_URL, camera
 
+ANNS_GOOGLE = google_key("google-sub-ann")
 LIVING = thermostat("living")
 BEDROOM = thermostat("bedroom", room="Bedroom", mode="COOL", heat_c=None, cool_c=24.0)
 STRUCTURE = Thermostat.from_sdm(LIVING).structure
@@ -312,12 +315,82 @@ def test_endpoints_listed_meanwhile_are_kept_and_nothing_is_half_written(live, d
     store = LiveState(
         make_config(aws, amazon), sdm, clients=lambda: (EventListsOfficeFirst(aws["dynamodb"]), aws["kms"])
     ).store
-    assert store.reconcile(user, ["living", "bedroom"]).skipped == CHANGED_MEANWHILE
+    assert store.reconcile(user, ["living", "bedroom"], ANNS_GOOGLE).skipped == CHANGED_MEANWHILE
     assert store.load(user).endpoints == ("living", "office")
     assert store.users_for("bedroom") == []
-    assert store.reconcile(user, ["living", "bedroom"]).added == ("bedroom",)  # the next Discover
+    assert store.reconcile(user, ["living", "bedroom"], ANNS_GOOGLE).added == ("bedroom",)  # the next Discover
     assert store.load(user).endpoints == ("living", "bedroom")
     assert store.users_for("office") == []
+
+
+def test_a_listing_left_under_a_google_account_the_user_no_longer_links_is_not_that_accounts_user(
+    live, door, amazon, aws, sdm_api
+):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    left = {"pk": {"S": f"google#{ANNS_GOOGLE}"}, "sk": {"S": f"user#{ann}"}}
+    aws["dynamodb"].put_item(TableName=TABLE, Item=left)  # as a linking cut short between its writes would
+    assert live.store.reconcile(ann, ["living", "bedroom"], ANNS_GOOGLE).skipped == NOT_LINKED
+    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    shared_later(sdm_api, amazon, LIVING, BEDROOM)
+    discover(door, LATER_TOKEN)
+    assert live.store.users_for("bedroom") == [bob]  # bob's discovery: ann's list is not touched
+    assert live.store.load(ann).endpoints == ("living",)
+    assert "Item" not in aws["dynamodb"].get_item(TableName=TABLE, Key=left)  # the left-over listing is gone
+
+
+def test_linking_another_google_account_unlists_the_user_from_the_old_home(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    assert live.states.users_of_structure(STRUCTURE) == [ann]
+    cabin = thermostat("cabin", room="Cabin", structure="cabin")
+    sdm_api.replace("GET", DEVICES_URL, json={"devices": [cabin]})
+    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    # A thermostat added to the old home (a Nest event) is no longer announced to ann's Alexa.
+    assert live.states.users_of_structure(STRUCTURE) == []
+    assert live.states.users_of_structure(Thermostat.from_sdm(cabin).structure) == [ann]
+    assert live.store.users_for("living") == [] and live.store.users_for("cabin") == [ann]
+
+
+def test_a_refused_grant_unlists_the_user_everywhere_unless_they_linked_again_since(live, door, amazon, aws, sdm_api):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    read_before = live.store.load(ann)
+    link(door, amazon, "ann", "google-sub-ann", "ya29.ann-links-again")
+    assert not live.store.forget(read_before)  # the old grant's refusal takes nothing from the new one
+    assert live.store.users_for("living") == [ann] and live.store.linked_to(ANNS_GOOGLE) == [ann]
+    assert live.states.users_of_structure(STRUCTURE) == [ann]
+    assert live.store.forget(live.store.load(ann))
+    assert live.store.users_for("living") == [] and live.store.linked_to(ANNS_GOOGLE) == []
+    assert live.states.users_of_structure(STRUCTURE) == []
+    keys = [(i["pk"]["S"], i["sk"]["S"]) for i in aws["dynamodb"].scan(TableName=TABLE)["Items"]]
+    assert [k for k in keys if k[1] == f"user#{ann}" or k[0] == f"user#{ann}"] == [(f"user#{ann}", "tokens")]
+
+
+def test_two_linkings_of_one_user_at_once_never_leave_a_mix(live, door, amazon, aws, sdm, sdm_api):
+    home(sdm_api, LIVING, BEDROOM)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    tokens = live.store.load(ann).tokens
+    other = LiveState(make_config(aws, amazon), sdm).store
+
+    class AnotherLinkingFirst(TableClient):
+        done = False
+
+        def transact_write_items(self, **kwargs):
+            if not AnotherLinkingFirst.done:
+                AnotherLinkingFirst.done = True
+                other.link(ann, "NA", ["bedroom"], tokens, ANNS_GOOGLE)
+            return self.dynamodb.transact_write_items(**kwargs)
+
+    store = LiveState(
+        make_config(aws, amazon), sdm, clients=lambda: (AnotherLinkingFirst(aws["dynamodb"]), aws["kms"])
+    ).store
+    with pytest.raises(StoreError):
+        store.link(ann, "EU", ["living"], tokens, ANNS_GOOGLE)
+    stored = store.load(ann)
+    assert (stored.region, stored.endpoints) == ("NA", ("bedroom",))
+    assert store.users_for("living") == [] and store.users_for("bedroom") == [ann]
 
 
 def test_no_time_left_after_the_answer_writes_nothing(live, door, amazon, aws, sdm_api, caplog):

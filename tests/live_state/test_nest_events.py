@@ -290,7 +290,7 @@ def test_no_sdm_call_is_made_for_an_event(events, pubsub, amazon, ann, sdm_api):
 def test_events_before_a_full_listing_are_kept_and_reported_after_it(door, amazon, sdm_api, events, pubsub):
     from tests.live_state.conftest import home
     from tests.live_state.events_support import seed
-    from tests.live_state.test_change_reports import link
+    from tests.live_state.test_accept_grant import link
 
     home(sdm_api, LIVING)
     user = link(door, amazon, "ann", "google-sub-ann", "ya29.ann")

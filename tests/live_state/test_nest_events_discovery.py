@@ -19,7 +19,7 @@ from tests.live_state.events_support import (
     thermostat,
     update,
 )
-from tests.live_state.test_change_reports import link
+from tests.live_state.test_accept_grant import link
 
 PROJECT = "project-under-test"
 HOME = f"enterprises/{PROJECT}/structures/home"

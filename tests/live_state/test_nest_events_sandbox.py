@@ -10,7 +10,7 @@ from sandbox import fake_pubsub
 from sandbox.fake_google import FakeGoogle
 from sandbox.serving import running
 from tests.live_state.conftest import home
-from tests.live_state.test_change_reports import link
+from tests.live_state.test_accept_grant import link
 from tests.skill.sdm import PROJECT
 
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nest_skill.live_state.store import StoreError, _code, endpoint_pk, user_pk
+from nest_skill.live_state.store import StoreError, _code, endpoint_pk, structure_pk, user_pk
 
 STATE_SK = "state"
 APPLIED_SK = "applied"
@@ -48,10 +48,6 @@ def device_pk(endpoint_id: str) -> str:
 
 def event_pk(event_id: str) -> str:
     return f"event#{event_id}"
-
-
-def structure_pk(structure: str) -> str:
-    return f"structure#{structure}"
 
 
 @dataclass
@@ -213,7 +209,7 @@ class DeviceStates:
                 stored = self.load(endpoint_id) or DeviceState(endpoint_id, {})
                 if self.save(stored.reseeded(device, at)):
                     break
-        if user is None:
+        if user is None or not structures:
             return
         for structure in sorted(structures):
             _call(
@@ -222,6 +218,17 @@ class DeviceStates:
                     self._db().put_item, TableName=self._table, Item=_key(structure_pk(structure), user_pk(user))
                 ),
             )
+        try:  # the user's item keeps their homes, for unlisting them (store.TokenStore.link, forget)
+            self._db().update_item(
+                TableName=self._table,
+                Key=_key(user_pk(user), "tokens"),
+                UpdateExpression="ADD structures :homes",
+                ConditionExpression="attribute_exists(sealed)",
+                ExpressionAttributeValues={":homes": {"SS": sorted(structures)}},
+            )
+        except Exception as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
 
     def users_of_structure(self, structure: str) -> list[str]:
         items = _call(

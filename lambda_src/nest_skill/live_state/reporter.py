@@ -2,11 +2,14 @@
 request's deadline.
 
 AcceptGrant (`accept_grant`): the user's thermostats are listed with Alexa's grantee token (their
-Google token), LWA exchanges the code, and the user is the Alexa account LWA names for the tokens it
-gave (tokeninfo's `user_id`): an Alexa account that links again replaces its own item, and two Alexa
-accounts linked to one Google account have an item each, both reported to. The Google account behind
-the grantee token (Google's tokeninfo `sub`; Amazon: "use the token to identify the customer in your
-system") is stored beside it when Google names it, for Discover, which carries only that token.
+Google token) and the Google account behind it is asked of Google's tokeninfo (`sub`; Amazon: "use
+the token to identify the customer in your system"), both before the code is spent; LWA exchanges the
+code, and the user is the Alexa account LWA names for the tokens it gave (tokeninfo's `user_id`): an
+Alexa account that links again replaces its own item, and two Alexa accounts linked to one Google
+account have an item each, both reported to. The Google account is stored beside it, for Discover,
+which carries only that token. Either tokeninfo may fail to name its account: without the Google
+account the user is linked all the same; without the Alexa account the user is keyed by the Google
+account; without both, AcceptGrant fails.
 
 A listing with the user's Google token (AcceptGrant's, and Discover's with live state on) is also
 stored as each thermostat's complete state (device_states.DeviceStates.seed), which the events
@@ -62,6 +65,9 @@ MAX_KNOWN_ACCOUNTS = 64
 """Google accounts remembered per container by a hash of their access token, so a Discover within
 the token's hour asks tokeninfo once."""
 SEVERAL_ALEXA_ACCOUNTS = "several Alexa accounts are linked to this Google account"
+GOOGLE_ACCOUNT_BUDGET_S = 1.0
+"""The most AcceptGrant waits for Google's tokeninfo, which it can do without: the rest of the
+deadline is the code exchange's and the writes'."""
 
 
 class AcceptGrantFailed(Exception):
@@ -138,19 +144,30 @@ class LiveState:
     # -- AcceptGrant ------------------------------------------------------------------------------
 
     def accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
-        """Raises AcceptGrantFailed naming the step that failed. A Google account tokeninfo does not
-        name leaves the user linked, without `google` (their discoveries then change no list)."""
+        """Raises AcceptGrantFailed naming the step that failed. Every check that needs no grant code
+        comes before the code is spent. A Google account tokeninfo does not name leaves the user
+        linked without `google` (their discoveries then change no list); an Alexa account LWA does
+        not name makes the user their Google account (so, as one user, the Alexa accounts linked to
+        it get reports only through the last of them to link): one warning says which."""
         try:
             devices = self._sdm.list_devices(grantee_token, deadline)
             listed_at = self._clock() - DEVICE_CACHE_TTL_S  # read this long ago at the most (the warm cache)
             thermostats = thermostats_in(devices)
-            tokens = self._lwa.exchange(code, deadline)
-            user = user_key(self._lwa.account(tokens, deadline))
             try:
-                google: str | None = self._google(grantee_token, deadline)
+                google: str | None = self._google(
+                    grantee_token, Deadline(min(deadline.remaining(), GOOGLE_ACCOUNT_BUDGET_S))
+                )
             except AcceptGrantFailed as error:
                 log.warning("accept grant without google account", extra={"reason": str(error)})
                 google = None
+            tokens = self._lwa.exchange(code, deadline)
+            try:
+                user = user_key(self._lwa.account(tokens, deadline))
+            except LwaError as error:
+                if google is None:
+                    raise
+                log.warning("accept grant keyed by google account", extra={"reason": str(error)})
+                user = google
             link = self._store.link(
                 user, self._config.alexa_region, [endpoints.endpoint_id(t) for t in thermostats], tokens, google
             )
@@ -171,7 +188,8 @@ class LiveState:
             log.warning("discovery not stored", extra={"reason": "deadline"})
             return
         try:
-            users = self._store.users_of_google(self._google(google_token, deadline))
+            google = self._google(google_token, deadline)
+            users = self._store.linked_to(google)
         except (AcceptGrantFailed, StoreError) as error:
             log.warning("discovery not stored", extra={"reason": str(error)})
             return
@@ -180,17 +198,17 @@ class LiveState:
         elif len(users) > 1:
             log.info("endpoints not reconciled", extra={"reason": SEVERAL_ALEXA_ACCOUNTS, "users": len(users)})
             self._seed(None, devices, listed_at, deadline)
-        elif self._reconcile(users[0], discovered, deadline):
+        elif self._reconcile(users[0], google, discovered, deadline):
             self._seed(users[0], devices, listed_at, deadline)
 
-    def _reconcile(self, user: str, discovered: Sequence[str], deadline: Deadline) -> bool:
+    def _reconcile(self, user: str, google: str, discovered: Sequence[str], deadline: Deadline) -> bool:
         """Make the user's endpoints those Discover answered with. False when the user never linked
         for events (or must link again): then nothing about them is stored, device states included."""
         if deadline.remaining() < SEED_MIN_REMAINING_S:
             log.warning("endpoints not reconciled", extra={"reason": "deadline"})
             return True
         try:
-            done = self._store.reconcile(user, discovered)
+            done = self._store.reconcile(user, discovered, google)
         except StoreError as error:
             log.warning("endpoints not reconciled", extra={"reason": str(error)})
             return True

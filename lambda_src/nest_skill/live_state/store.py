@@ -12,8 +12,11 @@ Keys (partition `pk`, sort `sk`, both strings):
 - `endpoint#<endpointId>` / `user#<user key>`: one item per endpoint a user sees. A change of one
   endpoint is reported to the users listed under it, and to no one else.
 - `google#<google key>` / `user#<user key>`: the users linked to a Google account, for a discovery,
-  which carries only the Google token (`users_of_google`). A user's item is listed under one Google
-  account at a time, and under none once their grant was refused.
+  which carries only the Google token (`linked_to`). A user's item is listed under one Google
+  account at a time (its `google`), and under none once their grant was refused.
+- `structure#<structure>` / `user#<user key>` (device_states.py): the users who see a home, for a
+  thermostat added to it; the user's item keeps these homes in `structures` (a string set), so that
+  linking another Google account, or a grant refused, unlists them.
 
 A user's endpoints (their `endpoints` and their index items) are those AcceptGrant's listing gave,
 made again those Alexa was given at each Discover (`reconcile`): a thermostat shared with them or
@@ -56,6 +59,10 @@ def endpoint_pk(endpoint_id: str) -> str:
 
 def google_pk(google: str) -> str:
     return f"google#{google}"
+
+
+def structure_pk(structure: str) -> str:
+    return f"structure#{structure}"
 
 
 @dataclass(frozen=True)
@@ -136,9 +143,28 @@ class TokenStore:
         """The users who see `endpoint_id` (one Query)."""
         return self._users_under(endpoint_pk(endpoint_id))
 
-    def users_of_google(self, google: str) -> list[str]:
-        """The users linked to the Google account `google` (one Query)."""
-        return self._users_under(google_pk(google))
+    def linked_to(self, google: str) -> list[str]:
+        """The users linked, with tokens, to the Google account `google`: those listed under it whose
+        item names it (one Query, one GetItem per listed user). A listing whose item no longer names
+        it, or was refused, is deleted."""
+        dynamodb, _ = self._aws()
+        linked = []
+        for user in self._users_under(google_pk(google)):
+            item = self._call(
+                "GetItem",
+                functools.partial(
+                    dynamodb.get_item,
+                    TableName=self._table,
+                    Key=self._key(user),
+                    ProjectionExpression="google, sealed, relink_needed",
+                    ConsistentRead=True,
+                ),
+            ).get("Item")
+            if _linked(item) and item.get("google", {}).get("S") == google:
+                linked.append(user)
+            else:
+                self._delete_index(google_pk(google), user)
+        return linked
 
     def _users_under(self, pk: str) -> list[str]:
         dynamodb, _ = self._aws()
@@ -149,6 +175,7 @@ class TokenStore:
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": pk}},
                 ProjectionExpression="sk",
+                ConsistentRead=True,
             ),
         )["Items"]
         return [item["sk"]["S"].removeprefix("user#") for item in items]
@@ -184,20 +211,25 @@ class TokenStore:
     def link(self, user: str, region: str, endpoints: Sequence[str], tokens: Tokens, google: str | None = None) -> Link:
         """AcceptGrant: the user's item replaced (an Alexa account linking again), their endpoints
         listed and those they no longer see unlisted, and the user listed under the Google account
-        they linked (`google`, None when Google did not name it) and under no other."""
+        they linked (`google`, None when Google did not name it) and under no other; when that
+        Google account changed, they are unlisted from the homes of the old one too (the listing
+        AcceptGrant stores next lists them under their homes again). One GetItem, then one
+        TransactWriteItems conditional on the item as read: two linkings of one user at once never
+        leave a mix of both."""
         dynamodb, _ = self._aws()
         previous = self._call(
             "GetItem",
             lambda: dynamodb.get_item(
                 TableName=self._table,
                 Key=self._key(user),
-                ProjectionExpression="endpoints, version, google",
+                ProjectionExpression="endpoints, version, google, structures",
                 ConsistentRead=True,
             ),
         ).get("Item", {})
         old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
         old_google = previous.get("google", {}).get("S")
-        version = int(previous.get("version", {}).get("N", "0")) + 1
+        seen = previous.get("version", {}).get("N")
+        version = int(seen or "0") + 1
         unique = tuple(dict.fromkeys(endpoints))
         item = {
             **self._key(user),
@@ -207,13 +239,27 @@ class TokenStore:
             **({"google": {"S": google}} if google else {}),
             **self._sealed(user, tokens),
         }
-        self._call("PutItem", lambda: dynamodb.put_item(TableName=self._table, Item=item))
-        for pk in [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else []):
-            index_item = {"pk": {"S": pk}, "sk": {"S": user_pk(user)}}
-            self._call("PutItem", functools.partial(dynamodb.put_item, TableName=self._table, Item=index_item))
-        self._unlist(user, old_endpoints - set(unique))
-        if old_google and old_google != google:
-            self._delete_index(google_pk(old_google), user)
+        if old_google != google:
+            gone = [google_pk(old_google)] if old_google else []
+            gone += [structure_pk(v) for v in sorted(previous.get("structures", {}).get("SS", []))]
+        else:
+            item.update({"structures": previous["structures"]} if "structures" in previous else {})
+            gone = []
+        gone += [endpoint_pk(e) for e in sorted(old_endpoints - set(unique))]
+        listed = [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else [])
+        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if seen is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :seen"
+            put["ExpressionAttributeValues"] = {":seen": {"N": seen}}
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        actions += [{"Put": {"TableName": self._table, "Item": self._index_key_of(pk, user)}} for pk in listed]
+        actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, user)}} for pk in gone]
+        try:
+            self._transact(actions)
+        except _ChangedMeanwhile:
+            raise StoreError("TransactWriteItems: the user's item changed meanwhile") from None
         return Link(user=user, region=region, endpoints=unique, tokens=tokens, version=version, google=google)
 
     def refreshed(self, link: Link, tokens: Tokens) -> Link:
@@ -242,50 +288,66 @@ class TokenStore:
         return replace(link, tokens=tokens, version=link.version + 1)
 
     def forget(self, link: Link) -> bool:
-        """The user's grant was refused: their tokens deleted, `relink_needed` set, their endpoints
-        and their Google account's listing of them removed. Only while the item is the one `link`
-        read (a user who linked again since keeps the new tokens). True when this call made the
-        change (so it is logged once)."""
+        """The user's grant was refused: their tokens deleted, `relink_needed` set, the version moved
+        on, and every listing of them removed (under their endpoints, their Google account and their
+        homes), in one TransactWriteItems, only while the item is the one `link` read (a user who
+        linked again since keeps the new tokens and listings). True when this call made the change
+        (so it is logged once)."""
         dynamodb, _ = self._aws()
+        item = self._call(
+            "GetItem",
+            lambda: dynamodb.get_item(
+                TableName=self._table, Key=self._key(link.user), ProjectionExpression="structures", ConsistentRead=True
+            ),
+        ).get("Item", {})
+        gone = [endpoint_pk(e) for e in sorted(set(link.endpoints))]
+        gone += [google_pk(link.google)] if link.google else []
+        gone += [structure_pk(v) for v in sorted(item.get("structures", {}).get("SS", []))]
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": self._key(link.user),
+                    "UpdateExpression": (
+                        "REMOVE sealed, expires_at, structures SET relink_needed = :yes, endpoints = :none, "
+                        "version = :next"
+                    ),
+                    "ConditionExpression": "version = :seen AND attribute_exists(sealed)",
+                    "ExpressionAttributeValues": {
+                        ":yes": {"BOOL": True},
+                        ":none": {"L": []},
+                        ":seen": {"N": str(link.version)},
+                        ":next": {"N": str(link.version + 1)},
+                    },
+                }
+            }
+        ]
+        actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, link.user)}} for pk in gone]
         try:
-            dynamodb.update_item(
-                TableName=self._table,
-                Key=self._key(link.user),
-                UpdateExpression="REMOVE sealed, expires_at SET relink_needed = :yes, endpoints = :none",
-                ConditionExpression="version = :seen AND attribute_exists(sealed)",
-                ExpressionAttributeValues={
-                    ":yes": {"BOOL": True},
-                    ":none": {"L": []},
-                    ":seen": {"N": str(link.version)},
-                },
-            )
-        except Exception as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
+            self._transact(actions)
+        except _ChangedMeanwhile:
             return False
-        self._unlist(link.user, set(link.endpoints))
-        if link.google:
-            self._delete_index(google_pk(link.google), link.user)
         return True
 
-    def reconcile(self, user: str, endpoint_ids: Sequence[str]) -> Reconciled:
-        """Discover answered with `endpoint_ids`: the user's endpoints become those, an index item
-        written for each one new to them and deleted for each Alexa no longer has. Only for a user
-        with tokens (linked with AcceptGrant, not marked re-link needed): nothing is written for
-        anyone else. One GetItem and, when the list differs, one TransactWriteItems whose update of
-        the user's item is conditional on their tokens and on the list as read, so a re-link, a grant
-        refused or an event's listing in between wins, and nothing is half written."""
+    def reconcile(self, user: str, endpoint_ids: Sequence[str], google: str) -> Reconciled:
+        """A Discover made with a token of the Google account `google` answered with `endpoint_ids`:
+        the user's endpoints become those, an index item written for each one new to them and
+        deleted for each Alexa no longer has. Only for a user with tokens (linked with AcceptGrant,
+        not marked re-link needed) whose item names `google`: nothing is written for anyone else.
+        One GetItem and, when the list differs, one TransactWriteItems whose update of the user's
+        item is conditional on their tokens, their Google account and the list as read, so a
+        re-link, a grant refused or an event's listing in between wins, and nothing is half written."""
         dynamodb, _ = self._aws()
         item = self._call(
             "GetItem",
             lambda: dynamodb.get_item(
                 TableName=self._table,
                 Key=self._key(user),
-                ProjectionExpression="endpoints, relink_needed, sealed",
+                ProjectionExpression="endpoints, relink_needed, sealed, google",
                 ConsistentRead=True,
             ),
         ).get("Item")
-        if item is None or "sealed" not in item or item.get("relink_needed", {}).get("BOOL", False):
+        if not _linked(item) or item.get("google", {}).get("S") != google:
             return Reconciled(skipped=NOT_LINKED)
         listed = [v["S"] for v in item.get("endpoints", {}).get("L", [])]
         wanted = tuple(dict.fromkeys(endpoint_ids))
@@ -293,13 +355,14 @@ class TokenStore:
         removed = tuple(e for e in dict.fromkeys(listed) if e not in wanted)
         if not added and not removed:
             return Reconciled()
-        if 1 + len(added) + len(removed) > MAX_TRANSACTION_ACTIONS:
-            raise StoreError(f"TransactWriteItems: over {MAX_TRANSACTION_ACTIONS} actions")
-        seen: dict[str, Any]
+        seen: dict[str, Any] = {":google": {"S": google}}
         if "endpoints" in item:
-            condition, seen = "attribute_exists(sealed) AND endpoints = :seen", {":seen": item["endpoints"]}
+            condition, seen[":seen"] = (
+                "attribute_exists(sealed) AND google = :google AND endpoints = :seen",
+                item["endpoints"],
+            )
         else:
-            condition, seen = "attribute_exists(sealed) AND attribute_not_exists(endpoints)", {}
+            condition = "attribute_exists(sealed) AND google = :google AND attribute_not_exists(endpoints)"
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
@@ -314,31 +377,41 @@ class TokenStore:
         actions += [{"Put": {"TableName": self._table, "Item": self._index_key(e, user)}} for e in added]
         actions += [{"Delete": {"TableName": self._table, "Key": self._index_key(e, user)}} for e in removed]
         try:
-            dynamodb.transact_write_items(TransactItems=actions)
-        except Exception as error:  # botocore's exceptions are classes of the client
-            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
-            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return Reconciled(skipped=CHANGED_MEANWHILE)
-            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
+            self._transact(actions)
+        except _ChangedMeanwhile:
+            return Reconciled(skipped=CHANGED_MEANWHILE)
         return Reconciled(added=added, removed=removed)
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _unlist(self, user: str, endpoint_ids: set) -> None:
-        for endpoint_id in sorted(endpoint_ids):
-            self._delete_index(endpoint_pk(endpoint_id), user)
-
     def _delete_index(self, pk: str, user: str) -> None:
         dynamodb, _ = self._aws()
-        index_key = {"pk": {"S": pk}, "sk": {"S": user_pk(user)}}
+        index_key = self._index_key_of(pk, user)
         self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        """One TransactWriteItems; _ChangedMeanwhile when the first action's condition failed."""
+        if len(actions) > MAX_TRANSACTION_ACTIONS:
+            raise StoreError(f"TransactWriteItems: over {MAX_TRANSACTION_ACTIONS} actions")
+        dynamodb, _ = self._aws()
+        try:
+            dynamodb.transact_write_items(TransactItems=actions)
+        except Exception as error:  # botocore's exceptions are classes of the client
+            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
+            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise _ChangedMeanwhile from None
+            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
 
     def _key(self, user: str) -> dict[str, Any]:
         return {"pk": {"S": user_pk(user)}, "sk": {"S": TOKENS_SK}}
 
     @staticmethod
     def _index_key(endpoint_id: str, user: str) -> dict[str, Any]:
-        return {"pk": {"S": endpoint_pk(endpoint_id)}, "sk": {"S": user_pk(user)}}
+        return TokenStore._index_key_of(endpoint_pk(endpoint_id), user)
+
+    @staticmethod
+    def _index_key_of(pk: str, user: str) -> dict[str, Any]:
+        return {"pk": {"S": pk}, "sk": {"S": user_pk(user)}}
 
     def _context(self, user: str) -> dict[str, str]:
         return {"table": self._table, "user": user}
@@ -367,6 +440,15 @@ class TokenStore:
             return call()
         except Exception as error:  # botocore's errors, whatever the client
             raise StoreError(f"{operation}: {_code(error) or type(error).__name__}") from None
+
+
+class _ChangedMeanwhile(Exception):
+    """A transaction's condition on the user's item failed: another write came first."""
+
+
+def _linked(item: dict[str, Any] | None) -> bool:
+    """An item with tokens, not marked re-link needed."""
+    return item is not None and "sealed" in item and not item.get("relink_needed", {}).get("BOOL", False)
 
 
 def _code(error: Exception) -> str:
