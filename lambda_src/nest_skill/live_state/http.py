@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 class _NoQueryInRequestLines(logging.Filter):
     """urllib3 logs each request line, query included, at DEBUG ('%s://%s:%s "%s %s %s" %s %s'): a
-    query may carry a token (LWA's tokeninfo), so every argument's query is replaced by `?…`."""
+    query may carry a token (LWA's tokeninfo), so every argument's query is replaced by `?…`.
+    (urllib3.util.retry logs URLs too, but only when it retries, and these sessions never do.)"""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
