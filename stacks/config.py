@@ -279,7 +279,11 @@ class AppConfig:
             elif isinstance(raw, str):
                 values[name] = raw.strip()
             else:
-                raise ConfigError(f"config key '{name}' = {raw!r}: must be a string")
+                shown = json.dumps(raw, default=repr)  # as the user wrote it in nest-skill.json or cdk.json
+                if name in _CHOICES:
+                    allowed = " or ".join(f'"{choice}"' for choice in _CHOICES[name])
+                    raise ConfigError(f"config key '{name}' = {shown} is not allowed: expected the string {allowed}")
+                raise ConfigError(f"config key '{name}' = {shown}: must be a string")
         return cls(**values)
 
     @classmethod

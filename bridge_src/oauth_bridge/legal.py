@@ -127,7 +127,7 @@ NO_CONTACT = (
 """What /privacy says without PRIVACY_CONTACT: most copies serve one household, set up by one of its members."""
 
 
-def privacy_policy(contact: str | None, live_state: bool = False) -> str:
+def privacy_policy(contact: str | None, live_state: bool) -> str:
     """The privacy policy naming `contact` (an email address or an https URL, checked by config.py);
     with `live_state`, what live state stores and reads (LIVE_STATE_SECTION)."""
     if contact is None:

@@ -70,7 +70,12 @@ def test_authorization_url_may_carry_a_query():
 
 @pytest.mark.parametrize(
     "contact",
-    ["privacy@example.org", "first.last+skill@mail.example.co.uk", "https://example.org/contact?topic=privacy"],
+    [
+        "privacy@example.org",
+        "first.last+skill@mail.example.co.uk",
+        "https://example.org/contact?topic=privacy",
+        "https://github.com/XavierM/home-thermostat/issues?q=Privacy+Request",
+    ],
 )
 def test_the_privacy_contact_is_an_email_address_or_an_https_url(contact):
     assert BridgeConfig.from_env({**REQUIRED, "PRIVACY_CONTACT": f" {contact} "}).privacy_contact == contact

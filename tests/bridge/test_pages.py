@@ -129,6 +129,22 @@ def test_with_live_state_on_the_policy_says_what_is_stored_for_each_user_and_unt
     assert "Nothing about you is stored by the skill" not in on and "read anything otherwise" not in on
 
 
+def test_with_live_state_on_its_section_comes_before_logs_and_the_policy_reads_the_same_from_there(served):
+    off, on = served(), served(live_state=True)
+    headings = [
+        "Who is responsible",
+        "What data is involved, and where it goes",
+        "What is stored",
+        "Logs",
+        "Sharing",
+        "Unlinking and revoking access",
+        "Contact and changes",
+    ]
+    assert re.findall(r"<h2>(.*?)</h2>", off) == headings
+    assert re.findall(r"<h2>(.*?)</h2>", on) == [*headings[:3], "Changes shown in the Alexa app", *headings[3:]]
+    assert on[on.index("<h2>Logs</h2>") :] == off[off.index("<h2>Logs</h2>") :]
+
+
 @pytest.mark.parametrize(
     "path, title", [("/privacy", "Home Thermostat: privacy policy"), ("/terms", "Home Thermostat: terms of use")]
 )

@@ -73,6 +73,13 @@ def expired(bridge: Bridge, wall) -> Callable[[], Any]:
     return lambda: callback(bridge, flow)
 
 
+def expired_elsewhere(bridge: Bridge, wall) -> Callable[[], Any]:
+    """An authentic state past its age, for an address that is not one of the vendor's Alexa URLs."""
+    flow = sealed_for("https://evil.example/", wall)
+    wall.advance(601)
+    return lambda: callback(bridge, flow)
+
+
 OUTCOMES = [
     (lambda b, w: lambda: get(b, "/authorize", "a=1&a=2"), "GET /authorize -> 400 query_malformed", {}),
     (lambda b, w: lambda: get(b, "/authorize", "pad=" + "p" * 2049), "GET /authorize -> 400 query_too_long", {}),
@@ -107,6 +114,7 @@ OUTCOMES = [
         "GET /callback -> 400 state_redirect_not_allowed",
         {},
     ),
+    (expired_elsewhere, "GET /callback -> 400 state_redirect_not_allowed", {}),
     (
         lambda b, w: lambda: get(b, "/callback", {"code": "c", "state": start(b).state}),
         "GET /callback -> 302 flow_cookie_missing",

@@ -451,10 +451,17 @@ def assert_clears_the_flow_cookie(response) -> None:
     assert cleared.startswith(f"{FLOW_COOKIE}=;") and "Max-Age=0" in cleared and "Path=/" in cleared
 
 
-def test_the_callback_of_the_browsers_own_flow_clears_its_cookie_whatever_the_outcome(bridge, grant, wall):
+def test_the_callback_of_the_browsers_own_flow_clears_its_cookie_whatever_the_outcome(bridge, grant, wall, monkeypatch):
     assert_clears_the_flow_cookie(callback(bridge, start(bridge)))
     assert_clears_the_flow_cookie(callback(bridge, start(bridge), code=None, error="access_denied"))
     assert_clears_the_flow_cookie(callback(bridge, start(bridge), code=" "))
+
+    def broken(self, **_):
+        raise RuntimeError("bug in the exchange")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TokenClient, "exchange", broken)
+        assert_clears_the_flow_cookie(callback(bridge, start(bridge)))  # server_error, as any unexpected error
     expired = start(bridge)
     wall.advance(MAX_AGE_S + 1)
     assert_clears_the_flow_cookie(callback(bridge, expired))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -174,6 +175,32 @@ def test_a_rightly_signed_payload_of_the_wrong_shape_is_refused_not_a_crash(payl
         StateSealer(KNOWN_KEY).open(_signed(payload))
     assert refused.value.reason == "invalid"
     assert unverified(_signed(payload)) is None
+
+
+def _signed_bytes(signed: bytes) -> str:
+    """Bytes signed with the right key, salt and digest that are no serialized payload at all."""
+    serializer = URLSafeTimedSerializer(
+        KNOWN_KEY, salt="oauth-bridge/alexa-state", signer_kwargs={"digest_method": hashlib.sha256}
+    )
+    return "sealed2~" + serializer.make_signer().sign(signed).decode()
+
+
+@pytest.mark.parametrize(
+    "sealed",
+    [
+        lambda: _signed({"s": ALEXA_STATE, "r": ALEXA_REDIRECT}),
+        lambda: _signed("just a string"),
+        lambda: _signed_bytes(b"bm90IGpzb24"),  # base64 of "not json"
+        lambda: _signed_bytes(b".AAAA"),  # marked compressed, but no zlib stream
+    ],
+    ids=["wrong shape", "not a dict", "not json", "not zlib"],
+)
+def test_an_expired_state_that_carries_no_alexa_return_is_invalid_with_no_flow(sealed):
+    """Past its age, only a state carrying Alexa's return is "expired" (and goes back to Alexa); a rightly
+    signed state without one is refused as "invalid", with no flow to send anywhere."""
+    with pytest.raises(StateRefused) as refused:
+        StateSealer(KNOWN_KEY, Clock(time.time() + MAX_AGE_S + 60)).open(sealed())
+    assert (refused.value.reason, refused.value.expired_flow) == ("invalid", None)
 
 
 def test_unverified_reads_the_payload_of_a_sealed2_state_only():

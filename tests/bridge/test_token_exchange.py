@@ -8,6 +8,8 @@ import http.server
 import json
 import select
 import socket
+import struct
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -417,6 +419,31 @@ def test_a_socket_connected_after_the_budget_is_shut_at_once():
         deadline.close()
         ours.close()
         theirs.close()
+
+
+def test_a_connection_the_server_has_reset_is_passed_over_when_the_budget_ends(monkeypatch):
+    """Shutting a reset socket down fails (not connected): nothing is left to interrupt, so neither a connect
+    completing after the budget nor the budget's timer raises (no stray traceback in the log)."""
+    raised: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hooked: raised.append(hooked.exc_type))
+    with socket.create_server((LOOPBACK, 0)) as listener:
+        ours = socket.create_connection(listener.getsockname())
+        theirs, _ = listener.accept()
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        theirs.close()  # with a zero linger: a reset
+        assert select.select([ours], [], [], 1.0)[0] == [ours]
+        with pytest.raises(ConnectionResetError):
+            ours.recv(1)
+        late, timed = _Deadline(0.0), _Deadline(0.05)
+        try:
+            timed.watch(ours)
+            late.watch(ours)  # as a connect completing after the budget: shut at once
+            timed._timer.join(1.0)
+            assert (late.expired, timed.expired, raised) == (True, True, [])
+        finally:
+            late.close()
+            timed.close()
+            ours.close()
 
 
 def test_a_body_stalled_late_in_the_budget_still_ends_with_it(stalling_endpoint):

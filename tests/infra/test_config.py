@@ -354,6 +354,21 @@ def test_non_string_value_is_refused():
         AppConfig.from_mapping({"skill_id": 5})
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("live_state", True, '\'live_state\' = true is not allowed: expected the string "off" or "on"'),
+        ("live_state", False, '\'live_state\' = false is not allowed: expected the string "off" or "on"'),
+        ("account_linking", 1, '= 1 is not allowed: expected the string "auth_code" or "implicit"'),
+        ("bridge_hosting", ["lambda"], '= ["lambda"] is not allowed: expected the string "lambda" or "beanstalk"'),
+    ],
+)
+def test_a_choice_written_as_json_true_or_a_number_names_the_strings_allowed(key, value, message):
+    with pytest.raises(ConfigError) as refused:
+        AppConfig.from_mapping({key: value})
+    assert message in str(refused.value)
+
+
 def run_app(context: dict) -> subprocess.CompletedProcess:
     """Runs app.py as the CDK CLI does: context arrives in CDK_CONTEXT_JSON."""
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": "/nonexistent-not-reached"}
