@@ -44,8 +44,9 @@ EVENTS_HANDLER = "events_function.lambda_handler"
 # Google's signing certificates for the OIDC tokens Pub/Sub push sends (x509 PEM by key id).
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 # The item operations live state makes on the token table (store.py, device_states.py). IAM authorizes
-# TransactWriteItems (store.TokenStore.reconcile) as the Put, Update and Delete it holds; it holds no
-# ConditionCheck (its condition is on the Update), so no dynamodb:ConditionCheckItem.
+# TransactWriteItems (store.TokenStore link, forget and reconcile, device_states.DeviceStates.seed) as
+# the Put, Update and Delete it holds; none holds a ConditionCheck (each condition is on the user's own
+# Put or Update), so no dynamodb:ConditionCheckItem.
 TABLE_ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",

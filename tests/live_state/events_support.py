@@ -38,8 +38,11 @@ def make_events(aws, amazon, pubsub, **overrides: str) -> NestEvents:
 
 
 def seed(states: DeviceStates, user: str, *devices: dict[str, Any], at: float = LISTED_AT) -> None:
-    """What a listing with `user`'s Google token stores."""
-    states.seed(user, [(endpoint_id_of(d["name"]), d, Thermostat.from_sdm(d).structure) for d in devices], at)
+    """What a listing with `user`'s Google token (of the Google account their item names) stores."""
+    item = states._db().get_item(TableName=states._table, Key={"pk": {"S": f"user#{user}"}, "sk": {"S": "tokens"}})
+    google = item.get("Item", {}).get("google", {}).get("S")
+    listing = [(endpoint_id_of(d["name"]), d, Thermostat.from_sdm(d).structure) for d in devices]
+    states.seed(user, listing, at, google=google)
 
 
 def linked(door, amazon, sdm_api, events, *devices: dict[str, Any], customer: str = "ann") -> str:

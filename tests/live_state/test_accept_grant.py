@@ -112,23 +112,29 @@ def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door
     assert live.store.linked_to(google_key("google-sub-ann")) == []
 
 
-LWA_TOKENINFO_REFUSALS = pytest.mark.parametrize(
+NO_ACCOUNT_NAMED = pytest.mark.parametrize(
     "answer",
     [
-        (400, {"error": "invalid_token", "error_description": "invalid token"}),
-        (500, {"error": "server_error"}),
-        (200, {"aud": "amzn1.application-oa2-client.another-skill", "user_id": "amzn1.account.ANOTHER"}),
         (200, {"aud": CLIENT_ID}),
         (200, {"aud": CLIENT_ID, "user_id": ""}),
         (200, {"aud": CLIENT_ID, "user_id": 42}),
         (200, {"aud": CLIENT_ID, "user_id": "amzn1.account.\n"}),
     ],
-    ids=["invalid token", "server error", "another client", "no user_id", "empty", "not a string", "unprintable"],
+    ids=["no user_id", "empty", "not a string", "unprintable"],
+)
+TOKENINFO_FAILED = pytest.mark.parametrize(
+    "answer",
+    [
+        (400, {"error": "invalid_token", "error_description": "invalid token"}),
+        (500, {"error": "server_error"}),
+        (200, {"aud": "amzn1.application-oa2-client.another-skill", "user_id": "amzn1.account.ANOTHER"}),
+    ],
+    ids=["invalid token", "server error", "another client"],
 )
 
 
-@LWA_TOKENINFO_REFUSALS
-def test_an_alexa_account_lwa_does_not_name_is_keyed_by_its_google_account(
+@NO_ACCOUNT_NAMED
+def test_a_token_lwa_accepts_without_naming_its_alexa_account_is_keyed_by_its_google_account(
     door, live, amazon, aws, sdm_api, answer, caplog
 ):
     home(sdm_api, thermostat("living"))
@@ -147,7 +153,20 @@ def test_an_alexa_account_lwa_does_not_name_is_keyed_by_its_google_account(
     assert "Atz" not in caplog.text and GOOGLE_TOKEN not in caplog.text
 
 
-@LWA_TOKENINFO_REFUSALS
+@TOKENINFO_FAILED
+def test_lwa_tokeninfo_failing_is_accept_grant_failed_and_nothing_is_stored(door, amazon, aws, sdm_api, answer, caplog):
+    """A passing outage must not leave a second, Google-keyed item beside the Alexa account's own."""
+    home(sdm_api, thermostat("living"))
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    amazon.lwa.tokeninfo_answer = answer
+    with caplog.at_level(logging.DEBUG):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []
+    assert "Atz" not in caplog.text and GOOGLE_TOKEN not in caplog.text
+
+
+@NO_ACCOUNT_NAMED
 def test_neither_account_named_is_accept_grant_failed_and_nothing_is_stored(door, amazon, aws, sdm_api, answer):
     home(sdm_api, thermostat("living"))  # Google's tokeninfo knows no account for GOOGLE_TOKEN either
     amazon.lwa.tokeninfo_answer = answer

@@ -368,29 +368,78 @@ def test_a_refused_grant_unlists_the_user_everywhere_unless_they_linked_again_si
     assert [k for k in keys if k[1] == f"user#{ann}" or k[0] == f"user#{ann}"] == [(f"user#{ann}", "tokens")]
 
 
-def test_two_linkings_of_one_user_at_once_never_leave_a_mix(live, door, amazon, aws, sdm, sdm_api):
+@pytest.mark.parametrize("others", [1, 2], ids=["once: read again, the later wins", "twice: refused"])
+def test_two_linkings_of_one_user_at_once_never_leave_a_mix(live, door, amazon, aws, sdm, sdm_api, others):
     home(sdm_api, LIVING, BEDROOM)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
     tokens = live.store.load(ann).tokens
     other = LiveState(make_config(aws, amazon), sdm).store
+    left = [others]
 
     class AnotherLinkingFirst(TableClient):
-        done = False
-
         def transact_write_items(self, **kwargs):
-            if not AnotherLinkingFirst.done:
-                AnotherLinkingFirst.done = True
+            if left[0]:
+                left[0] -= 1
                 other.link(ann, "NA", ["bedroom"], tokens, ANNS_GOOGLE)
             return self.dynamodb.transact_write_items(**kwargs)
 
     store = LiveState(
         make_config(aws, amazon), sdm, clients=lambda: (AnotherLinkingFirst(aws["dynamodb"]), aws["kms"])
     ).store
-    with pytest.raises(StoreError):
+    if others == 1:
         store.link(ann, "EU", ["living"], tokens, ANNS_GOOGLE)
+        expected = ("EU", ("living",))
+    else:
+        with pytest.raises(StoreError):
+            store.link(ann, "EU", ["living"], tokens, ANNS_GOOGLE)
+        expected = ("NA", ("bedroom",))
     stored = store.load(ann)
-    assert (stored.region, stored.endpoints) == ("NA", ("bedroom",))
-    assert store.users_for("living") == [] and store.users_for("bedroom") == [ann]
+    assert (stored.region, stored.endpoints) == expected
+    assert sorted(e for e in ("living", "bedroom") if store.users_for(e) == [ann]) == sorted(expected[1])
+
+
+def test_homes_listed_by_a_discovery_during_a_linking_stay_recorded(live, door, amazon, aws, sdm, sdm_api):
+    """A discovery's listing (which records the user's homes) between a linking's read and write
+    makes the linking read again, so no home listing is left that the item does not record."""
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    tokens = live.store.load(ann).tokens
+    cabin = thermostat("cabin", room="Cabin", structure="cabin")
+    cabin_home = Thermostat.from_sdm(cabin).structure
+    done = []
+
+    class DiscoveryFirst(TableClient):
+        def transact_write_items(self, **kwargs):
+            if not done:
+                done.append(True)
+                live.states.seed(ann, [("cabin", cabin, cabin_home)], time.time(), google=ANNS_GOOGLE)
+            return self.dynamodb.transact_write_items(**kwargs)
+
+    store = LiveState(
+        make_config(aws, amazon), sdm, clients=lambda: (DiscoveryFirst(aws["dynamodb"]), aws["kms"])
+    ).store
+    store.link(ann, "NA", ["living"], tokens, google_key("google-sub-other"))  # another Google account
+    assert live.states.users_of_structure(cabin_home) == [] and live.states.users_of_structure(STRUCTURE) == []
+
+
+def test_a_listing_read_before_the_user_linked_another_google_account_lists_them_under_no_home(
+    live, door, amazon, sdm_api
+):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    cabin = thermostat("cabin", room="Cabin", structure="cabin")
+    live.states.seed(ann, [("cabin", cabin, Thermostat.from_sdm(cabin).structure)], time.time(), google=ANNS_GOOGLE)
+    assert live.states.users_of_structure(Thermostat.from_sdm(cabin).structure) == []
+
+
+def test_a_refused_grant_unlists_endpoints_an_event_listed_after_it_was_read(live, door, amazon, sdm_api):
+    home(sdm_api, LIVING)
+    ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    read = live.store.load(ann)
+    live.states.list_endpoint(ann, "office")  # the events function: a thermostat added to the home
+    assert live.store.forget(read)
+    assert live.store.users_for("office") == [] and live.store.users_for("living") == []
 
 
 def test_no_time_left_after_the_answer_writes_nothing(live, door, amazon, aws, sdm_api, caplog):

@@ -4,12 +4,11 @@ function URL stand-in, and the ChangeReport arrives at the gateway stand-in."""
 
 from __future__ import annotations
 
-from nest_skill.live_state.nest_events import endpoint_id_of
-from nest_skill.thermostats import Thermostat
 from sandbox import fake_pubsub
 from sandbox.fake_google import FakeGoogle
 from sandbox.serving import running
 from tests.live_state.conftest import home
+from tests.live_state.events_support import seed
 from tests.live_state.test_accept_grant import link
 from tests.skill.sdm import PROJECT
 
@@ -19,7 +18,7 @@ def test_a_change_in_the_nest_app_reaches_the_gateway_as_a_change_report(door, a
     living = google.device("living-room-thermostat")
     home(sdm_api, living)
     user = link(door, amazon, "ann", "google-sub-ann", "ya29.ann")
-    events.states.seed(user, [(endpoint_id_of(living["name"]), living, Thermostat.from_sdm(living).structure)], 0.0)
+    seed(events.states, user, living, at=0.0)
     statuses = []
     with running(fake_pubsub.function_url_app(events.handle)) as url:
         event = google.nest_app_change(

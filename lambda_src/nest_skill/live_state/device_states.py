@@ -25,7 +25,6 @@ table's time-to-live attribute.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -195,12 +194,20 @@ class DeviceStates:
         )
 
     def seed(
-        self, user: str | None, devices: Iterable[tuple[str, Mapping[str, Any], str]], at: float, attempts: int = 3
+        self,
+        user: str | None,
+        devices: Iterable[tuple[str, Mapping[str, Any], str]],
+        at: float,
+        attempts: int = 3,
+        google: str | None = None,
     ) -> None:
         """A full listing read with `user`'s Google token at `at`: each (endpointId, SDM device,
         structure) stored as the device's complete state (fields events set later kept), and the
         user listed under each structure (no one when `user` is None: the listing's Alexa account is
-        not known)."""
+        not known). The user's item records those homes in the same transaction, which holds only
+        while the item has tokens and names `google` (the Google account the listing was read
+        with; none when None): a listing read before the user linked another Google account lists
+        them nowhere."""
         structures = set()
         for endpoint_id, device, structure in devices:
             if structure:
@@ -211,24 +218,29 @@ class DeviceStates:
                     break
         if user is None or not structures:
             return
-        for structure in sorted(structures):
-            _call(
-                "PutItem",
-                functools.partial(
-                    self._db().put_item, TableName=self._table, Item=_key(structure_pk(structure), user_pk(user))
-                ),
-            )
-        try:  # the user's item keeps their homes, for unlisting them (store.TokenStore.link, forget)
-            self._db().update_item(
-                TableName=self._table,
-                Key=_key(user_pk(user), "tokens"),
-                UpdateExpression="ADD structures :homes",
-                ConditionExpression="attribute_exists(sealed)",
-                ExpressionAttributeValues={":homes": {"SS": sorted(structures)}},
-            )
-        except Exception as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise StoreError(f"UpdateItem: {_code(error) or type(error).__name__}") from None
+        condition = "attribute_exists(sealed) AND " + ("google = :google" if google else "attribute_not_exists(google)")
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(user_pk(user), "tokens"),
+            "UpdateExpression": "ADD structures :homes",
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": {
+                ":homes": {"SS": sorted(structures)},
+                **({":google": {"S": google}} if google else {}),
+            },
+        }
+        actions: list[dict[str, Any]] = [{"Update": update}]
+        actions += [
+            {"Put": {"TableName": self._table, "Item": _key(structure_pk(structure), user_pk(user))}}
+            for structure in sorted(structures)
+        ]
+        try:
+            self._db().transact_write_items(TransactItems=actions)
+        except Exception as error:  # botocore's exceptions are classes of the client
+            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
+            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return  # linked again meanwhile, or refused: the next listing stores their homes
+            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
 
     def users_of_structure(self, structure: str) -> list[str]:
         items = _call(

@@ -62,6 +62,13 @@ class LwaError(Exception):
         self.lasting = lasting
 
 
+class LwaNoAccount(LwaError):
+    """tokeninfo accepted the token as the messaging client's but named no Alexa account."""
+
+    def __init__(self, message: str):
+        super().__init__(message, lasting=False)
+
+
 class Lwa:
     def __init__(
         self,
@@ -91,7 +98,8 @@ class Lwa:
 
     def account(self, tokens: Tokens, deadline: Deadline) -> str:
         """The Alexa account `tokens` were issued for (tokeninfo's `user_id`), once tokeninfo says the
-        access token is this skill's (`aud` is the messaging client). Raises LwaError (not lasting)."""
+        access token is this skill's (`aud` is the messaging client). Raises LwaNoAccount when
+        tokeninfo answered so but named no account, LwaError (not lasting) for any other failure."""
         operation = "lwa tokeninfo"
         try:
             answer = self._http.get(
@@ -106,7 +114,7 @@ class Lwa:
             raise LwaError(f"{operation}: the token was not issued to the messaging client", lasting=False)
         user_id = document.get("user_id")
         if not (isinstance(user_id, str) and 0 < len(user_id) <= MAX_USER_ID_CHARS and user_id.isprintable()):
-            raise LwaError(f"{operation}: the answer names no Alexa account", lasting=False)
+            raise LwaNoAccount(f"{operation}: the answer names no Alexa account")
         return user_id
 
     def _token(

@@ -7,9 +7,10 @@ the token to identify the customer in your system"), both before the code is spe
 code, and the user is the Alexa account LWA names for the tokens it gave (tokeninfo's `user_id`): an
 Alexa account that links again replaces its own item, and two Alexa accounts linked to one Google
 account have an item each, both reported to. The Google account is stored beside it, for Discover,
-which carries only that token. Either tokeninfo may fail to name its account: without the Google
-account the user is linked all the same; without the Alexa account the user is keyed by the Google
-account; without both, AcceptGrant fails.
+which carries only that token. Without the Google account (Google's tokeninfo failed or named none)
+the user is linked all the same; when LWA's tokeninfo accepts the token but names no Alexa account,
+the user is keyed by the Google account; any other failure of LWA's tokeninfo, or both accounts
+unnamed, fails AcceptGrant.
 
 A listing with the user's Google token (AcceptGrant's, and Discover's with live state on) is also
 stored as each thermostat's complete state (device_states.DeviceStates.seed), which the events
@@ -44,7 +45,7 @@ from nest_skill.live_state.config import LiveStateConfig
 from nest_skill.live_state.device_states import DeviceStates
 from nest_skill.live_state.gateway import Gateway
 from nest_skill.live_state.http import BoundedHttp, NoAnswer
-from nest_skill.live_state.lwa import Credentials, Lwa, LwaError
+from nest_skill.live_state.lwa import Credentials, Lwa, LwaError, LwaNoAccount
 from nest_skill.live_state.sender import MessagingCredentials, Sender
 from nest_skill.live_state.store import NOT_LINKED, Link, StoreError, TokenStore, shared_aws_clients
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S, Deadline, SdmClient, SdmError
@@ -146,9 +147,10 @@ class LiveState:
     def accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
         """Raises AcceptGrantFailed naming the step that failed. Every check that needs no grant code
         comes before the code is spent. A Google account tokeninfo does not name leaves the user
-        linked without `google` (their discoveries then change no list); an Alexa account LWA does
-        not name makes the user their Google account (so, as one user, the Alexa accounts linked to
-        it get reports only through the last of them to link): one warning says which."""
+        linked without `google` (their discoveries then change no list); a token LWA's tokeninfo
+        accepts without naming its Alexa account makes the user their Google account (so, as one
+        user, the Alexa accounts linked to it get reports only through the last of them to link):
+        one warning says which."""
         try:
             devices = self._sdm.list_devices(grantee_token, deadline)
             listed_at = self._clock() - DEVICE_CACHE_TTL_S  # read this long ago at the most (the warm cache)
@@ -163,7 +165,7 @@ class LiveState:
             tokens = self._lwa.exchange(code, deadline)
             try:
                 user = user_key(self._lwa.account(tokens, deadline))
-            except LwaError as error:
+            except LwaNoAccount as error:
                 if google is None:
                     raise
                 log.warning("accept grant keyed by google account", extra={"reason": str(error)})
@@ -174,7 +176,7 @@ class LiveState:
         except (LwaError, StoreError, SdmError) as error:
             raise AcceptGrantFailed(f"{type(error).__name__}: {error}") from None
         log.info("accept grant stored", extra={"alexa_region": link.region, "endpoints": len(link.endpoints)})
-        self._seed(user, devices, listed_at, deadline)
+        self._seed(user, devices, listed_at, deadline, google)
         return link
 
     def listed(
@@ -197,9 +199,9 @@ class LiveState:
             log.info("endpoints not reconciled", extra={"reason": NOT_LINKED})
         elif len(users) > 1:
             log.info("endpoints not reconciled", extra={"reason": SEVERAL_ALEXA_ACCOUNTS, "users": len(users)})
-            self._seed(None, devices, listed_at, deadline)
+            self._seed(None, devices, listed_at, deadline, google)
         elif self._reconcile(users[0], google, discovered, deadline):
-            self._seed(users[0], devices, listed_at, deadline)
+            self._seed(users[0], devices, listed_at, deadline, google)
 
     def _reconcile(self, user: str, google: str, discovered: Sequence[str], deadline: Deadline) -> bool:
         """Make the user's endpoints those Discover answered with. False when the user never linked
@@ -219,7 +221,12 @@ class LiveState:
         return done.skipped != NOT_LINKED
 
     def _seed(
-        self, user: str | None, devices: Sequence[Mapping[str, Any]], listed_at: float, deadline: Deadline
+        self,
+        user: str | None,
+        devices: Sequence[Mapping[str, Any]],
+        listed_at: float,
+        deadline: Deadline,
+        google: str | None,
     ) -> None:
         if deadline.remaining() < SEED_MIN_REMAINING_S:
             log.warning("device states not stored", extra={"reason": "deadline"})
@@ -228,7 +235,7 @@ class LiveState:
             (endpoints.endpoint_id(t), device, t.structure) for device in devices for t in thermostats_in([device])
         ]
         try:
-            self._states.seed(user, listing, listed_at)
+            self._states.seed(user, listing, listed_at, google=google)
         except StoreError as error:
             log.warning("device states not stored", extra={"reason": str(error)})
 

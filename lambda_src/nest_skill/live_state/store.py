@@ -214,52 +214,46 @@ class TokenStore:
         they linked (`google`, None when Google did not name it) and under no other; when that
         Google account changed, they are unlisted from the homes of the old one too (the listing
         AcceptGrant stores next lists them under their homes again). One GetItem, then one
-        TransactWriteItems conditional on the item as read: two linkings of one user at once never
-        leave a mix of both."""
-        dynamodb, _ = self._aws()
-        previous = self._call(
-            "GetItem",
-            lambda: dynamodb.get_item(
-                TableName=self._table,
-                Key=self._key(user),
-                ProjectionExpression="endpoints, version, google, structures",
-                ConsistentRead=True,
-            ),
-        ).get("Item", {})
-        old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
-        old_google = previous.get("google", {}).get("S")
-        seen = previous.get("version", {}).get("N")
-        version = int(seen or "0") + 1
+        TransactWriteItems conditional on the item as read (its version, endpoints and homes), read
+        again and tried once more when another write came between: two linkings of one user at
+        once, or a linking beside an event's or a discovery's listing, never leave a listing the
+        item does not record."""
+        sealed = self._sealed(user, tokens)
         unique = tuple(dict.fromkeys(endpoints))
-        item = {
-            **self._key(user),
-            "region": {"S": region},
-            "endpoints": {"L": [{"S": e} for e in unique]},
-            "version": {"N": str(version)},
-            **({"google": {"S": google}} if google else {}),
-            **self._sealed(user, tokens),
-        }
-        if old_google != google:
-            gone = [google_pk(old_google)] if old_google else []
-            gone += [structure_pk(v) for v in sorted(previous.get("structures", {}).get("SS", []))]
-        else:
-            item.update({"structures": previous["structures"]} if "structures" in previous else {})
-            gone = []
-        gone += [endpoint_pk(e) for e in sorted(old_endpoints - set(unique))]
-        listed = [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else [])
-        put: dict[str, Any] = {"TableName": self._table, "Item": item}
-        if seen is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "version = :seen"
-            put["ExpressionAttributeValues"] = {":seen": {"N": seen}}
-        actions: list[dict[str, Any]] = [{"Put": put}]
-        actions += [{"Put": {"TableName": self._table, "Item": self._index_key_of(pk, user)}} for pk in listed]
-        actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, user)}} for pk in gone]
-        try:
-            self._transact(actions)
-        except _ChangedMeanwhile:
-            raise StoreError("TransactWriteItems: the user's item changed meanwhile") from None
+        for attempt in range(2):
+            previous = self._read(user, "endpoints, version, google, structures")
+            old_endpoints = {v["S"] for v in previous.get("endpoints", {}).get("L", [])}
+            old_google = previous.get("google", {}).get("S")
+            version = int(previous.get("version", {}).get("N", "0")) + 1
+            item = {
+                **self._key(user),
+                "region": {"S": region},
+                "endpoints": {"L": [{"S": e} for e in unique]},
+                "version": {"N": str(version)},
+                **({"google": {"S": google}} if google else {}),
+                **sealed,
+            }
+            if old_google != google:
+                gone = [google_pk(old_google)] if old_google else []
+                gone += [structure_pk(v) for v in sorted(previous.get("structures", {}).get("SS", []))]
+            else:
+                item.update({"structures": previous["structures"]} if "structures" in previous else {})
+                gone = []
+            gone += [endpoint_pk(e) for e in sorted(old_endpoints - set(unique))]
+            listed = [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else [])
+            put: dict[str, Any] = {"TableName": self._table, "Item": item, **_unchanged(previous)}
+            if not put["ExpressionAttributeValues"]:
+                del put["ExpressionAttributeValues"]
+            actions: list[dict[str, Any]] = [{"Put": put}]
+            actions += [{"Put": {"TableName": self._table, "Item": self._index_key_of(pk, user)}} for pk in listed]
+            actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, user)}} for pk in gone]
+            try:
+                self._transact(actions)
+            except _ChangedMeanwhile:
+                if attempt:
+                    raise StoreError("TransactWriteItems: the user's item changed meanwhile") from None
+                continue
+            break
         return Link(user=user, region=region, endpoints=unique, tokens=tokens, version=version, google=google)
 
     def refreshed(self, link: Link, tokens: Tokens) -> Link:
@@ -290,44 +284,40 @@ class TokenStore:
     def forget(self, link: Link) -> bool:
         """The user's grant was refused: their tokens deleted, `relink_needed` set, the version moved
         on, and every listing of them removed (under their endpoints, their Google account and their
-        homes), in one TransactWriteItems, only while the item is the one `link` read (a user who
-        linked again since keeps the new tokens and listings). True when this call made the change
-        (so it is logged once)."""
-        dynamodb, _ = self._aws()
-        item = self._call(
-            "GetItem",
-            lambda: dynamodb.get_item(
-                TableName=self._table, Key=self._key(link.user), ProjectionExpression="structures", ConsistentRead=True
-            ),
-        ).get("Item", {})
-        gone = [endpoint_pk(e) for e in sorted(set(link.endpoints))]
-        gone += [google_pk(link.google)] if link.google else []
-        gone += [structure_pk(v) for v in sorted(item.get("structures", {}).get("SS", []))]
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": self._key(link.user),
-                    "UpdateExpression": (
-                        "REMOVE sealed, expires_at, structures SET relink_needed = :yes, endpoints = :none, "
-                        "version = :next"
-                    ),
-                    "ConditionExpression": "version = :seen AND attribute_exists(sealed)",
-                    "ExpressionAttributeValues": {
-                        ":yes": {"BOOL": True},
-                        ":none": {"L": []},
-                        ":seen": {"N": str(link.version)},
-                        ":next": {"N": str(link.version + 1)},
-                    },
-                }
+        homes, as their item records them now), in one TransactWriteItems, only while the item is
+        the one `link` read (a user who linked again since keeps the new tokens and listings), read
+        again and tried once more when an event's or a discovery's listing came between. True when
+        this call made the change (so it is logged once)."""
+        for _ in range(2):
+            item = self._read(link.user, "endpoints, version, google, structures, sealed")
+            if item.get("version", {}).get("N") != str(link.version) or "sealed" not in item:
+                return False
+            gone = [endpoint_pk(e) for e in sorted({v["S"] for v in item.get("endpoints", {}).get("L", [])})]
+            gone += [google_pk(item["google"]["S"])] if "google" in item else []
+            gone += [structure_pk(v) for v in sorted(item.get("structures", {}).get("SS", []))]
+            unchanged = _unchanged(item)
+            update = {
+                "TableName": self._table,
+                "Key": self._key(link.user),
+                "UpdateExpression": (
+                    "REMOVE sealed, expires_at, structures SET relink_needed = :yes, endpoints = :none, version = :next"
+                ),
+                "ConditionExpression": unchanged["ConditionExpression"] + " AND attribute_exists(sealed)",
+                "ExpressionAttributeValues": {
+                    ":yes": {"BOOL": True},
+                    ":none": {"L": []},
+                    ":next": {"N": str(link.version + 1)},
+                    **unchanged["ExpressionAttributeValues"],
+                },
             }
-        ]
-        actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, link.user)}} for pk in gone]
-        try:
-            self._transact(actions)
-        except _ChangedMeanwhile:
-            return False
-        return True
+            actions: list[dict[str, Any]] = [{"Update": update}]
+            actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, link.user)}} for pk in gone]
+            try:
+                self._transact(actions)
+            except _ChangedMeanwhile:
+                continue
+            return True
+        return False
 
     def reconcile(self, user: str, endpoint_ids: Sequence[str], google: str) -> Reconciled:
         """A Discover made with a token of the Google account `google` answered with `endpoint_ids`:
@@ -383,6 +373,21 @@ class TokenStore:
         return Reconciled(added=added, removed=removed)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _read(self, user: str, projection: str) -> dict[str, Any]:
+        dynamodb, _ = self._aws()
+        return dict(
+            self._call(
+                "GetItem",
+                functools.partial(
+                    dynamodb.get_item,
+                    TableName=self._table,
+                    Key=self._key(user),
+                    ProjectionExpression=projection,
+                    ConsistentRead=True,
+                ),
+            ).get("Item", {})
+        )
 
     def _delete_index(self, pk: str, user: str) -> None:
         dynamodb, _ = self._aws()
@@ -440,6 +445,21 @@ class TokenStore:
             return call()
         except Exception as error:  # botocore's errors, whatever the client
             raise StoreError(f"{operation}: {_code(error) or type(error).__name__}") from None
+
+
+def _unchanged(item: dict[str, Any]) -> dict[str, Any]:
+    """A condition that the user's item is still `item` as read: none when it did not exist, else
+    the same version, endpoints and homes (the attributes other writers change without a version)."""
+    if "version" not in item:
+        return {"ConditionExpression": "attribute_not_exists(pk)", "ExpressionAttributeValues": {}}
+    parts, values = ["version = :seen"], {":seen": item["version"]}
+    for name in ("endpoints", "structures"):
+        if name in item:
+            parts.append(f"{name} = :seen_{name}")
+            values[f":seen_{name}"] = item[name]
+        else:
+            parts.append(f"attribute_not_exists({name})")
+    return {"ConditionExpression": " AND ".join(parts), "ExpressionAttributeValues": values}
 
 
 class _ChangedMeanwhile(Exception):
