@@ -95,7 +95,7 @@ def test_linking_again_replaces_the_users_own_entry(door, live, amazon, sdm_api)
 def test_two_alexa_accounts_linking_one_google_account_have_an_entry_each(door, live, amazon, aws, sdm_api):
     home(sdm_api, thermostat("living"))
     link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    bob = link(door, amazon, "bob", "google-sub-ann", "google-token-of-bob-on-anns-account")
     assert user_items(aws) == sorted([f"user#{ANN}", f"user#{bob}"])
     assert sorted(live.store.users_for("living")) == sorted([ANN, bob])
     assert sorted(live.store.linked_to(google_key("google-sub-ann"))) == sorted([ANN, bob])
@@ -105,7 +105,7 @@ def test_two_alexa_accounts_linking_one_google_account_have_an_entry_each(door, 
 def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door, live, amazon, aws, sdm_api):
     home(sdm_api, thermostat("living"))
     link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    link(door, amazon, "ann", "google-sub-other", "ya29.another-google-account")
+    link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account")
     assert user_items(aws) == [f"user#{ANN}"]
     assert live.store.load(ANN).google == google_key("google-sub-other")
     assert live.store.linked_to(google_key("google-sub-other")) == [ANN]

@@ -89,7 +89,7 @@ def test_two_alexa_users_on_one_home_both_get_reports_with_their_own_tokens(
 def test_an_alexa_account_whose_grant_is_refused_stops_the_other_on_the_same_google_account_does_not(
     live, door, amazon, ann
 ):
-    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    bob = link(door, amazon, "bob", "google-sub-ann", "google-token-of-bob-on-anns-account")
     amazon.lwa.revoke("bob")  # bob disabled the skill
     amazon.lwa.expire_access("bob")
     result = live.report_change(set_to(70), Deadline(5))

@@ -242,7 +242,7 @@ def test_discover_for_a_google_account_several_alexa_accounts_link_changes_no_li
 ):
     home(sdm_api, LIVING)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    bob = link(door, amazon, "bob", "google-sub-ann", "google-token-of-bob-on-anns-account")
     before = endpoint_items(aws)
     shared_later(sdm_api, amazon, LIVING, BEDROOM)
     with caplog.at_level(logging.INFO):
@@ -260,7 +260,7 @@ def test_discover_updates_the_list_of_the_one_alexa_account_left_linked_to_the_g
 ):
     home(sdm_api, LIVING)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    bob = link(door, amazon, "bob", "google-sub-ann", "google-token-of-bob-on-anns-account")
     assert live.store.forget(live.store.load(bob))  # Alexa refused bob's grant
     shared_later(sdm_api, amazon, LIVING, BEDROOM)
     discover(door, LATER_TOKEN)
@@ -328,11 +328,11 @@ def test_a_listing_left_under_a_google_account_the_user_no_longer_links_is_not_t
 ):
     home(sdm_api, LIVING)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account")
     left = {"pk": {"S": f"google#{ANNS_GOOGLE}"}, "sk": {"S": f"user#{ann}"}}
     aws["dynamodb"].put_item(TableName=TABLE, Item=left)  # as a linking cut short between its writes would
     assert live.store.reconcile(ann, ["living", "bedroom"], ANNS_GOOGLE).skipped == NOT_LINKED
-    bob = link(door, amazon, "bob", "google-sub-ann", "ya29.anns-google-account-linked-by-bob")
+    bob = link(door, amazon, "bob", "google-sub-ann", "google-token-of-bob-on-anns-account")
     shared_later(sdm_api, amazon, LIVING, BEDROOM)
     discover(door, LATER_TOKEN)
     assert live.store.users_for("bedroom") == [bob]  # bob's discovery: ann's list is not touched
@@ -346,7 +346,7 @@ def test_linking_another_google_account_unlists_the_user_from_the_old_home(live,
     assert live.states.users_of_structure(STRUCTURE) == [ann]
     cabin = thermostat("cabin", room="Cabin", structure="cabin")
     sdm_api.replace("GET", DEVICES_URL, json={"devices": [cabin]})
-    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account")
     # A thermostat added to the old home (a Nest event) is no longer announced to ann's Alexa.
     assert live.states.users_of_structure(STRUCTURE) == []
     assert live.states.users_of_structure(Thermostat.from_sdm(cabin).structure) == [ann]
@@ -357,7 +357,7 @@ def test_a_refused_grant_unlists_the_user_everywhere_unless_they_linked_again_si
     home(sdm_api, LIVING)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
     read_before = live.store.load(ann)
-    link(door, amazon, "ann", "google-sub-ann", "ya29.ann-links-again")
+    link(door, amazon, "ann", "google-sub-ann", "google-token-of-ann-again")
     assert not live.store.forget(read_before)  # the old grant's refusal takes nothing from the new one
     assert live.store.users_for("living") == [ann] and live.store.linked_to(ANNS_GOOGLE) == [ann]
     assert live.states.users_of_structure(STRUCTURE) == [ann]
@@ -427,7 +427,7 @@ def test_a_listing_read_before_the_user_linked_another_google_account_lists_them
 ):
     home(sdm_api, LIVING)
     ann = link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
-    link(door, amazon, "ann", "google-sub-other", "ya29.ann-on-another-google-account")
+    link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account")
     cabin = thermostat("cabin", room="Cabin", structure="cabin")
     live.states.seed(ann, [("cabin", cabin, Thermostat.from_sdm(cabin).structure)], time.time(), google=ANNS_GOOGLE)
     assert live.states.users_of_structure(Thermostat.from_sdm(cabin).structure) == []
