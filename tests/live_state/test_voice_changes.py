@@ -4,10 +4,19 @@ configured from the environment; a slow gateway never delays the answer past the
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from types import SimpleNamespace
 
 import pytest
+from ask_sdk_core.attributes_manager import AttributesManager
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
 
+from nest_skill.custom_skill import interceptors
+from nest_skill.sdm_client import LAMBDA_MARGIN_S, SDM_BUDGET_S
 from sandbox import alexa
 from sandbox.entry_points import load_module
 from tests.live_state.conftest import REGION, TABLE, home, thermostat
@@ -99,3 +108,59 @@ def test_a_discover_builds_the_live_state(container, sdm_api):
     home(sdm_api, thermostat("living"))
     reply = container.lambda_handler(alexa.discover(), LambdaContext(7000))
     assert reply["event"]["header"]["name"] == "Discover.Response" and container.live_state.loaded is True
+
+
+# --- the reporter's deadline and its failure log, at the response interceptor --------------------
+
+
+class _LiveState:
+    """Records the deadline each report is given; raises `error` when set."""
+
+    def __init__(self, error: Exception | None = None):
+        self.error = error
+        self.deadlines: list = []
+
+    def report_change(self, change, deadline) -> None:
+        self.deadlines.append(deadline)
+        if self.error is not None:
+            raise self.error
+
+
+def _answer_a_change(monkeypatch, live_state, context, seconds_since_start: float) -> None:
+    """A SetTempIntent that made a change, timed by RequestTimer at t=100 and answered
+    `seconds_since_start` later (the interceptors' clock), through ChangeReporter (budget SDM_BUDGET_S)."""
+    envelope = DefaultSerializer().deserialize(json.dumps(alexa.set_temp("72", "living room")), RequestEnvelope)
+    handler_input = HandlerInput(envelope, AttributesManager(envelope), context)
+    now = [100.0]
+    monkeypatch.setattr(interceptors, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    interceptors.RequestTimer().process(handler_input)
+    handler_input.attributes_manager.request_attributes[interceptors.CHANGE] = "a change"
+    now[0] += seconds_since_start
+    interceptors.ChangeReporter(live_state, SDM_BUDGET_S).process(handler_input, None)
+
+
+def test_the_change_report_gets_the_request_budget_less_the_time_already_spent(monkeypatch):
+    live_state = _LiveState()
+    _answer_a_change(monkeypatch, live_state, LambdaContext(60_000), seconds_since_start=2.0)
+    [deadline] = live_state.deadlines
+    assert SDM_BUDGET_S - 2.0 - 0.1 < deadline.remaining() <= SDM_BUDGET_S - 2.0
+
+
+def test_the_change_report_ends_before_the_lambda_function_runs_out_of_time(monkeypatch):
+    live_state = _LiveState()
+    _answer_a_change(monkeypatch, live_state, LambdaContext(2_000), seconds_since_start=0.5)
+    [deadline] = live_state.deadlines
+    assert 2.0 - LAMBDA_MARGIN_S - 0.1 < deadline.remaining() <= 2.0 - LAMBDA_MARGIN_S
+
+
+def test_a_failed_change_report_is_logged_with_the_request_and_its_traceback(monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    _answer_a_change(monkeypatch, _LiveState(RuntimeError("gateway down")), LambdaContext(60_000), 1.0)
+    [failed] = [r for r in caplog.records if r.name == interceptors.__name__]
+    assert (failed.getMessage(), failed.levelname) == ("change report failed", "ERROR")
+    assert failed.exc_info[1].args == ("gateway down",)
+    assert (failed.alexa_request_id, failed.intent, failed.latency_ms) == (
+        "amzn1.echo-api.request.TESTREQUEST",
+        "SetTempIntent",
+        1000.0,
+    )

@@ -86,6 +86,12 @@ def test_a_mode_sdm_adds_later_is_not_a_mode_to_set_a_temperature_in():
     assert speech.cannot_change(reason.value) == ("The Living Room isn't in a mode I can set, so I didn't change it.")
 
 
+def test_warmer_in_a_mode_sdm_adds_later_says_there_is_no_setpoint_to_move():
+    with pytest.raises(controls.NoSetpoint) as reason:
+        Adjust(True, None).plan(t(mode="SOME_FUTURE_MODE"))
+    assert speech.cannot_change(reason.value) == "The Living Room isn't in a mode I can set, so I didn't change it."
+
+
 def test_fan_limits():
     assert (controls.FAN_MAX_S, controls.FAN_DEFAULT_S, controls.ADJUST_STEP) == (43200, 3600, 1.0)
     change = Fan(True, 50000).plan(t())

@@ -20,6 +20,7 @@ from nest_skill.controls import BeyondLimit, Fan
 from nest_skill.custom_skill import catalog
 from nest_skill.custom_skill.catalog import Catalog, CatalogError, parse
 from nest_skill.custom_skill.speech import Speech
+from nest_skill.sdm_errors import Failure
 from nest_skill.thermostats import Thermostat, choose
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, reprompt, spoken, valid_response
@@ -184,6 +185,25 @@ def test_a_celsius_thermostat_is_read_with_the_languages_decimal_mark(locale, he
 )
 def test_a_thermostat_the_nest_app_shows_in_fahrenheit_says_so_outside_english(locale, heard):
     assert status_line(locale, room="Schlafzimmer", mode="COOL", cool_c=24.0) == heard
+
+
+def test_a_fahrenheit_reading_in_an_unknown_mode_and_nests_refusals_name_the_scale_outside_english():
+    assert status_line("de-DE", room="Schlafzimmer", mode="SOME_FUTURE_MODE", ambient_c=21.1111) == (
+        "Schlafzimmer: 70 Grad Fahrenheit."
+    )
+    out_of_range = Speech.for_locale("de-DE").failure(
+        Failure.OUT_OF_RANGE, Thermostat.from_sdm(thermostat(room="Schlafzimmer"))
+    )
+    assert out_of_range == (
+        "Schlafzimmer lässt sich nur zwischen 50 und 90 Grad Fahrenheit einstellen, deshalb wurde nichts geändert."
+    )
+    too_narrow = Speech.for_locale("de-DE").failure(
+        Failure.RANGE_TOO_NARROW, Thermostat.from_sdm(thermostat(room="Schlafzimmer"))
+    )
+    assert too_narrow == (
+        "Nest braucht bei Schlafzimmer mindestens 3 Grad Fahrenheit Abstand zwischen Heiz- und Kühltemperatur, "
+        "deshalb wurde nichts geändert."
+    )
 
 
 def test_a_us_spanish_household_hears_fahrenheit_as_plain_degrees_and_celsius_named():

@@ -239,6 +239,22 @@ def test_a_socket_connected_after_the_deadline_is_shut_at_once():
         assert (exchange.expired, ours.recv(1)) == (True, b"")
 
 
+def test_a_socket_already_closed_when_the_deadline_passes_is_left_alone():
+    """The connection pool may have closed a socket the exchange showed the watchdog: shutting it
+    fails with EBADF, which must neither reach the request nor stop the watchdog's thread."""
+    watchdog = _Watchdog()
+    ours, theirs = socket.socketpair()
+    ours.close()
+    theirs.close()
+    with _Exchange(watchdog, 0.0) as exchange:
+        for _ in range(200):
+            if exchange.expired:
+                break
+            time.sleep(0.01)
+        exchange.watch(ours)
+    assert exchange.expired is True
+
+
 def test_structures_and_failures_are_logged_by_operation(client, sdm_api, caplog):
     caplog.set_level(logging.INFO)
     sdm_api.get(STRUCTURES_URL, body="not json")

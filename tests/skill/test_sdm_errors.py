@@ -25,6 +25,7 @@ from nest_skill.sdm_client import (
     Unauthenticated,
     Unavailable,
 )
+from nest_skill.sdm_errors import Failure, classify
 from sandbox import alexa
 from sandbox.alexa import card_type, ends_session, spoken
 from tests.skill.conftest import LambdaContext
@@ -337,6 +338,17 @@ def test_each_sdm_error_is_classified(client, sdm_api, status, body, kind, reaso
         reason,
     )
     assert error.value.detail == (said.get("message", "") if isinstance(said, dict) else "")
+
+
+@pytest.mark.parametrize(
+    "message, failure",
+    [
+        ("Thermostat is in Eco mode.", Failure.ECO_DISALLOWS),
+        ("Command Not Allowed In Current Mode.", Failure.MODE_DISALLOWS),
+    ],
+)
+def test_a_precondition_is_read_whatever_the_case_of_its_message(message, failure):
+    assert classify(FailedPrecondition("devices.executeCommand", 400, message)) is failure
 
 
 def test_an_error_info_without_a_reason_is_the_users_to_fix(client, sdm_api):

@@ -53,6 +53,12 @@ def test_one_thermostat_in_an_unknown_mode_leaves_the_others_status_intact():
     assert heard == "The Living Room is 70 degrees. The Den is 71 degrees, heating to 68."
 
 
+def test_a_heat_cool_range_reported_with_one_end_is_read_as_set_to_heat_cool():
+    assert speech.status([t(mode="HEATCOOL", heat_c=20.0, cool_c=None)]) == (
+        "The Living Room is 71 degrees, set to heat-cool."
+    )
+
+
 def test_a_heat_cool_only_thermostat_in_eco_uses_both_eco_setpoints():
     eco = t(eco=True, eco_heat_c=16.6667, eco_cool_c=26.6667, available_modes=("HEATCOOL", "OFF"), ambient_c=None)
     assert speech.status([eco]) == "The Living Room is in eco mode, between 62 and 80."
@@ -76,6 +82,10 @@ def test_same_names_are_asked_by_order():
         "I found 3 called the Den. Which one: the first, the second or the third?",
         "Which one: the first, the second or the third?",
     )
+
+
+def test_near_misses_are_asked_and_reprompted_by_name():
+    assert speech.ask_which_of([HALL, DEN]) == ("Did you mean the Hall or the Den?", "Which one: the Hall or the Den?")
 
 
 def test_homes_and_names_in_questions():

@@ -118,6 +118,19 @@ def test_a_malformed_field_gets_its_documented_error_and_nothing_is_asked_of_sdm
     assert len(sdm_api.calls) == 0
 
 
+def test_a_value_beyond_any_thermostat_names_its_field_in_the_error_message(skill, sdm_api, caplog):
+    setup(sdm_api, thermostat("living", "Living Room"))
+    reply = answered(skill, alexa.set_target("living", lower=60, upper=1e308), caplog)
+    assert reply["event"]["payload"]["message"] == "upperSetpoint is beyond any thermostat's limits"
+
+
+def test_a_change_of_exactly_the_bound_is_refused_with_the_thermostats_own_limits(skill, sdm_api, caplog):
+    setup(sdm_api, thermostat("living", "Living Room"))
+    reply = answered(skill, alexa.adjust("living", MAX_DEGREES, scale="CELSIUS"), caplog)
+    assert alexa.error_type(reply) == "TEMPERATURE_VALUE_OUT_OF_RANGE"
+    assert reply["event"]["payload"]["validRange"] == out_of_range("FAHRENHEIT")
+
+
 def test_a_payload_that_is_not_an_object_is_invalid_directive_still_answered_to_the_directive(skill, sdm_api, caplog):
     directive = alexa.set_target("living", 70)
     directive["directive"]["payload"] = [{"targetSetpoint": {"value": 70, "scale": "FAHRENHEIT"}}]

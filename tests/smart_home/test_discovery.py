@@ -281,3 +281,24 @@ def test_discovery_answers_with_the_correlation_token_it_was_given(send, sdm_api
     setup(sdm_api, thermostat())
     directive = alexa.directive("Alexa.Discovery", "Discover", correlation_token="dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8")
     assert send(directive)["event"]["header"]["correlationToken"] == "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8"
+
+
+@pytest.mark.parametrize("outage", ["sdm failing", "thermostat not reporting"])
+def test_an_empty_discovery_answers_with_the_correlation_token_it_was_given(send, sdm_api, outage):
+    if outage == "sdm failing":
+        sdm_api.get(
+            DEVICES_URL, status=401, json=error_body(401, "UNAUTHENTICATED", "Request had invalid credentials.")
+        )
+    else:
+        setup(sdm_api, silent(thermostat("living", "Living Room")))
+    directive = alexa.directive("Alexa.Discovery", "Discover", correlation_token="dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8")
+    reply = send(directive)
+    assert reply["event"]["payload"]["endpoints"] == []
+    assert reply["event"]["header"]["correlationToken"] == "dFMb0z+PgpgdDmluhJ1LddFvSqZ/jCc8"
+
+
+def test_a_deferred_discovery_logs_how_many_thermostats_are_not_reporting(send, sdm_api, caplog):
+    setup(sdm_api, thermostat("living", "Living Room"), silent(thermostat("a", "Den")), silent(thermostat("b", "Hall")))
+    send(alexa.discover())
+    [deferred] = [r for r in caplog.records if r.getMessage() == "discovery deferred: thermostats not reporting"]
+    assert (deferred.levelname, deferred.not_reporting) == ("WARNING", 2)

@@ -102,6 +102,11 @@ ACCEPT_GRANT = {
 }
 
 
+def test_an_accept_grant_to_a_deployment_without_live_state_says_why_it_failed(skill):
+    reply = skill.lambda_handler(copy.deepcopy(ACCEPT_GRANT), None)
+    assert reply["event"]["payload"]["message"] == "this deployment does not send Alexa events"
+
+
 def test_the_accept_grant_failure_alexa_documents_is_accepted_and_no_other(skill):
     """Alexa.Authorization.ErrorResponse ACCEPT_GRANT_FAILED (alexa-authorization.html), as a deployment
     without live state answers every AcceptGrant."""

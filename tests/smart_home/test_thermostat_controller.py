@@ -69,6 +69,15 @@ def test_one_end_of_the_range_keeps_the_other(send, sdm_api):
     )
 
 
+def test_a_target_with_one_end_of_the_range_in_heat_cool_sets_that_end_and_keeps_the_other(send, sdm_api):
+    setup(sdm_api, thermostat("living", "Living Room", mode="HEATCOOL", heat_c=f_to_c(66), cool_c=f_to_c(76)))
+    reply = send(alexa.set_target("living", 72, lower=64))
+    assert (alexa.properties(reply)["lowerSetpoint"], alexa.properties(reply)["upperSetpoint"]) == (
+        alexa.degrees(64),
+        alexa.degrees(76),
+    )
+
+
 @pytest.mark.parametrize("scale, lower, upper, minimum", [("FAHRENHEIT", 70, 72, 3.0), ("CELSIUS", 21, 22.5, 2.0)])
 def test_a_range_narrower_than_sdm_allows_is_too_close(send, sdm_api, scale, lower, upper, minimum):
     setup(sdm_api, thermostat("living", "Living Room", scale=scale, mode="HEATCOOL", heat_c=19.0, cool_c=24.0))
