@@ -252,12 +252,19 @@ def test_malformed_grants_fail(door, amazon, sdm_api):
         assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
 
 
-def test_lwa_failing_is_accept_grant_failed(door, amazon, sdm_api):
+def test_lwa_failing_is_accept_grant_failed_and_the_log_names_the_step(door, amazon, sdm_api, caplog):
     amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
     home(sdm_api, thermostat("living"))
     amazon.lwa.failing_status = 500
-    reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
-    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    with caplog.at_level(logging.WARNING):
+        reply = door.handle(accept_grant(amazon.lwa.issue_code("ann")))
+    assert reply["event"]["payload"] == {
+        "type": "ACCEPT_GRANT_FAILED",
+        "message": "the grant could not be accepted",
+    }
+    [failed] = [r for r in caplog.records if r.message == "accept grant failed"]
+    assert failed.levelno == logging.WARNING
+    assert failed.reason == "LwaError: lwa authorization_code: HTTP 500 server_error"
 
 
 def test_live_state_off_answers_accept_grant_failed_and_discovery_is_not_proactive(sdm_api):
