@@ -31,7 +31,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nest_skill.live_state.store import StoreError, _code, endpoint_pk, structure_pk, user_pk
+from nest_skill.live_state.store import (
+    StoreError,
+    _ChangedMeanwhile,
+    _code,
+    endpoint_pk,
+    structure_pk,
+    transact,
+    user_pk,
+)
 
 STATE_SK = "state"
 APPLIED_SK = "applied"
@@ -235,12 +243,9 @@ class DeviceStates:
             for structure in sorted(structures)
         ]
         try:
-            self._db().transact_write_items(TransactItems=actions)
-        except Exception as error:  # botocore's exceptions are classes of the client
-            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
-            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return  # linked again meanwhile, or refused: the next listing stores their homes
-            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
+            transact(self._db(), actions)
+        except _ChangedMeanwhile:
+            return  # linked again meanwhile, or refused: the next listing stores their homes
 
     def users_of_structure(self, structure: str) -> list[str]:
         items = _call(

@@ -395,17 +395,8 @@ class TokenStore:
         self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
-        """One TransactWriteItems; _ChangedMeanwhile when the first action's condition failed."""
-        if len(actions) > MAX_TRANSACTION_ACTIONS:
-            raise StoreError(f"TransactWriteItems: over {MAX_TRANSACTION_ACTIONS} actions")
         dynamodb, _ = self._aws()
-        try:
-            dynamodb.transact_write_items(TransactItems=actions)
-        except Exception as error:  # botocore's exceptions are classes of the client
-            reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
-            if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise _ChangedMeanwhile from None
-            raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
+        transact(dynamodb, actions)
 
     def _key(self, user: str) -> dict[str, Any]:
         return {"pk": {"S": user_pk(user)}, "sk": {"S": TOKENS_SK}}
@@ -464,6 +455,20 @@ def _unchanged(item: dict[str, Any]) -> dict[str, Any]:
 
 class _ChangedMeanwhile(Exception):
     """A transaction's condition on the user's item failed: another write came first."""
+
+
+def transact(dynamodb: Any, actions: list[dict[str, Any]]) -> None:
+    """One TransactWriteItems; _ChangedMeanwhile when the first action's condition failed, StoreError
+    naming the operation for anything else."""
+    if len(actions) > MAX_TRANSACTION_ACTIONS:
+        raise StoreError(f"TransactWriteItems: over {MAX_TRANSACTION_ACTIONS} actions")
+    try:
+        dynamodb.transact_write_items(TransactItems=actions)
+    except Exception as error:  # botocore's exceptions are classes of the client
+        reasons = getattr(error, "response", {}).get("CancellationReasons") or [{}]
+        if _code(error) == "TransactionCanceledException" and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise _ChangedMeanwhile from None
+        raise StoreError(f"TransactWriteItems: {_code(error) or type(error).__name__}") from None
 
 
 def _linked(item: dict[str, Any] | None) -> bool:
