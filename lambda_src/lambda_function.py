@@ -14,7 +14,7 @@ from ask_sdk_core.skill_builder import SkillBuilder
 
 from nest_skill.config import SkillConfig
 from nest_skill.custom_skill import handlers
-from nest_skill.custom_skill.interceptors import ChangeReporter, RequestTimer, ResponseLogger, SpeechChooser
+from nest_skill.custom_skill.interceptors import ChangeReporter, RequestTimer, ResponseLogger
 from nest_skill.live_state import live_state_on
 from nest_skill.sdm_client import SDM_BUDGET_S, SdmClient
 
@@ -55,7 +55,6 @@ for handler in (
     skill_builder.add_request_handler(handler)
 skill_builder.add_exception_handler(handlers.CatchAllExceptionHandler())
 skill_builder.add_global_request_interceptor(RequestTimer())
-skill_builder.add_global_request_interceptor(SpeechChooser())
 if live_state is not None:
     skill_builder.add_global_response_interceptor(ChangeReporter(live_state, SDM_BUDGET_S))
 skill_builder.add_global_response_interceptor(ResponseLogger())

@@ -4,6 +4,7 @@ their homes' names when they have several homes), and carrying out an Action on 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from nest_skill.controls import Action, Change
@@ -20,6 +21,8 @@ from nest_skill.sdm_client import (
     Unreachable,
 )
 from nest_skill.thermostats import Thermostat, structure_names, thermostats_in
+
+log = logging.getLogger(__name__)
 
 
 class NestAccount:
@@ -56,8 +59,9 @@ class NestAccount:
 
         Raises CannotChange (nothing sent; after a refusal, the fresh state's reason) or SdmError
         (the refusal itself when the fresh state gives no other command; NotFound when the device is
-        gone). A NOT_FOUND for a device the fresh read finds is UnknownCommand: SDM documents 404
-        for an invalid command name too, so the device is not said to be removed.
+        gone). A NOT_FOUND for a device the fresh read finds is UnknownCommand, logged as an error
+        naming the command: SDM documents 404 for an invalid command name too, so the device is not
+        said to be removed.
         """
         change = action.plan(thermostat)
         try:
@@ -68,7 +72,18 @@ class NestAccount:
             retry = action.plan(fresh)
             if (retry.command, dict(retry.params)) == (change.command, dict(change.params)):
                 if isinstance(refusal, NotFound):
-                    raise UnknownCommand(refusal.operation, refusal.status, refusal.detail, refusal.reason) from None
+                    unknown = UnknownCommand(refusal.operation, refusal.status, refusal.detail, refusal.reason)
+                    # This project's command or its parameters, not the user's device: a maintainer must hear of it.
+                    log.error(
+                        "sdm command unknown",
+                        extra={
+                            "sdm_operation": unknown.operation,
+                            "sdm_command": change.command,
+                            "sdm_status": unknown.status,
+                            "sdm_reason": unknown.reason,
+                        },
+                    )
+                    raise unknown from None
                 raise refusal
         self._send(retry)
         return retry

@@ -87,11 +87,7 @@ class SingleSetpoint(CannotChange):
 
 
 class RangeTooNarrow(CannotChange):
-    """The range asked is narrower than SDM accepts: `minimum` in the thermostat's own scale."""
-
-    def __init__(self, thermostat: Thermostat):
-        super().__init__(thermostat)
-        self.minimum = temperatures.min_span(thermostat.scale)
+    """The range asked is narrower than SDM accepts (temperatures.min_span, in the thermostat's own scale)."""
 
 
 class EcoWhileOff(CannotChange):

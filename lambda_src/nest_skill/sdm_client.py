@@ -197,15 +197,10 @@ _BY_RPC_STATUS = {
 _BY_HTTP_STATUS = {401: Unauthenticated, 404: NotFound, 429: RateLimited, 500: ServerFailed, 504: ServerFailed}
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """Accepts no cookie and sends none: SDM's API needs none, and the session is shared by every
-    user of a warm container."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
+def _no_cookies() -> http.cookiejar.CookiePolicy:
+    """Accepts no cookie and sends none (an empty allow-list blocks every domain): SDM's API needs none,
+    and a session is shared by every user of a warm container."""
+    return http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
 
 
 _NOT_JSON = object()
@@ -383,7 +378,7 @@ class SdmClient:
         session = requests.Session()
         # Lambda has no proxy or .netrc: skip looking them up on every call.
         session.trust_env = False
-        session.cookies.set_policy(_NoCookies())
+        session.cookies.set_policy(_no_cookies())
         for scheme in ("http://", "https://"):
             session.mount(scheme, _WatchedAdapter())
         self._session = session

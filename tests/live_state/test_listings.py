@@ -4,23 +4,27 @@ reports Nest's own events from. Storing it never changes the answer and never ou
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import pytest
+import responses
 
+from nest_skill.config import SkillConfig
 from nest_skill.controls import SetTemperature
 from nest_skill.live_state.reporter import SEVERAL_ALEXA_ACCOUNTS, LiveState, google_key
 from nest_skill.live_state.store import CHANGED_MEANWHILE, NOT_LINKED, StoreError
-from nest_skill.sdm_client import Deadline
+from nest_skill.sdm_client import DEVICE_CACHE_TTL_S, Deadline, SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
 from nest_skill.thermostats import Thermostat
 from sandbox import alexa
+from tests.clock import Clock
 from tests.live_state.conftest import TABLE, home, make_config, thermostat
 from tests.live_state.events_support import push, update
 from tests.live_state.test_accept_grant import GOOGLE_TOKEN, accept_grant, link
 from tests.skill.conftest import LambdaContext
-from tests.skill.sdm import DEVICES_URL, camera
+from tests.skill.sdm import DEVICES_URL, PROJECT, STRUCTURES_URL, camera, structure, structure_list
 
 ANNS_GOOGLE = google_key("google-sub-ann")
 LIVING = thermostat("living")
@@ -76,6 +80,32 @@ def test_discover_stores_the_listing_it_answered_from_without_another_sdm_call(l
     assert live.states.load("living").complete and live.states.load("bedroom").complete
     assert live.states.users_of_structure(STRUCTURE) == [user]
     assert device_list_calls(sdm_api) - calls <= 1  # the listing discovery reads, from the warm cache after
+
+
+def test_discover_stores_a_listing_read_again_when_the_cached_one_expired_meanwhile(aws, amazon, sdm_api):
+    """The device list Discover answered from was cached near the end of its TTL, and the homes' names
+    (structures.list, asked because the thermostats are in two homes) took past it: the listing to store
+    is read again, within the request's deadline, and stored."""
+    clock = Clock()
+    sdm = SdmClient(SkillConfig(nest_project_id=PROJECT), clock)
+    live = LiveState(make_config(aws, amazon), sdm, tokeninfo_url=amazon.tokeninfo_url)
+    door = SmartHome(sdm, live)
+    cabin = thermostat("cabin", room="Cabin", structure="cabin")
+    home(sdm_api, LIVING, cabin)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    live.states.forget_device("living")
+    live.states.forget_device("cabin")
+
+    def slow_homes(_request):
+        clock.advance(DEVICE_CACHE_TTL_S)
+        return 200, {}, json.dumps(structure_list(structure("home", "Home"), structure("cabin", "Cabin")))
+
+    sdm_api.add_callback(responses.GET, STRUCTURES_URL, callback=slow_homes)
+    calls = device_list_calls(sdm_api)
+    reply = discover(door, GOOGLE_TOKEN)
+    assert [e["endpointId"] for e in reply["event"]["payload"]["endpoints"]] == ["living", "cabin"]
+    assert device_list_calls(sdm_api) - calls == 1  # Discover answered from AcceptGrant's; the stored one is new
+    assert live.states.load("living").complete and live.states.load("cabin").complete
 
 
 def test_discover_answers_the_same_when_the_listing_cannot_be_stored(live, door, amazon, sdm_api, monkeypatch, caplog):

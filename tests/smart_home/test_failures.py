@@ -5,6 +5,8 @@ doors, the custom skill's speech and the smart-home door's error type."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import requests
 
@@ -209,6 +211,37 @@ def test_a_device_gone_since_the_list_is_no_such_endpoint(send, sdm_api):
     sdm_api.post(command_url("living"), status=404, json=error_body(404, "NOT_FOUND", "Device not found"))
     sdm_api.get(device_url("living"), status=404, json=error_body(404, "NOT_FOUND", "Device not found"))
     assert alexa.error_type(send(alexa.set_target("living", 70))) == "NO_SUCH_ENDPOINT"
+
+
+def test_an_unknown_command_is_logged_as_this_projects_error_naming_the_command(skill, send, sdm_api, caplog):
+    """A 404 on a command for a device the fresh read still finds is about the command this project
+    sent, so both doors log it as an error naming the command, and the ErrorResponse's message names
+    the operation and status; the device is not called removed."""
+    caplog.set_level(logging.INFO, logger="nest_skill")
+    sdm_api.get(DEVICES_URL, json=device_list(HEAT_COOL))
+    sdm_api.post(command_url("living"), **FAILURES["404-command"])
+    sdm_api.get(device_url("living"), json=HEAT_COOL)
+    reply = send(alexa.set_target("living", 70))
+    spoken_reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
+    assert reply["event"]["payload"] == {
+        "type": "INVALID_VALUE",
+        "message": "devices.executeCommand: UnknownCommand (HTTP 404)",
+    }
+    assert spoken(spoken_reply) == "Sorry, Nest didn't accept that change."
+    unknown = [
+        (r.levelno, r.sdm_operation, r.sdm_command, r.sdm_status, r.sdm_reason)
+        for r in caplog.records
+        if r.getMessage() == "sdm command unknown"
+    ]
+    assert unknown == 2 * [
+        (
+            logging.ERROR,
+            "devices.executeCommand",
+            "sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange",
+            404,
+            "",
+        )
+    ]
 
 
 def test_a_refusal_fresh_state_explains_is_answered_from_the_fresh_state(send, sdm_api):

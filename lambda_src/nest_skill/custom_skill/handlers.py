@@ -418,11 +418,9 @@ def _share_card(handler_input: HandlerInput, spoken: str) -> Card:
 
 
 def _words(handler_input: HandlerInput) -> speech.Speech:
-    """The request's language, as interceptors.SpeechChooser chose it from the request's locale (the
-    locale again when that interceptor did not run, as for an exception it raised)."""
-    chosen = handler_input.attributes_manager.request_attributes.get(interceptors.SPEECH)
-    if isinstance(chosen, speech.Speech):
-        return chosen
+    """The words for the request's locale (`request.locale`, e.g. "de-DE"): its language's catalog,
+    overlaid by the locale's own (fr-CA over fr), English for a language the skill has no catalog for.
+    speech.Speech.for_locale keeps one Speech per catalog, so asking again costs a lookup."""
     return speech.Speech.for_locale(getattr(handler_input.request_envelope.request, "locale", None))
 
 

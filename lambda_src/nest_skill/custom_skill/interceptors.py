@@ -1,6 +1,6 @@
-"""Request and response interceptors: the request's language (SpeechChooser), one structured log
-line per custom-skill request, and (live
-state on) the ChangeReport of a change the request made, sent once its answer is decided.
+"""Request and response interceptors: the request's start time, one structured log line per
+custom-skill request, and (live state on) the ChangeReport of a change the request made, sent once
+its answer is decided.
 
 Lambda's JSON log format turns `extra=` fields into JSON keys beside its own requestId, so these
 fields are all the skill adds: identifiers, intent names and timings, never tokens, slot values or
@@ -17,13 +17,9 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor, Abstrac
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Response
 
-from nest_skill.custom_skill.speech import Speech
-
 log = logging.getLogger(__name__)
 
 _STARTED = "started_monotonic"
-SPEECH = "speech"
-"""The request attribute holding the speech.Speech of the request's locale (SpeechChooser)."""
 CHANGE = "change"
 """The request attribute holding the controls.Change a request made (handlers._carry_out)."""
 
@@ -51,15 +47,6 @@ def _started(handler_input: HandlerInput) -> float | None:
 class RequestTimer(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         handler_input.attributes_manager.request_attributes[_STARTED] = time.monotonic()
-
-
-class SpeechChooser(AbstractRequestInterceptor):
-    """The words for the request's locale (`request.locale`, e.g. "de-DE"): its language's catalog,
-    overlaid by the locale's own (fr-CA over fr), English for a language the skill has no catalog for."""
-
-    def process(self, handler_input: HandlerInput) -> None:
-        locale = getattr(handler_input.request_envelope.request, "locale", None)
-        handler_input.attributes_manager.request_attributes[SPEECH] = Speech.for_locale(locale)
 
 
 class ResponseLogger(AbstractResponseInterceptor):

@@ -53,7 +53,7 @@ class BoundedHttp:
     def __init__(self) -> None:
         session = requests.Session()
         session.trust_env = False
-        session.cookies.set_policy(sdm_client._NoCookies())
+        session.cookies.set_policy(sdm_client._no_cookies())
         for scheme in ("http://", "https://"):
             session.mount(scheme, sdm_client._WatchedAdapter())
         self._session = session

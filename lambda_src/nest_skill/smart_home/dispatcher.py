@@ -390,7 +390,7 @@ class SmartHome:
         answered = [endpoint["endpointId"] for endpoint in reply["event"]["payload"]["endpoints"]]
         if answered:
             try:
-                devices = account.devices()  # the listing discover() just read, from the warm cache
+                devices = account.devices()  # discover()'s listing: warm cache, unless its TTL ran out meanwhile
             except SdmError:
                 return reply
             self._live_state.listed(directive.token, devices, answered, account.deadline)
