@@ -112,6 +112,57 @@ def test_an_alexa_account_linking_another_google_account_replaces_its_entry(door
     assert live.store.linked_to(google_key("google-sub-ann")) == []
 
 
+def listing(aws, google: str, user: str):
+    """The item listing `user` under the Google account `google`, or None."""
+    key = {"pk": {"S": f"google#{google}"}, "sk": {"S": f"user#{user}"}}
+    return aws["dynamodb"].get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item")
+
+
+@pytest.mark.parametrize("version", [None, "1"], ids=["written without a version", "of an earlier linking"])
+def test_a_listing_whose_item_names_another_google_account_is_deleted_when_read(
+    door, live, amazon, aws, sdm_api, version
+):
+    home(sdm_api, thermostat("living"))
+    link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account")
+    anns = google_key("google-sub-ann")
+    left = {"pk": {"S": f"google#{anns}"}, "sk": {"S": f"user#{ANN}"}}
+    aws["dynamodb"].put_item(TableName=TABLE, Item={**left, **({"version": {"N": version}} if version else {})})
+    assert live.store.linked_to(anns) == []
+    assert listing(aws, anns, ANN) is None
+    assert live.store.linked_to(google_key("google-sub-other")) == [ANN]
+
+
+def test_a_listing_written_again_while_it_is_read_as_stale_is_kept(door, live, amazon, aws, sdm_api, monkeypatch):
+    """Ann links another Google account and then hers again while a discovery of hers checks who is
+    linked to it: the listing was read, then her item naming the other account; her linking back
+    wrote the listing anew before the stale one was deleted, so only the stale one may go."""
+    home(sdm_api, thermostat("living"))
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    anns = google_key("google-sub-ann")
+    meanwhile = {
+        "Query": lambda: link(door, amazon, "ann", "google-sub-other", "google-token-of-ann-on-another-account"),
+        "GetItem": lambda: link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN),
+    }
+    read = live.store._call
+
+    def interleaved(operation, call):
+        result = read(operation, call)
+        step = meanwhile.pop(operation, None) if "writing" not in meanwhile else None
+        if step is not None:
+            meanwhile["writing"] = True
+            step()
+            del meanwhile["writing"]
+        return result
+
+    monkeypatch.setattr(live.store, "_call", interleaved)
+    assert live.store.linked_to(anns) == []  # as read: her item named the other account
+    assert not meanwhile  # both linkings came between
+    monkeypatch.undo()
+    assert live.store.load(ANN).google == anns
+    assert listing(aws, anns, ANN) is not None
+    assert live.store.linked_to(anns) == [ANN]
+
+
 NO_ACCOUNT_NAMED = pytest.mark.parametrize(
     "answer",
     [

@@ -76,6 +76,13 @@ def test_three_names_are_listed_with_commas_and_or():
     )
 
 
+@pytest.mark.parametrize(
+    "items, heard", [([], ""), (["the Den"], "the Den"), (["the Den", "the Hall"], "the Den and the Hall")]
+)
+def test_short_lists_are_said_whole(items, heard):
+    assert Speech.for_locale("en-US").listed(items, "and") == heard
+
+
 def test_same_names_are_asked_by_order():
     twins = [t(device_id="a", room="Den"), t(device_id="b", room="Den"), t(device_id="c", room="Den")]
     assert speech.ask_which_of(twins) == (

@@ -146,10 +146,11 @@ class TokenStore:
     def linked_to(self, google: str) -> list[str]:
         """The users linked, with tokens, to the Google account `google`: those listed under it whose
         item names it (one Query, one GetItem per listed user). A listing whose item no longer names
-        it, or was refused, is deleted."""
+        it, or was refused, is deleted, on condition that it is still the listing read: the one a
+        linking wrote meanwhile (with the item's new version) is kept."""
         dynamodb, _ = self._aws()
         linked = []
-        for user in self._users_under(google_pk(google)):
+        for user, written in self._listings_under(google_pk(google)):
             item = self._call(
                 "GetItem",
                 functools.partial(
@@ -163,8 +164,37 @@ class TokenStore:
             if _linked(item) and item.get("google", {}).get("S") == google:
                 linked.append(user)
             else:
-                self._delete_index(google_pk(google), user)
+                self._delete_stale_listing(google_pk(google), user, written)
         return linked
+
+    def _listings_under(self, pk: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """Each user listed under `pk`, with the item version the listing was written with (None for
+        a listing written without one)."""
+        dynamodb, _ = self._aws()
+        items = self._call(
+            "Query",
+            lambda: dynamodb.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": pk}},
+                ProjectionExpression="sk, version",
+                ConsistentRead=True,
+            ),
+        )["Items"]
+        return [(item["sk"]["S"].removeprefix("user#"), item.get("version")) for item in items]
+
+    def _delete_stale_listing(self, pk: str, user: str, written: dict[str, Any] | None) -> None:
+        dynamodb, _ = self._aws()
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "version = :written", "ExpressionAttributeValues": {":written": written}}
+            if written
+            else {"ConditionExpression": "attribute_not_exists(version)"}
+        )
+        try:
+            dynamodb.delete_item(TableName=self._table, Key=self._index_key_of(pk, user), **condition)
+        except Exception as error:  # botocore's exceptions are classes of the client
+            if _code(error) != "ConditionalCheckFailedException":  # else a linking wrote it anew: kept
+                raise StoreError(f"DeleteItem: {_code(error) or type(error).__name__}") from None
 
     def _users_under(self, pk: str) -> list[str]:
         dynamodb, _ = self._aws()
@@ -240,12 +270,15 @@ class TokenStore:
                 item.update({"structures": previous["structures"]} if "structures" in previous else {})
                 gone = []
             gone += [endpoint_pk(e) for e in sorted(old_endpoints - set(unique))]
-            listed = [endpoint_pk(e) for e in unique] + ([google_pk(google)] if google else [])
+            listed = [endpoint_pk(e) for e in unique]
             put: dict[str, Any] = {"TableName": self._table, "Item": item, **_unchanged(previous)}
             if not put["ExpressionAttributeValues"]:
                 del put["ExpressionAttributeValues"]
             actions: list[dict[str, Any]] = [{"Put": put}]
             actions += [{"Put": {"TableName": self._table, "Item": self._index_key_of(pk, user)}} for pk in listed]
+            if google:  # with the item's version, which tells it from a listing linked_to read before as stale
+                listing = {**self._index_key_of(google_pk(google), user), "version": item["version"]}
+                actions.append({"Put": {"TableName": self._table, "Item": listing}})
             actions += [{"Delete": {"TableName": self._table, "Key": self._index_key_of(pk, user)}} for pk in gone]
             try:
                 self._transact(actions)
@@ -388,11 +421,6 @@ class TokenStore:
                 ),
             ).get("Item", {})
         )
-
-    def _delete_index(self, pk: str, user: str) -> None:
-        dynamodb, _ = self._aws()
-        index_key = self._index_key_of(pk, user)
-        self._call("DeleteItem", functools.partial(dynamodb.delete_item, TableName=self._table, Key=index_key))
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
         dynamodb, _ = self._aws()
