@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from nest_skill import sdm_client
-from nest_skill.controls import BeyondLimit, Fan
+from nest_skill.controls import BeyondLimit, Fan, RangeTooNarrow
 from nest_skill.custom_skill.speech import Speech
 from nest_skill.sdm_errors import classify
 from nest_skill.thermostats import Thermostat
@@ -153,4 +153,12 @@ def test_a_fan_command_refused_in_the_current_mode_is_a_mode_refusal_not_a_missi
     )
     assert speech.failure(classify(refusal), OFFICE) == (
         "The Office isn't in a mode that allows that right now, so nothing changed. Check its mode in the Nest app."
+    )
+
+
+@pytest.mark.parametrize("scale, gap", [("FAHRENHEIT", "3 degrees"), ("CELSIUS", "2 degrees")])
+def test_a_range_too_narrow_is_said_with_nests_minimum_gap_in_the_thermostats_scale(scale, gap):
+    living = Thermostat.from_sdm(thermostat(scale=scale, mode="HEATCOOL", heat_c=20.0, cool_c=21.0))
+    assert Speech.for_locale("en-US").cannot_change(RangeTooNarrow(living)) == (
+        f"Nest needs the heat and cool setpoints of the Living Room at least {gap} apart, so nothing changed."
     )

@@ -181,7 +181,7 @@ class Speech:
             setting = _setting(change.mode, ())
             if setting == "other":
                 return self._("eco_off_for", thermostat=subject)
-            return self._("eco_off", thermostat=subject, scale=scale, **_setpoint_args(setting, ()))
+            return self._("eco_off", thermostat=subject, setting=setting)  # a mode alone: no setpoint, no scale
         setting = _setting(change.mode, change.setpoints)
         return self._("changed", thermostat=subject, scale=scale, **_setpoint_args(setting, change.setpoints))
 
@@ -205,8 +205,7 @@ class Speech:
         if isinstance(reason, ModeUnavailable):
             return self._("cannot_mode_unavailable", thermostat=subject, mode=reason.mode.name)
         if isinstance(reason, AlreadyInMode):
-            setting = _setting(reason.mode, ())
-            return self._("cannot_already_in_mode", thermostat=subject, scale=scale, **_setpoint_args(setting, ()))
+            return self._("cannot_already_in_mode", thermostat=subject, setting=_setting(reason.mode, ()))
         if isinstance(reason, BeyondLimit):
             side = "above" if reason.limit == reason.high else "below"
             return self._(
@@ -351,9 +350,10 @@ def _setting(mode: Mode, setpoints: tuple[float, ...]) -> str:
     return kind
 
 
-def _setpoint_args(setting: str, setpoints: tuple[float, ...]) -> dict[str, str | float | None]:
-    """`setting` with the setpoints its variant reads: `target` for one, `low` and `high` for a range."""
-    args: dict[str, str | float | None] = {"setting": setting, "target": None, "low": None, "high": None}
+def _setpoint_args(setting: str, setpoints: tuple[float, ...]) -> dict[str, str | float]:
+    """`setting` with the setpoints its variant reads: `target` for one, `low` and `high` for a range
+    (a variant reads no other)."""
+    args: dict[str, str | float] = {"setting": setting}
     if setting.endswith("_between"):
         args["low"], args["high"] = setpoints[0], setpoints[1]
     elif setting.endswith("_to"):
