@@ -36,7 +36,8 @@ class NestAccount:
         return self._deadline
 
     def devices(self) -> list[dict[str, Any]]:
-        """The user's SDM device list as thermostats() read it (the warm cache): cameras too."""
+        """The user's SDM device list, cameras too: as thermostats() read it while the warm cache holds it,
+        else read again within this request's deadline."""
         return self._sdm.list_devices(self._token, self._deadline)
 
     def thermostats(self) -> list[Thermostat]:

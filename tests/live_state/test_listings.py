@@ -85,7 +85,7 @@ def test_discover_stores_the_listing_it_answered_from_without_another_sdm_call(l
 def test_discover_stores_a_listing_read_again_when_the_cached_one_expired_meanwhile(aws, amazon, sdm_api):
     """The device list Discover answered from was cached near the end of its TTL, and the homes' names
     (structures.list, asked because the thermostats are in two homes) took past it: the listing to store
-    is read again, within the request's deadline, and stored."""
+    is read again (with the request's deadline) and stored."""
     clock = Clock()
     sdm = SdmClient(SkillConfig(nest_project_id=PROJECT), clock)
     live = LiveState(make_config(aws, amazon), sdm, tokeninfo_url=amazon.tokeninfo_url)
@@ -392,10 +392,10 @@ def test_a_refused_grant_unlists_the_user_everywhere_unless_they_linked_again_si
     assert live.store.users_for("living") == [ann] and live.store.linked_to(ANNS_GOOGLE) == [ann]
     assert live.states.users_of_structure(STRUCTURE) == [ann]
     assert live.store.forget(live.store.load(ann))
-    assert live.store.users_for("living") == [] and live.store.linked_to(ANNS_GOOGLE) == []
-    assert live.states.users_of_structure(STRUCTURE) == []
     keys = [(i["pk"]["S"], i["sk"]["S"]) for i in aws["dynamodb"].scan(TableName=TABLE)["Items"]]
     assert [k for k in keys if k[1] == f"user#{ann}" or k[0] == f"user#{ann}"] == [(f"user#{ann}", "tokens")]
+    assert live.store.users_for("living") == [] and live.store.linked_to(ANNS_GOOGLE) == []
+    assert live.states.users_of_structure(STRUCTURE) == []
 
 
 @pytest.mark.parametrize("others", [1, 2], ids=["once: read again, the later wins", "twice: refused"])

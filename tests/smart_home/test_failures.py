@@ -213,13 +213,18 @@ def test_a_device_gone_since_the_list_is_no_such_endpoint(send, sdm_api):
     assert alexa.error_type(send(alexa.set_target("living", 70))) == "NO_SUCH_ENDPOINT"
 
 
-def test_an_unknown_command_is_logged_as_this_projects_error_naming_the_command(skill, send, sdm_api, caplog):
+UNKNOWN_COMMAND = "Command sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange not found."
+
+
+@pytest.mark.parametrize("reason", ["", "AN_ERRORINFO_REASON"], ids=["no ErrorInfo", "ErrorInfo"])
+def test_an_unknown_command_is_logged_as_this_projects_error_naming_the_command(skill, send, sdm_api, caplog, reason):
     """A 404 on a command for a device the fresh read still finds is about the command this project
-    sent, so both doors log it as an error naming the command, and the ErrorResponse's message names
-    the operation and status; the device is not called removed."""
+    sent, so both doors log it as an error naming the command (and SDM's ErrorInfo reason, when it
+    gives one), and the ErrorResponse's message names the operation and status; the device is not
+    called removed."""
     caplog.set_level(logging.INFO, logger="nest_skill")
     sdm_api.get(DEVICES_URL, json=device_list(HEAT_COOL))
-    sdm_api.post(command_url("living"), **FAILURES["404-command"])
+    sdm_api.post(command_url("living"), status=404, json=error_body(404, "NOT_FOUND", UNKNOWN_COMMAND, reason))
     sdm_api.get(device_url("living"), json=HEAT_COOL)
     reply = send(alexa.set_target("living", 70))
     spoken_reply = skill.lambda_handler(alexa.set_temp("70", "living room"), None)
@@ -239,7 +244,7 @@ def test_an_unknown_command_is_logged_as_this_projects_error_naming_the_command(
             "devices.executeCommand",
             "sdm.devices.commands.ThermostatTemperatureSetpoint.SetRange",
             404,
-            "",
+            reason,
         )
     ]
 

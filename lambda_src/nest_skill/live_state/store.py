@@ -13,7 +13,9 @@ Keys (partition `pk`, sort `sk`, both strings):
   endpoint is reported to the users listed under it, and to no one else.
 - `google#<google key>` / `user#<user key>`: the users linked to a Google account, for a discovery,
   which carries only the Google token (`linked_to`). A user's item is listed under one Google
-  account at a time (its `google`), and under none once their grant was refused.
+  account at a time (its `google`), and under none once their grant was refused. Attribute:
+  `version`, the user's item version link() wrote it with; `linked_to` deletes a stale listing
+  only while it still has the version it read.
 - `structure#<structure>` / `user#<user key>` (device_states.py): the users who see a home, for a
   thermostat added to it; the user's item keeps these homes in `structures` (a string set), so that
   linking another Google account, or a grant refused, unlists them.
@@ -193,7 +195,8 @@ class TokenStore:
         try:
             dynamodb.delete_item(TableName=self._table, Key=self._index_key_of(pk, user), **condition)
         except Exception as error:  # botocore's exceptions are classes of the client
-            if _code(error) != "ConditionalCheckFailedException":  # else a linking wrote it anew: kept
+            # ConditionalCheckFailed: a linking wrote it anew (kept), or another writer deleted it already.
+            if _code(error) != "ConditionalCheckFailedException":
                 raise StoreError(f"DeleteItem: {_code(error) or type(error).__name__}") from None
 
     def _users_under(self, pk: str) -> list[str]:
