@@ -46,7 +46,7 @@ def friendly_name(thermostat: Thermostat) -> str:
 
     def kept(c: str) -> bool:
         category = unicodedata.category(c)
-        return c in _NAME_MARKS or (category[0] not in "SP" and category != "Me")
+        return c in _NAME_MARKS or (category[0] not in ("S", "P") and category != "Me")
 
     def spoken(name: str) -> str:
         return " ".join("".join(c if kept(c) else " " for c in _VARIATION_SELECTORS.sub("", name)).split())
@@ -142,11 +142,10 @@ def discovery_endpoint(thermostat: Thermostat, proactive: bool = False) -> dict[
         _interface(name, interfaces[name], proactive=proactive) for name in (SENSOR, HEALTH) if name in interfaces
     ]
     sensor_only = THERMOSTAT not in interfaces and SENSOR in interfaces
-    where = f" in {thermostat.home}" if thermostat.home else ""
-    # The home's name may take up to NAME_MAX_CHARS on its own: shortened to keep the whole within them.
+    # The home's name (already clean) may take up to NAME_MAX_CHARS on its own: shortened to keep the
+    # whole within them, and cleaned again for the space a cut may leave at its end.
     room_for_home = NAME_MAX_CHARS - len(_DESCRIPTION.format(where=" in "))
-    if len(where) > room_for_home + len(" in "):
-        where = f" in {clean_name(thermostat.home[:room_for_home])}"
+    where = f" in {clean_name(thermostat.home[:room_for_home])}" if thermostat.home else ""
     return {
         "endpointId": endpoint_id(thermostat),
         "manufacturerName": MANUFACTURER,

@@ -121,7 +121,7 @@ def change_report(
         endpoint_id,
         unchanged,
     )
-    message["event"]["endpoint"] = {"scope": {"type": "BearerToken", "token": scope_token}, "endpointId": endpoint_id}
+    message["event"]["endpoint"]["scope"] = {"type": "BearerToken", "token": scope_token}
     return message
 
 
