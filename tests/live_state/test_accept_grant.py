@@ -14,6 +14,7 @@ from nest_skill.sdm_client import SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
 from sandbox.fake_amazon import FakeLwa
 from tests.live_state.conftest import CLIENT_ID, REGION, TABLE, home, make_config, thermostat
+from tests.skill.conftest import LambdaContext
 from tests.skill.sdm import DEVICES_URL, PROJECT
 
 GOOGLE_TOKEN = "google-access-token-of-ann"  # a stand-in, not shaped as a real one
@@ -204,6 +205,24 @@ def test_a_token_lwa_accepts_without_naming_its_alexa_account_is_keyed_by_its_go
         "accept grant keyed by google account"
     ]
     assert "Atz" not in caplog.text and GOOGLE_TOKEN not in caplog.text
+
+
+def test_accept_grant_without_time_left_for_its_writes_fails_in_time_and_stores_nothing(
+    door, amazon, aws, sdm_api, caplog
+):
+    """Lambda gives the request 2.6 s: the deadline (2.1 s) leaves the token store's calls (up to 2.5 s
+    each) no time, so AcceptGrant fails in time, and before its code is spent."""
+    home(sdm_api, thermostat("living"))
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    code = amazon.lwa.issue_code("ann")
+    with caplog.at_level(logging.WARNING):
+        reply = door.handle(accept_grant(code), LambdaContext(2600))
+    assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert aws["dynamodb"].scan(TableName=TABLE)["Items"] == []
+    assert [r.reason for r in caplog.records if r.message == "accept grant failed"] == [
+        "deadline: no time left to store the tokens"
+    ]
+    assert door.handle(accept_grant(code), LambdaContext(7000))["event"]["header"]["name"] == "AcceptGrant.Response"
 
 
 @TOKENINFO_FAILED

@@ -14,7 +14,7 @@ import responses
 from nest_skill.config import SkillConfig
 from nest_skill.controls import SetTemperature
 from nest_skill.live_state.reporter import SEVERAL_ALEXA_ACCOUNTS, LiveState, google_key
-from nest_skill.live_state.store import CHANGED_MEANWHILE, NOT_LINKED, StoreError
+from nest_skill.live_state.store import CHANGED_MEANWHILE, NOT_LINKED, OutOfTime, StoreError
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S, Deadline, SdmClient
 from nest_skill.smart_home.dispatcher import SmartHome
 from nest_skill.thermostats import Thermostat
@@ -483,3 +483,56 @@ def test_no_time_left_after_the_answer_writes_nothing(live, door, amazon, aws, s
     assert endpoint_items(aws) == before
     assert live.states.load("bedroom") is None
     assert [(r.message, r.reason) for r in caplog.records] == [("discovery not stored", "deadline")]
+
+
+class SlowTable(TableClient):
+    """moto's DynamoDB client whose every call takes `seconds` of the test's clock."""
+
+    def __init__(self, dynamodb, clock: Clock, seconds: float):
+        super().__init__(dynamodb)
+        self.clock, self.seconds, self.calls = clock, seconds, 0
+
+    def __getattr__(self, name):
+        call = getattr(self.dynamodb, name)
+        if not name.endswith(("_item", "_items", "query")):
+            return call
+
+        def slow(**kwargs):
+            try:
+                answer = call(**kwargs)
+            except OutOfTime:
+                raise  # never sent: it took no time
+            except Exception:
+                self.took()
+                raise
+            self.took()
+            return answer
+
+        return slow
+
+    def took(self):
+        self.calls += 1
+        self.clock.advance(self.seconds)
+
+
+def test_a_slow_table_stops_storing_a_listing_by_the_deadline(live, door, amazon, aws, sdm, sdm_api, caplog):
+    """Each DynamoDB call takes 0.4 s and storing ten thermostats takes over twenty of them: the calls
+    stop while the last one can still end by the deadline, so Discover answers in time."""
+    devices = [thermostat(f"room{i}", room=f"Room {i}") for i in range(10)]
+    home(sdm_api, *devices)
+    link(door, amazon, "ann", "google-sub-ann", GOOGLE_TOKEN)
+    for i in range(10):
+        live.states.forget_device(f"room{i}")
+    clock = Clock()
+    table = SlowTable(aws["dynamodb"], clock, 0.4)
+    slow = LiveState(
+        make_config(aws, amazon), sdm, clients=lambda: (table, aws["kms"]), tokeninfo_url=amazon.tokeninfo_url
+    )
+    deadline = Deadline(5.5, clock)
+    with caplog.at_level(logging.WARNING):
+        slow.listed(GOOGLE_TOKEN, devices, [f"room{i}" for i in range(10)], deadline)
+    assert deadline.remaining() > 0  # the last call ended before the deadline
+    assert table.calls == 8  # started with 2.5 s or more left: at 0, 0.4, ... 2.8 s
+    stored = [i for i in range(10) if live.states.load(f"room{i}") is not None]
+    assert stored and len(stored) < 10  # the rest comes with the next listing
+    assert [r.reason for r in caplog.records if r.message == "device states not stored"] == ["PutItem: OutOfTime"]

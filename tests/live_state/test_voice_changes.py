@@ -82,6 +82,17 @@ def test_a_silent_gateway_delays_the_answer_by_at_most_the_report_budget(linked,
     assert "72" in alexa.spoken(reply)
 
 
+def test_with_too_little_time_left_for_the_token_store_the_answer_stands_and_nothing_is_asked_of_it(
+    linked, amazon, caplog
+):
+    """Lambda gives the request 2.6 s: its deadline (2.1 s) leaves no AWS call the 2.5 s one can take,
+    so the change is reported to nobody rather than the answer risking Lambda's timeout."""
+    with caplog.at_level(logging.WARNING):
+        reply = linked.lambda_handler(alexa.set_temp("72", "living room"), LambdaContext(2600))
+    assert "72" in alexa.spoken(reply) and amazon.gateway.events() == []
+    assert [r.reason for r in caplog.records if r.message == "change report skipped"] == ["Query: OutOfTime"]
+
+
 def test_a_failing_token_store_never_changes_the_answer(linked, amazon, aws):
     aws["dynamodb"].delete_table(TableName=TABLE)
     reply = linked.lambda_handler(alexa.set_temp("72", "living room"), LambdaContext(7000))

@@ -60,8 +60,8 @@ class ResponseLogger(AbstractResponseInterceptor):
 class ChangeReporter(AbstractResponseInterceptor):
     """Live state: after the answer to a request that changed a thermostat is decided, one
     ChangeReport (cause VOICE_INTERACTION) per user who sees it, within the request's own deadline
-    (`live_state`: live_state.on_first_use.LiveStateOnFirstUse, which also bounds it by the
-    reporter's REPORT_BUDGET_S and loads the reporter at the first change). A failure to report
+    (`live_state`: live_state.on_first_use.LiveStateOnFirstUse, which also bounds its calls to
+    Alexa by the reporter's REPORT_BUDGET_S and loads the reporter at the first change). A failure to report
     never changes the answer."""
 
     def __init__(self, live_state: Any, request_budget_s: float):

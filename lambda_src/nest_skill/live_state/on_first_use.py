@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 class LiveStateOnFirstUse:
     """reporter.LiveState (AcceptGrant, ChangeReports, ...), built at the first use of any of its
-    attributes. A change's reports add at most reporter.REPORT_BUDGET_S to the answer."""
+    attributes. A change's calls to Alexa add at most reporter.REPORT_BUDGET_S to the answer, and
+    its DynamoDB and KMS calls end by the request's deadline."""
 
     def __init__(self, config: LiveStateConfig, sdm: SdmClient) -> None:
         self.config = config
@@ -55,9 +56,12 @@ class LiveStateOnFirstUse:
         return getattr(self.live_state(), name)
 
     def report_change(self, change: Change, deadline: Deadline) -> ReportResult:
-        """reporter.LiveState.report_change (cause VOICE_INTERACTION), within `deadline` and at most
-        REPORT_BUDGET_S."""
+        """reporter.LiveState.report_change (cause VOICE_INTERACTION): its calls to Alexa within
+        `deadline` and at most REPORT_BUDGET_S, its DynamoDB and KMS calls each started only while it
+        can end by `deadline` (one takes up to store.AWS_CALL_MAX_S, more than REPORT_BUDGET_S)."""
         from nest_skill.live_state.reporter import REPORT_BUDGET_S
+        from nest_skill.live_state.store import aws_calls_by
 
         live_state = self.live_state()
-        return live_state.report_change(change, Deadline(min(deadline.remaining(), REPORT_BUDGET_S)))
+        with aws_calls_by(deadline):
+            return live_state.report_change(change, Deadline(min(deadline.remaining(), REPORT_BUDGET_S)))

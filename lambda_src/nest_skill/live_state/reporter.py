@@ -47,7 +47,15 @@ from nest_skill.live_state.gateway import Gateway
 from nest_skill.live_state.http import BoundedHttp, NoAnswer
 from nest_skill.live_state.lwa import Credentials, Lwa, LwaError, LwaNoAccount
 from nest_skill.live_state.sender import MessagingCredentials, Sender
-from nest_skill.live_state.store import NOT_LINKED, Link, StoreError, TokenStore, shared_aws_clients
+from nest_skill.live_state.store import (
+    AWS_CALL_MAX_S,
+    NOT_LINKED,
+    Link,
+    StoreError,
+    TokenStore,
+    aws_calls_by,
+    shared_aws_clients,
+)
 from nest_skill.sdm_client import DEVICE_CACHE_TTL_S, Deadline, SdmClient, SdmError
 from nest_skill.smart_home import endpoints
 from nest_skill.smart_home.messages import Property, change_report
@@ -58,10 +66,10 @@ log = logging.getLogger(__name__)
 REPORT_BUDGET_S = 1.5
 """The most a change's reports may add to the user's answer, within the request's own deadline."""
 VOICE_INTERACTION = "VOICE_INTERACTION"
-SEED_MIN_REMAINING_S = 1.0
-"""A listing is stored, and the user's endpoints reconciled with it, only with this much of the
-request's deadline left: their writes (one AWS round trip each, connect and read bounded by
-store.AWS_*_TIMEOUT_S) come after the answer is decided."""
+SEED_MIN_REMAINING_S = AWS_CALL_MAX_S
+"""A listing is stored, and the user's endpoints reconciled with it, only while the request's
+deadline leaves time for one AWS call: their writes come after the answer is decided, and each
+starts only while it can end by the deadline (store.aws_calls_by)."""
 MAX_KNOWN_ACCOUNTS = 64
 """Google accounts remembered per container by a hash of their access token, so a Discover within
 the token's hour asks tokeninfo once."""
@@ -145,6 +153,11 @@ class LiveState:
     # -- AcceptGrant ------------------------------------------------------------------------------
 
     def accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
+        """_accept_grant, with each AWS call started only while it can end by `deadline`."""
+        with aws_calls_by(deadline):
+            return self._accept_grant(code, grantee_token, deadline)
+
+    def _accept_grant(self, code: str, grantee_token: str, deadline: Deadline) -> Link:
         """Raises AcceptGrantFailed naming the step that failed. Every check that needs no grant code
         comes before the code is spent. A Google account tokeninfo does not name leaves the user
         linked without `google` (their discoveries then change no list); a token LWA's tokeninfo
@@ -162,6 +175,8 @@ class LiveState:
             except AcceptGrantFailed as error:
                 log.warning("accept grant without google account", extra={"reason": str(error)})
                 google = None
+            if deadline.remaining() < AWS_CALL_MAX_S:  # the writes could not start: keep the code unspent
+                raise AcceptGrantFailed("deadline: no time left to store the tokens")
             tokens = self._lwa.exchange(code, deadline)
             try:
                 user = user_key(self._lwa.account(tokens, deadline))
@@ -180,6 +195,13 @@ class LiveState:
         return link
 
     def listed(
+        self, google_token: str, devices: Sequence[Mapping[str, Any]], discovered: Sequence[str], deadline: Deadline
+    ) -> None:
+        """_listed, with each AWS call started only while it can end by `deadline`."""
+        with aws_calls_by(deadline):
+            self._listed(google_token, devices, discovered, deadline)
+
+    def _listed(
         self, google_token: str, devices: Sequence[Mapping[str, Any]], discovered: Sequence[str], deadline: Deadline
     ) -> None:
         """A device listing read with `google_token` (Discover's, from the warm cache at most

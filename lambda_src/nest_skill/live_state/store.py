@@ -33,14 +33,17 @@ boto3 is the Lambda runtime's, imported on first use: live state off never loads
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from nest_skill.live_state.lwa import Tokens
+from nest_skill.sdm_client import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,35 @@ TOKENS_SK = "tokens"
 # call ends well within the request's deadline.
 AWS_CONNECT_TIMEOUT_S = 1.0
 AWS_READ_TIMEOUT_S = 1.5
+AWS_CALL_MAX_S = AWS_CONNECT_TIMEOUT_S + AWS_READ_TIMEOUT_S
+"""The longest one DynamoDB or KMS call can take (one attempt: its connect, then its answer)."""
+
+_bound = threading.local()
+
+
+class OutOfTime(Exception):
+    """An AWS call not started: the request's deadline (aws_calls_by) leaves less than AWS_CALL_MAX_S.
+    The store's callers read it as any failed call: StoreError naming the operation."""
+
+
+@contextlib.contextmanager
+def aws_calls_by(deadline: Deadline) -> Iterator[None]:
+    """Within the block, this thread's DynamoDB and KMS calls start only while `deadline` leaves them
+    the time one can take, so however many calls a request makes and however slow AWS is, the last
+    ends by the deadline and the answer goes out in time."""
+    previous = getattr(_bound, "deadline", None)
+    _bound.deadline = deadline
+    try:
+        yield
+    finally:
+        _bound.deadline = previous
+
+
+def _in_time(event_name: str = "", **_kwargs: Any) -> None:
+    """botocore's `before-call` event, before each call's request is made."""
+    deadline = getattr(_bound, "deadline", None)
+    if deadline is not None and deadline.remaining() < AWS_CALL_MAX_S:
+        raise OutOfTime(event_name.rpartition(".")[2])
 
 
 def user_pk(user: str) -> str:
@@ -121,7 +153,10 @@ def shared_aws_clients(region: str, make: Callable[[], tuple[Any, Any]] | None =
 
     def clients() -> tuple[Any, Any]:
         if not made:
-            made.append((make or (lambda: aws_clients(region)))())
+            pair = (make or (lambda: aws_clients(region)))()
+            for client in pair:
+                client.meta.events.register("before-call", _in_time, unique_id="nest-skill-aws-calls-by")
+            made.append(pair)
         return made[0]
 
     return clients
