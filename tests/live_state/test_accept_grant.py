@@ -11,7 +11,7 @@ from nest_skill.config import SkillConfig
 from nest_skill.live_state.http import NoAnswer
 from nest_skill.live_state.reporter import GOOGLE_ACCOUNT_BUDGET_S, LiveState, google_key, user_key
 from nest_skill.sdm_client import SdmClient
-from nest_skill.smart_home.dispatcher import SmartHome
+from nest_skill.smart_home.dispatcher import MAX_GRANT_CHARS, SmartHome
 from sandbox.fake_amazon import FakeLwa
 from tests.live_state.conftest import CLIENT_ID, REGION, TABLE, home, make_config, thermostat
 from tests.skill.conftest import LambdaContext
@@ -315,13 +315,58 @@ def test_a_google_token_sdm_refuses_fails_before_the_code_is_used(door, amazon, 
     assert user_items(aws) == []
 
 
-def test_malformed_grants_fail(door, amazon, sdm_api):
+def grant_payload(code, token) -> dict:
+    return {
+        "grant": {"type": "OAuth2.AuthorizationCode", "code": code},
+        "grantee": {"type": "BearerToken", "token": token},
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"grant": "x", "grantee": None},
+        grant_payload("", GOOGLE_TOKEN),
+        grant_payload("a-code", ""),
+        grant_payload(None, GOOGLE_TOKEN),
+        grant_payload("c" * (MAX_GRANT_CHARS + 1), GOOGLE_TOKEN),
+        grant_payload("a-code", "t" * (MAX_GRANT_CHARS + 1)),
+        grant_payload("a\ncode", GOOGLE_TOKEN),
+    ],
+    ids=[
+        "empty",
+        "not objects",
+        "no code",
+        "no token",
+        "code not a string",
+        "code too long",
+        "token too long",
+        "code unprintable",
+    ],
+)
+def test_a_malformed_grant_fails_before_anything_is_asked(door, amazon, aws, sdm_api, payload):
     home(sdm_api, thermostat("living"))
-    for payload in ({}, {"grant": {"code": ""}, "grantee": {"token": "t"}}, {"grant": "x", "grantee": None}):
-        event = accept_grant("c")
-        event["directive"]["payload"] = payload
+    event = accept_grant("c")
+    event["directive"]["payload"] = payload
+    reply = door.handle(event)
+    assert (reply["event"]["header"]["namespace"], reply["event"]["payload"]) == (
+        "Alexa.Authorization",
+        {"type": "ACCEPT_GRANT_FAILED", "message": "no grant code or grantee token"},
+    )
+    assert len(sdm_api.calls) == 0 and user_items(aws) == []
+
+
+def test_a_grant_code_of_the_longest_length_taken_is_sent_to_login_with_amazon(door, amazon, sdm_api, caplog):
+    home(sdm_api, thermostat("living"))
+    amazon.tokeninfo.register(GOOGLE_TOKEN, "google-sub-ann")
+    event = accept_grant("c")
+    event["directive"]["payload"] = grant_payload("c" * MAX_GRANT_CHARS, GOOGLE_TOKEN)
+    with caplog.at_level(logging.WARNING):
         reply = door.handle(event)
-        assert reply["event"]["payload"]["type"] == "ACCEPT_GRANT_FAILED"
+    assert reply["event"]["payload"]["message"] == "the grant could not be accepted"  # LWA never issued it
+    [failed] = [r.reason for r in caplog.records if r.message == "accept grant failed"]
+    assert failed.startswith("LwaError: lwa authorization_code: HTTP 400")
 
 
 def test_lwa_failing_is_accept_grant_failed_and_the_log_names_the_step(door, amazon, sdm_api, caplog):

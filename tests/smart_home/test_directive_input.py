@@ -131,6 +131,14 @@ def test_a_change_of_exactly_the_bound_is_refused_with_the_thermostats_own_limit
     assert reply["event"]["payload"]["validRange"] == out_of_range("FAHRENHEIT")
 
 
+def test_a_directive_without_a_payload_is_read_as_one_with_an_empty_payload(skill, sdm_api, caplog):
+    """ReportState takes nothing from its payload, so a ReportState without one is answered."""
+    setup(sdm_api, thermostat("living", "Living Room"))
+    directive = alexa.report_state("living")
+    del directive["directive"]["payload"]
+    assert answered(skill, directive, caplog)["event"]["header"]["name"] == "StateReport"
+
+
 def test_a_payload_that_is_not_an_object_is_invalid_directive_still_answered_to_the_directive(skill, sdm_api, caplog):
     directive = alexa.set_target("living", 70)
     directive["directive"]["payload"] = [{"targetSetpoint": {"value": 70, "scale": "FAHRENHEIT"}}]

@@ -81,15 +81,14 @@ class Directive:
     correlation_token: str | None
     endpoint_id: str | None
     token: str
-    payload: Mapping[str, Any]
     request: Any = None
 
     @classmethod
     def parse(cls, event: Mapping[str, Any]) -> Directive:
         """Raises AlexaError INVALID_DIRECTIVE when the event is not a v3 directive (a header with
-        payloadVersion "3"; endpoint and payload objects when present; an endpointId of Alexa's
-        characters), and the payload's own error (PAYLOADS) when its fields are not what the
-        directive takes."""
+        payloadVersion "3"; endpoint and payload objects when present), and the payload's own error
+        (PAYLOADS) when its fields are not what the directive takes. An endpointId that is not of
+        Alexa's characters is read as none: a directive about an endpoint is then INVALID_DIRECTIVE."""
         directive = event.get("directive")
         directive = directive if isinstance(directive, Mapping) else {}
         header = directive.get("header")
@@ -102,8 +101,6 @@ class Directive:
         scope = endpoint.get("scope") if endpoint else payload.get("scope")
         token = scope.get("token") if isinstance(scope, Mapping) else None
         correlation_token, endpoint_id = _echo(event)
-        if "endpointId" in endpoint and endpoint_id is None:
-            raise AlexaError(ALEXA, "INVALID_DIRECTIVE", "no endpointId")
         namespace, name = _interface_name(header.get("namespace")), _interface_name(header.get("name"))
         read_payload = PAYLOADS.get((namespace, name))
         return cls(
@@ -112,7 +109,6 @@ class Directive:
             correlation_token=correlation_token,
             endpoint_id=endpoint_id,
             token=token if isinstance(token, str) else "",
-            payload=payload,
             request=read_payload(payload) if read_payload else None,
         )
 
