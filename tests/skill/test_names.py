@@ -49,6 +49,19 @@ def test_the_308_character_name_from_the_field_is_cut_at_a_word_within_128():
     assert thermostat_.name == HOSTILE_NAME_CLEANED and len(HOSTILE_NAME_CLEANED) == 120
 
 
+@pytest.mark.parametrize(
+    "name, kept",
+    [
+        ("a" * 100 + " " + "b" * 27, "a" * 100 + " " + "b" * 27),  # 128 characters: whole
+        ("a" * 100 + " " + "b" * 27 + " tail", "a" * 100 + " " + "b" * 27),  # the word ending at 128 kept
+        ("a" * 100 + " " + "b" * 28, "a" * 100),  # a word crossing 128 dropped
+    ],
+    ids=["exactly 128", "a word ending at 128", "a word crossing 128"],
+)
+def test_a_long_name_is_cut_at_the_last_word_ending_within_128(name, kept):
+    assert Thermostat.from_sdm(thermostat(custom_name=name)).name == kept
+
+
 def test_a_name_without_spaces_is_cut_at_128():
     assert Thermostat.from_sdm(thermostat(custom_name="x" * 300)).name == "x" * 128
 

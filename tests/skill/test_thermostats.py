@@ -115,6 +115,24 @@ def test_a_thermostat_listed_with_empty_traits_is_kept_as_not_reporting():
     assert (parsed.name, parsed.reporting) == ("Living Room", False)
 
 
+@pytest.mark.parametrize(
+    "trait, value",
+    [
+        ("ThermostatMode", {"mode": "HEAT", "availableModes": ["HEAT", "OFF"]}),
+        ("Temperature", {"ambientTemperatureCelsius": 21.0}),
+        ("Humidity", {"ambientHumidityPercent": 40}),
+        ("Connectivity", {"status": "ONLINE"}),
+        ("Fan", {"timerMode": "OFF"}),
+    ],
+)
+def test_a_thermostat_reporting_any_one_field_is_reporting(trait, value):
+    """Only a thermostat that reports nothing Alexa can read is answered as not reporting."""
+    device = thermostat("living")
+    device["traits"] = {TRAIT + trait: value}
+    [parsed] = thermostats_in([device])
+    assert parsed.reporting
+
+
 def test_a_heat_only_thermostat_in_eco_uses_only_its_heat_setpoint():
     device = thermostat(eco=True, eco_heat_c=15.5, eco_cool_c=29.0)
     device["traits"]["sdm.devices.traits.ThermostatMode"]["availableModes"] = ["HEAT", "OFF"]
