@@ -55,8 +55,9 @@ def test_the_308_character_name_from_the_field_is_cut_at_a_word_within_128():
         ("a" * 100 + " " + "b" * 27, "a" * 100 + " " + "b" * 27),  # 128 characters: whole
         ("a" * 100 + " " + "b" * 27 + " tail", "a" * 100 + " " + "b" * 27),  # the word ending at 128 kept
         ("a" * 100 + " " + "b" * 28, "a" * 100),  # a word crossing 128 dropped
+        ("a" * 64 + " " + "b" * 200, "a" * 64 + " " + "b" * 63),  # no word ends in the second half: cut at 128
     ],
-    ids=["exactly 128", "a word ending at 128", "a word crossing 128"],
+    ids=["exactly 128", "a word ending at 128", "a word crossing 128", "no word ending in the second half"],
 )
 def test_a_long_name_is_cut_at_the_last_word_ending_within_128(name, kept):
     assert Thermostat.from_sdm(thermostat(custom_name=name)).name == kept
