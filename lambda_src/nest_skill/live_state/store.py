@@ -235,18 +235,7 @@ class TokenStore:
                 raise StoreError(f"DeleteItem: {_code(error) or type(error).__name__}") from None
 
     def _users_under(self, pk: str) -> list[str]:
-        dynamodb, _ = self._aws()
-        items = self._call(
-            "Query",
-            lambda: dynamodb.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": pk}},
-                ProjectionExpression="sk",
-                ConsistentRead=True,
-            ),
-        )["Items"]
-        return [item["sk"]["S"].removeprefix("user#") for item in items]
+        return [user for user, _ in self._listings_under(pk)]
 
     def load(self, user: str) -> Link | None:
         """The user's item with their tokens decrypted; None when there is none."""
